@@ -1,0 +1,194 @@
+//! Which STS endpoint to call.
+//!
+//! 1. `AWS_ENDPOINT_URL_STS`, then `AWS_ENDPOINT_URL` (both ignored when
+//!    `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`);
+//! 2. otherwise by region (the `--region` flag, then `AWS_REGION`, then `AWS_DEFAULT_REGION`) and
+//!    partition: `https://sts.<region>.amazonaws.com`, `.amazonaws.com.cn` in China, FIPS
+//!    (`AWS_USE_FIPS_ENDPOINT=true`) as `sts-fips.<region>` except in GovCloud, where the regional
+//!    endpoint already is FIPS;
+//! 3. no region: the global `https://sts.amazonaws.com`.
+//!
+//! On Vercel, `AWS_REGION` is the function's execution region, which is why the flag wins.
+
+use serde::Serialize;
+
+use crate::env::Env;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StsEndpoint {
+    pub url: String,
+    pub region: Option<String>,
+}
+
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum EndpointError {
+    #[error(
+        "`{0}` is not an AWS region name\n  use a region such as `us-east-1` (from --region, AWS_REGION or AWS_DEFAULT_REGION)"
+    )]
+    BadRegion(String),
+}
+
+/// Resolves the endpoint as described in the module docs.
+pub fn resolve(env: &Env, region_flag: Option<&str>) -> Result<StsEndpoint, EndpointError> {
+    let region = region_flag
+        .filter(|r| !r.is_empty())
+        .or_else(|| env.get("AWS_REGION"))
+        .or_else(|| env.get("AWS_DEFAULT_REGION"))
+        .map(str::to_string);
+    if let Some(r) = &region
+        && (r.is_empty()
+            || !r
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'))
+    {
+        return Err(EndpointError::BadRegion(r.clone()));
+    }
+    if !env.flag("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+        && let Some(url) = env
+            .get("AWS_ENDPOINT_URL_STS")
+            .or_else(|| env.get("AWS_ENDPOINT_URL"))
+    {
+        return Ok(StsEndpoint {
+            url: url.to_string(),
+            region,
+        });
+    }
+    let fips = env.flag("AWS_USE_FIPS_ENDPOINT");
+    let url = match region.as_deref() {
+        None if fips => "https://sts-fips.us-east-1.amazonaws.com".to_string(),
+        None => "https://sts.amazonaws.com".to_string(),
+        Some(r) if r.starts_with("cn-") => format!("https://sts.{r}.amazonaws.com.cn"),
+        Some(r) if r.starts_with("us-gov-") => format!("https://sts.{r}.amazonaws.com"),
+        Some(r) if r.starts_with("us-isob-") => format!("https://sts.{r}.sc2s.sgov.gov"),
+        Some(r) if r.starts_with("us-iso-") => format!("https://sts.{r}.c2s.ic.gov"),
+        Some(r) if fips => format!("https://sts-fips.{r}.amazonaws.com"),
+        Some(r) => format!("https://sts.{r}.amazonaws.com"),
+    };
+    Ok(StsEndpoint { url, region })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table() {
+        type Case<'a> = (&'a [(&'a str, &'a str)], Option<&'a str>, &'a str);
+        let cases: &[Case] = &[
+            (
+                &[("AWS_REGION", "us-east-1")],
+                None,
+                "https://sts.us-east-1.amazonaws.com",
+            ),
+            (
+                &[("AWS_REGION", "eu-west-1")],
+                None,
+                "https://sts.eu-west-1.amazonaws.com",
+            ),
+            (
+                &[("AWS_REGION", "cn-north-1")],
+                None,
+                "https://sts.cn-north-1.amazonaws.com.cn",
+            ),
+            (
+                &[("AWS_REGION", "us-gov-west-1")],
+                None,
+                "https://sts.us-gov-west-1.amazonaws.com",
+            ),
+            (
+                &[
+                    ("AWS_REGION", "us-gov-west-1"),
+                    ("AWS_USE_FIPS_ENDPOINT", "true"),
+                ],
+                None,
+                "https://sts.us-gov-west-1.amazonaws.com",
+            ),
+            (
+                &[
+                    ("AWS_REGION", "us-east-2"),
+                    ("AWS_USE_FIPS_ENDPOINT", "true"),
+                ],
+                None,
+                "https://sts-fips.us-east-2.amazonaws.com",
+            ),
+            (
+                &[
+                    ("AWS_REGION", "us-east-2"),
+                    ("AWS_USE_FIPS_ENDPOINT", "false"),
+                ],
+                None,
+                "https://sts.us-east-2.amazonaws.com",
+            ),
+            (&[], None, "https://sts.amazonaws.com"),
+            (
+                &[("AWS_USE_FIPS_ENDPOINT", "true")],
+                None,
+                "https://sts-fips.us-east-1.amazonaws.com",
+            ),
+            (
+                &[("AWS_DEFAULT_REGION", "ap-south-1")],
+                None,
+                "https://sts.ap-south-1.amazonaws.com",
+            ),
+            (
+                &[
+                    ("AWS_REGION", "eu-west-1"),
+                    ("AWS_DEFAULT_REGION", "ap-south-1"),
+                ],
+                None,
+                "https://sts.eu-west-1.amazonaws.com",
+            ),
+            (
+                &[("AWS_REGION", "iad1-is-vercel")],
+                Some("eu-central-1"),
+                "https://sts.eu-central-1.amazonaws.com",
+            ),
+            (
+                &[
+                    ("AWS_ENDPOINT_URL", "http://127.0.0.1:1"),
+                    ("AWS_REGION", "eu-west-1"),
+                ],
+                None,
+                "http://127.0.0.1:1",
+            ),
+            (
+                &[
+                    ("AWS_ENDPOINT_URL", "http://127.0.0.1:1"),
+                    ("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:2"),
+                ],
+                None,
+                "http://127.0.0.1:2",
+            ),
+            (
+                &[
+                    ("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:2"),
+                    ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true"),
+                ],
+                None,
+                "https://sts.amazonaws.com",
+            ),
+        ];
+        for (vars, flag, want) in cases {
+            let env = Env::from_pairs(vars.iter().copied(), "/");
+            assert_eq!(
+                resolve(&env, *flag).unwrap().url,
+                *want,
+                "{vars:?} {flag:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn region_is_reported_and_checked() {
+        let env = Env::from_pairs([("AWS_REGION", "eu-west-1")], "/");
+        assert_eq!(
+            resolve(&env, Some("us-west-2")).unwrap().region.as_deref(),
+            Some("us-west-2")
+        );
+        let err = resolve(&env, Some("US West")).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("`US West` is not an AWS region name")
+        );
+    }
+}

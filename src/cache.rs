@@ -1,0 +1,284 @@
+//! The credential cache shared by every process of the user.
+//!
+//! Directory: `VERCEL_OIDC_CACHE_DIR`, else `$XDG_CACHE_HOME/vercel-oidc`, else
+//! `~/.cache/vercel-oidc`; mode 0700. Entries: `<kind>-<sha256 of the key>.json`, mode 0600,
+//! `{"expires_at": <unix seconds>, "value": …}`, written to a temporary file and renamed. Locks:
+//! `<kind>-<hash>.lock`, held while one process fetches so that concurrent cold callers make one
+//! request between them.
+//!
+//! A missing, corrupt, truncated or unreadable entry is a miss, never a failure.
+
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use time::{Duration, OffsetDateTime};
+
+use crate::fsutil;
+
+/// How long a process waits for another to finish fetching before fetching itself.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+#[derive(Clone, Debug)]
+pub struct Cache {
+    dir: PathBuf,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Entry<T> {
+    expires_at: i64,
+    value: T,
+}
+
+/// A cache key: the kind of result and a hash of everything that changes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Key {
+    kind: &'static str,
+    hash: String,
+}
+
+impl Key {
+    /// Hashes `parts` (serialized as JSON) into a key for results of `kind` (`aws`, `gcp`, ...).
+    pub fn new(kind: &'static str, parts: &impl Serialize) -> Self {
+        let bytes = serde_json::to_vec(parts).expect("cache key parts serialize");
+        let digest = Sha256::digest(&bytes);
+        let hash = digest.iter().take(20).map(|b| format!("{b:02x}")).collect();
+        Self { kind, hash }
+    }
+}
+
+/// Holds the fetch lock for one key until dropped.
+pub struct Lock {
+    _file: Option<File>,
+}
+
+impl Cache {
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self { dir: dir.into() }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn entry_path(&self, key: &Key) -> PathBuf {
+        self.dir.join(format!("{}-{}.json", key.kind, key.hash))
+    }
+
+    fn lock_path(&self, key: &Key) -> PathBuf {
+        self.dir.join(format!("{}-{}.lock", key.kind, key.hash))
+    }
+
+    /// The cached value for `key` if it is still good for more than `min_remaining`.
+    pub fn get<T: DeserializeOwned>(
+        &self,
+        key: &Key,
+        now: OffsetDateTime,
+        min_remaining: Duration,
+    ) -> Option<T> {
+        let path = self.entry_path(key);
+        let bytes = std::fs::read(&path).ok()?;
+        let entry: Entry<T> = match serde_json::from_slice(&bytes) {
+            Ok(entry) => entry,
+            Err(_) => {
+                crate::debug!("ignoring the unreadable cache entry `{}`", path.display());
+                return None;
+            }
+        };
+        let left = entry.expires_at - now.unix_timestamp();
+        if left > min_remaining.whole_seconds() {
+            crate::debug!("cache hit `{}` ({}s left)", path.display(), left);
+            Some(entry.value)
+        } else {
+            crate::debug!(
+                "cache entry `{}` too close to expiry ({}s left)",
+                path.display(),
+                left
+            );
+            None
+        }
+    }
+
+    /// Stores `value` for `key` until `expires_at`.
+    pub fn put<T: Serialize>(
+        &self,
+        key: &Key,
+        value: &T,
+        expires_at: OffsetDateTime,
+    ) -> io::Result<()> {
+        fsutil::ensure_private_dir(&self.dir)?;
+        let entry = Entry {
+            expires_at: expires_at.unix_timestamp(),
+            value,
+        };
+        let bytes = serde_json::to_vec(&entry).map_err(io::Error::other)?;
+        fsutil::write_private(&self.entry_path(key), &bytes)
+    }
+
+    /// Takes the fetch lock for `key`, waiting for another process that holds it. When the lock
+    /// cannot be had (read-only cache, a holder stuck for [`LOCK_WAIT`]), returns a lock that
+    /// holds nothing: the caller fetches anyway, which is correct, only less thrifty.
+    pub fn lock(&self, key: &Key) -> Lock {
+        if let Err(e) = fsutil::ensure_private_dir(&self.dir) {
+            crate::debug!("cache directory `{}` unusable: {e}", self.dir.display());
+            return Lock { _file: None };
+        }
+        let path = self.lock_path(key);
+        let file = match OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(&path)
+        {
+            Ok(f) => f,
+            Err(e) => {
+                crate::debug!("cannot open lock `{}`: {e}", path.display());
+                return Lock { _file: None };
+            }
+        };
+        let start = Instant::now();
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Lock { _file: Some(file) },
+                Err(std::fs::TryLockError::WouldBlock) if start.elapsed() < LOCK_WAIT => {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                Err(e) => {
+                    crate::debug!("going on without lock `{}`: {e:?}", path.display());
+                    return Lock { _file: None };
+                }
+            }
+        }
+    }
+
+    /// Returns the cached value when good for more than `min_remaining`; otherwise takes the
+    /// lock, checks again (another process may have just fetched), and calls `fetch`, whose
+    /// result is stored. A failure to store is logged, not returned: the result is still good.
+    pub fn get_or_fetch<T, E>(
+        &self,
+        key: &Key,
+        now: impl Fn() -> OffsetDateTime,
+        min_remaining: Duration,
+        fetch: impl FnOnce() -> Result<(T, OffsetDateTime), E>,
+    ) -> Result<T, E>
+    where
+        T: Serialize + DeserializeOwned,
+    {
+        if let Some(hit) = self.get(key, now(), min_remaining) {
+            return Ok(hit);
+        }
+        let _lock = self.lock(key);
+        if let Some(hit) = self.get(key, now(), min_remaining) {
+            return Ok(hit);
+        }
+        let (value, expires_at) = fetch()?;
+        if let Err(e) = self.put(key, &value, expires_at) {
+            crate::debug!(
+                "could not write the cache entry in `{}`: {e}",
+                self.dir.display()
+            );
+        }
+        Ok(value)
+    }
+}
+
+/// How long before expiry a cached credential stops being handed out, for credentials that
+/// live `lifetime`: 20 minutes (botocore refreshes below 15, and must not be handed credentials
+/// it would refresh at once), but for short lifetimes half of it, and never under 11 minutes
+/// (below 10 botocore refuses them outright).
+pub fn min_remaining_for(lifetime: Duration) -> Duration {
+    let half: Duration = lifetime / 2;
+    half.clamp(Duration::minutes(11), Duration::minutes(20))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn now() -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp(1_900_000_000).unwrap()
+    }
+
+    #[test]
+    fn round_trip_and_freshness() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path().join("c"));
+        let key = Key::new("t", &("a", 1));
+        cache
+            .put(&key, &"v".to_string(), now() + Duration::minutes(30))
+            .unwrap();
+        assert_eq!(
+            cache
+                .get::<String>(&key, now(), Duration::minutes(20))
+                .as_deref(),
+            Some("v")
+        );
+        assert_eq!(
+            cache.get::<String>(&key, now() + Duration::minutes(11), Duration::minutes(20)),
+            None
+        );
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(cache.dir()), 0o700);
+        assert_eq!(mode(&cache.entry_path(&key)), 0o600);
+    }
+
+    #[test]
+    fn keys_differ_by_parts() {
+        assert_ne!(Key::new("t", &("a", 1)), Key::new("t", &("a", 2)));
+        assert_eq!(Key::new("t", &("a", 1)), Key::new("t", &("a", 1)));
+    }
+
+    #[test]
+    fn corrupt_entries_are_misses() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path());
+        let key = Key::new("t", &1);
+        for junk in [&b""[..], b"{", b"{\"expires_at\":\"x\"}", b"\xff\xfe"] {
+            std::fs::write(cache.entry_path(&key), junk).unwrap();
+            assert_eq!(cache.get::<String>(&key, now(), Duration::ZERO), None);
+            let got: Result<String, ()> = cache.get_or_fetch(&key, now, Duration::ZERO, || {
+                Ok(("fresh".into(), now() + Duration::hours(1)))
+            });
+            assert_eq!(got.unwrap(), "fresh");
+            assert_eq!(
+                cache.get::<String>(&key, now(), Duration::ZERO).as_deref(),
+                Some("fresh")
+            );
+        }
+    }
+
+    #[test]
+    fn fetch_errors_pass_through_and_store_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path());
+        let key = Key::new("t", &1);
+        let got: Result<String, &str> =
+            cache.get_or_fetch(&key, now, Duration::ZERO, || Err("boom"));
+        assert_eq!(got.unwrap_err(), "boom");
+        assert!(!cache.entry_path(&key).exists());
+    }
+
+    #[test]
+    fn min_remaining_bounds() {
+        assert_eq!(min_remaining_for(Duration::hours(1)), Duration::minutes(20));
+        assert_eq!(
+            min_remaining_for(Duration::hours(12)),
+            Duration::minutes(20)
+        );
+        assert_eq!(
+            min_remaining_for(Duration::minutes(15)),
+            Duration::minutes(11)
+        );
+        assert_eq!(
+            min_remaining_for(Duration::minutes(30)),
+            Duration::minutes(15)
+        );
+    }
+}

@@ -1,0 +1,335 @@
+//! `vercel-oidc aws …`: credential_process, profile set-up, environment variables.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Args, Subcommand};
+use time::OffsetDateTime;
+use vercel_oidc::aws::{self, AwsConfig, AwsCredentials, AwsOptions, StsClient, config_file};
+use vercel_oidc::http::{self, RetryPolicy};
+use vercel_oidc::output::{self, EnvFormat};
+use vercel_oidc::{fsutil, timefmt, token};
+
+use super::{Ctx, print_stdout};
+
+#[derive(Debug, Subcommand)]
+pub enum AwsCommand {
+    /// Print credentials as the AWS CLI and SDKs expect from a `credential_process`
+    ///
+    /// Example, in ~/.aws/config (written for you by `vercel-oidc aws configure`):
+    ///   credential_process = /usr/local/bin/vercel-oidc aws credential-process --role-arn arn:aws:iam::123456789012:role/deploy
+    CredentialProcess(AssumeArgs),
+    /// Add or update an AWS config profile that runs this tool as its credential_process
+    ///
+    /// Example: vercel-oidc aws configure --profile vercel --role-arn arn:aws:iam::123456789012:role/deploy --region eu-west-1
+    Configure(ConfigureArgs),
+    /// Print credentials as environment assignments (sh, fish, dotenv or JSON)
+    ///
+    /// Example: eval "$(vercel-oidc aws env --role-arn arn:aws:iam::123456789012:role/deploy)"
+    Env(EnvArgs),
+}
+
+/// What to assume and how: shared by every AWS subcommand.
+#[derive(Debug, Clone, Args)]
+pub struct AssumeArgs {
+    /// IAM role to assume
+    #[arg(long, env = "AWS_ROLE_ARN", value_name = "ARN", hide_env_values = true)]
+    role_arn: Option<String>,
+
+    /// STS session name [default: vercel-<project>-<environment> from the token]
+    #[arg(
+        long,
+        env = "AWS_ROLE_SESSION_NAME",
+        value_name = "NAME",
+        hide_env_values = true
+    )]
+    session_name: Option<String>,
+
+    /// Credential lifetime in seconds, 900-43200 [default: 3600]
+    #[arg(
+        long,
+        env = "VERCEL_OIDC_AWS_DURATION_SECONDS",
+        value_name = "SECONDS",
+        hide_env_values = true
+    )]
+    duration_seconds: Option<u32>,
+
+    /// Region whose STS endpoint to call; wins over AWS_REGION [default: AWS_REGION, else global]
+    ///
+    /// On Vercel, AWS_REGION is the function's execution region, so name the STS region here.
+    #[arg(
+        long,
+        env = "VERCEL_OIDC_AWS_REGION",
+        value_name = "REGION",
+        hide_env_values = true
+    )]
+    region: Option<String>,
+
+    /// Managed policy to narrow the session with (repeatable, at most 10)
+    #[arg(
+        long = "policy-arn",
+        env = "VERCEL_OIDC_AWS_POLICY_ARNS",
+        value_name = "ARN",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    policy_arns: Vec<String>,
+
+    /// Inline session policy: JSON, or @FILE to read it from a file
+    #[arg(
+        long,
+        env = "VERCEL_OIDC_AWS_POLICY",
+        value_name = "JSON|@FILE",
+        hide_env_values = true
+    )]
+    policy: Option<String>,
+
+    /// Always call STS; neither read nor write the shared credential cache
+    #[arg(long, env = "VERCEL_OIDC_NO_CACHE")]
+    no_cache: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigureArgs {
+    /// Profile to add or update in the AWS config file
+    #[arg(long, env = "AWS_PROFILE", value_name = "NAME", hide_env_values = true)]
+    profile: String,
+
+    #[command(flatten)]
+    assume: AssumeArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct EnvArgs {
+    /// Output format
+    #[arg(long, value_enum, default_value_t = EnvFormat::Sh, env = "VERCEL_OIDC_FORMAT")]
+    format: EnvFormat,
+
+    #[command(flatten)]
+    assume: AssumeArgs,
+}
+
+impl AssumeArgs {
+    fn options(&self) -> AwsOptions {
+        AwsOptions {
+            role_arn: self.role_arn.clone(),
+            session_name: self.session_name.clone(),
+            duration_seconds: self.duration_seconds,
+            region: self.region.clone(),
+            policy_arns: self.policy_arns.clone(),
+            policy: self.policy.clone(),
+            endpoint_url: None,
+        }
+    }
+}
+
+pub fn run(ctx: &Ctx, cmd: AwsCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        AwsCommand::CredentialProcess(args) => {
+            let config = AwsConfig::from_options(&args.options(), &ctx.env)?;
+            let creds = credentials(ctx, &config, args.no_cache)?;
+            print_stdout(&(creds.to_process_json() + "\n"))?;
+        }
+        AwsCommand::Env(args) => {
+            let config = AwsConfig::from_options(&args.assume.options(), &ctx.env)?;
+            let creds = credentials(ctx, &config, args.assume.no_cache)?;
+            let expiration = timefmt::rfc3339_z(creds.expiration);
+            let mut vars = vec![
+                ("AWS_ACCESS_KEY_ID", creds.access_key_id.as_str()),
+                (
+                    "AWS_SECRET_ACCESS_KEY",
+                    creds.secret_access_key.expose_secret(),
+                ),
+                ("AWS_SESSION_TOKEN", creds.session_token.expose_secret()),
+                ("AWS_CREDENTIAL_EXPIRATION", expiration.as_str()),
+            ];
+            if let Some(region) = args.assume.region.as_deref() {
+                vars.push(("AWS_REGION", region));
+                vars.push(("AWS_DEFAULT_REGION", region));
+            }
+            print_stdout(&output::render(&vars, args.format))?;
+        }
+        AwsCommand::Configure(args) => configure(ctx, &args)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Credentials for `config`: from the shared cache while they have long enough left, else from
+/// STS (one process at a time per cache key).
+pub fn credentials(
+    ctx: &Ctx,
+    config: &AwsConfig,
+    no_cache: bool,
+) -> anyhow::Result<AwsCredentials> {
+    let token = token::load(&ctx.env, ctx.token_file.as_deref())?;
+    vercel_oidc::debug!("using the token from {}", token.source());
+    let request = config.request(token.claims());
+    let fetch = || -> anyhow::Result<(AwsCredentials, OffsetDateTime)> {
+        // A cached entry may outlive the token that got it; a new exchange needs a live token.
+        token.ensure_fresh(ctx.now(), ctx.env.in_build())?;
+        let http = http::client(&ctx.env)?;
+        let sts = StsClient::new(http, config.endpoint.clone(), RetryPolicy::default());
+        let creds = ctx
+            .runtime()?
+            .block_on(sts.assume_role_with_web_identity(&request, &token))?;
+        let expires = creds.expiration;
+        Ok((creds, expires))
+    };
+    match ctx.cache(no_cache) {
+        Some(cache) => {
+            let key = aws::cache_key(&request, &config.endpoint, token.claims());
+            cache.get_or_fetch(&key, || ctx.now(), config.min_remaining(), fetch)
+        }
+        None => Ok(fetch()?.0),
+    }
+}
+
+fn configure(ctx: &Ctx, args: &ConfigureArgs) -> anyhow::Result<()> {
+    let config = AwsConfig::from_options(&args.assume.options(), &ctx.env)?;
+    let path = config_path(ctx)?;
+    let exe = std::env::current_exe()
+        .and_then(|p| p.canonicalize())
+        .context("cannot find the path of this executable to write into the profile")?;
+    let command = process_command(ctx, &exe, &args.assume, &config)?;
+    let mut entries = vec![("credential_process", command.as_str())];
+    if let Some(region) = args.assume.region.as_deref() {
+        entries.push(("region", region));
+    }
+    // Write through a symlink (dotfile managers) rather than replacing it.
+    let target = path.canonicalize().unwrap_or_else(|_| path.clone());
+    let before = match std::fs::read_to_string(&target) {
+        Ok(text) => Some(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => {
+            return Err(e)
+                .with_context(|| format!("cannot read the AWS config file `{}`", target.display()));
+        }
+    };
+    let old = before.as_deref().unwrap_or("");
+    let after = config_file::upsert_profile(old, &args.profile, &entries);
+    for key in config_file::conflicting_keys(&after, &args.profile) {
+        eprintln!(
+            "warning: profile `{}` also sets `{key}`, which the AWS CLI prefers over credential_process; remove it from `{}`",
+            args.profile,
+            target.display()
+        );
+    }
+    if after == old && before.is_some() {
+        eprintln!(
+            "profile `{}` in `{}` is already up to date",
+            args.profile,
+            target.display()
+        );
+        return Ok(());
+    }
+    if let Some(dir) = target.parent() {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create `{}`", dir.display()))?;
+    }
+    let mode = std::fs::metadata(&target)
+        .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o7777)
+        .unwrap_or(0o600);
+    fsutil::write_atomic(&target, after.as_bytes(), mode)
+        .with_context(|| format!("cannot write the AWS config file `{}`", target.display()))?;
+    let verb = if before.is_some()
+        && old
+            .lines()
+            .any(|l| l.trim() == config_file::section_header(&args.profile))
+    {
+        "updated"
+    } else {
+        "added"
+    };
+    eprintln!(
+        "{verb} profile `{}` in `{}`",
+        args.profile,
+        target.display()
+    );
+    eprintln!("  credential_process = {command}");
+    if ctx.env.get("AWS_ACCESS_KEY_ID").is_some() {
+        eprintln!(
+            "warning: AWS_ACCESS_KEY_ID is set in this environment and wins over any profile; unset it to use `{}`",
+            args.profile
+        );
+    }
+    eprintln!(
+        "try: aws sts get-caller-identity --profile {}",
+        args.profile
+    );
+    Ok(())
+}
+
+fn config_path(ctx: &Ctx) -> anyhow::Result<PathBuf> {
+    if let Some(p) = ctx.env.get("AWS_CONFIG_FILE") {
+        return Ok(ctx.env.absolute(p));
+    }
+    let home = ctx.env.home().context(
+        "HOME is not set, so the AWS config file cannot be found\n  set AWS_CONFIG_FILE or HOME",
+    )?;
+    Ok(home.join(".aws").join("config"))
+}
+
+/// The credential_process line: this binary by absolute path and the settings as flags, with no
+/// shell syntax, so that botocore (no shell) and the Rust, Go and JS SDKs (`sh -c`) read the same.
+fn process_command(
+    ctx: &Ctx,
+    exe: &Path,
+    args: &AssumeArgs,
+    config: &AwsConfig,
+) -> anyhow::Result<String> {
+    let mut words: Vec<String> = vec![exe.display().to_string()];
+    if let Some(file) = &ctx.token_file {
+        words.extend([
+            "--token-file".into(),
+            ctx.env.absolute(file).display().to_string(),
+        ]);
+    }
+    words.extend([
+        "aws".into(),
+        "credential-process".into(),
+        "--role-arn".into(),
+        config.role_arn.clone(),
+    ]);
+    if let Some(name) = &args.session_name {
+        words.extend(["--session-name".into(), name.clone()]);
+    }
+    if let Some(d) = args.duration_seconds {
+        words.extend(["--duration-seconds".into(), d.to_string()]);
+    }
+    if let Some(region) = &args.region {
+        words.extend(["--region".into(), region.clone()]);
+    }
+    for arn in &config.policy_arns {
+        words.extend(["--policy-arn".into(), arn.clone()]);
+    }
+    if let Some(policy) = &args.policy {
+        let value = match policy.strip_prefix('@') {
+            Some(path) => format!("@{}", ctx.env.absolute(path).display()),
+            None => config.policy.clone().unwrap_or_default(),
+        };
+        words.extend(["--policy".into(), value]);
+    }
+    if args.no_cache {
+        words.push("--no-cache".into());
+    }
+    words
+        .iter()
+        .map(|w| quote_word(w))
+        .collect::<anyhow::Result<Vec<_>>>()
+        .map(|w| w.join(" "))
+}
+
+/// A word as both POSIX `sh` and Python's `shlex.split` read it: bare when it has only safe
+/// characters, else in single quotes.
+fn quote_word(word: &str) -> anyhow::Result<String> {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c);
+    if !word.is_empty() && word.chars().all(safe) {
+        return Ok(word.to_string());
+    }
+    anyhow::ensure!(
+        !word.contains('\''),
+        "`{word}` contains a single quote, which cannot be written into credential_process portably\n  put the policy in a file and pass --policy @FILE"
+    );
+    Ok(format!("'{word}'"))
+}

@@ -1,0 +1,118 @@
+//! `vercel-oidc token`: the token that would be used, summarised.
+
+use std::process::ExitCode;
+
+use clap::Args;
+use serde::Serialize;
+use vercel_oidc::timefmt;
+use vercel_oidc::token::{self, Claims, IssuerMode, TokenSource};
+
+use super::{Ctx, print_stdout};
+
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    /// Print the summary as JSON
+    #[arg(long, conflicts_with = "print")]
+    json: bool,
+
+    /// Print the raw token itself (for piping into another tool) instead of a summary
+    #[arg(long)]
+    print: bool,
+}
+
+#[derive(Serialize)]
+struct Summary<'a> {
+    source: &'a TokenSource,
+    source_description: String,
+    issuer: &'a str,
+    issuer_mode: IssuerMode,
+    subject: &'a str,
+    audience: Vec<&'a str>,
+    owner: Option<&'a str>,
+    owner_id: Option<&'a str>,
+    project: Option<&'a str>,
+    project_id: Option<&'a str>,
+    environment: Option<&'a str>,
+    issued_at: Option<String>,
+    expires_at: String,
+    expires_in_seconds: i64,
+    expired: bool,
+}
+
+pub fn run(ctx: &Ctx, args: &TokenArgs) -> anyhow::Result<ExitCode> {
+    let now = ctx.now();
+    let token = token::load(&ctx.env, ctx.token_file.as_deref())?;
+    let fresh = token.ensure_fresh(now, ctx.env.in_build());
+    if args.print {
+        fresh?;
+        print_stdout(&format!("{}\n", token.expose_secret()))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let claims: &Claims = token.claims();
+    let summary = Summary {
+        source: token.source(),
+        source_description: token.source().to_string(),
+        issuer: &claims.iss,
+        issuer_mode: claims.issuer_mode(),
+        subject: &claims.sub,
+        audience: claims.aud.values(),
+        owner: claims.owner.as_deref(),
+        owner_id: claims.owner_id.as_deref(),
+        project: claims.project.as_deref(),
+        project_id: claims.project_id.as_deref(),
+        environment: claims.environment.as_deref(),
+        issued_at: claims.issued_at().map(timefmt::rfc3339_z),
+        expires_at: timefmt::rfc3339_z(claims.expires_at()),
+        expires_in_seconds: (claims.expires_at() - now).whole_seconds(),
+        expired: fresh.is_err(),
+    };
+    if args.json {
+        fresh?;
+        print_stdout(&(serde_json::to_string_pretty(&summary)? + "\n"))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let with_id = |name: Option<&str>, id: Option<&str>| match (name, id) {
+        (Some(n), Some(i)) => format!("{n} ({i})"),
+        (Some(n), None) => n.to_string(),
+        (None, Some(i)) => i.to_string(),
+        (None, None) => "-".to_string(),
+    };
+    let mut text = String::new();
+    let mut line = |k: &str, v: String| text.push_str(&format!("{k:<12} {v}\n"));
+    line("source", summary.source_description.clone());
+    line(
+        "issuer",
+        format!("{} ({} issuer)", claims.iss, summary.issuer_mode),
+    );
+    line("subject", claims.sub.clone());
+    line("audience", claims.aud.to_string());
+    line("owner", with_id(summary.owner, summary.owner_id));
+    line("project", with_id(summary.project, summary.project_id));
+    line(
+        "environment",
+        summary.environment.unwrap_or("-").to_string(),
+    );
+    if let Some(iat) = claims.issued_at() {
+        line(
+            "issued",
+            format!(
+                "{} ({})",
+                timefmt::rfc3339_z(iat),
+                timefmt::relative(iat, now)
+            ),
+        );
+    }
+    let exp = claims.expires_at();
+    let state = if fresh.is_err() { "expired" } else { "expires" };
+    line(
+        state,
+        format!(
+            "{} ({})",
+            timefmt::rfc3339_z(exp),
+            timefmt::relative(exp, now)
+        ),
+    );
+    print_stdout(&text)?;
+    fresh?;
+    Ok(ExitCode::SUCCESS)
+}
