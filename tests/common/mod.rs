@@ -1,0 +1,289 @@
+//! Shared test harness: run the real binary in a clean environment, mint unsigned tokens, and
+//! serve HTTP from a local recording server.
+//!
+//! Every run checks that no registered secret (tokens, secret keys, session tokens) appears on
+//! stderr, whatever the test asserts besides.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_vercel-oidc");
+
+/// Strings that must never show up on stderr.
+static SECRETS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+pub fn register_secret(s: impl Into<String>) {
+    SECRETS.lock().unwrap().push(s.into());
+}
+
+pub fn now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
+}
+
+/// Claims shaped like a Vercel production token for team `acme`, project `web`.
+pub fn claims(exp: i64) -> serde_json::Value {
+    serde_json::json!({
+        "iss": "https://oidc.vercel.com/acme",
+        "sub": "owner:acme:project:web:environment:production",
+        "scope": "owner:acme:project:web:environment:production",
+        "aud": "https://vercel.com/acme",
+        "iat": exp - 3600, "nbf": exp - 3600, "exp": exp,
+        "owner": "acme", "owner_id": "team_acme123",
+        "project": "web", "project_id": "prj_web123",
+        "environment": "production",
+    })
+}
+
+/// An unsigned JWT with these claims (nothing here checks signatures). Registered as a secret.
+pub fn jwt(claims: &serde_json::Value) -> String {
+    let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256","kid":"test-key","typ":"JWT"}"#);
+    let body = URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).unwrap());
+    let sig = URL_SAFE_NO_PAD.encode(format!("signature-{}", fastrand::u64(..)));
+    let token = format!("{header}.{body}.{sig}");
+    register_secret(token.clone());
+    token
+}
+
+/// A token valid for another hour.
+pub fn fresh_token() -> String {
+    jwt(&claims(now() + 3600))
+}
+
+/// The result of running the binary.
+#[derive(Debug)]
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// A clean place to run the binary: an empty HOME and working directory, a cleared environment.
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+    pub env: BTreeMap<String, String>,
+}
+
+impl Sandbox {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("home");
+        std::fs::create_dir_all(&home).unwrap();
+        let mut env = BTreeMap::new();
+        env.insert("HOME".into(), home.display().to_string());
+        env.insert("PATH".into(), "/usr/local/bin:/usr/bin:/bin".into());
+        env.insert("XDG_CACHE_HOME".into(), dir.path().join("cache").display().to_string());
+        Self { dir, env }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn home(&self) -> PathBuf {
+        self.path().join("home")
+    }
+
+    pub fn cache_dir(&self) -> PathBuf {
+        self.path().join("cache").join("vercel-oidc")
+    }
+
+    pub fn set(&mut self, k: &str, v: impl Into<String>) -> &mut Self {
+        self.env.insert(k.into(), v.into());
+        self
+    }
+
+    pub fn unset(&mut self, k: &str) -> &mut Self {
+        self.env.remove(k);
+        self
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(BIN);
+        cmd.args(args).env_clear().envs(&self.env).current_dir(self.path()).stdin(Stdio::null());
+        cmd
+    }
+
+    /// Runs the binary and checks that stderr holds no registered secret.
+    pub fn run(&self, args: &[&str]) -> Output {
+        let out = self.command(args).output().expect("run binary");
+        let out = Output {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8(out.stdout).unwrap(),
+            stderr: String::from_utf8(out.stderr).unwrap(),
+        };
+        assert_no_secrets(&out.stderr);
+        out
+    }
+}
+
+pub fn assert_no_secrets(text: &str) {
+    for s in SECRETS.lock().unwrap().iter() {
+        assert!(!text.contains(s.as_str()), "a secret leaked into stderr:\n{text}");
+    }
+}
+
+/// One request as the server received it.
+#[derive(Clone, Debug)]
+pub struct Recorded {
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Recorded {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// The body decoded as `application/x-www-form-urlencoded`, in order.
+    pub fn form(&self) -> Vec<(String, String)> {
+        url::form_urlencoded::parse(self.body.as_bytes()).into_owned().collect()
+    }
+
+    pub fn form_value(&self, name: &str) -> Option<String> {
+        self.form().into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+    }
+}
+
+/// What the server answers.
+#[derive(Clone, Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub content_type: &'static str,
+    pub body: String,
+    pub delay: Duration,
+}
+
+impl Reply {
+    pub fn new(status: u16, content_type: &'static str, body: impl Into<String>) -> Self {
+        Self { status, content_type, body: body.into(), delay: Duration::ZERO }
+    }
+
+    pub fn xml(status: u16, body: impl Into<String>) -> Self {
+        Self::new(status, "text/xml", body)
+    }
+
+    pub fn json(status: u16, body: impl Into<String>) -> Self {
+        Self::new(status, "application/json", body)
+    }
+
+    pub fn delayed(mut self, d: Duration) -> Self {
+        self.delay = d;
+        self
+    }
+}
+
+type Handler = Arc<dyn Fn(usize, &Recorded) -> Reply + Send + Sync>;
+
+/// A local HTTP/1.1 server on 127.0.0.1 that records every request and answers through a
+/// handler given the request's index (0 for the first). It stops when dropped.
+pub struct MockServer {
+    pub addr: std::net::SocketAddr,
+    requests: Arc<Mutex<Vec<Recorded>>>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl MockServer {
+    pub fn start(handler: impl Fn(usize, &Recorded) -> Reply + Send + Sync + 'static) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let handler: Handler = Arc::new(handler);
+        let (reqs, stop2) = (requests.clone(), stop.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if stop2.load(std::sync::atomic::Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(stream) = stream else { continue };
+                let (reqs, handler) = (reqs.clone(), handler.clone());
+                std::thread::spawn(move || serve(stream, &reqs, &handler));
+            }
+        });
+        Self { addr, requests, stop }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.requests.lock().unwrap().clone()
+    }
+
+    pub fn count(&self) -> usize {
+        self.requests.lock().unwrap().len()
+    }
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        let _ = TcpStream::connect(self.addr);
+    }
+}
+
+/// Reads one HTTP request from `stream`.
+pub fn read_request(stream: &mut impl Read) -> Option<Recorded> {
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    reader.read_line(&mut line).ok()?;
+    let mut parts = line.split_whitespace();
+    let (method, path) = (parts.next()?.to_string(), parts.next()?.to_string());
+    let mut headers = Vec::new();
+    loop {
+        let mut h = String::new();
+        reader.read_line(&mut h).ok()?;
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        let (k, v) = h.split_once(':')?;
+        headers.push((k.trim().to_string(), v.trim().to_string()));
+    }
+    let len = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.parse::<usize>().ok())
+        .unwrap_or(0);
+    let mut body = vec![0; len];
+    reader.read_exact(&mut body).ok()?;
+    Some(Recorded { method, path, headers, body: String::from_utf8_lossy(&body).into_owned() })
+}
+
+/// Writes `reply` as an HTTP/1.1 response that closes the connection.
+pub fn write_reply(stream: &mut impl Write, reply: &Reply) {
+    let head = format!(
+        "HTTP/1.1 {} X\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        reply.status,
+        reply.content_type,
+        reply.body.len()
+    );
+    let _ = stream.write_all(head.as_bytes());
+    let _ = stream.write_all(reply.body.as_bytes());
+    let _ = stream.flush();
+}
+
+fn serve(mut stream: TcpStream, reqs: &Mutex<Vec<Recorded>>, handler: &Handler) {
+    let Some(req) = read_request(&mut stream) else { return };
+    let index = {
+        let mut reqs = reqs.lock().unwrap();
+        reqs.push(req.clone());
+        reqs.len() - 1
+    };
+    let reply = handler(index, &req);
+    std::thread::sleep(reply.delay);
+    write_reply(&mut stream, &reply);
+}
