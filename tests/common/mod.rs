@@ -27,7 +27,10 @@ pub fn register_secret(s: impl Into<String>) {
 }
 
 pub fn now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
 }
 
 /// Claims shaped like a Vercel production token for team `acme`, project `web`.
@@ -81,7 +84,10 @@ impl Sandbox {
         let mut env = BTreeMap::new();
         env.insert("HOME".into(), home.display().to_string());
         env.insert("PATH".into(), "/usr/local/bin:/usr/bin:/bin".into());
-        env.insert("XDG_CACHE_HOME".into(), dir.path().join("cache").display().to_string());
+        env.insert(
+            "XDG_CACHE_HOME".into(),
+            dir.path().join("cache").display().to_string(),
+        );
         Self { dir, env }
     }
 
@@ -109,7 +115,11 @@ impl Sandbox {
 
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(BIN);
-        cmd.args(args).env_clear().envs(&self.env).current_dir(self.path()).stdin(Stdio::null());
+        cmd.args(args)
+            .env_clear()
+            .envs(&self.env)
+            .current_dir(self.path())
+            .stdin(Stdio::null());
         cmd
     }
 
@@ -128,7 +138,10 @@ impl Sandbox {
 
 pub fn assert_no_secrets(text: &str) {
     for s in SECRETS.lock().unwrap().iter() {
-        assert!(!text.contains(s.as_str()), "a secret leaked into stderr:\n{text}");
+        assert!(
+            !text.contains(s.as_str()),
+            "a secret leaked into stderr:\n{text}"
+        );
     }
 }
 
@@ -143,16 +156,24 @@ pub struct Recorded {
 
 impl Recorded {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     /// The body decoded as `application/x-www-form-urlencoded`, in order.
     pub fn form(&self) -> Vec<(String, String)> {
-        url::form_urlencoded::parse(self.body.as_bytes()).into_owned().collect()
+        url::form_urlencoded::parse(self.body.as_bytes())
+            .into_owned()
+            .collect()
     }
 
     pub fn form_value(&self, name: &str) -> Option<String> {
-        self.form().into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+        self.form()
+            .into_iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v)
     }
 }
 
@@ -167,7 +188,12 @@ pub struct Reply {
 
 impl Reply {
     pub fn new(status: u16, content_type: &'static str, body: impl Into<String>) -> Self {
-        Self { status, content_type, body: body.into(), delay: Duration::ZERO }
+        Self {
+            status,
+            content_type,
+            body: body.into(),
+            delay: Duration::ZERO,
+        }
     }
 
     pub fn xml(status: u16, body: impl Into<String>) -> Self {
@@ -212,7 +238,11 @@ impl MockServer {
                 std::thread::spawn(move || serve(stream, &reqs, &handler));
             }
         });
-        Self { addr, requests, stop }
+        Self {
+            addr,
+            requests,
+            stop,
+        }
     }
 
     pub fn url(&self) -> String {
@@ -260,7 +290,12 @@ pub fn read_request(stream: &mut impl Read) -> Option<Recorded> {
         .unwrap_or(0);
     let mut body = vec![0; len];
     reader.read_exact(&mut body).ok()?;
-    Some(Recorded { method, path, headers, body: String::from_utf8_lossy(&body).into_owned() })
+    Some(Recorded {
+        method,
+        path,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    })
 }
 
 /// Writes `reply` as an HTTP/1.1 response that closes the connection.
@@ -277,7 +312,9 @@ pub fn write_reply(stream: &mut impl Write, reply: &Reply) {
 }
 
 fn serve(mut stream: TcpStream, reqs: &Mutex<Vec<Recorded>>, handler: &Handler) {
-    let Some(req) = read_request(&mut stream) else { return };
+    let Some(req) = read_request(&mut stream) else {
+        return;
+    };
     let index = {
         let mut reqs = reqs.lock().unwrap();
         reqs.push(req.clone());
