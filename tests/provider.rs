@@ -1,0 +1,157 @@
+//! The library's `aws-config` credentials provider, used through `aws-config` and a real SDK
+//! client (`aws-sdk-sts`), against a local recording stand-in for STS.
+
+mod common;
+
+use aws_credential_types::provider::ProvideCredentials;
+use common::*;
+use vercel_oidc::Env;
+use vercel_oidc::aws::VercelOidcCredentialsProvider;
+
+const ROLE: &str = "arn:aws:iam::123456789012:role/vercel-deploy";
+const AKID: &str = "ASIAPROVIDERTEST0001";
+const SECRET: &str = "providerSecretKeyValue/abc";
+const SESSION: &str = "providerSessionTokenValue";
+
+fn stub_sts(_: usize, req: &Recorded) -> Reply {
+    match req.form_value("Action").as_deref() {
+        Some("AssumeRoleWithWebIdentity") => Reply::xml(
+            200,
+            format!(
+                r#"<AssumeRoleWithWebIdentityResponse><AssumeRoleWithWebIdentityResult><Credentials>
+<AccessKeyId>{AKID}</AccessKeyId><SecretAccessKey>{SECRET}</SecretAccessKey><SessionToken>{SESSION}</SessionToken>
+<Expiration>2099-01-01T00:00:00Z</Expiration></Credentials></AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>"#
+            ),
+        ),
+        Some("GetCallerIdentity") => Reply::xml(
+            200,
+            r#"<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult>
+<Arn>arn:aws:sts::123456789012:assumed-role/vercel-deploy/vercel-web-production</Arn><UserId>AROA:vercel-web-production</UserId>
+<Account>123456789012</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></GetCallerIdentityResponse>"#,
+        ),
+        _ => Reply::xml(
+            400,
+            "<ErrorResponse><Error><Code>InvalidAction</Code><Message>?</Message></Error></ErrorResponse>",
+        ),
+    }
+}
+
+#[tokio::test]
+async fn an_sdk_client_signs_with_the_exchanged_credentials() {
+    let server = MockServer::start(stub_sts);
+    let token = fresh_token();
+    let dir = tempfile::tempdir().unwrap();
+    let env = Env::from_pairs([("VERCEL_OIDC_TOKEN", token.as_str())], dir.path());
+    let provider = VercelOidcCredentialsProvider::builder()
+        .role_arn(ROLE)
+        .endpoint_url(server.url())
+        .env(env)
+        .build()
+        .unwrap();
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .credentials_provider(provider)
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(server.url())
+        .load()
+        .await;
+    let sts = aws_sdk_sts::Client::new(&config);
+    let who = sts.get_caller_identity().send().await.unwrap();
+    assert_eq!(who.account(), Some("123456789012"));
+    let who_again = sts.get_caller_identity().send().await.unwrap();
+    assert_eq!(who_again.account(), Some("123456789012"));
+
+    let reqs = server.requests();
+    let exchanges: Vec<_> = reqs
+        .iter()
+        .filter(|r| r.form_value("Action").as_deref() == Some("AssumeRoleWithWebIdentity"))
+        .collect();
+    assert_eq!(
+        exchanges.len(),
+        1,
+        "the SDK's identity cache keeps the credentials in process"
+    );
+    assert_eq!(
+        exchanges[0].form_value("WebIdentityToken").as_deref(),
+        Some(token.as_str())
+    );
+    assert_eq!(
+        exchanges[0].form_value("RoleSessionName").as_deref(),
+        Some("vercel-web-production")
+    );
+    let signed: Vec<_> = reqs
+        .iter()
+        .filter(|r| r.form_value("Action").as_deref() == Some("GetCallerIdentity"))
+        .collect();
+    assert_eq!(signed.len(), 2);
+    for r in signed {
+        let auth = r.header("authorization").expect("signed");
+        assert!(
+            auth.starts_with(&format!("AWS4-HMAC-SHA256 Credential={AKID}/")),
+            "{auth}"
+        );
+        assert_eq!(r.header("x-amz-security-token"), Some(SESSION));
+    }
+}
+
+#[tokio::test]
+async fn each_load_reads_the_token_source_again() {
+    let server = MockServer::start(stub_sts);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("token");
+    let first = fresh_token();
+    std::fs::write(&file, &first).unwrap();
+    let provider = VercelOidcCredentialsProvider::builder()
+        .role_arn(ROLE)
+        .endpoint_url(server.url())
+        .token_file(&file)
+        .env(Env::from_pairs::<&str, &str>([], dir.path()))
+        .build()
+        .unwrap();
+    let creds = provider.provide_credentials().await.unwrap();
+    assert_eq!(creds.access_key_id(), AKID);
+    assert_eq!(creds.session_token(), Some(SESSION));
+    assert!(creds.expiry().is_some());
+    let second = jwt(&claims(now() + 7200));
+    std::fs::write(&file, &second).unwrap();
+    provider.provide_credentials().await.unwrap();
+    let sent: Vec<_> = server
+        .requests()
+        .iter()
+        .filter_map(|r| r.form_value("WebIdentityToken"))
+        .collect();
+    assert_eq!(sent, vec![first, second]);
+}
+
+#[tokio::test]
+async fn no_token_is_not_loaded_and_a_bad_role_is_a_build_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let provider = VercelOidcCredentialsProvider::builder()
+        .role_arn(ROLE)
+        .endpoint_url("http://127.0.0.1:9")
+        .env(Env::from_pairs::<&str, &str>([], dir.path()))
+        .build()
+        .unwrap();
+    let err = provider.provide_credentials().await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            aws_credential_types::provider::error::CredentialsError::CredentialsNotLoaded(_)
+        ),
+        "{err:?}"
+    );
+    let err = VercelOidcCredentialsProvider::builder()
+        .role_arn("not-a-role")
+        .env(Env::from_pairs::<&str, &str>([], dir.path()))
+        .build()
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("`not-a-role` is not an IAM role ARN")
+    );
+    // The role may also come from the provider's environment, as the CLI reads it.
+    let from_env = VercelOidcCredentialsProvider::builder()
+        .endpoint_url("http://127.0.0.1:9")
+        .env(Env::from_pairs([("AWS_ROLE_ARN", ROLE)], dir.path()))
+        .build();
+    assert!(from_env.is_ok());
+}
