@@ -23,6 +23,7 @@
 //! ```
 
 pub mod aws;
+pub mod azure;
 pub mod cache;
 pub mod env;
 pub mod fsutil;

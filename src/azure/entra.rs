@@ -1,0 +1,703 @@
+//! The client-credential grant with the Vercel token as a federated client assertion.
+//!
+//! Request: `POST <authority>/<tenant>/oauth2/v2.0/token`,
+//! `Content-Type: application/x-www-form-urlencoded`, fields in this order:
+//! `client_id`, `scope`, `grant_type=client_credentials`,
+//! `client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer`,
+//! `client_assertion=<the Vercel token>`.
+//!
+//! Success: `{"token_type":"Bearer","expires_in":3599,"access_token":…}` (`expires_in` is a
+//! number, or a string from older endpoints). Error: `{"error","error_description":"AADSTSnnnn:
+//! …\r\nTrace ID: …","error_codes":[n],"trace_id","correlation_id"}`; the AADSTS code picks the
+//! hint (see [`hint_for`]).
+//!
+//! HTTP 5xx, 429, `temporarily_unavailable` and network failures are retried under the
+//! [`RetryPolicy`]; everything else fails at once.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::azure::{Authority, trust};
+use crate::http::RetryPolicy;
+use crate::secret::Secret;
+use crate::timefmt;
+use crate::token::{Claims, OidcToken};
+
+pub const GRANT_TYPE: &str = "client_credentials";
+pub const CLIENT_ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// What to ask Entra for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TokenRequest {
+    pub tenant_id: String,
+    pub client_id: String,
+    pub scope: String,
+}
+
+/// An access token and when it expires.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AccessToken {
+    pub access_token: Secret,
+    pub token_type: String,
+    /// Unix seconds.
+    pub expires_on: i64,
+}
+
+impl AccessToken {
+    pub fn expires_at(&self) -> OffsetDateTime {
+        timefmt::from_unix(self.expires_on).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    }
+
+    /// `{"access_token","token_type","expires_on","expires_at"}`: the token, its type, and its
+    /// expiry as Unix seconds and as RFC 3339.
+    pub fn to_json(&self) -> String {
+        serde_json::json!({
+            "access_token": self.access_token.expose_secret(),
+            "token_type": self.token_type,
+            "expires_on": self.expires_on,
+            "expires_at": timefmt::rfc3339_z(self.expires_at()),
+        })
+        .to_string()
+    }
+}
+
+/// The form fields of the token request, in the order they are sent.
+pub fn form_fields<'a>(req: &'a TokenRequest, assertion: &'a str) -> [(&'static str, &'a str); 5] {
+    [
+        ("client_id", &req.client_id),
+        ("scope", &req.scope),
+        ("grant_type", GRANT_TYPE),
+        ("client_assertion_type", CLIENT_ASSERTION_TYPE),
+        ("client_assertion", assertion),
+    ]
+}
+
+#[derive(Deserialize)]
+struct SuccessBody {
+    access_token: Option<String>,
+    token_type: Option<String>,
+    expires_in: Option<serde_json::Value>,
+}
+
+/// Reads a success body received at `now`.
+pub fn parse_success(body: &str, now: OffsetDateTime) -> Result<AccessToken, String> {
+    let parsed: SuccessBody =
+        serde_json::from_str(body).map_err(|_| "the response is not a JSON object".to_string())?;
+    let access_token = parsed
+        .access_token
+        .filter(|t| !t.is_empty())
+        .ok_or("the response has no access_token")?;
+    let expires_in = match parsed.expires_in {
+        Some(serde_json::Value::Number(n)) => n.as_i64(),
+        Some(serde_json::Value::String(s)) => s.trim().parse().ok(),
+        _ => None,
+    }
+    .filter(|s| *s > 0)
+    .ok_or("the response has no positive expires_in")?;
+    Ok(AccessToken {
+        access_token: Secret::new(access_token),
+        token_type: parsed.token_type.unwrap_or_else(|| "Bearer".into()),
+        expires_on: now.unix_timestamp() + expires_in,
+    })
+}
+
+/// An Entra error body, read.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ErrorBody {
+    pub error: String,
+    /// The first line of `error_description`, e.g. `AADSTS70021: No matching …`.
+    pub message: String,
+    /// The AADSTS number, from `error_codes` or the description.
+    pub code: Option<u32>,
+    pub trace_id: Option<String>,
+    pub correlation_id: Option<String>,
+}
+
+/// Reads `{"error","error_description","error_codes",…}`; `None` when the body is not one.
+pub fn parse_error(body: &str) -> Option<ErrorBody> {
+    let v: serde_json::Value = serde_json::from_str(body).ok()?;
+    let error = v.get("error")?.as_str()?.to_string();
+    let description = v
+        .get("error_description")
+        .and_then(|d| d.as_str())
+        .unwrap_or("");
+    let message = description.lines().next().unwrap_or("").trim().to_string();
+    let code = v
+        .get("error_codes")
+        .and_then(|c| c.get(0))
+        .and_then(|c| c.as_u64())
+        .and_then(|c| u32::try_from(c).ok())
+        .or_else(|| {
+            let digits: String = message
+                .strip_prefix("AADSTS")?
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            digits.parse().ok()
+        });
+    let text = |name: &str| {
+        v.get(name)
+            .and_then(|t| t.as_str())
+            .map(str::to_string)
+            .filter(|t| !t.is_empty())
+    };
+    Some(ErrorBody {
+        error,
+        message,
+        code,
+        trace_id: text("trace_id"),
+        correlation_id: text("correlation_id"),
+    })
+}
+
+/// Why Entra gave no access token.
+#[derive(Debug, thiserror::Error)]
+pub enum EntraError {
+    #[error(
+        "Entra ID refused the token for app `{client_id}` in tenant `{tenant_id}` ({endpoint}): {error}: {message}\n{hint}{ids}",
+        error = body.error,
+        message = body.message,
+        ids = support_ids(body),
+    )]
+    Refused {
+        body: ErrorBody,
+        status: u16,
+        client_id: String,
+        tenant_id: String,
+        endpoint: String,
+        hint: String,
+    },
+
+    #[error(
+        "cannot reach Entra ID at `{endpoint}`: {detail}\n  check the network, HTTPS_PROXY/NO_PROXY, SSL_CERT_FILE for a TLS-inspecting proxy, and --authority-host"
+    )]
+    Network {
+        endpoint: String,
+        detail: String,
+        transient: bool,
+    },
+
+    #[error(
+        "Entra ID at `{endpoint}` answered HTTP {status} with a body that is not a token response: {detail}\n  check that --authority-host (AZURE_AUTHORITY_HOST) is a Microsoft Entra authority"
+    )]
+    BadResponse {
+        endpoint: String,
+        status: u16,
+        detail: String,
+    },
+}
+
+fn support_ids(body: &ErrorBody) -> String {
+    match (&body.trace_id, &body.correlation_id) {
+        (None, None) => String::new(),
+        (trace, correlation) => format!(
+            "\n  (for Microsoft support: trace id `{}`, correlation id `{}`)",
+            trace.as_deref().unwrap_or("-"),
+            correlation.as_deref().unwrap_or("-")
+        ),
+    }
+}
+
+impl EntraError {
+    /// Whether trying again may help.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Refused { body, status, .. } => {
+                *status >= 500 || *status == 429 || body.error == "temporarily_unavailable"
+            }
+            Self::Network { transient, .. } => *transient,
+            Self::BadResponse { status, .. } => *status >= 500 || *status == 429,
+        }
+    }
+
+    /// The AADSTS code, when Entra sent one.
+    pub fn code(&self) -> Option<u32> {
+        match self {
+            Self::Refused { body, .. } => body.code,
+            _ => None,
+        }
+    }
+}
+
+/// What a hint needs to know besides the code.
+pub struct HintContext<'a> {
+    pub claims: &'a Claims,
+    pub req: &'a TokenRequest,
+    pub authority: &'a Authority,
+    pub in_build: bool,
+}
+
+/// What to do about each AADSTS code.
+pub fn hint_for(code: Option<u32>, cx: &HintContext<'_>) -> String {
+    let client = &cx.req.client_id;
+    let tenant = &cx.req.tenant_id;
+    let explain = || trust::explain(cx.claims, client);
+    let Some(code) = code else {
+        return "  Entra ID sent no AADSTS code; check --tenant-id, --client-id and --scope".into();
+    };
+    match code {
+        700024 => format!(
+            "  the token is outside its valid time (it expires at {}): check this machine's clock, then get a fresh token: {}",
+            timefmt::rfc3339_z(cx.claims.expires_at()),
+            crate::token::fresh_token_hint(cx.in_build)
+        ),
+        70021 | 700210..=700219 => {
+            let part = match code {
+                700211 => "its issuer (`iss`) does not match: ",
+                700212 => "its audience (`aud`) does not match: ",
+                700213 => "its subject (`sub`) does not match: ",
+                _ => "",
+            };
+            format!(
+                "  no federated credential on app `{client}` matches the token; {part}compare them with care.\n{}",
+                explain()
+            )
+        }
+        70025 => format!(
+            "  app `{client}` has no federated credential yet; add one for the token.\n{}",
+            explain()
+        ),
+        700016 => format!(
+            "  no app with client id `{client}` exists in tenant `{tenant}`: check --client-id (AZURE_CLIENT_ID) is the Application (client) ID, not the object id, and that --tenant-id (AZURE_TENANT_ID) is the tenant the app is registered in"
+        ),
+        90002 => format!(
+            "  tenant `{tenant}` does not exist at `{}`: check --tenant-id (AZURE_TENANT_ID) is the Directory (tenant) ID, and that --authority-host is your cloud's (https://login.microsoftonline.us/ for US Government, https://login.chinacloudapi.cn/ for China)",
+            cx.authority.as_str()
+        ),
+        900021..=900023 => format!(
+            "  `{tenant}` is not a valid tenant: pass the Directory (tenant) ID, a GUID, or a verified domain of the tenant (--tenant-id or AZURE_TENANT_ID)"
+        ),
+        70011 | 1002012 => format!(
+            "  the scope `{}` is not valid for an app's own token: pass one `<resource>/.default` scope, for example `https://management.azure.com/.default`",
+            cx.req.scope
+        ),
+        500011 => format!(
+            "  the resource of scope `{}` has no service principal in tenant `{tenant}`: check the scope's resource URI, or have an administrator add or consent to that resource in the tenant",
+            cx.req.scope
+        ),
+        7000112 => format!(
+            "  app `{client}` is disabled in tenant `{tenant}`: an administrator must enable its service principal (Enterprise applications > Properties)"
+        ),
+        700027 | 50027 => format!(
+            "  Entra ID could not verify the token's signature with the issuer's keys (`{}/.well-known/jwks`): pass the token exactly as Vercel issued it; {}",
+            cx.claims.iss.trim_end_matches('/'),
+            crate::token::fresh_token_hint(cx.in_build)
+        ),
+        other => format!(
+            "  look the code up at {}, and check --tenant-id, --client-id and --scope",
+            cx.authority.error_page(other)
+        ),
+    }
+}
+
+/// Calls Entra's token endpoint with a given HTTP client, authority and retry policy.
+#[derive(Clone, Debug)]
+pub struct EntraClient {
+    http: reqwest::Client,
+    authority: Authority,
+    retry: RetryPolicy,
+    clock: fn() -> OffsetDateTime,
+    in_build: bool,
+}
+
+impl EntraClient {
+    pub fn new(http: reqwest::Client, authority: Authority, retry: RetryPolicy) -> Self {
+        Self {
+            http,
+            authority,
+            retry,
+            clock: OffsetDateTime::now_utc,
+            in_build: false,
+        }
+    }
+
+    /// Uses `clock` to turn `expires_in` into an expiry time.
+    pub fn with_clock(mut self, clock: fn() -> OffsetDateTime) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Whether hints should speak of a Vercel build rather than a laptop.
+    pub fn in_build(mut self, in_build: bool) -> Self {
+        self.in_build = in_build;
+        self
+    }
+
+    /// Exchanges `token` for an access token for `req.scope`.
+    pub async fn request_token(
+        &self,
+        req: &TokenRequest,
+        token: &OidcToken,
+    ) -> Result<AccessToken, EntraError> {
+        let endpoint = self.authority.token_endpoint(&req.tenant_id);
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form_fields(req, token.expose_secret()))
+            .finish();
+        crate::debug!(
+            "asking Entra ID at {endpoint} for `{}` as app `{}`",
+            req.scope,
+            req.client_id
+        );
+        let access = self
+            .retry
+            .run(EntraError::is_transient, |attempt| {
+                let (body, endpoint) = (body.clone(), endpoint.clone());
+                async move {
+                    crate::trace!("Entra attempt {attempt}");
+                    self.send_once(&endpoint, body, req, token.claims()).await
+                }
+            })
+            .await?;
+        crate::debug!(
+            "Entra ID issued a {} token until {}",
+            access.token_type,
+            timefmt::rfc3339_z(access.expires_at())
+        );
+        Ok(access)
+    }
+
+    async fn send_once(
+        &self,
+        endpoint: &str,
+        body: String,
+        req: &TokenRequest,
+        claims: &Claims,
+    ) -> Result<AccessToken, EntraError> {
+        let response = self
+            .http
+            .post(endpoint)
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .header(reqwest::header::ACCEPT, "application/json")
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| network_error(endpoint, e))?;
+        let status = response.status().as_u16();
+        let text = response
+            .text()
+            .await
+            .map_err(|e| network_error(endpoint, e))?;
+        crate::trace!("Entra answered HTTP {status} ({} bytes)", text.len());
+        if (200..300).contains(&status) {
+            return parse_success(&text, (self.clock)()).map_err(|detail| {
+                EntraError::BadResponse {
+                    endpoint: endpoint.to_string(),
+                    status,
+                    detail,
+                }
+            });
+        }
+        match parse_error(&text) {
+            Some(body) => {
+                let hint = hint_for(
+                    body.code,
+                    &HintContext {
+                        claims,
+                        req,
+                        authority: &self.authority,
+                        in_build: self.in_build,
+                    },
+                );
+                Err(EntraError::Refused {
+                    body,
+                    status,
+                    client_id: req.client_id.clone(),
+                    tenant_id: req.tenant_id.clone(),
+                    endpoint: endpoint.to_string(),
+                    hint,
+                })
+            }
+            None => Err(EntraError::BadResponse {
+                endpoint: endpoint.to_string(),
+                status,
+                detail: excerpt(&text),
+            }),
+        }
+    }
+}
+
+fn network_error(endpoint: &str, e: reqwest::Error) -> EntraError {
+    let transient = e.is_timeout() || e.is_connect() || e.is_request() || e.is_body();
+    let mut detail = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        detail.push_str(": ");
+        detail.push_str(&s.to_string());
+        source = s.source();
+    }
+    EntraError::Network {
+        endpoint: endpoint.to_string(),
+        detail,
+        transient,
+    }
+}
+
+fn excerpt(text: &str) -> String {
+    let t: String = text.chars().take(200).collect();
+    if t.trim().is_empty() {
+        "(empty body)".into()
+    } else {
+        format!("`{}`", t.trim())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::token::decode_claims;
+    use crate::token::tests::{claims_json, jwt};
+    use time::macros::datetime;
+
+    const NOW: OffsetDateTime = datetime!(2026-11-26 12:00:00 UTC);
+
+    fn req() -> TokenRequest {
+        TokenRequest {
+            tenant_id: "tenant-1".into(),
+            client_id: "11111111-2222-3333-4444-555555555555".into(),
+            scope: "https://management.azure.com/.default".into(),
+        }
+    }
+
+    #[test]
+    fn form_fields_in_order() {
+        let r = req();
+        let fields = form_fields(&r, "a.b.c");
+        assert_eq!(
+            fields,
+            [
+                ("client_id", "11111111-2222-3333-4444-555555555555"),
+                ("scope", "https://management.azure.com/.default"),
+                ("grant_type", "client_credentials"),
+                (
+                    "client_assertion_type",
+                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+                ),
+                ("client_assertion", "a.b.c"),
+            ]
+        );
+    }
+
+    #[test]
+    fn parses_success_bodies() {
+        for (body, expires_in, token_type) in [
+            (
+                r#"{"token_type":"Bearer","expires_in":3599,"ext_expires_in":3599,"access_token":"eyJ0"}"#,
+                3599,
+                "Bearer",
+            ),
+            (
+                r#"{"token_type":"Bearer","expires_in":"3600","access_token":"eyJ0"}"#,
+                3600,
+                "Bearer",
+            ),
+            (r#"{"expires_in":60,"access_token":"eyJ0"}"#, 60, "Bearer"),
+            (
+                r#"{"token_type":"pop","expires_in":60,"access_token":"eyJ0"}"#,
+                60,
+                "pop",
+            ),
+        ] {
+            let t = parse_success(body, NOW).unwrap();
+            assert_eq!(t.access_token.expose_secret(), "eyJ0", "{body}");
+            assert_eq!(t.expires_on, NOW.unix_timestamp() + expires_in, "{body}");
+            assert_eq!(t.token_type, token_type, "{body}");
+        }
+    }
+
+    #[test]
+    fn rejects_incomplete_success_bodies() {
+        for (body, want) in [
+            ("<html>", "the response is not a JSON object"),
+            ("[]", "the response is not a JSON object"),
+            (r#"{"expires_in":60}"#, "the response has no access_token"),
+            (
+                r#"{"expires_in":60,"access_token":""}"#,
+                "the response has no access_token",
+            ),
+            (
+                r#"{"access_token":"x"}"#,
+                "the response has no positive expires_in",
+            ),
+            (
+                r#"{"access_token":"x","expires_in":"soon"}"#,
+                "the response has no positive expires_in",
+            ),
+            (
+                r#"{"access_token":"x","expires_in":0}"#,
+                "the response has no positive expires_in",
+            ),
+        ] {
+            assert_eq!(parse_success(body, NOW).unwrap_err(), want, "{body}");
+        }
+    }
+
+    #[test]
+    fn parses_error_bodies() {
+        let body = r#"{"error":"invalid_client","error_description":"AADSTS700213: No matching federated identity record found for presented assertion subject 'x'.\r\nTrace ID: t-1\r\nCorrelation ID: c-1\r\nTimestamp: 2026-11-26 12:00:00Z","error_codes":[700213],"timestamp":"2026-11-26 12:00:00Z","trace_id":"t-1","correlation_id":"c-1"}"#;
+        assert_eq!(
+            parse_error(body).unwrap(),
+            ErrorBody {
+                error: "invalid_client".into(),
+                message: "AADSTS700213: No matching federated identity record found for presented assertion subject 'x'.".into(),
+                code: Some(700213),
+                trace_id: Some("t-1".into()),
+                correlation_id: Some("c-1".into()),
+            }
+        );
+        let no_codes = r#"{"error":"invalid_request","error_description":"AADSTS90002: Tenant 'x' not found."}"#;
+        assert_eq!(parse_error(no_codes).unwrap().code, Some(90002));
+        let bare = r#"{"error":"temporarily_unavailable"}"#;
+        let parsed = parse_error(bare).unwrap();
+        assert_eq!((parsed.code, parsed.message.as_str()), (None, ""));
+        assert_eq!(parse_error("<html>502</html>"), None);
+        assert_eq!(parse_error(r#"{"message":"x"}"#), None);
+    }
+
+    #[test]
+    fn hints_per_code() {
+        let claims = decode_claims(&jwt(&claims_json(2_000_000_000))).unwrap();
+        let authority = Authority::parse("https://login.microsoftonline.com/").unwrap();
+        let r = req();
+        let cx = |in_build| HintContext {
+            claims: &claims,
+            req: &r,
+            authority: &authority,
+            in_build,
+        };
+        let cases: &[(Option<u32>, &[&str])] = &[
+            (
+                Some(700024),
+                &[
+                    "outside its valid time",
+                    "2033-05-18T03:33:20Z",
+                    "vercel env pull",
+                ],
+            ),
+            (
+                Some(70021),
+                &[
+                    "no federated credential on app `11111111-2222-3333-4444-555555555555` matches",
+                    "\"subject\": \"owner:acme:project:web:environment:production\"",
+                    "\"issuer\": \"https://oidc.vercel.com/acme\"",
+                    "\"https://vercel.com/acme\"",
+                    "case-sensitive",
+                ],
+            ),
+            (
+                Some(700211),
+                &["its issuer (`iss`) does not match", "\"issuer\""],
+            ),
+            (
+                Some(700212),
+                &["its audience (`aud`) does not match", "\"audiences\""],
+            ),
+            (
+                Some(700213),
+                &["its subject (`sub`) does not match", "case-sensitive"],
+            ),
+            (
+                Some(70025),
+                &["has no federated credential yet", "\"subject\""],
+            ),
+            (
+                Some(700016),
+                &["no app with client id", "not the object id"],
+            ),
+            (
+                Some(90002),
+                &["tenant `tenant-1` does not exist", "--authority-host"],
+            ),
+            (Some(900023), &["`tenant-1` is not a valid tenant"]),
+            (
+                Some(70011),
+                &["the scope `https://management.azure.com/.default` is not valid"],
+            ),
+            (
+                Some(500011),
+                &["has no service principal in tenant `tenant-1`"],
+            ),
+            (Some(7000112), &["is disabled"]),
+            (
+                Some(700027),
+                &["https://oidc.vercel.com/acme/.well-known/jwks"],
+            ),
+            (
+                Some(123456),
+                &["https://login.microsoftonline.com/error?code=123456"],
+            ),
+            (None, &["sent no AADSTS code"]),
+        ];
+        for (code, wants) in cases {
+            let hint = hint_for(*code, &cx(false));
+            assert!(hint.starts_with("  "), "{code:?}: {hint}");
+            for want in *wants {
+                assert!(hint.contains(want), "{code:?}: {hint:?} lacks {want:?}");
+            }
+        }
+        assert!(hint_for(Some(700024), &cx(true)).contains("in a Vercel build"));
+    }
+
+    #[test]
+    fn refused_message_names_app_tenant_and_support_ids() {
+        let err = EntraError::Refused {
+            body: parse_error(r#"{"error":"invalid_request","error_description":"AADSTS90002: Tenant 't' not found.\r\nTrace ID: t-1","trace_id":"t-1"}"#).unwrap(),
+            status: 400,
+            client_id: "c".into(),
+            tenant_id: "t".into(),
+            endpoint: "https://login.microsoftonline.com/t/oauth2/v2.0/token".into(),
+            hint: "  do this".into(),
+        };
+        assert_eq!(
+            err.to_string(),
+            "Entra ID refused the token for app `c` in tenant `t` (https://login.microsoftonline.com/t/oauth2/v2.0/token): invalid_request: AADSTS90002: Tenant 't' not found.\n  do this\n  (for Microsoft support: trace id `t-1`, correlation id `-`)"
+        );
+        assert_eq!(err.code(), Some(90002));
+        assert!(!err.is_transient());
+    }
+
+    #[test]
+    fn transient_classification() {
+        let refused = |error: &str, status| EntraError::Refused {
+            body: ErrorBody {
+                error: error.into(),
+                ..ErrorBody::default()
+            },
+            status,
+            client_id: String::new(),
+            tenant_id: String::new(),
+            endpoint: String::new(),
+            hint: String::new(),
+        };
+        assert!(refused("temporarily_unavailable", 400).is_transient());
+        assert!(refused("server_error", 503).is_transient());
+        assert!(refused("x", 429).is_transient());
+        assert!(!refused("invalid_client", 401).is_transient());
+        assert!(!refused("invalid_grant", 400).is_transient());
+        let bad = |status| EntraError::BadResponse {
+            endpoint: String::new(),
+            status,
+            detail: String::new(),
+        };
+        assert!(bad(502).is_transient());
+        assert!(!bad(404).is_transient());
+    }
+
+    #[test]
+    fn json_output_shape() {
+        let t = parse_success(r#"{"expires_in":3600,"access_token":"at-VALUE-1"}"#, NOW).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&t.to_json()).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({
+                "access_token": "at-VALUE-1",
+                "token_type": "Bearer",
+                "expires_on": NOW.unix_timestamp() + 3600,
+                "expires_at": "2026-11-26T13:00:00Z",
+            })
+        );
+        assert!(!format!("{t:?}").contains("at-VALUE-1"), "Debug redacts");
+    }
+}

@@ -1,0 +1,478 @@
+//! Azure: hand the Vercel token to Microsoft Entra ID as a federated client assertion.
+//!
+//! Two ways, both for an app registration (or user-assigned managed identity) that has a
+//! federated identity credential matching the token's `iss`, `sub` and `aud`:
+//!
+//! - [`federated_file`]: write the token to a federated token file and name it in the variables
+//!   every Azure SDK reads (`AZURE_CLIENT_ID`, `AZURE_TENANT_ID`, `AZURE_FEDERATED_TOKEN_FILE`,
+//!   `AZURE_AUTHORITY_HOST`); the SDK then makes the exchange itself.
+//! - [`entra`]: make the exchange here and return an access token for one scope.
+//!
+//! Settings, each from a flag or an environment variable (the CLI names them):
+//! - tenant id (`AZURE_TENANT_ID`), required: the Directory (tenant) ID or a verified domain;
+//! - client id (`AZURE_CLIENT_ID`), required: the Application (client) ID, a GUID;
+//! - authority host (`AZURE_AUTHORITY_HOST`), default `https://login.microsoftonline.com/`,
+//!   always https (the SDKs refuse anything else), a bare host name gets `https://`;
+//! - for access tokens, the scope: one `<resource>/.default`, as client-credential tokens need.
+//!
+//! The cache key of an access token covers everything that changes it: authority, tenant,
+//! client, scope, and the token's identity (issuer, subject, audience, owner, project,
+//! environment).
+
+pub mod entra;
+pub mod federated_file;
+pub mod trust;
+
+use serde::Serialize;
+use time::Duration;
+
+pub use entra::{AccessToken, EntraClient, EntraError, TokenRequest};
+
+use crate::cache;
+use crate::token::Claims;
+
+/// The public cloud's authority host, as the SDKs write it.
+pub const DEFAULT_AUTHORITY_HOST: &str = "https://login.microsoftonline.com/";
+
+/// The audience Entra proposes for a new federated credential.
+pub const AZURE_DEFAULT_AUDIENCE: &str = "api://AzureADTokenExchange";
+
+/// How long before expiry a cached access token stops being handed out.
+pub const MIN_REMAINING: Duration = Duration::minutes(20);
+
+/// Settings as given, before checking.
+#[derive(Clone, Debug, Default)]
+pub struct AzureOptions {
+    pub tenant_id: Option<String>,
+    pub client_id: Option<String>,
+    pub authority_host: Option<String>,
+}
+
+/// Checked settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AzureConfig {
+    pub tenant_id: String,
+    pub client_id: String,
+    pub authority: Authority,
+}
+
+/// An https authority host with a trailing slash: `https://login.microsoftonline.com/`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Authority(url::Url);
+
+impl Authority {
+    /// Checks and normalises `raw` as the SDKs do: a bare host gets `https://`; any other scheme
+    /// than https is refused.
+    pub fn parse(raw: &str) -> Result<Self, ConfigError> {
+        let raw = raw.trim();
+        let bad = |reason: &str| ConfigError::BadAuthority {
+            value: raw.to_string(),
+            reason: reason.to_string(),
+        };
+        let with_scheme = if raw.contains("://") {
+            raw.to_string()
+        } else {
+            format!("https://{raw}")
+        };
+        let mut url =
+            url::Url::parse(&with_scheme).map_err(|e| bad(&format!("not a URL ({e})")))?;
+        match url.scheme() {
+            "https" => {}
+            "http" => {
+                return Err(bad(
+                    "it is plain http; Entra ID and every Azure SDK accept only https authorities",
+                ));
+            }
+            other => return Err(bad(&format!("its scheme is `{other}`, not https"))),
+        }
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err(bad("it has no host"));
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(bad("it has a query or fragment"));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(bad("it carries a user name or password"));
+        }
+        if !url.path().ends_with('/') {
+            let path = format!("{}/", url.path());
+            url.set_path(&path);
+        }
+        Ok(Self(url))
+    }
+
+    /// The authority host as printed for `AZURE_AUTHORITY_HOST`, with its trailing slash.
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+
+    /// `<authority>/<tenant>/oauth2/v2.0/token`.
+    pub fn token_endpoint(&self, tenant_id: &str) -> String {
+        format!("{}{tenant_id}/oauth2/v2.0/token", self.0)
+    }
+
+    /// The page that explains an AADSTS code, on this cloud's authority.
+    pub fn error_page(&self, code: u32) -> String {
+        format!("{}error?code={code}", self.0)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error(
+        "no Azure tenant id\n  pass --tenant-id or set AZURE_TENANT_ID to the Directory (tenant) ID shown on the app registration's overview"
+    )]
+    MissingTenant,
+    #[error(
+        "`{0}` is not a tenant id\n  use the Directory (tenant) ID, a GUID, or a verified domain such as `contoso.onmicrosoft.com` (--tenant-id or AZURE_TENANT_ID)"
+    )]
+    BadTenant(String),
+    #[error(
+        "tenant `{0}` names no single directory, and an app's own token needs one\n  pass the Directory (tenant) ID of the app registration (--tenant-id or AZURE_TENANT_ID)"
+    )]
+    MultiTenantAlias(String),
+    #[error(
+        "no Azure client id\n  pass --client-id or set AZURE_CLIENT_ID to the Application (client) ID of the app registration (or user-assigned managed identity) that trusts the Vercel token"
+    )]
+    MissingClient,
+    #[error(
+        "`{0}` is not a client id\n  use the Application (client) ID, a GUID like `00000000-0000-0000-0000-000000000000` shown on the app registration's overview, not its name or object id (--client-id or AZURE_CLIENT_ID)"
+    )]
+    BadClient(String),
+    #[error(
+        "cannot use the authority host `{value}`: {reason}\n  use https://login.microsoftonline.com/ (the default) or your cloud's, such as https://login.microsoftonline.us/ (--authority-host or AZURE_AUTHORITY_HOST)"
+    )]
+    BadAuthority { value: String, reason: String },
+    #[error(
+        "no scope to request\n  pass --scope with the resource's `.default` scope, for example `https://management.azure.com/.default`"
+    )]
+    MissingScope,
+    #[error(
+        "`{0}` is not a scope Entra ID accepts here: {1}\n  pass one `<resource>/.default` scope, for example `https://management.azure.com/.default` (--scope)"
+    )]
+    BadScope(String, String),
+}
+
+impl AzureConfig {
+    /// Checks `opts`.
+    pub fn from_options(opts: &AzureOptions) -> Result<Self, ConfigError> {
+        let tenant_id = non_empty(&opts.tenant_id).ok_or(ConfigError::MissingTenant)?;
+        check_tenant(&tenant_id)?;
+        let client_id = non_empty(&opts.client_id).ok_or(ConfigError::MissingClient)?;
+        if !is_guid(&client_id) {
+            return Err(ConfigError::BadClient(client_id));
+        }
+        let authority = match non_empty(&opts.authority_host) {
+            Some(raw) => Authority::parse(&raw)?,
+            None => Authority::parse(DEFAULT_AUTHORITY_HOST)?,
+        };
+        Ok(Self {
+            tenant_id,
+            client_id,
+            authority,
+        })
+    }
+
+    pub fn token_endpoint(&self) -> String {
+        self.authority.token_endpoint(&self.tenant_id)
+    }
+
+    /// The request for an access token for `scope`.
+    pub fn request(&self, scope: &str) -> TokenRequest {
+        TokenRequest {
+            tenant_id: self.tenant_id.clone(),
+            client_id: self.client_id.clone(),
+            scope: scope.to_string(),
+        }
+    }
+}
+
+fn non_empty(value: &Option<String>) -> Option<String> {
+    value
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
+}
+
+/// A tenant id as the SDKs allow it (`[0-9A-Za-z.-]`), naming one directory.
+fn check_tenant(tenant: &str) -> Result<(), ConfigError> {
+    if !tenant
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+    {
+        return Err(ConfigError::BadTenant(tenant.to_string()));
+    }
+    if ["common", "organizations", "consumers"]
+        .iter()
+        .any(|alias| tenant.eq_ignore_ascii_case(alias))
+    {
+        return Err(ConfigError::MultiTenantAlias(tenant.to_string()));
+    }
+    Ok(())
+}
+
+/// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` in hex digits.
+pub fn is_guid(s: &str) -> bool {
+    let groups: Vec<&str> = s.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, len)| g.len() == len && g.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// Checks a scope for the client-credential grant: one `<resource>/.default`.
+pub fn check_scope(scope: Option<&str>) -> Result<String, ConfigError> {
+    let scope = scope
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .ok_or(ConfigError::MissingScope)?;
+    let bad = |reason: &str| ConfigError::BadScope(scope.to_string(), reason.to_string());
+    if scope.contains(char::is_whitespace) {
+        return Err(bad(
+            "it holds more than one scope; an app token is for one resource",
+        ));
+    }
+    if let Some(c) = scope
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || "._-:/".contains(*c)))
+    {
+        return Err(bad(&format!("it contains `{c}`")));
+    }
+    if !scope.ends_with("/.default") {
+        return Err(bad(&format!(
+            "an app's own token takes the resource's `.default` scope, such as `{}/.default`",
+            scope.trim_end_matches('/')
+        )));
+    }
+    Ok(scope.to_string())
+}
+
+/// The cache key for `req` at `authority` with a token of these claims.
+pub fn cache_key(req: &TokenRequest, authority: &Authority, claims: &Claims) -> cache::Key {
+    #[derive(Serialize)]
+    struct Parts<'a> {
+        v: u8,
+        authority: &'a str,
+        req: &'a TokenRequest,
+        iss: &'a str,
+        sub: &'a str,
+        aud: Vec<&'a str>,
+        owner_id: Option<&'a str>,
+        project_id: Option<&'a str>,
+        environment: Option<&'a str>,
+    }
+    cache::Key::new(
+        "azure",
+        &Parts {
+            v: 1,
+            authority: authority.as_str(),
+            req,
+            iss: &claims.iss,
+            sub: &claims.sub,
+            aud: claims.aud.values(),
+            owner_id: claims.owner_id.as_deref(),
+            project_id: claims.project_id.as_deref(),
+            environment: claims.environment.as_deref(),
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::token::decode_claims;
+    use crate::token::tests::{claims_json, jwt};
+
+    const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+    const CLIENT: &str = "11111111-2222-3333-4444-555555555555";
+
+    fn opts() -> AzureOptions {
+        AzureOptions {
+            tenant_id: Some(TENANT.into()),
+            client_id: Some(CLIENT.into()),
+            authority_host: None,
+        }
+    }
+
+    #[test]
+    fn defaults_and_endpoint() {
+        let cfg = AzureConfig::from_options(&opts()).unwrap();
+        assert_eq!(cfg.authority.as_str(), "https://login.microsoftonline.com/");
+        assert_eq!(
+            cfg.token_endpoint(),
+            format!("https://login.microsoftonline.com/{TENANT}/oauth2/v2.0/token")
+        );
+    }
+
+    #[test]
+    fn authority_forms() {
+        for (raw, want) in [
+            (
+                "https://login.microsoftonline.us",
+                "https://login.microsoftonline.us/",
+            ),
+            (
+                "https://login.microsoftonline.us/",
+                "https://login.microsoftonline.us/",
+            ),
+            ("login.chinacloudapi.cn", "https://login.chinacloudapi.cn/"),
+            ("  https://127.0.0.1:8443/ ", "https://127.0.0.1:8443/"),
+            (
+                "https://adfs.example.com/adfs",
+                "https://adfs.example.com/adfs/",
+            ),
+        ] {
+            assert_eq!(Authority::parse(raw).unwrap().as_str(), want, "{raw}");
+        }
+        assert_eq!(
+            Authority::parse("https://127.0.0.1:8443")
+                .unwrap()
+                .token_endpoint("t"),
+            "https://127.0.0.1:8443/t/oauth2/v2.0/token"
+        );
+    }
+
+    #[test]
+    fn option_errors() {
+        let with = |f: fn(&mut AzureOptions)| {
+            let mut o = opts();
+            f(&mut o);
+            o
+        };
+        let cases: Vec<(AzureOptions, &str)> = vec![
+            (with(|o| o.tenant_id = None), "no Azure tenant id"),
+            (
+                with(|o| o.tenant_id = Some("  ".into())),
+                "no Azure tenant id",
+            ),
+            (
+                with(|o| o.tenant_id = Some("my tenant".into())),
+                "`my tenant` is not a tenant id",
+            ),
+            (
+                with(|o| o.tenant_id = Some("a/b".into())),
+                "`a/b` is not a tenant id",
+            ),
+            (
+                with(|o| o.tenant_id = Some("common".into())),
+                "tenant `common` names no single directory",
+            ),
+            (
+                with(|o| o.tenant_id = Some("Organizations".into())),
+                "tenant `Organizations` names no single directory",
+            ),
+            (with(|o| o.client_id = None), "no Azure client id"),
+            (
+                with(|o| o.client_id = Some("my-app".into())),
+                "`my-app` is not a client id",
+            ),
+            (
+                with(|o| o.client_id = Some("11111111-2222-3333-4444-55555555555g".into())),
+                "`11111111-2222-3333-4444-55555555555g` is not a client id",
+            ),
+            (
+                with(|o| o.authority_host = Some("http://login.example.com".into())),
+                "cannot use the authority host `http://login.example.com`: it is plain http",
+            ),
+            (
+                with(|o| o.authority_host = Some("http://127.0.0.1:8080".into())),
+                "cannot use the authority host `http://127.0.0.1:8080`: it is plain http",
+            ),
+            (
+                with(|o| o.authority_host = Some("ftp://x".into())),
+                "cannot use the authority host `ftp://x`: its scheme is `ftp`",
+            ),
+            (
+                with(|o| o.authority_host = Some("https://x/?a=1".into())),
+                "cannot use the authority host `https://x/?a=1`: it has a query",
+            ),
+            (
+                with(|o| o.authority_host = Some("https://u:p@x/".into())),
+                "cannot use the authority host `https://u:p@x/`: it carries a user name",
+            ),
+        ];
+        for (o, want) in cases {
+            let err = AzureConfig::from_options(&o).unwrap_err().to_string();
+            assert!(err.starts_with(want), "got {err:?}, want {want:?}");
+            assert!(
+                err.contains("\n  "),
+                "every message ends with what to do: {err}"
+            );
+        }
+        let ok = with(|o| o.tenant_id = Some("contoso.onmicrosoft.com".into()));
+        assert!(AzureConfig::from_options(&ok).is_ok());
+    }
+
+    #[test]
+    fn scopes() {
+        assert_eq!(
+            check_scope(Some(" https://management.azure.com/.default ")).unwrap(),
+            "https://management.azure.com/.default"
+        );
+        assert!(check_scope(Some("api://11111111-2222-3333-4444-555555555555/.default")).is_ok());
+        let cases: [(Option<&str>, &str); 5] = [
+            (None, "no scope to request"),
+            (Some(""), "no scope to request"),
+            (
+                Some("https://management.azure.com/"),
+                "`https://management.azure.com/` is not a scope Entra ID accepts here: an app's own token takes the resource's `.default` scope, such as `https://management.azure.com/.default`",
+            ),
+            (
+                Some("https://a/.default https://b/.default"),
+                "`https://a/.default https://b/.default` is not a scope Entra ID accepts here: it holds more than one scope",
+            ),
+            (
+                Some("https://a/.default?x"),
+                "`https://a/.default?x` is not a scope Entra ID accepts here: it contains `?`",
+            ),
+        ];
+        for (scope, want) in cases {
+            let err = check_scope(scope).unwrap_err().to_string();
+            assert!(err.starts_with(want), "got {err:?}, want {want:?}");
+        }
+    }
+
+    #[test]
+    fn cache_key_covers_identity_and_request() {
+        let cfg = AzureConfig::from_options(&opts()).unwrap();
+        let scope = "https://management.azure.com/.default";
+        let key = |c: &serde_json::Value, cfg: &AzureConfig, scope: &str| {
+            cache_key(
+                &cfg.request(scope),
+                &cfg.authority,
+                &decode_claims(&jwt(c)).unwrap(),
+            )
+        };
+        let base = claims_json(2_000_000_000);
+        let k0 = key(&base, &cfg, scope);
+        assert_eq!(
+            key(&claims_json(2_000_000_900), &cfg, scope),
+            k0,
+            "a newer token of the same identity shares the entry"
+        );
+        for (claim, value) in [
+            ("sub", "owner:acme:project:web:environment:preview"),
+            ("iss", "https://oidc.vercel.com"),
+            ("aud", "api://AzureADTokenExchange"),
+            ("project_id", "prj_other"),
+            ("environment", "preview"),
+            ("owner_id", "team_other"),
+        ] {
+            let mut c = base.clone();
+            c[claim] = serde_json::json!(value);
+            assert_ne!(key(&c, &cfg, scope), k0, "{claim}");
+        }
+        assert_ne!(key(&base, &cfg, "https://graph.microsoft.com/.default"), k0);
+        let mut other = cfg.clone();
+        other.client_id = "11111111-2222-3333-4444-666666666666".into();
+        assert_ne!(key(&base, &other, scope), k0);
+        let mut other = cfg.clone();
+        other.tenant_id = "contoso.onmicrosoft.com".into();
+        assert_ne!(key(&base, &other, scope), k0);
+        let mut other = cfg.clone();
+        other.authority = Authority::parse("login.microsoftonline.us").unwrap();
+        assert_ne!(key(&base, &other, scope), k0);
+    }
+}

@@ -1,0 +1,102 @@
+//! The federated identity credential that would accept a given token, for error messages.
+
+use crate::azure::AZURE_DEFAULT_AUDIENCE;
+use crate::token::Claims;
+
+/// A credential name Entra accepts (letters, digits, `-` and `_`, 3 to 120 characters), made
+/// from the token: `vercel-<project>-<environment>`.
+pub fn credential_name(claims: &Claims) -> String {
+    let raw: Vec<&str> = [
+        Some("vercel"),
+        claims.project.as_deref(),
+        claims.environment.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    raw.join("-")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(120)
+        .collect()
+}
+
+/// The credential, as `az ad app federated-credential create --parameters` takes it, whose
+/// issuer, subject and audience equal the token's.
+pub fn federated_credential(claims: &Claims) -> serde_json::Value {
+    serde_json::json!({
+        "name": credential_name(claims),
+        "issuer": claims.iss,
+        "subject": claims.sub,
+        "audiences": [claims.aud.first()],
+    })
+}
+
+/// A few lines naming what the token carried and the federated credential that matches it.
+pub fn explain(claims: &Claims, client_id: &str) -> String {
+    let json = serde_json::to_string_pretty(&federated_credential(claims)).expect("json");
+    let json = json
+        .lines()
+        .map(|l| format!("    {l}"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let aud = claims.aud.first();
+    let mut text = format!(
+        "  the token carried:\n    iss: {iss}\n    sub: {sub}\n    aud: {aud}\n  \
+         a federated credential on app `{client_id}` matches it when its issuer and subject equal these \
+         exactly (subject matching is case-sensitive, no wildcards) and its audiences include the token's `aud`, \
+         for example (save as credential.json, then \
+         `az ad app federated-credential create --id {client_id} --parameters credential.json`):\n{json}",
+        iss = claims.iss,
+        sub = claims.sub,
+    );
+    if aud != AZURE_DEFAULT_AUDIENCE {
+        text.push_str(&format!(
+            "\n  note: Azure proposes the audience `{AZURE_DEFAULT_AUDIENCE}` for new credentials, \
+             but this token's audience is `{aud}`; the credential must list `{aud}`"
+        ));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::token::decode_claims;
+    use crate::token::tests::{claims_json, jwt};
+
+    #[test]
+    fn credential_matches_the_token() {
+        let claims = decode_claims(&jwt(&claims_json(2_000_000_000))).unwrap();
+        assert_eq!(
+            federated_credential(&claims),
+            serde_json::json!({
+                "name": "vercel-web-production",
+                "issuer": "https://oidc.vercel.com/acme",
+                "subject": "owner:acme:project:web:environment:production",
+                "audiences": ["https://vercel.com/acme"],
+            })
+        );
+        let text = explain(&claims, "c-id");
+        assert!(text.contains("sub: owner:acme:project:web:environment:production"));
+        assert!(text.contains("case-sensitive"));
+        assert!(text.contains("--id c-id"));
+        assert!(text.contains("note: Azure proposes the audience `api://AzureADTokenExchange`"));
+    }
+
+    #[test]
+    fn custom_audience_needs_no_note() {
+        let mut c = claims_json(2_000_000_000);
+        c["aud"] = serde_json::json!("api://AzureADTokenExchange");
+        c["project"] = serde_json::json!("my app.v2");
+        let claims = decode_claims(&jwt(&c)).unwrap();
+        assert!(!explain(&claims, "c").contains("note:"));
+        assert_eq!(credential_name(&claims), "vercel-my-app-v2-production");
+    }
+}
