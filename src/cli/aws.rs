@@ -86,7 +86,13 @@ pub struct AssumeArgs {
     policy: Option<String>,
 
     /// Always call STS; neither read nor write the shared credential cache
-    #[arg(long, env = "VERCEL_OIDC_NO_CACHE")]
+    ///
+    /// VERCEL_OIDC_NO_CACHE takes 1/0, true/false, yes/no or on/off.
+    #[arg(
+        long,
+        env = "VERCEL_OIDC_NO_CACHE",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
     no_cache: bool,
 }
 
@@ -202,8 +208,9 @@ fn configure(ctx: &Ctx, args: &ConfigureArgs) -> anyhow::Result<()> {
         Ok(text) => Some(text),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => {
-            return Err(e)
-                .with_context(|| format!("cannot read the AWS config file `{}`", target.display()));
+            return Err(e).with_context(|| {
+                format!("cannot read the AWS config file `{}`", target.display())
+            });
         }
     };
     let old = before.as_deref().unwrap_or("");
