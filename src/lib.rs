@@ -30,6 +30,7 @@ pub mod fsutil;
 pub mod http;
 pub mod log;
 pub mod output;
+pub mod refresh;
 pub mod secret;
 pub mod timefmt;
 pub mod token;

@@ -27,8 +27,7 @@ use crate::timefmt;
 pub const CLOCK_SKEW: Duration = Duration::seconds(30);
 
 /// Where a token was found.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", content = "path", rename_all = "snake_case")]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TokenSource {
     /// The global `--token-file` flag.
     Flag(PathBuf),
@@ -38,6 +37,8 @@ pub enum TokenSource {
     Env,
     /// `VERCEL_OIDC_TOKEN` in a `.env.local` file.
     DotEnv(PathBuf),
+    /// A token refreshed for local development, and where it is kept (see `crate::refresh`).
+    Refreshed { via: String, path: PathBuf },
 }
 
 impl fmt::Display for TokenSource {
@@ -47,7 +48,31 @@ impl fmt::Display for TokenSource {
             Self::EnvFile(p) => write!(f, "VERCEL_OIDC_TOKEN_FILE (`{}`)", p.display()),
             Self::Env => f.write_str("VERCEL_OIDC_TOKEN"),
             Self::DotEnv(p) => write!(f, "VERCEL_OIDC_TOKEN in `{}`", p.display()),
+            Self::Refreshed { via, path } => write!(f, "a token refreshed through {via} (kept in `{}`)", path.display()),
         }
+    }
+}
+
+/// As JSON: `{"kind": "flag" | "env_file" | "env" | "dot_env" | "refreshed", "path"?, "via"?}`.
+impl Serialize for TokenSource {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let (kind, path, via) = match self {
+            Self::Flag(p) => ("flag", Some(p), None),
+            Self::EnvFile(p) => ("env_file", Some(p), None),
+            Self::Env => ("env", None, None),
+            Self::DotEnv(p) => ("dot_env", Some(p), None),
+            Self::Refreshed { via, path } => ("refreshed", Some(path), Some(via)),
+        };
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("kind", kind)?;
+        if let Some(p) = path {
+            map.serialize_entry("path", p)?;
+        }
+        if let Some(v) = via {
+            map.serialize_entry("via", v)?;
+        }
+        map.end()
     }
 }
 

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use vercel_oidc::aws::{self, AwsConfig, AwsCredentials, AwsOptions, StsClient, config_file};
 use vercel_oidc::http::{self, RetryPolicy};
 use vercel_oidc::output::{self, EnvFormat};
-use vercel_oidc::{fsutil, timefmt, token};
+use vercel_oidc::{fsutil, timefmt};
 
 use super::{Ctx, print_stdout};
 
@@ -168,24 +168,33 @@ pub fn credentials(
     config: &AwsConfig,
     no_cache: bool,
 ) -> anyhow::Result<AwsCredentials> {
-    let token = token::load(&ctx.env, ctx.token_file.as_deref())?;
+    let token = ctx.load_token()?;
     vercel_oidc::debug!("using the token from {}", token.source());
+    let cache = ctx.cache(no_cache);
+    let min_remaining = config.min_remaining();
+    // Cached credentials may outlive the token that got them (a long build), so look before
+    // insisting on a live token.
+    if let Some(cache) = &cache {
+        let key = aws::cache_key(&config.request(token.claims()), &config.endpoint, token.claims());
+        if let Some(hit) = cache.get(&key, ctx.now(), min_remaining) {
+            return Ok(hit);
+        }
+    }
+    // A new exchange needs a live token, refreshed in local development when it has run out; the
+    // request and key follow the token actually sent.
+    let token = ctx.fresh(token)?;
     let request = config.request(token.claims());
     let fetch = || -> anyhow::Result<(AwsCredentials, OffsetDateTime)> {
-        // A cached entry may outlive the token that got it; a new exchange needs a live token.
-        token.ensure_fresh(ctx.now(), ctx.env.in_build())?;
         let http = http::client(&ctx.env)?;
         let sts = StsClient::new(http, config.endpoint.clone(), RetryPolicy::default());
-        let creds = ctx
-            .runtime()?
-            .block_on(sts.assume_role_with_web_identity(&request, &token))?;
+        let creds = ctx.runtime()?.block_on(sts.assume_role_with_web_identity(&request, &token))?;
         let expires = creds.expiration;
         Ok((creds, expires))
     };
-    match ctx.cache(no_cache) {
+    match cache {
         Some(cache) => {
             let key = aws::cache_key(&request, &config.endpoint, token.claims());
-            cache.get_or_fetch(&key, || ctx.now(), config.min_remaining(), fetch)
+            cache.get_or_fetch(&key, || ctx.now(), min_remaining, fetch)
         }
         None => Ok(fetch()?.0),
     }

@@ -11,6 +11,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use time::OffsetDateTime;
 use vercel_oidc::Env;
+use vercel_oidc::refresh;
+use vercel_oidc::token::{OidcToken, TokenError, TokenSource};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -29,6 +31,10 @@ pub struct Cli {
     /// Wins over VERCEL_OIDC_TOKEN_FILE, VERCEL_OIDC_TOKEN and `.env.local`.
     #[arg(long, global = true, value_name = "PATH")]
     token_file: Option<PathBuf>,
+
+    /// Never refresh an expired token through the Vercel CLI or API (local development)
+    #[arg(long, global = true, env = "VERCEL_OIDC_NO_REFRESH", value_parser = clap::builder::BoolishValueParser::new())]
+    no_refresh: bool,
 
     /// Explain what is happening on stderr (-vv for HTTP detail; or VERCEL_OIDC_VERBOSE=1)
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -53,11 +59,62 @@ enum Command {
 pub struct Ctx {
     pub env: Env,
     pub token_file: Option<PathBuf>,
+    pub no_refresh: bool,
 }
 
 impl Ctx {
     pub fn now(&self) -> OffsetDateTime {
         OffsetDateTime::now_utc()
+    }
+
+    /// The token from the usual sources (see `vercel_oidc::token`); in a linked project, a
+    /// refreshed one when none is found. Expiry is not checked: see [`Ctx::fresh`].
+    pub fn load_token(&self) -> anyhow::Result<OidcToken> {
+        match vercel_oidc::token::load(&self.env, self.token_file.as_deref()) {
+            Err(missing @ TokenError::NotFound { .. }) => match self.refresher() {
+                Some(refresher) => {
+                    let refreshed = refresher.and_then(|r| r.fresh_token(|| self.now()));
+                    refreshed.map_err(|e| anyhow::anyhow!("{missing}\n  automatic refresh failed: {e}"))
+                }
+                None => Err(missing.into()),
+            },
+            other => Ok(other?),
+        }
+    }
+
+    /// `token` when it has comfortably long left; otherwise, in local development, a refreshed
+    /// one; otherwise `token` while it is still valid, or the error saying it expired.
+    pub fn fresh(&self, token: OidcToken) -> anyhow::Result<OidcToken> {
+        let now = self.now();
+        let refreshable = matches!(token.source(), TokenSource::Env | TokenSource::DotEnv(_) | TokenSource::Refreshed { .. });
+        if !refresh::needs_refresh(&token, now) || !refreshable {
+            token.ensure_fresh(now, self.env.in_build())?;
+            return Ok(token);
+        }
+        let Some(refresher) = self.refresher() else {
+            token.ensure_fresh(now, self.env.in_build())?;
+            return Ok(token);
+        };
+        match refresher.and_then(|r| r.fresh_token(|| self.now())) {
+            Ok(fresh) => {
+                vercel_oidc::debug!("the token from {} was about to expire; using {}", token.source(), fresh.source());
+                Ok(fresh)
+            }
+            Err(e) => match token.ensure_fresh(now, self.env.in_build()) {
+                Ok(()) => {
+                    vercel_oidc::debug!("refresh failed ({e}); the current token is still valid");
+                    Ok(token)
+                }
+                Err(expired) => Err(anyhow::anyhow!("{expired}\n  automatic refresh failed: {e}")),
+            },
+        }
+    }
+
+    fn refresher(&self) -> Option<Result<refresh::Refresher<'_>, refresh::RefreshError>> {
+        if self.no_refresh {
+            return None;
+        }
+        refresh::Refresher::for_env(&self.env)
     }
 
     /// A single-threaded runtime, made only when something must go over the network.
@@ -98,6 +155,7 @@ pub fn main() -> ExitCode {
     let ctx = Ctx {
         env,
         token_file: cli.token_file,
+        no_refresh: cli.no_refresh,
     };
     let result = match cli.command {
         Command::Token(args) => token::run(&ctx, &args),

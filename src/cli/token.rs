@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Args;
 use serde::Serialize;
 use vercel_oidc::timefmt;
-use vercel_oidc::token::{self, Claims, IssuerMode, TokenSource};
+use vercel_oidc::token::{Claims, IssuerMode, TokenSource};
 
 use super::{Ctx, print_stdout};
 
@@ -41,8 +41,11 @@ struct Summary<'a> {
 
 pub fn run(ctx: &Ctx, args: &TokenArgs) -> anyhow::Result<ExitCode> {
     let now = ctx.now();
-    let token = token::load(&ctx.env, ctx.token_file.as_deref())?;
-    let fresh = token.ensure_fresh(now, ctx.env.in_build());
+    let loaded = ctx.load_token()?;
+    let (token, fresh) = match ctx.fresh(loaded.clone()) {
+        Ok(t) => (t, Ok(())),
+        Err(e) => (loaded, Err(e)),
+    };
     if args.print {
         fresh?;
         print_stdout(&format!("{}\n", token.expose_secret()))?;

@@ -1,0 +1,466 @@
+//! Local development: a fresh Vercel OIDC token when the one found is missing or about to expire,
+//! the way Vercel's own JavaScript helpers get one, without their faults (no lock, a
+//! group-writable token file, and a failed login refresh that logs the user out).
+//!
+//! Only in a linked project (a `.vercel/project.json` = `{"projectId", "orgId"}` found walking up
+//! from the working directory) and never inside a Vercel build (`VERCEL=1`).
+//!
+//! 1. The shared token store, `<data>/com.vercel.token/<projectId>.json` = `{"token": …}`, which
+//!    Vercel's JavaScript helpers read and write too: used while it has more than
+//!    [`REFRESH_MARGIN`] left. `<data>` is `$XDG_DATA_HOME`, else `~/.local/share`
+//!    (`~/Library/Application Support` on macOS).
+//! 2. Otherwise one process at a time (a lock in this tool's cache directory, then a second look
+//!    at the store) mints a token:
+//!    - with the Vercel CLI when `vercel` is on `PATH`:
+//!      `vercel project token <projectId> --format=json [--scope <orgId>]` → `{"token": …}`;
+//!    - else (or when the CLI fails) with the CLI's stored login, `<data>/com.vercel.cli/auth.json`
+//!      (or `~/.now/auth.json`) = `{"token", "expiresAt", "refreshToken"}`:
+//!      `POST <api>/v1/projects/<projectId>/token?source=vercel-oidc-refresh&teamId=<orgId>` with
+//!      `Authorization: Bearer <login token>`, no body → `{"token": …}`. An expired login is first
+//!      refreshed: `GET <issuer>/.well-known/openid-configuration` for `token_endpoint`, then
+//!      `POST` form `client_id=<the Vercel CLI's>&grant_type=refresh_token&refresh_token=…` →
+//!      `{"access_token", "token_type": "Bearer", "expires_in", "refresh_token"}`, written back to
+//!      `auth.json` atomically (0600), keeping its other fields. On any failure `auth.json` is
+//!      left exactly as it was.
+//! 3. The new token is stored in the shared store, 0600 in a 0700 directory, atomically.
+//!
+//! Environment: `VERCEL_OIDC_API_URL` (default `https://api.vercel.com`) and
+//! `VERCEL_OIDC_OAUTH_ISSUER` (default `https://vercel.com`) move the endpoints (for tests);
+//! `PATH` finds `vercel`; `XDG_DATA_HOME` and `HOME` find the files.
+
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration as StdDuration, Instant};
+
+use serde::Deserialize;
+use time::{Duration, OffsetDateTime};
+
+use crate::cache::{Cache, Key};
+use crate::env::Env;
+use crate::secret::Secret;
+use crate::token::{OidcToken, TokenError, TokenSource};
+use crate::{fsutil, http};
+
+/// A token with less than this left is refreshed.
+pub const REFRESH_MARGIN: Duration = Duration::minutes(5);
+/// The Vercel CLI's public OAuth client id, with which its login is refreshed.
+const VERCEL_CLI_CLIENT_ID: &str = "cl_HYyOPBNtFMfHhaUn9L4QPfTZz6TP47bp";
+/// How long `vercel project token` may take.
+const CLI_TIMEOUT: StdDuration = StdDuration::from_secs(60);
+
+/// A project linked with `vercel link`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProjectLink {
+    pub root: PathBuf,
+    pub project_id: String,
+    pub org_id: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RefreshError {
+    #[error("cannot read `{}`: {error}\n  run `vercel link` again to re-link this project", path.display())]
+    Link { path: PathBuf, error: String },
+    #[error("there is no user data directory (neither XDG_DATA_HOME nor HOME is set)\n  set HOME")]
+    NoDataDir,
+    #[error("`vercel project token` failed: {0}\n  run `vercel login`, or `vercel env pull` to write a fresh token to `.env.local`")]
+    Cli(String),
+    #[error("no Vercel CLI login found (looked for `{}`)\n  install the Vercel CLI and run `vercel login`, or run `vercel env pull`", looked.display())]
+    NoLogin { looked: PathBuf },
+    #[error("the Vercel CLI login in `{}` has expired and could not be refreshed: {reason}\n  run `vercel login` (the login file was left as it was)", path.display())]
+    LoginRefresh { path: PathBuf, reason: String },
+    #[error("the Vercel API did not mint a token for project `{project_id}`: {reason}\n  check that your login can access the project (`vercel whoami`, `vercel link`), or run `vercel env pull`")]
+    Mint { project_id: String, reason: String },
+    #[error("the Vercel CLI returned a token that is not usable: {0}\n  run `vercel env pull` to write a fresh token to `.env.local`")]
+    BadToken(TokenError),
+    #[error(transparent)]
+    Http(#[from] http::HttpSetupError),
+}
+
+/// Walks up from `start` to the first folder holding `.vercel/`; reads its `project.json`.
+/// `None` when the project is not linked.
+pub fn find_link(start: &Path) -> Option<Result<ProjectLink, RefreshError>> {
+    let root = start.ancestors().find(|d| d.join(".vercel").is_dir())?;
+    let path = root.join(".vercel/project.json");
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct ProjectJson {
+        project_id: Option<String>,
+        org_id: Option<String>,
+    }
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+        Err(e) => return Some(Err(RefreshError::Link { path, error: e.to_string() })),
+    };
+    Some(match serde_json::from_str::<ProjectJson>(&text) {
+        Ok(ProjectJson { project_id: Some(project_id), org_id }) if !project_id.is_empty() => {
+            Ok(ProjectLink { root: root.to_path_buf(), project_id, org_id: org_id.filter(|o| !o.is_empty()) })
+        }
+        Ok(_) => Err(RefreshError::Link { path, error: "it has no `projectId`".into() }),
+        Err(e) => Err(RefreshError::Link { path, error: format!("it is not JSON ({e})") }),
+    })
+}
+
+/// `$XDG_DATA_HOME`, else `~/.local/share` (`~/Library/Application Support` on macOS).
+pub fn data_dir(env: &Env) -> Option<PathBuf> {
+    if let Some(xdg) = env.get("XDG_DATA_HOME").filter(|p| Path::new(p).is_absolute()) {
+        return Some(PathBuf::from(xdg));
+    }
+    let home = env.home()?;
+    Some(if cfg!(target_os = "macos") { home.join("Library/Application Support") } else { home.join(".local/share") })
+}
+
+/// Whether a token with these claims should be replaced.
+pub fn needs_refresh(token: &OidcToken, now: OffsetDateTime) -> bool {
+    token.claims().expires_at() - REFRESH_MARGIN <= now
+}
+
+/// Gets fresh tokens for one linked project.
+pub struct Refresher<'a> {
+    env: &'a Env,
+    link: ProjectLink,
+    data: PathBuf,
+    cache: Option<Cache>,
+}
+
+impl<'a> Refresher<'a> {
+    /// A refresher for the project linked at or above the working directory; `None` when there is
+    /// nothing to refresh from (not linked, or inside a Vercel build).
+    pub fn for_env(env: &'a Env) -> Option<Result<Self, RefreshError>> {
+        if env.flag("VERCEL") {
+            return None;
+        }
+        let link = match find_link(env.cwd())? {
+            Ok(link) => link,
+            Err(e) => return Some(Err(e)),
+        };
+        let Some(data) = data_dir(env) else { return Some(Err(RefreshError::NoDataDir)) };
+        let cache = env.cache_dir().map(Cache::new);
+        Some(Ok(Self { env, link, data, cache }))
+    }
+
+    pub fn link(&self) -> &ProjectLink {
+        &self.link
+    }
+
+    /// `<data>/com.vercel.token/<projectId>.json`.
+    pub fn store_path(&self) -> PathBuf {
+        self.data.join("com.vercel.token").join(format!("{}.json", self.link.project_id))
+    }
+
+    /// A token good for more than [`REFRESH_MARGIN`]: from the shared store, or newly minted.
+    pub fn fresh_token(&self, now: impl Fn() -> OffsetDateTime) -> Result<OidcToken, RefreshError> {
+        if let Some(token) = self.from_store(now()) {
+            return Ok(token);
+        }
+        let _lock = self.cache.as_ref().map(|c| c.lock(&Key::new("refresh", &self.link.project_id)));
+        if let Some(token) = self.from_store(now()) {
+            return Ok(token);
+        }
+        let (raw, via) = self.mint(now())?;
+        let token = OidcToken::parse(raw.expose_secret(), TokenSource::Refreshed { via, path: self.store_path() })
+            .map_err(RefreshError::BadToken)?;
+        token.ensure_fresh(now(), false).map_err(RefreshError::BadToken)?;
+        self.store(&raw);
+        Ok(token)
+    }
+
+    fn from_store(&self, now: OffsetDateTime) -> Option<OidcToken> {
+        #[derive(Deserialize)]
+        struct Stored {
+            token: String,
+        }
+        let path = self.store_path();
+        let stored: Stored = serde_json::from_slice(&std::fs::read(&path).ok()?).ok()?;
+        let source = TokenSource::Refreshed { via: "the shared token store".into(), path: path.clone() };
+        let token = OidcToken::parse(&stored.token, source).ok()?;
+        if needs_refresh(&token, now) {
+            crate::debug!("the token in `{}` is about to expire", path.display());
+            return None;
+        }
+        crate::debug!("using the refreshed token in `{}`", path.display());
+        Some(token)
+    }
+
+    fn store(&self, raw: &Secret) {
+        let path = self.store_path();
+        let body = serde_json::json!({ "token": raw.expose_secret() }).to_string();
+        let result = path
+            .parent()
+            .map_or(Ok(()), fsutil::ensure_private_dir)
+            .and_then(|()| fsutil::write_private(&path, body.as_bytes()));
+        if let Err(e) = result {
+            crate::debug!("could not store the refreshed token in `{}`: {e}", path.display());
+        }
+    }
+
+    fn mint(&self, now: OffsetDateTime) -> Result<(Secret, String), RefreshError> {
+        let cli_error = match self.vercel_cli() {
+            Some(cli) => match self.mint_with_cli(&cli) {
+                Ok(raw) => return Ok((raw, "`vercel project token`".into())),
+                Err(e) => {
+                    crate::debug!("{e}");
+                    Some(e)
+                }
+            },
+            None => None,
+        };
+        match self.mint_with_api(now) {
+            Ok(raw) => Ok((raw, "the Vercel API".into())),
+            // When the CLI was there, its own failure says more than a missing login file.
+            Err(RefreshError::NoLogin { .. }) if cli_error.is_some() => Err(cli_error.expect("checked")),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn vercel_cli(&self) -> Option<PathBuf> {
+        let path = self.env.get("PATH")?;
+        which::which_in("vercel", Some(path), self.env.cwd()).ok()
+    }
+
+    fn mint_with_cli(&self, cli: &Path) -> Result<Secret, RefreshError> {
+        let mut cmd = Command::new(cli);
+        cmd.args(["project", "token", &self.link.project_id, "--format=json"]);
+        if let Some(org) = &self.link.org_id {
+            cmd.args(["--scope", org]);
+        }
+        crate::debug!("running `{} project token {}`", cli.display(), self.link.project_id);
+        let mut child = cmd
+            .env_clear()
+            .envs(self.env.vars())
+            .current_dir(&self.link.root)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| RefreshError::Cli(format!("cannot run `{}`: {e}", cli.display())))?;
+        let mut stdout = child.stdout.take().expect("piped");
+        let mut stderr = child.stderr.take().expect("piped");
+        let out_reader = std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = stdout.read_to_string(&mut s);
+            s
+        });
+        let err_reader = std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = stderr.read_to_string(&mut s);
+            s
+        });
+        let start = Instant::now();
+        let status = loop {
+            match child.try_wait() {
+                Ok(Some(status)) => break status,
+                Ok(None) if start.elapsed() < CLI_TIMEOUT => std::thread::sleep(StdDuration::from_millis(20)),
+                Ok(None) => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return Err(RefreshError::Cli(format!("it did not finish within {}s", CLI_TIMEOUT.as_secs())));
+                }
+                Err(e) => return Err(RefreshError::Cli(e.to_string())),
+            }
+        };
+        let out = out_reader.join().unwrap_or_default();
+        let err = err_reader.join().unwrap_or_default();
+        if !status.success() {
+            let tail: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).rev().take(3).collect();
+            let tail: Vec<&str> = tail.into_iter().rev().collect();
+            return Err(RefreshError::Cli(format!("it exited with {status}: {}", tail.join(" / "))));
+        }
+        #[derive(Deserialize)]
+        struct Minted {
+            token: String,
+        }
+        serde_json::from_str::<Minted>(out.trim())
+            .map(|m| Secret::new(m.token))
+            .map_err(|_| RefreshError::Cli("its output is not `{\"token\": …}` JSON".into()))
+    }
+
+    fn login_path(&self) -> PathBuf {
+        let current = self.data.join("com.vercel.cli/auth.json");
+        if current.exists() {
+            return current;
+        }
+        match self.env.home().map(|h| h.join(".now/auth.json")) {
+            Some(old) if old.exists() => old,
+            _ => current,
+        }
+    }
+
+    fn mint_with_api(&self, now: OffsetDateTime) -> Result<Secret, RefreshError> {
+        let login_path = self.login_path();
+        let text = std::fs::read_to_string(&login_path).map_err(|_| RefreshError::NoLogin { looked: login_path.clone() })?;
+        let login: serde_json::Value =
+            serde_json::from_str(&text).map_err(|_| RefreshError::NoLogin { looked: login_path.clone() })?;
+        let api = self.env.get("VERCEL_OIDC_API_URL").unwrap_or("https://api.vercel.com").trim_end_matches('/').to_string();
+        http::check_endpoint(&api).map_err(|reason| RefreshError::Mint { project_id: self.link.project_id.clone(), reason })?;
+        let client = http::client(self.env)?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| RefreshError::Mint { project_id: self.link.project_id.clone(), reason: e.to_string() })?;
+        runtime.block_on(async {
+            let bearer = self.login_token(&client, &login_path, login, now).await?;
+            let mut url = format!("{api}/v1/projects/{}/token?source=vercel-oidc-refresh", self.link.project_id);
+            if let Some(org) = &self.link.org_id {
+                url.push_str(&format!("&teamId={org}"));
+            }
+            crate::debug!("minting a token with the Vercel API for project `{}`", self.link.project_id);
+            let mint_error = |reason: String| RefreshError::Mint { project_id: self.link.project_id.clone(), reason };
+            let response = client
+                .post(&url)
+                .bearer_auth(bearer.expose_secret())
+                .send()
+                .await
+                .map_err(|e| mint_error(e.to_string()))?;
+            let status = response.status();
+            let body = response.text().await.map_err(|e| mint_error(e.to_string()))?;
+            if !status.is_success() {
+                return Err(mint_error(format!("HTTP {status}{}", api_error_detail(&body))));
+            }
+            #[derive(Deserialize)]
+            struct Minted {
+                token: String,
+            }
+            serde_json::from_str::<Minted>(&body)
+                .map(|m| Secret::new(m.token))
+                .map_err(|_| mint_error("the answer has no `token`".into()))
+        })
+    }
+
+    /// The login's bearer token, refreshed first when it has expired.
+    async fn login_token(
+        &self,
+        client: &reqwest::Client,
+        path: &Path,
+        mut login: serde_json::Value,
+        now: OffsetDateTime,
+    ) -> Result<Secret, RefreshError> {
+        let token = login.get("token").and_then(|t| t.as_str()).filter(|t| !t.is_empty()).map(Secret::new);
+        let expires_at = login.get("expiresAt").and_then(|e| e.as_i64());
+        if let Some(token) = &token
+            && expires_at.is_none_or(|e| e > now.unix_timestamp() + 60)
+        {
+            return Ok(token.clone());
+        }
+        let fail = |reason: String| RefreshError::LoginRefresh { path: path.to_path_buf(), reason };
+        let refresh_token = login
+            .get("refreshToken")
+            .and_then(|t| t.as_str())
+            .filter(|t| !t.is_empty())
+            .map(Secret::new)
+            .ok_or_else(|| if token.is_some() { fail("it has no refresh token".into()) } else { RefreshError::NoLogin { looked: path.to_path_buf() } })?;
+        let issuer = self.env.get("VERCEL_OIDC_OAUTH_ISSUER").unwrap_or("https://vercel.com").trim_end_matches('/').to_string();
+        http::check_endpoint(&issuer).map_err(fail)?;
+        crate::debug!("refreshing the Vercel CLI login in `{}`", path.display());
+        #[derive(Deserialize)]
+        struct Discovery {
+            token_endpoint: String,
+        }
+        let discovery: Discovery = client
+            .get(format!("{issuer}/.well-known/openid-configuration"))
+            .send()
+            .await
+            .and_then(|r| r.error_for_status())
+            .map_err(|e| fail(format!("discovery failed: {e}")))?
+            .text()
+            .await
+            .ok()
+            .and_then(|text| serde_json::from_str(&text).ok())
+            .ok_or_else(|| fail("the discovery document has no `token_endpoint`".into()))?;
+        http::check_endpoint(&discovery.token_endpoint).map_err(fail)?;
+        let response = client
+            .post(&discovery.token_endpoint)
+            .form(&[
+                ("client_id", VERCEL_CLI_CLIENT_ID),
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh_token.expose_secret()),
+            ])
+            .send()
+            .await
+            .map_err(|e| fail(e.to_string()))?;
+        let status = response.status();
+        let body = response.text().await.map_err(|e| fail(e.to_string()))?;
+        if !status.is_success() {
+            return Err(fail(format!("HTTP {status}{}", api_error_detail(&body))));
+        }
+        #[derive(Deserialize)]
+        struct Tokens {
+            access_token: String,
+            token_type: String,
+            expires_in: i64,
+            refresh_token: Option<String>,
+        }
+        let tokens: Tokens = serde_json::from_str(&body).map_err(|_| fail("the token endpoint's answer is not a token response".into()))?;
+        if !tokens.token_type.eq_ignore_ascii_case("bearer") {
+            return Err(fail(format!("unexpected token_type `{}`", tokens.token_type)));
+        }
+        let obj = login.as_object_mut().ok_or_else(|| fail("the login file is not a JSON object".into()))?;
+        obj.insert("token".into(), tokens.access_token.clone().into());
+        obj.insert("expiresAt".into(), (now.unix_timestamp() + tokens.expires_in).into());
+        if let Some(r) = &tokens.refresh_token {
+            obj.insert("refreshToken".into(), r.clone().into());
+        }
+        let text = serde_json::to_string_pretty(&login).expect("json") + "\n";
+        let target = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+        if let Err(e) = fsutil::write_private(&target, text.as_bytes()) {
+            // The new login works for this run; the old one stays on disk untouched.
+            crate::debug!("could not save the refreshed login to `{}`: {e}", target.display());
+        }
+        Ok(Secret::new(tokens.access_token))
+    }
+}
+
+/// ` (<message>)` from a Vercel API or OAuth error body, when it has one.
+fn api_error_detail(body: &str) -> String {
+    let v: serde_json::Value = match serde_json::from_str(body) {
+        Ok(v) => v,
+        Err(_) => return String::new(),
+    };
+    let msg = v
+        .pointer("/error/message")
+        .or_else(|| v.get("error_description"))
+        .or_else(|| v.get("error"))
+        .and_then(|m| m.as_str());
+    msg.map(|m| format!(" ({m})")).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn link_is_found_walking_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let nested = dir.path().join("a/b");
+        std::fs::create_dir_all(&nested).unwrap();
+        assert!(find_link(&nested).is_none());
+        std::fs::create_dir_all(dir.path().join("a/.vercel")).unwrap();
+        assert!(find_link(&nested).is_none(), "a .vercel folder without project.json is not linked");
+        std::fs::write(dir.path().join("a/.vercel/project.json"), r#"{"projectId":"prj_1","orgId":"team_1"}"#).unwrap();
+        let link = find_link(&nested).unwrap().unwrap();
+        assert_eq!(link.project_id, "prj_1");
+        assert_eq!(link.org_id.as_deref(), Some("team_1"));
+        assert_eq!(link.root, dir.path().join("a"));
+        std::fs::write(dir.path().join("a/.vercel/project.json"), "{").unwrap();
+        let err = find_link(&nested).unwrap().unwrap_err().to_string();
+        assert!(err.contains("is not JSON") && err.contains("vercel link"), "{err}");
+        std::fs::write(dir.path().join("a/.vercel/project.json"), r#"{"orgId":"x"}"#).unwrap();
+        assert!(find_link(&nested).unwrap().unwrap_err().to_string().contains("no `projectId`"));
+    }
+
+    #[test]
+    fn data_dir_precedence() {
+        let env = Env::from_pairs([("XDG_DATA_HOME", "/xdg"), ("HOME", "/h")], "/");
+        assert_eq!(data_dir(&env), Some(PathBuf::from("/xdg")));
+        let env = Env::from_pairs([("HOME", "/h")], "/");
+        assert!(data_dir(&env).unwrap().starts_with("/h"));
+    }
+
+    #[test]
+    fn api_error_details() {
+        assert_eq!(api_error_detail(r#"{"error":{"code":"forbidden","message":"no access"}}"#), " (no access)");
+        assert_eq!(api_error_detail(r#"{"error":"invalid_grant"}"#), " (invalid_grant)");
+        assert_eq!(api_error_detail("<html>"), "");
+    }
+}

@@ -1,0 +1,459 @@
+//! Local-development token refresh: a stand-in for the Vercel API and its OAuth token endpoint, a
+//! stand-in for the Vercel CLI's login file, and a fake `vercel` on PATH.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use common::*;
+
+const LOGIN: &str = "{\n  \"// Note\": \"This is your Vercel credentials file. DO NOT SHARE!\",\n  \"token\": \"cli-login-token-value\",\n  \"expiresAt\": EXPIRES,\n  \"refreshToken\": \"cli-refresh-token-value\"\n}\n";
+
+struct Project {
+    sb: Sandbox,
+    app: PathBuf,
+    data: PathBuf,
+}
+
+impl Project {
+    /// A linked project whose `.env.local` holds an expired token, no `vercel` on PATH.
+    fn new(api: &MockServer) -> Self {
+        register_secret("cli-login-token-value");
+        register_secret("cli-refresh-token-value");
+        register_secret("new-cli-token-value");
+        register_secret("new-refresh-token-value");
+        let mut sb = Sandbox::new();
+        let app = sb.path().join("app");
+        std::fs::create_dir_all(app.join(".vercel")).unwrap();
+        std::fs::write(
+            app.join(".vercel/project.json"),
+            r#"{"projectId":"prj_web123","orgId":"team_acme123"}"#,
+        )
+        .unwrap();
+        let stale = jwt(&claims(now() - 3600));
+        std::fs::write(
+            app.join(".env.local"),
+            format!("# Created by Vercel CLI\nVERCEL_OIDC_TOKEN=\"{stale}\"\n"),
+        )
+        .unwrap();
+        let data = sb.path().join("data");
+        let bin = sb.path().join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        sb.set("XDG_DATA_HOME", data.display().to_string())
+            .set("VERCEL_OIDC_API_URL", api.url())
+            .set("VERCEL_OIDC_OAUTH_ISSUER", api.url())
+            .set("PATH", format!("{}:/usr/bin:/bin", bin.display()));
+        Self { sb, app, data }
+    }
+
+    fn login_path(&self) -> PathBuf {
+        self.data.join("com.vercel.cli/auth.json")
+    }
+
+    fn write_login(&self, expires_at: i64) -> String {
+        let text = LOGIN.replace("EXPIRES", &expires_at.to_string());
+        std::fs::create_dir_all(self.login_path().parent().unwrap()).unwrap();
+        std::fs::write(self.login_path(), &text).unwrap();
+        text
+    }
+
+    fn store_path(&self) -> PathBuf {
+        self.data.join("com.vercel.token/prj_web123.json")
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        let out = self
+            .sb
+            .command(args)
+            .current_dir(&self.app)
+            .output()
+            .unwrap();
+        let out = Output {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8(out.stdout).unwrap(),
+            stderr: String::from_utf8(out.stderr).unwrap(),
+        };
+        assert_no_secrets(&out.stderr);
+        out
+    }
+
+    /// Installs a fake `vercel` that logs its arguments and prints `{"token": …}` after `delay`.
+    fn fake_cli(&self, token: &str, delay: &str, exit: i32) -> PathBuf {
+        let log = self.sb.path().join("vercel-calls.log");
+        let script = format!(
+            "#!/bin/sh\necho \"$@\" >> '{}'\nsleep {delay}\nif [ {exit} -ne 0 ]; then echo 'Error: not logged in' >&2; exit {exit}; fi\nprintf '{{\"token\":\"%s\"}}' '{token}'\n",
+            log.display()
+        );
+        let path = self.sb.path().join("bin/vercel");
+        std::fs::write(&path, script).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        log
+    }
+}
+
+/// The Vercel API and OAuth stand-in. `mint` answers the project-token call; `oauth` the login
+/// refresh.
+fn vercel_api(minted: String, oauth: Reply, mint_status: u16) -> MockServer {
+    let base: Arc<OnceLock<String>> = Arc::new(OnceLock::new());
+    let base2 = base.clone();
+    let server = MockServer::start(move |_, req| {
+        match (req.method.as_str(), req.path.split('?').next().unwrap()) {
+            ("GET", "/.well-known/openid-configuration") => Reply::json(
+                200,
+                format!(
+                    r#"{{"issuer":"x","token_endpoint":"{}/login/oauth/token"}}"#,
+                    base2.get().unwrap()
+                ),
+            ),
+            ("POST", "/login/oauth/token") => oauth.clone(),
+            ("POST", "/v1/projects/prj_web123/token") if mint_status == 200 => {
+                Reply::json(200, format!(r#"{{"token":"{minted}"}}"#))
+            }
+            ("POST", "/v1/projects/prj_web123/token") => Reply::json(
+                mint_status,
+                r#"{"error":{"code":"forbidden","message":"You don't have access"}}"#,
+            ),
+            _ => Reply::json(404, "{}"),
+        }
+    });
+    base.set(server.url()).unwrap();
+    server
+}
+
+fn oauth_ok() -> Reply {
+    Reply::json(
+        200,
+        r#"{"access_token":"new-cli-token-value","token_type":"Bearer","expires_in":86400,"refresh_token":"new-refresh-token-value"}"#,
+    )
+}
+
+fn fresh_project_token() -> String {
+    let mut c = claims(now() + 12 * 3600);
+    c["environment"] = "development".into();
+    c["sub"] = "owner:acme:project:web:environment:development".into();
+    jwt(&c)
+}
+
+#[test]
+fn an_expired_token_is_refreshed_through_the_api_and_shared() {
+    let minted = fresh_project_token();
+    let api = vercel_api(minted.clone(), oauth_ok(), 200);
+    let project = Project::new(&api);
+    let login = project.write_login(now() + 3600);
+
+    let out = project.run(&["token", "--json"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["source"]["kind"], "refreshed");
+    assert_eq!(v["source"]["via"], "the Vercel API");
+    assert_eq!(v["environment"], "development");
+    let reqs = api.requests();
+    assert_eq!(reqs.len(), 1, "a valid login needs no OAuth refresh");
+    assert_eq!(
+        reqs[0].path,
+        "/v1/projects/prj_web123/token?source=vercel-oidc-refresh&teamId=team_acme123"
+    );
+    assert_eq!(
+        reqs[0].header("authorization"),
+        Some("Bearer cli-login-token-value")
+    );
+    assert_eq!(reqs[0].body, "");
+
+    // Stored where Vercel's JavaScript helpers look, privately.
+    let stored: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(project.store_path()).unwrap()).unwrap();
+    assert_eq!(stored["token"], minted.as_str());
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&project.store_path()), 0o600);
+    assert_eq!(mode(project.store_path().parent().unwrap()), 0o700);
+    assert_eq!(
+        std::fs::read_to_string(project.login_path()).unwrap(),
+        login,
+        "a valid login is left alone"
+    );
+
+    // The next caller uses the stored token: no new mint.
+    let human = project.run(&["token"]);
+    assert_eq!(human.code, 0, "{}", human.stderr);
+    assert!(
+        human
+            .stdout
+            .contains("a token refreshed through the shared token store"),
+        "{}",
+        human.stdout
+    );
+    assert_eq!(api.count(), 1);
+}
+
+#[test]
+fn an_expired_login_is_refreshed_and_saved() {
+    let minted = fresh_project_token();
+    let api = vercel_api(minted, oauth_ok(), 200);
+    let project = Project::new(&api);
+    project.write_login(now() - 60);
+    let out = project.run(&["token", "--json"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let reqs = api.requests();
+    let paths: Vec<&str> = reqs
+        .iter()
+        .map(|r| r.path.split('?').next().unwrap())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "/.well-known/openid-configuration",
+            "/login/oauth/token",
+            "/v1/projects/prj_web123/token"
+        ]
+    );
+    let form = reqs[1].form();
+    assert_eq!(
+        form,
+        vec![
+            (
+                "client_id".to_string(),
+                "cl_HYyOPBNtFMfHhaUn9L4QPfTZz6TP47bp".to_string()
+            ),
+            ("grant_type".to_string(), "refresh_token".to_string()),
+            (
+                "refresh_token".to_string(),
+                "cli-refresh-token-value".to_string()
+            ),
+        ]
+    );
+    assert_eq!(
+        reqs[2].header("authorization"),
+        Some("Bearer new-cli-token-value")
+    );
+    let login: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(project.login_path()).unwrap()).unwrap();
+    assert_eq!(login["token"], "new-cli-token-value");
+    assert_eq!(login["refreshToken"], "new-refresh-token-value");
+    let expires = login["expiresAt"].as_i64().unwrap();
+    assert!(
+        (now() + 86000..=now() + 86400).contains(&expires),
+        "{expires}"
+    );
+    assert!(login["// Note"].is_string(), "other fields are kept");
+    assert_eq!(
+        std::fs::metadata(project.login_path())
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o600
+    );
+}
+
+#[test]
+fn a_failed_login_refresh_leaves_the_login_file_byte_for_byte() {
+    let api = vercel_api(
+        fresh_project_token(),
+        Reply::json(400, r#"{"error":"invalid_grant"}"#),
+        200,
+    );
+    let project = Project::new(&api);
+    let before = project.write_login(now() - 60);
+    let out = project.run(&["token", "--json"]);
+    assert_eq!(out.code, 1);
+    assert!(out.stdout.is_empty());
+    assert!(out.stderr.contains("expired"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("automatic refresh failed"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("invalid_grant"), "{}", out.stderr);
+    assert!(out.stderr.contains("run `vercel login`"), "{}", out.stderr);
+    assert_eq!(
+        std::fs::read_to_string(project.login_path()).unwrap(),
+        before
+    );
+    assert!(!project.store_path().exists());
+}
+
+#[test]
+fn a_refused_mint_leaves_the_login_alone_and_says_why() {
+    let api = vercel_api(String::new(), oauth_ok(), 403);
+    let project = Project::new(&api);
+    let before = project.write_login(now() + 3600);
+    let out = project.run(&["token"]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr
+            .contains("did not mint a token for project `prj_web123`: HTTP 403"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("You don't have access"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(project.login_path()).unwrap(),
+        before
+    );
+}
+
+#[test]
+fn no_login_and_no_cli_says_what_to_do() {
+    let api = vercel_api(String::new(), oauth_ok(), 200);
+    let project = Project::new(&api);
+    let out = project.run(&["token"]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("no Vercel CLI login found"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("vercel login"), "{}", out.stderr);
+    assert_eq!(api.count(), 0);
+}
+
+#[test]
+fn the_vercel_cli_is_used_when_on_path() {
+    let api = vercel_api(String::new(), oauth_ok(), 200);
+    let project = Project::new(&api);
+    let minted = fresh_project_token();
+    let log = project.fake_cli(&minted, "0", 0);
+    let out = project.run(&["token", "--json"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["source"]["via"], "`vercel project token`");
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap(),
+        "project token prj_web123 --format=json --scope team_acme123\n"
+    );
+    assert_eq!(api.count(), 0);
+    let stored: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(project.store_path()).unwrap()).unwrap();
+    assert_eq!(stored["token"], minted.as_str());
+}
+
+#[test]
+fn a_failing_cli_falls_back_to_the_login_and_reports_the_cli_when_both_fail() {
+    let minted = fresh_project_token();
+    let api = vercel_api(minted, oauth_ok(), 200);
+    let project = Project::new(&api);
+    project.fake_cli("unused", "0", 1);
+    let out = project.run(&["token"]);
+    assert_eq!(out.code, 1, "no login file either");
+    assert!(
+        out.stderr.contains("`vercel project token` failed"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("Error: not logged in"),
+        "{}",
+        out.stderr
+    );
+    project.write_login(now() + 3600);
+    let out = project.run(&["token"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(api.count(), 1);
+}
+
+#[test]
+fn sixteen_concurrent_callers_mint_one_token() {
+    let api = vercel_api(String::new(), oauth_ok(), 200);
+    let project = Project::new(&api);
+    let log = project.fake_cli(&fresh_project_token(), "0.3", 0);
+    let children: Vec<_> = (0..16)
+        .map(|_| {
+            project
+                .sb
+                .command(&["token", "--json"])
+                .current_dir(&project.app)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["source"]["kind"], "refreshed");
+    }
+    assert_eq!(std::fs::read_to_string(&log).unwrap().lines().count(), 1);
+}
+
+#[test]
+fn no_refresh_flag_unlinked_projects_and_builds_never_refresh() {
+    let api = vercel_api(fresh_project_token(), oauth_ok(), 200);
+    let project = Project::new(&api);
+    project.write_login(now() + 3600);
+    let out = project.run(&["--no-refresh", "token"]);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("expired"), "{}", out.stderr);
+    let mut in_build = Project::new(&api);
+    in_build.write_login(now() + 3600);
+    in_build.sb.set("VERCEL", "1");
+    assert_eq!(in_build.run(&["token"]).code, 1);
+    let mut env_off = Project::new(&api);
+    env_off.write_login(now() + 3600);
+    env_off.sb.set("VERCEL_OIDC_NO_REFRESH", "1");
+    assert_eq!(env_off.run(&["token"]).code, 1);
+    assert_eq!(api.count(), 0);
+    std::fs::remove_file(project.app.join(".vercel/project.json")).unwrap();
+    let unlinked = project.run(&["token"]);
+    assert_eq!(unlinked.code, 1);
+    assert!(
+        !unlinked.stderr.contains("automatic refresh"),
+        "{}",
+        unlinked.stderr
+    );
+    assert_eq!(api.count(), 0);
+}
+
+#[test]
+fn a_missing_token_in_a_linked_project_is_fetched() {
+    let api = vercel_api(fresh_project_token(), oauth_ok(), 200);
+    let project = Project::new(&api);
+    std::fs::remove_file(project.app.join(".env.local")).unwrap();
+    project.write_login(now() + 3600);
+    let out = project.run(&["token", "--json"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(api.count(), 1);
+}
+
+#[test]
+fn credential_process_exchanges_the_refreshed_token() {
+    let minted = fresh_project_token();
+    let api = vercel_api(minted.clone(), oauth_ok(), 200);
+    let sts = MockServer::start(|_, _| {
+        Reply::xml(
+            200,
+            "<R><Credentials><AccessKeyId>ASIAREFRESHED</AccessKeyId><SecretAccessKey>s</SecretAccessKey><SessionToken>t</SessionToken><Expiration>2099-01-01T00:00:00Z</Expiration></Credentials></R>",
+        )
+        .delayed(Duration::ZERO)
+    });
+    let mut project = Project::new(&api);
+    project.write_login(now() + 3600);
+    project.sb.set("AWS_ENDPOINT_URL_STS", sts.url());
+    let out = project.run(&[
+        "aws",
+        "credential-process",
+        "--role-arn",
+        "arn:aws:iam::123456789012:role/r",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        sts.requests()[0].form_value("WebIdentityToken"),
+        Some(minted)
+    );
+    assert_eq!(
+        sts.requests()[0].form_value("RoleSessionName").as_deref(),
+        Some("vercel-web-development")
+    );
+}
