@@ -27,6 +27,7 @@ pub mod azure;
 pub mod cache;
 pub mod env;
 pub mod fsutil;
+pub mod gcp;
 pub mod http;
 pub mod log;
 pub mod output;

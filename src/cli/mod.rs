@@ -2,6 +2,7 @@
 //! turns its flags into the library's validated configuration before doing any I/O.
 
 mod aws;
+mod gcp;
 mod token;
 
 use std::io::Write;
@@ -19,7 +20,8 @@ Examples:
   vercel-oidc token                                  # which token, whose, and for how long
   vercel-oidc aws configure --profile vercel --role-arn arn:aws:iam::123456789012:role/deploy
   aws s3 ls --profile vercel                         # the AWS CLI runs vercel-oidc itself
-  eval \"$(vercel-oidc aws env --role-arn arn:aws:iam::123456789012:role/deploy)\"";
+  eval \"$(vercel-oidc aws env --role-arn arn:aws:iam::123456789012:role/deploy)\"
+  eval \"$(vercel-oidc gcp configure)\"            # with GCP_PROJECT_NUMBER, GCP_WORKLOAD_IDENTITY_POOL_ID, ... set";
 
 /// Trade Vercel's OIDC token for short-lived AWS credentials, handed to tools through their
 /// native mechanisms.
@@ -53,6 +55,9 @@ enum Command {
     /// AWS: credential_process, profile set-up and environment variables
     #[command(subcommand)]
     Aws(aws::AwsCommand),
+    /// GCP: external_account credential files, their executable source, and access tokens
+    #[command(subcommand)]
+    Gcp(gcp::GcpCommand),
 }
 
 /// What every subcommand needs: the environment read once at start, the global flags, a clock.
@@ -160,6 +165,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Token(args) => token::run(&ctx, &args),
         Command::Aws(cmd) => aws::run(&ctx, cmd),
+        Command::Gcp(cmd) => gcp::run(&ctx, cmd),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,840 @@
+//! GCP: workload identity federation with the Vercel token.
+//!
+//! Three ways to use it, all from one validated [`GcpConfig`]:
+//! - [`credfile`] writes an `external_account` credential file that google-auth (Python, Node, Go,
+//!   Java), gcloud and Terraform read unchanged, with the token either in a file beside it or
+//!   fetched by running this binary ([`executable`]);
+//! - [`executable`] is the response the file's `executable` source prints;
+//! - [`sts`] performs the exchange itself for an access token: Google STS, then IAM Credentials
+//!   `generateAccessToken` when a service account is impersonated.
+//!
+//! Settings, each from a flag or an environment variable (the CLI names them; the defaults are
+//! the variables Vercel's GCP guide asks for):
+//! - the workload identity provider: the full audience
+//!   `//iam.googleapis.com/projects/<NUMBER>/locations/global/workloadIdentityPools/<POOL>/providers/<PROVIDER>`,
+//!   or its parts `GCP_PROJECT_NUMBER`, `GCP_WORKLOAD_IDENTITY_POOL_ID`,
+//!   `GCP_WORKLOAD_IDENTITY_POOL_PROVIDER_ID`; required;
+//! - the service account to impersonate (`GCP_SERVICE_ACCOUNT_EMAIL`), optional, with a token
+//!   lifetime of 600–43200 s (default 3600; above 3600 needs the organisation policy
+//!   `constraints/iam.allowServiceAccountCredentialLifetimeExtension`);
+//! - the STS token URL (default `https://sts.googleapis.com/v1/token`) and the IAM Credentials
+//!   URL (default `https://iamcredentials.googleapis.com`), https or loopback http only;
+//! - the scopes of an access token (default `https://www.googleapis.com/auth/cloud-platform`);
+//! - the project id (`GCP_PROJECT_ID`), printed as `GOOGLE_CLOUD_PROJECT` for clients.
+//!
+//! Cached access tokens are keyed by everything that changes the result: audience, endpoints,
+//! service account, lifetime, scopes and the token's identity (issuer, subject, audience, owner,
+//! project, environment).
+
+pub mod credfile;
+pub mod executable;
+pub mod sts;
+pub mod trust;
+
+use std::fmt;
+
+use serde::Serialize;
+use time::Duration;
+
+pub use sts::{AccessToken, GcpClient, GcpError};
+
+use crate::cache;
+use crate::token::Claims;
+
+/// What Google STS is asked for when nothing else is said.
+pub const DEFAULT_TOKEN_URL: &str = "https://sts.googleapis.com/v1/token";
+/// The IAM Service Account Credentials API.
+pub const DEFAULT_IAM_CREDENTIALS_URL: &str = "https://iamcredentials.googleapis.com";
+/// The scope that lets the access token call every Google Cloud API the principal may.
+pub const CLOUD_PLATFORM_SCOPE: &str = "https://www.googleapis.com/auth/cloud-platform";
+/// The subject token type of a Vercel OIDC token.
+pub const JWT_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:jwt";
+pub const DEFAULT_TOKEN_LIFETIME_SECONDS: u32 = 3600;
+/// Google STS hands out federated tokens for an hour.
+pub const STS_TOKEN_LIFETIME_SECONDS: u32 = 3600;
+
+const AUDIENCE_PREFIX: &str = "//iam.googleapis.com/";
+
+/// Settings as given, before checking.
+#[derive(Clone, Debug, Default)]
+pub struct GcpOptions {
+    /// The full `//iam.googleapis.com/...` audience; wins over the three parts below.
+    pub audience: Option<String>,
+    pub project_number: Option<String>,
+    pub pool: Option<String>,
+    pub provider: Option<String>,
+    pub service_account: Option<String>,
+    pub token_lifetime_seconds: Option<u32>,
+    pub token_url: Option<String>,
+    /// A full `...:generateAccessToken` URL, or a base URL that the standard path is added to.
+    pub impersonation_url: Option<String>,
+    pub scopes: Vec<String>,
+    pub project_id: Option<String>,
+}
+
+/// A workload identity pool provider: what the audience names.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct WorkloadProvider {
+    pub project_number: String,
+    pub pool: String,
+    pub provider: String,
+}
+
+impl WorkloadProvider {
+    /// The STS audience: `//iam.googleapis.com/projects/<N>/locations/global/workloadIdentityPools/<POOL>/providers/<PROVIDER>`.
+    pub fn audience(&self) -> String {
+        format!(
+            "{AUDIENCE_PREFIX}{}/providers/{}",
+            self.pool_name(),
+            self.provider
+        )
+    }
+
+    /// `projects/<N>/locations/global/workloadIdentityPools/<POOL>`, the pool's resource name.
+    pub fn pool_name(&self) -> String {
+        format!(
+            "projects/{}/locations/global/workloadIdentityPools/{}",
+            self.project_number, self.pool
+        )
+    }
+
+    /// The IAM principal of one subject of the pool.
+    pub fn principal(&self, subject: &str) -> String {
+        format!(
+            "principal://iam.googleapis.com/{}/subject/{subject}",
+            self.pool_name()
+        )
+    }
+
+    /// The IAM principal set of every identity of the pool whose `attribute` is `value`.
+    pub fn principal_set(&self, attribute: &str, value: &str) -> String {
+        format!(
+            "principalSet://iam.googleapis.com/{}/attribute.{attribute}/{value}",
+            self.pool_name()
+        )
+    }
+
+    /// Reads an audience, also accepting the `https://iam.googleapis.com/...` spelling that the
+    /// console shows as the provider's default allowed audience.
+    pub fn parse_audience(audience: &str) -> Result<Self, ConfigError> {
+        let bad = |reason: &str| ConfigError::BadAudience {
+            audience: audience.to_string(),
+            reason: reason.to_string(),
+        };
+        let trimmed = audience.trim();
+        let rest = trimmed
+            .strip_prefix(AUDIENCE_PREFIX)
+            .or_else(|| trimmed.strip_prefix("https://iam.googleapis.com/"))
+            .ok_or_else(|| bad("it does not start with `//iam.googleapis.com/`"))?;
+        if rest.starts_with("locations/") && rest.contains("/workforcePools/") {
+            return Err(ConfigError::WorkforceAudience(audience.to_string()));
+        }
+        let parts: Vec<&str> = rest.split('/').collect();
+        let [
+            "projects",
+            number,
+            "locations",
+            location,
+            "workloadIdentityPools",
+            pool,
+            "providers",
+            provider,
+        ] = parts.as_slice()
+        else {
+            return Err(bad(
+                "it should name `projects/<NUMBER>/locations/global/workloadIdentityPools/<POOL>/providers/<PROVIDER>`",
+            ));
+        };
+        if *location != "global" {
+            return Err(bad(
+                "workload identity pools live in location `global` only",
+            ));
+        }
+        let provider = Self {
+            project_number: check_project_number(number)?,
+            pool: check_id(IdKind::Pool, pool)?,
+            provider: check_id(IdKind::Provider, provider)?,
+        };
+        Ok(provider)
+    }
+}
+
+impl fmt::Display for WorkloadProvider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "provider `{}` of pool `{}` in project {}",
+            self.provider, self.pool, self.project_number
+        )
+    }
+}
+
+/// Service account impersonation: who, through which URL, for how long.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Impersonation {
+    pub service_account: String,
+    /// The full `.../serviceAccounts/<EMAIL>:generateAccessToken` URL.
+    pub url: String,
+    pub lifetime_seconds: u32,
+}
+
+/// Checked settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GcpConfig {
+    pub provider: WorkloadProvider,
+    pub token_url: String,
+    pub impersonation: Option<Impersonation>,
+    /// Scopes of an access token; never empty.
+    pub scopes: Vec<String>,
+    pub project_id: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IdKind {
+    Pool,
+    Provider,
+}
+
+impl IdKind {
+    fn describe(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            Self::Pool => (
+                "workload identity pool",
+                "--pool",
+                "GCP_WORKLOAD_IDENTITY_POOL_ID",
+            ),
+            Self::Provider => (
+                "workload identity pool provider",
+                "--provider",
+                "GCP_WORKLOAD_IDENTITY_POOL_PROVIDER_ID",
+            ),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error(
+        "no GCP workload identity provider given\n  pass --project-number, --pool and --provider (or set GCP_PROJECT_NUMBER, GCP_WORKLOAD_IDENTITY_POOL_ID and GCP_WORKLOAD_IDENTITY_POOL_PROVIDER_ID), or the full --audience //iam.googleapis.com/projects/<NUMBER>/locations/global/workloadIdentityPools/<POOL>/providers/<PROVIDER>"
+    )]
+    MissingProvider,
+
+    #[error(
+        "the GCP workload identity provider is incomplete: missing {}\n  give all three of --project-number, --pool and --provider, or the full --audience",
+        .0.join(", ")
+    )]
+    IncompleteProvider(Vec<&'static str>),
+
+    #[error(
+        "`{audience}` is not a workload identity provider audience: {reason}\n  pass --audience //iam.googleapis.com/projects/<NUMBER>/locations/global/workloadIdentityPools/<POOL>/providers/<PROVIDER> (or VERCEL_OIDC_GCP_AUDIENCE)"
+    )]
+    BadAudience { audience: String, reason: String },
+
+    #[error(
+        "`{0}` names a workforce pool, which is for people signing in, not for workloads\n  create a workload identity pool and pass its provider's audience"
+    )]
+    WorkforceAudience(String),
+
+    #[error(
+        "project number `{0}` is not a number\n  --project-number (GCP_PROJECT_NUMBER) is the numeric id; find it with `gcloud projects describe <PROJECT_ID> --format='value(projectNumber)'`"
+    )]
+    BadProjectNumber(String),
+
+    #[error(
+        "{} id `{value}` is not valid\n  {} ({}) takes the id (4 to 32 lowercase letters, digits and hyphens), not the display name or the resource path",
+        kind.describe().0, kind.describe().1, kind.describe().2
+    )]
+    BadId { kind: IdKind, value: String },
+
+    #[error(
+        "`{0}` is not a service account email\n  --service-account (GCP_SERVICE_ACCOUNT_EMAIL) looks like `NAME@PROJECT_ID.iam.gserviceaccount.com`"
+    )]
+    BadServiceAccount(String),
+
+    #[error(
+        "a token lifetime of {0}s is out of range\n  --token-lifetime-seconds must be between 600 and 43200 (above 3600 needs the organisation policy constraints/iam.allowServiceAccountCredentialLifetimeExtension)"
+    )]
+    BadLifetime(u32),
+
+    #[error(
+        "{0} only applies when impersonating a service account\n  pass --service-account (or GCP_SERVICE_ACCOUNT_EMAIL), or drop {0}"
+    )]
+    NeedsServiceAccount(&'static str),
+
+    #[error(
+        "the impersonation URL `{url}` is for `{found}`, not for the service account `{service_account}`\n  pass a base URL (such as https://iamcredentials.googleapis.com) to --impersonation-url, or make the two agree"
+    )]
+    ImpersonationUrlMismatch {
+        url: String,
+        found: String,
+        service_account: String,
+    },
+
+    #[error("cannot use the {what}: {reason}\n  fix {flag}")]
+    Endpoint {
+        what: &'static str,
+        flag: &'static str,
+        reason: String,
+    },
+
+    #[error(
+        "scope `{0}` is not valid\n  --scope takes one OAuth scope per flag, such as https://www.googleapis.com/auth/cloud-platform"
+    )]
+    BadScope(String),
+
+    #[error(
+        "project id `{0}` is not valid\n  --project-id (GCP_PROJECT_ID) is the project's id, such as `my-project-123`"
+    )]
+    BadProjectId(String),
+}
+
+impl GcpConfig {
+    /// Checks `opts`. No I/O.
+    pub fn from_options(opts: &GcpOptions) -> Result<Self, ConfigError> {
+        let given = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
+        let provider = match given(&opts.audience) {
+            Some(audience) => WorkloadProvider::parse_audience(&audience)?,
+            None => {
+                let (number, pool, provider) = (
+                    given(&opts.project_number),
+                    given(&opts.pool),
+                    given(&opts.provider),
+                );
+                match (number, pool, provider) {
+                    (Some(number), Some(pool), Some(provider)) => WorkloadProvider {
+                        project_number: check_project_number(&number)?,
+                        pool: check_id(IdKind::Pool, &pool)?,
+                        provider: check_id(IdKind::Provider, &provider)?,
+                    },
+                    (None, None, None) => return Err(ConfigError::MissingProvider),
+                    (number, pool, provider) => {
+                        let mut missing = Vec::new();
+                        if number.is_none() {
+                            missing.push("--project-number (GCP_PROJECT_NUMBER)");
+                        }
+                        if pool.is_none() {
+                            missing.push("--pool (GCP_WORKLOAD_IDENTITY_POOL_ID)");
+                        }
+                        if provider.is_none() {
+                            missing.push("--provider (GCP_WORKLOAD_IDENTITY_POOL_PROVIDER_ID)");
+                        }
+                        return Err(ConfigError::IncompleteProvider(missing));
+                    }
+                }
+            }
+        };
+
+        let token_url = given(&opts.token_url).unwrap_or_else(|| DEFAULT_TOKEN_URL.to_string());
+        crate::http::check_endpoint(&token_url).map_err(|reason| ConfigError::Endpoint {
+            what: "STS token URL",
+            flag: "--token-url (VERCEL_OIDC_GCP_TOKEN_URL)",
+            reason,
+        })?;
+
+        let impersonation = match given(&opts.service_account) {
+            Some(email) => {
+                let email = check_service_account(&email)?;
+                let lifetime_seconds = opts
+                    .token_lifetime_seconds
+                    .unwrap_or(DEFAULT_TOKEN_LIFETIME_SECONDS);
+                if !(600..=43200).contains(&lifetime_seconds) {
+                    return Err(ConfigError::BadLifetime(lifetime_seconds));
+                }
+                let url = impersonation_url(given(&opts.impersonation_url).as_deref(), &email)?;
+                Some(Impersonation {
+                    service_account: email,
+                    url,
+                    lifetime_seconds,
+                })
+            }
+            None => {
+                if opts.token_lifetime_seconds.is_some() {
+                    return Err(ConfigError::NeedsServiceAccount("--token-lifetime-seconds"));
+                }
+                // An endpoint set for every command is harmless when nothing is impersonated.
+                if given(&opts.impersonation_url).is_some() {
+                    crate::debug!("no service account: the IAM Credentials URL is not used");
+                }
+                None
+            }
+        };
+
+        let mut scopes = Vec::new();
+        for scope in &opts.scopes {
+            let scope = scope.trim();
+            if scope.is_empty() || scope.chars().any(char::is_whitespace) {
+                return Err(ConfigError::BadScope(scope.to_string()));
+            }
+            if !scopes.iter().any(|s| s == scope) {
+                scopes.push(scope.to_string());
+            }
+        }
+        if scopes.is_empty() {
+            scopes.push(CLOUD_PLATFORM_SCOPE.to_string());
+        }
+
+        let project_id = given(&opts.project_id);
+        if let Some(id) = &project_id
+            && !id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-.:".contains(c))
+        {
+            return Err(ConfigError::BadProjectId(id.clone()));
+        }
+
+        Ok(Self {
+            provider,
+            token_url,
+            impersonation,
+            scopes,
+            project_id,
+        })
+    }
+
+    pub fn audience(&self) -> String {
+        self.provider.audience()
+    }
+
+    /// How long the access token this configuration gets is meant to live.
+    pub fn lifetime(&self) -> Duration {
+        let secs = self
+            .impersonation
+            .as_ref()
+            .map_or(STS_TOKEN_LIFETIME_SECONDS, |i| i.lifetime_seconds);
+        Duration::seconds(secs.into())
+    }
+
+    /// How long before expiry a cached access token stops being handed out.
+    pub fn min_remaining(&self) -> Duration {
+        cache::min_remaining_for(self.lifetime())
+    }
+}
+
+/// The cache key for an access token of `config` with a token of these claims.
+pub fn cache_key(config: &GcpConfig, claims: &Claims) -> cache::Key {
+    #[derive(Serialize)]
+    struct Parts<'a> {
+        v: u8,
+        audience: String,
+        token_url: &'a str,
+        impersonation: Option<&'a Impersonation>,
+        scopes: &'a [String],
+        iss: &'a str,
+        sub: &'a str,
+        aud: Vec<&'a str>,
+        owner_id: Option<&'a str>,
+        project_id: Option<&'a str>,
+        environment: Option<&'a str>,
+    }
+    cache::Key::new(
+        "gcp",
+        &Parts {
+            v: 1,
+            audience: config.audience(),
+            token_url: &config.token_url,
+            impersonation: config.impersonation.as_ref(),
+            scopes: &config.scopes,
+            iss: &claims.iss,
+            sub: &claims.sub,
+            aud: claims.aud.values(),
+            owner_id: claims.owner_id.as_deref(),
+            project_id: claims.project_id.as_deref(),
+            environment: claims.environment.as_deref(),
+        },
+    )
+}
+
+fn check_project_number(value: &str) -> Result<String, ConfigError> {
+    if !value.is_empty() && value.len() <= 20 && value.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(value.to_string())
+    } else {
+        Err(ConfigError::BadProjectNumber(value.to_string()))
+    }
+}
+
+fn check_id(kind: IdKind, value: &str) -> Result<String, ConfigError> {
+    let ok = (4..=32).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if ok {
+        Ok(value.to_string())
+    } else {
+        Err(ConfigError::BadId {
+            kind,
+            value: value.to_string(),
+        })
+    }
+}
+
+fn check_service_account(value: &str) -> Result<String, ConfigError> {
+    let ok = match value.split_once('@') {
+        Some((name, domain)) => {
+            !name.is_empty()
+                && domain.contains('.')
+                && !domain.contains('@')
+                && value
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c))
+        }
+        None => false,
+    };
+    if ok {
+        Ok(value.to_string())
+    } else {
+        Err(ConfigError::BadServiceAccount(value.to_string()))
+    }
+}
+
+/// The `generateAccessToken` URL for `email`: `given` as is when it is already a full URL
+/// (it must then name `email`), else `given` (or the default) plus the standard path.
+fn impersonation_url(given: Option<&str>, email: &str) -> Result<String, ConfigError> {
+    let endpoint_error = |reason| ConfigError::Endpoint {
+        what: "IAM Credentials URL",
+        flag: "--impersonation-url (VERCEL_OIDC_GCP_IMPERSONATION_URL)",
+        reason,
+    };
+    let url = match given {
+        Some(url) if url.ends_with(":generateAccessToken") => {
+            let found = url
+                .rsplit_once("/serviceAccounts/")
+                .map(|(_, tail)| tail.trim_end_matches(":generateAccessToken"))
+                .unwrap_or("");
+            if found != email {
+                return Err(ConfigError::ImpersonationUrlMismatch {
+                    url: url.to_string(),
+                    found: found.to_string(),
+                    service_account: email.to_string(),
+                });
+            }
+            url.to_string()
+        }
+        other => format!(
+            "{}/v1/projects/-/serviceAccounts/{email}:generateAccessToken",
+            other
+                .unwrap_or(DEFAULT_IAM_CREDENTIALS_URL)
+                .trim_end_matches('/')
+        ),
+    };
+    crate::http::check_endpoint(&url).map_err(endpoint_error)?;
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::token::decode_claims;
+    use crate::token::tests::{claims_json, jwt};
+
+    const AUDIENCE: &str = "//iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/vercel/providers/vercel-acme";
+    const SA: &str = "deploy@my-project.iam.gserviceaccount.com";
+
+    fn parts() -> GcpOptions {
+        GcpOptions {
+            project_number: Some("123456789012".into()),
+            pool: Some("vercel".into()),
+            provider: Some("vercel-acme".into()),
+            ..GcpOptions::default()
+        }
+    }
+
+    #[test]
+    fn audience_from_parts_or_whole() {
+        let from_parts = GcpConfig::from_options(&parts()).unwrap();
+        assert_eq!(from_parts.audience(), AUDIENCE);
+        for given in [
+            AUDIENCE.to_string(),
+            format!("https:{AUDIENCE}"),
+            format!("  {AUDIENCE} "),
+        ] {
+            let whole = GcpConfig::from_options(&GcpOptions {
+                audience: Some(given.clone()),
+                ..GcpOptions::default()
+            })
+            .unwrap();
+            assert_eq!(whole.provider, from_parts.provider, "{given}");
+        }
+        // The full audience wins over the parts.
+        let both = GcpConfig::from_options(&GcpOptions {
+            audience: Some(AUDIENCE.replace("vercel-acme", "other")),
+            ..parts()
+        })
+        .unwrap();
+        assert_eq!(both.provider.provider, "other");
+    }
+
+    #[test]
+    fn defaults() {
+        let cfg = GcpConfig::from_options(&parts()).unwrap();
+        assert_eq!(cfg.token_url, DEFAULT_TOKEN_URL);
+        assert_eq!(cfg.impersonation, None);
+        assert_eq!(cfg.scopes, [CLOUD_PLATFORM_SCOPE]);
+        assert_eq!(cfg.min_remaining(), Duration::minutes(20));
+        let cfg = GcpConfig::from_options(&GcpOptions {
+            service_account: Some(SA.into()),
+            ..parts()
+        })
+        .unwrap();
+        assert_eq!(
+            cfg.impersonation,
+            Some(Impersonation {
+                service_account: SA.into(),
+                url: format!(
+                    "https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/{SA}:generateAccessToken"
+                ),
+                lifetime_seconds: 3600,
+            })
+        );
+    }
+
+    #[test]
+    fn impersonation_url_overrides() {
+        let with = |url: &str| {
+            GcpConfig::from_options(&GcpOptions {
+                service_account: Some(SA.into()),
+                impersonation_url: Some(url.into()),
+                ..parts()
+            })
+            .map(|c| c.impersonation.unwrap().url)
+        };
+        let full =
+            format!("http://127.0.0.1:9/v1/projects/-/serviceAccounts/{SA}:generateAccessToken");
+        assert_eq!(with("http://127.0.0.1:9").unwrap(), full);
+        assert_eq!(with("http://127.0.0.1:9/").unwrap(), full);
+        assert_eq!(with(&full).unwrap(), full);
+        let other = full.replace("deploy@", "other@");
+        assert!(
+            with(&other)
+                .unwrap_err()
+                .to_string()
+                .contains("is for `other@my-project.iam.gserviceaccount.com`")
+        );
+    }
+
+    #[test]
+    fn option_errors() {
+        let cases: Vec<(GcpOptions, &str)> = vec![
+            (
+                GcpOptions::default(),
+                "no GCP workload identity provider given",
+            ),
+            (
+                GcpOptions {
+                    pool: None,
+                    provider: None,
+                    ..parts()
+                },
+                "the GCP workload identity provider is incomplete: missing --pool (GCP_WORKLOAD_IDENTITY_POOL_ID), --provider",
+            ),
+            (
+                GcpOptions {
+                    project_number: Some("my-project".into()),
+                    ..parts()
+                },
+                "project number `my-project` is not a number",
+            ),
+            (
+                GcpOptions {
+                    pool: Some("Vercel Pool".into()),
+                    ..parts()
+                },
+                "workload identity pool id `Vercel Pool` is not valid",
+            ),
+            (
+                GcpOptions {
+                    provider: Some(
+                        "projects/1/locations/global/workloadIdentityPools/p/providers/x".into(),
+                    ),
+                    ..parts()
+                },
+                "workload identity pool provider id `projects/1/",
+            ),
+            (
+                GcpOptions {
+                    audience: Some("https://vercel.com/acme".into()),
+                    ..GcpOptions::default()
+                },
+                "`https://vercel.com/acme` is not a workload identity provider audience: it does not start with",
+            ),
+            (
+                GcpOptions {
+                    audience: Some(AUDIENCE.replace("/providers/vercel-acme", "")),
+                    ..GcpOptions::default()
+                },
+                "`//iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/vercel` is not a workload identity provider audience: it should name",
+            ),
+            (
+                GcpOptions {
+                    audience: Some(AUDIENCE.replace("global", "europe-west1")),
+                    ..GcpOptions::default()
+                },
+                "`//iam.googleapis.com/projects/123456789012/locations/europe-west1/workloadIdentityPools/vercel/providers/vercel-acme` is not a workload identity provider audience: workload identity pools live in location `global` only",
+            ),
+            (
+                GcpOptions {
+                    audience: Some(
+                        "//iam.googleapis.com/locations/global/workforcePools/staff/providers/okta"
+                            .into(),
+                    ),
+                    ..GcpOptions::default()
+                },
+                "`//iam.googleapis.com/locations/global/workforcePools/staff/providers/okta` names a workforce pool",
+            ),
+            (
+                GcpOptions {
+                    service_account: Some("deploy".into()),
+                    ..parts()
+                },
+                "`deploy` is not a service account email",
+            ),
+            (
+                GcpOptions {
+                    service_account: Some(SA.into()),
+                    token_lifetime_seconds: Some(599),
+                    ..parts()
+                },
+                "a token lifetime of 599s is out of range",
+            ),
+            (
+                GcpOptions {
+                    service_account: Some(SA.into()),
+                    token_lifetime_seconds: Some(43201),
+                    ..parts()
+                },
+                "a token lifetime of 43201s is out of range",
+            ),
+            (
+                GcpOptions {
+                    token_lifetime_seconds: Some(3600),
+                    ..parts()
+                },
+                "--token-lifetime-seconds only applies when impersonating a service account",
+            ),
+            (
+                GcpOptions {
+                    token_url: Some("http://sts.example.com/v1/token".into()),
+                    ..parts()
+                },
+                "cannot use the STS token URL: `http://sts.example.com/v1/token` is plain http",
+            ),
+            (
+                GcpOptions {
+                    service_account: Some(SA.into()),
+                    impersonation_url: Some("http://iam.example.com".into()),
+                    ..parts()
+                },
+                "cannot use the IAM Credentials URL: `http://iam.example.com/v1/projects/-/serviceAccounts/",
+            ),
+            (
+                GcpOptions {
+                    scopes: vec!["a b".into()],
+                    ..parts()
+                },
+                "scope `a b` is not valid",
+            ),
+            (
+                GcpOptions {
+                    project_id: Some("My Project".into()),
+                    ..parts()
+                },
+                "project id `My Project` is not valid",
+            ),
+        ];
+        for (o, want) in cases {
+            let err = GcpConfig::from_options(&o).unwrap_err().to_string();
+            assert!(err.starts_with(want), "got {err:?}, want {want:?}");
+            assert!(
+                err.contains("\n  "),
+                "every message ends with what to do: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn impersonation_url_alone_is_unused() {
+        let cfg = GcpConfig::from_options(&GcpOptions {
+            impersonation_url: Some("http://127.0.0.1:1".into()),
+            ..parts()
+        })
+        .unwrap();
+        assert_eq!(cfg.impersonation, None);
+    }
+
+    #[test]
+    fn lifetimes_and_scopes() {
+        let cfg = GcpConfig::from_options(&GcpOptions {
+            service_account: Some(SA.into()),
+            token_lifetime_seconds: Some(900),
+            scopes: vec!["s1".into(), "s2".into(), "s1".into()],
+            ..parts()
+        })
+        .unwrap();
+        assert_eq!(cfg.lifetime(), Duration::seconds(900));
+        assert_eq!(cfg.min_remaining(), Duration::minutes(11));
+        assert_eq!(cfg.scopes, ["s1", "s2"]);
+    }
+
+    #[test]
+    fn principals() {
+        let p = GcpConfig::from_options(&parts()).unwrap().provider;
+        assert_eq!(
+            p.principal("owner:acme:project:web:environment:production"),
+            "principal://iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/vercel/subject/owner:acme:project:web:environment:production"
+        );
+        assert_eq!(
+            p.principal_set("project", "web"),
+            "principalSet://iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/vercel/attribute.project/web"
+        );
+    }
+
+    #[test]
+    fn cache_key_covers_identity_and_request() {
+        let cfg = GcpConfig::from_options(&parts()).unwrap();
+        let base = decode_claims(&jwt(&claims_json(2_000_000_000))).unwrap();
+        let k0 = cache_key(&cfg, &base);
+        let later = decode_claims(&jwt(&claims_json(2_000_000_900))).unwrap();
+        assert_eq!(
+            cache_key(&cfg, &later),
+            k0,
+            "a newer token of the same identity shares the entry"
+        );
+        let mut preview = claims_json(2_000_000_000);
+        preview["environment"] = serde_json::json!("preview");
+        preview["sub"] = serde_json::json!("owner:acme:project:web:environment:preview");
+        assert_ne!(cache_key(&cfg, &decode_claims(&jwt(&preview)).unwrap()), k0);
+        let variants = [
+            GcpOptions {
+                provider: Some("other".into()),
+                ..parts()
+            },
+            GcpOptions {
+                service_account: Some(SA.into()),
+                ..parts()
+            },
+            GcpOptions {
+                service_account: Some(SA.into()),
+                token_lifetime_seconds: Some(900),
+                ..parts()
+            },
+            GcpOptions {
+                scopes: vec!["https://www.googleapis.com/auth/devstorage.read_only".into()],
+                ..parts()
+            },
+            GcpOptions {
+                token_url: Some("http://127.0.0.1:1/v1/token".into()),
+                ..parts()
+            },
+        ];
+        let mut keys = vec![k0];
+        for o in variants {
+            let key = cache_key(&GcpConfig::from_options(&o).unwrap(), &base);
+            assert!(!keys.contains(&key), "{o:?}");
+            keys.push(key);
+        }
+    }
+}

@@ -1,0 +1,607 @@
+//! The exchange for an access token of our own: Google STS, then IAM Credentials when a service
+//! account is impersonated.
+//!
+//! 1. `POST <token_url>`, `Content-Type: application/x-www-form-urlencoded`, body
+//!    `grant_type=urn:ietf:params:oauth:grant-type:token-exchange&audience=<audience>&scope=<scopes, space-joined>&requested_token_type=urn:ietf:params:oauth:token-type:access_token&subject_token=<token>&subject_token_type=urn:ietf:params:oauth:token-type:jwt`
+//!    → `{"access_token","issued_token_type","token_type","expires_in"}`. With impersonation the
+//!    scope is `https://www.googleapis.com/auth/cloud-platform` (what IAM Credentials needs),
+//!    else the requested scopes.
+//! 2. With a service account: `POST <service_account_impersonation_url>`,
+//!    `Authorization: Bearer <STS token>`, `Content-Type: application/json`, body
+//!    `{"scope":[…],"lifetime":"<N>s"}` → `{"accessToken","expireTime"}`.
+//!
+//! Errors: STS answers `{"error","error_description"}`, IAM Credentials
+//! `{"error":{"code","message","status"}}`; both become [`GcpError`]s with hints naming the
+//! token's claims and the set-up that would accept them ([`crate::gcp::trust`]).
+//! Retried: HTTP 429 and 5xx, timeouts and connection failures; everything else fails at once.
+
+use serde::{Deserialize, Serialize};
+use time::{Duration, OffsetDateTime};
+
+use crate::gcp::{CLOUD_PLATFORM_SCOPE, GcpConfig, JWT_TOKEN_TYPE, trust};
+use crate::http::RetryPolicy;
+use crate::secret::Secret;
+use crate::timefmt;
+use crate::token::OidcToken;
+
+pub const TOKEN_EXCHANGE_GRANT: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+pub const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
+
+/// A Google access token and when it expires; cached as is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessToken {
+    pub access_token: Secret,
+    /// Unix seconds.
+    pub expires_at: i64,
+}
+
+impl AccessToken {
+    pub fn expires_at(&self) -> OffsetDateTime {
+        timefmt::from_unix(self.expires_at).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    }
+}
+
+/// Why no access token was had.
+#[derive(Debug, thiserror::Error)]
+pub enum GcpError {
+    #[error(
+        "Google STS (`{endpoint}`) refused the token: HTTP {status} {error}: {description}\n{hint}"
+    )]
+    StsRefused {
+        endpoint: String,
+        status: u16,
+        error: String,
+        description: String,
+        hint: String,
+    },
+
+    #[error(
+        "IAM Credentials refused to impersonate `{service_account}` (`{endpoint}`): HTTP {status} {code}: {message}\n{hint}"
+    )]
+    ImpersonationRefused {
+        endpoint: String,
+        service_account: String,
+        status: u16,
+        code: String,
+        message: String,
+        hint: String,
+    },
+
+    #[error(
+        "cannot reach {service} at `{endpoint}`: {detail}\n  check the network, HTTPS_PROXY/NO_PROXY, and {flag}"
+    )]
+    Network {
+        service: &'static str,
+        flag: &'static str,
+        endpoint: String,
+        detail: String,
+        transient: bool,
+    },
+
+    #[error(
+        "{service} at `{endpoint}` answered HTTP {status} with a body it does not send: {detail}\n  check that {flag} points at {service}"
+    )]
+    BadResponse {
+        service: &'static str,
+        flag: &'static str,
+        endpoint: String,
+        status: u16,
+        detail: String,
+    },
+}
+
+impl GcpError {
+    /// Whether trying again may help.
+    pub fn is_transient(&self) -> bool {
+        let retryable = |status: u16| status == 429 || status >= 500;
+        match self {
+            Self::StsRefused { status, .. } | Self::ImpersonationRefused { status, .. } => {
+                retryable(*status)
+            }
+            Self::BadResponse { status, .. } => retryable(*status),
+            Self::Network { transient, .. } => *transient,
+        }
+    }
+}
+
+/// Which of the two services, for messages.
+#[derive(Clone, Copy)]
+enum Service {
+    Sts,
+    Iam,
+}
+
+impl Service {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Sts => "Google STS",
+            Self::Iam => "IAM Credentials",
+        }
+    }
+
+    fn flag(self) -> &'static str {
+        match self {
+            Self::Sts => "--token-url (VERCEL_OIDC_GCP_TOKEN_URL)",
+            Self::Iam => "--impersonation-url (VERCEL_OIDC_GCP_IMPERSONATION_URL)",
+        }
+    }
+}
+
+/// The STS form, in order.
+pub fn sts_form<'a>(
+    audience: &'a str,
+    scopes: &[String],
+    subject_token: &'a str,
+) -> Vec<(&'static str, String)> {
+    vec![
+        ("grant_type", TOKEN_EXCHANGE_GRANT.to_string()),
+        ("audience", audience.to_string()),
+        ("scope", scopes.join(" ")),
+        ("requested_token_type", ACCESS_TOKEN_TYPE.to_string()),
+        ("subject_token", subject_token.to_string()),
+        ("subject_token_type", JWT_TOKEN_TYPE.to_string()),
+    ]
+}
+
+/// The `generateAccessToken` body.
+pub fn impersonation_body(scopes: &[String], lifetime_seconds: u32) -> serde_json::Value {
+    serde_json::json!({
+        "scope": scopes,
+        "lifetime": format!("{lifetime_seconds}s"),
+    })
+}
+
+#[derive(Deserialize)]
+struct StsSuccess {
+    access_token: String,
+    #[serde(default)]
+    expires_in: Option<serde_json::Value>,
+}
+
+/// Reads an STS success: the token and its expiry counted from `now`.
+pub fn parse_sts_success(body: &str, now: OffsetDateTime) -> Result<AccessToken, String> {
+    let parsed: StsSuccess =
+        serde_json::from_str(body).map_err(|e| format!("it is not an STS token response ({e})"))?;
+    // `expires_in` is a number, though some servers send it as a string.
+    let expires_in = match parsed.expires_in {
+        Some(serde_json::Value::Number(n)) => n.as_i64(),
+        Some(serde_json::Value::String(s)) => s.trim().parse().ok(),
+        _ => None,
+    }
+    .filter(|s| *s > 0)
+    .ok_or("it has no positive `expires_in`")?;
+    if parsed.access_token.is_empty() {
+        return Err("its `access_token` is empty".into());
+    }
+    Ok(AccessToken {
+        access_token: Secret::new(parsed.access_token),
+        expires_at: (now + Duration::seconds(expires_in)).unix_timestamp(),
+    })
+}
+
+/// Reads an STS error: `error` and `error_description`.
+pub fn parse_sts_error(body: &str) -> Option<(String, String)> {
+    let v: serde_json::Value = serde_json::from_str(body).ok()?;
+    let error = v.get("error")?.as_str()?.to_string();
+    let description = v
+        .get("error_description")
+        .and_then(|d| d.as_str())
+        .unwrap_or("")
+        .to_string();
+    Some((error, description))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct IamSuccess {
+    access_token: String,
+    expire_time: String,
+}
+
+/// Reads a `generateAccessToken` success.
+pub fn parse_iam_success(body: &str) -> Result<AccessToken, String> {
+    let parsed: IamSuccess = serde_json::from_str(body)
+        .map_err(|e| format!("it is not a generateAccessToken response ({e})"))?;
+    let expires = timefmt::parse_rfc3339(&parsed.expire_time).ok_or_else(|| {
+        format!(
+            "its `expireTime` `{}` is not a timestamp",
+            parsed.expire_time
+        )
+    })?;
+    if parsed.access_token.is_empty() {
+        return Err("its `accessToken` is empty".into());
+    }
+    Ok(AccessToken {
+        access_token: Secret::new(parsed.access_token),
+        expires_at: expires.unix_timestamp(),
+    })
+}
+
+/// Reads a Google API error: `error.status` (or `error.code`) and `error.message`.
+pub fn parse_iam_error(body: &str) -> Option<(String, String)> {
+    let v: serde_json::Value = serde_json::from_str(body).ok()?;
+    let error = v.get("error")?;
+    let code = error
+        .get("status")
+        .and_then(|s| s.as_str())
+        .map(str::to_string)
+        .or_else(|| error.get("code").map(|c| c.to_string()))?;
+    let message = error
+        .get("message")
+        .and_then(|m| m.as_str())
+        .unwrap_or("")
+        .to_string();
+    Some((code, message))
+}
+
+/// Calls Google STS and IAM Credentials with a given HTTP client, retry policy and clock.
+#[derive(Clone, Debug)]
+pub struct GcpClient {
+    http: reqwest::Client,
+    retry: RetryPolicy,
+    clock: fn() -> OffsetDateTime,
+}
+
+impl GcpClient {
+    pub fn new(http: reqwest::Client, retry: RetryPolicy) -> Self {
+        Self {
+            http,
+            retry,
+            clock: OffsetDateTime::now_utc,
+        }
+    }
+
+    /// Uses `clock` for the expiry of STS tokens (which come with a lifetime, not a time).
+    pub fn with_clock(mut self, clock: fn() -> OffsetDateTime) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Exchanges `token` for an access token as `config` says: STS, then impersonation.
+    pub async fn access_token(
+        &self,
+        config: &GcpConfig,
+        token: &OidcToken,
+    ) -> Result<AccessToken, GcpError> {
+        let sts_scopes = match &config.impersonation {
+            Some(_) => vec![CLOUD_PLATFORM_SCOPE.to_string()],
+            None => config.scopes.clone(),
+        };
+        let audience = config.audience();
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(sts_form(&audience, &sts_scopes, token.expose_secret()))
+            .finish();
+        crate::debug!(
+            "calling Google STS at {} for audience `{audience}`",
+            config.token_url
+        );
+        let sts = self
+            .retry
+            .run(GcpError::is_transient, |attempt| {
+                let body = body.clone();
+                async move {
+                    crate::trace!("STS attempt {attempt}");
+                    self.sts_once(config, token, body).await
+                }
+            })
+            .await?;
+        crate::debug!(
+            "Google STS issued a federated token until {}",
+            timefmt::rfc3339_z(sts.expires_at())
+        );
+        let Some(imp) = &config.impersonation else {
+            return Ok(sts);
+        };
+        let body = impersonation_body(&config.scopes, imp.lifetime_seconds).to_string();
+        crate::debug!(
+            "impersonating `{}` through {}",
+            imp.service_account,
+            imp.url
+        );
+        let access = self
+            .retry
+            .run(GcpError::is_transient, |attempt| {
+                let body = body.clone();
+                let bearer = sts.access_token.clone();
+                async move {
+                    crate::trace!("IAM Credentials attempt {attempt}");
+                    self.iam_once(config, token, &bearer, body).await
+                }
+            })
+            .await?;
+        crate::debug!(
+            "IAM Credentials issued a token for `{}` until {}",
+            imp.service_account,
+            timefmt::rfc3339_z(access.expires_at())
+        );
+        Ok(access)
+    }
+
+    async fn sts_once(
+        &self,
+        config: &GcpConfig,
+        token: &OidcToken,
+        body: String,
+    ) -> Result<AccessToken, GcpError> {
+        let endpoint = config.token_url.clone();
+        let request = self
+            .http
+            .post(&endpoint)
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .header(reqwest::header::ACCEPT, "application/json")
+            .body(body);
+        let (status, text) = send(request, Service::Sts, &endpoint).await?;
+        if (200..300).contains(&status) {
+            return parse_sts_success(&text, (self.clock)()).map_err(|detail| {
+                GcpError::BadResponse {
+                    service: Service::Sts.name(),
+                    flag: Service::Sts.flag(),
+                    endpoint,
+                    status,
+                    detail,
+                }
+            });
+        }
+        match parse_sts_error(&text) {
+            Some((error, description)) => {
+                let hint =
+                    trust::explain_sts(&error, &description, token.claims(), &config.provider);
+                Err(GcpError::StsRefused {
+                    endpoint,
+                    status,
+                    error,
+                    description,
+                    hint,
+                })
+            }
+            None => Err(bad_body(Service::Sts, endpoint, status, &text)),
+        }
+    }
+
+    async fn iam_once(
+        &self,
+        config: &GcpConfig,
+        token: &OidcToken,
+        bearer: &Secret,
+        body: String,
+    ) -> Result<AccessToken, GcpError> {
+        let imp = config
+            .impersonation
+            .as_ref()
+            .expect("called only with impersonation");
+        let endpoint = imp.url.clone();
+        let request = self
+            .http
+            .post(&endpoint)
+            .bearer_auth(bearer.expose_secret())
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header(reqwest::header::ACCEPT, "application/json")
+            .body(body);
+        let (status, text) = send(request, Service::Iam, &endpoint).await?;
+        if (200..300).contains(&status) {
+            return parse_iam_success(&text).map_err(|detail| GcpError::BadResponse {
+                service: Service::Iam.name(),
+                flag: Service::Iam.flag(),
+                endpoint,
+                status,
+                detail,
+            });
+        }
+        match parse_iam_error(&text) {
+            Some((code, message)) => {
+                let hint = trust::explain_impersonation(
+                    status,
+                    &message,
+                    token.claims(),
+                    &config.provider,
+                    &imp.service_account,
+                );
+                Err(GcpError::ImpersonationRefused {
+                    endpoint,
+                    service_account: imp.service_account.clone(),
+                    status,
+                    code,
+                    message,
+                    hint,
+                })
+            }
+            None => Err(bad_body(Service::Iam, endpoint, status, &text)),
+        }
+    }
+}
+
+async fn send(
+    request: reqwest::RequestBuilder,
+    service: Service,
+    endpoint: &str,
+) -> Result<(u16, String), GcpError> {
+    let network = |e: reqwest::Error| network_error(service, endpoint, e);
+    let response = request.send().await.map_err(network)?;
+    let status = response.status().as_u16();
+    let text = response.text().await.map_err(network)?;
+    crate::trace!(
+        "{} answered HTTP {status} ({} bytes)",
+        service.name(),
+        text.len()
+    );
+    Ok((status, text))
+}
+
+fn network_error(service: Service, endpoint: &str, e: reqwest::Error) -> GcpError {
+    let transient = e.is_timeout() || e.is_connect() || e.is_request() || e.is_body();
+    let mut detail = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        detail.push_str(": ");
+        detail.push_str(&s.to_string());
+        source = s.source();
+    }
+    GcpError::Network {
+        service: service.name(),
+        flag: service.flag(),
+        endpoint: endpoint.to_string(),
+        detail,
+        transient,
+    }
+}
+
+fn bad_body(service: Service, endpoint: String, status: u16, text: &str) -> GcpError {
+    let t: String = text.chars().take(200).collect();
+    let detail = if t.trim().is_empty() {
+        "(empty body)".to_string()
+    } else {
+        format!("`{}`", t.trim())
+    };
+    GcpError::BadResponse {
+        service: service.name(),
+        flag: service.flag(),
+        endpoint,
+        status,
+        detail,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    const NOW: OffsetDateTime = datetime!(2026-11-26 12:00:00 UTC);
+
+    #[test]
+    fn form_in_order() {
+        let form = sts_form("//aud", &["s1".into(), "s2".into()], "tok");
+        assert_eq!(
+            form,
+            [
+                ("grant_type", TOKEN_EXCHANGE_GRANT.to_string()),
+                ("audience", "//aud".to_string()),
+                ("scope", "s1 s2".to_string()),
+                ("requested_token_type", ACCESS_TOKEN_TYPE.to_string()),
+                ("subject_token", "tok".to_string()),
+                ("subject_token_type", JWT_TOKEN_TYPE.to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn impersonation_body_shape() {
+        assert_eq!(
+            impersonation_body(&["s".into()], 900),
+            serde_json::json!({"scope": ["s"], "lifetime": "900s"})
+        );
+    }
+
+    #[test]
+    fn sts_success() {
+        let t = parse_sts_success(
+            r#"{"access_token":"ya29.x","issued_token_type":"urn:ietf:params:oauth:token-type:access_token","token_type":"Bearer","expires_in":3599}"#,
+            NOW,
+        )
+        .unwrap();
+        assert_eq!(t.access_token.expose_secret(), "ya29.x");
+        assert_eq!(t.expires_at(), datetime!(2026-11-26 12:59:59 UTC));
+        let t = parse_sts_success(r#"{"access_token":"a","expires_in":"60"}"#, NOW).unwrap();
+        assert_eq!(t.expires_at(), datetime!(2026-11-26 12:01:00 UTC));
+    }
+
+    #[test]
+    fn sts_malformed_successes() {
+        for (body, want) in [
+            ("<html/>", "it is not an STS token response"),
+            (r#"{"expires_in":1}"#, "it is not an STS token response"),
+            (r#"{"access_token":"a"}"#, "it has no positive `expires_in`"),
+            (
+                r#"{"access_token":"a","expires_in":0}"#,
+                "it has no positive `expires_in`",
+            ),
+            (
+                r#"{"access_token":"","expires_in":5}"#,
+                "its `access_token` is empty",
+            ),
+        ] {
+            let err = parse_sts_success(body, NOW).unwrap_err();
+            assert!(err.starts_with(want), "{body}: {err}");
+        }
+    }
+
+    #[test]
+    fn iam_success_and_malformed() {
+        let t =
+            parse_iam_success(r#"{"accessToken":"ya29.sa","expireTime":"2026-11-26T13:00:00Z"}"#)
+                .unwrap();
+        assert_eq!(t.access_token.expose_secret(), "ya29.sa");
+        assert_eq!(t.expires_at(), datetime!(2026-11-26 13:00:00 UTC));
+        for (body, want) in [
+            (
+                r#"{"accessToken":"a"}"#,
+                "it is not a generateAccessToken response",
+            ),
+            (
+                r#"{"accessToken":"a","expireTime":"soon"}"#,
+                "its `expireTime` `soon` is not a timestamp",
+            ),
+        ] {
+            let err = parse_iam_success(body).unwrap_err();
+            assert!(err.starts_with(want), "{body}: {err}");
+        }
+    }
+
+    #[test]
+    fn errors_parsed() {
+        assert_eq!(
+            parse_sts_error(
+                r#"{"error":"invalid_grant","error_description":"The audience in ID Token does not match."}"#
+            ),
+            Some((
+                "invalid_grant".into(),
+                "The audience in ID Token does not match.".into()
+            ))
+        );
+        assert_eq!(
+            parse_sts_error(r#"{"error":"invalid_request"}"#),
+            Some(("invalid_request".into(), String::new()))
+        );
+        assert_eq!(parse_sts_error("<html>502</html>"), None);
+        assert_eq!(
+            parse_iam_error(
+                r#"{"error":{"code":403,"message":"Permission denied","status":"PERMISSION_DENIED"}}"#
+            ),
+            Some(("PERMISSION_DENIED".into(), "Permission denied".into()))
+        );
+        assert_eq!(
+            parse_iam_error(r#"{"error":{"code":404,"message":"nope"}}"#),
+            Some(("404".into(), "nope".into()))
+        );
+        assert_eq!(parse_iam_error(r#"{"error":"x"}"#), None);
+    }
+
+    #[test]
+    fn transient_classification() {
+        let sts = |status| GcpError::StsRefused {
+            endpoint: String::new(),
+            status,
+            error: "e".into(),
+            description: String::new(),
+            hint: String::new(),
+        };
+        assert!(sts(500).is_transient());
+        assert!(sts(503).is_transient());
+        assert!(sts(429).is_transient());
+        assert!(!sts(400).is_transient());
+        assert!(!sts(401).is_transient());
+        let iam = |status| GcpError::ImpersonationRefused {
+            endpoint: String::new(),
+            service_account: String::new(),
+            status,
+            code: String::new(),
+            message: String::new(),
+            hint: String::new(),
+        };
+        assert!(!iam(403).is_transient());
+        assert!(iam(502).is_transient());
+    }
+}
