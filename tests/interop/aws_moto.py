@@ -13,6 +13,8 @@ N: create the role first, then allow exactly as many requests as STS calls are e
 As a script, for the demo:
     python aws_moto.py setup URL ROLE ALLOWANCE   wait for moto, create ROLE, then turn on
                                                   authentication; prints the role ARN
+    python aws_moto.py sessions URL               prints one line per AssumeRoleWithWebIdentity
+                                                  session moto issued: role ARN, session name
 """
 
 import json
@@ -120,6 +122,10 @@ def _main(argv):
         arn = moto.create_role(argv[2])
         moto.enforce_auth(int(argv[3]))
         print(arn)
+        return 0
+    if len(argv) == 2 and argv[0] == "sessions":
+        for session in Moto(argv[1]).sessions():
+            print(session["role_arn"], session["session_name"])
         return 0
     print(__doc__.split("As a script, for the demo:\n", 1)[1], file=sys.stderr)
     return 2
