@@ -31,6 +31,7 @@ pub mod gcp;
 pub mod http;
 pub mod log;
 pub mod output;
+pub mod project;
 pub mod refresh;
 pub mod secret;
 pub mod timefmt;

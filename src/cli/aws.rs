@@ -9,7 +9,8 @@ use time::OffsetDateTime;
 use vercel_oidc::aws::{self, AwsConfig, AwsCredentials, AwsOptions, StsClient, config_file};
 use vercel_oidc::http::{self, RetryPolicy};
 use vercel_oidc::output::{self, EnvFormat};
-use vercel_oidc::{fsutil, timefmt};
+use vercel_oidc::token::OidcToken;
+use vercel_oidc::{fsutil, project, timefmt};
 
 use super::{Ctx, print_stdout};
 
@@ -133,13 +134,15 @@ impl AssumeArgs {
 pub fn run(ctx: &Ctx, cmd: AwsCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         AwsCommand::CredentialProcess(args) => {
-            let config = AwsConfig::from_options(&args.options(), &ctx.env)?;
-            let creds = credentials(ctx, &config, args.no_cache)?;
+            let token = ctx.load_token()?;
+            let config = config_for(ctx, args.options(), Some(&token))?;
+            let creds = credentials(ctx, &config, token, args.no_cache)?;
             print_stdout(&(creds.to_process_json() + "\n"))?;
         }
         AwsCommand::Env(args) => {
-            let config = AwsConfig::from_options(&args.assume.options(), &ctx.env)?;
-            let creds = credentials(ctx, &config, args.assume.no_cache)?;
+            let token = ctx.load_token()?;
+            let config = config_for(ctx, args.assume.options(), Some(&token))?;
+            let creds = credentials(ctx, &config, token, args.assume.no_cache)?;
             let expiration = timefmt::rfc3339_z(creds.expiration);
             let mut vars = vec![
                 ("AWS_ACCESS_KEY_ID", creds.access_key_id.as_str()),
@@ -150,7 +153,7 @@ pub fn run(ctx: &Ctx, cmd: AwsCommand) -> anyhow::Result<ExitCode> {
                 ("AWS_SESSION_TOKEN", creds.session_token.expose_secret()),
                 ("AWS_CREDENTIAL_EXPIRATION", expiration.as_str()),
             ];
-            if let Some(region) = args.assume.region.as_deref() {
+            if let Some(region) = config.endpoint.region.as_deref() {
                 vars.push(("AWS_REGION", region));
                 vars.push(("AWS_DEFAULT_REGION", region));
             }
@@ -161,14 +164,21 @@ pub fn run(ctx: &Ctx, cmd: AwsCommand) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The AWS settings: flags, then environment variables, then the project config (its section for
+/// the token's environment), checked.
+pub fn config_for(ctx: &Ctx, opts: AwsOptions, token: Option<&OidcToken>) -> anyhow::Result<AwsConfig> {
+    Ok(AwsConfig::from_options(&merged_options(ctx, opts, token)?, &ctx.env)?)
+}
+
+fn merged_options(ctx: &Ctx, mut opts: AwsOptions, token: Option<&OidcToken>) -> anyhow::Result<AwsOptions> {
+    let environment = token.and_then(|t| t.claims().environment.as_deref());
+    project::fill_aws(&mut opts, ctx.project()?.aws(environment));
+    Ok(opts)
+}
+
 /// Credentials for `config`: from the shared cache while they have long enough left, else from
 /// STS (one process at a time per cache key).
-pub fn credentials(
-    ctx: &Ctx,
-    config: &AwsConfig,
-    no_cache: bool,
-) -> anyhow::Result<AwsCredentials> {
-    let token = ctx.load_token()?;
+pub fn credentials(ctx: &Ctx, config: &AwsConfig, token: OidcToken, no_cache: bool) -> anyhow::Result<AwsCredentials> {
     vercel_oidc::debug!("using the token from {}", token.source());
     let cache = ctx.cache(no_cache);
     let min_remaining = config.min_remaining();
@@ -201,14 +211,17 @@ pub fn credentials(
 }
 
 fn configure(ctx: &Ctx, args: &ConfigureArgs) -> anyhow::Result<()> {
-    let config = AwsConfig::from_options(&args.assume.options(), &ctx.env)?;
+    // The token only picks the project config's environment section; none is needed yet.
+    let token = ctx.load_token().ok();
+    let opts = merged_options(ctx, args.assume.options(), token.as_ref())?;
+    let config = AwsConfig::from_options(&opts, &ctx.env)?;
     let path = config_path(ctx)?;
     let exe = std::env::current_exe()
         .and_then(|p| p.canonicalize())
         .context("cannot find the path of this executable to write into the profile")?;
-    let command = process_command(ctx, &exe, &args.assume, &config)?;
+    let command = process_command(ctx, &exe, &opts, args.assume.no_cache, &config)?;
     let mut entries = vec![("credential_process", command.as_str())];
-    if let Some(region) = args.assume.region.as_deref() {
+    if let Some(region) = opts.region.as_deref() {
         entries.push(("region", region));
     }
     // Write through a symlink (dotfile managers) rather than replacing it.
@@ -288,12 +301,7 @@ fn config_path(ctx: &Ctx) -> anyhow::Result<PathBuf> {
 
 /// The credential_process line: this binary by absolute path and the settings as flags, with no
 /// shell syntax, so that botocore (no shell) and the Rust, Go and JS SDKs (`sh -c`) read the same.
-fn process_command(
-    ctx: &Ctx,
-    exe: &Path,
-    args: &AssumeArgs,
-    config: &AwsConfig,
-) -> anyhow::Result<String> {
+fn process_command(ctx: &Ctx, exe: &Path, opts: &AwsOptions, no_cache: bool, config: &AwsConfig) -> anyhow::Result<String> {
     let mut words: Vec<String> = vec![exe.display().to_string()];
     if let Some(file) = &ctx.token_file {
         words.extend([
@@ -307,26 +315,26 @@ fn process_command(
         "--role-arn".into(),
         config.role_arn.clone(),
     ]);
-    if let Some(name) = &args.session_name {
+    if let Some(name) = &opts.session_name {
         words.extend(["--session-name".into(), name.clone()]);
     }
-    if let Some(d) = args.duration_seconds {
+    if let Some(d) = opts.duration_seconds {
         words.extend(["--duration-seconds".into(), d.to_string()]);
     }
-    if let Some(region) = &args.region {
+    if let Some(region) = &opts.region {
         words.extend(["--region".into(), region.clone()]);
     }
     for arn in &config.policy_arns {
         words.extend(["--policy-arn".into(), arn.clone()]);
     }
-    if let Some(policy) = &args.policy {
+    if let Some(policy) = &opts.policy {
         let value = match policy.strip_prefix('@') {
             Some(path) => format!("@{}", ctx.env.absolute(path).display()),
             None => config.policy.clone().unwrap_or_default(),
         };
         words.extend(["--policy".into(), value]);
     }
-    if args.no_cache {
+    if no_cache {
         words.push("--no-cache".into());
     }
     words

@@ -12,6 +12,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use time::OffsetDateTime;
 use vercel_oidc::Env;
+use vercel_oidc::project::ProjectConfig;
 use vercel_oidc::refresh;
 use vercel_oidc::token::{OidcToken, TokenError, TokenSource};
 
@@ -33,6 +34,12 @@ pub struct Cli {
     /// Wins over VERCEL_OIDC_TOKEN_FILE, VERCEL_OIDC_TOKEN and `.env.local`.
     #[arg(long, global = true, value_name = "PATH")]
     token_file: Option<PathBuf>,
+
+    /// Read cloud settings from this project config instead of the nearest vercel-oidc.toml
+    ///
+    /// Also VERCEL_OIDC_CONFIG. Flags and environment variables win over the file.
+    #[arg(long, global = true, value_name = "PATH")]
+    config: Option<PathBuf>,
 
     /// Never refresh an expired token through the Vercel CLI or API (local development)
     #[arg(long, global = true, env = "VERCEL_OIDC_NO_REFRESH", value_parser = clap::builder::BoolishValueParser::new())]
@@ -65,11 +72,17 @@ pub struct Ctx {
     pub env: Env,
     pub token_file: Option<PathBuf>,
     pub no_refresh: bool,
+    pub config: Option<PathBuf>,
 }
 
 impl Ctx {
     pub fn now(&self) -> OffsetDateTime {
         OffsetDateTime::now_utc()
+    }
+
+    /// The project config (`vercel-oidc.toml`), or an empty one when there is none.
+    pub fn project(&self) -> anyhow::Result<ProjectConfig> {
+        Ok(ProjectConfig::load(&self.env, self.config.as_deref())?)
     }
 
     /// The token from the usual sources (see `vercel_oidc::token`); in a linked project, a
@@ -161,6 +174,7 @@ pub fn main() -> ExitCode {
         env,
         token_file: cli.token_file,
         no_refresh: cli.no_refresh,
+        config: cli.config,
     };
     let result = match cli.command {
         Command::Token(args) => token::run(&ctx, &args),

@@ -1,0 +1,452 @@
+//! `vercel-oidc.toml`: the settings of each cloud, committed with the project so that build
+//! commands need no flags.
+//!
+//! Found by walking up from the working directory (or named with `--config PATH` /
+//! `VERCEL_OIDC_CONFIG`). Every key is optional; sections named after a Vercel environment
+//! override the base sections for tokens of that environment (the token's `environment` claim):
+//!
+//! ```toml
+//! [aws]
+//! role_arn = "arn:aws:iam::123456789012:role/vercel-preview"
+//! region = "eu-west-1"
+//!
+//! [gcp]
+//! project_number = 123456789012
+//! pool = "vercel"
+//! provider = "vercel"
+//! service_account = "deploy@my-project.iam.gserviceaccount.com"
+//!
+//! [azure]
+//! tenant_id = "00000000-0000-0000-0000-000000000000"
+//! client_id = "11111111-1111-1111-1111-111111111111"
+//!
+//! [production.aws]
+//! role_arn = "arn:aws:iam::123456789012:role/vercel-production"
+//! ```
+//!
+//! Precedence, for every setting: a flag, then its environment variable, then this file.
+//! Unknown keys and wrong types are errors naming the file, line and key.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::aws::AwsOptions;
+use crate::azure::AzureOptions;
+use crate::env::Env;
+use crate::gcp::GcpOptions;
+
+pub const FILE_NAME: &str = "vercel-oidc.toml";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectConfigError {
+    #[error("cannot read the project config `{}`: {error}\n  check the path given to --config or VERCEL_OIDC_CONFIG", path.display())]
+    Read {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    #[error("invalid project config `{}`: {message}\n  see the `vercel-oidc.toml` section of the README for the keys each section takes", path.display())]
+    Invalid { path: PathBuf, message: String },
+}
+
+/// AWS keys: the same settings as `vercel-oidc aws credential-process`.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct AwsSection {
+    pub role_arn: Option<String>,
+    pub session_name: Option<String>,
+    pub duration_seconds: Option<u32>,
+    pub region: Option<String>,
+    pub policy_arns: Option<Vec<String>>,
+    pub policy: Option<String>,
+}
+
+/// GCP keys: the same settings as `vercel-oidc gcp configure`.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct GcpSection {
+    pub audience: Option<String>,
+    pub project_number: Option<NumberOrString>,
+    pub pool: Option<String>,
+    pub provider: Option<String>,
+    pub service_account: Option<String>,
+    pub token_lifetime_seconds: Option<u32>,
+    pub token_url: Option<String>,
+    pub impersonation_url: Option<String>,
+    pub scopes: Option<Vec<String>>,
+    pub project_id: Option<String>,
+    /// `file` (default) or `executable`.
+    pub source: Option<GcpSource>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum GcpSource {
+    File,
+    Executable,
+}
+
+/// A project number may be written as `123` or `"123"`.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum NumberOrString {
+    Number(u64),
+    String(String),
+}
+
+impl NumberOrString {
+    fn into_string(self) -> String {
+        match self {
+            Self::Number(n) => n.to_string(),
+            Self::String(s) => s,
+        }
+    }
+}
+
+/// Azure keys: the same settings as `vercel-oidc azure configure`.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct AzureSection {
+    pub tenant_id: Option<String>,
+    pub client_id: Option<String>,
+    pub authority_host: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct CloudSections {
+    pub aws: Option<AwsSection>,
+    pub gcp: Option<GcpSection>,
+    pub azure: Option<AzureSection>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+struct FileShape {
+    aws: Option<AwsSection>,
+    gcp: Option<GcpSection>,
+    azure: Option<AzureSection>,
+    production: Option<CloudSections>,
+    preview: Option<CloudSections>,
+    development: Option<CloudSections>,
+}
+
+/// A parsed `vercel-oidc.toml`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProjectConfig {
+    pub path: Option<PathBuf>,
+    shape: FileShape,
+}
+
+macro_rules! overlay {
+    ($base:expr, $over:expr, $($field:ident),+) => {{
+        let mut merged = $base.clone().unwrap_or_default();
+        if let Some(over) = $over {
+            $(if over.$field.is_some() { merged.$field = over.$field.clone(); })+
+        }
+        if $base.is_none() && $over.is_none() { None } else { Some(merged) }
+    }};
+}
+
+impl ProjectConfig {
+    /// Parses `text`, read from `path`.
+    pub fn parse(text: &str, path: &Path) -> Result<Self, ProjectConfigError> {
+        let shape: FileShape = toml::from_str(text).map_err(|e| ProjectConfigError::Invalid {
+            path: path.to_path_buf(),
+            message: e.to_string().trim_end().to_string(),
+        })?;
+        Ok(Self {
+            path: Some(path.to_path_buf()),
+            shape,
+        })
+    }
+
+    /// The file named by `explicit` (`--config`), else `VERCEL_OIDC_CONFIG`, else the first
+    /// `vercel-oidc.toml` walking up from the working directory; an empty config when none.
+    pub fn load(env: &Env, explicit: Option<&Path>) -> Result<Self, ProjectConfigError> {
+        let named = explicit
+            .map(Path::to_path_buf)
+            .or_else(|| env.get("VERCEL_OIDC_CONFIG").map(PathBuf::from));
+        let path = match named {
+            Some(p) => env.absolute(p),
+            None => match env
+                .cwd()
+                .ancestors()
+                .map(|d| d.join(FILE_NAME))
+                .find(|p| p.is_file())
+            {
+                Some(p) => p,
+                None => return Ok(Self::default()),
+            },
+        };
+        let text = std::fs::read_to_string(&path).map_err(|error| ProjectConfigError::Read {
+            path: path.clone(),
+            error,
+        })?;
+        crate::debug!("using the project config `{}`", path.display());
+        Self::parse(&text, &path)
+    }
+
+    fn env_sections(&self, environment: Option<&str>) -> Option<&CloudSections> {
+        match environment? {
+            "production" => self.shape.production.as_ref(),
+            "preview" => self.shape.preview.as_ref(),
+            "development" => self.shape.development.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// The AWS settings for a token of `environment`, the environment's section over the base.
+    pub fn aws(&self, environment: Option<&str>) -> Option<AwsSection> {
+        let over = self.env_sections(environment).and_then(|s| s.aws.as_ref());
+        overlay!(
+            self.shape.aws,
+            over,
+            role_arn,
+            session_name,
+            duration_seconds,
+            region,
+            policy_arns,
+            policy
+        )
+    }
+
+    pub fn gcp(&self, environment: Option<&str>) -> Option<GcpSection> {
+        let over = self.env_sections(environment).and_then(|s| s.gcp.as_ref());
+        overlay!(
+            self.shape.gcp,
+            over,
+            audience,
+            project_number,
+            pool,
+            provider,
+            service_account,
+            token_lifetime_seconds,
+            token_url,
+            impersonation_url,
+            scopes,
+            project_id,
+            source
+        )
+    }
+
+    pub fn azure(&self, environment: Option<&str>) -> Option<AzureSection> {
+        let over = self
+            .env_sections(environment)
+            .and_then(|s| s.azure.as_ref());
+        overlay!(self.shape.azure, over, tenant_id, client_id, authority_host)
+    }
+}
+
+/// Fills every setting `opts` lacks (no flag, no environment variable) from the file.
+pub fn fill_aws(opts: &mut AwsOptions, file: Option<AwsSection>) {
+    let Some(f) = file else { return };
+    fill(&mut opts.role_arn, f.role_arn);
+    fill(&mut opts.session_name, f.session_name);
+    fill(&mut opts.duration_seconds, f.duration_seconds);
+    fill(&mut opts.region, f.region);
+    fill(&mut opts.policy, f.policy);
+    if opts.policy_arns.is_empty() {
+        opts.policy_arns = f.policy_arns.unwrap_or_default();
+    }
+}
+
+pub fn fill_gcp(opts: &mut GcpOptions, file: Option<GcpSection>) {
+    let Some(f) = file else { return };
+    fill(&mut opts.audience, f.audience);
+    fill(
+        &mut opts.project_number,
+        f.project_number.map(NumberOrString::into_string),
+    );
+    fill(&mut opts.pool, f.pool);
+    fill(&mut opts.provider, f.provider);
+    fill(&mut opts.service_account, f.service_account);
+    fill(&mut opts.token_lifetime_seconds, f.token_lifetime_seconds);
+    fill(&mut opts.token_url, f.token_url);
+    fill(&mut opts.impersonation_url, f.impersonation_url);
+    fill(&mut opts.project_id, f.project_id);
+    if opts.scopes.is_empty() {
+        opts.scopes = f.scopes.unwrap_or_default();
+    }
+}
+
+pub fn fill_azure(opts: &mut AzureOptions, file: Option<AzureSection>) {
+    let Some(f) = file else { return };
+    fill(&mut opts.tenant_id, f.tenant_id);
+    fill(&mut opts.client_id, f.client_id);
+    fill(&mut opts.authority_host, f.authority_host);
+}
+
+fn fill<T>(slot: &mut Option<T>, value: Option<T>) {
+    if slot.is_none() {
+        *slot = value;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FULL: &str = r#"
+[aws]
+role_arn = "arn:aws:iam::123456789012:role/preview"
+region = "eu-west-1"
+policy_arns = ["arn:aws:iam::aws:policy/ReadOnlyAccess"]
+
+[gcp]
+project_number = 123456789012
+pool = "vercel"
+provider = "vercel"
+source = "executable"
+
+[azure]
+tenant_id = "t"
+client_id = "c"
+
+[production.aws]
+role_arn = "arn:aws:iam::123456789012:role/production"
+
+[production.azure]
+client_id = "c-prod"
+"#;
+
+    fn parse(text: &str) -> Result<ProjectConfig, ProjectConfigError> {
+        ProjectConfig::parse(text, Path::new("/p/vercel-oidc.toml"))
+    }
+
+    #[test]
+    fn environment_sections_override_the_base() {
+        let cfg = parse(FULL).unwrap();
+        let prod = cfg.aws(Some("production")).unwrap();
+        assert_eq!(
+            prod.role_arn.as_deref(),
+            Some("arn:aws:iam::123456789012:role/production")
+        );
+        assert_eq!(
+            prod.region.as_deref(),
+            Some("eu-west-1"),
+            "unset keys come from the base"
+        );
+        let preview = cfg.aws(Some("preview")).unwrap();
+        assert_eq!(
+            preview.role_arn.as_deref(),
+            Some("arn:aws:iam::123456789012:role/preview")
+        );
+        assert_eq!(cfg.aws(None).unwrap().role_arn, preview.role_arn);
+        assert_eq!(
+            cfg.azure(Some("production")).unwrap().client_id.as_deref(),
+            Some("c-prod")
+        );
+        assert_eq!(
+            cfg.azure(Some("development")).unwrap().client_id.as_deref(),
+            Some("c")
+        );
+        let gcp = cfg.gcp(Some("production")).unwrap();
+        assert_eq!(
+            gcp.project_number,
+            Some(NumberOrString::Number(123456789012))
+        );
+        assert_eq!(gcp.source, Some(GcpSource::Executable));
+    }
+
+    #[test]
+    fn an_environment_section_alone_is_enough() {
+        let cfg = parse("[preview.azure]\ntenant_id = \"t\"\n").unwrap();
+        assert!(cfg.azure(Some("production")).is_none());
+        assert_eq!(
+            cfg.azure(Some("preview")).unwrap().tenant_id.as_deref(),
+            Some("t")
+        );
+    }
+
+    #[test]
+    fn flags_and_env_win_over_the_file() {
+        let cfg = parse(FULL).unwrap();
+        let mut opts = AwsOptions {
+            region: Some("us-west-2".into()),
+            ..AwsOptions::default()
+        };
+        fill_aws(&mut opts, cfg.aws(Some("production")));
+        assert_eq!(opts.region.as_deref(), Some("us-west-2"));
+        assert_eq!(
+            opts.role_arn.as_deref(),
+            Some("arn:aws:iam::123456789012:role/production")
+        );
+        assert_eq!(
+            opts.policy_arns,
+            vec!["arn:aws:iam::aws:policy/ReadOnlyAccess"]
+        );
+        let mut gcp = GcpOptions::default();
+        fill_gcp(&mut gcp, cfg.gcp(None));
+        assert_eq!(gcp.project_number.as_deref(), Some("123456789012"));
+    }
+
+    #[test]
+    fn errors_name_the_file_line_and_key() {
+        let cases = [
+            (
+                "[aws]\nrolearn = \"x\"\n",
+                &["line 2", "rolearn", "role_arn"][..],
+            ),
+            (
+                "[aws]\nduration_seconds = \"long\"\n",
+                &["line 2", "duration_seconds"][..],
+            ),
+            (
+                "[gcp]\nsource = \"url\"\n",
+                &["line 2", "source", "file"][..],
+            ),
+            (
+                "[staging.aws]\nrole_arn = \"x\"\n",
+                &["line 1", "staging"][..],
+            ),
+            ("[aws\n", &["line 1"][..]),
+        ];
+        for (text, wants) in cases {
+            let err = parse(text).unwrap_err().to_string();
+            assert!(
+                err.starts_with("invalid project config `/p/vercel-oidc.toml`"),
+                "{err}"
+            );
+            for want in wants {
+                assert!(err.contains(want), "{want:?} missing from:\n{err}");
+            }
+        }
+    }
+
+    #[test]
+    fn found_walking_up_or_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let nested = dir.path().join("a/b");
+        std::fs::create_dir_all(&nested).unwrap();
+        let env = Env::from_pairs::<&str, &str>([], &nested);
+        assert_eq!(
+            ProjectConfig::load(&env, None).unwrap(),
+            ProjectConfig::default()
+        );
+        std::fs::write(
+            dir.path().join("a/vercel-oidc.toml"),
+            "[aws]\nregion = \"x\"\n",
+        )
+        .unwrap();
+        let cfg = ProjectConfig::load(&env, None).unwrap();
+        assert_eq!(cfg.path, Some(dir.path().join("a/vercel-oidc.toml")));
+        let err = ProjectConfig::load(&env, Some(Path::new("missing.toml")))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("cannot read the project config") && err.contains("missing.toml"),
+            "{err}"
+        );
+        let named = Env::from_pairs([("VERCEL_OIDC_CONFIG", "../vercel-oidc.toml")], &nested);
+        assert_eq!(
+            ProjectConfig::load(&named, None)
+                .unwrap()
+                .aws(None)
+                .unwrap()
+                .region
+                .as_deref(),
+            Some("x")
+        );
+    }
+}

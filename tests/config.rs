@@ -1,0 +1,187 @@
+//! `vercel-oidc.toml`: precedence (flag, environment variable, file), per-environment sections,
+//! and the errors for a broken file, seen through the real binary.
+
+mod common;
+
+use common::*;
+
+const FILE: &str = r#"
+[aws]
+role_arn = "arn:aws:iam::123456789012:role/base"
+duration_seconds = 1800
+
+[production.aws]
+role_arn = "arn:aws:iam::123456789012:role/production"
+"#;
+
+fn sts() -> MockServer {
+    MockServer::start(|_, _| {
+        Reply::xml(
+            200,
+            "<R><Credentials><AccessKeyId>ASIACONFIG</AccessKeyId><SecretAccessKey>s</SecretAccessKey><SessionToken>t</SessionToken><Expiration>2099-01-01T00:00:00Z</Expiration></Credentials></R>",
+        )
+    })
+}
+
+fn project(server: &MockServer, environment: &str) -> Sandbox {
+    let mut sb = Sandbox::new();
+    std::fs::write(sb.path().join("vercel-oidc.toml"), FILE).unwrap();
+    std::fs::create_dir_all(sb.path().join("web")).unwrap();
+    let mut c = claims(now() + 3600);
+    c["environment"] = environment.into();
+    c["sub"] = format!("owner:acme:project:web:environment:{environment}").into();
+    sb.set("VERCEL_OIDC_TOKEN", jwt(&c))
+        .set("AWS_ENDPOINT_URL_STS", server.url())
+        .set("VERCEL_OIDC_NO_CACHE", "1");
+    sb
+}
+
+fn sent(server: &MockServer, field: &str) -> Option<String> {
+    server.requests().last().and_then(|r| r.form_value(field))
+}
+
+#[test]
+fn the_token_environment_picks_the_section() {
+    let server = sts();
+    let out = project(&server, "production").run(&["aws", "credential-process"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        sent(&server, "RoleArn").as_deref(),
+        Some("arn:aws:iam::123456789012:role/production")
+    );
+    assert_eq!(
+        sent(&server, "DurationSeconds").as_deref(),
+        Some("1800"),
+        "unset keys come from the base section"
+    );
+    let out = project(&server, "preview").run(&["aws", "credential-process"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        sent(&server, "RoleArn").as_deref(),
+        Some("arn:aws:iam::123456789012:role/base")
+    );
+}
+
+#[test]
+fn flags_then_environment_then_file() {
+    let server = sts();
+    let mut sb = project(&server, "production");
+    sb.set("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/from-env");
+    assert_eq!(sb.run(&["aws", "credential-process"]).code, 0);
+    assert_eq!(
+        sent(&server, "RoleArn").as_deref(),
+        Some("arn:aws:iam::123456789012:role/from-env")
+    );
+    let out = sb.run(&[
+        "aws",
+        "credential-process",
+        "--role-arn",
+        "arn:aws:iam::123456789012:role/from-flag",
+    ]);
+    assert_eq!(out.code, 0);
+    assert_eq!(
+        sent(&server, "RoleArn").as_deref(),
+        Some("arn:aws:iam::123456789012:role/from-flag")
+    );
+    assert_eq!(sent(&server, "DurationSeconds").as_deref(), Some("1800"));
+}
+
+#[test]
+fn found_from_a_subfolder_or_named_explicitly() {
+    let server = sts();
+    let sb = project(&server, "production");
+    let out = sb
+        .command(&["aws", "credential-process"])
+        .current_dir(sb.path().join("web"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::write(
+        sb.path().join("other.toml"),
+        "[aws]\nrole_arn = \"arn:aws:iam::123456789012:role/other\"\n",
+    )
+    .unwrap();
+    assert_eq!(
+        sb.run(&["--config", "other.toml", "aws", "credential-process"])
+            .code,
+        0
+    );
+    assert_eq!(
+        sent(&server, "RoleArn").as_deref(),
+        Some("arn:aws:iam::123456789012:role/other")
+    );
+    let mut env_named = project(&server, "production");
+    std::fs::write(
+        env_named.path().join("x.toml"),
+        "[aws]\nrole_arn = \"arn:aws:iam::123456789012:role/x\"\n",
+    )
+    .unwrap();
+    env_named.set("VERCEL_OIDC_CONFIG", "x.toml");
+    assert_eq!(env_named.run(&["aws", "credential-process"]).code, 0);
+    assert_eq!(
+        sent(&server, "RoleArn").as_deref(),
+        Some("arn:aws:iam::123456789012:role/x")
+    );
+}
+
+#[test]
+fn a_broken_file_is_an_error_naming_file_line_and_key() {
+    let server = sts();
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "[aws]\nrole_arn = \"arn:aws:iam::123456789012:role/x\"\nregoin = \"eu-west-1\"\n",
+            &["line 3", "unknown field `regoin`", "region"],
+        ),
+        (
+            "[aws]\nduration_seconds = \"an hour\"\n",
+            &["line 2", "duration_seconds"],
+        ),
+        (
+            "[gcp]\nsource = \"url\"\n",
+            &["line 2", "unknown variant `url`"],
+        ),
+        (
+            "[staging.aws]\nrole_arn = \"x\"\n",
+            &["line 1", "unknown field `staging`", "production"],
+        ),
+        ("[aws\nrole_arn = 1\n", &["line 1"]),
+    ];
+    for (text, wants) in cases {
+        let sb = project(&server, "production");
+        std::fs::write(sb.path().join("vercel-oidc.toml"), text).unwrap();
+        let out = sb.run(&["aws", "credential-process"]);
+        assert_eq!(out.code, 1, "{text}");
+        assert!(out.stdout.is_empty());
+        let path = sb.path().join("vercel-oidc.toml");
+        assert!(
+            out.stderr
+                .contains(&format!("invalid project config `{}`", path.display())),
+            "{}",
+            out.stderr
+        );
+        for want in *wants {
+            assert!(
+                out.stderr.contains(want),
+                "{want:?} missing:\n{}",
+                out.stderr
+            );
+        }
+    }
+    let sb = project(&server, "production");
+    let out = sb.run(&["--config", "nope.toml", "aws", "credential-process"]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("cannot read the project config"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        server.count(),
+        0,
+        "nothing is exchanged with a broken config"
+    );
+}
