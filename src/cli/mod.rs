@@ -24,7 +24,7 @@ Examples:
   eval \"$(vercel-oidc aws env --role-arn arn:aws:iam::123456789012:role/deploy)\"
   eval \"$(vercel-oidc gcp configure)\"            # with GCP_PROJECT_NUMBER, GCP_WORKLOAD_IDENTITY_POOL_ID, ... set";
 
-/// Trade Vercel's OIDC token for short-lived AWS credentials, handed to tools through their
+/// Trade Vercel's OIDC token for short-lived cloud credentials, handed to tools through their
 /// native mechanisms.
 #[derive(Debug, Parser)]
 #[command(name = "vercel-oidc", version, about, after_help = EXAMPLES, max_term_width = 100)]
