@@ -243,13 +243,13 @@ pub fn hint_for(code: Option<u32>, cx: &HintContext<'_>) -> String {
         ),
         70021 | 700210..=700219 => {
             let part = match code {
-                700211 => "its issuer (`iss`) does not match: ",
-                700212 => "its audience (`aud`) does not match: ",
-                700213 => "its subject (`sub`) does not match: ",
+                700211 => "; Entra ID names its issuer (`iss`) as what differs",
+                700212 => "; Entra ID names its audience (`aud`) as what differs",
+                700213 => "; Entra ID names its subject (`sub`) as what differs",
                 _ => "",
             };
             format!(
-                "  no federated credential on app `{client}` matches the token; {part}compare them with care.\n{}",
+                "  no federated credential on app `{client}` matches the token{part}.\n{}",
                 explain()
             )
         }
@@ -268,7 +268,7 @@ pub fn hint_for(code: Option<u32>, cx: &HintContext<'_>) -> String {
             "  `{tenant}` is not a valid tenant: pass the Directory (tenant) ID, a GUID, or a verified domain of the tenant (--tenant-id or AZURE_TENANT_ID)"
         ),
         70011 | 1002012 => format!(
-            "  the scope `{}` is not valid for an app's own token: pass one `<resource>/.default` scope, for example `https://management.azure.com/.default`",
+            "  Entra ID does not accept the scope `{}`: check the resource's URI (its address or app ID URI) and pass it with `/.default`, for example `https://management.azure.com/.default`",
             cx.req.scope
         ),
         500011 => format!(
@@ -420,7 +420,6 @@ impl EntraClient {
 }
 
 fn network_error(endpoint: &str, e: reqwest::Error) -> EntraError {
-    let transient = e.is_timeout() || e.is_connect() || e.is_request() || e.is_body();
     let mut detail = e.to_string();
     let mut source = std::error::Error::source(&e);
     while let Some(s) = source {
@@ -428,6 +427,9 @@ fn network_error(endpoint: &str, e: reqwest::Error) -> EntraError {
         detail.push_str(&s.to_string());
         source = s.source();
     }
+    // A certificate the client does not trust stays untrusted on the next attempt.
+    let transient = (e.is_timeout() || e.is_connect() || e.is_request() || e.is_body())
+        && !detail.contains("certificate");
     EntraError::Network {
         endpoint: endpoint.to_string(),
         detail,
@@ -588,15 +590,21 @@ mod tests {
             ),
             (
                 Some(700211),
-                &["its issuer (`iss`) does not match", "\"issuer\""],
+                &["names its issuer (`iss`) as what differs", "\"issuer\""],
             ),
             (
                 Some(700212),
-                &["its audience (`aud`) does not match", "\"audiences\""],
+                &[
+                    "names its audience (`aud`) as what differs",
+                    "\"audiences\"",
+                ],
             ),
             (
                 Some(700213),
-                &["its subject (`sub`) does not match", "case-sensitive"],
+                &[
+                    "names its subject (`sub`) as what differs",
+                    "case-sensitive",
+                ],
             ),
             (
                 Some(70025),
@@ -613,7 +621,7 @@ mod tests {
             (Some(900023), &["`tenant-1` is not a valid tenant"]),
             (
                 Some(70011),
-                &["the scope `https://management.azure.com/.default` is not valid"],
+                &["does not accept the scope `https://management.azure.com/.default`"],
             ),
             (
                 Some(500011),

@@ -27,15 +27,24 @@ pub fn credential_name(claims: &Claims) -> String {
         .collect()
 }
 
-/// The credential, as `az ad app federated-credential create --parameters` takes it, whose
-/// issuer, subject and audience equal the token's.
-pub fn federated_credential(claims: &Claims) -> serde_json::Value {
-    serde_json::json!({
-        "name": credential_name(claims),
-        "issuer": claims.iss,
-        "subject": claims.sub,
-        "audiences": [claims.aud.first()],
-    })
+/// A federated identity credential as `az ad app federated-credential create --parameters`
+/// takes it (fields in the order the portal shows them).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct FederatedCredential {
+    pub name: String,
+    pub issuer: String,
+    pub subject: String,
+    pub audiences: Vec<String>,
+}
+
+/// The credential whose issuer, subject and audience equal the token's.
+pub fn federated_credential(claims: &Claims) -> FederatedCredential {
+    FederatedCredential {
+        name: credential_name(claims),
+        issuer: claims.iss.clone(),
+        subject: claims.sub.clone(),
+        audiences: vec![claims.aud.first().to_string()],
+    }
 }
 
 /// A few lines naming what the token carried and the federated credential that matches it.
@@ -75,7 +84,7 @@ mod tests {
     fn credential_matches_the_token() {
         let claims = decode_claims(&jwt(&claims_json(2_000_000_000))).unwrap();
         assert_eq!(
-            federated_credential(&claims),
+            serde_json::to_value(federated_credential(&claims)).unwrap(),
             serde_json::json!({
                 "name": "vercel-web-production",
                 "issuer": "https://oidc.vercel.com/acme",
@@ -84,6 +93,14 @@ mod tests {
             })
         );
         let text = explain(&claims, "c-id");
+        let name = text.find("\"name\"").unwrap();
+        let issuer = text.find("\"issuer\"").unwrap();
+        let subject = text.find("\"subject\"").unwrap();
+        let audiences = text.find("\"audiences\"").unwrap();
+        assert!(
+            name < issuer && issuer < subject && subject < audiences,
+            "{text}"
+        );
         assert!(text.contains("sub: owner:acme:project:web:environment:production"));
         assert!(text.contains("case-sensitive"));
         assert!(text.contains("--id c-id"));

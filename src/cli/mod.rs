@@ -2,6 +2,7 @@
 //! turns its flags into the library's validated configuration before doing any I/O.
 
 mod aws;
+mod azure;
 mod gcp;
 mod token;
 
@@ -22,7 +23,8 @@ Examples:
   vercel-oidc aws configure --profile vercel --role-arn arn:aws:iam::123456789012:role/deploy
   aws s3 ls --profile vercel                         # the AWS CLI runs vercel-oidc itself
   eval \"$(vercel-oidc aws env --role-arn arn:aws:iam::123456789012:role/deploy)\"
-  eval \"$(vercel-oidc gcp configure)\"            # with GCP_PROJECT_NUMBER, GCP_WORKLOAD_IDENTITY_POOL_ID, ... set";
+  eval \"$(vercel-oidc gcp configure)\"            # with GCP_PROJECT_NUMBER, GCP_WORKLOAD_IDENTITY_POOL_ID, ... set
+  eval \"$(vercel-oidc azure configure)\"          # with AZURE_TENANT_ID and AZURE_CLIENT_ID set";
 
 /// Trade Vercel's OIDC token for short-lived cloud credentials, handed to tools through their
 /// native mechanisms.
@@ -65,6 +67,9 @@ enum Command {
     /// GCP: external_account credential files, their executable source, and access tokens
     #[command(subcommand)]
     Gcp(gcp::GcpCommand),
+    /// Azure: federated token file for the Azure SDKs, and access tokens
+    #[command(subcommand)]
+    Azure(azure::AzureCommand),
 }
 
 /// What every subcommand needs: the environment read once at start, the global flags, a clock.
@@ -180,6 +185,7 @@ pub fn main() -> ExitCode {
         Command::Token(args) => token::run(&ctx, &args),
         Command::Aws(cmd) => aws::run(&ctx, cmd),
         Command::Gcp(cmd) => gcp::run(&ctx, cmd),
+        Command::Azure(cmd) => azure::run(&ctx, cmd),
     };
     match result {
         Ok(code) => code,

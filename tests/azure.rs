@@ -1,0 +1,878 @@
+//! `vercel-oidc azure …` against a local HTTPS stand-in for Entra ID, trusted through
+//! `SSL_CERT_FILE` with a throwaway CA made here.
+
+mod common;
+
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use common::{
+    MockServer, Recorded, Reply, Sandbox, claims, fresh_token, jwt, now, read_request,
+    register_secret, write_reply,
+};
+
+const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+const CLIENT: &str = "11111111-2222-3333-4444-555555555555";
+const SCOPE: &str = "https://management.azure.com/.default";
+
+/// A CA and a server certificate for 127.0.0.1 and localhost, signed by it.
+struct TestPki {
+    ca_pem: String,
+    cert_der: rustls::pki_types::CertificateDer<'static>,
+    key_der: rustls::pki_types::PrivateKeyDer<'static>,
+}
+
+impl TestPki {
+    fn new() -> Self {
+        use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+        let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        ca.distinguished_name
+            .push(rcgen::DnType::CommonName, "vercel-oidc test CA");
+        let ca_key = KeyPair::generate().unwrap();
+        let ca_cert = ca.self_signed(&ca_key).unwrap();
+        let issuer = Issuer::new(ca, ca_key);
+        let mut leaf =
+            CertificateParams::new(vec!["127.0.0.1".into(), "localhost".into()]).unwrap();
+        leaf.use_authority_key_identifier_extension = true;
+        leaf.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
+        let leaf_key = KeyPair::generate().unwrap();
+        let leaf_cert = leaf.signed_by(&leaf_key, &issuer).unwrap();
+        Self {
+            ca_pem: ca_cert.pem(),
+            cert_der: leaf_cert.der().clone(),
+            key_der: rustls::pki_types::PrivatePkcs8KeyDer::from(leaf_key.serialize_der()).into(),
+        }
+    }
+}
+
+/// A recording HTTPS server on 127.0.0.1, answering through a handler like [`MockServer`].
+struct TlsMock {
+    addr: std::net::SocketAddr,
+    ca_pem: String,
+    requests: Arc<Mutex<Vec<Recorded>>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl TlsMock {
+    fn start(handler: impl Fn(usize, &Recorded) -> Reply + Send + Sync + 'static) -> Self {
+        let pki = TestPki::new();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(vec![pki.cert_der.clone()], pki.key_der.clone_key())
+            .unwrap();
+        let config = Arc::new(config);
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let handler = Arc::new(handler);
+        let (reqs, stop2) = (requests.clone(), stop.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if stop2.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(tcp) = stream else { continue };
+                let (reqs, handler, config) = (reqs.clone(), handler.clone(), config.clone());
+                std::thread::spawn(move || {
+                    let Ok(conn) = rustls::ServerConnection::new(config) else {
+                        return;
+                    };
+                    let mut tls = rustls::StreamOwned::new(conn, tcp);
+                    let Some(req) = read_request(&mut tls) else {
+                        return;
+                    };
+                    let index = {
+                        let mut reqs = reqs.lock().unwrap();
+                        reqs.push(req.clone());
+                        reqs.len() - 1
+                    };
+                    let reply = handler(index, &req);
+                    std::thread::sleep(reply.delay);
+                    write_reply(&mut tls, &reply);
+                    tls.conn.send_close_notify();
+                    let _ = std::io::Write::flush(&mut tls);
+                });
+            }
+        });
+        Self {
+            addr,
+            ca_pem: pki.ca_pem,
+            requests,
+            stop,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("https://{}/", self.addr)
+    }
+
+    fn requests(&self) -> Vec<Recorded> {
+        self.requests.lock().unwrap().clone()
+    }
+
+    fn count(&self) -> usize {
+        self.requests.lock().unwrap().len()
+    }
+
+    /// Writes the CA to `dir/ca.pem` and returns its path.
+    fn write_ca(&self, dir: &Path) -> PathBuf {
+        let path = dir.join("ca.pem");
+        std::fs::write(&path, &self.ca_pem).unwrap();
+        path
+    }
+}
+
+impl Drop for TlsMock {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(self.addr);
+    }
+}
+
+const FIXED_ACCESS: &str = "eyJ0eXAi.fixed-access-token";
+
+/// Entra's success body with `access` valid for `expires_in` seconds.
+fn access_reply(access: &str, expires_in: u32) -> Reply {
+    Reply::json(
+        200,
+        format!(
+            r#"{{"token_type":"Bearer","expires_in":{expires_in},"ext_expires_in":{expires_in},"access_token":"{access}"}}"#
+        ),
+    )
+}
+
+/// Entra's success body with a new access token each time, registered as a secret.
+fn token_reply() -> Reply {
+    let access = format!("eyJ0eXAi.access-{}", fastrand::u64(..));
+    register_secret(access.clone());
+    access_reply(&access, 3599)
+}
+
+/// Entra's error body for `code`.
+fn aadsts(status: u16, error: &str, code: u32, text: &str) -> Reply {
+    Reply::json(
+        status,
+        serde_json::json!({
+            "error": error,
+            "error_description": format!("AADSTS{code}: {text}\r\nTrace ID: trace-1\r\nCorrelation ID: corr-1\r\nTimestamp: 2026-11-26 12:00:00Z"),
+            "error_codes": [code],
+            "timestamp": "2026-11-26 12:00:00Z",
+            "trace_id": "trace-1",
+            "correlation_id": "corr-1",
+        })
+        .to_string(),
+    )
+}
+
+/// A sandbox with a token, the app's ids, and the mock authority trusted through SSL_CERT_FILE.
+fn sandbox_for(mock: &TlsMock, token: &str) -> Sandbox {
+    let mut sb = Sandbox::new();
+    let ca = mock.write_ca(sb.path());
+    sb.set("VERCEL_OIDC_TOKEN", token)
+        .set("AZURE_TENANT_ID", TENANT)
+        .set("AZURE_CLIENT_ID", CLIENT)
+        .set("AZURE_AUTHORITY_HOST", mock.url())
+        .set("SSL_CERT_FILE", ca.display().to_string());
+    sb
+}
+
+fn mode(p: &Path) -> u32 {
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o7777
+}
+
+fn azure_cache_entries(sb: &Sandbox) -> Vec<PathBuf> {
+    match std::fs::read_dir(sb.cache_dir()) {
+        Ok(dir) => dir
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                let name = p.file_name().unwrap().to_string_lossy();
+                name.starts_with("azure-") && name.ends_with(".json")
+            })
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+// --- access-token ---
+
+#[test]
+fn access_token_sends_exact_form_over_tls() {
+    register_secret(FIXED_ACCESS);
+    let mock = TlsMock::start(|_, _| access_reply(FIXED_ACCESS, 3599));
+    let token = fresh_token();
+    let sb = sandbox_for(&mock, &token);
+    let out = sb.run(&["azure", "access-token", "--scope", SCOPE]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stderr, "");
+    let reqs = mock.requests();
+    assert_eq!(reqs.len(), 1);
+    let req = &reqs[0];
+    assert_eq!(req.method, "POST");
+    assert_eq!(req.path, format!("/{TENANT}/oauth2/v2.0/token"));
+    assert_eq!(
+        req.header("content-type"),
+        Some("application/x-www-form-urlencoded")
+    );
+    let form = req.form();
+    let want: Vec<(String, String)> = [
+        ("client_id", CLIENT),
+        ("scope", SCOPE),
+        ("grant_type", "client_credentials"),
+        (
+            "client_assertion_type",
+            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        ),
+        ("client_assertion", token.as_str()),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    assert_eq!(form, want);
+    assert_eq!(out.stdout, format!("{FIXED_ACCESS}\n"));
+}
+
+#[test]
+fn access_token_json_and_flags_win_over_env() {
+    let mock = TlsMock::start(|_, _| token_reply());
+    let mut sb = sandbox_for(&mock, &fresh_token());
+    sb.set("AZURE_TENANT_ID", "wrong.example.com")
+        .set("AZURE_CLIENT_ID", "99999999-9999-9999-9999-999999999999")
+        .unset("AZURE_AUTHORITY_HOST");
+    let url = mock.url();
+    let before = now();
+    let out = sb.run(&[
+        "azure",
+        "access-token",
+        "--json",
+        "--tenant-id",
+        "contoso.onmicrosoft.com",
+        "--client-id",
+        CLIENT,
+        "--authority-host",
+        url.trim_end_matches('/'),
+        "--scope",
+        "api://11111111-2222-3333-4444-555555555555/.default",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert!(
+        v["access_token"]
+            .as_str()
+            .unwrap()
+            .starts_with("eyJ0eXAi.access-")
+    );
+    assert_eq!(v["token_type"], "Bearer");
+    let expires_on = v["expires_on"].as_i64().unwrap();
+    assert!((before + 3599..=now() + 3599).contains(&expires_on), "{v}");
+    assert!(v["expires_at"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(v.as_object().unwrap().len(), 4);
+    let req = &mock.requests()[0];
+    assert_eq!(req.path, "/contoso.onmicrosoft.com/oauth2/v2.0/token");
+    assert_eq!(req.form_value("client_id").as_deref(), Some(CLIENT));
+    assert_eq!(
+        req.form_value("scope").as_deref(),
+        Some("api://11111111-2222-3333-4444-555555555555/.default")
+    );
+}
+
+#[test]
+fn access_token_is_cached_per_identity_and_scope() {
+    let mock = TlsMock::start(|_, _| token_reply());
+    let token = fresh_token();
+    let mut sb = sandbox_for(&mock, &token);
+    let first = sb.run(&["azure", "access-token", "--scope", SCOPE]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let entries = azure_cache_entries(&sb);
+    assert_eq!(entries.len(), 1);
+    assert_eq!(mode(&entries[0]), 0o600);
+    assert_eq!(mode(&sb.cache_dir()), 0o700);
+
+    let second = sb.run(&["azure", "access-token", "--scope", SCOPE]);
+    assert_eq!((second.code, &second.stdout), (0, &first.stdout));
+    assert_eq!(mock.count(), 1, "the second call is served from the cache");
+
+    // A newer token of the same identity shares the entry.
+    sb.set("VERCEL_OIDC_TOKEN", jwt(&claims(now() + 3000)));
+    let third = sb.run(&["azure", "access-token", "--scope", SCOPE]);
+    assert_eq!((third.code, &third.stdout), (0, &first.stdout));
+    assert_eq!(mock.count(), 1);
+
+    let no_cache = sb.run(&["azure", "access-token", "--scope", SCOPE, "--no-cache"]);
+    assert_eq!(no_cache.code, 0);
+    assert_ne!(no_cache.stdout, first.stdout);
+    assert_eq!(mock.count(), 2);
+
+    let graph = sb.run(&[
+        "azure",
+        "access-token",
+        "--scope",
+        "https://graph.microsoft.com/.default",
+    ]);
+    assert_eq!(graph.code, 0);
+    assert_ne!(graph.stdout, first.stdout);
+    assert_eq!(mock.count(), 3);
+
+    let mut preview = claims(now() + 3600);
+    preview["sub"] = "owner:acme:project:web:environment:preview".into();
+    preview["environment"] = "preview".into();
+    sb.set("VERCEL_OIDC_TOKEN", jwt(&preview));
+    let other = sb.run(&["azure", "access-token", "--scope", SCOPE]);
+    assert_eq!(other.code, 0);
+    assert_ne!(
+        other.stdout, first.stdout,
+        "another environment never gets the old token"
+    );
+    assert_eq!(mock.count(), 4);
+    assert_eq!(
+        mock.requests()[3].form_value("client_assertion").as_deref(),
+        Some(sb.env["VERCEL_OIDC_TOKEN"].as_str())
+    );
+}
+
+#[test]
+fn access_token_close_to_expiry_is_refetched() {
+    // Entra tokens that live 10 minutes are never handed out from the cache (20 minutes are kept).
+    let mock = TlsMock::start(|_, _| {
+        let access = format!("eyJ0eXAi.access-{}", fastrand::u64(..));
+        register_secret(access.clone());
+        access_reply(&access, 600)
+    });
+    let sb = sandbox_for(&mock, &fresh_token());
+    for _ in 0..2 {
+        assert_eq!(sb.run(&["azure", "access-token", "--scope", SCOPE]).code, 0);
+    }
+    assert_eq!(mock.count(), 2);
+}
+
+#[test]
+fn aadsts_errors_map_to_hints() {
+    let no_match = format!("no federated credential on app `{CLIENT}` matches the token");
+    let no_tenant = format!("tenant `{TENANT}` does not exist");
+    let bad_tenant = format!("`{TENANT}` is not a valid tenant");
+    let bad_scope = format!("does not accept the scope `{SCOPE}`");
+    let cases: Vec<(Reply, Vec<&str>)> = vec![
+        (
+            aadsts(
+                400,
+                "invalid_client",
+                700024,
+                "Client assertion is not within its valid time range.",
+            ),
+            vec![
+                "AADSTS700024",
+                "outside its valid time",
+                "check this machine's clock",
+                "vercel env pull",
+            ],
+        ),
+        (
+            aadsts(
+                400,
+                "invalid_client",
+                70021,
+                "No matching federated identity record found for presented assertion.",
+            ),
+            vec![
+                "AADSTS70021",
+                &no_match,
+                "    iss: https://oidc.vercel.com/acme",
+                "    sub: owner:acme:project:web:environment:production",
+                "    aud: https://vercel.com/acme",
+                "\"issuer\": \"https://oidc.vercel.com/acme\"",
+                "\"subject\": \"owner:acme:project:web:environment:production\"",
+                "\"https://vercel.com/acme\"",
+                "subject matching is case-sensitive",
+                "api://AzureADTokenExchange",
+                "az ad app federated-credential create",
+            ],
+        ),
+        (
+            aadsts(
+                400,
+                "invalid_client",
+                700213,
+                "No matching federated identity record found for presented assertion subject 'owner:acme:project:web:environment:production'.",
+            ),
+            vec![
+                "names its subject (`sub`) as what differs",
+                "\"subject\": \"owner:acme:project:web:environment:production\"",
+                "case-sensitive",
+            ],
+        ),
+        (
+            aadsts(
+                400,
+                "invalid_client",
+                700212,
+                "No matching federated identity record found for presented assertion audience 'https://vercel.com/acme'.",
+            ),
+            vec![
+                "names its audience (`aud`) as what differs",
+                "\"audiences\": [\n",
+            ],
+        ),
+        (
+            aadsts(
+                400,
+                "unauthorized_client",
+                700016,
+                "Application with identifier '11111111-2222-3333-4444-555555555555' was not found in the directory.",
+            ),
+            vec![
+                "no app with client id",
+                "AZURE_CLIENT_ID",
+                "not the object id",
+            ],
+        ),
+        (
+            aadsts(
+                400,
+                "invalid_request",
+                90002,
+                "Tenant '72f988bf-86f1-41af-91ab-2d7cd011db47' not found.",
+            ),
+            vec![&no_tenant, "AZURE_TENANT_ID", "--authority-host"],
+        ),
+        (
+            aadsts(
+                400,
+                "invalid_request",
+                900023,
+                "Specified tenant identifier is neither a valid DNS name, nor a valid external domain.",
+            ),
+            vec![&bad_tenant, "--tenant-id"],
+        ),
+        (
+            aadsts(
+                400,
+                "invalid_scope",
+                70011,
+                "The provided value for the input parameter 'scope' is not valid.",
+            ),
+            vec![&bad_scope],
+        ),
+        (
+            aadsts(400, "invalid_request", 123456, "Something new."),
+            vec!["/error?code=123456"],
+        ),
+    ];
+    for (reply, wants) in cases {
+        let mock = TlsMock::start(move |_, _| reply.clone());
+        let sb = sandbox_for(&mock, &fresh_token());
+        let out = sb.run(&["azure", "access-token", "--scope", SCOPE]);
+        assert_eq!(out.code, 1, "{}", out.stderr);
+        assert_eq!(out.stdout, "", "nothing on stdout on failure");
+        assert!(
+            out.stderr.starts_with(&format!(
+                "error: Entra ID refused the token for app `{CLIENT}` in tenant `{TENANT}`"
+            )),
+            "{}",
+            out.stderr
+        );
+        for want in wants {
+            assert!(
+                out.stderr.contains(want),
+                "stderr lacks {want:?}:\n{}",
+                out.stderr
+            );
+        }
+        assert!(
+            out.stderr
+                .contains("trace id `trace-1`, correlation id `corr-1`"),
+            "{}",
+            out.stderr
+        );
+        assert_eq!(mock.count(), 1, "refusals are not retried");
+        assert!(
+            azure_cache_entries(&sb).is_empty(),
+            "a failure caches nothing"
+        );
+    }
+}
+
+#[test]
+fn transient_failures_are_retried() {
+    let mock = TlsMock::start(|i, _| match i {
+        0 => Reply::json(
+            503,
+            r#"{"error":"temporarily_unavailable","error_description":"AADSTS50196: busy"}"#,
+        ),
+        1 => Reply::new(502, "text/html", "<html>bad gateway</html>"),
+        _ => token_reply(),
+    });
+    let sb = sandbox_for(&mock, &fresh_token());
+    let out = sb.run(&["azure", "access-token", "--scope", SCOPE]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(mock.count(), 3);
+}
+
+#[test]
+fn expired_token_makes_no_request() {
+    let mock = TlsMock::start(|_, _| token_reply());
+    let sb = sandbox_for(&mock, &jwt(&claims(now() - 60)));
+    let out = sb.run(&["azure", "access-token", "--scope", SCOPE]);
+    assert_eq!(out.code, 1);
+    assert_eq!(out.stdout, "");
+    assert!(out.stderr.contains("expired 1m"), "{}", out.stderr);
+    assert_eq!(mock.count(), 0);
+}
+
+#[test]
+fn untrusted_certificate_is_refused() {
+    let mock = TlsMock::start(|_, _| token_reply());
+    let mut sb = sandbox_for(&mock, &fresh_token());
+    sb.unset("SSL_CERT_FILE");
+    let out = sb.run(&["azure", "access-token", "--scope", SCOPE]);
+    assert_eq!(out.code, 1);
+    assert_eq!(out.stdout, "");
+    assert!(
+        out.stderr
+            .starts_with("error: cannot reach Entra ID at `https://127.0.0.1:"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.to_lowercase().contains("certificate"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        mock.count(),
+        0,
+        "no request crosses an unverified connection"
+    );
+}
+
+#[test]
+fn plain_http_authorities_are_refused() {
+    let plain = MockServer::start(|_, _| Reply::json(200, "{}"));
+    let sb = {
+        let mut sb = Sandbox::new();
+        sb.set("VERCEL_OIDC_TOKEN", fresh_token())
+            .set("AZURE_TENANT_ID", TENANT)
+            .set("AZURE_CLIENT_ID", CLIENT);
+        sb
+    };
+    for host in ["http://login.example.com/", plain.url().as_str()] {
+        for cmd in [
+            &["azure", "access-token", "--scope", SCOPE][..],
+            &["azure", "configure"][..],
+        ] {
+            let mut args = cmd.to_vec();
+            args.extend(["--authority-host", host]);
+            let out = sb.run(&args);
+            assert_eq!(out.code, 1, "{host}");
+            assert_eq!(out.stdout, "");
+            assert!(
+                out.stderr.starts_with(&format!(
+                    "error: cannot use the authority host `{host}`: it is plain http"
+                )),
+                "{}",
+                out.stderr
+            );
+            assert!(out.stderr.contains("https://login.microsoftonline.com/"));
+        }
+    }
+    assert_eq!(plain.count(), 0);
+    assert!(
+        !sb.cache_dir().join("azure").exists(),
+        "configure wrote nothing"
+    );
+}
+
+#[test]
+fn settings_errors_say_what_to_do() {
+    let sb = {
+        let mut sb = Sandbox::new();
+        sb.set("VERCEL_OIDC_TOKEN", fresh_token());
+        sb
+    };
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["azure", "configure", "--client-id", CLIENT],
+            "error: no Azure tenant id\n  pass --tenant-id or set AZURE_TENANT_ID",
+        ),
+        (
+            &["azure", "configure", "--tenant-id", TENANT],
+            "error: no Azure client id\n  pass --client-id or set AZURE_CLIENT_ID",
+        ),
+        (
+            &[
+                "azure",
+                "configure",
+                "--tenant-id",
+                TENANT,
+                "--client-id",
+                "my-app",
+            ],
+            "error: `my-app` is not a client id",
+        ),
+        (
+            &[
+                "azure",
+                "configure",
+                "--tenant-id",
+                "common",
+                "--client-id",
+                CLIENT,
+            ],
+            "error: tenant `common` names no single directory",
+        ),
+        (
+            &[
+                "azure",
+                "access-token",
+                "--tenant-id",
+                TENANT,
+                "--client-id",
+                CLIENT,
+            ],
+            "error: no scope to request\n  pass --scope",
+        ),
+        (
+            &[
+                "azure",
+                "access-token",
+                "--tenant-id",
+                TENANT,
+                "--client-id",
+                CLIENT,
+                "--scope",
+                "https://management.azure.com",
+            ],
+            "error: `https://management.azure.com` is not a scope Entra ID accepts here: an app's own token takes the resource's `.default` scope, such as `https://management.azure.com/.default`",
+        ),
+    ];
+    for (args, want) in cases {
+        let out = sb.run(args);
+        assert_eq!(out.code, 1, "{args:?}");
+        assert_eq!(out.stdout, "", "{args:?}");
+        assert!(out.stderr.starts_with(want), "{args:?}: {}", out.stderr);
+    }
+    assert!(!sb.cache_dir().exists(), "nothing written");
+}
+
+// --- configure ---
+
+fn configure_sandbox(token: &str) -> Sandbox {
+    let mut sb = Sandbox::new();
+    sb.set("VERCEL_OIDC_TOKEN", token)
+        .set("AZURE_TENANT_ID", TENANT)
+        .set("AZURE_CLIENT_ID", CLIENT);
+    sb
+}
+
+#[test]
+fn configure_writes_the_token_file_and_prints_the_sdk_variables() {
+    let token = fresh_token();
+    let sb = configure_sandbox(&token);
+    let out = sb.run(&["azure", "configure"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let dir = sb.cache_dir().join("azure");
+    let files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1, "one file, no temporary left: {files:?}");
+    let file = &files[0];
+    let name = file.file_name().unwrap().to_str().unwrap();
+    assert!(
+        name.starts_with("acme-web-production-") && name.ends_with(".jwt"),
+        "{name}"
+    );
+    assert_eq!(
+        std::fs::read(file).unwrap(),
+        token.as_bytes(),
+        "the token exactly, no newline"
+    );
+    assert_eq!(mode(file), 0o600);
+    assert_eq!(mode(&dir), 0o700);
+    assert_eq!(mode(&sb.cache_dir()), 0o700);
+    assert_eq!(
+        out.stdout,
+        format!(
+            "export AZURE_CLIENT_ID='{CLIENT}'\nexport AZURE_TENANT_ID='{TENANT}'\nexport AZURE_FEDERATED_TOKEN_FILE='{}'\nexport AZURE_AUTHORITY_HOST='https://login.microsoftonline.com/'\n",
+            file.display()
+        )
+    );
+    assert!(
+        out.stderr.starts_with(&format!(
+            "wrote the token from VERCEL_OIDC_TOKEN to `{}`; it expires in 59m",
+            file.display()
+        )),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("run this again before then"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn configure_formats() {
+    let sb = configure_sandbox(&fresh_token());
+    let json = sb.run(&["azure", "configure", "--format", "json"]);
+    assert_eq!(json.code, 0, "{}", json.stderr);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let obj = v.as_object().unwrap();
+    let keys: Vec<&str> = obj.keys().map(String::as_str).collect();
+    assert_eq!(keys.len(), 4);
+    for k in [
+        "AZURE_CLIENT_ID",
+        "AZURE_TENANT_ID",
+        "AZURE_FEDERATED_TOKEN_FILE",
+        "AZURE_AUTHORITY_HOST",
+    ] {
+        assert!(obj.contains_key(k), "{k}");
+    }
+    let file = v["AZURE_FEDERATED_TOKEN_FILE"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(Path::new(&file).is_absolute());
+
+    let fish = sb.run(&["azure", "configure", "--format", "fish"]);
+    assert!(
+        fish.stdout
+            .contains(&format!("set -gx AZURE_FEDERATED_TOKEN_FILE '{file}';\n")),
+        "{}",
+        fish.stdout
+    );
+    let dotenv = sb.run(&["azure", "configure", "--format", "dotenv"]);
+    assert!(
+        dotenv
+            .stdout
+            .contains(&format!("AZURE_TENANT_ID=\"{TENANT}\"\n")),
+        "{}",
+        dotenv.stdout
+    );
+    assert_eq!(dotenv.stdout.lines().count(), 4);
+}
+
+#[test]
+fn configure_rewrites_the_same_file_with_the_current_token() {
+    let first = fresh_token();
+    let mut sb = configure_sandbox(&first);
+    let a = sb.run(&["azure", "configure", "--format", "json"]);
+    let second = jwt(&claims(now() + 3500));
+    sb.set("VERCEL_OIDC_TOKEN", second.clone());
+    let b = sb.run(&["azure", "configure", "--format", "json"]);
+    assert_eq!((a.code, b.code), (0, 0));
+    assert_eq!(a.stdout, b.stdout, "same identity, same file");
+    let v: serde_json::Value = serde_json::from_str(&b.stdout).unwrap();
+    let file = v["AZURE_FEDERATED_TOKEN_FILE"].as_str().unwrap();
+    assert_eq!(std::fs::read_to_string(file).unwrap(), second);
+}
+
+#[test]
+fn configure_to_a_given_file() {
+    let token = fresh_token();
+    let mut sb = configure_sandbox(&token);
+    sb.set("AZURE_AUTHORITY_HOST", "login.microsoftonline.us");
+    let out = sb.run(&[
+        "azure",
+        "configure",
+        "--federated-token-file",
+        "secrets/azure/token",
+        "--format",
+        "dotenv",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let file = sb.path().join("secrets/azure/token");
+    assert_eq!(std::fs::read(&file).unwrap(), token.as_bytes());
+    assert_eq!(mode(&file), 0o600);
+    assert_eq!(mode(&sb.path().join("secrets/azure")), 0o700);
+    assert!(
+        out.stdout.contains(&format!(
+            "AZURE_FEDERATED_TOKEN_FILE=\"{}\"\n",
+            file.display()
+        )),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("AZURE_AUTHORITY_HOST=\"https://login.microsoftonline.us/\"\n"),
+        "{}",
+        out.stdout
+    );
+
+    // The environment variable, and the token source flag alongside it.
+    let source = sb.path().join("vercel-token");
+    let other = fresh_token();
+    std::fs::write(&source, format!("{other}\n")).unwrap();
+    let target = sb.path().join("from-env");
+    sb.set("VERCEL_OIDC_AZURE_TOKEN_FILE", target.display().to_string());
+    let out = sb.run(&[
+        "--token-file",
+        source.to_str().unwrap(),
+        "azure",
+        "configure",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        std::fs::read(&target).unwrap(),
+        other.as_bytes(),
+        "trimmed, no newline"
+    );
+    assert!(out.stderr.contains("--token-file"), "{}", out.stderr);
+}
+
+#[test]
+fn configure_refuses_a_directory_others_can_write() {
+    let sb = configure_sandbox(&fresh_token());
+    let shared = sb.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let target = shared.join("token");
+    let out = sb.run(&[
+        "azure",
+        "configure",
+        "--federated-token-file",
+        target.to_str().unwrap(),
+    ]);
+    assert_eq!(out.code, 1);
+    assert_eq!(out.stdout, "");
+    assert!(
+        out.stderr
+            .starts_with("error: will not write the token into"),
+        "{}",
+        out.stderr
+    );
+    assert!(!target.exists());
+}
+
+#[test]
+fn configure_with_an_expired_or_short_lived_token() {
+    let sb = configure_sandbox(&jwt(&claims(now() - 10)));
+    let out = sb.run(&["azure", "configure"]);
+    assert_eq!(out.code, 1);
+    assert_eq!(out.stdout, "");
+    assert!(out.stderr.contains("expired"), "{}", out.stderr);
+    assert!(
+        !sb.cache_dir().join("azure").exists(),
+        "nothing half-written"
+    );
+
+    let sb = configure_sandbox(&jwt(&claims(now() + 300)));
+    let out = sb.run(&["azure", "configure"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout.lines().count(), 4);
+    assert!(
+        out.stderr
+            .contains("warning: the Azure SDKs may keep using a token for up to 10 minutes"),
+        "{}",
+        out.stderr
+    );
+}
