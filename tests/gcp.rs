@@ -776,3 +776,140 @@ fn every_flag_has_an_environment_variable() {
         }
     }
 }
+
+#[test]
+fn project_config_supplies_the_settings_per_environment() {
+    let server = google();
+    let mut sb = Sandbox::new();
+    sb.set("VERCEL_OIDC_TOKEN", fresh_token());
+    std::fs::write(
+        sb.path().join("vercel-oidc.toml"),
+        format!(
+            "[gcp]\nproject_number = 123456789012\npool = \"vercel\"\nprovider = \"vercel-acme\"\ntoken_url = \"{url}/v1/token\"\n\n[production.gcp]\nservice_account = \"{SA}\"\nimpersonation_url = \"{url}\"\nsource = \"executable\"\n",
+            url = server.url()
+        ),
+    )
+    .unwrap();
+    // The token is a production one: the base section plus [production.gcp].
+    let out = sb.run(&["gcp", "configure", "--output", "gcp.json"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let file = json(&std::fs::read_to_string(sb.path().join("gcp.json")).unwrap());
+    assert_eq!(file["audience"], AUDIENCE);
+    assert_eq!(
+        file["service_account_impersonation_url"],
+        format!("{}{}", server.url(), iam_path())
+    );
+    assert!(file["credential_source"].get("executable").is_some());
+    // A flag wins over the file.
+    let out = sb.run(&[
+        "gcp",
+        "configure",
+        "--output",
+        "gcp.json",
+        "--source",
+        "file",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let file = json(&std::fs::read_to_string(sb.path().join("gcp.json")).unwrap());
+    assert!(file["credential_source"].get("file").is_some());
+    // access-token reads the same settings.
+    let out = sb.run(&["gcp", "access-token"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, format!("{SA_TOKEN}\n"));
+    assert_eq!(server.count(), 2);
+}
+
+/// A linked project whose `.env.local` holds an expired token, a Vercel CLI login, and a stand-in
+/// for the Vercel API that mints `minted` (see tests/refresh.rs for the refresh itself).
+fn linked_project_with_stale_token(api: &MockServer) -> (Sandbox, std::path::PathBuf) {
+    register_secret("cli-login-token-value");
+    let mut sb = Sandbox::new();
+    let app = sb.path().join("app");
+    std::fs::create_dir_all(app.join(".vercel")).unwrap();
+    std::fs::write(
+        app.join(".vercel/project.json"),
+        r#"{"projectId":"prj_web123","orgId":"team_acme123"}"#,
+    )
+    .unwrap();
+    let stale = jwt(&claims(now() - 3600));
+    std::fs::write(
+        app.join(".env.local"),
+        format!("# Created by Vercel CLI\nVERCEL_OIDC_TOKEN=\"{stale}\"\n"),
+    )
+    .unwrap();
+    let data = sb.path().join("data");
+    let login = data.join("com.vercel.cli/auth.json");
+    std::fs::create_dir_all(login.parent().unwrap()).unwrap();
+    std::fs::write(
+        &login,
+        format!(
+            r#"{{"token":"cli-login-token-value","expiresAt":{},"refreshToken":"r"}}"#,
+            now() + 3600
+        ),
+    )
+    .unwrap();
+    sb.set("XDG_DATA_HOME", data.display().to_string())
+        .set("VERCEL_OIDC_API_URL", api.url())
+        .set("VERCEL_OIDC_OAUTH_ISSUER", api.url())
+        .set("PATH", "/usr/bin:/bin");
+    (sb, app)
+}
+
+#[test]
+fn executable_source_refreshes_an_expired_local_token_silently() {
+    let mut c = claims(now() + 12 * 3600);
+    c["environment"] = "development".into();
+    let minted = jwt(&c);
+    let body = format!(r#"{{"token":"{minted}"}}"#);
+    let api = MockServer::start(move |_, req| {
+        if req.path.starts_with("/v1/projects/prj_web123/token") {
+            Reply::json(200, body.clone())
+        } else {
+            Reply::json(404, "{}")
+        }
+    });
+    let (mut sb, app) = linked_project_with_stale_token(&api);
+    sb.set("VERCEL_OIDC_VERBOSE", "2");
+    let out = sb
+        .command(&["gcp", "executable-source"])
+        .current_dir(&app)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_no_secrets(&stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(stderr, "", "the refresh is silent too");
+    let v = json(&String::from_utf8(out.stdout).unwrap());
+    assert_eq!(v["success"], true);
+    assert_eq!(v["id_token"], minted);
+    assert_eq!(api.count(), 1);
+}
+
+#[test]
+fn executable_source_reports_a_failed_refresh_as_expired() {
+    let api = MockServer::start(|_, _| {
+        Reply::json(
+            403,
+            r#"{"error":{"code":"forbidden","message":"You don't have access"}}"#,
+        )
+    });
+    let (sb, app) = linked_project_with_stale_token(&api);
+    let out = sb
+        .command(&["gcp", "executable-source"])
+        .current_dir(&app)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_no_secrets(&stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stderr, "");
+    let v = json(&String::from_utf8(out.stdout).unwrap());
+    assert_eq!(v["success"], false);
+    assert_eq!(v["code"], "TOKEN_EXPIRED");
+    let message = v["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("the Vercel OIDC token from VERCEL_OIDC_TOKEN in `")
+            && message.contains("automatic refresh failed"),
+        "{message}"
+    );
+}

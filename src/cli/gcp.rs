@@ -12,7 +12,9 @@ use vercel_oidc::gcp::executable::{self, ExecutableError};
 use vercel_oidc::gcp::{self, AccessToken, GcpClient, GcpConfig, GcpOptions};
 use vercel_oidc::http::{self, RetryPolicy};
 use vercel_oidc::output::{self, EnvFormat};
-use vercel_oidc::{fsutil, timefmt, token};
+use vercel_oidc::project::{self, GcpSource};
+use vercel_oidc::token::{OidcToken, TokenError};
+use vercel_oidc::{fsutil, timefmt};
 
 use super::{Ctx, print_stdout};
 
@@ -171,11 +173,11 @@ pub struct ConfigureArgs {
     #[command(flatten)]
     provider: ProviderArgs,
 
-    /// Where clients get the token from
+    /// Where clients get the token from [default: file]
     ///
     /// Example: --source executable
-    #[arg(long, value_enum, default_value_t = Source::File, env = "VERCEL_OIDC_GCP_SOURCE")]
-    source: Source,
+    #[arg(long, value_enum, env = "VERCEL_OIDC_GCP_SOURCE")]
+    source: Option<Source>,
 
     /// Credential file to write [default: ~/.config/vercel-oidc/gcp/credentials.json]
     ///
@@ -245,11 +247,13 @@ pub fn run(ctx: &Ctx, cmd: GcpCommand) -> anyhow::Result<ExitCode> {
         GcpCommand::Configure(args) => configure(ctx, &args)?,
         GcpCommand::ExecutableSource => return executable_source(ctx),
         GcpCommand::AccessToken(args) => {
-            let config = GcpConfig::from_options(&GcpOptions {
+            let token = ctx.load_token()?;
+            let opts = GcpOptions {
                 scopes: args.scopes.clone(),
                 ..args.provider.options()
-            })?;
-            let access = access_token(ctx, &config, args.no_cache)?;
+            };
+            let config = GcpConfig::from_options(&merged_options(ctx, opts, Some(&token))?)?;
+            let access = access_token(ctx, &config, token, args.no_cache)?;
             let text = if args.json {
                 let expires_at = access.expires_at();
                 let json = serde_json::json!({
@@ -268,14 +272,46 @@ pub fn run(ctx: &Ctx, cmd: GcpCommand) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The GCP settings: flags, then environment variables, then the project config (its section
+/// for the token's environment).
+fn merged_options(
+    ctx: &Ctx,
+    mut opts: GcpOptions,
+    token: Option<&OidcToken>,
+) -> anyhow::Result<GcpOptions> {
+    project::fill_gcp(&mut opts, ctx.project()?.gcp(environment(token)));
+    Ok(opts)
+}
+
+fn environment(token: Option<&OidcToken>) -> Option<&str> {
+    token.and_then(|t| t.claims().environment.as_deref())
+}
+
 /// An access token for `config`: from the shared cache while it has long enough left, else from
 /// Google (one process at a time per cache key).
-fn access_token(ctx: &Ctx, config: &GcpConfig, no_cache: bool) -> anyhow::Result<AccessToken> {
-    let token = token::load(&ctx.env, ctx.token_file.as_deref())?;
+fn access_token(
+    ctx: &Ctx,
+    config: &GcpConfig,
+    token: OidcToken,
+    no_cache: bool,
+) -> anyhow::Result<AccessToken> {
     vercel_oidc::debug!("using the token from {}", token.source());
+    let cache = ctx.cache(no_cache);
+    let min_remaining = config.min_remaining();
+    // A cached access token may outlive the token that got it (a long build): look first.
+    if let Some(cache) = &cache
+        && let Some(hit) = cache.get(
+            &gcp::cache_key(config, token.claims()),
+            ctx.now(),
+            min_remaining,
+        )
+    {
+        return Ok(hit);
+    }
+    // A new exchange needs a live token, refreshed in local development when it has run out;
+    // the key follows the token actually sent.
+    let token = ctx.fresh(token)?;
     let fetch = || -> anyhow::Result<(AccessToken, OffsetDateTime)> {
-        // A cached entry may outlive the token that got it; a new exchange needs a live token.
-        token.ensure_fresh(ctx.now(), ctx.env.in_build())?;
         let client = GcpClient::new(http::client(&ctx.env)?, RetryPolicy::default());
         let access = ctx
             .runtime()?
@@ -283,10 +319,10 @@ fn access_token(ctx: &Ctx, config: &GcpConfig, no_cache: bool) -> anyhow::Result
         let expires = access.expires_at();
         Ok((access, expires))
     };
-    match ctx.cache(no_cache) {
+    match cache {
         Some(cache) => {
             let key = gcp::cache_key(config, token.claims());
-            cache.get_or_fetch(&key, || ctx.now(), config.min_remaining(), fetch)
+            cache.get_or_fetch(&key, || ctx.now(), min_remaining, fetch)
         }
         None => Ok(fetch()?.0),
     }
@@ -333,7 +369,14 @@ fn executable_source(ctx: &Ctx) -> anyhow::Result<ExitCode> {
 
 fn executable_response(ctx: &Ctx, output_file: Option<&Path>) -> Result<String, ExecutableError> {
     let token_type = executable::token_type(ctx.env.get("GOOGLE_EXTERNAL_ACCOUNT_TOKEN_TYPE"))?;
-    let token = token::load_fresh(&ctx.env, ctx.token_file.as_deref(), ctx.now())?;
+    // In local development an expired token is refreshed, as for every other command; the
+    // refresher captures the output of what it runs, so stderr stays empty.
+    let token = ctx
+        .load_token()
+        .map_err(|e| token_failure(e, "TOKEN_NOT_FOUND"))?;
+    let token = ctx
+        .fresh(token)
+        .map_err(|e| token_failure(e, "TOKEN_EXPIRED"))?;
     let response = executable::success(&token, token_type);
     if let Some(path) = output_file {
         executable::write_output_file(path, &response)?;
@@ -341,11 +384,38 @@ fn executable_response(ctx: &Ctx, output_file: Option<&Path>) -> Result<String, 
     Ok(response)
 }
 
+/// A token error as a failure response: typed when it is one; else (a token error with the story
+/// of a failed refresh added) under `code`.
+fn token_failure(error: anyhow::Error, code: &'static str) -> ExecutableError {
+    match error.downcast::<TokenError>() {
+        Ok(e) => ExecutableError::Token(e),
+        Err(other) => ExecutableError::Described {
+            code,
+            message: format!("{other:#}"),
+        },
+    }
+}
+
 fn configure(ctx: &Ctx, args: &ConfigureArgs) -> anyhow::Result<()> {
-    let config = GcpConfig::from_options(&GcpOptions {
+    // The token picks the project config's environment section; the file source also needs it
+    // live. The executable source needs none yet.
+    let token = ctx.load_token();
+    let opts = GcpOptions {
         project_id: args.project_id.clone(),
         ..args.provider.options()
-    })?;
+    };
+    let opts = merged_options(ctx, opts, token.as_ref().ok())?;
+    let config = GcpConfig::from_options(&opts)?;
+    let source = match args.source {
+        Some(source) => source,
+        None => {
+            let section = ctx.project()?.gcp(environment(token.as_ref().ok()));
+            match section.and_then(|s| s.source) {
+                Some(GcpSource::Executable) => Source::Executable,
+                Some(GcpSource::File) | None => Source::File,
+            }
+        }
+    };
     let (path, default_location) = match &args.output {
         Some(p) => (ctx.env.absolute(p), false),
         None => (credfile::default_path(&ctx.env)?, true),
@@ -354,13 +424,11 @@ fn configure(ctx: &Ctx, args: &ConfigureArgs) -> anyhow::Result<()> {
     let old_token_file = credfile::own_token_file(&path);
 
     // Everything that can fail without touching the disk comes first.
-    let (source, token) = match args.source {
+    let (source, token) = match source {
         Source::File => {
-            let token = token::load_fresh(&ctx.env, ctx.token_file.as_deref(), ctx.now())?;
-            (
-                CredentialSource::File(credfile::token_path(&path)),
-                Some(token),
-            )
+            let token = ctx.fresh(token?)?;
+            let source = CredentialSource::File(credfile::token_path(&path));
+            (source, Ok(token))
         }
         Source::Executable => {
             let exe = std::env::current_exe()
@@ -374,7 +442,7 @@ fn configure(ctx: &Ctx, args: &ConfigureArgs) -> anyhow::Result<()> {
                 command,
                 output_file: None,
             };
-            (source, None)
+            (source, token)
         }
     };
     let text = credfile::render(&config, &source);
@@ -388,7 +456,7 @@ fn configure(ctx: &Ctx, args: &ConfigureArgs) -> anyhow::Result<()> {
             .with_context(|| format!("cannot create the directory `{}`", dir.display()))?;
     }
     // The token first, so that the credential file never points at a missing file.
-    if let (CredentialSource::File(token_path), Some(token)) = (&source, &token) {
+    if let (CredentialSource::File(token_path), Ok(token)) = (&source, &token) {
         fsutil::write_private(token_path, token.expose_secret().as_bytes())
             .with_context(|| format!("cannot write the token file `{}`", token_path.display()))?;
     }
@@ -411,7 +479,7 @@ fn configure(ctx: &Ctx, args: &ConfigureArgs) -> anyhow::Result<()> {
     };
     eprintln!("wrote `{}`: {} {who}", path.display(), config.provider);
     match (&source, &token) {
-        (CredentialSource::File(token_path), Some(token)) => {
+        (CredentialSource::File(token_path), Ok(token)) => {
             let expires = token.claims().expires_at();
             eprintln!(
                 "  token: `{}` from {}, expires {} ({}); run this again with a fresh token, or use --source executable",
@@ -421,9 +489,9 @@ fn configure(ctx: &Ctx, args: &ConfigureArgs) -> anyhow::Result<()> {
                 timefmt::relative(expires, ctx.now())
             );
         }
-        (CredentialSource::Executable { command, .. }, _) => {
+        (CredentialSource::Executable { command, .. }, token) => {
             eprintln!("  token: from `{command}` on every refresh");
-            if let Err(e) = token::load(&ctx.env, ctx.token_file.as_deref()) {
+            if let Err(e) = token {
                 eprintln!(
                     "warning: there is no usable token here yet, so clients will fail until there is: {}",
                     e.to_string().lines().next().unwrap_or("")
@@ -442,7 +510,7 @@ fn configure(ctx: &Ctx, args: &ConfigureArgs) -> anyhow::Result<()> {
         vars.push(("GOOGLE_CLOUD_PROJECT", project));
         vars.push(("CLOUDSDK_CORE_PROJECT", project));
     }
-    if args.source == Source::Executable {
+    if matches!(source, CredentialSource::Executable { .. }) {
         vars.push(("GOOGLE_EXTERNAL_ACCOUNT_ALLOW_EXECUTABLES", "1"));
     }
     print_stdout(&output::render(&vars, args.format))?;

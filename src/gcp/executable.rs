@@ -51,6 +51,10 @@ pub enum ExecutableError {
     #[error(transparent)]
     Token(#[from] TokenError),
 
+    /// A token problem with more to say than the token error alone, such as a failed refresh.
+    #[error("{message}")]
+    Described { code: &'static str, message: String },
+
     #[error(
         "the client asked for a `{0}` subject token, but the Vercel token is an OIDC JWT\n  set \"subject_token_type\": \"urn:ietf:params:oauth:token-type:jwt\" in the credential file (`vercel-oidc gcp configure` writes it so)"
     )]
@@ -70,13 +74,21 @@ impl ExecutableError {
     /// The `code` of the failure response.
     pub fn code(&self) -> &'static str {
         match self {
-            Self::Token(TokenError::NotFound { .. }) => "TOKEN_NOT_FOUND",
-            Self::Token(TokenError::Read { .. }) => "TOKEN_UNREADABLE",
-            Self::Token(TokenError::Empty { .. } | TokenError::Malformed { .. }) => "TOKEN_INVALID",
-            Self::Token(TokenError::Expired { .. }) => "TOKEN_EXPIRED",
+            Self::Token(e) => token_code(e),
+            Self::Described { code, .. } => code,
             Self::UnsupportedTokenType(_) => "UNSUPPORTED_TOKEN_TYPE",
             Self::OutputFile { .. } => "OUTPUT_FILE_UNWRITABLE",
         }
+    }
+}
+
+/// The failure code for a token that could not be had.
+pub fn token_code(error: &TokenError) -> &'static str {
+    match error {
+        TokenError::NotFound { .. } => "TOKEN_NOT_FOUND",
+        TokenError::Read { .. } => "TOKEN_UNREADABLE",
+        TokenError::Empty { .. } | TokenError::Malformed { .. } => "TOKEN_INVALID",
+        TokenError::Expired { .. } => "TOKEN_EXPIRED",
     }
 }
 
