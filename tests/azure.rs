@@ -274,7 +274,9 @@ fn access_token_json_and_flags_win_over_env() {
     let expires_on = v["expires_on"].as_i64().unwrap();
     assert!((before + 3599..=now() + 3599).contains(&expires_on), "{v}");
     assert!(v["expires_at"].as_str().unwrap().ends_with('Z'));
-    assert_eq!(v.as_object().unwrap().len(), 4);
+    let expires_in = v["expires_in"].as_i64().unwrap();
+    assert!((3590..=3599).contains(&expires_in), "{v}");
+    assert_eq!(v.as_object().unwrap().len(), 5);
     let req = &mock.requests()[0];
     assert_eq!(req.path, "/contoso.onmicrosoft.com/oauth2/v2.0/token");
     assert_eq!(req.form_value("client_id").as_deref(), Some(CLIENT));

@@ -48,14 +48,16 @@ impl AccessToken {
         timefmt::from_unix(self.expires_on).unwrap_or(OffsetDateTime::UNIX_EPOCH)
     }
 
-    /// `{"access_token","token_type","expires_on","expires_at"}`: the token, its type, and its
-    /// expiry as Unix seconds and as RFC 3339.
-    pub fn to_json(&self) -> String {
+    /// `{"access_token","token_type","expires_on","expires_at","expires_in"}`: the token, its
+    /// type, its expiry as Unix seconds (azure-identity's `expires_on`) and as RFC 3339, and the
+    /// seconds left at `now`.
+    pub fn to_json(&self, now: OffsetDateTime) -> String {
         serde_json::json!({
             "access_token": self.access_token.expose_secret(),
             "token_type": self.token_type,
             "expires_on": self.expires_on,
             "expires_at": timefmt::rfc3339_z(self.expires_at()),
+            "expires_in": (self.expires_on - now.unix_timestamp()).max(0),
         })
         .to_string()
     }
@@ -696,7 +698,8 @@ mod tests {
     #[test]
     fn json_output_shape() {
         let t = parse_success(r#"{"expires_in":3600,"access_token":"at-VALUE-1"}"#, NOW).unwrap();
-        let v: serde_json::Value = serde_json::from_str(&t.to_json()).unwrap();
+        let v: serde_json::Value =
+            serde_json::from_str(&t.to_json(NOW + time::Duration::seconds(600))).unwrap();
         assert_eq!(
             v,
             serde_json::json!({
@@ -704,6 +707,7 @@ mod tests {
                 "token_type": "Bearer",
                 "expires_on": NOW.unix_timestamp() + 3600,
                 "expires_at": "2026-11-26T13:00:00Z",
+                "expires_in": 3000,
             })
         );
         assert!(!format!("{t:?}").contains("at-VALUE-1"), "Debug redacts");

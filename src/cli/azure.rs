@@ -110,7 +110,8 @@ pub struct AccessTokenArgs {
 
     /// Print JSON with the token and its expiry instead of the bare token
     ///
-    /// Example output: {"access_token":"eyJ0…","token_type":"Bearer","expires_on":1795000000,"expires_at":"2026-11-19T09:46:40Z"}
+    /// Example output: {"access_token":"eyJ0…","token_type":"Bearer","expires_on":1795000000,
+    /// "expires_at":"2026-11-19T09:46:40Z","expires_in":3599}
     #[arg(long)]
     json: bool,
 
@@ -139,7 +140,7 @@ pub fn run(ctx: &Ctx, cmd: AzureCommand) -> anyhow::Result<ExitCode> {
             let scope = azure::check_scope(args.scope.as_deref())?;
             let access = access_token(ctx, &config, &scope, args.no_cache)?;
             let text = if args.json {
-                access.to_json()
+                access.to_json(ctx.now())
             } else {
                 access.access_token.expose_secret().to_string()
             };
