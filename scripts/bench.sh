@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Prints vercel-oidc's AWS figures from one run on this machine, each beside its target:
+#
+#   - cache hit: median wall time of `aws credential-process` answered from the cache, beside
+#     `cat` of the cache file (target: within 3x of cat);
+#   - cold exchange (--no-cache) against a local STS, beside Vercel's
+#     @vercel/oidc-aws-credentials-provider (pinned in tests/interop/node) against the same STS,
+#     process start to credentials (target: at least 10x faster);
+#   - 64 concurrent cold calls on a fresh cache: STS requests made (target: exactly 1), p50/p99;
+#   - release binary size (target: under 10 MiB) and peak RSS (target: under 16 MiB).
+#
+# A measurement, not a test: it exits 0 when a target is missed, and says so. Needs cargo,
+# python3 and node/npm; uses hyperfine when it is on PATH (never needs root). Everything runs on
+# 127.0.0.1 in a temporary folder, removed at the end with the stub STS.
+#
+#   scripts/bench.sh
+#   BENCH_TIMER=python scripts/bench.sh    time with the Python loop even when hyperfine is there
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+command -v cargo >/dev/null || die "cargo is needed; install Rust from https://rustup.rs"
+command -v node >/dev/null || die "node is needed for the peer measurement; install Node.js 20 or later"
+say "building the release binary: cargo build --release --locked"
+cargo build --release --locked --quiet
+BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/vercel-oidc"
+ensure_venv
+ensure_node_modules
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/vercel-oidc-bench.XXXXXX")
+STUB_PID=
+cleanup() {
+    if [ -n "$STUB_PID" ]; then
+        kill "$STUB_PID" 2>/dev/null || true
+        wait "$STUB_PID" 2>/dev/null || true
+    fi
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+"$VENV/bin/python" tests/interop/sts_stub.py --port-file "$WORK/sts.port" &
+STUB_PID=$!
+for _ in $(seq 100); do
+    [ -s "$WORK/sts.port" ] && break
+    kill -0 "$STUB_PID" 2>/dev/null || die "the stub STS exited at start"
+    sleep 0.05
+done
+[ -s "$WORK/sts.port" ] || die "the stub STS did not start within 5 s"
+
+say "measuring (a minute or two)"
+"$VENV/bin/python" tests/interop/aws_bench.py \
+    --bin "$BIN" \
+    --sts "http://127.0.0.1:$(cat "$WORK/sts.port")" \
+    --node-modules "$NODE_DIR/node_modules" \
+    --work "$WORK"
