@@ -63,15 +63,21 @@ pub enum RefreshError {
     Link { path: PathBuf, error: String },
     #[error("there is no user data directory (neither XDG_DATA_HOME nor HOME is set)\n  set HOME")]
     NoDataDir,
-    #[error("`vercel project token` failed: {0}\n  run `vercel login`, or `vercel env pull` to write a fresh token to `.env.local`")]
+    #[error(
+        "`vercel project token` failed: {0}\n  run `vercel login`, or `vercel env pull` to write a fresh token to `.env.local`"
+    )]
     Cli(String),
     #[error("no Vercel CLI login found (looked for `{}`)\n  install the Vercel CLI and run `vercel login`, or run `vercel env pull`", looked.display())]
     NoLogin { looked: PathBuf },
     #[error("the Vercel CLI login in `{}` has expired and could not be refreshed: {reason}\n  run `vercel login` (the login file was left as it was)", path.display())]
     LoginRefresh { path: PathBuf, reason: String },
-    #[error("the Vercel API did not mint a token for project `{project_id}`: {reason}\n  check that your login can access the project (`vercel whoami`, `vercel link`), or run `vercel env pull`")]
+    #[error(
+        "the Vercel API did not mint a token for project `{project_id}`: {reason}\n  check that your login can access the project (`vercel whoami`, `vercel link`), or run `vercel env pull`"
+    )]
     Mint { project_id: String, reason: String },
-    #[error("the Vercel CLI returned a token that is not usable: {0}\n  run `vercel env pull` to write a fresh token to `.env.local`")]
+    #[error(
+        "the Vercel CLI returned a token that is not usable: {0}\n  run `vercel env pull` to write a fresh token to `.env.local`"
+    )]
     BadToken(TokenError),
     #[error(transparent)]
     Http(#[from] http::HttpSetupError),
@@ -91,24 +97,47 @@ pub fn find_link(start: &Path) -> Option<Result<ProjectLink, RefreshError>> {
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
-        Err(e) => return Some(Err(RefreshError::Link { path, error: e.to_string() })),
+        Err(e) => {
+            return Some(Err(RefreshError::Link {
+                path,
+                error: e.to_string(),
+            }));
+        }
     };
     Some(match serde_json::from_str::<ProjectJson>(&text) {
-        Ok(ProjectJson { project_id: Some(project_id), org_id }) if !project_id.is_empty() => {
-            Ok(ProjectLink { root: root.to_path_buf(), project_id, org_id: org_id.filter(|o| !o.is_empty()) })
-        }
-        Ok(_) => Err(RefreshError::Link { path, error: "it has no `projectId`".into() }),
-        Err(e) => Err(RefreshError::Link { path, error: format!("it is not JSON ({e})") }),
+        Ok(ProjectJson {
+            project_id: Some(project_id),
+            org_id,
+        }) if !project_id.is_empty() => Ok(ProjectLink {
+            root: root.to_path_buf(),
+            project_id,
+            org_id: org_id.filter(|o| !o.is_empty()),
+        }),
+        Ok(_) => Err(RefreshError::Link {
+            path,
+            error: "it has no `projectId`".into(),
+        }),
+        Err(e) => Err(RefreshError::Link {
+            path,
+            error: format!("it is not JSON ({e})"),
+        }),
     })
 }
 
 /// `$XDG_DATA_HOME`, else `~/.local/share` (`~/Library/Application Support` on macOS).
 pub fn data_dir(env: &Env) -> Option<PathBuf> {
-    if let Some(xdg) = env.get("XDG_DATA_HOME").filter(|p| Path::new(p).is_absolute()) {
+    if let Some(xdg) = env
+        .get("XDG_DATA_HOME")
+        .filter(|p| Path::new(p).is_absolute())
+    {
         return Some(PathBuf::from(xdg));
     }
     let home = env.home()?;
-    Some(if cfg!(target_os = "macos") { home.join("Library/Application Support") } else { home.join(".local/share") })
+    Some(if cfg!(target_os = "macos") {
+        home.join("Library/Application Support")
+    } else {
+        home.join(".local/share")
+    })
 }
 
 /// Whether a token with these claims should be replaced.
@@ -135,9 +164,16 @@ impl<'a> Refresher<'a> {
             Ok(link) => link,
             Err(e) => return Some(Err(e)),
         };
-        let Some(data) = data_dir(env) else { return Some(Err(RefreshError::NoDataDir)) };
+        let Some(data) = data_dir(env) else {
+            return Some(Err(RefreshError::NoDataDir));
+        };
         let cache = env.cache_dir().map(Cache::new);
-        Some(Ok(Self { env, link, data, cache }))
+        Some(Ok(Self {
+            env,
+            link,
+            data,
+            cache,
+        }))
     }
 
     pub fn link(&self) -> &ProjectLink {
@@ -146,34 +182,50 @@ impl<'a> Refresher<'a> {
 
     /// `<data>/com.vercel.token/<projectId>.json`.
     pub fn store_path(&self) -> PathBuf {
-        self.data.join("com.vercel.token").join(format!("{}.json", self.link.project_id))
+        self.data
+            .join("com.vercel.token")
+            .join(format!("{}.json", self.link.project_id))
     }
 
     /// A token good for more than [`REFRESH_MARGIN`]: from the shared store, or newly minted.
     pub fn fresh_token(&self, now: impl Fn() -> OffsetDateTime) -> Result<OidcToken, RefreshError> {
-        if let Some(token) = self.from_store(now()) {
+        if let Some(token) = self.stored_token(now()) {
             return Ok(token);
         }
-        let _lock = self.cache.as_ref().map(|c| c.lock(&Key::new("refresh", &self.link.project_id)));
-        if let Some(token) = self.from_store(now()) {
+        let _lock = self
+            .cache
+            .as_ref()
+            .map(|c| c.lock(&Key::new("refresh", &self.link.project_id)));
+        if let Some(token) = self.stored_token(now()) {
             return Ok(token);
         }
         let (raw, via) = self.mint(now())?;
-        let token = OidcToken::parse(raw.expose_secret(), TokenSource::Refreshed { via, path: self.store_path() })
+        let token = OidcToken::parse(
+            raw.expose_secret(),
+            TokenSource::Refreshed {
+                via,
+                path: self.store_path(),
+            },
+        )
+        .map_err(RefreshError::BadToken)?;
+        token
+            .ensure_fresh(now(), false)
             .map_err(RefreshError::BadToken)?;
-        token.ensure_fresh(now(), false).map_err(RefreshError::BadToken)?;
         self.store(&raw);
         Ok(token)
     }
 
-    fn from_store(&self, now: OffsetDateTime) -> Option<OidcToken> {
+    fn stored_token(&self, now: OffsetDateTime) -> Option<OidcToken> {
         #[derive(Deserialize)]
         struct Stored {
             token: String,
         }
         let path = self.store_path();
         let stored: Stored = serde_json::from_slice(&std::fs::read(&path).ok()?).ok()?;
-        let source = TokenSource::Refreshed { via: "the shared token store".into(), path: path.clone() };
+        let source = TokenSource::Refreshed {
+            via: "the shared token store".into(),
+            path: path.clone(),
+        };
         let token = OidcToken::parse(&stored.token, source).ok()?;
         if needs_refresh(&token, now) {
             crate::debug!("the token in `{}` is about to expire", path.display());
@@ -191,7 +243,10 @@ impl<'a> Refresher<'a> {
             .map_or(Ok(()), fsutil::ensure_private_dir)
             .and_then(|()| fsutil::write_private(&path, body.as_bytes()));
         if let Err(e) = result {
-            crate::debug!("could not store the refreshed token in `{}`: {e}", path.display());
+            crate::debug!(
+                "could not store the refreshed token in `{}`: {e}",
+                path.display()
+            );
         }
     }
 
@@ -209,7 +264,9 @@ impl<'a> Refresher<'a> {
         match self.mint_with_api(now) {
             Ok(raw) => Ok((raw, "the Vercel API".into())),
             // When the CLI was there, its own failure says more than a missing login file.
-            Err(RefreshError::NoLogin { .. }) if cli_error.is_some() => Err(cli_error.expect("checked")),
+            Err(RefreshError::NoLogin { .. }) if cli_error.is_some() => {
+                Err(cli_error.expect("checked"))
+            }
             Err(e) => Err(e),
         }
     }
@@ -225,7 +282,11 @@ impl<'a> Refresher<'a> {
         if let Some(org) = &self.link.org_id {
             cmd.args(["--scope", org]);
         }
-        crate::debug!("running `{} project token {}`", cli.display(), self.link.project_id);
+        crate::debug!(
+            "running `{} project token {}`",
+            cli.display(),
+            self.link.project_id
+        );
         let mut child = cmd
             .env_clear()
             .envs(self.env.vars())
@@ -251,11 +312,16 @@ impl<'a> Refresher<'a> {
         let status = loop {
             match child.try_wait() {
                 Ok(Some(status)) => break status,
-                Ok(None) if start.elapsed() < CLI_TIMEOUT => std::thread::sleep(StdDuration::from_millis(20)),
+                Ok(None) if start.elapsed() < CLI_TIMEOUT => {
+                    std::thread::sleep(StdDuration::from_millis(20))
+                }
                 Ok(None) => {
                     let _ = child.kill();
                     let _ = child.wait();
-                    return Err(RefreshError::Cli(format!("it did not finish within {}s", CLI_TIMEOUT.as_secs())));
+                    return Err(RefreshError::Cli(format!(
+                        "it did not finish within {}s",
+                        CLI_TIMEOUT.as_secs()
+                    )));
                 }
                 Err(e) => return Err(RefreshError::Cli(e.to_string())),
             }
@@ -263,9 +329,17 @@ impl<'a> Refresher<'a> {
         let out = out_reader.join().unwrap_or_default();
         let err = err_reader.join().unwrap_or_default();
         if !status.success() {
-            let tail: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).rev().take(3).collect();
+            let tail: Vec<&str> = err
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .rev()
+                .take(3)
+                .collect();
             let tail: Vec<&str> = tail.into_iter().rev().collect();
-            return Err(RefreshError::Cli(format!("it exited with {status}: {}", tail.join(" / "))));
+            return Err(RefreshError::Cli(format!(
+                "it exited with {status}: {}",
+                tail.join(" / ")
+            )));
         }
         #[derive(Deserialize)]
         struct Minted {
@@ -289,24 +363,48 @@ impl<'a> Refresher<'a> {
 
     fn mint_with_api(&self, now: OffsetDateTime) -> Result<Secret, RefreshError> {
         let login_path = self.login_path();
-        let text = std::fs::read_to_string(&login_path).map_err(|_| RefreshError::NoLogin { looked: login_path.clone() })?;
+        let text = std::fs::read_to_string(&login_path).map_err(|_| RefreshError::NoLogin {
+            looked: login_path.clone(),
+        })?;
         let login: serde_json::Value =
-            serde_json::from_str(&text).map_err(|_| RefreshError::NoLogin { looked: login_path.clone() })?;
-        let api = self.env.get("VERCEL_OIDC_API_URL").unwrap_or("https://api.vercel.com").trim_end_matches('/').to_string();
-        http::check_endpoint(&api).map_err(|reason| RefreshError::Mint { project_id: self.link.project_id.clone(), reason })?;
+            serde_json::from_str(&text).map_err(|_| RefreshError::NoLogin {
+                looked: login_path.clone(),
+            })?;
+        let api = self
+            .env
+            .get("VERCEL_OIDC_API_URL")
+            .unwrap_or("https://api.vercel.com")
+            .trim_end_matches('/')
+            .to_string();
+        http::check_endpoint(&api).map_err(|reason| RefreshError::Mint {
+            project_id: self.link.project_id.clone(),
+            reason,
+        })?;
         let client = http::client(self.env)?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .map_err(|e| RefreshError::Mint { project_id: self.link.project_id.clone(), reason: e.to_string() })?;
+            .map_err(|e| RefreshError::Mint {
+                project_id: self.link.project_id.clone(),
+                reason: e.to_string(),
+            })?;
         runtime.block_on(async {
             let bearer = self.login_token(&client, &login_path, login, now).await?;
-            let mut url = format!("{api}/v1/projects/{}/token?source=vercel-oidc-refresh", self.link.project_id);
+            let mut url = format!(
+                "{api}/v1/projects/{}/token?source=vercel-oidc-refresh",
+                self.link.project_id
+            );
             if let Some(org) = &self.link.org_id {
                 url.push_str(&format!("&teamId={org}"));
             }
-            crate::debug!("minting a token with the Vercel API for project `{}`", self.link.project_id);
-            let mint_error = |reason: String| RefreshError::Mint { project_id: self.link.project_id.clone(), reason };
+            crate::debug!(
+                "minting a token with the Vercel API for project `{}`",
+                self.link.project_id
+            );
+            let mint_error = |reason: String| RefreshError::Mint {
+                project_id: self.link.project_id.clone(),
+                reason,
+            };
             let response = client
                 .post(&url)
                 .bearer_auth(bearer.expose_secret())
@@ -314,9 +412,15 @@ impl<'a> Refresher<'a> {
                 .await
                 .map_err(|e| mint_error(e.to_string()))?;
             let status = response.status();
-            let body = response.text().await.map_err(|e| mint_error(e.to_string()))?;
+            let body = response
+                .text()
+                .await
+                .map_err(|e| mint_error(e.to_string()))?;
             if !status.is_success() {
-                return Err(mint_error(format!("HTTP {status}{}", api_error_detail(&body))));
+                return Err(mint_error(format!(
+                    "HTTP {status}{}",
+                    api_error_detail(&body)
+                )));
             }
             #[derive(Deserialize)]
             struct Minted {
@@ -336,21 +440,41 @@ impl<'a> Refresher<'a> {
         mut login: serde_json::Value,
         now: OffsetDateTime,
     ) -> Result<Secret, RefreshError> {
-        let token = login.get("token").and_then(|t| t.as_str()).filter(|t| !t.is_empty()).map(Secret::new);
+        let token = login
+            .get("token")
+            .and_then(|t| t.as_str())
+            .filter(|t| !t.is_empty())
+            .map(Secret::new);
         let expires_at = login.get("expiresAt").and_then(|e| e.as_i64());
         if let Some(token) = &token
             && expires_at.is_none_or(|e| e > now.unix_timestamp() + 60)
         {
             return Ok(token.clone());
         }
-        let fail = |reason: String| RefreshError::LoginRefresh { path: path.to_path_buf(), reason };
+        let fail = |reason: String| RefreshError::LoginRefresh {
+            path: path.to_path_buf(),
+            reason,
+        };
         let refresh_token = login
             .get("refreshToken")
             .and_then(|t| t.as_str())
             .filter(|t| !t.is_empty())
             .map(Secret::new)
-            .ok_or_else(|| if token.is_some() { fail("it has no refresh token".into()) } else { RefreshError::NoLogin { looked: path.to_path_buf() } })?;
-        let issuer = self.env.get("VERCEL_OIDC_OAUTH_ISSUER").unwrap_or("https://vercel.com").trim_end_matches('/').to_string();
+            .ok_or_else(|| {
+                if token.is_some() {
+                    fail("it has no refresh token".into())
+                } else {
+                    RefreshError::NoLogin {
+                        looked: path.to_path_buf(),
+                    }
+                }
+            })?;
+        let issuer = self
+            .env
+            .get("VERCEL_OIDC_OAUTH_ISSUER")
+            .unwrap_or("https://vercel.com")
+            .trim_end_matches('/')
+            .to_string();
         http::check_endpoint(&issuer).map_err(fail)?;
         crate::debug!("refreshing the Vercel CLI login in `{}`", path.display());
         #[derive(Deserialize)]
@@ -391,13 +515,22 @@ impl<'a> Refresher<'a> {
             expires_in: i64,
             refresh_token: Option<String>,
         }
-        let tokens: Tokens = serde_json::from_str(&body).map_err(|_| fail("the token endpoint's answer is not a token response".into()))?;
+        let tokens: Tokens = serde_json::from_str(&body)
+            .map_err(|_| fail("the token endpoint's answer is not a token response".into()))?;
         if !tokens.token_type.eq_ignore_ascii_case("bearer") {
-            return Err(fail(format!("unexpected token_type `{}`", tokens.token_type)));
+            return Err(fail(format!(
+                "unexpected token_type `{}`",
+                tokens.token_type
+            )));
         }
-        let obj = login.as_object_mut().ok_or_else(|| fail("the login file is not a JSON object".into()))?;
+        let obj = login
+            .as_object_mut()
+            .ok_or_else(|| fail("the login file is not a JSON object".into()))?;
         obj.insert("token".into(), tokens.access_token.clone().into());
-        obj.insert("expiresAt".into(), (now.unix_timestamp() + tokens.expires_in).into());
+        obj.insert(
+            "expiresAt".into(),
+            (now.unix_timestamp() + tokens.expires_in).into(),
+        );
         if let Some(r) = &tokens.refresh_token {
             obj.insert("refreshToken".into(), r.clone().into());
         }
@@ -405,7 +538,10 @@ impl<'a> Refresher<'a> {
         let target = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
         if let Err(e) = fsutil::write_private(&target, text.as_bytes()) {
             // The new login works for this run; the old one stays on disk untouched.
-            crate::debug!("could not save the refreshed login to `{}`: {e}", target.display());
+            crate::debug!(
+                "could not save the refreshed login to `{}`: {e}",
+                target.display()
+            );
         }
         Ok(Secret::new(tokens.access_token))
     }
@@ -436,17 +572,37 @@ mod tests {
         std::fs::create_dir_all(&nested).unwrap();
         assert!(find_link(&nested).is_none());
         std::fs::create_dir_all(dir.path().join("a/.vercel")).unwrap();
-        assert!(find_link(&nested).is_none(), "a .vercel folder without project.json is not linked");
-        std::fs::write(dir.path().join("a/.vercel/project.json"), r#"{"projectId":"prj_1","orgId":"team_1"}"#).unwrap();
+        assert!(
+            find_link(&nested).is_none(),
+            "a .vercel folder without project.json is not linked"
+        );
+        std::fs::write(
+            dir.path().join("a/.vercel/project.json"),
+            r#"{"projectId":"prj_1","orgId":"team_1"}"#,
+        )
+        .unwrap();
         let link = find_link(&nested).unwrap().unwrap();
         assert_eq!(link.project_id, "prj_1");
         assert_eq!(link.org_id.as_deref(), Some("team_1"));
         assert_eq!(link.root, dir.path().join("a"));
         std::fs::write(dir.path().join("a/.vercel/project.json"), "{").unwrap();
         let err = find_link(&nested).unwrap().unwrap_err().to_string();
-        assert!(err.contains("is not JSON") && err.contains("vercel link"), "{err}");
-        std::fs::write(dir.path().join("a/.vercel/project.json"), r#"{"orgId":"x"}"#).unwrap();
-        assert!(find_link(&nested).unwrap().unwrap_err().to_string().contains("no `projectId`"));
+        assert!(
+            err.contains("is not JSON") && err.contains("vercel link"),
+            "{err}"
+        );
+        std::fs::write(
+            dir.path().join("a/.vercel/project.json"),
+            r#"{"orgId":"x"}"#,
+        )
+        .unwrap();
+        assert!(
+            find_link(&nested)
+                .unwrap()
+                .unwrap_err()
+                .to_string()
+                .contains("no `projectId`")
+        );
     }
 
     #[test]
@@ -459,8 +615,14 @@ mod tests {
 
     #[test]
     fn api_error_details() {
-        assert_eq!(api_error_detail(r#"{"error":{"code":"forbidden","message":"no access"}}"#), " (no access)");
-        assert_eq!(api_error_detail(r#"{"error":"invalid_grant"}"#), " (invalid_grant)");
+        assert_eq!(
+            api_error_detail(r#"{"error":{"code":"forbidden","message":"no access"}}"#),
+            " (no access)"
+        );
+        assert_eq!(
+            api_error_detail(r#"{"error":"invalid_grant"}"#),
+            " (invalid_grant)"
+        );
         assert_eq!(api_error_detail("<html>"), "");
     }
 }

@@ -166,11 +166,22 @@ pub fn run(ctx: &Ctx, cmd: AwsCommand) -> anyhow::Result<ExitCode> {
 
 /// The AWS settings: flags, then environment variables, then the project config (its section for
 /// the token's environment), checked.
-pub fn config_for(ctx: &Ctx, opts: AwsOptions, token: Option<&OidcToken>) -> anyhow::Result<AwsConfig> {
-    Ok(AwsConfig::from_options(&merged_options(ctx, opts, token)?, &ctx.env)?)
+pub fn config_for(
+    ctx: &Ctx,
+    opts: AwsOptions,
+    token: Option<&OidcToken>,
+) -> anyhow::Result<AwsConfig> {
+    Ok(AwsConfig::from_options(
+        &merged_options(ctx, opts, token)?,
+        &ctx.env,
+    )?)
 }
 
-fn merged_options(ctx: &Ctx, mut opts: AwsOptions, token: Option<&OidcToken>) -> anyhow::Result<AwsOptions> {
+fn merged_options(
+    ctx: &Ctx,
+    mut opts: AwsOptions,
+    token: Option<&OidcToken>,
+) -> anyhow::Result<AwsOptions> {
     let environment = token.and_then(|t| t.claims().environment.as_deref());
     project::fill_aws(&mut opts, ctx.project()?.aws(environment));
     Ok(opts)
@@ -178,14 +189,23 @@ fn merged_options(ctx: &Ctx, mut opts: AwsOptions, token: Option<&OidcToken>) ->
 
 /// Credentials for `config`: from the shared cache while they have long enough left, else from
 /// STS (one process at a time per cache key).
-pub fn credentials(ctx: &Ctx, config: &AwsConfig, token: OidcToken, no_cache: bool) -> anyhow::Result<AwsCredentials> {
+pub fn credentials(
+    ctx: &Ctx,
+    config: &AwsConfig,
+    token: OidcToken,
+    no_cache: bool,
+) -> anyhow::Result<AwsCredentials> {
     vercel_oidc::debug!("using the token from {}", token.source());
     let cache = ctx.cache(no_cache);
     let min_remaining = config.min_remaining();
     // Cached credentials may outlive the token that got them (a long build), so look before
     // insisting on a live token.
     if let Some(cache) = &cache {
-        let key = aws::cache_key(&config.request(token.claims()), &config.endpoint, token.claims());
+        let key = aws::cache_key(
+            &config.request(token.claims()),
+            &config.endpoint,
+            token.claims(),
+        );
         if let Some(hit) = cache.get(&key, ctx.now(), min_remaining) {
             return Ok(hit);
         }
@@ -197,7 +217,9 @@ pub fn credentials(ctx: &Ctx, config: &AwsConfig, token: OidcToken, no_cache: bo
     let fetch = || -> anyhow::Result<(AwsCredentials, OffsetDateTime)> {
         let http = http::client(&ctx.env)?;
         let sts = StsClient::new(http, config.endpoint.clone(), RetryPolicy::default());
-        let creds = ctx.runtime()?.block_on(sts.assume_role_with_web_identity(&request, &token))?;
+        let creds = ctx
+            .runtime()?
+            .block_on(sts.assume_role_with_web_identity(&request, &token))?;
         let expires = creds.expiration;
         Ok((creds, expires))
     };
@@ -301,7 +323,13 @@ fn config_path(ctx: &Ctx) -> anyhow::Result<PathBuf> {
 
 /// The credential_process line: this binary by absolute path and the settings as flags, with no
 /// shell syntax, so that botocore (no shell) and the Rust, Go and JS SDKs (`sh -c`) read the same.
-fn process_command(ctx: &Ctx, exe: &Path, opts: &AwsOptions, no_cache: bool, config: &AwsConfig) -> anyhow::Result<String> {
+fn process_command(
+    ctx: &Ctx,
+    exe: &Path,
+    opts: &AwsOptions,
+    no_cache: bool,
+    config: &AwsConfig,
+) -> anyhow::Result<String> {
     let mut words: Vec<String> = vec![exe.display().to_string()];
     if let Some(file) = &ctx.token_file {
         words.extend([

@@ -97,7 +97,8 @@ impl Ctx {
             Err(missing @ TokenError::NotFound { .. }) => match self.refresher() {
                 Some(refresher) => {
                     let refreshed = refresher.and_then(|r| r.fresh_token(|| self.now()));
-                    refreshed.map_err(|e| anyhow::anyhow!("{missing}\n  automatic refresh failed: {e}"))
+                    refreshed
+                        .map_err(|e| anyhow::anyhow!("{missing}\n  automatic refresh failed: {e}"))
                 }
                 None => Err(missing.into()),
             },
@@ -109,7 +110,10 @@ impl Ctx {
     /// one; otherwise `token` while it is still valid, or the error saying it expired.
     pub fn fresh(&self, token: OidcToken) -> anyhow::Result<OidcToken> {
         let now = self.now();
-        let refreshable = matches!(token.source(), TokenSource::Env | TokenSource::DotEnv(_) | TokenSource::Refreshed { .. });
+        let refreshable = matches!(
+            token.source(),
+            TokenSource::Env | TokenSource::DotEnv(_) | TokenSource::Refreshed { .. }
+        );
         if !refresh::needs_refresh(&token, now) || !refreshable {
             token.ensure_fresh(now, self.env.in_build())?;
             return Ok(token);
@@ -120,7 +124,11 @@ impl Ctx {
         };
         match refresher.and_then(|r| r.fresh_token(|| self.now())) {
             Ok(fresh) => {
-                vercel_oidc::debug!("the token from {} was about to expire; using {}", token.source(), fresh.source());
+                vercel_oidc::debug!(
+                    "the token from {} was about to expire; using {}",
+                    token.source(),
+                    fresh.source()
+                );
                 Ok(fresh)
             }
             Err(e) => match token.ensure_fresh(now, self.env.in_build()) {
@@ -128,7 +136,9 @@ impl Ctx {
                     vercel_oidc::debug!("refresh failed ({e}); the current token is still valid");
                     Ok(token)
                 }
-                Err(expired) => Err(anyhow::anyhow!("{expired}\n  automatic refresh failed: {e}")),
+                Err(expired) => Err(anyhow::anyhow!(
+                    "{expired}\n  automatic refresh failed: {e}"
+                )),
             },
         }
     }
