@@ -878,3 +878,53 @@ fn configure_with_an_expired_or_short_lived_token() {
         out.stderr
     );
 }
+
+#[test]
+fn settings_from_the_project_config() {
+    let mut sb = Sandbox::new();
+    sb.set("VERCEL_OIDC_TOKEN", fresh_token());
+    std::fs::write(
+        sb.path().join("vercel-oidc.toml"),
+        format!(
+            "[azure]\ntenant_id = \"{TENANT}\"\nclient_id = \"{CLIENT}\"\nauthority_host = \"login.microsoftonline.us\"\n\n[preview.azure]\nclient_id = \"22222222-2222-2222-2222-222222222222\"\n"
+        ),
+    )
+    .unwrap();
+    let vars = |sb: &Sandbox, extra: &[&str]| -> serde_json::Value {
+        let mut args = vec!["azure", "configure", "--format", "json"];
+        args.extend(extra);
+        let out = sb.run(&args);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        serde_json::from_str(&out.stdout).unwrap()
+    };
+    let v = vars(&sb, &[]);
+    assert_eq!(v["AZURE_TENANT_ID"], TENANT);
+    assert_eq!(v["AZURE_CLIENT_ID"], CLIENT);
+    assert_eq!(
+        v["AZURE_AUTHORITY_HOST"],
+        "https://login.microsoftonline.us/"
+    );
+
+    let mut preview = claims(now() + 3600);
+    preview["sub"] = "owner:acme:project:web:environment:preview".into();
+    preview["environment"] = "preview".into();
+    sb.set("VERCEL_OIDC_TOKEN", jwt(&preview));
+    let v = vars(&sb, &[]);
+    assert_eq!(v["AZURE_CLIENT_ID"], "22222222-2222-2222-2222-222222222222");
+    assert_eq!(
+        v["AZURE_TENANT_ID"], TENANT,
+        "the base section fills the rest"
+    );
+
+    sb.set("AZURE_CLIENT_ID", "33333333-3333-3333-3333-333333333333");
+    assert_eq!(
+        vars(&sb, &[])["AZURE_CLIENT_ID"],
+        "33333333-3333-3333-3333-333333333333",
+        "the environment variable wins over the file"
+    );
+    assert_eq!(
+        vars(&sb, &["--client-id", CLIENT])["AZURE_CLIENT_ID"],
+        CLIENT,
+        "the flag wins over both"
+    );
+}

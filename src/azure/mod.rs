@@ -127,7 +127,7 @@ impl Authority {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error(
-        "no Azure tenant id\n  pass --tenant-id or set AZURE_TENANT_ID to the Directory (tenant) ID shown on the app registration's overview"
+        "no Azure tenant id\n  pass --tenant-id or set AZURE_TENANT_ID (or `tenant_id` under `[azure]` in vercel-oidc.toml) to the Directory (tenant) ID shown on the app registration's overview"
     )]
     MissingTenant,
     #[error(
@@ -139,7 +139,7 @@ pub enum ConfigError {
     )]
     MultiTenantAlias(String),
     #[error(
-        "no Azure client id\n  pass --client-id or set AZURE_CLIENT_ID to the Application (client) ID of the app registration (or user-assigned managed identity) that trusts the Vercel token"
+        "no Azure client id\n  pass --client-id or set AZURE_CLIENT_ID (or `client_id` under `[azure]` in vercel-oidc.toml) to the Application (client) ID of the app registration (or user-assigned managed identity) that trusts the Vercel token"
     )]
     MissingClient,
     #[error(

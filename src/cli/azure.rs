@@ -10,7 +10,8 @@ use vercel_oidc::azure::{
 };
 use vercel_oidc::http::{self, RetryPolicy};
 use vercel_oidc::output::{self, EnvFormat};
-use vercel_oidc::{timefmt, token};
+use vercel_oidc::token::{self, OidcToken};
+use vercel_oidc::{project, timefmt};
 
 use super::{Ctx, print_stdout};
 
@@ -123,12 +124,17 @@ pub struct AccessTokenArgs {
 }
 
 impl AppArgs {
-    fn config(&self) -> anyhow::Result<AzureConfig> {
-        Ok(AzureConfig::from_options(&AzureOptions {
+    /// The settings: a flag, then its environment variable (both through clap), then the
+    /// `[azure]` section of `vercel-oidc.toml` for the token's environment.
+    fn config(&self, ctx: &Ctx, token: &OidcToken) -> anyhow::Result<AzureConfig> {
+        let mut opts = AzureOptions {
             tenant_id: self.tenant_id.clone(),
             client_id: self.client_id.clone(),
             authority_host: self.authority_host.clone(),
-        })?)
+        };
+        let environment = token.claims().environment.as_deref();
+        project::fill_azure(&mut opts, ctx.project()?.azure(environment));
+        Ok(AzureConfig::from_options(&opts)?)
     }
 }
 
@@ -136,9 +142,10 @@ pub fn run(ctx: &Ctx, cmd: AzureCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         AzureCommand::Configure(args) => configure(ctx, &args)?,
         AzureCommand::AccessToken(args) => {
-            let config = args.app.config()?;
             let scope = azure::check_scope(args.scope.as_deref())?;
-            let access = access_token(ctx, &config, &scope, args.no_cache)?;
+            let token = ctx.load_token()?;
+            let config = args.app.config(ctx, &token)?;
+            let access = access_token(ctx, &config, &scope, token, args.no_cache)?;
             let text = if args.json {
                 access.to_json(ctx.now())
             } else {
@@ -151,9 +158,10 @@ pub fn run(ctx: &Ctx, cmd: AzureCommand) -> anyhow::Result<ExitCode> {
 }
 
 fn configure(ctx: &Ctx, args: &ConfigureArgs) -> anyhow::Result<()> {
-    let config = args.app.config()?;
+    let token = ctx.load_token()?;
+    let config = args.app.config(ctx, &token)?;
     // In local development an expiring token is refreshed first, so the file gets a long-lived one.
-    let token = ctx.fresh(ctx.load_token()?)?;
+    let token = ctx.fresh(token)?;
     let now = ctx.now();
     let location = federated_file::locate(
         &ctx.env,
@@ -192,9 +200,9 @@ fn access_token(
     ctx: &Ctx,
     config: &AzureConfig,
     scope: &str,
+    token: OidcToken,
     no_cache: bool,
 ) -> anyhow::Result<AccessToken> {
-    let token = ctx.load_token()?;
     vercel_oidc::debug!("using the token from {}", token.source());
     let cache = ctx.cache(no_cache);
     // A cached access token may outlive the Vercel token that got it, so look before insisting
