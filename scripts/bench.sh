@@ -39,7 +39,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-"$VENV/bin/python" tests/interop/sts_stub.py --port-file "$WORK/sts.port" &
+"$VENV/bin/python" "$ROOT/tests/interop/sts_stub.py" --port-file "$WORK/sts.port" &
 STUB_PID=$!
 for _ in $(seq 100); do
     [ -s "$WORK/sts.port" ] && break
@@ -49,7 +49,8 @@ done
 [ -s "$WORK/sts.port" ] || die "the stub STS did not start within 5 s"
 
 say "measuring (a minute or two)"
-"$VENV/bin/python" tests/interop/aws_bench.py \
+cd "$WORK"  # out of the checkout, so no vercel-oidc.toml or .env.local of this folder is picked up
+"$VENV/bin/python" "$ROOT/tests/interop/aws_bench.py" \
     --bin "$BIN" \
     --sts "http://127.0.0.1:$(cat "$WORK/sts.port")" \
     --node-modules "$NODE_DIR/node_modules" \

@@ -32,6 +32,7 @@ else
     BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/vercel-oidc"
 fi
 [ -x "$BIN" ] || die "no vercel-oidc binary at \`$BIN\`"
+BIN="$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/vercel-oidc-demo.XXXXXX")
 MOTO_PID=
@@ -54,6 +55,8 @@ export HOME="$WORK/home" XDG_CACHE_HOME="$WORK/cache"
 export AWS_CONFIG_FILE="$HOME/.aws/config" AWS_SHARED_CREDENTIALS_FILE="$HOME/.aws/credentials"
 export PATH="$(dirname "$BIN"):$VENV/bin:$PATH"
 mkdir -p "$HOME"
+# Out of the checkout, so no vercel-oidc.toml or .env.local of this folder is picked up.
+cd "$WORK"
 
 if [ -t 1 ]; then
     step() { printf '\n\033[1m%s\033[0m\n' "$*"; }
@@ -91,7 +94,7 @@ PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); p
 MOTO_PID=$!
 # One unsigned request is let through (the AssumeRoleWithWebIdentity call); every later request
 # must be signed with the credentials STS issued.
-ROLE_ARN=$("$PY" tests/interop/aws_moto.py setup "http://127.0.0.1:$PORT" "$ROLE" 1)
+ROLE_ARN=$("$PY" "$ROOT/tests/interop/aws_moto.py" setup "http://127.0.0.1:$PORT" "$ROLE" 1)
 echo "role: $ROLE_ARN"
 # With a real account, leave this out: the AWS CLI and vercel-oidc then use AWS's endpoints.
 export AWS_ENDPOINT_URL="http://127.0.0.1:$PORT"
@@ -107,7 +110,7 @@ show aws s3 mb "s3://$BUCKET" --profile "$PROFILE"
 show aws s3 ls --profile "$PROFILE"
 
 step "What happened"
-SESSIONS=$("$PY" tests/interop/aws_moto.py sessions "$AWS_ENDPOINT_URL")
+SESSIONS=$("$PY" "$ROOT/tests/interop/aws_moto.py" sessions "$AWS_ENDPOINT_URL")
 echo "AssumeRoleWithWebIdentity calls moto answered: $(printf '%s\n' "$SESSIONS" | grep -c .)"
 printf '  %s\n' "$SESSIONS"
 echo "for three AWS CLI commands: the later ones were served from vercel-oidc's cache:"
