@@ -28,6 +28,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from conftest import register_secret
+
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 REQUIRED_FIELDS = ("client_id", "scope", "grant_type", "client_assertion_type", "client_assertion")
 
@@ -173,7 +175,7 @@ class AzureMock:
             return 401, aadsts_body(
                 "invalid_client", 70021, "No matching federated identity record found for presented assertion."
             )
-        access = "mock-access-" + secrets.token_urlsafe(24)
+        access = register_secret("mock-access-" + secrets.token_urlsafe(24))
         with self._lock:
             self.issued.append(access)
         return 200, {"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": access}
