@@ -189,14 +189,23 @@ impl<'a> Refresher<'a> {
 
     /// A token good for more than [`REFRESH_MARGIN`]: from the shared store, or newly minted.
     pub fn fresh_token(&self, now: impl Fn() -> OffsetDateTime) -> Result<OidcToken, RefreshError> {
-        if let Some(token) = self.stored_token(now()) {
+        self.fresh_token_within(now, REFRESH_MARGIN)
+    }
+
+    /// A token good for more than `margin`: from the shared store, or newly minted.
+    pub fn fresh_token_within(
+        &self,
+        now: impl Fn() -> OffsetDateTime,
+        margin: Duration,
+    ) -> Result<OidcToken, RefreshError> {
+        if let Some(token) = self.stored_token(now(), margin) {
             return Ok(token);
         }
         let _lock = self
             .cache
             .as_ref()
             .map(|c| c.lock(&Key::new("refresh", &self.link.project_id)));
-        if let Some(token) = self.stored_token(now()) {
+        if let Some(token) = self.stored_token(now(), margin) {
             return Ok(token);
         }
         let (raw, via) = self.mint(now())?;
@@ -215,7 +224,7 @@ impl<'a> Refresher<'a> {
         Ok(token)
     }
 
-    fn stored_token(&self, now: OffsetDateTime) -> Option<OidcToken> {
+    fn stored_token(&self, now: OffsetDateTime, margin: Duration) -> Option<OidcToken> {
         #[derive(Deserialize)]
         struct Stored {
             token: String,
@@ -227,7 +236,7 @@ impl<'a> Refresher<'a> {
             path: path.clone(),
         };
         let token = OidcToken::parse(&stored.token, source).ok()?;
-        if needs_refresh(&token, now) {
+        if token.claims().expires_at() - margin <= now {
             crate::debug!("the token in `{}` is about to expire", path.display());
             return None;
         }

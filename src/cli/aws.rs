@@ -94,7 +94,7 @@ pub struct AssumeArgs {
         env = "VERCEL_OIDC_NO_CACHE",
         value_parser = clap::builder::BoolishValueParser::new()
     )]
-    no_cache: bool,
+    pub(super) no_cache: bool,
 }
 
 #[derive(Debug, Args)]
@@ -118,7 +118,7 @@ pub struct EnvArgs {
 }
 
 impl AssumeArgs {
-    fn options(&self) -> AwsOptions {
+    pub(super) fn options(&self) -> AwsOptions {
         AwsOptions {
             role_arn: self.role_arn.clone(),
             session_name: self.session_name.clone(),

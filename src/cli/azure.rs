@@ -124,14 +124,19 @@ pub struct AccessTokenArgs {
 }
 
 impl AppArgs {
-    /// The settings: a flag, then its environment variable (both through clap), then the
-    /// `[azure]` section of `vercel-oidc.toml` for the token's environment.
-    fn config(&self, ctx: &Ctx, token: &OidcToken) -> anyhow::Result<AzureConfig> {
-        let mut opts = AzureOptions {
+    /// The settings as given by flags and environment variables.
+    pub(super) fn options(&self) -> AzureOptions {
+        AzureOptions {
             tenant_id: self.tenant_id.clone(),
             client_id: self.client_id.clone(),
             authority_host: self.authority_host.clone(),
-        };
+        }
+    }
+
+    /// The settings: a flag, then its environment variable (both through clap), then the
+    /// `[azure]` section of `vercel-oidc.toml` for the token's environment.
+    fn config(&self, ctx: &Ctx, token: &OidcToken) -> anyhow::Result<AzureConfig> {
+        let mut opts = self.options();
         let environment = token.claims().environment.as_deref();
         project::fill_azure(&mut opts, ctx.project()?.azure(environment));
         Ok(AzureConfig::from_options(&opts)?)

@@ -141,7 +141,7 @@ pub struct ProviderArgs {
 }
 
 impl ProviderArgs {
-    fn options(&self) -> GcpOptions {
+    pub(super) fn options(&self) -> GcpOptions {
         GcpOptions {
             audience: self.audience.clone(),
             project_number: self.project_number.clone(),

@@ -1,0 +1,496 @@
+//! `vercel-oidc exec -- COMMAND [ARGS...]`: run a build command with every configured cloud wired
+//! through its own native mechanism, so the command and every tool it starts need no set-up.
+//!
+//! - The command is resolved on `PATH` first: a missing command fetches nothing.
+//! - Inside another `exec` (`VERCEL_OIDC_EXEC` is set) it refuses unless `--force`.
+//! - A private directory (0700, removed when the child exits, however it exits) holds:
+//!   `token` (the Vercel token, 0600, no trailing newline, kept fresh while the child runs) and,
+//!   for GCP, `gcp-credentials.json` (an `external_account` file whose source is `token`).
+//! - The child's environment: `VERCEL_OIDC_TOKEN` and `VERCEL_OIDC_TOKEN_FILE` (the run's token
+//!   file, so nested `vercel-oidc` calls and Vercel's own helpers read the fresh one),
+//!   `VERCEL_OIDC_EXEC=1`, and per cloud:
+//!   - AWS: `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`,
+//!     `AWS_CREDENTIAL_EXPIRATION`, `AWS_REGION`/`AWS_DEFAULT_REGION` when a region is set; the
+//!     variables that would win over them or confuse tools are removed (`AWS_PROFILE`,
+//!     `AWS_DEFAULT_PROFILE`, `AWS_SECURITY_TOKEN`, `AWS_WEB_IDENTITY_TOKEN_FILE`,
+//!     `AWS_ROLE_SESSION_NAME`, `AWS_CONTAINER_CREDENTIALS_*`, `AWS_CONTAINER_AUTHORIZATION_TOKEN`).
+//!     A running process cannot be handed new environment variables, so when no fresh token can
+//!     be had later (a build) the longest lifetime the role allows is requested (12 hours, then
+//!     the default when the role refuses it).
+//!   - GCP: `GOOGLE_APPLICATION_CREDENTIALS` and `CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE` (the
+//!     run's credential file), `GOOGLE_CLOUD_PROJECT` and `CLOUDSDK_CORE_PROJECT` when known.
+//!   - Azure: `AZURE_CLIENT_ID`, `AZURE_TENANT_ID`, `AZURE_FEDERATED_TOKEN_FILE` (the run's token
+//!     file), `AZURE_AUTHORITY_HOST`.
+//! - While the child runs, the token file is renewed before it comes within [`KEEP_FRESH`] of
+//!   expiry when a fresh token can be had (local development); when none can, stderr says so
+//!   before it bites, and likewise before the AWS credentials in the environment expire.
+//! - `SIGTERM`, `SIGHUP`, `SIGUSR1` and `SIGUSR2` are forwarded to the child; `SIGINT` and
+//!   `SIGQUIT` reach it from the terminal directly, so they are not sent twice. The child's exit
+//!   code passes through; a child ended by a signal ends this process with the same signal.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration as StdDuration;
+
+use anyhow::Context as _;
+use clap::Args;
+use time::{Duration, OffsetDateTime};
+use tokio::signal::unix::{SignalKind, signal};
+use vercel_oidc::aws::{AwsConfig, AwsCredentials, AwsOptions, StsError};
+use vercel_oidc::azure::AzureConfig;
+use vercel_oidc::gcp::credfile::{self, CredentialSource};
+use vercel_oidc::gcp::{GcpConfig, GcpOptions};
+use vercel_oidc::refresh::Refresher;
+use vercel_oidc::token::OidcToken;
+use vercel_oidc::{fsutil, project, timefmt};
+
+use super::{Ctx, aws, azure, gcp};
+
+/// How close to its expiry the run's token file is renewed: the Azure SDKs re-read it only every
+/// 5 to 10 minutes.
+pub const KEEP_FRESH: Duration = Duration::minutes(15);
+/// Warn this long before the AWS credentials in the child's environment expire.
+const AWS_WARNING: Duration = Duration::minutes(10);
+
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// Wire AWS (default: every configured cloud)
+    #[arg(long)]
+    aws: bool,
+
+    /// Wire GCP (default: every configured cloud)
+    #[arg(long)]
+    gcp: bool,
+
+    /// Wire Azure (default: every configured cloud)
+    #[arg(long)]
+    azure: bool,
+
+    /// Run even inside another `vercel-oidc exec`
+    #[arg(long, env = "VERCEL_OIDC_EXEC_FORCE", value_parser = clap::builder::BoolishValueParser::new())]
+    force: bool,
+
+    /// GCP project for GOOGLE_CLOUD_PROJECT and gcloud
+    #[arg(
+        long = "project-id",
+        env = "GCP_PROJECT_ID",
+        value_name = "ID",
+        hide_env_values = true
+    )]
+    gcp_project_id: Option<String>,
+
+    #[command(flatten)]
+    aws_settings: aws::AssumeArgs,
+
+    #[command(flatten)]
+    gcp_settings: gcp::ProviderArgs,
+
+    #[command(flatten)]
+    azure_settings: azure::AppArgs,
+
+    /// The command to run, and its arguments
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    command: Vec<OsString>,
+}
+
+/// One cloud's contribution to the child's environment.
+#[derive(Default)]
+struct Wiring {
+    set: Vec<(String, String)>,
+    remove: Vec<&'static str>,
+    aws_expiry: Option<OffsetDateTime>,
+}
+
+pub fn run(ctx: &Ctx, args: &ExecArgs) -> anyhow::Result<ExitCode> {
+    let program = resolve_program(ctx, &args.command[0])?;
+    if ctx.env.get("VERCEL_OIDC_EXEC").is_some() && !args.force {
+        anyhow::bail!(
+            "already inside `vercel-oidc exec` (VERCEL_OIDC_EXEC is set): the outer one has wired the credentials\n  run the command directly, or pass --force to wire them again"
+        );
+    }
+    let token = ctx.fresh(ctx.load_token()?)?;
+    let environment = token.claims().environment.clone();
+    let project = ctx.project()?;
+
+    let mut aws_opts = args.aws_settings.options();
+    project::fill_aws(&mut aws_opts, project.aws(environment.as_deref()));
+    let mut gcp_opts = GcpOptions {
+        project_id: args.gcp_project_id.clone(),
+        ..args.gcp_settings.options()
+    };
+    project::fill_gcp(&mut gcp_opts, project.gcp(environment.as_deref()));
+    let mut azure_opts = args.azure_settings.options();
+    project::fill_azure(&mut azure_opts, project.azure(environment.as_deref()));
+
+    let any_chosen = args.aws || args.gcp || args.azure;
+    let want_aws = args.aws || (!any_chosen && aws_opts.role_arn.is_some());
+    let want_gcp = args.gcp
+        || (!any_chosen && (gcp_opts.audience.is_some() || gcp_opts.project_number.is_some()));
+    let want_azure = args.azure
+        || (!any_chosen && azure_opts.tenant_id.is_some() && azure_opts.client_id.is_some());
+    if !(want_aws || want_gcp || want_azure) {
+        anyhow::bail!(
+            "no cloud is configured, so there is nothing to wire\n  set AWS_ROLE_ARN, the GCP_* variables or AZURE_TENANT_ID and AZURE_CLIENT_ID, or commit a vercel-oidc.toml (see the README)"
+        );
+    }
+    // Check every chosen cloud's settings before fetching anything.
+    let aws_config = want_aws
+        .then(|| AwsConfig::from_options(&aws_opts, &ctx.env))
+        .transpose()?;
+    let gcp_config = want_gcp
+        .then(|| GcpConfig::from_options(&gcp_opts))
+        .transpose()?;
+    let azure_config = want_azure
+        .then(|| AzureConfig::from_options(&azure_opts))
+        .transpose()?;
+
+    let run_dir = tempfile::Builder::new()
+        .prefix("vercel-oidc-exec-")
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
+        .tempdir()
+        .context("cannot create a private directory for this run's files")?;
+    let token_path = run_dir.path().join("token");
+    fsutil::write_private(&token_path, token.expose_secret().as_bytes())
+        .with_context(|| format!("cannot write `{}`", token_path.display()))?;
+
+    let mut wiring = Wiring::default();
+    if let Some(config) = &aws_config {
+        wire_aws(
+            ctx,
+            config,
+            &aws_opts,
+            &token,
+            args.aws_settings.no_cache,
+            &mut wiring,
+        )?;
+    }
+    if let Some(config) = &gcp_config {
+        wire_gcp(config, run_dir.path(), &token_path, &mut wiring)?;
+    }
+    if let Some(config) = &azure_config {
+        wire_azure(config, &token_path, &mut wiring);
+    }
+    let wired: Vec<&str> = [(want_aws, "AWS"), (want_gcp, "GCP"), (want_azure, "Azure")]
+        .into_iter()
+        .filter_map(|(on, name)| on.then_some(name))
+        .collect();
+    vercel_oidc::debug!(
+        "running `{}` with {} wired",
+        program.display(),
+        wired.join(", ")
+    );
+
+    let mut command = tokio::process::Command::new(&program);
+    command
+        .args(&args.command[1..])
+        .env_clear()
+        .envs(ctx.env.vars());
+    for name in &wiring.remove {
+        command.env_remove(name);
+    }
+    command
+        .envs(wiring.set.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .env("VERCEL_OIDC_TOKEN", token.expose_secret())
+        .env("VERCEL_OIDC_TOKEN_FILE", &token_path)
+        .env("VERCEL_OIDC_EXEC", "1");
+
+    let runtime = ctx.runtime()?;
+    let status = runtime.block_on(supervise(
+        ctx,
+        command,
+        &program,
+        token,
+        &token_path,
+        wiring.aws_expiry,
+    ))?;
+    drop(runtime);
+    drop(run_dir);
+    Ok(exit_like(status))
+}
+
+fn resolve_program(ctx: &Ctx, name: &OsString) -> anyhow::Result<PathBuf> {
+    let path = ctx.env.get("PATH").unwrap_or("");
+    which::which_in(name, Some(path), ctx.env.cwd()).map_err(|_| {
+        anyhow::anyhow!(
+            "command `{}` not found on PATH\n  check its name or install it; no credentials were fetched",
+            name.to_string_lossy()
+        )
+    })
+}
+
+fn wire_aws(
+    ctx: &Ctx,
+    config: &AwsConfig,
+    opts: &AwsOptions,
+    token: &OidcToken,
+    no_cache: bool,
+    wiring: &mut Wiring,
+) -> anyhow::Result<()> {
+    // Environment variables cannot be renewed in a running process: when no fresh token will be
+    // had later, ask for as long as the role allows. A role that refuses 12 hours is remembered
+    // for an hour, so later runs do not ask again.
+    let long = if opts.duration_seconds.is_none() && !can_refresh(ctx) {
+        let mut long = config.clone();
+        long.duration_seconds = 43200;
+        let cache = ctx.cache(no_cache);
+        let refused_key = vercel_oidc::cache::Key::new(
+            "aws-max-duration",
+            &(&config.role_arn, &config.endpoint.url),
+        );
+        let known_refused = cache
+            .as_ref()
+            .and_then(|c| c.get::<bool>(&refused_key, ctx.now(), Duration::ZERO))
+            == Some(true);
+        if known_refused {
+            None
+        } else {
+            match aws::credentials(ctx, &long, token.clone(), no_cache) {
+                Ok(creds) => Some(creds),
+                Err(e)
+                    if e.downcast_ref::<StsError>().and_then(StsError::code)
+                        == Some("ValidationError") =>
+                {
+                    vercel_oidc::debug!(
+                        "the role does not allow 12-hour sessions; asking for the default"
+                    );
+                    if let Some(c) = &cache {
+                        let _ = c.put(&refused_key, &true, ctx.now() + Duration::hours(1));
+                    }
+                    None
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    } else {
+        None
+    };
+    let creds: AwsCredentials = match long {
+        Some(c) => c,
+        None => aws::credentials(ctx, config, token.clone(), no_cache)?,
+    };
+    wiring.set.extend([
+        ("AWS_ACCESS_KEY_ID".into(), creds.access_key_id.clone()),
+        (
+            "AWS_SECRET_ACCESS_KEY".into(),
+            creds.secret_access_key.expose_secret().to_string(),
+        ),
+        (
+            "AWS_SESSION_TOKEN".into(),
+            creds.session_token.expose_secret().to_string(),
+        ),
+        (
+            "AWS_CREDENTIAL_EXPIRATION".into(),
+            timefmt::rfc3339_z(creds.expiration),
+        ),
+    ]);
+    if let Some(region) = &config.endpoint.region {
+        wiring.set.push(("AWS_REGION".into(), region.clone()));
+        wiring
+            .set
+            .push(("AWS_DEFAULT_REGION".into(), region.clone()));
+    }
+    wiring.remove.extend([
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_SECURITY_TOKEN",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_ROLE_SESSION_NAME",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+    ]);
+    wiring.aws_expiry = Some(creds.expiration);
+    Ok(())
+}
+
+fn wire_gcp(
+    config: &GcpConfig,
+    dir: &Path,
+    token_path: &Path,
+    wiring: &mut Wiring,
+) -> anyhow::Result<()> {
+    let path = dir.join("gcp-credentials.json");
+    let text = credfile::render(config, &CredentialSource::File(token_path.to_path_buf()));
+    fsutil::write_private(&path, text.as_bytes())
+        .with_context(|| format!("cannot write `{}`", path.display()))?;
+    let path = path.display().to_string();
+    wiring
+        .set
+        .push(("GOOGLE_APPLICATION_CREDENTIALS".into(), path.clone()));
+    wiring
+        .set
+        .push(("CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE".into(), path));
+    if let Some(project) = &config.project_id {
+        wiring
+            .set
+            .push(("GOOGLE_CLOUD_PROJECT".into(), project.clone()));
+        wiring
+            .set
+            .push(("CLOUDSDK_CORE_PROJECT".into(), project.clone()));
+    }
+    Ok(())
+}
+
+fn wire_azure(config: &AzureConfig, token_path: &Path, wiring: &mut Wiring) {
+    wiring.set.extend([
+        ("AZURE_CLIENT_ID".into(), config.client_id.clone()),
+        ("AZURE_TENANT_ID".into(), config.tenant_id.clone()),
+        (
+            "AZURE_FEDERATED_TOKEN_FILE".into(),
+            token_path.display().to_string(),
+        ),
+        (
+            "AZURE_AUTHORITY_HOST".into(),
+            config.authority.as_str().to_string(),
+        ),
+    ]);
+}
+
+/// Whether a fresh token can be had later in this run.
+fn can_refresh(ctx: &Ctx) -> bool {
+    !ctx.no_refresh && matches!(Refresher::for_env(&ctx.env), Some(Ok(_)))
+}
+
+/// Runs the child to its end: forwards signals, keeps the token file fresh, warns before
+/// expiries that cannot be helped.
+async fn supervise(
+    ctx: &Ctx,
+    mut command: tokio::process::Command,
+    program: &Path,
+    mut token: OidcToken,
+    token_path: &Path,
+    aws_expiry: Option<OffsetDateTime>,
+) -> anyhow::Result<std::process::ExitStatus> {
+    let mut child = command
+        .spawn()
+        .with_context(|| format!("cannot run `{}`", program.display()))?;
+    let pid = child.id().context("the child exited at once")? as libc::pid_t;
+    let mut forwarded = Vec::new();
+    for kind in [
+        SignalKind::terminate(),
+        SignalKind::hangup(),
+        SignalKind::user_defined1(),
+        SignalKind::user_defined2(),
+    ] {
+        forwarded.push((kind.as_raw_value(), signal(kind)?));
+    }
+    // Handled (so they do not end this process first) but not forwarded: the terminal sends them
+    // to the child as well.
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut quit = signal(SignalKind::quit())?;
+    let every = ctx
+        .env
+        .get("VERCEL_OIDC_EXEC_CHECK_SECONDS")
+        .and_then(|s| s.parse::<u64>().ok())
+        .unwrap_or(30)
+        .max(1);
+    let mut ticks = tokio::time::interval(StdDuration::from_secs(every));
+    let mut warned_token = false;
+    let mut warned_aws = false;
+    let name = program.file_name().map_or_else(
+        || program.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    loop {
+        let [(s0, r0), (s1, r1), (s2, r2), (s3, r3)] = &mut forwarded[..] else {
+            unreachable!()
+        };
+        tokio::select! {
+            status = child.wait() => return Ok(status?),
+            _ = r0.recv() => forward(pid, *s0),
+            _ = r1.recv() => forward(pid, *s1),
+            _ = r2.recv() => forward(pid, *s2),
+            _ = r3.recv() => forward(pid, *s3),
+            _ = interrupt.recv() => {}
+            _ = quit.recv() => {}
+            _ = ticks.tick() => {
+                let now = ctx.now();
+                if token.claims().expires_at() - KEEP_FRESH <= now {
+                    match renew(ctx, now) {
+                        Some(fresh) if fresh.expose_secret() != token.expose_secret() => {
+                            match fsutil::write_private(token_path, fresh.expose_secret().as_bytes()) {
+                                Ok(()) => {
+                                    vercel_oidc::debug!("renewed the run's token file from {}", fresh.source());
+                                    token = fresh;
+                                }
+                                Err(e) => eprintln!("vercel-oidc: warning: cannot renew `{}`: {e}", token_path.display()),
+                            }
+                        }
+                        _ if !warned_token => {
+                            warned_token = true;
+                            let exp = token.claims().expires_at();
+                            eprintln!(
+                                "vercel-oidc: warning: the Vercel OIDC token expires {} (at {}) and no fresh one can be had here{}; GCP and Azure clients in `{name}` will fail after that{}",
+                                timefmt::relative(exp, now),
+                                timefmt::rfc3339_z(exp),
+                                if ctx.env.flag("VERCEL") { " (build tokens last about an hour)" } else { "" },
+                                aws_expiry.map(|t| format!(", AWS credentials last until {}", timefmt::rfc3339_z(t))).unwrap_or_default(),
+                            );
+                        }
+                        _ => {}
+                    }
+                }
+                if let Some(exp) = aws_expiry
+                    && !warned_aws
+                    && exp - AWS_WARNING <= now
+                {
+                    warned_aws = true;
+                    eprintln!(
+                        "vercel-oidc: warning: the AWS credentials given to `{name}` expire {} (at {}); a running process cannot be handed new ones\n  raise the role's maximum session duration and --duration-seconds",
+                        timefmt::relative(exp, now),
+                        timefmt::rfc3339_z(exp)
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// A token good for more than [`KEEP_FRESH`], when local development allows one.
+fn renew(ctx: &Ctx, now: OffsetDateTime) -> Option<OidcToken> {
+    if ctx.no_refresh {
+        return None;
+    }
+    match Refresher::for_env(&ctx.env)? {
+        Ok(refresher) => match refresher.fresh_token_within(|| ctx.now(), KEEP_FRESH) {
+            Ok(token) => Some(token),
+            Err(e) => {
+                vercel_oidc::debug!(
+                    "could not renew the token at {}: {e}",
+                    timefmt::rfc3339_z(now)
+                );
+                None
+            }
+        },
+        Err(e) => {
+            vercel_oidc::debug!("{e}");
+            None
+        }
+    }
+}
+
+fn forward(pid: libc::pid_t, sig: i32) {
+    vercel_oidc::debug!("forwarding signal {sig} to the child");
+    // SAFETY: kill(2) with a pid this process spawned and still waits for.
+    unsafe {
+        libc::kill(pid, sig);
+    }
+}
+
+/// The exit code to leave with: the child's, or for a child ended by a signal, that signal
+/// raised again on this process (after the run's files are gone).
+fn exit_like(status: std::process::ExitStatus) -> ExitCode {
+    use std::os::unix::process::ExitStatusExt;
+    if let Some(code) = status.code() {
+        return ExitCode::from(code.clamp(0, 255) as u8);
+    }
+    let sig = status.signal().unwrap_or(libc::SIGTERM);
+    // SAFETY: restoring the default action and raising a signal on this process.
+    unsafe {
+        libc::signal(sig, libc::SIG_DFL);
+        libc::raise(sig);
+    }
+    ExitCode::from((128 + sig).clamp(0, 255) as u8)
+}

@@ -1,0 +1,413 @@
+//! `vercel-oidc exec`: what the child sees, exit codes and signals, the run's private files,
+//! and keeping them fresh.
+
+mod common;
+
+use std::os::unix::process::ExitStatusExt;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use common::*;
+
+const ROLE: &str = "arn:aws:iam::123456789012:role/vercel-deploy";
+const SECRET_KEY: &str = "execSecretAccessKeyValue/xyz";
+const SESSION_TOKEN: &str = "execSessionTokenValue";
+
+fn sts(expires_in: i64) -> MockServer {
+    register_secret(SECRET_KEY);
+    register_secret(SESSION_TOKEN);
+    MockServer::start(move |_, req| {
+        let duration: i64 = req.form_value("DurationSeconds").unwrap().parse().unwrap();
+        if duration > 3600 {
+            return Reply::xml(
+                400,
+                "<ErrorResponse><Error><Code>ValidationError</Code><Message>The requested DurationSeconds exceeds the MaxSessionDuration set for this role.</Message></Error></ErrorResponse>",
+            );
+        }
+        let exp = time::OffsetDateTime::now_utc() + time::Duration::seconds(expires_in);
+        Reply::xml(
+            200,
+            format!(
+                "<R><Credentials><AccessKeyId>ASIAEXECTEST</AccessKeyId><SecretAccessKey>{SECRET_KEY}</SecretAccessKey><SessionToken>{SESSION_TOKEN}</SessionToken><Expiration>{}</Expiration></Credentials></R>",
+                exp.format(&time::format_description::well_known::Rfc3339)
+                    .unwrap()
+            ),
+        )
+    })
+}
+
+/// A sandbox with a fresh token and AWS configured against `server`; a stray profile and stale
+/// keys in the environment that exec must remove or replace.
+fn aws_sandbox(server: &MockServer) -> (Sandbox, String) {
+    let mut sb = Sandbox::new();
+    let token = fresh_token();
+    sb.set("VERCEL_OIDC_TOKEN", token.clone())
+        .set("AWS_ENDPOINT_URL_STS", server.url())
+        .set("AWS_ROLE_ARN", ROLE)
+        .set("AWS_PROFILE", "stale-profile")
+        .set("AWS_ACCESS_KEY_ID", "AKIASTALEKEY")
+        .set("AWS_SECRET_ACCESS_KEY", "stale-secret");
+    register_secret("stale-secret");
+    (sb, token)
+}
+
+/// Runs `script` under `sh -c` inside exec, with the child's environment dumped to `env.out`.
+fn exec_sh(sb: &Sandbox, extra: &[&str], script: &str) -> Output {
+    let mut args = vec!["exec"];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&["--", "sh", "-c", script]);
+    sb.run(&args)
+}
+
+fn child_env(sb: &Sandbox) -> std::collections::BTreeMap<String, String> {
+    std::fs::read_to_string(sb.path().join("env.out"))
+        .unwrap()
+        .lines()
+        .filter_map(|l| {
+            l.split_once('=')
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+        })
+        .collect()
+}
+
+#[test]
+fn the_child_sees_aws_credentials_and_nothing_that_would_win_over_them() {
+    let server = sts(3600);
+    let (sb, token) = aws_sandbox(&server);
+    let out = exec_sh(
+        &sb,
+        &[],
+        "env > env.out; cat \"$VERCEL_OIDC_TOKEN_FILE\" > token.out",
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let env = child_env(&sb);
+    assert_eq!(env["AWS_ACCESS_KEY_ID"], "ASIAEXECTEST");
+    assert_eq!(env["AWS_SECRET_ACCESS_KEY"], SECRET_KEY);
+    assert_eq!(env["AWS_SESSION_TOKEN"], SESSION_TOKEN);
+    assert!(env["AWS_CREDENTIAL_EXPIRATION"].ends_with('Z'));
+    assert!(
+        !env.contains_key("AWS_PROFILE"),
+        "a profile would win over the keys in some SDKs"
+    );
+    assert_eq!(env["VERCEL_OIDC_EXEC"], "1");
+    assert_eq!(env["VERCEL_OIDC_TOKEN"], token);
+    assert_eq!(
+        std::fs::read_to_string(sb.path().join("token.out")).unwrap(),
+        token,
+        "no trailing newline"
+    );
+    assert!(
+        !PathBuf::from(&env["VERCEL_OIDC_TOKEN_FILE"]).exists(),
+        "the run's directory is removed"
+    );
+    let durations: Vec<String> = server
+        .requests()
+        .iter()
+        .filter_map(|r| r.form_value("DurationSeconds"))
+        .collect();
+    assert_eq!(
+        durations,
+        ["43200", "3600"],
+        "no fresh token later (not linked): as long as the role allows"
+    );
+}
+
+#[test]
+fn the_run_files_are_private_while_the_child_runs() {
+    let server = sts(3600);
+    let (sb, _) = aws_sandbox(&server);
+    let out = exec_sh(
+        &sb,
+        &[],
+        "stat -c %a \"$(dirname \"$VERCEL_OIDC_TOKEN_FILE\")\" > modes.out; stat -c %a \"$VERCEL_OIDC_TOKEN_FILE\" >> modes.out",
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        std::fs::read_to_string(sb.path().join("modes.out")).unwrap(),
+        "700\n600\n"
+    );
+}
+
+#[test]
+fn in_a_build_the_longest_lifetime_the_role_allows_is_requested() {
+    let server = sts(3600);
+    let (mut sb, _) = aws_sandbox(&server);
+    sb.set("VERCEL", "1");
+    let out = exec_sh(&sb, &[], "true");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let durations: Vec<String> = server
+        .requests()
+        .iter()
+        .filter_map(|r| r.form_value("DurationSeconds"))
+        .collect();
+    assert_eq!(
+        durations,
+        ["43200", "3600"],
+        "12 hours first, then the default when the role refuses it"
+    );
+}
+
+#[test]
+fn exit_codes_pass_through() {
+    let server = sts(3600);
+    let (sb, _) = aws_sandbox(&server);
+    for code in [0, 1, 7, 255] {
+        let out = exec_sh(&sb, &[], &format!("exit {code}"));
+        assert_eq!(out.code, code, "{}", out.stderr);
+    }
+    assert_eq!(
+        server.count(),
+        2,
+        "later runs use the shared cache and remember the role's maximum"
+    );
+}
+
+#[test]
+fn a_child_killed_by_a_signal_ends_exec_the_same_way_and_leaves_nothing() {
+    let server = sts(3600);
+    let (sb, _) = aws_sandbox(&server);
+    let status = sb
+        .command(&[
+            "exec",
+            "--",
+            "sh",
+            "-c",
+            "echo \"$VERCEL_OIDC_TOKEN_FILE\" > path.out; kill -KILL $$",
+        ])
+        .status()
+        .unwrap();
+    assert_eq!(status.signal(), Some(9), "{status:?}");
+    let path = std::fs::read_to_string(sb.path().join("path.out")).unwrap();
+    assert!(
+        !PathBuf::from(path.trim()).parent().unwrap().exists(),
+        "the run's directory is removed"
+    );
+}
+
+#[test]
+fn sigterm_is_forwarded_and_the_child_decides_the_exit() {
+    let server = sts(3600);
+    let (sb, _) = aws_sandbox(&server);
+    let script = "echo \"$VERCEL_OIDC_TOKEN_FILE\" > path.out; trap 'echo stopping > trap.out; exit 3' TERM; while :; do sleep 0.05; done";
+    let mut child = sb
+        .command(&["exec", "--", "sh", "-c", script])
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !sb.path().join("path.out").exists() {
+        assert!(Instant::now() < deadline, "the child never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(3));
+    assert_eq!(
+        std::fs::read_to_string(sb.path().join("trap.out")).unwrap(),
+        "stopping\n"
+    );
+    let path = std::fs::read_to_string(sb.path().join("path.out")).unwrap();
+    assert!(!PathBuf::from(path.trim()).exists());
+}
+
+#[test]
+fn a_missing_command_fetches_nothing() {
+    let server = sts(3600);
+    let (sb, _) = aws_sandbox(&server);
+    let out = sb.run(&["exec", "--", "no-such-command-here", "arg"]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr
+            .contains("command `no-such-command-here` not found on PATH"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("no credentials were fetched"));
+    assert_eq!(server.count(), 0);
+}
+
+#[test]
+fn nesting_is_refused_unless_forced() {
+    let server = sts(3600);
+    let (mut sb, _) = aws_sandbox(&server);
+    sb.set("VERCEL_OIDC_EXEC", "1");
+    let out = exec_sh(&sb, &[], "true");
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("already inside `vercel-oidc exec`"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("--force"));
+    assert_eq!(server.count(), 0);
+    assert_eq!(exec_sh(&sb, &["--force"], "true").code, 0);
+    // A real nested call, from inside a first exec, is refused too.
+    sb.unset("VERCEL_OIDC_EXEC");
+    let nested = exec_sh(&sb, &[], &format!("'{BIN}' exec -- true"));
+    assert_eq!(nested.code, 1);
+    assert!(
+        nested.stderr.contains("already inside"),
+        "{}",
+        nested.stderr
+    );
+}
+
+#[test]
+fn nothing_configured_is_an_error() {
+    let mut sb = Sandbox::new();
+    sb.set("VERCEL_OIDC_TOKEN", fresh_token());
+    let out = sb.run(&["exec", "--", "true"]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("no cloud is configured"),
+        "{}",
+        out.stderr
+    );
+    let out = sb.run(&["exec", "--aws", "--", "true"]);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("no role to assume"), "{}", out.stderr);
+}
+
+#[test]
+fn gcp_and_azure_get_files_made_for_the_run() {
+    let mut sb = Sandbox::new();
+    let token = fresh_token();
+    sb.set("VERCEL_OIDC_TOKEN", token.clone());
+    std::fs::write(
+        sb.path().join("vercel-oidc.toml"),
+        "[gcp]\nproject_number = 123456789012\npool = \"vercel\"\nprovider = \"vercel\"\nproject_id = \"my-project\"\n\n[azure]\ntenant_id = \"72f988bf-86f1-41af-91ab-2d7cd011db47\"\nclient_id = \"11111111-2222-3333-4444-555555555555\"\n",
+    )
+    .unwrap();
+    let out = exec_sh(
+        &sb,
+        &[],
+        "env > env.out; cat \"$GOOGLE_APPLICATION_CREDENTIALS\" > gcp.out",
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let env = child_env(&sb);
+    assert_eq!(
+        env["GOOGLE_APPLICATION_CREDENTIALS"],
+        env["CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE"]
+    );
+    assert_eq!(env["GOOGLE_CLOUD_PROJECT"], "my-project");
+    let cred: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(sb.path().join("gcp.out")).unwrap()).unwrap();
+    assert_eq!(cred["type"], "external_account");
+    assert_eq!(
+        cred["audience"],
+        "//iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/vercel/providers/vercel"
+    );
+    assert_eq!(
+        cred["credential_source"]["file"],
+        env["VERCEL_OIDC_TOKEN_FILE"].as_str()
+    );
+    assert_eq!(
+        env["AZURE_TENANT_ID"],
+        "72f988bf-86f1-41af-91ab-2d7cd011db47"
+    );
+    assert_eq!(
+        env["AZURE_CLIENT_ID"],
+        "11111111-2222-3333-4444-555555555555"
+    );
+    assert_eq!(
+        env["AZURE_FEDERATED_TOKEN_FILE"],
+        env["VERCEL_OIDC_TOKEN_FILE"]
+    );
+    assert_eq!(
+        env["AZURE_AUTHORITY_HOST"],
+        "https://login.microsoftonline.com/"
+    );
+    assert!(
+        !env.contains_key("AWS_ACCESS_KEY_ID"),
+        "AWS is not configured here"
+    );
+    // --gcp alone wires only GCP.
+    let out = exec_sh(&sb, &["--gcp"], "env > env.out");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(!child_env(&sb).contains_key("AZURE_CLIENT_ID"));
+}
+
+#[test]
+fn expiries_that_cannot_be_helped_are_announced() {
+    // In a build the token cannot be renewed; 10 minutes left is within the warning window, and
+    // the AWS credentials run out in 5.
+    let server = sts(300);
+    let (mut sb, _) = aws_sandbox(&server);
+    sb.set("VERCEL", "1")
+        .set("VERCEL_OIDC_TOKEN", jwt(&claims(now() + 600)))
+        .set("VERCEL_OIDC_AWS_DURATION_SECONDS", "900")
+        .set("VERCEL_OIDC_EXEC_CHECK_SECONDS", "1");
+    let out = exec_sh(&sb, &["--no-cache"], "sleep 0.3");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("the Vercel OIDC token expires in 9m"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("no fresh one can be had here (build tokens last about an hour)"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("the AWS credentials given to `sh` expire in 4m"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn the_token_file_is_renewed_while_the_child_runs() {
+    // A linked project whose token has 10 minutes left: still usable at start, renewed at the
+    // first check through a fake `vercel` CLI.
+    let mut sb = Sandbox::new();
+    let app = sb.path().to_path_buf();
+    std::fs::create_dir_all(app.join(".vercel")).unwrap();
+    std::fs::write(
+        app.join(".vercel/project.json"),
+        r#"{"projectId":"prj_web123","orgId":"team_acme123"}"#,
+    )
+    .unwrap();
+    let old = jwt(&claims(now() + 600));
+    let new = jwt(&claims(now() + 12 * 3600));
+    let bin = app.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::write(
+        bin.join("vercel"),
+        format!("#!/bin/sh\nprintf '{{\"token\":\"%s\"}}' '{new}'\n"),
+    )
+    .unwrap();
+    std::os::unix::fs::PermissionsExt::set_mode(
+        &mut std::fs::metadata(bin.join("vercel")).unwrap().permissions(),
+        0o755,
+    );
+    std::fs::set_permissions(
+        bin.join("vercel"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    sb.set("VERCEL_OIDC_TOKEN", old.clone())
+        .set("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+        .set("XDG_DATA_HOME", app.join("data").display().to_string())
+        .set("AZURE_TENANT_ID", "72f988bf-86f1-41af-91ab-2d7cd011db47")
+        .set("AZURE_CLIENT_ID", "11111111-2222-3333-4444-555555555555")
+        .set("VERCEL_OIDC_EXEC_CHECK_SECONDS", "1");
+    let out = exec_sh(
+        &sb,
+        &[],
+        "cat \"$AZURE_FEDERATED_TOKEN_FILE\" > before.out; sleep 1.5; cat \"$AZURE_FEDERATED_TOKEN_FILE\" > after.out",
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let before = std::fs::read_to_string(app.join("before.out")).unwrap();
+    let after = std::fs::read_to_string(app.join("after.out")).unwrap();
+    assert!(
+        before == old || before == new,
+        "the file always holds a whole token"
+    );
+    assert_eq!(after, new);
+    assert!(!out.stderr.contains("warning"), "{}", out.stderr);
+}
