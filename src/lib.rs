@@ -36,6 +36,7 @@ pub mod refresh;
 pub mod secret;
 pub mod timefmt;
 pub mod token;
+pub mod verify;
 
 pub use env::Env;
 pub use secret::Secret;

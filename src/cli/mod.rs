@@ -3,9 +3,9 @@
 
 mod aws;
 mod azure;
-mod exec;
 mod gcp;
 mod token;
+mod verify;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -25,7 +25,8 @@ Examples:
   aws s3 ls --profile vercel                         # the AWS CLI runs vercel-oidc itself
   eval \"$(vercel-oidc aws env --role-arn arn:aws:iam::123456789012:role/deploy)\"
   eval \"$(vercel-oidc gcp configure)\"            # with GCP_PROJECT_NUMBER, GCP_WORKLOAD_IDENTITY_POOL_ID, ... set
-  eval \"$(vercel-oidc azure configure)\"          # with AZURE_TENANT_ID and AZURE_CLIENT_ID set";
+  eval \"$(vercel-oidc azure configure)\"          # with AZURE_TENANT_ID and AZURE_CLIENT_ID set
+  vercel-oidc verify --issuer https://oidc.vercel.com/acme --audience https://vercel.com/acme - <token.jwt";
 
 /// Trade Vercel's OIDC token for short-lived cloud credentials, handed to tools through their
 /// native mechanisms.
@@ -68,13 +69,13 @@ enum Command {
     /// GCP: external_account credential files, their executable source, and access tokens
     #[command(subcommand)]
     Gcp(gcp::GcpCommand),
-    /// Run a command with credentials for every configured cloud wired in
-    ///
-    /// Example: vercel-oidc exec -- terraform apply -auto-approve
-    Exec(exec::ExecArgs),
     /// Azure: federated token file for the Azure SDKs, and access tokens
     #[command(subcommand)]
     Azure(azure::AzureCommand),
+    /// Verify a token as an API trusting Vercel must: signature, issuer, audience, expiry
+    ///
+    /// Example: printf %s "$TOKEN" | vercel-oidc verify --issuer https://oidc.vercel.com/acme --audience https://vercel.com/acme -
+    Verify(verify::VerifyArgs),
 }
 
 /// What every subcommand needs: the environment read once at start, the global flags, a clock.
@@ -201,7 +202,7 @@ pub fn main() -> ExitCode {
         Command::Aws(cmd) => aws::run(&ctx, cmd),
         Command::Gcp(cmd) => gcp::run(&ctx, cmd),
         Command::Azure(cmd) => azure::run(&ctx, cmd),
-        Command::Exec(args) => exec::run(&ctx, &args),
+        Command::Verify(args) => verify::run(&ctx, &args),
     };
     match result {
         Ok(code) => code,

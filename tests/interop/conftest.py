@@ -146,3 +146,33 @@ class Sandbox:
 
     def json_bin(self, *args, **kwargs):
         return json.loads(self.run_bin(*args, **kwargs).stdout)
+
+
+@pytest.fixture(scope="session")
+def moto_server(tmp_path_factory):
+    """moto's server on loopback for the whole session (see aws_moto.py)."""
+    from aws_moto import Moto, moto_server_command
+
+    log_dir = tmp_path_factory.mktemp("moto")
+    port = free_port()
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(log_dir), "LANG": "C.UTF-8"}
+    with open(log_dir / "moto.log", "wb") as log:
+        proc = subprocess.Popen(moto_server_command(port), stdout=log, stderr=subprocess.STDOUT, env=env)
+    try:
+        moto = Moto(f"http://127.0.0.1:{port}")
+        moto.wait_ready(proc=proc)
+        yield moto
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture
+def moto(moto_server):
+    """moto with no resources and authentication off; each test creates what it needs."""
+    moto_server.reset()
+    return moto_server

@@ -8,12 +8,11 @@ the STS endpoint, the cache location) is set in the environment of the client, a
 
 import json
 import os
-import subprocess
 
 import pytest
 
-from aws_moto import ACCOUNT, Moto, moto_server_command
-from conftest import VENV_BIN, assert_no_secrets, free_port, register_secret
+from aws_moto import ACCOUNT
+from conftest import VENV_BIN, assert_no_secrets, register_secret
 
 PROFILE = "vercel"
 ROLE = "vercel-deploy"
@@ -31,33 +30,6 @@ output = text
 ; a comment inside a profile
 region = eu-west-1
 """
-
-
-@pytest.fixture(scope="module")
-def moto_server(tmp_path_factory):
-    log_dir = tmp_path_factory.mktemp("moto")
-    port = free_port()
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(log_dir), "LANG": "C.UTF-8"}
-    with open(log_dir / "moto.log", "wb") as log:
-        proc = subprocess.Popen(moto_server_command(port), stdout=log, stderr=subprocess.STDOUT, env=env)
-    try:
-        moto = Moto(f"http://127.0.0.1:{port}")
-        moto.wait_ready(proc=proc)
-        yield moto
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-@pytest.fixture
-def moto(moto_server):
-    """moto with no resources and authentication off; each test creates what it needs."""
-    moto_server.reset()
-    return moto_server
 
 
 @pytest.fixture
