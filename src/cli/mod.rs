@@ -3,6 +3,7 @@
 
 mod aws;
 mod azure;
+mod exec;
 mod gcp;
 mod token;
 mod verify;
@@ -69,6 +70,10 @@ enum Command {
     /// GCP: external_account credential files, their executable source, and access tokens
     #[command(subcommand)]
     Gcp(gcp::GcpCommand),
+    /// Run a command with credentials for every configured cloud wired in
+    ///
+    /// Example: vercel-oidc exec -- terraform apply -auto-approve
+    Exec(exec::ExecArgs),
     /// Azure: federated token file for the Azure SDKs, and access tokens
     #[command(subcommand)]
     Azure(azure::AzureCommand),
@@ -202,6 +207,7 @@ pub fn main() -> ExitCode {
         Command::Aws(cmd) => aws::run(&ctx, cmd),
         Command::Gcp(cmd) => gcp::run(&ctx, cmd),
         Command::Azure(cmd) => azure::run(&ctx, cmd),
+        Command::Exec(args) => exec::run(&ctx, &args),
         Command::Verify(args) => verify::run(&ctx, &args),
     };
     match result {
