@@ -48,7 +48,11 @@ impl fmt::Display for TokenSource {
             Self::EnvFile(p) => write!(f, "VERCEL_OIDC_TOKEN_FILE (`{}`)", p.display()),
             Self::Env => f.write_str("VERCEL_OIDC_TOKEN"),
             Self::DotEnv(p) => write!(f, "VERCEL_OIDC_TOKEN in `{}`", p.display()),
-            Self::Refreshed { via, path } => write!(f, "a token refreshed through {via} (kept in `{}`)", path.display()),
+            Self::Refreshed { via, path } => write!(
+                f,
+                "a token refreshed through {via} (kept in `{}`)",
+                path.display()
+            ),
         }
     }
 }
