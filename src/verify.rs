@@ -275,7 +275,7 @@ pub enum VerifyError {
     },
 
     #[error(
-        "bad signature: the token does not match the signature made with key `{kid}` of `{issuer}`\n  the token was altered after it was issued; use it exactly as Vercel issued it"
+        "bad signature: expected a signature by key `{kid}` of `{issuer}` (found one that does not match the token)\n  the token was altered after it was issued, or signed by another key; use it exactly as Vercel issued it"
     )]
     Signature { kid: String, issuer: String },
 
@@ -1576,7 +1576,7 @@ mod tests {
         let err = verifier.verify(&tampered).await.unwrap_err().to_string();
         assert!(
             err.starts_with(
-                "bad signature: the token does not match the signature made with key `k1`"
+                "bad signature: expected a signature by key `k1` of `https://oidc.vercel.com/acme`"
             ),
             "{err}"
         );
