@@ -5,8 +5,17 @@
 //!
 //! - [`token`]: find and decode the Vercel OIDC token (`VERCEL_OIDC_TOKEN`, a token file, or
 //!   `.env.local` written by `vercel env pull`).
+//! - [`refresh`]: a fresh token for local development, through the Vercel CLI or its login.
 //! - [`aws`]: STS `AssumeRoleWithWebIdentity`, and [`aws::VercelOidcCredentialsProvider`], an
 //!   `aws-config` credentials provider backed by the Vercel token.
+//! - [`gcp`]: `external_account` credential files, the executable-sourced response, and the
+//!   STS / IAM Credentials exchange.
+//! - [`azure`]: federated token files and the Entra ID client-assertion exchange.
+//! - [`verify`]: full verification of a Vercel token (discovery, JWKS, RS256, claims) for APIs
+//!   that trust Vercel.
+//! - [`project`]: `vercel-oidc.toml`, the settings of each cloud per Vercel environment.
+//! - [`cache`], [`http`], [`fsutil`]: the shared private cache, the HTTP client and retries, and
+//!   atomic private files that all of the above use.
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
