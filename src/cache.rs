@@ -121,7 +121,7 @@ impl Cache {
     }
 
     /// Takes the fetch lock for `key`, waiting for another process that holds it. When the lock
-    /// cannot be had (read-only cache, a holder stuck for [`LOCK_WAIT`]), returns a lock that
+    /// cannot be had (read-only cache, a holder stuck for `LOCK_WAIT` (30 s)), returns a lock that
     /// holds nothing: the caller fetches anyway, which is correct, only less thrifty.
     pub fn lock(&self, key: &Key) -> Lock {
         if let Err(e) = fsutil::ensure_private_dir(&self.dir) {
