@@ -1,142 +1,16 @@
 //! `vercel-oidc azure …` against a local HTTPS stand-in for Entra ID, trusted through
-//! `SSL_CERT_FILE` with a throwaway CA made here.
+//! `SSL_CERT_FILE` with a throwaway CA (`MockServer::start_tls`).
 
 mod common;
 
-use std::net::{TcpListener, TcpStream};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 
-use common::{
-    MockServer, Recorded, Reply, Sandbox, claims, fresh_token, jwt, now, read_request,
-    register_secret, write_reply,
-};
+use common::{MockServer, Reply, Sandbox, claims, fresh_token, jwt, now, register_secret};
 
 const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 const CLIENT: &str = "11111111-2222-3333-4444-555555555555";
 const SCOPE: &str = "https://management.azure.com/.default";
-
-/// A CA and a server certificate for 127.0.0.1 and localhost, signed by it.
-struct TestPki {
-    ca_pem: String,
-    cert_der: rustls::pki_types::CertificateDer<'static>,
-    key_der: rustls::pki_types::PrivateKeyDer<'static>,
-}
-
-impl TestPki {
-    fn new() -> Self {
-        use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair, KeyUsagePurpose};
-        let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
-        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-        ca.distinguished_name
-            .push(rcgen::DnType::CommonName, "vercel-oidc test CA");
-        let ca_key = KeyPair::generate().unwrap();
-        let ca_cert = ca.self_signed(&ca_key).unwrap();
-        let issuer = Issuer::new(ca, ca_key);
-        let mut leaf =
-            CertificateParams::new(vec!["127.0.0.1".into(), "localhost".into()]).unwrap();
-        leaf.use_authority_key_identifier_extension = true;
-        leaf.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
-        let leaf_key = KeyPair::generate().unwrap();
-        let leaf_cert = leaf.signed_by(&leaf_key, &issuer).unwrap();
-        Self {
-            ca_pem: ca_cert.pem(),
-            cert_der: leaf_cert.der().clone(),
-            key_der: rustls::pki_types::PrivatePkcs8KeyDer::from(leaf_key.serialize_der()).into(),
-        }
-    }
-}
-
-/// A recording HTTPS server on 127.0.0.1, answering through a handler like [`MockServer`].
-struct TlsMock {
-    addr: std::net::SocketAddr,
-    ca_pem: String,
-    requests: Arc<Mutex<Vec<Recorded>>>,
-    stop: Arc<AtomicBool>,
-}
-
-impl TlsMock {
-    fn start(handler: impl Fn(usize, &Recorded) -> Reply + Send + Sync + 'static) -> Self {
-        let pki = TestPki::new();
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = rustls::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_no_client_auth()
-            .with_single_cert(vec![pki.cert_der.clone()], pki.key_der.clone_key())
-            .unwrap();
-        let config = Arc::new(config);
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        let requests = Arc::new(Mutex::new(Vec::new()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let handler = Arc::new(handler);
-        let (reqs, stop2) = (requests.clone(), stop.clone());
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                if stop2.load(Ordering::SeqCst) {
-                    break;
-                }
-                let Ok(tcp) = stream else { continue };
-                let (reqs, handler, config) = (reqs.clone(), handler.clone(), config.clone());
-                std::thread::spawn(move || {
-                    let Ok(conn) = rustls::ServerConnection::new(config) else {
-                        return;
-                    };
-                    let mut tls = rustls::StreamOwned::new(conn, tcp);
-                    let Some(req) = read_request(&mut tls) else {
-                        return;
-                    };
-                    let index = {
-                        let mut reqs = reqs.lock().unwrap();
-                        reqs.push(req.clone());
-                        reqs.len() - 1
-                    };
-                    let reply = handler(index, &req);
-                    std::thread::sleep(reply.delay);
-                    write_reply(&mut tls, &reply);
-                    tls.conn.send_close_notify();
-                    let _ = std::io::Write::flush(&mut tls);
-                });
-            }
-        });
-        Self {
-            addr,
-            ca_pem: pki.ca_pem,
-            requests,
-            stop,
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("https://{}/", self.addr)
-    }
-
-    fn requests(&self) -> Vec<Recorded> {
-        self.requests.lock().unwrap().clone()
-    }
-
-    fn count(&self) -> usize {
-        self.requests.lock().unwrap().len()
-    }
-
-    /// Writes the CA to `dir/ca.pem` and returns its path.
-    fn write_ca(&self, dir: &Path) -> PathBuf {
-        let path = dir.join("ca.pem");
-        std::fs::write(&path, &self.ca_pem).unwrap();
-        path
-    }
-}
-
-impl Drop for TlsMock {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect(self.addr);
-    }
-}
 
 const FIXED_ACCESS: &str = "eyJ0eXAi.fixed-access-token";
 
@@ -174,7 +48,7 @@ fn aadsts(status: u16, error: &str, code: u32, text: &str) -> Reply {
 }
 
 /// A sandbox with a token, the app's ids, and the mock authority trusted through SSL_CERT_FILE.
-fn sandbox_for(mock: &TlsMock, token: &str) -> Sandbox {
+fn sandbox_for(mock: &MockServer, token: &str) -> Sandbox {
     let mut sb = Sandbox::new();
     let ca = mock.write_ca(sb.path());
     sb.set("VERCEL_OIDC_TOKEN", token)
@@ -207,7 +81,7 @@ fn azure_cache_entries(sb: &Sandbox) -> Vec<PathBuf> {
 #[test]
 fn access_token_sends_exact_form_over_tls() {
     register_secret(FIXED_ACCESS);
-    let mock = TlsMock::start(|_, _| access_reply(FIXED_ACCESS, 3599));
+    let mock = MockServer::start_tls(|_, _| access_reply(FIXED_ACCESS, 3599));
     let token = fresh_token();
     let sb = sandbox_for(&mock, &token);
     let out = sb.run(&["azure", "access-token", "--scope", SCOPE]);
@@ -242,7 +116,7 @@ fn access_token_sends_exact_form_over_tls() {
 
 #[test]
 fn access_token_json_and_flags_win_over_env() {
-    let mock = TlsMock::start(|_, _| token_reply());
+    let mock = MockServer::start_tls(|_, _| token_reply());
     let mut sb = sandbox_for(&mock, &fresh_token());
     sb.set("AZURE_TENANT_ID", "wrong.example.com")
         .set("AZURE_CLIENT_ID", "99999999-9999-9999-9999-999999999999")
@@ -288,7 +162,7 @@ fn access_token_json_and_flags_win_over_env() {
 
 #[test]
 fn access_token_is_cached_per_identity_and_scope() {
-    let mock = TlsMock::start(|_, _| token_reply());
+    let mock = MockServer::start_tls(|_, _| token_reply());
     let token = fresh_token();
     let mut sb = sandbox_for(&mock, &token);
     let first = sb.run(&["azure", "access-token", "--scope", SCOPE]);
@@ -343,7 +217,7 @@ fn access_token_is_cached_per_identity_and_scope() {
 #[test]
 fn access_token_close_to_expiry_is_refetched() {
     // Entra tokens that live 10 minutes are never handed out from the cache (20 minutes are kept).
-    let mock = TlsMock::start(|_, _| {
+    let mock = MockServer::start_tls(|_, _| {
         let access = format!("eyJ0eXAi.access-{}", fastrand::u64(..));
         register_secret(access.clone());
         access_reply(&access, 600)
@@ -468,7 +342,7 @@ fn aadsts_errors_map_to_hints() {
         ),
     ];
     for (reply, wants) in cases {
-        let mock = TlsMock::start(move |_, _| reply.clone());
+        let mock = MockServer::start_tls(move |_, _| reply.clone());
         let sb = sandbox_for(&mock, &fresh_token());
         let out = sb.run(&["azure", "access-token", "--scope", SCOPE]);
         assert_eq!(out.code, 1, "{}", out.stderr);
@@ -503,7 +377,7 @@ fn aadsts_errors_map_to_hints() {
 
 #[test]
 fn transient_failures_are_retried() {
-    let mock = TlsMock::start(|i, _| match i {
+    let mock = MockServer::start_tls(|i, _| match i {
         0 => Reply::json(
             503,
             r#"{"error":"temporarily_unavailable","error_description":"AADSTS50196: busy"}"#,
@@ -519,7 +393,7 @@ fn transient_failures_are_retried() {
 
 #[test]
 fn expired_token_makes_no_request() {
-    let mock = TlsMock::start(|_, _| token_reply());
+    let mock = MockServer::start_tls(|_, _| token_reply());
     let sb = sandbox_for(&mock, &jwt(&claims(now() - 60)));
     let out = sb.run(&["azure", "access-token", "--scope", SCOPE]);
     assert_eq!(out.code, 1);
@@ -530,7 +404,7 @@ fn expired_token_makes_no_request() {
 
 #[test]
 fn untrusted_certificate_is_refused() {
-    let mock = TlsMock::start(|_, _| token_reply());
+    let mock = MockServer::start_tls(|_, _| token_reply());
     let mut sb = sandbox_for(&mock, &fresh_token());
     sb.unset("SSL_CERT_FILE");
     let out = sb.run(&["azure", "access-token", "--scope", SCOPE]);

@@ -1,5 +1,5 @@
 //! Shared test harness: run the real binary in a clean environment, mint unsigned tokens, and
-//! serve HTTP from a local recording server.
+//! serve HTTP (or HTTPS, with a throwaway CA) from a local recording server.
 //!
 //! Every run checks that no registered secret (tokens, secret keys, session tokens) appears on
 //! stderr, whatever the test asserts besides.
@@ -212,41 +212,129 @@ impl Reply {
 
 type Handler = Arc<dyn Fn(usize, &Recorded) -> Reply + Send + Sync>;
 
+/// A CA and a server certificate for 127.0.0.1 and localhost, signed by it.
+struct TestPki {
+    ca_pem: String,
+    cert_der: rustls::pki_types::CertificateDer<'static>,
+    key_der: rustls::pki_types::PrivateKeyDer<'static>,
+}
+
+impl TestPki {
+    fn new() -> Self {
+        use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+        let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        ca.distinguished_name
+            .push(rcgen::DnType::CommonName, "vercel-oidc test CA");
+        let ca_key = KeyPair::generate().unwrap();
+        let ca_cert = ca.self_signed(&ca_key).unwrap();
+        let issuer = Issuer::new(ca, ca_key);
+        let mut leaf =
+            CertificateParams::new(vec!["127.0.0.1".into(), "localhost".into()]).unwrap();
+        leaf.use_authority_key_identifier_extension = true;
+        leaf.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
+        let leaf_key = KeyPair::generate().unwrap();
+        let leaf_cert = leaf.signed_by(&leaf_key, &issuer).unwrap();
+        Self {
+            ca_pem: ca_cert.pem(),
+            cert_der: leaf_cert.der().clone(),
+            key_der: rustls::pki_types::PrivatePkcs8KeyDer::from(leaf_key.serialize_der()).into(),
+        }
+    }
+
+    fn server_config(&self) -> Arc<rustls::ServerConfig> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(vec![self.cert_der.clone()], self.key_der.clone_key())
+            .unwrap();
+        Arc::new(config)
+    }
+}
+
 /// A local HTTP/1.1 server on 127.0.0.1 that records every request and answers through a
-/// handler given the request's index (0 for the first). It stops when dropped.
+/// handler given the request's index (0 for the first); plain with [`MockServer::start`], over
+/// TLS with a certificate from a throwaway CA with [`MockServer::start_tls`]. It stops when
+/// dropped.
 pub struct MockServer {
     pub addr: std::net::SocketAddr,
     requests: Arc<Mutex<Vec<Recorded>>>,
     stop: Arc<std::sync::atomic::AtomicBool>,
+    /// The CA that signed the server's certificate, when it serves TLS.
+    ca_pem: Option<String>,
 }
 
 impl MockServer {
     pub fn start(handler: impl Fn(usize, &Recorded) -> Reply + Send + Sync + 'static) -> Self {
+        Self::listen(Arc::new(handler), None)
+    }
+
+    /// Serves HTTPS; clients trust it through the CA of [`MockServer::write_ca`].
+    pub fn start_tls(handler: impl Fn(usize, &Recorded) -> Reply + Send + Sync + 'static) -> Self {
+        Self::listen(Arc::new(handler), Some(TestPki::new()))
+    }
+
+    fn listen(handler: Handler, pki: Option<TestPki>) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let requests = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let handler: Handler = Arc::new(handler);
+        let tls = pki.as_ref().map(TestPki::server_config);
         let (reqs, stop2) = (requests.clone(), stop.clone());
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 if stop2.load(std::sync::atomic::Ordering::SeqCst) {
                     break;
                 }
-                let Ok(stream) = stream else { continue };
-                let (reqs, handler) = (reqs.clone(), handler.clone());
-                std::thread::spawn(move || serve(stream, &reqs, &handler));
+                let Ok(tcp) = stream else { continue };
+                let (reqs, handler, tls) = (reqs.clone(), handler.clone(), tls.clone());
+                std::thread::spawn(move || match tls {
+                    None => {
+                        let mut tcp = tcp;
+                        serve(&mut tcp, &reqs, &handler);
+                    }
+                    Some(config) => {
+                        let Ok(conn) = rustls::ServerConnection::new(config) else {
+                            return;
+                        };
+                        let mut tls = rustls::StreamOwned::new(conn, tcp);
+                        serve(&mut tls, &reqs, &handler);
+                        tls.conn.send_close_notify();
+                        let _ = tls.flush();
+                    }
+                });
             }
         });
         Self {
             addr,
             requests,
             stop,
+            ca_pem: pki.map(|p| p.ca_pem),
         }
     }
 
+    /// `http://127.0.0.1:<port>`, or `https://…` for a TLS server; no trailing slash.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.ca_pem.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// Writes the CA of a TLS server to `dir/ca.pem` and returns its path.
+    pub fn write_ca(&self, dir: &Path) -> PathBuf {
+        let pem = self
+            .ca_pem
+            .as_ref()
+            .expect("only a server started with start_tls has a CA");
+        let path = dir.join("ca.pem");
+        std::fs::write(&path, pem).unwrap();
+        path
     }
 
     pub fn requests(&self) -> Vec<Recorded> {
@@ -311,8 +399,8 @@ pub fn write_reply(stream: &mut impl Write, reply: &Reply) {
     let _ = stream.flush();
 }
 
-fn serve(mut stream: TcpStream, reqs: &Mutex<Vec<Recorded>>, handler: &Handler) {
-    let Some(req) = read_request(&mut stream) else {
+fn serve(stream: &mut (impl Read + Write), reqs: &Mutex<Vec<Recorded>>, handler: &Handler) {
+    let Some(req) = read_request(stream) else {
         return;
     };
     let index = {
@@ -322,5 +410,5 @@ fn serve(mut stream: TcpStream, reqs: &Mutex<Vec<Recorded>>, handler: &Handler) 
     };
     let reply = handler(index, &req);
     std::thread::sleep(reply.delay);
-    write_reply(&mut stream, &reply);
+    write_reply(stream, &reply);
 }
