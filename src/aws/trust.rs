@@ -1,6 +1,11 @@
 //! The IAM trust set-up that would accept a given token, for error messages and `doctor`.
 
+use serde::Serialize;
+
 use crate::token::{Claims, issuer_host_path};
+
+/// The file name the AWS CLI commands of [`cli_commands`] read the trust policy from.
+pub const POLICY_FILE: &str = "trust-policy.json";
 
 /// The account and partition of a role ARN (`arn:<partition>:iam::<account>:role/<name>`).
 pub fn role_account(role_arn: &str) -> Option<(&str, &str)> {
@@ -15,15 +20,60 @@ pub fn role_account(role_arn: &str) -> Option<(&str, &str)> {
     Some((partition, account))
 }
 
+/// The role's name: what follows the last `/` of its ARN (`arn:aws:iam::1:role/ci/deploy` → `deploy`).
+pub fn role_name(role_arn: &str) -> &str {
+    role_arn.rsplit('/').next().unwrap_or(role_arn)
+}
+
+/// The IAM OIDC identity provider that must exist in the role's account for STS to accept a token.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct OidcProvider {
+    /// The provider URL: the token's issuer.
+    pub url: String,
+    /// The audience (client id) the provider must list: the token's `aud`.
+    pub audience: String,
+    /// `arn:<partition>:iam::<account>:oidc-provider/<issuer host and path>`.
+    pub arn: String,
+}
+
+/// The provider for this token's issuer and audience, in the account of `role_arn`.
+pub fn oidc_provider(claims: &Claims, role_arn: &str) -> OidcProvider {
+    let (partition, account) = role_account(role_arn).unwrap_or(("aws", "<ACCOUNT_ID>"));
+    OidcProvider {
+        url: claims.iss.clone(),
+        audience: claims.aud.first().to_string(),
+        arn: format!(
+            "arn:{partition}:iam::{account}:oidc-provider/{}",
+            issuer_host_path(&claims.iss)
+        ),
+    }
+}
+
+/// The AWS CLI commands that create the provider and give the role the trust policy of
+/// [`trust_policy`], saved as [`POLICY_FILE`]. (IAM finds the issuer's certificate itself; no
+/// thumbprint is needed.)
+pub fn cli_commands(claims: &Claims, role_arn: &str) -> Vec<String> {
+    let provider = oidc_provider(claims, role_arn);
+    vec![
+        format!(
+            "aws iam create-open-id-connect-provider --url {} --client-id-list {}",
+            provider.url, provider.audience
+        ),
+        format!(
+            "aws iam update-assume-role-policy --role-name {} --policy-document file://{POLICY_FILE}",
+            role_name(role_arn)
+        ),
+    ]
+}
+
 /// The trust policy statement that accepts exactly this token's issuer, audience and subject.
 pub fn trust_policy(claims: &Claims, role_arn: &str) -> serde_json::Value {
     let host_path = issuer_host_path(&claims.iss);
-    let (partition, account) = role_account(role_arn).unwrap_or(("aws", "<ACCOUNT_ID>"));
     serde_json::json!({
         "Version": "2012-10-17",
         "Statement": [{
             "Effect": "Allow",
-            "Principal": { "Federated": format!("arn:{partition}:iam::{account}:oidc-provider/{host_path}") },
+            "Principal": { "Federated": oidc_provider(claims, role_arn).arn },
             "Action": "sts:AssumeRoleWithWebIdentity",
             "Condition": {
                 "StringEquals": {
@@ -38,7 +88,8 @@ pub fn trust_policy(claims: &Claims, role_arn: &str) -> serde_json::Value {
 /// A few lines naming what the token carried and the IAM set-up that accepts it.
 pub fn explain(claims: &Claims, role_arn: &str) -> String {
     let host_path = issuer_host_path(&claims.iss);
-    let (partition, account) = role_account(role_arn).unwrap_or(("aws", "<ACCOUNT_ID>"));
+    let (_, account) = role_account(role_arn).unwrap_or(("aws", "<ACCOUNT_ID>"));
+    let provider_arn = oidc_provider(claims, role_arn).arn;
     let policy = serde_json::to_string_pretty(&trust_policy(claims, role_arn)).expect("json");
     let policy = policy
         .lines()
@@ -48,7 +99,7 @@ pub fn explain(claims: &Claims, role_arn: &str) -> String {
     format!(
         "  the token carried:\n    iss: {iss}\n    sub: {sub}\n    aud: {aud}\n  \
          STS accepts it when account {account} has the IAM OIDC provider \
-         `arn:{partition}:iam::{account}:oidc-provider/{host_path}` (provider URL `{iss}`, audience `{aud}`)\n  \
+         `{provider_arn}` (provider URL `{iss}`, audience `{aud}`)\n  \
          and the trust policy of `{role_arn}` allows it, for example:\n{policy}\n  \
          (a `StringLike` condition on `{host_path}:sub` such as `owner:<team>:project:<project>:environment:*` admits every environment)",
         iss = claims.iss,
@@ -80,6 +131,47 @@ mod tests {
             st["Condition"]["StringEquals"]["oidc.vercel.com/acme:sub"],
             "owner:acme:project:web:environment:production"
         );
+    }
+
+    #[test]
+    fn role_names() {
+        for (arn, name) in [
+            ("arn:aws:iam::123456789012:role/deploy", "deploy"),
+            ("arn:aws:iam::123456789012:role/ci/vercel/deploy", "deploy"),
+            ("deploy", "deploy"),
+        ] {
+            assert_eq!(role_name(arn), name, "{arn}");
+        }
+    }
+
+    #[test]
+    fn provider_and_commands_follow_the_issuer() {
+        let claims = decode_claims(&jwt(&claims_json(2_000_000_000))).unwrap();
+        let role = "arn:aws:iam::123456789012:role/ci/deploy";
+        assert_eq!(
+            oidc_provider(&claims, role),
+            OidcProvider {
+                url: "https://oidc.vercel.com/acme".into(),
+                audience: "https://vercel.com/acme".into(),
+                arn: "arn:aws:iam::123456789012:oidc-provider/oidc.vercel.com/acme".into(),
+            }
+        );
+        assert_eq!(
+            cli_commands(&claims, role),
+            [
+                "aws iam create-open-id-connect-provider --url https://oidc.vercel.com/acme --client-id-list https://vercel.com/acme",
+                "aws iam update-assume-role-policy --role-name deploy --policy-document file://trust-policy.json",
+            ]
+        );
+        let mut c = claims_json(2_000_000_000);
+        c["iss"] = serde_json::json!("https://oidc.vercel.com");
+        let global = decode_claims(&jwt(&c)).unwrap();
+        let provider = oidc_provider(&global, "not-an-arn");
+        assert_eq!(
+            provider.arn,
+            "arn:aws:iam::<ACCOUNT_ID>:oidc-provider/oidc.vercel.com"
+        );
+        assert_eq!(provider.url, "https://oidc.vercel.com");
     }
 
     #[test]

@@ -47,6 +47,15 @@ pub fn federated_credential(claims: &Claims) -> FederatedCredential {
     }
 }
 
+/// The file name [`create_command`] reads the credential of [`federated_credential`] from.
+pub const CREDENTIAL_FILE: &str = "credential.json";
+
+/// The Azure CLI command that adds the credential, saved as [`CREDENTIAL_FILE`], to app
+/// `client_id`.
+pub fn create_command(client_id: &str) -> String {
+    format!("az ad app federated-credential create --id {client_id} --parameters {CREDENTIAL_FILE}")
+}
+
 /// A few lines naming what the token carried and the federated credential that matches it.
 pub fn explain(claims: &Claims, client_id: &str) -> String {
     let json = serde_json::to_string_pretty(&federated_credential(claims)).expect("json");
@@ -60,10 +69,10 @@ pub fn explain(claims: &Claims, client_id: &str) -> String {
         "  the token carried:\n    iss: {iss}\n    sub: {sub}\n    aud: {aud}\n  \
          a federated credential on app `{client_id}` matches it when its issuer and subject equal these \
          exactly (subject matching is case-sensitive, no wildcards) and its audiences include the token's `aud`, \
-         for example (save as credential.json, then \
-         `az ad app federated-credential create --id {client_id} --parameters credential.json`):\n{json}",
+         for example (save as {CREDENTIAL_FILE}, then `{command}`):\n{json}",
         iss = claims.iss,
         sub = claims.sub,
+        command = create_command(client_id),
     );
     if aud != AZURE_DEFAULT_AUDIENCE {
         text.push_str(&format!(

@@ -1,6 +1,8 @@
 //! The Google Cloud set-up that would accept a given token, for error messages: the provider's
 //! issuer, allowed audience and attribute mapping, and the IAM binding on a service account.
 
+use serde::Serialize;
+
 use crate::gcp::WorkloadProvider;
 use crate::token::Claims;
 
@@ -9,6 +11,156 @@ pub const ATTRIBUTE_MAPPING: &str = "google.subject=assertion.sub,attribute.owne
 
 /// Google's limit on the mapped `google.subject`.
 const SUBJECT_LIMIT: usize = 127;
+
+/// The role a federated principal needs on a service account to impersonate it.
+pub const WORKLOAD_IDENTITY_USER: &str = "roles/iam.workloadIdentityUser";
+
+/// The whole Google Cloud set-up that accepts one token: the provider's settings, the IAM member
+/// to grant, and the gcloud commands that do it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ProviderSetup {
+    /// The provider's resource name, `projects/<N>/locations/global/workloadIdentityPools/<POOL>/providers/<PROVIDER>`.
+    pub provider: String,
+    /// Must equal the token's `iss`.
+    pub issuer_uri: String,
+    /// Must include the token's `aud`.
+    pub allowed_audience: String,
+    pub attribute_mapping: &'static str,
+    /// Keeps the provider to the token's team (most needed with the global issuer).
+    pub attribute_condition: Option<String>,
+    /// The IAM member of exactly this token's subject.
+    pub principal: String,
+    /// The IAM member of every environment of the token's project.
+    pub principal_set: Option<String>,
+    /// What the member needs, and on what: a service account, or the resources themselves.
+    pub grant: Grant,
+    pub commands: GcloudCommands,
+}
+
+/// The gcloud commands of a [`ProviderSetup`], in the order they are run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct GcloudCommands {
+    pub create_pool: String,
+    pub create_provider: String,
+    /// The same settings on a provider that exists already.
+    pub update_provider: String,
+    pub grant: String,
+}
+
+impl GcloudCommands {
+    /// Each command with its key, in order.
+    pub fn list(&self) -> [(&'static str, &str); 4] {
+        [
+            ("create_pool", &self.create_pool),
+            ("create_provider", &self.create_provider),
+            ("update_provider", &self.update_provider),
+            ("grant", &self.grant),
+        ]
+    }
+}
+
+/// The IAM binding that gives the token's principal its access.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Grant {
+    pub role: String,
+    /// A service account email, or `project <PROJECT_ID>` when the principal is granted roles on
+    /// resources directly.
+    pub on: String,
+}
+
+/// The set-up that accepts this token through `provider`, impersonating `service_account` when
+/// one is given (else granting roles to the principal directly in `project_id`).
+pub fn provider_setup(
+    claims: &Claims,
+    provider: &WorkloadProvider,
+    service_account: Option<&str>,
+    project_id: Option<&str>,
+) -> ProviderSetup {
+    let principal = provider.principal(&claims.sub);
+    let principal_set = claims
+        .project
+        .as_deref()
+        .map(|p| provider.principal_set("project", p));
+    let attribute_condition = claims
+        .owner
+        .as_deref()
+        .map(|owner| format!("assertion.owner == '{owner}'"));
+    let (grant, grant_command) = match service_account {
+        Some(sa) => (
+            Grant {
+                role: WORKLOAD_IDENTITY_USER.to_string(),
+                on: sa.to_string(),
+            },
+            format!(
+                "gcloud iam service-accounts add-iam-policy-binding {sa} --role={WORKLOAD_IDENTITY_USER} --member={principal}"
+            ),
+        ),
+        None => {
+            let project = project_id.unwrap_or("<PROJECT_ID>");
+            (
+                Grant {
+                    role: "<ROLE>".to_string(),
+                    on: format!("project {project}"),
+                },
+                format!(
+                    "gcloud projects add-iam-policy-binding {project} --role=<ROLE> --member={principal}"
+                ),
+            )
+        }
+    };
+    let commands = GcloudCommands {
+        create_pool: format!(
+            "gcloud iam workload-identity-pools create {} --project={} --location=global",
+            provider.pool, provider.project_number
+        ),
+        create_provider: provider_command(
+            "create-oidc",
+            claims,
+            provider,
+            attribute_condition.as_deref(),
+        ),
+        update_provider: provider_command(
+            "update-oidc",
+            claims,
+            provider,
+            attribute_condition.as_deref(),
+        ),
+        grant: grant_command,
+    };
+    ProviderSetup {
+        provider: format!("{}/providers/{}", provider.pool_name(), provider.provider),
+        issuer_uri: claims.iss.clone(),
+        allowed_audience: claims.aud.first().to_string(),
+        attribute_mapping: ATTRIBUTE_MAPPING,
+        attribute_condition,
+        principal,
+        principal_set,
+        grant,
+        commands,
+    }
+}
+
+/// `gcloud iam workload-identity-pools providers <verb> …` with the settings that accept the
+/// token, and the attribute condition when given.
+fn provider_command(
+    verb: &str,
+    claims: &Claims,
+    provider: &WorkloadProvider,
+    condition: Option<&str>,
+) -> String {
+    let mut command = format!(
+        "gcloud iam workload-identity-pools providers {verb} {} --project={} --location=global --workload-identity-pool={} --issuer-uri={} --allowed-audiences={} --attribute-mapping={ATTRIBUTE_MAPPING}",
+        provider.provider,
+        provider.project_number,
+        provider.pool,
+        claims.iss,
+        claims.aud.first(),
+    );
+    if let Some(condition) = condition {
+        command.push_str(&format!(" --attribute-condition=\"{condition}\""));
+    }
+    command
+}
 
 /// What the token carried, indented for an error message.
 pub fn token_lines(claims: &Claims) -> String {
@@ -59,16 +211,12 @@ pub fn explain_sts(
         "  Google STS did not accept the token for this provider".to_string()
     };
     format!(
-        "{first}\n{}\n  audience sent: {}\n  Google STS accepts it when {provider} has:\n    issuer URI:        {}\n    allowed audience:  {}\n    attribute mapping: google.subject=assertion.sub (and any attribute condition accepts the claims above)\n  for example:\n    gcloud iam workload-identity-pools providers update-oidc {} --project={} --location=global --workload-identity-pool={} --issuer-uri={} --allowed-audiences={} --attribute-mapping={ATTRIBUTE_MAPPING}",
+        "{first}\n{}\n  audience sent: {}\n  Google STS accepts it when {provider} has:\n    issuer URI:        {}\n    allowed audience:  {}\n    attribute mapping: google.subject=assertion.sub (and any attribute condition accepts the claims above)\n  for example:\n    {}",
         token_lines(claims),
         provider.audience(),
         claims.iss,
         claims.aud.first(),
-        provider.provider,
-        provider.project_number,
-        provider.pool,
-        claims.iss,
-        claims.aud.first(),
+        provider_command("update-oidc", claims, provider, None),
     )
 }
 
@@ -84,7 +232,7 @@ pub fn explain_impersonation(
     let project = claims.project.as_deref().unwrap_or("<PROJECT>");
     let principal_set = provider.principal_set("project", project);
     let binding = format!(
-        "  the service account `{service_account}` must grant roles/iam.workloadIdentityUser to this token's principal:\n    {principal}\n  or to a set of them, such as every environment of the project (needs the mapping attribute.project=assertion.project):\n    {principal_set}\n  for example:\n    gcloud iam service-accounts add-iam-policy-binding {service_account} --role=roles/iam.workloadIdentityUser --member={principal}"
+        "  the service account `{service_account}` must grant {WORKLOAD_IDENTITY_USER} to this token's principal:\n    {principal}\n  or to a set of them, such as every environment of the project (needs the mapping attribute.project=assertion.project):\n    {principal_set}\n  for example:\n    gcloud iam service-accounts add-iam-policy-binding {service_account} --role={WORKLOAD_IDENTITY_USER} --member={principal}"
     );
     let lower = message.to_ascii_lowercase();
     match status {
@@ -186,6 +334,76 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn setup_with_a_service_account() {
+        let sa = "deploy@my-project.iam.gserviceaccount.com";
+        let setup = provider_setup(&claims(), &provider(), Some(sa), Some("my-project"));
+        let pool = "projects/123456789012/locations/global/workloadIdentityPools/vercel";
+        assert_eq!(setup.provider, format!("{pool}/providers/vercel-acme"));
+        assert_eq!(setup.issuer_uri, "https://oidc.vercel.com/acme");
+        assert_eq!(setup.allowed_audience, "https://vercel.com/acme");
+        assert_eq!(
+            setup.attribute_condition.as_deref(),
+            Some("assertion.owner == 'acme'")
+        );
+        assert_eq!(
+            setup.principal,
+            format!(
+                "principal://iam.googleapis.com/{pool}/subject/owner:acme:project:web:environment:production"
+            )
+        );
+        assert_eq!(
+            setup.principal_set.as_deref(),
+            Some(
+                format!("principalSet://iam.googleapis.com/{pool}/attribute.project/web").as_str()
+            )
+        );
+        assert_eq!(
+            setup.grant,
+            Grant {
+                role: "roles/iam.workloadIdentityUser".into(),
+                on: sa.into()
+            }
+        );
+        let commands = setup.commands.list();
+        let provider_flags = "vercel-acme --project=123456789012 --location=global --workload-identity-pool=vercel --issuer-uri=https://oidc.vercel.com/acme --allowed-audiences=https://vercel.com/acme --attribute-mapping=google.subject=assertion.sub,attribute.owner=assertion.owner,attribute.project=assertion.project,attribute.environment=assertion.environment --attribute-condition=\"assertion.owner == 'acme'\"";
+        assert_eq!(
+            commands,
+            [
+                (
+                    "create_pool",
+                    "gcloud iam workload-identity-pools create vercel --project=123456789012 --location=global"
+                ),
+                (
+                    "create_provider",
+                    format!("gcloud iam workload-identity-pools providers create-oidc {provider_flags}").as_str()
+                ),
+                (
+                    "update_provider",
+                    format!("gcloud iam workload-identity-pools providers update-oidc {provider_flags}").as_str()
+                ),
+                (
+                    "grant",
+                    format!("gcloud iam service-accounts add-iam-policy-binding {sa} --role=roles/iam.workloadIdentityUser --member={}", setup.principal).as_str()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn setup_without_a_service_account_grants_roles_directly() {
+        let setup = provider_setup(&claims(), &provider(), None, None);
+        assert_eq!(setup.grant.role, "<ROLE>");
+        assert_eq!(setup.grant.on, "project <PROJECT_ID>");
+        assert_eq!(
+            setup.commands.grant,
+            format!(
+                "gcloud projects add-iam-policy-binding <PROJECT_ID> --role=<ROLE> --member={}",
+                setup.principal
+            )
+        );
     }
 
     /// One row per IAM Credentials status: what the hint must say.
