@@ -156,6 +156,32 @@ impl RetryPolicy {
     }
 }
 
+/// A network failure as one line (the error and its causes), and whether trying again may
+/// help: timeouts and connection failures may pass; a certificate this machine does not trust
+/// stays untrusted.
+pub fn describe_failure(e: &reqwest::Error) -> (String, bool) {
+    let mut detail = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        detail.push_str(": ");
+        detail.push_str(&s.to_string());
+        source = s.source();
+    }
+    let transient = (e.is_timeout() || e.is_connect() || e.is_request() || e.is_body())
+        && !detail.contains("certificate");
+    (detail, transient)
+}
+
+/// The start of a response body that is not what was expected, for an error message.
+pub fn excerpt(text: &str) -> String {
+    let t: String = text.chars().take(200).collect();
+    if t.trim().is_empty() {
+        "(empty body)".into()
+    } else {
+        format!("`{}`", t.trim())
+    }
+}
+
 /// Whether `url` may carry a token: https anywhere, plain http only to this machine.
 pub fn check_endpoint(url: &str) -> Result<reqwest::Url, String> {
     let parsed = reqwest::Url::parse(url).map_err(|e| format!("`{url}` is not a URL ({e})"))?;

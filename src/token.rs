@@ -133,6 +133,18 @@ pub struct Claims {
     pub user_id: Option<String>,
 }
 
+/// The claims that say whose token this is, for cache keys: a newer token of the same project
+/// and environment shares cached results; a token of another never does.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Identity<'a> {
+    pub iss: &'a str,
+    pub sub: &'a str,
+    pub aud: Vec<&'a str>,
+    pub owner_id: Option<&'a str>,
+    pub project_id: Option<&'a str>,
+    pub environment: Option<&'a str>,
+}
+
 /// Team issuers (`https://oidc.vercel.com/<team>`) or the global one (`https://oidc.vercel.com`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -157,6 +169,17 @@ impl Claims {
 
     pub fn issued_at(&self) -> Option<OffsetDateTime> {
         self.iat.and_then(timefmt::from_unix)
+    }
+
+    pub fn identity(&self) -> Identity<'_> {
+        Identity {
+            iss: &self.iss,
+            sub: &self.sub,
+            aud: self.aud.values(),
+            owner_id: self.owner_id.as_deref(),
+            project_id: self.project_id.as_deref(),
+            environment: self.environment.as_deref(),
+        }
     }
 
     pub fn issuer_mode(&self) -> IssuerMode {

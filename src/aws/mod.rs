@@ -29,7 +29,7 @@ pub use sts::{AssumeRoleRequest, AwsCredentials, StsClient, StsError};
 
 use crate::cache;
 use crate::env::Env;
-use crate::token::Claims;
+use crate::token::{Claims, Identity};
 
 pub const DEFAULT_DURATION_SECONDS: u32 = 3600;
 
@@ -182,12 +182,8 @@ pub fn cache_key(req: &AssumeRoleRequest, endpoint: &StsEndpoint, claims: &Claim
         v: u8,
         req: &'a AssumeRoleRequest,
         endpoint: &'a str,
-        iss: &'a str,
-        sub: &'a str,
-        aud: Vec<&'a str>,
-        owner_id: Option<&'a str>,
-        project_id: Option<&'a str>,
-        environment: Option<&'a str>,
+        #[serde(flatten)]
+        identity: Identity<'a>,
     }
     cache::Key::new(
         "aws",
@@ -195,12 +191,7 @@ pub fn cache_key(req: &AssumeRoleRequest, endpoint: &StsEndpoint, claims: &Claim
             v: 1,
             req,
             endpoint: &endpoint.url,
-            iss: &claims.iss,
-            sub: &claims.sub,
-            aud: claims.aud.values(),
-            owner_id: claims.owner_id.as_deref(),
-            project_id: claims.project_id.as_deref(),
-            environment: claims.environment.as_deref(),
+            identity: claims.identity(),
         },
     )
 }

@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 
 use crate::aws::endpoint::StsEndpoint;
 use crate::aws::trust;
-use crate::http::RetryPolicy;
+use crate::http::{self, RetryPolicy};
 use crate::secret::Secret;
 use crate::timefmt;
 use crate::token::{Claims, OidcToken};
@@ -302,34 +302,18 @@ impl StsClient {
             None => Err(StsError::BadResponse {
                 endpoint,
                 status,
-                detail: excerpt(&text),
+                detail: http::excerpt(&text),
             }),
         }
     }
 }
 
 fn network_error(endpoint: &str, e: reqwest::Error) -> StsError {
-    let transient = e.is_timeout() || e.is_connect() || e.is_request() || e.is_body();
-    let mut detail = e.to_string();
-    let mut source = std::error::Error::source(&e);
-    while let Some(s) = source {
-        detail.push_str(": ");
-        detail.push_str(&s.to_string());
-        source = s.source();
-    }
+    let (detail, transient) = http::describe_failure(&e);
     StsError::Network {
         endpoint: endpoint.to_string(),
         detail,
         transient,
-    }
-}
-
-fn excerpt(text: &str) -> String {
-    let t: String = text.chars().take(200).collect();
-    if t.trim().is_empty() {
-        "(empty body)".into()
-    } else {
-        format!("`{}`", t.trim())
     }
 }
 

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::azure::{Authority, trust};
-use crate::http::RetryPolicy;
+use crate::http::{self, RetryPolicy};
 use crate::secret::Secret;
 use crate::timefmt;
 use crate::token::{Claims, OidcToken};
@@ -415,36 +415,18 @@ impl EntraClient {
             None => Err(EntraError::BadResponse {
                 endpoint: endpoint.to_string(),
                 status,
-                detail: excerpt(&text),
+                detail: http::excerpt(&text),
             }),
         }
     }
 }
 
 fn network_error(endpoint: &str, e: reqwest::Error) -> EntraError {
-    let mut detail = e.to_string();
-    let mut source = std::error::Error::source(&e);
-    while let Some(s) = source {
-        detail.push_str(": ");
-        detail.push_str(&s.to_string());
-        source = s.source();
-    }
-    // A certificate the client does not trust stays untrusted on the next attempt.
-    let transient = (e.is_timeout() || e.is_connect() || e.is_request() || e.is_body())
-        && !detail.contains("certificate");
+    let (detail, transient) = http::describe_failure(&e);
     EntraError::Network {
         endpoint: endpoint.to_string(),
         detail,
         transient,
-    }
-}
-
-fn excerpt(text: &str) -> String {
-    let t: String = text.chars().take(200).collect();
-    if t.trim().is_empty() {
-        "(empty body)".into()
-    } else {
-        format!("`{}`", t.trim())
     }
 }
 

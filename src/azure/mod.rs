@@ -36,7 +36,7 @@ use time::Duration;
 pub use entra::{AccessToken, EntraClient, EntraError, TokenRequest};
 
 use crate::cache;
-use crate::token::Claims;
+use crate::token::{Claims, Identity};
 
 /// The public cloud's authority host, as the SDKs write it.
 pub const DEFAULT_AUTHORITY_HOST: &str = "https://login.microsoftonline.com/";
@@ -263,12 +263,8 @@ pub fn cache_key(req: &TokenRequest, authority: &Authority, claims: &Claims) -> 
         v: u8,
         authority: &'a str,
         req: &'a TokenRequest,
-        iss: &'a str,
-        sub: &'a str,
-        aud: Vec<&'a str>,
-        owner_id: Option<&'a str>,
-        project_id: Option<&'a str>,
-        environment: Option<&'a str>,
+        #[serde(flatten)]
+        identity: Identity<'a>,
     }
     cache::Key::new(
         "azure",
@@ -276,12 +272,7 @@ pub fn cache_key(req: &TokenRequest, authority: &Authority, claims: &Claims) -> 
             v: 1,
             authority: authority.as_str(),
             req,
-            iss: &claims.iss,
-            sub: &claims.sub,
-            aud: claims.aud.values(),
-            owner_id: claims.owner_id.as_deref(),
-            project_id: claims.project_id.as_deref(),
-            environment: claims.environment.as_deref(),
+            identity: claims.identity(),
         },
     )
 }

@@ -39,7 +39,7 @@ use time::Duration;
 pub use sts::{AccessToken, GcpClient, GcpError};
 
 use crate::cache;
-use crate::token::Claims;
+use crate::token::{Claims, Identity};
 
 /// What Google STS is asked for when nothing else is said.
 pub const DEFAULT_TOKEN_URL: &str = "https://sts.googleapis.com/v1/token";
@@ -424,12 +424,8 @@ pub fn cache_key(config: &GcpConfig, claims: &Claims) -> cache::Key {
         token_url: &'a str,
         impersonation: Option<&'a Impersonation>,
         scopes: &'a [String],
-        iss: &'a str,
-        sub: &'a str,
-        aud: Vec<&'a str>,
-        owner_id: Option<&'a str>,
-        project_id: Option<&'a str>,
-        environment: Option<&'a str>,
+        #[serde(flatten)]
+        identity: Identity<'a>,
     }
     cache::Key::new(
         "gcp",
@@ -439,12 +435,7 @@ pub fn cache_key(config: &GcpConfig, claims: &Claims) -> cache::Key {
             token_url: &config.token_url,
             impersonation: config.impersonation.as_ref(),
             scopes: &config.scopes,
-            iss: &claims.iss,
-            sub: &claims.sub,
-            aud: claims.aud.values(),
-            owner_id: claims.owner_id.as_deref(),
-            project_id: claims.project_id.as_deref(),
-            environment: claims.environment.as_deref(),
+            identity: claims.identity(),
         },
     )
 }

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
 use crate::gcp::{CLOUD_PLATFORM_SCOPE, GcpConfig, JWT_TOKEN_TYPE, trust};
-use crate::http::RetryPolicy;
+use crate::http::{self, RetryPolicy};
 use crate::secret::Secret;
 use crate::timefmt;
 use crate::token::OidcToken;
@@ -431,14 +431,7 @@ async fn send(
 }
 
 fn network_error(service: Service, endpoint: &str, e: reqwest::Error) -> GcpError {
-    let transient = e.is_timeout() || e.is_connect() || e.is_request() || e.is_body();
-    let mut detail = e.to_string();
-    let mut source = std::error::Error::source(&e);
-    while let Some(s) = source {
-        detail.push_str(": ");
-        detail.push_str(&s.to_string());
-        source = s.source();
-    }
+    let (detail, transient) = http::describe_failure(&e);
     GcpError::Network {
         service: service.name(),
         flag: service.flag(),
@@ -449,12 +442,7 @@ fn network_error(service: Service, endpoint: &str, e: reqwest::Error) -> GcpErro
 }
 
 fn bad_body(service: Service, endpoint: String, status: u16, text: &str) -> GcpError {
-    let t: String = text.chars().take(200).collect();
-    let detail = if t.trim().is_empty() {
-        "(empty body)".to_string()
-    } else {
-        format!("`{}`", t.trim())
-    };
+    let detail = http::excerpt(text);
     GcpError::BadResponse {
         service: service.name(),
         flag: service.flag(),
