@@ -39,12 +39,13 @@ use time::{Duration, OffsetDateTime};
 use tokio::signal::unix::{SignalKind, signal};
 use vercel_oidc::aws::{AwsConfig, AwsCredentials, AwsOptions, StsError};
 use vercel_oidc::azure::AzureConfig;
+use vercel_oidc::gcp::GcpConfig;
 use vercel_oidc::gcp::credfile::{self, CredentialSource};
-use vercel_oidc::gcp::{GcpConfig, GcpOptions};
 use vercel_oidc::refresh::Refresher;
 use vercel_oidc::token::OidcToken;
-use vercel_oidc::{fsutil, project, timefmt};
+use vercel_oidc::{fsutil, timefmt};
 
+use super::clouds::{Clouds, Settings};
 use super::{Ctx, aws, azure, gcp};
 
 /// How close to its expiry the run's token file is renewed: the Azure SDKs re-read it only every
@@ -113,36 +114,35 @@ pub fn run(ctx: &Ctx, args: &ExecArgs) -> anyhow::Result<ExitCode> {
     let environment = token.claims().environment.clone();
     let project = ctx.project()?;
 
-    let mut aws_opts = args.aws_settings.options();
-    project::fill_aws(&mut aws_opts, project.aws(environment.as_deref()));
-    let mut gcp_opts = GcpOptions {
-        project_id: args.gcp_project_id.clone(),
-        ..args.gcp_settings.options()
-    };
-    project::fill_gcp(&mut gcp_opts, project.gcp(environment.as_deref()));
-    let mut azure_opts = args.azure_settings.options();
-    project::fill_azure(&mut azure_opts, project.azure(environment.as_deref()));
-
-    let any_chosen = args.aws || args.gcp || args.azure;
-    let want_aws = args.aws || (!any_chosen && aws_opts.role_arn.is_some());
-    let want_gcp = args.gcp
-        || (!any_chosen && (gcp_opts.audience.is_some() || gcp_opts.project_number.is_some()));
-    let want_azure = args.azure
-        || (!any_chosen && azure_opts.tenant_id.is_some() && azure_opts.client_id.is_some());
-    if !(want_aws || want_gcp || want_azure) {
+    let mut settings = Settings::from_args(
+        &args.aws_settings,
+        &args.gcp_settings,
+        args.gcp_project_id.as_deref(),
+        &args.azure_settings,
+    );
+    settings.fill_from(&project, environment.as_deref());
+    let want = settings.wanted(Clouds {
+        aws: args.aws,
+        gcp: args.gcp,
+        azure: args.azure,
+    });
+    if !want.any() {
         anyhow::bail!(
             "no cloud is configured, so there is nothing to wire\n  set AWS_ROLE_ARN, the GCP_* variables or AZURE_TENANT_ID and AZURE_CLIENT_ID, or commit a vercel-oidc.toml (see the README)"
         );
     }
     // Check every chosen cloud's settings before fetching anything.
-    let aws_config = want_aws
-        .then(|| AwsConfig::from_options(&aws_opts, &ctx.env))
+    let aws_config = want
+        .aws
+        .then(|| AwsConfig::from_options(&settings.aws, &ctx.env))
         .transpose()?;
-    let gcp_config = want_gcp
-        .then(|| GcpConfig::from_options(&gcp_opts))
+    let gcp_config = want
+        .gcp
+        .then(|| GcpConfig::from_options(&settings.gcp))
         .transpose()?;
-    let azure_config = want_azure
-        .then(|| AzureConfig::from_options(&azure_opts))
+    let azure_config = want
+        .azure
+        .then(|| AzureConfig::from_options(&settings.azure))
         .transpose()?;
 
     let run_dir = tempfile::Builder::new()
@@ -159,7 +159,7 @@ pub fn run(ctx: &Ctx, args: &ExecArgs) -> anyhow::Result<ExitCode> {
         wire_aws(
             ctx,
             config,
-            &aws_opts,
+            &settings.aws,
             &token,
             args.aws_settings.no_cache,
             &mut wiring,
@@ -171,14 +171,10 @@ pub fn run(ctx: &Ctx, args: &ExecArgs) -> anyhow::Result<ExitCode> {
     if let Some(config) = &azure_config {
         wire_azure(config, &token_path, &mut wiring);
     }
-    let wired: Vec<&str> = [(want_aws, "AWS"), (want_gcp, "GCP"), (want_azure, "Azure")]
-        .into_iter()
-        .filter_map(|(on, name)| on.then_some(name))
-        .collect();
     vercel_oidc::debug!(
         "running `{}` with {} wired",
         program.display(),
-        wired.join(", ")
+        want.names().join(", ")
     );
 
     let mut command = tokio::process::Command::new(&program);

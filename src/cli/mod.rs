@@ -3,6 +3,7 @@
 
 mod aws;
 mod azure;
+mod clouds;
 mod exec;
 mod gcp;
 mod token;
