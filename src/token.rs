@@ -171,6 +171,20 @@ impl Claims {
         self.iat.and_then(timefmt::from_unix)
     }
 
+    /// `vercel-<project>-<environment>` (the parts the token has), unsanitised: the base of
+    /// session and credential names.
+    pub fn label(&self) -> String {
+        [
+            Some("vercel"),
+            self.project.as_deref(),
+            self.environment.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join("-")
+    }
+
     pub fn identity(&self) -> Identity<'_> {
         Identity {
             iss: &self.iss,

@@ -250,15 +250,7 @@ pub fn sanitize_session_name(raw: &str) -> String {
 
 /// `vercel-<project>-<environment>`, from the token's claims.
 pub fn default_session_name(claims: &Claims) -> String {
-    let parts: Vec<&str> = [
-        Some("vercel"),
-        claims.project.as_deref(),
-        claims.environment.as_deref(),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    sanitize_session_name(&parts.join("-"))
+    sanitize_session_name(&claims.label())
 }
 
 #[cfg(test)]

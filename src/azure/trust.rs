@@ -6,15 +6,8 @@ use crate::token::Claims;
 /// A credential name Entra accepts (letters, digits, `-` and `_`, 3 to 120 characters), made
 /// from the token: `vercel-<project>-<environment>`.
 pub fn credential_name(claims: &Claims) -> String {
-    let raw: Vec<&str> = [
-        Some("vercel"),
-        claims.project.as_deref(),
-        claims.environment.as_deref(),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    raw.join("-")
+    claims
+        .label()
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
