@@ -965,3 +965,29 @@ fn help_and_version() {
         format!("vercel-oidc {}", env!("CARGO_PKG_VERSION"))
     );
 }
+
+#[test]
+fn proxies_from_the_environment_are_honoured() {
+    // The "proxy" is a recording server: a request through it names the full target URL.
+    let proxy = MockServer::start(|_, _| sts_ok(3600));
+    let target = "http://127.0.0.1:9/";
+    let mut sb = Sandbox::new();
+    sb.set("VERCEL_OIDC_TOKEN", fresh_token())
+        .set("AWS_ENDPOINT_URL_STS", target)
+        .set("HTTP_PROXY", proxy.url())
+        .set("VERCEL_OIDC_NO_CACHE", "1");
+    let out = credential_process(&sb);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(proxy.requests()[0].path, target);
+    // NO_PROXY sends it straight to the (unreachable) target instead.
+    sb.set("NO_PROXY", "127.0.0.1");
+    let out = credential_process(&sb);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr
+            .contains("cannot reach STS at `http://127.0.0.1:9/`"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(proxy.count(), 1);
+}
