@@ -201,7 +201,7 @@ fn configure(ctx: &Ctx, args: &ConfigureArgs) -> anyhow::Result<()> {
 
 /// An access token for `scope`: from the shared cache while it has long enough left, else from
 /// Entra ID (one process at a time per cache key).
-fn access_token(
+pub(super) fn access_token(
     ctx: &Ctx,
     config: &AzureConfig,
     scope: &str,

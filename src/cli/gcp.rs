@@ -289,7 +289,7 @@ fn environment(token: Option<&OidcToken>) -> Option<&str> {
 
 /// An access token for `config`: from the shared cache while it has long enough left, else from
 /// Google (one process at a time per cache key).
-fn access_token(
+pub(super) fn access_token(
     ctx: &Ctx,
     config: &GcpConfig,
     token: OidcToken,

@@ -4,6 +4,7 @@
 mod aws;
 mod azure;
 mod clouds;
+mod doctor;
 mod exec;
 mod gcp;
 mod token;
@@ -28,6 +29,7 @@ Examples:
   eval \"$(vercel-oidc aws env --role-arn arn:aws:iam::123456789012:role/deploy)\"
   eval \"$(vercel-oidc gcp configure)\"            # with GCP_PROJECT_NUMBER, GCP_WORKLOAD_IDENTITY_POOL_ID, ... set
   eval \"$(vercel-oidc azure configure)\"          # with AZURE_TENANT_ID and AZURE_CLIENT_ID set
+  vercel-oidc doctor                                 # token, settings, and whether each cloud accepts it
   vercel-oidc verify --issuer https://oidc.vercel.com/acme --audience https://vercel.com/acme - <token.jwt";
 
 /// Trade Vercel's OIDC token for short-lived cloud credentials, handed to tools through their
@@ -78,6 +80,10 @@ enum Command {
     /// Azure: federated token file for the Azure SDKs, and access tokens
     #[command(subcommand)]
     Azure(azure::AzureCommand),
+    /// Explain the whole set-up and check that every configured cloud accepts the token
+    ///
+    /// Example: vercel-oidc doctor --offline
+    Doctor(doctor::DoctorArgs),
     /// Verify a token as an API trusting Vercel must: signature, issuer, audience, expiry
     ///
     /// Example: printf %s "$TOKEN" | vercel-oidc verify --issuer https://oidc.vercel.com/acme --audience https://vercel.com/acme -
@@ -209,6 +215,7 @@ pub fn main() -> ExitCode {
         Command::Gcp(cmd) => gcp::run(&ctx, cmd),
         Command::Azure(cmd) => azure::run(&ctx, cmd),
         Command::Exec(args) => exec::run(&ctx, &args),
+        Command::Doctor(args) => doctor::run(&ctx, &args),
         Command::Verify(args) => verify::run(&ctx, &args),
     };
     match result {

@@ -1,0 +1,532 @@
+//! `vercel-oidc doctor`: the whole set-up on one screen, and whether each cloud accepts the token.
+//!
+//! Reads what every command reads: the token (the usual sources; in local development a missing
+//! or expiring one is refreshed as usual, except with `--offline`), the project config, and each
+//! cloud's settings from the same flags and environment variables as `exec`, then
+//! `vercel-oidc.toml`.
+//!
+//! Requests, unless `--offline`: one real exchange per checked cloud (every configured one, or
+//! those chosen with `--aws`, `--gcp`, `--azure`), through the same code as `aws
+//! credential-process`, `gcp access-token` and `azure access-token`, with the shared cache
+//! neither read nor written, so that the trust is tested rather than the cache:
+//! - AWS: STS `AssumeRoleWithWebIdentity`;
+//! - GCP: Google STS, then IAM Credentials `generateAccessToken` with a service account;
+//! - Azure: an Entra ID token for [`AZURE_SCOPE`].
+//!
+//! Prints on stdout a report (or with `--json` one JSON document with the same content): the
+//! token's source, claims and time left, whether a local refresh is possible, the project config,
+//! each cloud's settings and where each came from, and each check's result. The token, secrets
+//! and access tokens are never printed; an AWS key id only masked (`****ABCD`). For every cloud
+//! whose check did not pass (or was not made), the trust configuration that accepts this very
+//! token ([`vercel_oidc::aws::trust`], [`vercel_oidc::gcp::trust`], [`vercel_oidc::azure::trust`]).
+//! Writes nothing (a refreshed token goes to the shared store, as for every command).
+//!
+//! Exit status: 0 when the token is usable and every check passed (with `--offline`: when the
+//! settings are valid), 1 otherwise, including a missing or expired token, an invalid project
+//! config and no configured cloud.
+
+mod checks;
+mod human;
+mod origins;
+mod trust;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use serde::Serialize;
+use time::OffsetDateTime;
+use vercel_oidc::project::ProjectConfig;
+use vercel_oidc::refresh::{self, Refresher};
+use vercel_oidc::timefmt;
+use vercel_oidc::token::{self, IssuerMode, OidcToken, TokenError, TokenSource};
+
+use super::clouds::{Clouds, Settings};
+use super::{Ctx, print_stdout};
+use checks::Checker;
+use origins::{Origins, SettingList};
+
+/// The scope of the Entra ID token the Azure check asks for.
+pub const AZURE_SCOPE: &str = "https://management.azure.com/.default";
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Check AWS (default: every configured cloud)
+    #[arg(long)]
+    aws: bool,
+
+    /// Check GCP (default: every configured cloud)
+    #[arg(long)]
+    gcp: bool,
+
+    /// Check Azure (default: every configured cloud)
+    #[arg(long)]
+    azure: bool,
+
+    /// Make no request: show the set-up and the trust each cloud needs for this token
+    ///
+    /// Neither the clouds nor the Vercel API (for a refresh) are called.
+    #[arg(long)]
+    offline: bool,
+
+    /// Print one JSON document with the same content instead of the report
+    #[arg(long)]
+    json: bool,
+
+    /// GCP project id, used in the gcloud commands shown
+    #[arg(
+        long = "project-id",
+        env = "GCP_PROJECT_ID",
+        value_name = "ID",
+        hide_env_values = true
+    )]
+    gcp_project_id: Option<String>,
+
+    #[command(flatten)]
+    aws_settings: super::aws::AssumeArgs,
+
+    #[command(flatten)]
+    gcp_settings: super::gcp::ProviderArgs,
+
+    #[command(flatten)]
+    azure_settings: super::azure::AppArgs,
+}
+
+pub fn run(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<ExitCode> {
+    let now = ctx.now();
+    let token = inspect_token(ctx, args.offline, now);
+    let claims = token.loaded.as_ref().map(OidcToken::claims);
+    let environment = claims.and_then(|c| c.environment.as_deref());
+    let (project, config) = match ctx.project() {
+        Ok(project) => {
+            let config = ConfigReport {
+                path: project.path.clone(),
+                error: None,
+            };
+            (project, config)
+        }
+        Err(e) => {
+            let config = ConfigReport {
+                path: ctx.config.as_ref().map(|p| ctx.env.absolute(p)),
+                error: Some(format!("{e:#}")),
+            };
+            (ProjectConfig::default(), config)
+        }
+    };
+    let given = Settings::from_args(
+        &args.aws_settings,
+        &args.gcp_settings,
+        args.gcp_project_id.as_deref(),
+        &args.azure_settings,
+    );
+    let mut settings = given.clone();
+    settings.fill_from(&project, environment);
+    let configured = settings.configured();
+    let want = settings.wanted(Clouds {
+        aws: args.aws,
+        gcp: args.gcp,
+        azure: args.azure,
+    });
+
+    let check = Checker {
+        ctx,
+        now,
+        offline: args.offline,
+        token: token.usable.as_ref(),
+        claims,
+        origins: Origins::new(&ctx.env, project.path.as_deref()),
+    };
+    let aws = want.aws.then(|| check.aws(&given.aws, &settings.aws));
+    let gcp = want.gcp.then(|| check.gcp(&given.gcp, &settings.gcp));
+    let azure = want
+        .azure
+        .then(|| check.azure(&given.azure, &settings.azure));
+
+    let mut problems = Vec::new();
+    if let Some(problem) = &token.problem {
+        problems.push(problem.clone());
+    }
+    if config.error.is_some() {
+        problems.push("the project config cannot be used: fix the error shown under it".into());
+    }
+    if !want.any() {
+        problems.push(NOTHING_CONFIGURED.into());
+    }
+    for (name, cloud) in [("AWS", &aws), ("GCP", &gcp), ("Azure", &azure)] {
+        if let Some(cloud) = cloud
+            && cloud.check.status == Status::Failed
+        {
+            problems.push(format!("{name}: {}", cloud.check.summary));
+        }
+    }
+    let report = Report {
+        ok: problems.is_empty(),
+        offline: args.offline,
+        token: token.report,
+        config,
+        configured: configured
+            .names()
+            .into_iter()
+            .map(str::to_ascii_lowercase)
+            .collect(),
+        aws,
+        gcp,
+        azure,
+        problems,
+    };
+    let text = if args.json {
+        serde_json::to_string_pretty(&report)? + "\n"
+    } else {
+        human::render(&report, now)
+    };
+    print_stdout(&text)?;
+    Ok(if report.ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+const NOTHING_CONFIGURED: &str = "no cloud is configured, so there is nothing to check: set AWS_ROLE_ARN, the GCP_* variables or AZURE_TENANT_ID and AZURE_CLIENT_ID, or commit a vercel-oidc.toml (see the README), or name a cloud with --aws, --gcp or --azure";
+
+// --- the report ---
+
+#[derive(Serialize)]
+struct Report {
+    /// Whether everything checked is fine (the exit status).
+    ok: bool,
+    offline: bool,
+    token: TokenReport,
+    config: ConfigReport,
+    /// The clouds whose settings are complete enough to be used: `aws`, `gcp`, `azure`.
+    configured: Vec<String>,
+    /// Each checked cloud; `null` when not checked.
+    aws: Option<CloudReport>,
+    gcp: Option<CloudReport>,
+    azure: Option<CloudReport>,
+    /// What stands in the way, each with what to do; empty when `ok`.
+    problems: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct TokenReport {
+    /// `valid`, `expired`, `missing` or `invalid`.
+    status: &'static str,
+    /// Why it cannot be used, and what to do.
+    error: Option<String>,
+    source: Option<TokenSource>,
+    source_description: Option<String>,
+    claims: Option<ClaimsReport>,
+    refresh: RefreshReport,
+}
+
+#[derive(Serialize)]
+struct ClaimsReport {
+    iss: String,
+    issuer_mode: IssuerMode,
+    sub: String,
+    aud: Vec<String>,
+    owner: Option<String>,
+    owner_id: Option<String>,
+    project: Option<String>,
+    project_id: Option<String>,
+    environment: Option<String>,
+    issued_at: Option<String>,
+    expires_at: String,
+    expires_in_seconds: i64,
+}
+
+#[derive(Serialize)]
+struct RefreshReport {
+    /// Whether an expiring token can be replaced here (local development in a linked project).
+    possible: bool,
+    /// Why, or why not.
+    reason: String,
+    /// The linked project's id and folder, when linked.
+    project_id: Option<String>,
+    root: Option<PathBuf>,
+}
+
+#[derive(Serialize)]
+struct ConfigReport {
+    /// The `vercel-oidc.toml` used, or `null` when there is none.
+    path: Option<PathBuf>,
+    error: Option<String>,
+}
+
+#[derive(Serialize)]
+struct CloudReport {
+    /// Whether its settings are complete (it may be checked without, when named with a flag).
+    configured: bool,
+    settings: SettingList,
+    check: Check,
+    /// The trust configuration that accepts this token; `null` when the check passed, or when
+    /// there is no token to describe.
+    trust: Option<serde_json::Value>,
+    /// The same as human-readable lines.
+    #[serde(skip)]
+    trust_text: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+enum Status {
+    Passed,
+    Failed,
+    Skipped,
+}
+
+#[derive(Serialize)]
+struct Check {
+    status: Status,
+    /// One line: what happened.
+    summary: String,
+    /// When the credentials or access token got expire.
+    expires_at: Option<String>,
+    /// The AWS access key id, masked.
+    access_key_id: Option<String>,
+    error: Option<CloudError>,
+}
+
+#[derive(Serialize)]
+struct CloudError {
+    /// `STS`, `Google STS`, `IAM Credentials`, `Entra ID`, or `settings`.
+    service: String,
+    /// The HTTP status, when the service answered.
+    status: Option<u16>,
+    /// The service's error code (`AccessDenied`, `invalid_grant`, `PERMISSION_DENIED`,
+    /// `AADSTS70021`…), when it sent one.
+    code: Option<String>,
+    message: String,
+    /// What to do.
+    hint: Option<String>,
+}
+
+impl Check {
+    fn skipped(summary: impl Into<String>) -> Self {
+        Self {
+            status: Status::Skipped,
+            summary: summary.into(),
+            expires_at: None,
+            access_key_id: None,
+            error: None,
+        }
+    }
+
+    fn failed(summary: impl Into<String>, error: CloudError) -> Self {
+        Self {
+            status: Status::Failed,
+            summary: summary.into(),
+            expires_at: None,
+            access_key_id: None,
+            error: Some(error),
+        }
+    }
+
+    fn passed(summary: String, expires_at: OffsetDateTime) -> Self {
+        Self {
+            status: Status::Passed,
+            summary,
+            expires_at: Some(timefmt::rfc3339_z(expires_at)),
+            access_key_id: None,
+            error: None,
+        }
+    }
+
+    /// A settings error: the message's first line, and the rest as the hint.
+    fn bad_settings(error: &dyn std::fmt::Display) -> Self {
+        let (message, hint) = split_message(&error.to_string());
+        Self::failed(
+            format!("the settings are not valid: {message}"),
+            CloudError {
+                service: "settings".into(),
+                status: None,
+                code: None,
+                message,
+                hint,
+            },
+        )
+    }
+}
+
+/// The first line of a message, and the rest (trimmed, one line each) as its hint.
+fn split_message(text: &str) -> (String, Option<String>) {
+    let mut lines = text.lines();
+    let first = lines.next().unwrap_or("").trim().to_string();
+    let rest: Vec<&str> = lines.map(str::trim).filter(|l| !l.is_empty()).collect();
+    (first, (!rest.is_empty()).then(|| rest.join("\n")))
+}
+
+/// The first line of a cloud error's hint: its diagnosis (the trust set-up it goes on with is
+/// shown apart, in full).
+fn first_hint_line(hint: &str) -> Option<String> {
+    hint.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .map(|l| l.trim_end_matches(':').to_string())
+}
+
+// --- the token ---
+
+struct TokenState {
+    /// The token as found (perhaps expired), for its claims.
+    loaded: Option<OidcToken>,
+    /// The token to send, when it can be used.
+    usable: Option<OidcToken>,
+    report: TokenReport,
+    problem: Option<String>,
+}
+
+fn inspect_token(ctx: &Ctx, offline: bool, now: OffsetDateTime) -> TokenState {
+    let refresh = refresh_report(ctx);
+    // Offline, nothing is refreshed: that would call the Vercel API or run the Vercel CLI.
+    let loaded = if offline {
+        token::load(&ctx.env, ctx.token_file.as_deref()).map_err(anyhow::Error::from)
+    } else {
+        ctx.load_token()
+    };
+    let loaded = match loaded {
+        Ok(t) => t,
+        Err(e) => {
+            let status = match e.downcast_ref::<TokenError>() {
+                Some(TokenError::NotFound { .. }) => "missing",
+                _ => "invalid",
+            };
+            let error = format!("{e:#}");
+            return TokenState {
+                loaded: None,
+                usable: None,
+                problem: Some(format!(
+                    "the Vercel OIDC token is {status}: {}",
+                    error.lines().last().unwrap_or("").trim()
+                )),
+                report: TokenReport {
+                    status,
+                    error: Some(error),
+                    source: None,
+                    source_description: None,
+                    claims: None,
+                    refresh,
+                },
+            };
+        }
+    };
+    let fresh = if offline {
+        loaded
+            .ensure_fresh(now, ctx.env.in_build())
+            .map(|()| loaded.clone())
+            .map_err(anyhow::Error::from)
+    } else {
+        ctx.fresh(loaded.clone())
+    };
+    let (shown, usable, error) = match fresh {
+        Ok(t) => (t.clone(), Some(t), None),
+        Err(e) => (loaded.clone(), None, Some(format!("{e:#}"))),
+    };
+    let problem = error.as_ref().map(|e| {
+        let mut text = format!(
+            "the Vercel OIDC token has expired: {}",
+            e.lines().last().unwrap_or("").trim()
+        );
+        if offline && refresh.possible {
+            text.push_str(" (or run doctor without --offline, which refreshes it)");
+        }
+        text
+    });
+    let claims = shown.claims();
+    let report = TokenReport {
+        status: if usable.is_some() { "valid" } else { "expired" },
+        error,
+        source: Some(shown.source().clone()),
+        source_description: Some(shown.source().to_string()),
+        claims: Some(ClaimsReport {
+            iss: claims.iss.clone(),
+            issuer_mode: claims.issuer_mode(),
+            sub: claims.sub.clone(),
+            aud: claims
+                .aud
+                .values()
+                .into_iter()
+                .map(str::to_string)
+                .collect(),
+            owner: claims.owner.clone(),
+            owner_id: claims.owner_id.clone(),
+            project: claims.project.clone(),
+            project_id: claims.project_id.clone(),
+            environment: claims.environment.clone(),
+            issued_at: claims.issued_at().map(timefmt::rfc3339_z),
+            expires_at: timefmt::rfc3339_z(claims.expires_at()),
+            expires_in_seconds: (claims.expires_at() - now).whole_seconds(),
+        }),
+        refresh,
+    };
+    TokenState {
+        loaded: Some(shown),
+        usable,
+        report,
+        problem,
+    }
+}
+
+/// Whether a local refresh could replace an expiring token here, and why (not).
+fn refresh_report(ctx: &Ctx) -> RefreshReport {
+    let no = |reason: String| RefreshReport {
+        possible: false,
+        reason,
+        project_id: None,
+        root: None,
+    };
+    if ctx.no_refresh {
+        return no("turned off (--no-refresh or VERCEL_OIDC_NO_REFRESH)".into());
+    }
+    if ctx.env.flag("VERCEL") {
+        return no("inside a Vercel build: each build gets its own token, which cannot be renewed; fetch credentials early or use `vercel-oidc exec`".into());
+    }
+    let refresher = match Refresher::for_env(&ctx.env) {
+        None => {
+            return no(format!(
+                "this folder is not in a linked project (no `.vercel/project.json` from `{}` up): run `vercel link` to turn refresh on",
+                ctx.env.cwd().display()
+            ));
+        }
+        Some(Err(e)) => return no(split_message(&e.to_string()).0),
+        Some(Ok(r)) => r,
+    };
+    let link = refresher.link();
+    let cli = ctx
+        .env
+        .get("PATH")
+        .and_then(|path| which::which_in("vercel", Some(path), ctx.env.cwd()).ok());
+    let login = refresh::data_dir(&ctx.env)
+        .map(|d| d.join("com.vercel.cli/auth.json"))
+        .into_iter()
+        .chain(ctx.env.home().map(|h| h.join(".now/auth.json")))
+        .find(|p| p.is_file());
+    let (possible, how) = match (cli, login) {
+        (Some(cli), _) => (
+            true,
+            format!("through `{} project token`", cli.display()),
+        ),
+        (None, Some(login)) => (
+            true,
+            format!(
+                "through the Vercel API with the CLI login in `{}`",
+                login.display()
+            ),
+        ),
+        (None, None) => (
+            false,
+            "but neither the Vercel CLI nor its login is here: install the Vercel CLI and run `vercel login`".into(),
+        ),
+    };
+    RefreshReport {
+        possible,
+        reason: format!(
+            "project `{}` is linked at `{}`; {how}",
+            link.project_id,
+            link.root.display()
+        ),
+        project_id: Some(link.project_id.clone()),
+        root: Some(link.root.clone()),
+    }
+}
