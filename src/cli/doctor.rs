@@ -489,7 +489,10 @@ fn refresh_report(ctx: &Ctx) -> RefreshReport {
                 ctx.env.cwd().display()
             ));
         }
-        Some(Err(e)) => return no(split_message(&e.to_string()).0),
+        Some(Err(e)) => {
+            let text = e.to_string();
+            return no(text.lines().map(str::trim).collect::<Vec<_>>().join("; "));
+        }
         Some(Ok(r)) => r,
     };
     let link = refresher.link();
