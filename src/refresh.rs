@@ -280,7 +280,8 @@ impl<'a> Refresher<'a> {
         }
     }
 
-    fn vercel_cli(&self) -> Option<PathBuf> {
+    /// The `vercel` found on `PATH`, if any.
+    pub fn vercel_cli(&self) -> Option<PathBuf> {
         let path = self.env.get("PATH")?;
         which::which_in("vercel", Some(path), self.env.cwd()).ok()
     }
@@ -357,6 +358,11 @@ impl<'a> Refresher<'a> {
         serde_json::from_str::<Minted>(out.trim())
             .map(|m| Secret::new(m.token))
             .map_err(|_| RefreshError::Cli("its output is not `{\"token\": …}` JSON".into()))
+    }
+
+    /// The Vercel CLI's login file, when there is one.
+    pub fn login_file(&self) -> Option<PathBuf> {
+        Some(self.login_path()).filter(|p| p.is_file())
     }
 
     fn login_path(&self) -> PathBuf {

@@ -151,7 +151,7 @@ fn sends_policies_session_name_and_duration() {
     );
     assert_eq!(
         req.form_value("Policy").as_deref(),
-        Some(r#"{"Statement":[],"Version":"2012-10-17"}"#)
+        Some(r#"{"Version":"2012-10-17","Statement":[]}"#)
     );
     assert!(req.form_value("ProviderId").is_none());
 }

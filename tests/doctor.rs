@@ -360,12 +360,13 @@ fn a_working_set_up_passes_every_check_without_the_cache() {
     );
     assert_eq!(z["trust"], serde_json::Value::Null);
     for cloud in ["aws", "gcp", "azure"] {
-        let keys: Vec<&str> = v[cloud]
+        let mut keys: Vec<&str> = v[cloud]
             .as_object()
             .unwrap()
             .keys()
             .map(String::as_str)
             .collect();
+        keys.sort_unstable();
         assert_eq!(
             keys,
             ["check", "configured", "settings", "trust"],

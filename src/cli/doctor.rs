@@ -37,7 +37,7 @@ use clap::Args;
 use serde::Serialize;
 use time::OffsetDateTime;
 use vercel_oidc::project::ProjectConfig;
-use vercel_oidc::refresh::{self, Refresher};
+use vercel_oidc::refresh::Refresher;
 use vercel_oidc::timefmt;
 use vercel_oidc::token::{self, IssuerMode, OidcToken, TokenError, TokenSource};
 
@@ -496,16 +496,7 @@ fn refresh_report(ctx: &Ctx) -> RefreshReport {
         Some(Ok(r)) => r,
     };
     let link = refresher.link();
-    let cli = ctx
-        .env
-        .get("PATH")
-        .and_then(|path| which::which_in("vercel", Some(path), ctx.env.cwd()).ok());
-    let login = refresh::data_dir(&ctx.env)
-        .map(|d| d.join("com.vercel.cli/auth.json"))
-        .into_iter()
-        .chain(ctx.env.home().map(|h| h.join(".now/auth.json")))
-        .find(|p| p.is_file());
-    let (possible, how) = match (cli, login) {
+    let (possible, how) = match (refresher.vercel_cli(), refresher.login_file()) {
         (Some(cli), _) => (
             true,
             format!("through `{} project token`", cli.display()),
