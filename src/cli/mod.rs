@@ -67,23 +67,23 @@ enum Command {
     ///
     /// Example: vercel-oidc token --json
     Token(token::TokenArgs),
+    /// Run a command with credentials for every configured cloud wired in
+    ///
+    /// Example: vercel-oidc exec -- terraform apply -auto-approve
+    Exec(exec::ExecArgs),
+    /// Explain the whole set-up and check that every configured cloud accepts the token
+    ///
+    /// Example: vercel-oidc doctor --offline
+    Doctor(doctor::DoctorArgs),
     /// AWS: credential_process, profile set-up and environment variables
     #[command(subcommand)]
     Aws(aws::AwsCommand),
     /// GCP: external_account credential files, their executable source, and access tokens
     #[command(subcommand)]
     Gcp(gcp::GcpCommand),
-    /// Run a command with credentials for every configured cloud wired in
-    ///
-    /// Example: vercel-oidc exec -- terraform apply -auto-approve
-    Exec(exec::ExecArgs),
     /// Azure: federated token file for the Azure SDKs, and access tokens
     #[command(subcommand)]
     Azure(azure::AzureCommand),
-    /// Explain the whole set-up and check that every configured cloud accepts the token
-    ///
-    /// Example: vercel-oidc doctor --offline
-    Doctor(doctor::DoctorArgs),
     /// Verify a token as an API trusting Vercel must: signature, issuer, audience, expiry
     ///
     /// Example: printf %s "$TOKEN" | vercel-oidc verify --issuer https://oidc.vercel.com/acme --audience https://vercel.com/acme -
