@@ -23,14 +23,15 @@ use vercel_oidc::token::{OidcToken, TokenError, TokenSource};
 
 const EXAMPLES: &str = "\
 Examples:
-  vercel-oidc token                                  # which token, whose, and for how long
+  vercel-oidc exec -- npm run build      # the build, with every configured cloud wired in
+  vercel-oidc doctor                     # the set-up, and whether each cloud accepts the token
+  vercel-oidc token                      # which token, whose, and for how long
   vercel-oidc aws configure --profile vercel --role-arn arn:aws:iam::123456789012:role/deploy
-  aws s3 ls --profile vercel                         # the AWS CLI runs vercel-oidc itself
+  aws s3 ls --profile vercel             # the AWS CLI runs vercel-oidc itself
   eval \"$(vercel-oidc aws env --role-arn arn:aws:iam::123456789012:role/deploy)\"
-  eval \"$(vercel-oidc gcp configure)\"            # with GCP_PROJECT_NUMBER, GCP_WORKLOAD_IDENTITY_POOL_ID, ... set
-  eval \"$(vercel-oidc azure configure)\"          # with AZURE_TENANT_ID and AZURE_CLIENT_ID set
-  vercel-oidc doctor                                 # token, settings, and whether each cloud accepts it
-  vercel-oidc verify --issuer https://oidc.vercel.com/acme --audience https://vercel.com/acme - <token.jwt";
+  eval \"$(vercel-oidc gcp configure)\"    # with GCP_PROJECT_NUMBER and the other GCP_* set
+  eval \"$(vercel-oidc azure configure)\"  # with AZURE_TENANT_ID and AZURE_CLIENT_ID set
+  vercel-oidc verify --issuer https://oidc.vercel.com/acme --audience https://vercel.com/acme -";
 
 /// Trade Vercel's OIDC token for short-lived cloud credentials, handed to tools through their
 /// native mechanisms.
