@@ -189,12 +189,12 @@ impl Cache {
 }
 
 /// How long before expiry a cached credential stops being handed out, for credentials that
-/// live `lifetime`: 20 minutes (botocore refreshes below 15, and must not be handed credentials
-/// it would refresh at once), but for short lifetimes half of it, and never under 11 minutes
-/// (below 10 botocore refuses them outright).
+/// live `lifetime`: 20 minutes, since botocore refreshes credentials with less than 15 left and
+/// must not be handed ones it would refresh at once. Lifetimes of 20 minutes or less can never
+/// leave that much; their entries serve for the first minute only, so a burst of concurrent
+/// callers still shares one request.
 pub fn min_remaining_for(lifetime: Duration) -> Duration {
-    let half: Duration = lifetime / 2;
-    half.clamp(Duration::minutes(11), Duration::minutes(20))
+    Duration::minutes(20).min(lifetime - Duration::minutes(1))
 }
 
 #[cfg(test)]
@@ -273,12 +273,16 @@ mod tests {
             Duration::minutes(20)
         );
         assert_eq!(
-            min_remaining_for(Duration::minutes(15)),
-            Duration::minutes(11)
+            min_remaining_for(Duration::minutes(21)),
+            Duration::minutes(20)
         );
         assert_eq!(
-            min_remaining_for(Duration::minutes(30)),
-            Duration::minutes(15)
+            min_remaining_for(Duration::minutes(20)),
+            Duration::minutes(19)
+        );
+        assert_eq!(
+            min_remaining_for(Duration::minutes(15)),
+            Duration::minutes(14)
         );
     }
 }

@@ -123,36 +123,58 @@ impl RetryPolicy {
     }
 
     /// Runs `op` until it succeeds, fails with an error `is_transient` rejects, or the attempts
-    /// or the time budget run out; returns the last result.
+    /// or the time budget run out; returns the last result. Each attempt is told how much of the
+    /// budget is left, to use as its request timeout, so that a server that accepts the
+    /// connection and never answers cannot hold the caller past the budget.
     pub async fn run<T, E, F, Fut>(
         &self,
         is_transient: impl Fn(&E) -> bool,
         mut op: F,
     ) -> Result<T, E>
     where
-        F: FnMut(u32) -> Fut,
+        F: FnMut(Attempt) -> Fut,
         Fut: std::future::Future<Output = Result<T, E>>,
     {
         let start = Instant::now();
-        let mut attempt = 1;
+        let mut number = 1;
         loop {
-            match op(attempt).await {
+            let time_left = self
+                .budget
+                .saturating_sub(start.elapsed())
+                .max(MIN_ATTEMPT_TIME);
+            match op(Attempt { number, time_left }).await {
                 Ok(v) => return Ok(v),
-                Err(e) if attempt < self.max_attempts && is_transient(&e) => {
-                    let pause = self.backoff(attempt);
+                Err(e) if number < self.max_attempts && is_transient(&e) => {
+                    let pause = self.backoff(number);
                     if start.elapsed() + pause >= self.budget {
-                        crate::debug!("attempt {attempt} failed; out of retry time");
+                        crate::debug!("attempt {number} failed; out of retry time");
                         return Err(e);
                     }
                     crate::debug!(
-                        "attempt {attempt} failed with a transient error; retrying in {pause:?}"
+                        "attempt {number} failed with a transient error; retrying in {pause:?}"
                     );
                     tokio::time::sleep(pause).await;
-                    attempt += 1;
+                    number += 1;
                 }
                 Err(e) => return Err(e),
             }
         }
+    }
+}
+
+/// The shortest time an attempt is given, however little of the budget is left.
+const MIN_ATTEMPT_TIME: Duration = Duration::from_millis(500);
+
+/// One attempt of [`RetryPolicy::run`]: its number (from 1) and the time it may take.
+#[derive(Clone, Copy, Debug)]
+pub struct Attempt {
+    pub number: u32,
+    pub time_left: Duration,
+}
+
+impl std::fmt::Display for Attempt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.number)
     }
 }
 
@@ -172,14 +194,31 @@ pub fn describe_failure(e: &reqwest::Error) -> (String, bool) {
     (detail, transient)
 }
 
-/// The start of a response body that is not what was expected, for an error message.
+/// The start of a response body that is not what was expected, for an error message, with
+/// anything shaped like a JWT replaced: a misconfigured endpoint may echo the request back.
 pub fn excerpt(text: &str) -> String {
-    let t: String = text.chars().take(200).collect();
+    let t: String = redact_jwts(text).chars().take(200).collect();
     if t.trim().is_empty() {
         "(empty body)".into()
     } else {
         format!("`{}`", t.trim())
     }
+}
+
+fn redact_jwts(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("eyJ") {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        let end = tail
+            .find(|c: char| !(c.is_ascii_alphanumeric() || "-_.=%".contains(c)))
+            .unwrap_or(tail.len());
+        out.push_str("[redacted]");
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Whether `url` may carry a token: https anywhere, plain http only to this machine.
@@ -261,6 +300,17 @@ mod tests {
         let r: Result<(), ()> = policy.run(|_| true, |_| async { Err(()) }).await;
         assert!(r.is_err());
         assert!(start.elapsed() < Duration::from_millis(400));
+    }
+
+    #[test]
+    fn excerpts_hide_echoed_tokens() {
+        let body = "Action=AssumeRoleWithWebIdentity&WebIdentityToken=eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln&X=1";
+        assert_eq!(
+            excerpt(body),
+            "`Action=AssumeRoleWithWebIdentity&WebIdentityToken=[redacted]&X=1`"
+        );
+        assert_eq!(excerpt("  "), "(empty body)");
+        assert_eq!(excerpt(&"a".repeat(300)).len(), 202);
     }
 
     #[test]

@@ -79,6 +79,12 @@ pub struct GcpSection {
     pub source: Option<GcpSource>,
 }
 
+impl GcpSection {
+    fn names_provider_parts(&self) -> bool {
+        self.project_number.is_some() || self.pool.is_some() || self.provider.is_some()
+    }
+}
+
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum GcpSource {
@@ -197,9 +203,10 @@ impl ProjectConfig {
     }
 
     /// The AWS settings for a token of `environment`, the environment's section over the base.
+    /// A `policy = "@file"` is relative to the config file's folder.
     pub fn aws(&self, environment: Option<&str>) -> Option<AwsSection> {
         let over = self.env_sections(environment).and_then(|s| s.aws.as_ref());
-        overlay!(
+        let mut aws = overlay!(
             self.shape.aws,
             over,
             role_arn,
@@ -208,13 +215,29 @@ impl ProjectConfig {
             region,
             policy_arns,
             policy
-        )
+        );
+        let dir = self.path.as_deref().and_then(Path::parent);
+        if let (Some(section), Some(dir)) = (aws.as_mut(), dir)
+            && let Some(file) = section.policy.as_deref().and_then(|p| p.strip_prefix('@'))
+            && Path::new(file).is_relative()
+        {
+            section.policy = Some(format!("@{}", dir.join(file).display()));
+        }
+        aws
     }
 
     pub fn gcp(&self, environment: Option<&str>) -> Option<GcpSection> {
         let over = self.env_sections(environment).and_then(|s| s.gcp.as_ref());
+        // The audience wins over its three parts, so parts named in the environment's section
+        // must also set aside an audience inherited from the base section.
+        let base = self.shape.gcp.clone().map(|mut base| {
+            if over.is_some_and(|o| o.audience.is_none() && o.names_provider_parts()) {
+                base.audience = None;
+            }
+            base
+        });
         overlay!(
-            self.shape.gcp,
+            base,
             over,
             audience,
             project_number,
@@ -253,7 +276,11 @@ pub fn fill_aws(opts: &mut AwsOptions, file: Option<AwsSection>) {
 
 pub fn fill_gcp(opts: &mut GcpOptions, file: Option<GcpSection>) {
     let Some(f) = file else { return };
-    fill(&mut opts.audience, f.audience);
+    // A provider part given by flag or environment variable outranks the file's audience, which
+    // would otherwise win over every part.
+    if opts.project_number.is_none() && opts.pool.is_none() && opts.provider.is_none() {
+        fill(&mut opts.audience, f.audience);
+    }
     fill(
         &mut opts.project_number,
         f.project_number.map(NumberOrString::into_string),
@@ -379,6 +406,41 @@ client_id = "c-prod"
         let mut gcp = GcpOptions::default();
         fill_gcp(&mut gcp, cfg.gcp(None));
         assert_eq!(gcp.project_number.as_deref(), Some("123456789012"));
+    }
+
+    #[test]
+    fn gcp_provider_parts_outrank_an_audience_from_a_weaker_source() {
+        let cfg = parse(
+            "[gcp]\naudience = \"//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/providers/v\"\n\n[production.gcp]\npool = \"prod-pool\"\nproject_number = 2\nprovider = \"prod\"\n",
+        )
+        .unwrap();
+        let prod = cfg.gcp(Some("production")).unwrap();
+        assert_eq!(
+            prod.audience, None,
+            "the environment's parts set the base audience aside"
+        );
+        assert!(cfg.gcp(Some("preview")).unwrap().audience.is_some());
+        let mut flags = GcpOptions {
+            pool: Some("flag-pool".into()),
+            ..GcpOptions::default()
+        };
+        fill_gcp(&mut flags, cfg.gcp(Some("preview")));
+        assert_eq!(
+            flags.audience, None,
+            "a part from a flag outranks the file's audience"
+        );
+        assert_eq!(flags.pool.as_deref(), Some("flag-pool"));
+    }
+
+    #[test]
+    fn a_policy_file_is_relative_to_the_config_file() {
+        let cfg = parse("[aws]\npolicy = \"@policies/build.json\"\n").unwrap();
+        assert_eq!(
+            cfg.aws(None).unwrap().policy.as_deref(),
+            Some("@/p/policies/build.json")
+        );
+        let cfg = parse("[aws]\npolicy = \"@/abs.json\"\n").unwrap();
+        assert_eq!(cfg.aws(None).unwrap().policy.as_deref(), Some("@/abs.json"));
     }
 
     #[test]

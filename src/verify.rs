@@ -569,7 +569,7 @@ impl Verifier {
         self.retry
             .run(VerifyError::is_transient, |attempt| async move {
                 crate::trace!("{what}: attempt {attempt}");
-                self.get_once(what, url).await
+                self.get_once(what, url, attempt.time_left).await
             })
             .await
     }
@@ -578,6 +578,7 @@ impl Verifier {
         &self,
         what: &'static str,
         url: &str,
+        time_left: std::time::Duration,
     ) -> Result<(Vec<u8>, Option<String>), VerifyError> {
         let fetch_error = |detail: String, transient: bool| VerifyError::Fetch {
             what,
@@ -589,6 +590,7 @@ impl Verifier {
         let mut response = self
             .http
             .get(url)
+            .timeout(time_left)
             .header(reqwest::header::ACCEPT, "application/json")
             .send()
             .await

@@ -991,3 +991,39 @@ fn proxies_from_the_environment_are_honoured() {
     );
     assert_eq!(proxy.count(), 1);
 }
+
+#[test]
+fn an_sts_that_never_answers_is_given_up_within_the_budget() {
+    let server = MockServer::start(|_, _| sts_ok(3600).delayed(Duration::from_secs(30)));
+    let (sb, _) = sandbox(&server);
+    let start = std::time::Instant::now();
+    let out = credential_process(&sb);
+    let took = start.elapsed();
+    assert_eq!(out.code, 1);
+    assert!(out.stdout.is_empty());
+    assert!(out.stderr.contains("cannot reach STS"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("timed out") || out.stderr.contains("timeout"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        took < Duration::from_millis(6500),
+        "took {took:?}; the budget is 5 s"
+    );
+    assert_eq!(server.count(), 1, "no time was left for another attempt");
+}
+
+#[test]
+fn an_endpoint_that_echoes_the_request_does_not_leak_the_token() {
+    // Sandbox::run fails the test if the token reaches stderr.
+    let server = MockServer::start(|_, req| Reply::new(400, "text/plain", req.body.clone()));
+    let (sb, _) = sandbox(&server);
+    let out = credential_process(&sb);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("WebIdentityToken=[redacted]"),
+        "{}",
+        out.stderr
+    );
+}

@@ -243,7 +243,8 @@ impl StsClient {
                 let body = body.clone();
                 async move {
                     crate::trace!("STS attempt {attempt}");
-                    self.send_once(body, req, token.claims()).await
+                    self.send_once(body, req, token.claims(), attempt.time_left)
+                        .await
                 }
             })
             .await?;
@@ -260,11 +261,13 @@ impl StsClient {
         body: String,
         req: &AssumeRoleRequest,
         claims: &Claims,
+        time_left: std::time::Duration,
     ) -> Result<AwsCredentials, StsError> {
         let endpoint = self.endpoint.url.clone();
         let response = self
             .http
             .post(&endpoint)
+            .timeout(time_left)
             .header(
                 reqwest::header::CONTENT_TYPE,
                 "application/x-www-form-urlencoded",

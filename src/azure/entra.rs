@@ -346,7 +346,8 @@ impl EntraClient {
                 let (body, endpoint) = (body.clone(), endpoint.clone());
                 async move {
                     crate::trace!("Entra attempt {attempt}");
-                    self.send_once(&endpoint, body, req, token.claims()).await
+                    self.send_once(&endpoint, body, req, token.claims(), attempt.time_left)
+                        .await
                 }
             })
             .await?;
@@ -364,10 +365,12 @@ impl EntraClient {
         body: String,
         req: &TokenRequest,
         claims: &Claims,
+        time_left: std::time::Duration,
     ) -> Result<AccessToken, EntraError> {
         let response = self
             .http
             .post(endpoint)
+            .timeout(time_left)
             .header(
                 reqwest::header::CONTENT_TYPE,
                 "application/x-www-form-urlencoded",

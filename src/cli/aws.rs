@@ -100,7 +100,9 @@ pub struct AssumeArgs {
 #[derive(Debug, Args)]
 pub struct ConfigureArgs {
     /// Profile to add or update in the AWS config file
-    #[arg(long, env = "AWS_PROFILE", value_name = "NAME", hide_env_values = true)]
+    ///
+    /// Not read from AWS_PROFILE, which names the profile in use, not one to overwrite.
+    #[arg(long, env = "VERCEL_OIDC_AWS_PROFILE", value_name = "NAME", hide_env_values = true)]
     profile: String,
 
     #[command(flatten)]

@@ -119,7 +119,7 @@ pub struct AccessTokenArgs {
     /// Always ask Entra ID; neither read nor write the shared token cache
     ///
     /// Example: VERCEL_OIDC_NO_CACHE=1 vercel-oidc azure access-token --scope …
-    #[arg(long, env = "VERCEL_OIDC_NO_CACHE")]
+    #[arg(long, env = "VERCEL_OIDC_NO_CACHE", value_parser = clap::builder::BoolishValueParser::new())]
     no_cache: bool,
 }
 

@@ -766,7 +766,7 @@ mod tests {
         })
         .unwrap();
         assert_eq!(cfg.lifetime(), Duration::seconds(900));
-        assert_eq!(cfg.min_remaining(), Duration::minutes(11));
+        assert_eq!(cfg.min_remaining(), Duration::minutes(14));
         assert_eq!(cfg.scopes, ["s1", "s2"]);
     }
 

@@ -281,7 +281,7 @@ impl GcpClient {
                 let body = body.clone();
                 async move {
                     crate::trace!("STS attempt {attempt}");
-                    self.sts_once(config, token, body).await
+                    self.sts_once(config, token, body, attempt.time_left).await
                 }
             })
             .await?;
@@ -305,7 +305,8 @@ impl GcpClient {
                 let bearer = sts.access_token.clone();
                 async move {
                     crate::trace!("IAM Credentials attempt {attempt}");
-                    self.iam_once(config, token, &bearer, body).await
+                    self.iam_once(config, token, &bearer, body, attempt.time_left)
+                        .await
                 }
             })
             .await?;
@@ -322,6 +323,7 @@ impl GcpClient {
         config: &GcpConfig,
         token: &OidcToken,
         body: String,
+        time_left: std::time::Duration,
     ) -> Result<AccessToken, GcpError> {
         let endpoint = config.token_url.clone();
         let request = self
@@ -333,7 +335,7 @@ impl GcpClient {
             )
             .header(reqwest::header::ACCEPT, "application/json")
             .body(body);
-        let (status, text) = send(request, Service::Sts, &endpoint).await?;
+        let (status, text) = send(request.timeout(time_left), Service::Sts, &endpoint).await?;
         if (200..300).contains(&status) {
             return parse_sts_success(&text, (self.clock)()).map_err(|detail| {
                 GcpError::BadResponse {
@@ -367,6 +369,7 @@ impl GcpClient {
         token: &OidcToken,
         bearer: &Secret,
         body: String,
+        time_left: std::time::Duration,
     ) -> Result<AccessToken, GcpError> {
         let imp = config
             .impersonation
@@ -380,7 +383,7 @@ impl GcpClient {
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .header(reqwest::header::ACCEPT, "application/json")
             .body(body);
-        let (status, text) = send(request, Service::Iam, &endpoint).await?;
+        let (status, text) = send(request.timeout(time_left), Service::Iam, &endpoint).await?;
         if (200..300).contains(&status) {
             return parse_iam_success(&text).map_err(|detail| GcpError::BadResponse {
                 service: Service::Iam.name(),
