@@ -411,3 +411,22 @@ fn the_token_file_is_renewed_while_the_child_runs() {
     assert_eq!(after, new);
     assert!(!out.stderr.contains("warning"), "{}", out.stderr);
 }
+
+#[test]
+fn the_child_never_gets_cached_credentials_that_are_half_spent() {
+    // STS hands out 30-minute credentials: good for the cache (over 20 minutes left), too old
+    // for a child that may run for a while.
+    let server = sts(1800);
+    let (mut sb, _) = aws_sandbox(&server);
+    sb.set("VERCEL_OIDC_AWS_DURATION_SECONDS", "3600");
+    assert_eq!(sb.run(&["aws", "credential-process"]).code, 0);
+    assert_eq!(sb.run(&["aws", "credential-process"]).code, 0);
+    assert_eq!(server.count(), 1, "the second call was a cache hit");
+    let out = exec_sh(&sb, &[], "true");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        server.count(),
+        2,
+        "exec fetched instead of handing on the cached entry"
+    );
+}

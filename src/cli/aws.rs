@@ -102,7 +102,12 @@ pub struct ConfigureArgs {
     /// Profile to add or update in the AWS config file
     ///
     /// Not read from AWS_PROFILE, which names the profile in use, not one to overwrite.
-    #[arg(long, env = "VERCEL_OIDC_AWS_PROFILE", value_name = "NAME", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "VERCEL_OIDC_AWS_PROFILE",
+        value_name = "NAME",
+        hide_env_values = true
+    )]
     profile: String,
 
     #[command(flatten)]
@@ -197,9 +202,19 @@ pub fn credentials(
     token: OidcToken,
     no_cache: bool,
 ) -> anyhow::Result<AwsCredentials> {
+    credentials_lasting(ctx, config, token, no_cache, config.min_remaining())
+}
+
+/// [`credentials`] that have more than `min_remaining` left.
+pub fn credentials_lasting(
+    ctx: &Ctx,
+    config: &AwsConfig,
+    token: OidcToken,
+    no_cache: bool,
+    min_remaining: time::Duration,
+) -> anyhow::Result<AwsCredentials> {
     vercel_oidc::debug!("using the token from {}", token.source());
     let cache = ctx.cache(no_cache);
-    let min_remaining = config.min_remaining();
     // Cached credentials may outlive the token that got them (a long build), so look before
     // insisting on a live token.
     if let Some(cache) = &cache {

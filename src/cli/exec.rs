@@ -14,9 +14,9 @@
 //!     variables that would win over them or confuse tools are removed (`AWS_PROFILE`,
 //!     `AWS_DEFAULT_PROFILE`, `AWS_SECURITY_TOKEN`, `AWS_WEB_IDENTITY_TOKEN_FILE`,
 //!     `AWS_ROLE_SESSION_NAME`, `AWS_CONTAINER_CREDENTIALS_*`, `AWS_CONTAINER_AUTHORIZATION_TOKEN`).
-//!     A running process cannot be handed new environment variables, so when no fresh token can
-//!     be had later (a build) the longest lifetime the role allows is requested (12 hours, then
-//!     the default when the role refuses it).
+//!     A running process cannot be handed new environment variables, so unless a duration is
+//!     set the longest lifetime the role allows is requested (12 hours, then the default when the
+//!     role refuses it), and cached credentials are used only when at most 10 minutes old.
 //!   - GCP: `GOOGLE_APPLICATION_CREDENTIALS` and `CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE` (the
 //!     run's credential file), `GOOGLE_CLOUD_PROJECT` and `CLOUDSDK_CORE_PROJECT` when known.
 //!   - Azure: `AZURE_CLIENT_ID`, `AZURE_TENANT_ID`, `AZURE_FEDERATED_TOKEN_FILE` (the run's token
@@ -51,6 +51,8 @@ use super::{Ctx, aws, azure, gcp};
 /// How close to its expiry the run's token file is renewed: the Azure SDKs re-read it only every
 /// 5 to 10 minutes.
 pub const KEEP_FRESH: Duration = Duration::minutes(15);
+/// Cached AWS credentials are handed to a child only when at most this old.
+const FRESH_ENOUGH: Duration = Duration::minutes(10);
 /// Warn this long before the AWS credentials in the child's environment expire.
 const AWS_WARNING: Duration = Duration::minutes(10);
 
@@ -223,48 +225,56 @@ fn wire_aws(
     no_cache: bool,
     wiring: &mut Wiring,
 ) -> anyhow::Result<()> {
-    // Environment variables cannot be renewed in a running process: when no fresh token will be
-    // had later, ask for as long as the role allows. A role that refuses 12 hours is remembered
-    // for an hour, so later runs do not ask again.
-    let long = if opts.duration_seconds.is_none() && !can_refresh(ctx) {
+    // Environment variables cannot be renewed in a running process, so ask for as long as the
+    // role allows (unless a duration is set), and take cached credentials only when they are
+    // nearly new. A role that refuses 12 hours is remembered for an hour, so later runs do not
+    // ask again.
+    let lasting = |config: &AwsConfig| {
+        let lifetime = Duration::seconds(config.duration_seconds.into());
+        aws::credentials_lasting(
+            ctx,
+            config,
+            token.clone(),
+            no_cache,
+            lifetime - FRESH_ENOUGH,
+        )
+    };
+    let cache = ctx.cache(no_cache);
+    let refused_key = vercel_oidc::cache::Key::new(
+        "aws-max-duration",
+        &(&config.role_arn, &config.endpoint.url),
+    );
+    let known_refused = cache
+        .as_ref()
+        .and_then(|c| c.get::<bool>(&refused_key, ctx.now(), Duration::ZERO))
+        == Some(true);
+    let long = if opts.duration_seconds.is_none() && !known_refused {
         let mut long = config.clone();
         long.duration_seconds = 43200;
-        let cache = ctx.cache(no_cache);
-        let refused_key = vercel_oidc::cache::Key::new(
-            "aws-max-duration",
-            &(&config.role_arn, &config.endpoint.url),
-        );
-        let known_refused = cache
-            .as_ref()
-            .and_then(|c| c.get::<bool>(&refused_key, ctx.now(), Duration::ZERO))
-            == Some(true);
-        if known_refused {
-            None
-        } else {
-            match aws::credentials(ctx, &long, token.clone(), no_cache) {
-                Ok(creds) => Some(creds),
-                Err(e)
-                    if e.downcast_ref::<StsError>().and_then(StsError::code)
-                        == Some("ValidationError") =>
-                {
-                    vercel_oidc::debug!(
-                        "the role does not allow 12-hour sessions; asking for the default"
-                    );
-                    if let Some(c) = &cache {
-                        let _ = c.put(&refused_key, &true, ctx.now() + Duration::hours(1));
-                    }
-                    None
+        match lasting(&long) {
+            Ok(creds) => Some(creds),
+            Err(e)
+                if e.downcast_ref::<StsError>().and_then(StsError::code)
+                    == Some("ValidationError") =>
+            {
+                vercel_oidc::debug!(
+                    "the role does not allow 12-hour sessions; asking for the default"
+                );
+                if let Some(c) = &cache {
+                    let _ = c.put(&refused_key, &true, ctx.now() + Duration::hours(1));
                 }
-                Err(e) => return Err(e),
+                None
             }
+            Err(e) => return Err(e),
         }
     } else {
         None
     };
     let creds: AwsCredentials = match long {
         Some(c) => c,
-        None => aws::credentials(ctx, config, token.clone(), no_cache)?,
+        None => lasting(config)?,
     };
+
     wiring.set.extend([
         ("AWS_ACCESS_KEY_ID".into(), creds.access_key_id.clone()),
         (
@@ -342,11 +352,6 @@ fn wire_azure(config: &AzureConfig, token_path: &Path, wiring: &mut Wiring) {
             config.authority.as_str().to_string(),
         ),
     ]);
-}
-
-/// Whether a fresh token can be had later in this run.
-fn can_refresh(ctx: &Ctx) -> bool {
-    !ctx.no_refresh && matches!(Refresher::for_env(&ctx.env), Some(Ok(_)))
 }
 
 /// Runs the child to its end: forwards signals, keeps the token file fresh, warns before
