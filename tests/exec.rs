@@ -430,3 +430,31 @@ fn the_child_never_gets_cached_credentials_that_are_half_spent() {
         "exec fetched instead of handing on the cached entry"
     );
 }
+
+#[test]
+fn sigint_from_another_process_is_forwarded() {
+    // A process manager that stops the build with SIGINT to exec's pid alone: the terminal is not
+    // involved, so only exec can pass it on.
+    let server = sts(3600);
+    let (sb, _) = aws_sandbox(&server);
+    let script = "trap 'echo interrupted > trap.out; exit 4' INT; touch started.out; while :; do sleep 0.05; done";
+    let mut child = sb
+        .command(&["exec", "--", "sh", "-c", script])
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !sb.path().join("started.out").exists() {
+        assert!(Instant::now() < deadline, "the child never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(4));
+    assert_eq!(
+        std::fs::read_to_string(sb.path().join("trap.out")).unwrap(),
+        "interrupted\n"
+    );
+}

@@ -24,13 +24,15 @@
 //! - While the child runs, the token file is renewed before it comes within [`KEEP_FRESH`] of
 //!   expiry when a fresh token can be had (local development); when none can, stderr says so
 //!   before it bites, and likewise before the AWS credentials in the environment expire.
-//! - `SIGTERM`, `SIGHUP`, `SIGUSR1` and `SIGUSR2` are forwarded to the child; `SIGINT` and
-//!   `SIGQUIT` reach it from the terminal directly, so they are not sent twice. The child's exit
-//!   code passes through; a child ended by a signal ends this process with the same signal.
+//! - `SIGTERM`, `SIGHUP`, `SIGUSR1` and `SIGUSR2` are forwarded to the child, and so are
+//!   `SIGINT` and `SIGQUIT` when another process sent them; from a terminal they reach the child
+//!   directly, so they are not sent twice. The child's exit code passes through; a child ended by
+//!   a signal ends this process with the same signal.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::Duration as StdDuration;
 
 use anyhow::Context as _;
@@ -377,10 +379,8 @@ async fn supervise(
     ] {
         forwarded.push((kind.as_raw_value(), signal(kind)?));
     }
-    // Handled (so they do not end this process first) but not forwarded: the terminal sends them
-    // to the child as well.
-    let mut interrupt = signal(SignalKind::interrupt())?;
-    let mut quit = signal(SignalKind::quit())?;
+    catch_interrupts()?;
+    let mut interrupts = tokio::time::interval(StdDuration::from_millis(50));
     let every = ctx
         .env
         .get("VERCEL_OIDC_EXEC_CHECK_SECONDS")
@@ -404,8 +404,12 @@ async fn supervise(
             _ = r1.recv() => forward(pid, *s1),
             _ = r2.recv() => forward(pid, *s2),
             _ = r3.recv() => forward(pid, *s3),
-            _ = interrupt.recv() => {}
-            _ = quit.recv() => {}
+            _ = interrupts.tick() => {
+                let sig = SENT_BY_A_PROCESS.swap(0, Ordering::SeqCst);
+                if sig != 0 {
+                    forward(pid, sig);
+                }
+            }
             _ = ticks.tick() => {
                 let now = ctx.now();
                 if token.claims().expires_at() - KEEP_FRESH <= now {
@@ -470,6 +474,40 @@ fn renew(ctx: &Ctx, now: OffsetDateTime) -> Option<OidcToken> {
             None
         }
     }
+}
+
+/// The last `SIGINT` or `SIGQUIT` sent to this process by another process (not by the terminal),
+/// waiting to be forwarded.
+static SENT_BY_A_PROCESS: AtomicI32 = AtomicI32::new(0);
+
+extern "C" fn note_interrupt(sig: libc::c_int, info: *mut libc::siginfo_t, _: *mut libc::c_void) {
+    // SAFETY: with SA_SIGINFO the kernel passes a valid siginfo_t.
+    let code = unsafe { (*info).si_code };
+    // A terminal's Ctrl-C (SI_KERNEL) reaches the whole foreground process group, the child
+    // included: forwarding it would deliver it twice. A kill(2) from another process reaches
+    // only this one.
+    if code == libc::SI_USER || code == libc::SI_QUEUE || code == libc::SI_TKILL {
+        SENT_BY_A_PROCESS.store(sig, Ordering::SeqCst);
+    }
+}
+
+/// Catches `SIGINT` and `SIGQUIT` so they do not end this process before the child, noting
+/// those that another process sent.
+fn catch_interrupts() -> std::io::Result<()> {
+    for sig in [libc::SIGINT, libc::SIGQUIT] {
+        // SAFETY: a zeroed sigaction is valid; the handler only stores to an atomic, which is
+        // async-signal-safe.
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = note_interrupt as *const () as usize;
+            action.sa_flags = libc::SA_SIGINFO | libc::SA_RESTART;
+            libc::sigemptyset(&mut action.sa_mask);
+            if libc::sigaction(sig, &action, std::ptr::null_mut()) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+        }
+    }
+    Ok(())
 }
 
 fn forward(pid: libc::pid_t, sig: i32) {
