@@ -60,6 +60,12 @@ impl Env {
         )
     }
 
+    /// The same environment seen from another folder (`--project-dir`).
+    pub fn with_cwd(mut self, cwd: impl Into<PathBuf>) -> Self {
+        self.cwd = cwd.into();
+        self
+    }
+
     pub fn cwd(&self) -> &Path {
         &self.cwd
     }

@@ -1027,3 +1027,63 @@ fn an_endpoint_that_echoes_the_request_does_not_leak_the_token() {
         out.stderr
     );
 }
+
+#[test]
+fn a_profile_configured_in_a_project_works_from_any_folder() {
+    let server = MockServer::start(|_, _| sts_ok(3600));
+    let mut sb = Sandbox::new();
+    let project = sb.path().join("app");
+    std::fs::create_dir_all(project.join(".vercel")).unwrap();
+    std::fs::write(
+        project.join(".env.local"),
+        format!("VERCEL_OIDC_TOKEN=\"{}\"\n", fresh_token()),
+    )
+    .unwrap();
+    let config = sb.path().join("aws-config");
+    sb.set("AWS_CONFIG_FILE", config.display().to_string())
+        .set("AWS_ENDPOINT_URL_STS", server.url())
+        .set("VERCEL_OIDC_NO_REFRESH", "1");
+    let out = sb
+        .command(&["aws", "configure", "--profile", "app", "--role-arn", ROLE])
+        .current_dir(&project)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&config).unwrap();
+    let command = text
+        .lines()
+        .find_map(|l| l.strip_prefix("credential_process = "))
+        .unwrap();
+    assert!(
+        command.contains(&format!("--project-dir {}", project.display())),
+        "{command}"
+    );
+    let elsewhere = sb.path().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let run = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .env_clear()
+        .envs(&sb.env)
+        .current_dir(&elsewhere)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert_eq!(server.count(), 1);
+
+    let missing = sb.run(&["--project-dir", "nope", "token"]);
+    assert_eq!(missing.code, 1);
+    assert!(
+        missing.stderr.contains("--project-dir"),
+        "{}",
+        missing.stderr
+    );
+}

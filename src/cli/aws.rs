@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use vercel_oidc::aws::{self, AwsConfig, AwsCredentials, AwsOptions, StsClient, config_file};
 use vercel_oidc::http::{self, RetryPolicy};
 use vercel_oidc::output::{self, EnvFormat};
-use vercel_oidc::token::OidcToken;
+use vercel_oidc::token::{OidcToken, TokenSource};
 use vercel_oidc::{fsutil, project, timefmt};
 
 use super::{Ctx, print_stdout};
@@ -258,7 +258,15 @@ fn configure(ctx: &Ctx, args: &ConfigureArgs) -> anyhow::Result<()> {
     let exe = std::env::current_exe()
         .and_then(|p| p.canonicalize())
         .context("cannot find the path of this executable to write into the profile")?;
-    let command = process_command(ctx, &exe, &opts, args.assume.no_cache, &config)?;
+    let project_dir = pinned_project_dir(ctx, token.as_ref());
+    let command = process_command(
+        ctx,
+        &exe,
+        project_dir.as_deref(),
+        &opts,
+        args.assume.no_cache,
+        &config,
+    )?;
     let mut entries = vec![("credential_process", command.as_str())];
     if let Some(region) = opts.region.as_deref() {
         entries.push(("region", region));
@@ -338,16 +346,35 @@ fn config_path(ctx: &Ctx) -> anyhow::Result<PathBuf> {
     Ok(home.join(".aws").join("config"))
 }
 
+/// The folder to run the profile's command from, so that a token found through the project
+/// (`.env.local`, or refreshed for a linked project) is found again from any working folder.
+fn pinned_project_dir(ctx: &Ctx, token: Option<&OidcToken>) -> Option<PathBuf> {
+    if let Some(dir) = &ctx.project_dir {
+        return Some(dir.clone());
+    }
+    match token.map(OidcToken::source) {
+        Some(TokenSource::DotEnv(path)) => path.parent().map(Path::to_path_buf),
+        Some(TokenSource::Refreshed { .. }) => vercel_oidc::refresh::find_link(ctx.env.cwd())?
+            .ok()
+            .map(|l| l.root),
+        _ => None,
+    }
+}
+
 /// The credential_process line: this binary by absolute path and the settings as flags, with no
 /// shell syntax, so that botocore (no shell) and the Rust, Go and JS SDKs (`sh -c`) read the same.
 fn process_command(
     ctx: &Ctx,
     exe: &Path,
+    project_dir: Option<&Path>,
     opts: &AwsOptions,
     no_cache: bool,
     config: &AwsConfig,
 ) -> anyhow::Result<String> {
     let mut words: Vec<String> = vec![exe.display().to_string()];
+    if let Some(dir) = project_dir {
+        words.extend(["--project-dir".into(), dir.display().to_string()]);
+    }
     if let Some(file) = &ctx.token_file {
         words.extend([
             "--token-file".into(),

@@ -44,6 +44,19 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "PATH")]
     token_file: Option<PathBuf>,
 
+    /// Look for `.env.local`, `.vercel/` and vercel-oidc.toml from this folder, not the working one
+    ///
+    /// `aws configure` writes it into the profile when the token comes from a linked project, so
+    /// the profile works from any folder.
+    #[arg(
+        long,
+        global = true,
+        env = "VERCEL_OIDC_PROJECT_DIR",
+        value_name = "DIR",
+        hide_env_values = true
+    )]
+    project_dir: Option<PathBuf>,
+
     /// Read cloud settings from this project config instead of the nearest vercel-oidc.toml
     ///
     /// Also VERCEL_OIDC_CONFIG. Flags and environment variables win over the file.
@@ -94,6 +107,8 @@ enum Command {
 /// What every subcommand needs: the environment read once at start, the global flags, a clock.
 pub struct Ctx {
     pub env: Env,
+    /// `--project-dir`, absolute, when given.
+    pub project_dir: Option<PathBuf>,
     pub token_file: Option<PathBuf>,
     pub no_refresh: bool,
     pub config: Option<PathBuf>,
@@ -204,8 +219,21 @@ pub fn main() -> ExitCode {
         None => 0,
     };
     vercel_oidc::log::set_level(cli.verbose.max(from_env));
+    let project_dir = cli.project_dir.map(|d| env.absolute(d));
+    let env = match &project_dir {
+        Some(dir) if !dir.is_dir() => {
+            eprintln!(
+                "error: --project-dir `{}` is not a folder\n  name the folder that holds `.vercel/` and `.env.local`",
+                dir.display()
+            );
+            return ExitCode::FAILURE;
+        }
+        Some(dir) => env.with_cwd(dir),
+        None => env,
+    };
     let ctx = Ctx {
         env,
+        project_dir,
         token_file: cli.token_file,
         no_refresh: cli.no_refresh,
         config: cli.config,
