@@ -5,7 +5,6 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
-use time::OffsetDateTime;
 use vercel_oidc::aws::{self, AwsConfig, AwsCredentials, AwsOptions, StsClient, config_file};
 use vercel_oidc::http::{self, RetryPolicy};
 use vercel_oidc::output::{self, EnvFormat};
@@ -213,40 +212,21 @@ pub fn credentials_lasting(
     no_cache: bool,
     min_remaining: time::Duration,
 ) -> anyhow::Result<AwsCredentials> {
-    vercel_oidc::debug!("using the token from {}", token.source());
-    let cache = ctx.cache(no_cache);
-    // Cached credentials may outlive the token that got them (a long build), so look before
-    // insisting on a live token.
-    if let Some(cache) = &cache {
-        let key = aws::cache_key(
-            &config.request(token.claims()),
-            &config.endpoint,
-            token.claims(),
-        );
-        if let Some(hit) = cache.get(&key, ctx.now(), min_remaining) {
-            return Ok(hit);
-        }
-    }
-    // A new exchange needs a live token, refreshed in local development when it has run out; the
-    // request and key follow the token actually sent.
-    let token = ctx.fresh(token)?;
-    let request = config.request(token.claims());
-    let fetch = || -> anyhow::Result<(AwsCredentials, OffsetDateTime)> {
-        let http = http::client(&ctx.env)?;
-        let sts = StsClient::new(http, config.endpoint.clone(), RetryPolicy::default());
-        let creds = ctx
-            .runtime()?
-            .block_on(sts.assume_role_with_web_identity(&request, &token))?;
-        let expires = creds.expiration;
-        Ok((creds, expires))
-    };
-    match cache {
-        Some(cache) => {
-            let key = aws::cache_key(&request, &config.endpoint, token.claims());
-            cache.get_or_fetch(&key, || ctx.now(), min_remaining, fetch)
-        }
-        None => Ok(fetch()?.0),
-    }
+    ctx.exchange(
+        token,
+        no_cache,
+        min_remaining,
+        |t| aws::cache_key(&config.request(t.claims()), &config.endpoint, t.claims()),
+        |t| {
+            let http = http::client(&ctx.env)?;
+            let sts = StsClient::new(http, config.endpoint.clone(), RetryPolicy::default());
+            let creds = ctx
+                .runtime()?
+                .block_on(sts.assume_role_with_web_identity(&config.request(t.claims()), t))?;
+            let expires = creds.expiration;
+            Ok((creds, expires))
+        },
+    )
 }
 
 fn configure(ctx: &Ctx, args: &ConfigureArgs) -> anyhow::Result<()> {

@@ -4,7 +4,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use time::OffsetDateTime;
 use vercel_oidc::azure::{
     self, AccessToken, AzureConfig, AzureOptions, EntraClient, federated_file,
 };
@@ -208,35 +207,19 @@ pub(super) fn access_token(
     token: OidcToken,
     no_cache: bool,
 ) -> anyhow::Result<AccessToken> {
-    vercel_oidc::debug!("using the token from {}", token.source());
-    let cache = ctx.cache(no_cache);
-    // A cached access token may outlive the Vercel token that got it, so look before insisting
-    // on a live one.
-    if let Some(cache) = &cache {
-        let key = azure::cache_key(&config.request(scope), &config.authority, token.claims());
-        if let Some(hit) = cache.get(&key, ctx.now(), azure::MIN_REMAINING) {
-            return Ok(hit);
-        }
-    }
-    // A new exchange needs a live token (refreshed in local development); the key follows the
-    // token actually sent.
-    let token = ctx.fresh(token)?;
     let request = config.request(scope);
-    let fetch = || -> anyhow::Result<(AccessToken, OffsetDateTime)> {
-        let http = http::client(&ctx.env)?;
-        let entra = EntraClient::new(http, config.authority.clone(), RetryPolicy::default())
-            .in_build(ctx.env.in_build());
-        let access = ctx
-            .runtime()?
-            .block_on(entra.request_token(&request, &token))?;
-        let expires = access.expires_at();
-        Ok((access, expires))
-    };
-    match cache {
-        Some(cache) => {
-            let key = azure::cache_key(&request, &config.authority, token.claims());
-            cache.get_or_fetch(&key, || ctx.now(), azure::MIN_REMAINING, fetch)
-        }
-        None => Ok(fetch()?.0),
-    }
+    ctx.exchange(
+        token,
+        no_cache,
+        azure::MIN_REMAINING,
+        |t| azure::cache_key(&request, &config.authority, t.claims()),
+        |t| {
+            let http = http::client(&ctx.env)?;
+            let entra = EntraClient::new(http, config.authority.clone(), RetryPolicy::default())
+                .in_build(ctx.env.in_build());
+            let access = ctx.runtime()?.block_on(entra.request_token(&request, t))?;
+            let expires = access.expires_at();
+            Ok((access, expires))
+        },
+    )
 }

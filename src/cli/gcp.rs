@@ -6,7 +6,6 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand, ValueEnum};
-use time::OffsetDateTime;
 use vercel_oidc::gcp::credfile::{self, CredentialSource};
 use vercel_oidc::gcp::executable::{self, ExecutableError};
 use vercel_oidc::gcp::{self, AccessToken, GcpClient, GcpConfig, GcpOptions};
@@ -295,37 +294,18 @@ pub(super) fn access_token(
     token: OidcToken,
     no_cache: bool,
 ) -> anyhow::Result<AccessToken> {
-    vercel_oidc::debug!("using the token from {}", token.source());
-    let cache = ctx.cache(no_cache);
-    let min_remaining = config.min_remaining();
-    // A cached access token may outlive the token that got it (a long build): look first.
-    if let Some(cache) = &cache
-        && let Some(hit) = cache.get(
-            &gcp::cache_key(config, token.claims()),
-            ctx.now(),
-            min_remaining,
-        )
-    {
-        return Ok(hit);
-    }
-    // A new exchange needs a live token, refreshed in local development when it has run out;
-    // the key follows the token actually sent.
-    let token = ctx.fresh(token)?;
-    let fetch = || -> anyhow::Result<(AccessToken, OffsetDateTime)> {
-        let client = GcpClient::new(http::client(&ctx.env)?, RetryPolicy::default());
-        let access = ctx
-            .runtime()?
-            .block_on(client.access_token(config, &token))?;
-        let expires = access.expires_at();
-        Ok((access, expires))
-    };
-    match cache {
-        Some(cache) => {
-            let key = gcp::cache_key(config, token.claims());
-            cache.get_or_fetch(&key, || ctx.now(), min_remaining, fetch)
-        }
-        None => Ok(fetch()?.0),
-    }
+    ctx.exchange(
+        token,
+        no_cache,
+        config.min_remaining(),
+        |t| gcp::cache_key(config, t.claims()),
+        |t| {
+            let client = GcpClient::new(http::client(&ctx.env)?, RetryPolicy::default());
+            let access = ctx.runtime()?.block_on(client.access_token(config, t))?;
+            let expires = access.expires_at();
+            Ok((access, expires))
+        },
+    )
 }
 
 /// `executable-source`: the response on stdout and nothing at all on stderr, since Python and

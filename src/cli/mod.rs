@@ -191,6 +191,38 @@ impl Ctx {
             .build()?)
     }
 
+    /// The result of an exchange with a cloud: from the shared cache while it has more than
+    /// `min_remaining` left (looked up before insisting on a live token, since a cached result
+    /// may outlive the token that got it, as in a long build), else from `fetch` with a live
+    /// token, refreshed in local development, one process at a time per key. The key follows the
+    /// token actually sent.
+    pub fn exchange<T>(
+        &self,
+        token: OidcToken,
+        no_cache: bool,
+        min_remaining: time::Duration,
+        key: impl Fn(&OidcToken) -> vercel_oidc::cache::Key,
+        fetch: impl FnOnce(&OidcToken) -> anyhow::Result<(T, OffsetDateTime)>,
+    ) -> anyhow::Result<T>
+    where
+        T: serde::Serialize + serde::de::DeserializeOwned,
+    {
+        vercel_oidc::debug!("using the token from {}", token.source());
+        let cache = self.cache(no_cache);
+        if let Some(cache) = &cache
+            && let Some(hit) = cache.get(&key(&token), self.now(), min_remaining)
+        {
+            return Ok(hit);
+        }
+        let token = self.fresh(token)?;
+        match cache {
+            Some(cache) => {
+                cache.get_or_fetch(&key(&token), || self.now(), min_remaining, || fetch(&token))
+            }
+            None => Ok(fetch(&token)?.0),
+        }
+    }
+
     /// The shared cache, unless disabled or there is nowhere to put it.
     pub fn cache(&self, no_cache: bool) -> Option<vercel_oidc::cache::Cache> {
         if no_cache {
