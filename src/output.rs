@@ -16,21 +16,22 @@ pub enum EnvFormat {
 }
 
 /// Renders `vars` in `format`, quoting every value so that no content is interpreted.
-pub fn render(vars: &[(&str, &str)], format: EnvFormat) -> String {
+pub fn render<K: AsRef<str>, V: AsRef<str>>(vars: &[(K, V)], format: EnvFormat) -> String {
     let mut out = String::new();
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_ref(), v.as_ref())).collect();
     match format {
         EnvFormat::Sh => {
-            for (k, v) in vars {
+            for (k, v) in &vars {
                 let _ = writeln!(out, "export {k}={}", sh_quote(v));
             }
         }
         EnvFormat::Fish => {
-            for (k, v) in vars {
+            for (k, v) in &vars {
                 let _ = writeln!(out, "set -gx {k} {};", fish_quote(v));
             }
         }
         EnvFormat::Dotenv => {
-            for (k, v) in vars {
+            for (k, v) in &vars {
                 let _ = writeln!(out, "{k}={}", dotenv_quote(v));
             }
         }

@@ -56,6 +56,31 @@ mod expiration_z {
 }
 
 impl AwsCredentials {
+    /// The environment variables every AWS tool and SDK reads these from, with the region when
+    /// one is known.
+    pub fn env_vars(&self, region: Option<&str>) -> Vec<(&'static str, String)> {
+        let mut vars = vec![
+            ("AWS_ACCESS_KEY_ID", self.access_key_id.clone()),
+            (
+                "AWS_SECRET_ACCESS_KEY",
+                self.secret_access_key.expose_secret().to_string(),
+            ),
+            (
+                "AWS_SESSION_TOKEN",
+                self.session_token.expose_secret().to_string(),
+            ),
+            (
+                "AWS_CREDENTIAL_EXPIRATION",
+                timefmt::rfc3339_z(self.expiration),
+            ),
+        ];
+        if let Some(region) = region {
+            vars.push(("AWS_REGION", region.to_string()));
+            vars.push(("AWS_DEFAULT_REGION", region.to_string()));
+        }
+        vars
+    }
+
     /// The one-line JSON object `credential_process` must print.
     pub fn to_process_json(&self) -> String {
         serde_json::to_string(self).expect("credentials serialize")

@@ -180,6 +180,20 @@ impl AzureConfig {
         })
     }
 
+    /// The environment the Azure SDKs' workload identity credential reads, with the token in
+    /// `token_file`.
+    pub fn env_vars(&self, token_file: &std::path::Path) -> Vec<(&'static str, String)> {
+        vec![
+            ("AZURE_CLIENT_ID", self.client_id.clone()),
+            ("AZURE_TENANT_ID", self.tenant_id.clone()),
+            (
+                "AZURE_FEDERATED_TOKEN_FILE",
+                token_file.display().to_string(),
+            ),
+            ("AZURE_AUTHORITY_HOST", self.authority.as_str().to_string()),
+        ]
+    }
+
     pub fn token_endpoint(&self) -> String {
         self.authority.token_endpoint(&self.tenant_id)
     }

@@ -9,7 +9,7 @@ use vercel_oidc::aws::{self, AwsConfig, AwsCredentials, AwsOptions, StsClient, c
 use vercel_oidc::http::{self, RetryPolicy};
 use vercel_oidc::output::{self, EnvFormat};
 use vercel_oidc::token::{OidcToken, TokenSource};
-use vercel_oidc::{fsutil, project, timefmt};
+use vercel_oidc::{fsutil, project};
 
 use super::{Ctx, print_stdout};
 
@@ -149,20 +149,7 @@ pub fn run(ctx: &Ctx, cmd: AwsCommand) -> anyhow::Result<ExitCode> {
             let token = ctx.load_token()?;
             let config = config_for(ctx, args.assume.options(), Some(&token))?;
             let creds = credentials(ctx, &config, token, args.assume.no_cache)?;
-            let expiration = timefmt::rfc3339_z(creds.expiration);
-            let mut vars = vec![
-                ("AWS_ACCESS_KEY_ID", creds.access_key_id.as_str()),
-                (
-                    "AWS_SECRET_ACCESS_KEY",
-                    creds.secret_access_key.expose_secret(),
-                ),
-                ("AWS_SESSION_TOKEN", creds.session_token.expose_secret()),
-                ("AWS_CREDENTIAL_EXPIRATION", expiration.as_str()),
-            ];
-            if let Some(region) = config.endpoint.region.as_deref() {
-                vars.push(("AWS_REGION", region));
-                vars.push(("AWS_DEFAULT_REGION", region));
-            }
+            let vars = creds.env_vars(config.endpoint.region.as_deref());
             print_stdout(&output::render(&vars, args.format))?;
         }
         AwsCommand::Configure(args) => configure(ctx, &args)?,

@@ -189,12 +189,7 @@ fn configure(ctx: &Ctx, args: &ConfigureArgs) -> anyhow::Result<()> {
     } else {
         eprintln!("  run this again before then to put a fresh token in the file");
     }
-    let vars = [
-        ("AZURE_CLIENT_ID", config.client_id.as_str()),
-        ("AZURE_TENANT_ID", config.tenant_id.as_str()),
-        ("AZURE_FEDERATED_TOKEN_FILE", path.as_str()),
-        ("AZURE_AUTHORITY_HOST", config.authority.as_str()),
-    ];
+    let vars = config.env_vars(location.path());
     print_stdout(&output::render(&vars, args.format))
 }
 

@@ -277,27 +277,13 @@ fn wire_aws(
         None => lasting(config)?,
     };
 
-    wiring.set.extend([
-        ("AWS_ACCESS_KEY_ID".into(), creds.access_key_id.clone()),
-        (
-            "AWS_SECRET_ACCESS_KEY".into(),
-            creds.secret_access_key.expose_secret().to_string(),
-        ),
-        (
-            "AWS_SESSION_TOKEN".into(),
-            creds.session_token.expose_secret().to_string(),
-        ),
-        (
-            "AWS_CREDENTIAL_EXPIRATION".into(),
-            timefmt::rfc3339_z(creds.expiration),
-        ),
-    ]);
-    if let Some(region) = &config.endpoint.region {
-        wiring.set.push(("AWS_REGION".into(), region.clone()));
-        wiring
-            .set
-            .push(("AWS_DEFAULT_REGION".into(), region.clone()));
-    }
+    let region = config.endpoint.region.as_deref();
+    wiring.set.extend(
+        creds
+            .env_vars(region)
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v)),
+    );
     wiring.remove.extend([
         "AWS_PROFILE",
         "AWS_DEFAULT_PROFILE",
@@ -323,37 +309,22 @@ fn wire_gcp(
     let text = credfile::render(config, &CredentialSource::File(token_path.to_path_buf()));
     fsutil::write_private(&path, text.as_bytes())
         .with_context(|| format!("cannot write `{}`", path.display()))?;
-    let path = path.display().to_string();
-    wiring
-        .set
-        .push(("GOOGLE_APPLICATION_CREDENTIALS".into(), path.clone()));
-    wiring
-        .set
-        .push(("CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE".into(), path));
-    if let Some(project) = &config.project_id {
-        wiring
-            .set
-            .push(("GOOGLE_CLOUD_PROJECT".into(), project.clone()));
-        wiring
-            .set
-            .push(("CLOUDSDK_CORE_PROJECT".into(), project.clone()));
-    }
+    let source = CredentialSource::File(token_path.to_path_buf());
+    wiring.set.extend(
+        credfile::env_vars(&path, config, &source)
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v)),
+    );
     Ok(())
 }
 
 fn wire_azure(config: &AzureConfig, token_path: &Path, wiring: &mut Wiring) {
-    wiring.set.extend([
-        ("AZURE_CLIENT_ID".into(), config.client_id.clone()),
-        ("AZURE_TENANT_ID".into(), config.tenant_id.clone()),
-        (
-            "AZURE_FEDERATED_TOKEN_FILE".into(),
-            token_path.display().to_string(),
-        ),
-        (
-            "AZURE_AUTHORITY_HOST".into(),
-            config.authority.as_str().to_string(),
-        ),
-    ]);
+    wiring.set.extend(
+        config
+            .env_vars(token_path)
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v)),
+    );
 }
 
 /// Runs the child to its end: forwards signals, keeps the token file fresh, warns before

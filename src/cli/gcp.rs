@@ -481,18 +481,7 @@ fn configure(ctx: &Ctx, args: &ConfigureArgs) -> anyhow::Result<()> {
         _ => {}
     }
 
-    let path_text = path.display().to_string();
-    let mut vars = vec![
-        ("GOOGLE_APPLICATION_CREDENTIALS", path_text.as_str()),
-        ("CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE", path_text.as_str()),
-    ];
-    if let Some(project) = config.project_id.as_deref() {
-        vars.push(("GOOGLE_CLOUD_PROJECT", project));
-        vars.push(("CLOUDSDK_CORE_PROJECT", project));
-    }
-    if matches!(source, CredentialSource::Executable { .. }) {
-        vars.push(("GOOGLE_EXTERNAL_ACCOUNT_ALLOW_EXECUTABLES", "1"));
-    }
+    let vars = credfile::env_vars(&path, &config, &source);
     print_stdout(&output::render(&vars, args.format))?;
     Ok(())
 }

@@ -123,6 +123,27 @@ pub fn render(config: &GcpConfig, source: &CredentialSource) -> String {
     text
 }
 
+/// The environment that points Google's clients and gcloud at the credential file at `path`.
+pub fn env_vars(
+    path: &Path,
+    config: &GcpConfig,
+    source: &CredentialSource,
+) -> Vec<(&'static str, String)> {
+    let path = path.display().to_string();
+    let mut vars = vec![
+        ("GOOGLE_APPLICATION_CREDENTIALS", path.clone()),
+        ("CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE", path),
+    ];
+    if let Some(project) = &config.project_id {
+        vars.push(("GOOGLE_CLOUD_PROJECT", project.clone()));
+        vars.push(("CLOUDSDK_CORE_PROJECT", project.clone()));
+    }
+    if matches!(source, CredentialSource::Executable { .. }) {
+        vars.push(("GOOGLE_EXTERNAL_ACCOUNT_ALLOW_EXECUTABLES", "1".to_string()));
+    }
+    vars
+}
+
 /// Why a credential file cannot be written.
 #[derive(Debug, thiserror::Error)]
 pub enum CredFileError {
