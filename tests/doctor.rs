@@ -720,42 +720,6 @@ fn offline_makes_no_request_and_shows_the_trust_each_cloud_needs() {
     assert_eq!(sts.count(), 0);
 }
 
-/// A linked project whose `.env.local` holds an expired token, a Vercel CLI login, and `api`
-/// standing in for the Vercel API.
-fn linked_project(api: &MockServer) -> (Sandbox, PathBuf) {
-    register_secret("doctor-cli-login-token");
-    let mut sb = Sandbox::new();
-    let app = sb.path().join("app");
-    std::fs::create_dir_all(app.join(".vercel")).unwrap();
-    std::fs::write(
-        app.join(".vercel/project.json"),
-        r#"{"projectId":"prj_web123","orgId":"team_acme123"}"#,
-    )
-    .unwrap();
-    let stale = jwt(&claims(now() - 3600));
-    std::fs::write(
-        app.join(".env.local"),
-        format!("# Created by Vercel CLI\nVERCEL_OIDC_TOKEN=\"{stale}\"\n"),
-    )
-    .unwrap();
-    let data = sb.path().join("data");
-    let login = data.join("com.vercel.cli/auth.json");
-    std::fs::create_dir_all(login.parent().unwrap()).unwrap();
-    std::fs::write(
-        &login,
-        format!(
-            r#"{{"token":"doctor-cli-login-token","expiresAt":{},"refreshToken":"r"}}"#,
-            now() + 3600
-        ),
-    )
-    .unwrap();
-    sb.set("XDG_DATA_HOME", data.display().to_string())
-        .set("VERCEL_OIDC_API_URL", api.url())
-        .set("VERCEL_OIDC_OAUTH_ISSUER", api.url())
-        .set("PATH", "/usr/bin:/bin");
-    (sb, app)
-}
-
 fn run_in(sb: &Sandbox, dir: &Path, args: &[&str]) -> Output {
     let out = sb.command(args).current_dir(dir).output().unwrap();
     let out = Output {

@@ -819,42 +819,6 @@ fn project_config_supplies_the_settings_per_environment() {
     assert_eq!(server.count(), 2);
 }
 
-/// A linked project whose `.env.local` holds an expired token, a Vercel CLI login, and a stand-in
-/// for the Vercel API that mints `minted` (see tests/refresh.rs for the refresh itself).
-fn linked_project_with_stale_token(api: &MockServer) -> (Sandbox, std::path::PathBuf) {
-    register_secret("cli-login-token-value");
-    let mut sb = Sandbox::new();
-    let app = sb.path().join("app");
-    std::fs::create_dir_all(app.join(".vercel")).unwrap();
-    std::fs::write(
-        app.join(".vercel/project.json"),
-        r#"{"projectId":"prj_web123","orgId":"team_acme123"}"#,
-    )
-    .unwrap();
-    let stale = jwt(&claims(now() - 3600));
-    std::fs::write(
-        app.join(".env.local"),
-        format!("# Created by Vercel CLI\nVERCEL_OIDC_TOKEN=\"{stale}\"\n"),
-    )
-    .unwrap();
-    let data = sb.path().join("data");
-    let login = data.join("com.vercel.cli/auth.json");
-    std::fs::create_dir_all(login.parent().unwrap()).unwrap();
-    std::fs::write(
-        &login,
-        format!(
-            r#"{{"token":"cli-login-token-value","expiresAt":{},"refreshToken":"r"}}"#,
-            now() + 3600
-        ),
-    )
-    .unwrap();
-    sb.set("XDG_DATA_HOME", data.display().to_string())
-        .set("VERCEL_OIDC_API_URL", api.url())
-        .set("VERCEL_OIDC_OAUTH_ISSUER", api.url())
-        .set("PATH", "/usr/bin:/bin");
-    (sb, app)
-}
-
 #[test]
 fn executable_source_refreshes_an_expired_local_token_silently() {
     let mut c = claims(now() + 12 * 3600);
@@ -868,7 +832,7 @@ fn executable_source_refreshes_an_expired_local_token_silently() {
             Reply::json(404, "{}")
         }
     });
-    let (mut sb, app) = linked_project_with_stale_token(&api);
+    let (mut sb, app) = linked_project(&api);
     sb.set("VERCEL_OIDC_VERBOSE", "2");
     let out = sb
         .command(&["gcp", "executable-source"])
@@ -893,7 +857,7 @@ fn executable_source_reports_a_failed_refresh_as_expired() {
             r#"{"error":{"code":"forbidden","message":"You don't have access"}}"#,
         )
     });
-    let (sb, app) = linked_project_with_stale_token(&api);
+    let (sb, app) = linked_project(&api);
     let out = sb
         .command(&["gcp", "executable-source"])
         .current_dir(&app)

@@ -412,3 +412,40 @@ fn serve(stream: &mut (impl Read + Write), reqs: &Mutex<Vec<Recorded>>, handler:
     std::thread::sleep(reply.delay);
     write_reply(stream, &reply);
 }
+
+/// A linked project (`app/`, returned) whose `.env.local` holds an expired token, with a valid
+/// Vercel CLI login and `api` standing in for the Vercel API and its OAuth issuer; no `vercel` on
+/// PATH. tests/refresh.rs tests the refresh itself.
+pub fn linked_project(api: &MockServer) -> (Sandbox, PathBuf) {
+    register_secret("cli-login-token-value");
+    let mut sb = Sandbox::new();
+    let app = sb.path().join("app");
+    std::fs::create_dir_all(app.join(".vercel")).unwrap();
+    std::fs::write(
+        app.join(".vercel/project.json"),
+        r#"{"projectId":"prj_web123","orgId":"team_acme123"}"#,
+    )
+    .unwrap();
+    let stale = jwt(&claims(now() - 3600));
+    std::fs::write(
+        app.join(".env.local"),
+        format!("# Created by Vercel CLI\nVERCEL_OIDC_TOKEN=\"{stale}\"\n"),
+    )
+    .unwrap();
+    let data = sb.path().join("data");
+    let login = data.join("com.vercel.cli/auth.json");
+    std::fs::create_dir_all(login.parent().unwrap()).unwrap();
+    std::fs::write(
+        &login,
+        format!(
+            r#"{{"token":"cli-login-token-value","expiresAt":{},"refreshToken":"r"}}"#,
+            now() + 3600
+        ),
+    )
+    .unwrap();
+    sb.set("XDG_DATA_HOME", data.display().to_string())
+        .set("VERCEL_OIDC_API_URL", api.url())
+        .set("VERCEL_OIDC_OAUTH_ISSUER", api.url())
+        .set("PATH", "/usr/bin:/bin");
+    (sb, app)
+}
