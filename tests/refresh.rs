@@ -65,19 +65,7 @@ impl Project {
     }
 
     fn run(&self, args: &[&str]) -> Output {
-        let out = self
-            .sb
-            .command(args)
-            .current_dir(&self.app)
-            .output()
-            .unwrap();
-        let out = Output {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8(out.stdout).unwrap(),
-            stderr: String::from_utf8(out.stderr).unwrap(),
-        };
-        assert_no_secrets(&out.stderr);
-        out
+        self.sb.run_in(&self.app, args)
     }
 
     /// Installs a fake `vercel` that logs its arguments and prints `{"token": …}` after `delay`.
@@ -363,26 +351,12 @@ fn sixteen_concurrent_callers_mint_one_token() {
     let api = vercel_api(String::new(), oauth_ok(), 200);
     let project = Project::new(&api);
     let log = project.fake_cli(&fresh_project_token(), "0.3", 0);
-    let children: Vec<_> = (0..16)
-        .map(|_| {
-            project
-                .sb
-                .command(&["token", "--json"])
-                .current_dir(&project.app)
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    for child in children {
-        let out = child.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for out in project
+        .sb
+        .run_concurrently(16, &project.app, &["token", "--json"])
+    {
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
         assert_eq!(v["source"]["kind"], "refreshed");
     }
     assert_eq!(std::fs::read_to_string(&log).unwrap().lines().count(), 1);

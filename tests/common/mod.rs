@@ -125,15 +125,47 @@ impl Sandbox {
 
     /// Runs the binary and checks that stderr holds no registered secret.
     pub fn run(&self, args: &[&str]) -> Output {
-        let out = self.command(args).output().expect("run binary");
-        let out = Output {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8(out.stdout).unwrap(),
-            stderr: String::from_utf8(out.stderr).unwrap(),
-        };
-        assert_no_secrets(&out.stderr);
-        out
+        checked(self.command(args).output().expect("run binary"))
     }
+
+    /// [`Sandbox::run`] from another working directory.
+    pub fn run_in(&self, dir: &Path, args: &[&str]) -> Output {
+        checked(
+            self.command(args)
+                .current_dir(dir)
+                .output()
+                .expect("run binary"),
+        )
+    }
+
+    /// Starts `n` copies of the binary at once in `dir` and waits for them all.
+    pub fn run_concurrently(&self, n: usize, dir: &Path, args: &[&str]) -> Vec<Output> {
+        let children: Vec<_> = (0..n)
+            .map(|_| {
+                self.command(args)
+                    .current_dir(dir)
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .expect("spawn binary")
+            })
+            .collect();
+        children
+            .into_iter()
+            .map(|c| checked(c.wait_with_output().expect("wait for binary")))
+            .collect()
+    }
+}
+
+/// The output as text, after checking that stderr holds no registered secret.
+fn checked(out: std::process::Output) -> Output {
+    let out = Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    };
+    assert_no_secrets(&out.stderr);
+    out
 }
 
 pub fn assert_no_secrets(text: &str) {
