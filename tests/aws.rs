@@ -12,20 +12,6 @@ const ROLE: &str = "arn:aws:iam::123456789012:role/vercel-deploy";
 const SECRET_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzSECRETKEY";
 const SESSION_TOKEN: &str = "FwoGZXIvYXdzEKnSESSIONTOKENsecret";
 
-fn expiration_in(secs: i64) -> String {
-    let t = time::OffsetDateTime::now_utc() + time::Duration::seconds(secs);
-    // Fractional seconds, as real STS and moto may send them.
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.123Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
-}
-
 fn sts_ok(expires_in: i64) -> Reply {
     register_secret(SECRET_KEY);
     register_secret(SESSION_TOKEN);
@@ -43,7 +29,8 @@ fn sts_ok(expires_in: i64) -> Reply {
     <AssumedRoleUser><Arn>arn:aws:sts::123456789012:assumed-role/vercel-deploy/vercel-web-production</Arn></AssumedRoleUser>
   </AssumeRoleWithWebIdentityResult>
 </AssumeRoleWithWebIdentityResponse>"#,
-            expiration_in(expires_in)
+            // Fractional seconds, as real STS and moto may send them.
+            rfc3339_in(expires_in).replace('Z', ".123Z")
         ),
     )
 }

@@ -23,14 +23,6 @@ const CLIENT: &str = "11111111-2222-3333-4444-555555555555";
 const SUB: &str = "owner:acme:project:web:environment:production";
 const PRINCIPAL: &str = "principal://iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/vercel/subject/owner:acme:project:web:environment:production";
 
-fn rfc3339_in(secs: i64) -> String {
-    let t = time::OffsetDateTime::now_utc() + time::Duration::seconds(secs);
-    t.replace_nanosecond(0)
-        .unwrap()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap()
-}
-
 fn sts_ok() -> Reply {
     register_secret(SECRET_KEY);
     register_secret(SESSION_TOKEN);

@@ -70,6 +70,25 @@ fn child_env(sb: &Sandbox) -> std::collections::BTreeMap<String, String> {
         .collect()
 }
 
+/// Starts `exec -- sh -c script`, waits for the child to create `marker`, sends `sig` to exec's
+/// pid alone, and returns how exec ended.
+fn signal_exec(sb: &Sandbox, script: &str, marker: &str, sig: i32) -> std::process::ExitStatus {
+    let mut child = sb
+        .command(&["exec", "--", "sh", "-c", script])
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !sb.path().join(marker).exists() {
+        assert!(Instant::now() < deadline, "the child never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    unsafe {
+        libc::kill(child.id() as i32, sig);
+    }
+    child.wait().unwrap()
+}
+
 #[test]
 fn the_child_sees_aws_credentials_and_nothing_that_would_win_over_them() {
     let server = sts(3600);
@@ -189,20 +208,7 @@ fn sigterm_is_forwarded_and_the_child_decides_the_exit() {
     let server = sts(3600);
     let (sb, _) = aws_sandbox(&server);
     let script = "echo \"$VERCEL_OIDC_TOKEN_FILE\" > path.out; trap 'echo stopping > trap.out; exit 3' TERM; while :; do sleep 0.05; done";
-    let mut child = sb
-        .command(&["exec", "--", "sh", "-c", script])
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !sb.path().join("path.out").exists() {
-        assert!(Instant::now() < deadline, "the child never started");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    std::thread::sleep(Duration::from_millis(100));
-    unsafe {
-        libc::kill(child.id() as i32, libc::SIGTERM);
-    }
-    let status = child.wait().unwrap();
+    let status = signal_exec(&sb, script, "path.out", libc::SIGTERM);
     assert_eq!(status.code(), Some(3));
     assert_eq!(
         std::fs::read_to_string(sb.path().join("trap.out")).unwrap(),
@@ -438,20 +444,7 @@ fn sigint_from_another_process_is_forwarded() {
     let server = sts(3600);
     let (sb, _) = aws_sandbox(&server);
     let script = "trap 'echo interrupted > trap.out; exit 4' INT; touch started.out; while :; do sleep 0.05; done";
-    let mut child = sb
-        .command(&["exec", "--", "sh", "-c", script])
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !sb.path().join("started.out").exists() {
-        assert!(Instant::now() < deadline, "the child never started");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    std::thread::sleep(Duration::from_millis(100));
-    unsafe {
-        libc::kill(child.id() as i32, libc::SIGINT);
-    }
-    let status = child.wait().unwrap();
+    let status = signal_exec(&sb, script, "started.out", libc::SIGINT);
     assert_eq!(status.code(), Some(4));
     assert_eq!(
         std::fs::read_to_string(sb.path().join("trap.out")).unwrap(),

@@ -18,19 +18,6 @@ fn iam_path() -> String {
     format!("/v1/projects/-/serviceAccounts/{SA}:generateAccessToken")
 }
 
-fn rfc3339_in(secs: i64) -> String {
-    let t = time::OffsetDateTime::now_utc() + time::Duration::seconds(secs);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
-}
-
 fn sts_ok() -> Reply {
     register_secret(STS_TOKEN);
     Reply::json(

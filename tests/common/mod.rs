@@ -26,6 +26,11 @@ pub fn register_secret(s: impl Into<String>) {
     SECRETS.lock().unwrap().push(s.into());
 }
 
+/// `secs` from now as RFC 3339 with `Z`, whole seconds (the form the clouds send).
+pub fn rfc3339_in(secs: i64) -> String {
+    vercel_oidc::timefmt::rfc3339_z(time::OffsetDateTime::now_utc() + time::Duration::seconds(secs))
+}
+
 pub fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
