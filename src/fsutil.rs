@@ -1,35 +1,360 @@
-//! Private files: 0600 in a 0700 directory, written to a temporary file beside the target and
-//! renamed over it, so a reader sees the old content or the new, never half of either.
+//! Files from outside and private files of ours.
+//!
+//! Reading: every file is read with a size cap suited to what it holds ([`limits`]), and only
+//! when it is a regular file; a FIFO or device is refused without blocking on it (it is opened
+//! with `O_NONBLOCK`). Files we wrote ourselves and later trust (cache entries, the stored
+//! Vercel token) are opened without following symlinks and served only when they are regular
+//! files owned by the current user that no one else may write ([`read_trusted`]).
+//!
+//! Writing: 0600 in a 0700 directory, written to a temporary file beside the target and
+//! renamed over it, so a reader sees the old content or the new, never half of either. A file
+//! that other processes of ours may edit at once is edited under [`FileLock::beside`] it.
 
-use std::fs;
-use std::io::{self, Write};
-use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-use std::path::Path;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
 
-/// Creates `dir` (and missing parents) and makes sure it is readable by its owner only.
-pub fn ensure_private_dir(dir: &Path) -> io::Result<()> {
-    match fs::metadata(dir) {
-        Ok(meta) if meta.is_dir() => {
-            if meta.permissions().mode() & 0o077 != 0 {
-                fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;
+/// A size cap for one kind of input, with the words that name it in an error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limit {
+    pub bytes: u64,
+    pub what: &'static str,
+}
+
+/// The cap for each kind of input this tool reads. Each is far above any real value and far
+/// below what would hurt.
+pub mod limits {
+    use super::Limit;
+
+    /// A Vercel OIDC token (about 1 KiB) in a token file.
+    pub const TOKEN: Limit = Limit {
+        bytes: 64 * 1024,
+        what: "a token file",
+    };
+    /// An inline session policy (`--policy @file`); STS takes at most 2,048 packed characters.
+    pub const POLICY: Limit = Limit {
+        bytes: 64 * 1024,
+        what: "a policy file",
+    };
+    /// A settings file: `vercel-oidc.toml`, `.env.local`, `~/.aws/config`, a GCP credential
+    /// file, the Vercel CLI's login.
+    pub const CONFIG: Limit = Limit {
+        bytes: 1024 * 1024,
+        what: "a settings file",
+    };
+    /// A cache entry or the stored Vercel token, both written by us.
+    pub const CACHE_ENTRY: Limit = Limit {
+        bytes: 64 * 1024,
+        what: "a cache entry",
+    };
+    /// A certificate bundle (`SSL_CERT_FILE`); the Mozilla bundle is about 220 KiB.
+    pub const CERT_FILE: Limit = Limit {
+        bytes: 8 * 1024 * 1024,
+        what: "a certificate file",
+    };
+    /// Standard input read as one value (`verify`).
+    pub const STDIN: Limit = Limit {
+        bytes: 64 * 1024,
+        what: "standard input",
+    };
+    /// The body of an HTTP response from a cloud or from Vercel.
+    pub const HTTP_BODY: Limit = Limit {
+        bytes: 1024 * 1024,
+        what: "an HTTP response",
+    };
+}
+
+/// Why a file could not be read. Display names the path and what is wrong with it; the caller
+/// adds what the file was for and what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("`{}` does not exist", path.display())]
+    NotFound { path: PathBuf },
+    #[error("`{}` is {kind}, not a regular file", path.display())]
+    NotRegular { path: PathBuf, kind: &'static str },
+    #[error("`{}` is larger than {}, the limit for {}", path.display(), human_bytes(limit.bytes), limit.what)]
+    TooLarge { path: PathBuf, limit: Limit },
+    #[error("`{}` is a symbolic link, which is not followed here", path.display())]
+    Symlink { path: PathBuf },
+    #[error("`{}` belongs to uid {owner}, not to you (uid {me})", path.display())]
+    NotOwned { path: PathBuf, owner: u32, me: u32 },
+    #[error("`{}` may be written by others (mode {mode:04o})", path.display())]
+    OthersMayWrite { path: PathBuf, mode: u32 },
+    #[error("cannot read `{}`: {error}", path.display())]
+    Io { path: PathBuf, error: io::Error },
+}
+
+impl ReadError {
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Self::NotFound { .. })
+    }
+}
+
+/// `1 MiB`, `64 KiB`, `512 bytes`.
+pub fn human_bytes(n: u64) -> String {
+    match n {
+        n if n >= 1024 * 1024 && n % (1024 * 1024) == 0 => format!("{} MiB", n / (1024 * 1024)),
+        n if n >= 1024 && n % 1024 == 0 => format!("{} KiB", n / 1024),
+        n => format!("{n} bytes"),
+    }
+}
+
+/// The effective user id of this process.
+pub fn my_uid() -> u32 {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() }
+}
+
+/// Reads `path` whole if it is a regular file of at most `limit` bytes. Symlinks are followed;
+/// a FIFO, socket or device is refused without waiting on it.
+pub fn read_capped(path: &Path, limit: Limit) -> Result<Vec<u8>, ReadError> {
+    let (file, _) = open_regular(path, false)?;
+    read_to_limit(file, path, limit)
+}
+
+/// Reads a file we wrote and now trust: not through a symlink, a regular file owned by the
+/// current user that neither group nor others may write, of at most `limit` bytes.
+pub fn read_trusted(path: &Path, limit: Limit) -> Result<Vec<u8>, ReadError> {
+    let (file, meta) = open_regular(path, true)?;
+    check_owned_private(path, &meta)?;
+    read_to_limit(file, path, limit)
+}
+
+/// Reads at most `limit` bytes from `reader` (standard input, an HTTP body already in hand),
+/// refusing more. `name` stands for the path in the error.
+pub fn read_stream_capped(
+    reader: impl Read,
+    name: &str,
+    limit: Limit,
+) -> Result<Vec<u8>, ReadError> {
+    read_to_limit(reader, Path::new(name), limit)
+}
+
+fn open_regular(path: &Path, no_follow: bool) -> Result<(File, fs::Metadata), ReadError> {
+    let mut flags = libc::O_NONBLOCK | libc::O_CLOEXEC;
+    if no_follow {
+        flags |= libc::O_NOFOLLOW;
+    }
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(flags)
+        .open(path)
+        .map_err(|error| match error.kind() {
+            io::ErrorKind::NotFound => ReadError::NotFound { path: path.into() },
+            _ if no_follow && error.raw_os_error() == Some(libc::ELOOP) => {
+                ReadError::Symlink { path: path.into() }
             }
-            Ok(())
-        }
-        Ok(_) => Err(io::Error::new(
-            io::ErrorKind::AlreadyExists,
-            "exists and is not a directory",
-        )),
+            _ => ReadError::Io {
+                path: path.into(),
+                error,
+            },
+        })?;
+    let meta = file.metadata().map_err(|error| ReadError::Io {
+        path: path.into(),
+        error,
+    })?;
+    if !meta.is_file() {
+        return Err(ReadError::NotRegular {
+            path: path.into(),
+            kind: file_kind(&meta),
+        });
+    }
+    Ok((file, meta))
+}
+
+fn check_owned_private(path: &Path, meta: &fs::Metadata) -> Result<(), ReadError> {
+    let me = my_uid();
+    if meta.uid() != me {
+        return Err(ReadError::NotOwned {
+            path: path.into(),
+            owner: meta.uid(),
+            me,
+        });
+    }
+    let mode = meta.mode() & 0o7777;
+    if mode & 0o022 != 0 {
+        return Err(ReadError::OthersMayWrite {
+            path: path.into(),
+            mode,
+        });
+    }
+    Ok(())
+}
+
+fn read_to_limit(reader: impl Read, path: &Path, limit: Limit) -> Result<Vec<u8>, ReadError> {
+    let mut bytes = Vec::new();
+    reader
+        .take(limit.bytes + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|error| ReadError::Io {
+            path: path.into(),
+            error,
+        })?;
+    if bytes.len() as u64 > limit.bytes {
+        return Err(ReadError::TooLarge {
+            path: path.into(),
+            limit,
+        });
+    }
+    Ok(bytes)
+}
+
+/// `a directory`, `a FIFO`, ... for messages.
+pub fn file_kind(meta: &fs::Metadata) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    let t = meta.file_type();
+    if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else if t.is_symlink() {
+        "a symbolic link"
+    } else {
+        "a regular file"
+    }
+}
+
+/// Why a directory will not hold secrets of ours.
+#[derive(Debug, thiserror::Error)]
+pub enum DirError {
+    #[error("`{}` is {kind}, not a directory", path.display())]
+    NotDirectory { path: PathBuf, kind: &'static str },
+    #[error("the directory `{}` belongs to uid {owner}, not to you (uid {me}), so its owner could replace what is in it", path.display())]
+    NotOwned { path: PathBuf, owner: u32, me: u32 },
+    #[error("other users may write to the directory `{}` (mode {mode:04o}) and could replace what is in it", path.display())]
+    OthersMayWrite { path: PathBuf, mode: u32 },
+    #[error("cannot prepare the directory `{}`: {error}", path.display())]
+    Io { path: PathBuf, error: io::Error },
+}
+
+/// How far a directory must be ours before secrets go in it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DirRule {
+    /// A directory this tool made for itself (the cache, the run directories): created 0700,
+    /// and tightened back to 0700 when its mode has drifted. It must be ours.
+    Own,
+    /// A directory the user chose for one of our files: it must be ours, and others may not
+    /// write to it. Its mode is left as it is.
+    Chosen,
+    /// A directory the user named to hold a file we write (`--output`, a token file): owned by
+    /// the user or by root, and writable by others only with the sticky bit (as `/tmp`), where
+    /// they can neither remove nor rename our file.
+    Shared,
+}
+
+/// Makes sure `dir` exists (created 0700 with its missing parents) and satisfies `rule`.
+pub fn prepare_dir(dir: &Path, rule: DirRule) -> Result<(), DirError> {
+    let io_err = |error| DirError::Io {
+        path: dir.into(),
+        error,
+    };
+    match fs::metadata(dir) {
+        Ok(meta) => check_dir(dir, &meta, rule),
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
             fs::DirBuilder::new()
                 .recursive(true)
                 .mode(0o700)
-                .create(dir)?;
+                .create(dir)
+                .map_err(io_err)?;
             // `recursive` applies the mode to every created parent, but the umask may narrow
             // it further; the directory itself must be exactly 0700.
-            fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+            fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(io_err)
         }
-        Err(e) => Err(e),
+        Err(error) => Err(io_err(error)),
     }
+}
+
+fn check_dir(dir: &Path, meta: &fs::Metadata, rule: DirRule) -> Result<(), DirError> {
+    if !meta.is_dir() {
+        return Err(DirError::NotDirectory {
+            path: dir.into(),
+            kind: file_kind(meta),
+        });
+    }
+    let me = my_uid();
+    let mode = meta.mode() & 0o7777;
+    let owner_ok = meta.uid() == me || (rule == DirRule::Shared && meta.uid() == 0);
+    if !owner_ok {
+        return Err(DirError::NotOwned {
+            path: dir.into(),
+            owner: meta.uid(),
+            me,
+        });
+    }
+    match rule {
+        DirRule::Own if mode & 0o077 != 0 => {
+            fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(|error| {
+                DirError::Io {
+                    path: dir.into(),
+                    error,
+                }
+            })
+        }
+        DirRule::Chosen if mode & 0o022 != 0 => Err(DirError::OthersMayWrite {
+            path: dir.into(),
+            mode,
+        }),
+        DirRule::Shared if mode & 0o022 != 0 && mode & 0o1000 == 0 => {
+            Err(DirError::OthersMayWrite {
+                path: dir.into(),
+                mode,
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Creates `dir` (and missing parents) and makes sure it is readable by its owner only.
+pub fn ensure_private_dir(dir: &Path) -> io::Result<()> {
+    prepare_dir(dir, DirRule::Own).map_err(|e| match e {
+        DirError::Io { error, .. } => error,
+        other => io::Error::new(io::ErrorKind::PermissionDenied, other.to_string()),
+    })
+}
+
+/// An exclusive lock on a file beside `target`, for a read-edit-rename of `target` that other
+/// processes of ours may run at the same time: each holds the lock across its read, edit and
+/// rename, so none works from a copy another is about to replace. The lock file
+/// (`.<name>.vercel-oidc.lock`, mode 0600) stays, since removing it would race a waiter; it is
+/// locked with `flock`, so a killed holder releases it.
+pub struct FileLock {
+    _file: File,
+}
+
+impl FileLock {
+    /// Waits for the lock beside `target` (whose directory must exist).
+    pub fn beside(target: &Path) -> io::Result<Self> {
+        let path = lock_path_beside(target);
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(&path)?;
+        file.lock()?;
+        Ok(Self { _file: file })
+    }
+}
+
+/// `.<name>.vercel-oidc.lock` in the directory of `target`.
+pub fn lock_path_beside(target: &Path) -> PathBuf {
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    let dir = match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    dir.join(format!(".{name}.vercel-oidc.lock"))
 }
 
 /// Writes `contents` to `path` atomically with mode 0600, creating the file if needed.
@@ -93,5 +418,146 @@ mod tests {
             fs::metadata(&dir).unwrap().permissions().mode() & 0o777,
             0o700
         );
+    }
+
+    #[test]
+    fn capped_reads_refuse_what_is_not_a_small_regular_file() {
+        let root = tempfile::tempdir().unwrap();
+        let fifo = root.path().join("fifo");
+        let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let big = root.path().join("big");
+        fs::write(&big, vec![b'a'; 65 * 1024]).unwrap();
+        let exact = root.path().join("exact");
+        fs::write(&exact, vec![b'a'; 64 * 1024]).unwrap();
+        let msg = |p: &Path| read_capped(p, limits::TOKEN).unwrap_err().to_string();
+        assert_eq!(
+            msg(&fifo),
+            format!("`{}` is a FIFO, not a regular file", fifo.display())
+        );
+        assert_eq!(
+            msg(Path::new("/dev/zero")),
+            "`/dev/zero` is a character device, not a regular file"
+        );
+        assert_eq!(
+            msg(root.path()),
+            format!(
+                "`{}` is a directory, not a regular file",
+                root.path().display()
+            )
+        );
+        assert_eq!(
+            msg(&big),
+            format!(
+                "`{}` is larger than 64 KiB, the limit for a token file",
+                big.display()
+            )
+        );
+        assert_eq!(read_capped(&exact, limits::TOKEN).unwrap().len(), 64 * 1024);
+        assert!(
+            read_capped(&root.path().join("none"), limits::TOKEN)
+                .unwrap_err()
+                .is_not_found()
+        );
+    }
+
+    #[test]
+    fn trusted_reads_refuse_links_foreign_and_loose_files() {
+        let root = tempfile::tempdir().unwrap();
+        let good = root.path().join("good");
+        write_private(&good, b"ok").unwrap();
+        assert_eq!(read_trusted(&good, limits::CACHE_ENTRY).unwrap(), b"ok");
+        let link = root.path().join("link");
+        std::os::unix::fs::symlink(&good, &link).unwrap();
+        let loose = root.path().join("loose");
+        fs::write(&loose, b"x").unwrap();
+        fs::set_permissions(&loose, fs::Permissions::from_mode(0o666)).unwrap();
+        let msg = |p: &Path| {
+            read_trusted(p, limits::CACHE_ENTRY)
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            msg(&link),
+            format!(
+                "`{}` is a symbolic link, which is not followed here",
+                link.display()
+            )
+        );
+        assert_eq!(
+            msg(&loose),
+            format!("`{}` may be written by others (mode 0666)", loose.display())
+        );
+        if my_uid() == 0 {
+            let foreign = root.path().join("foreign");
+            write_private(&foreign, b"x").unwrap();
+            std::os::unix::fs::chown(&foreign, Some(4242), None).unwrap();
+            assert_eq!(
+                msg(&foreign),
+                format!(
+                    "`{}` belongs to uid 4242, not to you (uid 0)",
+                    foreign.display()
+                )
+            );
+        }
+    }
+
+    #[test]
+    fn directory_rules() {
+        let root = tempfile::tempdir().unwrap();
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+        let open = root.path().join("open");
+        fs::create_dir(&open).unwrap();
+        fs::set_permissions(&open, fs::Permissions::from_mode(0o777)).unwrap();
+        let err = prepare_dir(&open, DirRule::Chosen).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            format!(
+                "other users may write to the directory `{}` (mode 0777) and could replace what is in it",
+                open.display()
+            )
+        );
+        assert_eq!(mode(&open), 0o777, "a chosen directory is never changed");
+        assert!(prepare_dir(&open, DirRule::Shared).is_err());
+        fs::set_permissions(&open, fs::Permissions::from_mode(0o1777)).unwrap();
+        prepare_dir(&open, DirRule::Shared).unwrap();
+        prepare_dir(&open, DirRule::Own).unwrap();
+        assert_eq!(mode(&open), 0o700, "our own directory is tightened");
+        let file = root.path().join("file");
+        fs::write(&file, b"").unwrap();
+        assert_eq!(
+            prepare_dir(&file, DirRule::Own).unwrap_err().to_string(),
+            format!("`{}` is a regular file, not a directory", file.display())
+        );
+        if my_uid() == 0 {
+            let theirs = root.path().join("theirs");
+            fs::create_dir(&theirs).unwrap();
+            std::os::unix::fs::chown(&theirs, Some(4242), None).unwrap();
+            for rule in [DirRule::Own, DirRule::Chosen, DirRule::Shared] {
+                assert!(matches!(
+                    prepare_dir(&theirs, rule),
+                    Err(DirError::NotOwned { owner: 4242, .. })
+                ));
+            }
+        }
+    }
+
+    #[test]
+    fn lock_beside_is_exclusive_and_named_after_the_target() {
+        let root = tempfile::tempdir().unwrap();
+        let target = root.path().join("config");
+        assert_eq!(
+            lock_path_beside(&target),
+            root.path().join(".config.vercel-oidc.lock")
+        );
+        let held = FileLock::beside(&target).unwrap();
+        let other = File::open(lock_path_beside(&target)).unwrap();
+        assert!(matches!(
+            other.try_lock(),
+            Err(fs::TryLockError::WouldBlock)
+        ));
+        drop(held);
+        other.try_lock().unwrap();
     }
 }
