@@ -319,6 +319,43 @@ pub fn ensure_private_dir(dir: &Path) -> io::Result<()> {
     })
 }
 
+/// Why a secret file could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretFileError {
+    #[error("`{}` is a directory; name the file to write in it", path.display())]
+    IsDirectory { path: PathBuf },
+    #[error(transparent)]
+    Directory(#[from] DirError),
+    #[error("cannot write `{}`: {error}", path.display())]
+    Write { path: PathBuf, error: io::Error },
+}
+
+/// The one rule for a place a secret file goes: `path` is no directory, and its directory is
+/// made or checked under `rule` (a default location of ours is [`DirRule::Own`], a place the
+/// user named is [`DirRule::Shared`]).
+pub fn prepare_secret_path(path: &Path, rule: DirRule) -> Result<(), SecretFileError> {
+    if path.is_dir() {
+        return Err(SecretFileError::IsDirectory { path: path.into() });
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("/"),
+    };
+    Ok(prepare_dir(dir, rule)?)
+}
+
+/// Writes a secret file whole in a place checked by [`prepare_secret_path`]: 0600, atomically.
+/// A writer that reads the file first to decide what to write holds [`FileLock::beside`] it
+/// from the read to the rename; one that replaces it whole needs no lock, since every reader
+/// sees one writer's complete content.
+pub fn write_secret(path: &Path, contents: &[u8], rule: DirRule) -> Result<(), SecretFileError> {
+    prepare_secret_path(path, rule)?;
+    write_private(path, contents).map_err(|error| SecretFileError::Write {
+        path: path.into(),
+        error,
+    })
+}
+
 /// An exclusive lock on a file beside `target`, for a read-edit-rename of `target` that other
 /// processes of ours may run at the same time: each holds the lock across its read, edit and
 /// rename, so none works from a copy another is about to replace. The lock file

@@ -721,8 +721,9 @@ fn configure_refuses_a_directory_others_can_write() {
     assert_eq!(out.code, 1);
     assert_eq!(out.stdout, "");
     assert!(
-        out.stderr
-            .starts_with("error: will not write the token into"),
+        out.stderr.starts_with(
+            "error: will not write the token there: other users may write to the directory"
+        ),
         "{}",
         out.stderr
     );

@@ -570,14 +570,24 @@ fn configure_file_source_writes_private_files_and_prints_the_environment() {
     );
     assert!(out.stderr.contains("wrote `"), "{}", out.stderr);
     assert_eq!(server.count(), 0, "configure makes no request");
-    // No temporary files left behind.
-    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 2);
+    // No temporary files left behind; the lock beside the credential file stays.
+    assert_eq!(
+        file_names(&dir),
+        [
+            ".credentials.json.vercel-oidc.lock",
+            "credentials-token.jwt",
+            "credentials.json"
+        ]
+    );
 
     // Switching to the executable source removes the token file the old one read.
     let out = sb.run(&["gcp", "configure", "--source", "executable"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(!token_file.exists());
-    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+    assert_eq!(
+        file_names(&dir),
+        [".credentials.json.vercel-oidc.lock", "credentials.json"]
+    );
 }
 
 #[test]

@@ -1,5 +1,54 @@
 //! Editing one profile of the AWS config file (`AWS_CONFIG_FILE`, else `~/.aws/config`) while
 //! keeping every other line, comment and profile as it was.
+//!
+//! botocore runs what this file says (`credential_process`), so the writer itself refuses what
+//! would change the file's structure, whatever its caller checked: a profile name outside
+//! [`is_profile_name`], a key that is not a plain name, and a line break or any other control
+//! character in a value.
+
+/// Why a profile cannot be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigFileError {
+    #[error(
+        "`{}` is not a profile name the AWS CLI can use\n  use 1 to 128 letters, digits and `_.@+,:/-` (--profile or VERCEL_OIDC_AWS_PROFILE)",
+        .0.escape_debug()
+    )]
+    BadProfile(String),
+    #[error("`{}` is not a key of the AWS config file", .0.escape_debug())]
+    BadKey(String),
+    #[error(
+        "will not write `{key}` into the AWS config file: its value `{}` holds a line break or another control character, which would end the line and start another\n  remove it from the setting that produced it",
+        value.escape_debug()
+    )]
+    ControlCharacter { key: String, value: String },
+}
+
+/// A profile name that botocore finds again: `[profile NAME]` is split like a shell line, so a
+/// name with spaces, quotes or brackets names another profile or none.
+pub fn is_profile_name(name: &str) -> bool {
+    (1..=128).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.@+,:/-".contains(c))
+}
+
+fn check_entries(profile: &str, entries: &[(&str, &str)]) -> Result<(), ConfigFileError> {
+    if !is_profile_name(profile) {
+        return Err(ConfigFileError::BadProfile(profile.to_string()));
+    }
+    for (key, value) in entries {
+        if key.is_empty() || !key.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+            return Err(ConfigFileError::BadKey(key.to_string()));
+        }
+        if value.chars().any(char::is_control) {
+            return Err(ConfigFileError::ControlCharacter {
+                key: key.to_string(),
+                value: value.to_string(),
+            });
+        }
+    }
+    Ok(())
+}
 
 /// The section header botocore expects: `[default]` or `[profile NAME]`.
 pub fn section_header(profile: &str) -> String {
@@ -30,7 +79,16 @@ fn line_key(line: &str) -> Option<&str> {
 /// Sets `entries` (key, value) in `profile`'s section of `content`: updates keys in place,
 /// appends missing ones at the end of the section, or appends a new section. Returns the new
 /// content; unchanged content means nothing needed doing.
-pub fn upsert_profile(content: &str, profile: &str, entries: &[(&str, &str)]) -> String {
+pub fn upsert_profile(
+    content: &str,
+    profile: &str,
+    entries: &[(&str, &str)],
+) -> Result<String, ConfigFileError> {
+    check_entries(profile, entries)?;
+    Ok(upsert_checked(content, profile, entries))
+}
+
+fn upsert_checked(content: &str, profile: &str, entries: &[(&str, &str)]) -> String {
     let header = section_header(profile);
     let wanted = header_name(&header).expect("header");
     let lines: Vec<&str> = content.lines().collect();
@@ -128,7 +186,7 @@ mod tests {
     #[test]
     fn inserts_into_empty_file() {
         assert_eq!(
-            upsert_profile("", "ci", &[CP]),
+            upsert_profile("", "ci", &[CP]).unwrap(),
             format!("[profile ci]\ncredential_process = {}\n", CP.1)
         );
     }
@@ -136,7 +194,7 @@ mod tests {
     #[test]
     fn appends_new_profile_after_others() {
         let before = "# my config\n[default]\nregion = us-east-1\n";
-        let after = upsert_profile(before, "ci", &[CP, ("region", "eu-west-1")]);
+        let after = upsert_profile(before, "ci", &[CP, ("region", "eu-west-1")]).unwrap();
         assert_eq!(
             after,
             format!(
@@ -149,7 +207,7 @@ mod tests {
     #[test]
     fn updates_in_place_and_keeps_comments_and_other_keys() {
         let before = "[profile ci]\n# keep me\ncredential_process = old\noutput = json\n  \n[profile other]\nregion = x\n";
-        let after = upsert_profile(before, "ci", &[CP, ("region", "eu-west-1")]);
+        let after = upsert_profile(before, "ci", &[CP, ("region", "eu-west-1")]).unwrap();
         assert_eq!(
             after,
             format!(
@@ -161,19 +219,19 @@ mod tests {
 
     #[test]
     fn twice_changes_nothing() {
-        let once = upsert_profile("[default]\nregion = a\n", "ci", &[CP]);
-        assert_eq!(upsert_profile(&once, "ci", &[CP]), once);
+        let once = upsert_profile("[default]\nregion = a\n", "ci", &[CP]).unwrap();
+        assert_eq!(upsert_profile(&once, "ci", &[CP]).unwrap(), once);
     }
 
     #[test]
     fn default_profile_and_loose_headers() {
         let before = "[ profile   ci ]\nregion=a\n";
         assert_eq!(
-            upsert_profile(before, "ci", &[("region", "b")]),
+            upsert_profile(before, "ci", &[("region", "b")]).unwrap(),
             "[ profile   ci ]\nregion = b\n"
         );
         assert_eq!(
-            upsert_profile("", "default", &[("region", "b")]),
+            upsert_profile("", "default", &[("region", "b")]).unwrap(),
             "[default]\nregion = b\n"
         );
     }
@@ -181,7 +239,7 @@ mod tests {
     #[test]
     fn nested_settings_are_not_keys() {
         let before = "[profile ci]\ns3 =\n  region = nested\n";
-        let after = upsert_profile(before, "ci", &[("region", "top")]);
+        let after = upsert_profile(before, "ci", &[("region", "top")]).unwrap();
         assert_eq!(
             after,
             "[profile ci]\ns3 =\n  region = nested\nregion = top\n"
@@ -191,9 +249,69 @@ mod tests {
     #[test]
     fn no_trailing_newline_is_kept() {
         assert_eq!(
-            upsert_profile("[profile ci]\nregion = a", "ci", &[("region", "b")]),
+            upsert_profile("[profile ci]\nregion = a", "ci", &[("region", "b")]).unwrap(),
             "[profile ci]\nregion = b"
         );
+    }
+
+    #[test]
+    fn refuses_what_would_change_the_file_structure() {
+        let before = "[default]\nregion = a\n";
+        for (profile, entries, want) in [
+            (
+                "a]b",
+                vec![CP],
+                "`a]b` is not a profile name the AWS CLI can use",
+            ),
+            (
+                "a\n[default]",
+                vec![CP],
+                "`a\\n[default]` is not a profile name the AWS CLI can use",
+            ),
+            ("", vec![CP], "`` is not a profile name the AWS CLI can use"),
+            (
+                "two words",
+                vec![CP],
+                "`two words` is not a profile name the AWS CLI can use",
+            ),
+            (
+                "ci",
+                vec![("region\nx", "a")],
+                "`region\\nx` is not a key of the AWS config file",
+            ),
+            (
+                "ci",
+                vec![(
+                    "credential_process",
+                    "/bin/x\n[profile default]\ncredential_process = /bin/evil",
+                )],
+                "will not write `credential_process` into the AWS config file: its value `/bin/x\\n[profile default]\\ncredential_process = /bin/evil` holds a line break",
+            ),
+            (
+                "ci",
+                vec![("region", "a\rb")],
+                "will not write `region` into the AWS config file: its value `a\\rb` holds a line break",
+            ),
+            (
+                "ci",
+                vec![("region", "a\u{7f}")],
+                "will not write `region` into the AWS config file",
+            ),
+        ] {
+            let err = upsert_profile(before, profile, &entries)
+                .unwrap_err()
+                .to_string();
+            assert!(err.starts_with(want), "{profile:?}: {err}");
+        }
+        for ok in [
+            "default",
+            "ci",
+            "org-prod_1",
+            "a.b@c+d,e:f/g",
+            &"x".repeat(128),
+        ] {
+            upsert_profile(before, ok, &[CP]).unwrap();
+        }
     }
 
     #[test]

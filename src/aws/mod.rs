@@ -128,11 +128,7 @@ impl AwsConfig {
         if opts.policy_arns.len() > 10 {
             return Err(ConfigError::TooManyPolicyArns(opts.policy_arns.len()));
         }
-        if let Some(bad) = opts
-            .policy_arns
-            .iter()
-            .find(|a| !(a.starts_with("arn:") && a.contains(":policy/")))
-        {
+        if let Some(bad) = opts.policy_arns.iter().find(|a| !is_policy_arn(a)) {
             return Err(ConfigError::BadPolicyArn(bad.clone()));
         }
         let policy = opts
@@ -213,18 +209,58 @@ fn read_policy(value: &str, env: &Env) -> Result<String, ConfigError> {
     Ok(json.to_string())
 }
 
-fn is_role_arn(arn: &str) -> bool {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    parts.len() == 6
-        && parts[0] == "arn"
-        && parts[1].starts_with("aws")
-        && parts[2] == "iam"
-        && parts[3].is_empty()
-        && parts[4].len() == 12
-        && parts[4].bytes().all(|b| b.is_ascii_digit())
-        && parts[5]
-            .strip_prefix("role/")
-            .is_some_and(|n| !n.is_empty())
+/// The partitions an IAM ARN may name.
+const PARTITIONS: [&str; 8] = [
+    "aws",
+    "aws-cn",
+    "aws-us-gov",
+    "aws-iso",
+    "aws-iso-b",
+    "aws-iso-e",
+    "aws-iso-f",
+    "aws-eusc",
+];
+
+/// `arn:<partition>:iam::<12 digits>:role/<path/><name>`, as IAM allows it: a path of printable
+/// ASCII between slashes, a name of 1 to 64 of `[\w+=,.@-]`, at most 2,048 characters in all.
+pub fn is_role_arn(arn: &str) -> bool {
+    iam_resource(arn, "role/", false).is_some_and(|name| (1..=64).contains(&name.len()))
+}
+
+/// `arn:<partition>:iam::<12 digits or aws>:policy/<path/><name>`, a name of 1 to 128 of
+/// `[\w+=,.@-]`.
+pub fn is_policy_arn(arn: &str) -> bool {
+    iam_resource(arn, "policy/", true).is_some_and(|name| (1..=128).contains(&name.len()))
+}
+
+/// The resource name of an IAM ARN of resource type `kind` (`role/`), after its path.
+fn iam_resource<'a>(arn: &'a str, kind: &str, aws_account: bool) -> Option<&'a str> {
+    if arn.len() > 2048 {
+        return None;
+    }
+    let mut parts = arn.splitn(6, ':');
+    let (Some("arn"), Some(partition), Some("iam"), Some(""), Some(account), Some(resource)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return None;
+    };
+    let account_ok = (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()))
+        || (aws_account && account == "aws");
+    if !PARTITIONS.contains(&partition) || !account_ok {
+        return None;
+    }
+    let rest = resource.strip_prefix(kind)?;
+    let (path, name) = rest.rsplit_once('/').map_or(("", rest), |(p, n)| (p, n));
+    let path_ok = path.is_empty()
+        || path
+            .split('/')
+            .all(|seg| !seg.is_empty() && seg.bytes().all(|b| (0x21..=0x7e).contains(&b)));
+    (path_ok && name.chars().all(is_session_char)).then_some(name)
 }
 
 fn is_session_char(c: char) -> bool {
@@ -285,6 +321,40 @@ mod tests {
         }
         let claims = decode_claims(&jwt(&claims_json(2_000_000_000))).unwrap();
         assert_eq!(default_session_name(&claims), "vercel-web-production");
+    }
+
+    #[test]
+    fn iam_arn_grammar() {
+        for (arn, role, policy) in [
+            ("arn:aws:iam::123456789012:role/deploy", true, false),
+            ("arn:aws:iam::123456789012:role/ci/team/deploy", true, false),
+            ("arn:aws-cn:iam::123456789012:role/d+=,.@_-", true, false),
+            ("arn:aws-us-gov:iam::123456789012:role/d", true, false),
+            ("arn:aws:iam::aws:policy/ReadOnlyAccess", false, true),
+            ("arn:aws:iam::123456789012:policy/team/Mine", false, true),
+            ("arn:aws:iam::123456789012:role/", false, false),
+            (
+                "arn:aws:iam::123456789012:role/a\n[profile default]",
+                false,
+                false,
+            ),
+            ("arn:aws:iam::123456789012:role/ci\n/deploy", false, false),
+            ("arn:aws:iam::123456789012:role/ci//deploy", false, false),
+            ("arn:aws:iam::123456789012:role/de ploy", false, false),
+            ("arn:aws:iam::123456789012:role/d'x", false, false),
+            ("arn:awsx:iam::123456789012:role/d", false, false),
+            ("arn:aws:sts::123456789012:role/d", false, false),
+            ("arn:aws:iam:us-east-1:123456789012:role/d", false, false),
+            ("arn:aws:iam::12345678901:role/d", false, false),
+            ("arn:aws:iam::aws:role/d", false, false),
+            ("arn:aws:iam::123456789012:user/d", false, false),
+            ("arn:aws:iam::123456789012:policy/x\ty", false, false),
+        ] {
+            assert_eq!(is_role_arn(arn), role, "role {arn:?}");
+            assert_eq!(is_policy_arn(arn), policy, "policy {arn:?}");
+        }
+        let long = format!("arn:aws:iam::123456789012:role/{}", "x".repeat(65));
+        assert!(!is_role_arn(&long));
     }
 
     #[test]

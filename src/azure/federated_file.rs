@@ -17,14 +17,13 @@
 //! so the file must be rewritten with a fresh token well before the one in it expires.
 
 use std::io;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 use time::Duration;
 
 use crate::env::Env;
-use crate::fsutil;
+use crate::fsutil::{self, DirError, DirRule, SecretFileError};
 use crate::token::{Claims, OidcToken};
 
 /// How long the SDKs may keep using the file's content after reading it.
@@ -60,15 +59,11 @@ pub enum FileError {
     )]
     IsDirectory { path: PathBuf },
     #[error(
-        "will not write the token into `{}`: other users may write to that directory and could replace the file\n  choose a file in a directory only you can write to, or leave --federated-token-file out for the private default",
-        dir.display()
+        "will not write the token there: {0}\n  choose a file in a directory only you can write to, or leave --federated-token-file out for the private default"
     )]
-    SharedDirectory { dir: PathBuf },
-    #[error(
-        "cannot prepare the directory `{}` for the federated token file: {error}\n  check its permissions, or choose another place with --federated-token-file",
-        dir.display()
-    )]
-    Directory { dir: PathBuf, error: io::Error },
+    SharedDirectory(DirError),
+    #[error("{0}\n  check its permissions, or choose another place with --federated-token-file")]
+    Directory(DirError),
     #[error(
         "cannot write the federated token file `{}`: {error}\n  check the directory's permissions and free space, or choose another place with --federated-token-file",
         path.display()
@@ -124,58 +119,33 @@ pub fn default_file_name(claims: &Claims) -> String {
 /// Writes `token` to `location` as described in the module docs.
 pub fn write(location: &Location, token: &OidcToken) -> Result<(), FileError> {
     let path = location.path();
-    if path.is_dir() {
-        return Err(FileError::IsDirectory {
-            path: path.to_path_buf(),
-        });
-    }
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("/"),
-    };
-    let dir_error = |error| FileError::Directory {
-        dir: dir.to_path_buf(),
-        error,
-    };
-    match location {
+    let rule = match location {
         Location::Default(_) => {
-            if let Some(cache_dir) = dir.parent() {
-                fsutil::ensure_private_dir(cache_dir).map_err(|error| FileError::Directory {
-                    dir: cache_dir.to_path_buf(),
-                    error,
-                })?;
+            if let Some(cache_dir) = path.parent().and_then(Path::parent) {
+                fsutil::prepare_dir(cache_dir, DirRule::Own).map_err(FileError::from_dir)?;
             }
-            fsutil::ensure_private_dir(dir).map_err(dir_error)?;
+            DirRule::Own
         }
-        Location::Given(_) => match std::fs::metadata(dir) {
-            Ok(meta) if !meta.is_dir() => {
-                return Err(dir_error(io::Error::new(
-                    io::ErrorKind::NotADirectory,
-                    "it is not a directory",
-                )));
-            }
-            Ok(meta) => {
-                let mode = meta.permissions().mode();
-                if mode & 0o022 != 0 && mode & 0o1000 == 0 {
-                    return Err(FileError::SharedDirectory {
-                        dir: dir.to_path_buf(),
-                    });
-                }
-            }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                fsutil::ensure_private_dir(dir).map_err(dir_error)?;
-            }
-            Err(e) => return Err(dir_error(e)),
-        },
-    }
-    fsutil::write_private(path, token.expose_secret().as_bytes()).map_err(|error| {
-        FileError::Write {
-            path: path.to_path_buf(),
-            error,
-        }
+        Location::Given(_) => DirRule::Shared,
+    };
+    fsutil::write_secret(path, token.expose_secret().as_bytes(), rule).map_err(|e| match e {
+        SecretFileError::IsDirectory { path } => FileError::IsDirectory { path },
+        SecretFileError::Directory(e) => FileError::from_dir(e),
+        SecretFileError::Write { path, error } => FileError::Write { path, error },
     })?;
     crate::debug!("wrote the token to `{}`", path.display());
     Ok(())
+}
+
+impl FileError {
+    fn from_dir(error: DirError) -> Self {
+        match error {
+            e @ (DirError::OthersMayWrite { .. } | DirError::NotOwned { .. }) => {
+                Self::SharedDirectory(e)
+            }
+            other => Self::Directory(other),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -183,6 +153,7 @@ mod tests {
     use super::*;
     use crate::token::tests::{claims_json, jwt};
     use crate::token::{TokenSource, decode_claims};
+    use std::os::unix::fs::PermissionsExt;
 
     fn token(c: &serde_json::Value) -> OidcToken {
         OidcToken::parse(&format!("{}\n", jwt(c)), TokenSource::Env).unwrap()
@@ -269,7 +240,13 @@ mod tests {
         let err = write(&Location::Given(shared.join("t")), &t)
             .unwrap_err()
             .to_string();
-        assert!(err.starts_with("will not write the token into"), "{err}");
+        assert_eq!(
+            err.lines().next().unwrap(),
+            format!(
+                "will not write the token there: other users may write to the directory `{}` (mode 0777) and could replace what is in it",
+                shared.display()
+            )
+        );
         assert!(!shared.join("t").exists());
 
         std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o1777)).unwrap();

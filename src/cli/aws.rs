@@ -217,11 +217,13 @@ pub fn credentials_lasting(
 }
 
 fn configure(ctx: &Ctx, args: &ConfigureArgs) -> anyhow::Result<()> {
+    if !config_file::is_profile_name(&args.profile) {
+        return Err(config_file::ConfigFileError::BadProfile(args.profile.clone()).into());
+    }
     // The token only picks the project config's environment section; none is needed yet.
     let token = ctx.load_token().ok();
     let opts = merged_options(ctx, args.assume.options(), token.as_ref())?;
     let config = AwsConfig::from_options(&opts, &ctx.env)?;
-    let path = config_path(ctx)?;
     let exe = std::env::current_exe()
         .and_then(|p| p.canonicalize())
         .context("cannot find the path of this executable to write into the profile")?;
@@ -239,68 +241,88 @@ fn configure(ctx: &Ctx, args: &ConfigureArgs) -> anyhow::Result<()> {
         entries.push(("region", region));
     }
     // Write through a symlink (dotfile managers) rather than replacing it.
+    let path = config_path(ctx)?;
     let target = path.canonicalize().unwrap_or_else(|_| path.clone());
-    let before = match std::fs::read_to_string(&target) {
-        Ok(text) => Some(text),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => {
-            return Err(e).with_context(|| {
-                format!("cannot read the AWS config file `{}`", target.display())
-            });
-        }
-    };
-    let old = before.as_deref().unwrap_or("");
-    let after = config_file::upsert_profile(old, &args.profile, &entries);
-    for key in config_file::conflicting_keys(&after, &args.profile) {
-        eprintln!(
-            "warning: profile `{}` also sets `{key}`, which the AWS CLI prefers over credential_process; remove it from `{}`",
-            args.profile,
-            target.display()
-        );
-    }
-    if after == old && before.is_some() {
-        eprintln!(
-            "profile `{}` in `{}` is already up to date",
-            args.profile,
-            target.display()
-        );
-        return Ok(());
-    }
+    let verb = edit_profile(&target, &args.profile, &entries)?;
+    report_configured(ctx, verb, &args.profile, &target, &command);
+    Ok(())
+}
+
+/// Sets `entries` in `profile` of the config file at `target` under the lock beside it, so that
+/// concurrent runs each edit what the one before wrote. Returns `added`, `updated`, or `None`
+/// when the profile was already up to date.
+fn edit_profile(
+    target: &Path,
+    profile: &str,
+    entries: &[(&str, &str)],
+) -> anyhow::Result<Option<&'static str>> {
     if let Some(dir) = target.parent() {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create `{}`", dir.display()))?;
     }
-    let mode = std::fs::metadata(&target)
+    let _lock = fsutil::FileLock::beside(target).with_context(|| {
+        format!(
+            "cannot lock the AWS config file `{}` for editing",
+            target.display()
+        )
+    })?;
+    let before = read_config_file(target)?;
+    let old = before.as_deref().unwrap_or("");
+    let after = config_file::upsert_profile(old, profile, entries)?;
+    for key in config_file::conflicting_keys(&after, profile) {
+        eprintln!(
+            "warning: profile `{profile}` also sets `{key}`, which the AWS CLI prefers over credential_process; remove it from `{}`",
+            target.display()
+        );
+    }
+    if after == old && before.is_some() {
+        return Ok(None);
+    }
+    let mode = std::fs::metadata(target)
         .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o7777)
         .unwrap_or(0o600);
-    fsutil::write_atomic(&target, after.as_bytes(), mode)
+    fsutil::write_atomic(target, after.as_bytes(), mode)
         .with_context(|| format!("cannot write the AWS config file `{}`", target.display()))?;
-    let verb = if before.is_some()
-        && old
-            .lines()
-            .any(|l| l.trim() == config_file::section_header(&args.profile))
-    {
-        "updated"
-    } else {
-        "added"
+    let header = config_file::section_header(profile);
+    let existed = old.lines().any(|l| l.trim() == header);
+    Ok(Some(if existed { "updated" } else { "added" }))
+}
+
+/// The config file's text, or `None` when there is none yet.
+fn read_config_file(target: &Path) -> anyhow::Result<Option<String>> {
+    let bytes = match fsutil::read_capped(target, fsutil::limits::CONFIG) {
+        Ok(bytes) => bytes,
+        Err(e) if e.is_not_found() => return Ok(None),
+        Err(e) => {
+            return Err(anyhow::anyhow!(
+                "cannot read the AWS config file: {e}\n  fix the file or point AWS_CONFIG_FILE at another"
+            ));
+        }
     };
-    eprintln!(
-        "{verb} profile `{}` in `{}`",
-        args.profile,
-        target.display()
-    );
+    String::from_utf8(bytes).map(Some).map_err(|_| {
+        anyhow::anyhow!(
+            "the AWS config file `{}` is not UTF-8 text, so it is left as it is\n  fix the file or point AWS_CONFIG_FILE at another",
+            target.display()
+        )
+    })
+}
+
+fn report_configured(ctx: &Ctx, verb: Option<&str>, profile: &str, target: &Path, command: &str) {
+    let Some(verb) = verb else {
+        eprintln!(
+            "profile `{profile}` in `{}` is already up to date",
+            target.display()
+        );
+        return;
+    };
+    eprintln!("{verb} profile `{profile}` in `{}`", target.display());
     eprintln!("  credential_process = {command}");
     if ctx.env.get("AWS_ACCESS_KEY_ID").is_some() {
         eprintln!(
-            "warning: AWS_ACCESS_KEY_ID is set in this environment and wins over any profile; unset it to use `{}`",
-            args.profile
+            "warning: AWS_ACCESS_KEY_ID is set in this environment and wins over any profile; unset it to use `{profile}`"
         );
     }
-    eprintln!(
-        "try: aws sts get-caller-identity --profile {}",
-        args.profile
-    );
-    Ok(())
+    eprintln!("try: aws sts get-caller-identity --profile {profile}");
 }
 
 fn config_path(ctx: &Ctx) -> anyhow::Result<PathBuf> {
@@ -386,6 +408,11 @@ fn process_command(
 /// A word as both POSIX `sh` and Python's `shlex.split` read it: bare when it has only safe
 /// characters, else in single quotes.
 fn quote_word(word: &str) -> anyhow::Result<String> {
+    anyhow::ensure!(
+        !word.chars().any(char::is_control),
+        "`{}` holds a line break or another control character, which cannot be written into credential_process\n  remove it from the setting or path that produced it",
+        word.escape_debug()
+    );
     let safe = |c: char| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c);
     if !word.is_empty() && word.chars().all(safe) {
         return Ok(word.to_string());

@@ -6,14 +6,15 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand, ValueEnum};
+use vercel_oidc::fsutil::{self, DirRule, SecretFileError};
 use vercel_oidc::gcp::credfile::{self, CredentialSource};
 use vercel_oidc::gcp::executable::{self, ExecutableError};
 use vercel_oidc::gcp::{self, AccessToken, GcpClient, GcpConfig, GcpOptions};
 use vercel_oidc::http::{self, RetryPolicy};
 use vercel_oidc::output::{self, EnvFormat};
 use vercel_oidc::project::{self, GcpSource};
+use vercel_oidc::timefmt;
 use vercel_oidc::token::{OidcToken, TokenError};
-use vercel_oidc::{fsutil, timefmt};
 
 use super::{Ctx, print_stdout};
 
@@ -401,7 +402,6 @@ fn configure(ctx: &Ctx, args: &ConfigureArgs) -> anyhow::Result<()> {
         None => (credfile::default_path(&ctx.env)?, true),
     };
     credfile::check_overwrite(&path)?;
-    let old_token_file = credfile::own_token_file(&path);
 
     // Everything that can fail without touching the disk comes first.
     let (source, token) = match source {
@@ -427,31 +427,12 @@ fn configure(ctx: &Ctx, args: &ConfigureArgs) -> anyhow::Result<()> {
     };
     let text = credfile::render(&config, &source);
 
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("/"));
-    if default_location || !dir.exists() {
-        fsutil::ensure_private_dir(dir)
-            .with_context(|| format!("cannot create the directory `{}`", dir.display()))?;
-    }
-    // The token first, so that the credential file never points at a missing file.
-    if let (CredentialSource::File(token_path), Ok(token)) = (&source, &token) {
-        fsutil::write_private(token_path, token.expose_secret().as_bytes())
-            .with_context(|| format!("cannot write the token file `{}`", token_path.display()))?;
-    }
-    fsutil::write_private(&path, text.as_bytes())
-        .with_context(|| format!("cannot write the credential file `{}`", path.display()))?;
-    // A token the file no longer reads is a secret left lying about.
-    if let (CredentialSource::Executable { .. }, Some(old)) = (&source, &old_token_file)
-        && let Err(e) = std::fs::remove_file(old)
-        && e.kind() != std::io::ErrorKind::NotFound
-    {
-        eprintln!(
-            "warning: cannot remove the token file `{}` that the credential file used before: {e}",
-            old.display()
-        );
-    }
+    let rule = if default_location {
+        DirRule::Own
+    } else {
+        DirRule::Shared
+    };
+    write_credential_files(&path, rule, &source, token.as_ref().ok(), &text)?;
 
     let who = match &config.impersonation {
         Some(imp) => format!("impersonating `{}`", imp.service_account),
@@ -483,5 +464,45 @@ fn configure(ctx: &Ctx, args: &ConfigureArgs) -> anyhow::Result<()> {
 
     let vars = credfile::env_vars(&path, &config, &source);
     print_stdout(&output::render(&vars, args.format))?;
+    Ok(())
+}
+
+/// Writes the token file (for the `file` source) and then the credential file, under the lock
+/// beside the credential file, checking again under it that the file may be replaced, and
+/// removes a token file of ours that the new credential file no longer reads.
+fn write_credential_files(
+    path: &Path,
+    rule: DirRule,
+    source: &CredentialSource,
+    token: Option<&OidcToken>,
+    text: &str,
+) -> anyhow::Result<()> {
+    let place_error = |e: SecretFileError| {
+        anyhow::anyhow!(
+            "will not write the credential file: {e}\n  choose --output in a directory only you can write to, or leave --output out for the private default"
+        )
+    };
+    fsutil::prepare_secret_path(path, rule).map_err(place_error)?;
+    let _lock = fsutil::FileLock::beside(path)
+        .with_context(|| format!("cannot lock the credential file `{}`", path.display()))?;
+    credfile::check_overwrite(path)?;
+    let old_token_file = credfile::own_token_file(path);
+    // The token first, so that the credential file never points at a missing file.
+    if let (CredentialSource::File(token_path), Some(token)) = (source, token) {
+        fsutil::write_private(token_path, token.expose_secret().as_bytes())
+            .with_context(|| format!("cannot write the token file `{}`", token_path.display()))?;
+    }
+    fsutil::write_private(path, text.as_bytes())
+        .with_context(|| format!("cannot write the credential file `{}`", path.display()))?;
+    // A token the file no longer reads is a secret left lying about.
+    if let (CredentialSource::Executable { .. }, Some(old)) = (source, &old_token_file)
+        && let Err(e) = std::fs::remove_file(old)
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        eprintln!(
+            "warning: cannot remove the token file `{}` that the credential file used before: {e}",
+            old.display()
+        );
+    }
     Ok(())
 }

@@ -173,6 +173,17 @@ fn checked(out: std::process::Output) -> Output {
     out
 }
 
+/// The names in `dir`, sorted.
+#[allow(dead_code)]
+pub fn file_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
 pub fn assert_no_secrets(text: &str) {
     for s in SECRETS.lock().unwrap().iter() {
         assert!(
