@@ -6,7 +6,14 @@
 //! `<kind>-<hash>.lock`, held while one process fetches so that concurrent cold callers make one
 //! request between them.
 //!
-//! A missing, corrupt, truncated or unreadable entry is a miss, never a failure.
+//! Trust: the directory must belong to the current user and others may not write to it. The
+//! default directory is ours, so a drifted mode is tightened back to 0700; a directory named by
+//! `VERCEL_OIDC_CACHE_DIR` is refused instead ([`Cache::check`]). An entry is served only when
+//! it is a regular file (not followed through a symlink) owned by the current user that neither
+//! group nor others may write, of at most 64 KiB; the lock is opened the same way, without
+//! waiting on a FIFO.
+//!
+//! A missing, corrupt, truncated, untrusted or unreadable entry is a miss, never a failure.
 
 use std::fs::{File, OpenOptions};
 use std::io;
@@ -19,7 +26,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 
-use crate::fsutil;
+use crate::env::Env;
+use crate::fsutil::{self, DirError, DirRule, limits};
 
 /// How long a process waits for another to finish fetching before fetching itself.
 const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
@@ -27,7 +35,15 @@ const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 #[derive(Clone, Debug)]
 pub struct Cache {
     dir: PathBuf,
+    rule: DirRule,
 }
+
+/// A cache directory that must not be used.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "will not use the credential cache: {0}\n  make the directory yours and private (`chmod 700`), point VERCEL_OIDC_CACHE_DIR at a private directory, or pass --no-cache"
+)]
+pub struct UntrustedCache(DirError);
 
 #[derive(Serialize, Deserialize)]
 struct Entry<T> {
@@ -58,8 +74,40 @@ pub struct Lock {
 }
 
 impl Cache {
+    /// A cache in `dir`, a directory of this tool's own (tightened to 0700 when it drifts).
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        Self { dir: dir.into() }
+        Self {
+            dir: dir.into(),
+            rule: DirRule::Own,
+        }
+    }
+
+    /// The cache `env` names: `VERCEL_OIDC_CACHE_DIR` (a directory the user chose, refused
+    /// rather than changed when others may write to it), else the per-user default.
+    pub fn for_env(env: &Env) -> Option<Self> {
+        let dir = env.cache_dir()?;
+        let rule = if env.get("VERCEL_OIDC_CACHE_DIR").is_some() {
+            DirRule::Chosen
+        } else {
+            DirRule::Own
+        };
+        Some(Self { dir, rule })
+    }
+
+    /// Checks that the directory, when it exists, is one to trust (see the module docs),
+    /// tightening our own default directory when its mode has drifted.
+    pub fn check(&self) -> Result<(), UntrustedCache> {
+        if !self.dir.is_dir() {
+            // Missing (made on the first write) or unusable (then every write fails and every
+            // read misses, which is slower but still correct).
+            return Ok(());
+        }
+        match fsutil::prepare_dir(&self.dir, self.rule) {
+            Err(e @ (DirError::NotOwned { .. } | DirError::OthersMayWrite { .. })) => {
+                Err(UntrustedCache(e))
+            }
+            _ => Ok(()),
+        }
     }
 
     pub fn dir(&self) -> &Path {
@@ -82,7 +130,14 @@ impl Cache {
         min_remaining: Duration,
     ) -> Option<T> {
         let path = self.entry_path(key);
-        let bytes = std::fs::read(&path).ok()?;
+        let bytes = match fsutil::read_trusted(&path, limits::CACHE_ENTRY) {
+            Ok(bytes) => bytes,
+            Err(e) if e.is_not_found() => return None,
+            Err(e) => {
+                crate::debug!("not serving the cache entry: {e}");
+                return None;
+            }
+        };
         let entry: Entry<T> = match serde_json::from_slice(&bytes) {
             Ok(entry) => entry,
             Err(_) => {
@@ -111,7 +166,7 @@ impl Cache {
         value: &T,
         expires_at: OffsetDateTime,
     ) -> io::Result<()> {
-        fsutil::ensure_private_dir(&self.dir)?;
+        self.prepare_dir()?;
         let entry = Entry {
             expires_at: expires_at.unix_timestamp(),
             value,
@@ -124,18 +179,12 @@ impl Cache {
     /// cannot be had (read-only cache, a holder stuck for `LOCK_WAIT` (30 s)), returns a lock that
     /// holds nothing: the caller fetches anyway, which is correct, only less thrifty.
     pub fn lock(&self, key: &Key) -> Lock {
-        if let Err(e) = fsutil::ensure_private_dir(&self.dir) {
+        if let Err(e) = self.prepare_dir() {
             crate::debug!("cache directory `{}` unusable: {e}", self.dir.display());
             return Lock { _file: None };
         }
         let path = self.lock_path(key);
-        let file = match OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .mode(0o600)
-            .open(&path)
-        {
+        let file = match open_lock(&path) {
             Ok(f) => f,
             Err(e) => {
                 crate::debug!("cannot open lock `{}`: {e}", path.display());
@@ -186,6 +235,33 @@ impl Cache {
         }
         Ok(value)
     }
+}
+
+impl Cache {
+    fn prepare_dir(&self) -> io::Result<()> {
+        fsutil::prepare_dir(&self.dir, self.rule)
+            .map_err(|e| io::Error::new(io::ErrorKind::PermissionDenied, e.to_string()))
+    }
+}
+
+/// Opens (creating) the lock file at `path`: not through a symlink, never waiting on a FIFO,
+/// and only a regular file.
+fn open_lock(path: &Path) -> io::Result<File> {
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(io::Error::other(format!(
+            "it is {}, not a regular file",
+            fsutil::file_kind(&meta)
+        )));
+    }
+    Ok(file)
 }
 
 /// How long before expiry a cached credential stops being handed out, for credentials that

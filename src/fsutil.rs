@@ -116,8 +116,14 @@ pub fn read_capped(path: &Path, limit: Limit) -> Result<Vec<u8>, ReadError> {
 /// Reads a file we wrote and now trust: not through a symlink, a regular file owned by the
 /// current user that neither group nor others may write, of at most `limit` bytes.
 pub fn read_trusted(path: &Path, limit: Limit) -> Result<Vec<u8>, ReadError> {
+    read_owned(path, limit, 0o022)
+}
+
+/// [`read_trusted`] for a file another program of the user's shares with us, refused when any
+/// of the mode bits `forbidden` is set (`0o002`: others may write; `0o022`: group or others).
+pub fn read_owned(path: &Path, limit: Limit, forbidden: u32) -> Result<Vec<u8>, ReadError> {
     let (file, meta) = open_regular(path, true)?;
-    check_owned_private(path, &meta)?;
+    check_owned(path, &meta, forbidden)?;
     read_to_limit(file, path, limit)
 }
 
@@ -163,7 +169,7 @@ fn open_regular(path: &Path, no_follow: bool) -> Result<(File, fs::Metadata), Re
     Ok((file, meta))
 }
 
-fn check_owned_private(path: &Path, meta: &fs::Metadata) -> Result<(), ReadError> {
+fn check_owned(path: &Path, meta: &fs::Metadata, forbidden: u32) -> Result<(), ReadError> {
     let me = my_uid();
     if meta.uid() != me {
         return Err(ReadError::NotOwned {
@@ -173,7 +179,7 @@ fn check_owned_private(path: &Path, meta: &fs::Metadata) -> Result<(), ReadError
         });
     }
     let mode = meta.mode() & 0o7777;
-    if mode & 0o022 != 0 {
+    if mode & forbidden != 0 {
         return Err(ReadError::OthersMayWrite {
             path: path.into(),
             mode,

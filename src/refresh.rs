@@ -153,6 +153,32 @@ pub struct Refresher<'a> {
     cache: Option<Cache>,
 }
 
+/// The shared store's file, read as a file we trust: not through a symlink, a regular file of
+/// ours of at most 64 KiB in a directory of ours that others may not write to. Unlike our cache,
+/// group write is allowed: Vercel's own helper writes the file 0660. What the file holds is then
+/// bound to the linked project by the token's `project_id`.
+fn read_store(path: &Path) -> Result<Vec<u8>, fsutil::ReadError> {
+    if let Some(dir) = path.parent()
+        && let Ok(meta) = std::fs::metadata(dir)
+    {
+        use std::os::unix::fs::MetadataExt;
+        if meta.uid() != fsutil::my_uid() {
+            return Err(fsutil::ReadError::NotOwned {
+                path: dir.into(),
+                owner: meta.uid(),
+                me: fsutil::my_uid(),
+            });
+        }
+        if meta.mode() & 0o002 != 0 {
+            return Err(fsutil::ReadError::OthersMayWrite {
+                path: dir.into(),
+                mode: meta.mode() & 0o7777,
+            });
+        }
+    }
+    fsutil::read_owned(path, fsutil::limits::CACHE_ENTRY, 0o002)
+}
+
 impl<'a> Refresher<'a> {
     /// A refresher for the project linked at or above the working directory; `None` when there is
     /// nothing to refresh from (not linked, or inside a Vercel build).
@@ -167,7 +193,7 @@ impl<'a> Refresher<'a> {
         let Some(data) = data_dir(env) else {
             return Some(Err(RefreshError::NoDataDir));
         };
-        let cache = env.cache_dir().map(Cache::new);
+        let cache = Cache::for_env(env);
         Some(Ok(Self {
             env,
             link,
@@ -230,12 +256,29 @@ impl<'a> Refresher<'a> {
             token: String,
         }
         let path = self.store_path();
-        let stored: Stored = serde_json::from_slice(&std::fs::read(&path).ok()?).ok()?;
+        let bytes = match read_store(&path) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                if !e.is_not_found() {
+                    crate::debug!("not using the shared token store: {e}");
+                }
+                return None;
+            }
+        };
+        let stored: Stored = serde_json::from_slice(&bytes).ok()?;
         let source = TokenSource::Refreshed {
             via: "the shared token store".into(),
             path: path.clone(),
         };
         let token = OidcToken::parse(&stored.token, source).ok()?;
+        if token.claims().project_id.as_deref() != Some(self.link.project_id.as_str()) {
+            crate::debug!(
+                "the token in `{}` is for another project than `{}`",
+                path.display(),
+                self.link.project_id
+            );
+            return None;
+        }
         if token.claims().expires_at() - margin <= now {
             crate::debug!("the token in `{}` is about to expire", path.display());
             return None;

@@ -6,8 +6,9 @@
 mod common;
 
 use std::os::unix::fs::PermissionsExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::time::Duration;
 
 use common::*;
 
@@ -221,4 +222,182 @@ fn gcp_configure_refuses_a_directory_others_may_write_to() {
     let out = sb.run(&["gcp", "configure", "--output", target.to_str().unwrap()]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(server.count(), 0);
+}
+
+/// A sandbox whose STS hands out `ASIAREALKEY000001` and whose cache holds that answer; returns
+/// the path of the one cache entry.
+fn cached_sandbox(server: &MockServer) -> (Sandbox, PathBuf) {
+    let mut sb = Sandbox::new();
+    sb.set("AWS_ENDPOINT_URL_STS", server.url())
+        .set("VERCEL_OIDC_TOKEN", fresh_token());
+    let out = sb.run(&["aws", "credential-process", "--role-arn", ROLE]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let entry = std::fs::read_dir(sb.cache_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "json"))
+        .unwrap();
+    (sb, entry)
+}
+
+/// The cache entry at `entry` with the attacker's key id in place of the real one.
+fn planted(entry: &Path) -> String {
+    std::fs::read_to_string(entry)
+        .unwrap()
+        .replace("ASIAREALKEY000001", "ASIAATTACKER00001")
+}
+
+fn key_id(out: &Output) -> String {
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).expect(&out.stderr);
+    v["AccessKeyId"].as_str().unwrap().to_string()
+}
+
+fn credential_process(sb: &Sandbox) -> Output {
+    sb.run(&["aws", "credential-process", "--role-arn", ROLE])
+}
+
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+#[test]
+fn cache_entries_we_did_not_write_are_never_served() {
+    type Plant = fn(&Path, &str);
+    let mut cases: Vec<(&str, Plant)> = vec![
+        ("group and others may write it", |entry, text| {
+            std::fs::write(entry, text).unwrap();
+            std::fs::set_permissions(entry, std::fs::Permissions::from_mode(0o666)).unwrap();
+        }),
+        ("a symlink to the attacker's file", |entry, text| {
+            let theirs = entry.with_file_name("attacker.json");
+            std::fs::write(&theirs, text).unwrap();
+            std::fs::set_permissions(&theirs, std::fs::Permissions::from_mode(0o600)).unwrap();
+            std::fs::remove_file(entry).unwrap();
+            std::os::unix::fs::symlink(&theirs, entry).unwrap();
+        }),
+    ];
+    if is_root() {
+        cases.push(("owned by another user", |entry, text| {
+            std::fs::write(entry, text).unwrap();
+            std::os::unix::fs::chown(entry, Some(4242), Some(4242)).unwrap();
+        }));
+    }
+    for (case, plant) in cases {
+        let server = MockServer::start(|_, _| sts_credentials("ASIAREALKEY000001", 3600));
+        let (sb, entry) = cached_sandbox(&server);
+        plant(&entry, &planted(&entry));
+        let out = credential_process(&sb);
+        assert_eq!(out.code, 0, "{case}: {}", out.stderr);
+        assert_eq!(key_id(&out), "ASIAREALKEY000001", "{case}");
+        assert_eq!(server.count(), 2, "{case}: fetched again instead");
+        // The fetch replaced what was planted with an entry of ours, served from then on.
+        let meta = std::fs::symlink_metadata(&entry).unwrap();
+        assert!(meta.is_file(), "{case}");
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600, "{case}");
+        assert_eq!(key_id(&credential_process(&sb)), "ASIAREALKEY000001");
+        assert_eq!(server.count(), 2, "{case}");
+    }
+}
+
+#[test]
+fn a_cache_directory_others_may_write_to_is_refused() {
+    let server = MockServer::start(|_, _| sts_credentials("ASIAREALKEY000001", 3600));
+    let (mut sb, entry) = cached_sandbox(&server);
+    let shared = sb.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    let planted_entry = shared.join(entry.file_name().unwrap());
+    std::fs::write(&planted_entry, planted(&entry)).unwrap();
+    std::fs::set_permissions(&planted_entry, std::fs::Permissions::from_mode(0o666)).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o777)).unwrap();
+    sb.set("VERCEL_OIDC_CACHE_DIR", shared.display().to_string());
+    let out = credential_process(&sb);
+    assert_eq!(out.code, 1);
+    assert_eq!(out.stdout, "");
+    assert_eq!(
+        out.stderr,
+        format!(
+            "error: will not use the credential cache: other users may write to the directory `{}` (mode 0777) and could replace what is in it\n  make the directory yours and private (`chmod 700`), point VERCEL_OIDC_CACHE_DIR at a private directory, or pass --no-cache\n",
+            shared.display()
+        )
+    );
+    assert_eq!(
+        std::fs::metadata(&shared).unwrap().permissions().mode() & 0o7777,
+        0o777,
+        "a directory the user chose is not changed"
+    );
+    let out = sb.run(&[
+        "aws",
+        "credential-process",
+        "--role-arn",
+        ROLE,
+        "--no-cache",
+    ]);
+    assert_eq!(
+        key_id(&out),
+        "ASIAREALKEY000001",
+        "--no-cache gets around it"
+    );
+    if is_root() {
+        std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o700)).unwrap();
+        std::os::unix::fs::chown(&shared, Some(4242), None).unwrap();
+        let out = credential_process(&sb);
+        assert_eq!(out.code, 1);
+        assert_eq!(out.stdout, "");
+        assert_eq!(
+            first_line(&out.stderr),
+            format!(
+                "error: will not use the credential cache: the directory `{}` belongs to uid 4242, not to you (uid 0), so its owner could replace what is in it",
+                shared.display()
+            )
+        );
+    }
+}
+
+#[test]
+fn our_default_cache_directory_is_tightened_when_its_mode_drifts() {
+    let server = MockServer::start(|_, _| sts_credentials("ASIAREALKEY000001", 3600));
+    let (sb, entry) = cached_sandbox(&server);
+    std::fs::write(&entry, planted(&entry)).unwrap();
+    std::fs::set_permissions(&entry, std::fs::Permissions::from_mode(0o666)).unwrap();
+    std::fs::set_permissions(sb.cache_dir(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let out = credential_process(&sb);
+    assert_eq!(key_id(&out), "ASIAREALKEY000001");
+    assert_eq!(
+        std::fs::metadata(sb.cache_dir())
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o7777,
+        0o700
+    );
+}
+
+#[test]
+fn fifos_and_links_in_the_cache_never_hang_or_redirect() {
+    let server = MockServer::start(|_, _| sts_credentials("ASIAREALKEY000001", 3600));
+    let (sb, entry) = cached_sandbox(&server);
+    let lock = entry.with_extension("lock");
+    std::fs::remove_file(&entry).unwrap();
+    mkfifo(&entry);
+    let _ = std::fs::remove_file(&lock);
+    let elsewhere = sb.path().join("elsewhere");
+    std::os::unix::fs::symlink(&elsewhere, &lock).unwrap();
+    let args = ["aws", "credential-process", "--role-arn", ROLE];
+    let out = output_within(sb.command(&args), Duration::from_secs(20));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(key_id(&out), "ASIAREALKEY000001");
+    assert!(!elsewhere.exists(), "the lock's symlink was not followed");
+    // A FIFO at the lock path does not hang either.
+    std::fs::remove_file(&lock).unwrap();
+    mkfifo(&lock);
+    std::fs::remove_file(&entry).unwrap();
+    let out = output_within(sb.command(&args), Duration::from_secs(20));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+}
+
+fn mkfifo(path: &Path) {
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
 }

@@ -4,7 +4,7 @@
 mod common;
 
 use std::os::unix::fs::PermissionsExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -430,4 +430,77 @@ fn credential_process_exchanges_the_refreshed_token() {
         sts.requests()[0].form_value("RoleSessionName").as_deref(),
         Some("vercel-web-development")
     );
+}
+
+#[test]
+fn a_stored_token_we_cannot_trust_is_minted_anew() {
+    let mut other_project = claims(now() + 12 * 3600);
+    other_project["project_id"] = "prj_attacker".into();
+    let other_project = jwt(&other_project);
+    let planted = fresh_project_token();
+    register_secret(planted.clone());
+    register_secret(other_project.clone());
+    type Plant = fn(&Path, &str, &str);
+    let mut cases: Vec<(&str, Plant)> = vec![
+        ("others may write it", |store, planted, _| {
+            std::fs::write(store, format!(r#"{{"token":"{planted}"}}"#)).unwrap();
+            std::fs::set_permissions(store, std::fs::Permissions::from_mode(0o666)).unwrap();
+        }),
+        ("a symlink", |store, planted, _| {
+            let theirs = store.with_file_name("elsewhere.json");
+            std::fs::write(&theirs, format!(r#"{{"token":"{planted}"}}"#)).unwrap();
+            std::os::unix::fs::symlink(&theirs, store).unwrap();
+        }),
+        ("a token of another project", |store, _, other| {
+            std::fs::write(store, format!(r#"{{"token":"{other}"}}"#)).unwrap();
+        }),
+        ("a FIFO", |store, _, _| {
+            let c = std::ffi::CString::new(store.as_os_str().as_encoded_bytes()).unwrap();
+            // SAFETY: a valid NUL-terminated path.
+            assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        }),
+    ];
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        cases.push(("owned by another user", |store, planted, _| {
+            std::fs::write(store, format!(r#"{{"token":"{planted}"}}"#)).unwrap();
+            std::os::unix::fs::chown(store, Some(4242), None).unwrap();
+        }));
+    }
+    for (case, plant) in cases {
+        let minted = fresh_project_token();
+        let api = vercel_api(minted.clone(), oauth_ok(), 200);
+        let project = Project::new(&api);
+        project.write_login(now() + 3600);
+        std::fs::create_dir_all(project.store_path().parent().unwrap()).unwrap();
+        plant(&project.store_path(), &planted, &other_project);
+        let mut cmd = project.sb.command(&["token", "--print"]);
+        cmd.current_dir(&project.app);
+        let out = output_within(cmd, Duration::from_secs(20));
+        assert_eq!(out.code, 0, "{case}: {}", out.stderr);
+        assert_eq!(out.stdout, format!("{minted}\n"), "{case}");
+        assert_eq!(api.count(), 1, "{case}: minted anew");
+    }
+}
+
+#[test]
+fn the_store_vercels_own_helper_writes_group_writable_is_used() {
+    let api = vercel_api(fresh_project_token(), oauth_ok(), 200);
+    let project = Project::new(&api);
+    let stored = fresh_project_token();
+    register_secret(stored.clone());
+    let store = project.store_path();
+    std::fs::create_dir_all(store.parent().unwrap()).unwrap();
+    std::fs::write(&store, format!(r#"{{"token":"{stored}"}}"#)).unwrap();
+    // As @vercel/oidc leaves it: 0660 in a 0770 directory less the umask.
+    std::fs::set_permissions(&store, std::fs::Permissions::from_mode(0o660)).unwrap();
+    std::fs::set_permissions(
+        store.parent().unwrap(),
+        std::fs::Permissions::from_mode(0o750),
+    )
+    .unwrap();
+    let out = project.run(&["token", "--print"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, format!("{stored}\n"));
+    assert_eq!(api.count(), 0);
 }

@@ -241,7 +241,7 @@ fn wire_aws(
             lifetime - FRESH_ENOUGH,
         )
     };
-    let cache = ctx.cache(no_cache);
+    let cache = ctx.cache(no_cache)?;
     let refused_key = vercel_oidc::cache::Key::new(
         "aws-max-duration",
         &(&config.role_arn, &config.endpoint.url),

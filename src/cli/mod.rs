@@ -208,7 +208,7 @@ impl Ctx {
         T: serde::Serialize + serde::de::DeserializeOwned,
     {
         vercel_oidc::debug!("using the token from {}", token.source());
-        let cache = self.cache(no_cache);
+        let cache = self.cache(no_cache)?;
         if let Some(cache) = &cache
             && let Some(hit) = cache.get(&key(&token), self.now(), min_remaining)
         {
@@ -223,17 +223,19 @@ impl Ctx {
         }
     }
 
-    /// The shared cache, unless disabled or there is nowhere to put it.
-    pub fn cache(&self, no_cache: bool) -> Option<vercel_oidc::cache::Cache> {
+    /// The shared cache, unless disabled or there is nowhere to put it; an error when its
+    /// directory is not one to trust.
+    pub fn cache(&self, no_cache: bool) -> anyhow::Result<Option<vercel_oidc::cache::Cache>> {
         if no_cache {
             vercel_oidc::debug!("cache disabled");
-            return None;
+            return Ok(None);
         }
-        let dir = self.env.cache_dir();
-        if dir.is_none() {
+        let Some(cache) = vercel_oidc::cache::Cache::for_env(&self.env) else {
             vercel_oidc::debug!("no HOME or XDG_CACHE_HOME: not caching");
-        }
-        dir.map(vercel_oidc::cache::Cache::new)
+            return Ok(None);
+        };
+        cache.check()?;
+        Ok(Some(cache))
     }
 }
 

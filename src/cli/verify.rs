@@ -153,7 +153,7 @@ pub fn run(ctx: &Ctx, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     let config = VerifyConfig::from_options(&args.options())?;
     let token = read_token(ctx, args.token.as_deref())?;
     let http = http::client(&ctx.env)?;
-    let verifier = Verifier::new(config, http, ctx.cache(args.no_cache));
+    let verifier = Verifier::new(config, http, ctx.cache(args.no_cache)?);
     let verified = ctx
         .runtime()?
         .block_on(verifier.verify(token.expose_secret()))?;

@@ -173,6 +173,43 @@ fn checked(out: std::process::Output) -> Output {
     out
 }
 
+/// An STS `AssumeRoleWithWebIdentity` answer with the key id `key_id`, expiring in
+/// `expires_in` seconds; its secrets are registered.
+#[allow(dead_code)]
+pub fn sts_credentials(key_id: &str, expires_in: i64) -> Reply {
+    let secret = format!("{key_id}/wJalrXUtnFEMIK7MDENGbPxRfiCYSECRET");
+    let session = format!("FwoGZXIvYXdzSESSION{key_id}secret");
+    register_secret(secret.clone());
+    register_secret(session.clone());
+    Reply::xml(
+        200,
+        format!(
+            r#"<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleWithWebIdentityResult><Credentials><AccessKeyId>{key_id}</AccessKeyId><SecretAccessKey>{secret}</SecretAccessKey><SessionToken>{session}</SessionToken><Expiration>{}</Expiration></Credentials><AssumedRoleUser><Arn>arn:aws:sts::123456789012:assumed-role/vercel-deploy/s</Arn></AssumedRoleUser></AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>"#,
+            rfc3339_in(expires_in)
+        ),
+    )
+}
+
+/// Runs `cmd` and fails the test if it has not finished within `limit` (it is then killed).
+#[allow(dead_code)]
+pub fn output_within(mut cmd: Command, limit: Duration) -> Output {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn binary");
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("still running after {limit:?}: it hangs");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    checked(child.wait_with_output().expect("wait for binary"))
+}
+
 /// The names in `dir`, sorted.
 #[allow(dead_code)]
 pub fn file_names(dir: &Path) -> Vec<String> {
