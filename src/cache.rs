@@ -45,6 +45,13 @@ pub struct Cache {
 )]
 pub struct UntrustedCache(DirError);
 
+impl UntrustedCache {
+    /// What is wrong with the directory.
+    pub fn into_inner(self) -> DirError {
+        self.0
+    }
+}
+
 #[derive(Serialize, Deserialize)]
 struct Entry<T> {
     expires_at: i64,

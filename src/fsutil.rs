@@ -405,24 +405,82 @@ pub fn write_private(path: &Path, contents: &[u8]) -> io::Result<()> {
     write_atomic(path, contents, 0o600)
 }
 
+/// The name of our temporary files: `.vercel-oidc-<random>.tmp`.
+const TEMP_PREFIX: &str = ".vercel-oidc-";
+const TEMP_SUFFIX: &str = ".tmp";
+/// A temporary file of ours this old that no process holds was left by a killed writer.
+const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Writes `contents` to `path` atomically with the given mode. The parent directory must exist.
+/// The temporary file is locked while it is written, and temporary files that killed writers
+/// left in the directory are removed afterwards ([`remove_stale_temp_files`]).
 pub fn write_atomic(path: &Path, contents: &[u8], mode: u32) -> io::Result<()> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
     let mut tmp = tempfile::Builder::new()
-        .prefix(".vercel-oidc-")
-        .suffix(".tmp")
+        .prefix(TEMP_PREFIX)
+        .suffix(TEMP_SUFFIX)
         .permissions(fs::Permissions::from_mode(mode))
         .tempfile_in(dir)?;
+    tmp.as_file().lock()?;
     tmp.write_all(contents)?;
     tmp.as_file().sync_all()?;
     // The umask may have narrowed the mode at creation: set it exactly.
     tmp.as_file()
         .set_permissions(fs::Permissions::from_mode(mode))?;
     tmp.persist(path).map_err(|e| e.error)?;
+    remove_stale_temp_files(dir);
     Ok(())
+}
+
+/// Removes our temporary files in `dir` that a killed writer left: older than 10 seconds and
+/// locked by no process. Anything else, and any error, is left alone.
+pub fn remove_stale_temp_files(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX) && is_stale(&entry.path()) {
+            crate::debug!(
+                "removing `{}`, left by a writer that was killed",
+                entry.path().display()
+            );
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// A directory last changed more than [`STALE_AFTER`] ago.
+pub fn is_stale_dir(dir: &Path) -> bool {
+    fs::symlink_metadata(dir)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|m| m.elapsed().ok())
+        .is_some_and(|age| age > STALE_AFTER)
+}
+
+/// A regular file of ours, older than [`STALE_AFTER`], whose lock no process holds.
+pub fn is_stale(path: &Path) -> bool {
+    let Ok(file) = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)
+    else {
+        return false;
+    };
+    let Ok(meta) = file.metadata() else {
+        return false;
+    };
+    let old = meta
+        .modified()
+        .ok()
+        .and_then(|m| m.elapsed().ok())
+        .is_some_and(|age| age > STALE_AFTER);
+    meta.is_file() && meta.uid() == my_uid() && old && file.try_lock().is_ok()
 }
 
 #[cfg(test)]

@@ -15,7 +15,8 @@
 //!   that trust Vercel.
 //! - [`project`]: `vercel-oidc.toml`, the settings of each cloud per Vercel environment.
 //! - [`cache`], [`http`], [`fsutil`]: the shared private cache, the HTTP client and retries, and
-//!   atomic private files that all of the above use.
+//!   bounded reads and atomic private files that all of the above use; [`rundir`]: the private
+//!   directory of one `exec` run.
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
@@ -42,6 +43,7 @@ pub mod log;
 pub mod output;
 pub mod project;
 pub mod refresh;
+pub mod rundir;
 pub mod secret;
 pub mod timefmt;
 pub mod token;

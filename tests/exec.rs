@@ -451,3 +451,56 @@ fn sigint_from_another_process_is_forwarded() {
         "interrupted\n"
     );
 }
+
+#[test]
+fn exec_killed_with_sigkill_leaves_a_directory_the_next_run_removes() {
+    let server = sts(3600);
+    let (sb, _) = aws_sandbox(&server);
+    let script = "echo $$ > pid.out; echo \"$VERCEL_OIDC_TOKEN_FILE\" > path.out; while :; do sleep 0.05; done";
+    let mut child = sb
+        .command(&["exec", "--", "sh", "-c", script])
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !sb.path().join("path.out").exists() {
+        assert!(Instant::now() < deadline, "the child never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    let token_file = PathBuf::from(
+        std::fs::read_to_string(sb.path().join("path.out"))
+            .unwrap()
+            .trim(),
+    );
+    let run_dir = token_file.parent().unwrap().to_path_buf();
+    assert_eq!(
+        run_dir.parent().unwrap(),
+        sb.cache_dir().join("run"),
+        "in the user's cache directory, not in /tmp"
+    );
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGKILL);
+    }
+    child.wait().unwrap();
+    // End the orphaned child too, as the session around it would.
+    let pid: i32 = std::fs::read_to_string(sb.path().join("pid.out"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    unsafe {
+        libc::kill(pid, libc::SIGKILL);
+    }
+    assert!(token_file.exists(), "SIGKILL leaves the run's files");
+
+    let out = exec_sh(&sb, &[], "true");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        !run_dir.exists(),
+        "the next run removed what the killed one left"
+    );
+    assert_eq!(
+        file_names(&sb.cache_dir().join("run")),
+        Vec::<String>::new()
+    );
+}

@@ -401,3 +401,40 @@ fn mkfifo(path: &Path) {
     // SAFETY: a valid NUL-terminated path.
     assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
 }
+
+#[test]
+fn temporary_files_that_killed_writers_left_are_removed() {
+    let server = MockServer::start(|_, _| sts_credentials("ASIAREALKEY000001", 3600));
+    let (sb, _) = cached_sandbox(&server);
+    let stale = sb.cache_dir().join(".vercel-oidc-killed.tmp");
+    let young = sb.cache_dir().join(".vercel-oidc-writing.tmp");
+    let foreign = sb.cache_dir().join("notes.tmp");
+    for p in [&stale, &young, &foreign] {
+        std::fs::write(p, "{\"half\":").unwrap();
+    }
+    let old = std::time::SystemTime::now() - Duration::from_secs(120);
+    for p in [&stale, &foreign] {
+        std::fs::File::options()
+            .write(true)
+            .open(p)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+    }
+    // A cold exchange writes the cache, and clears up after the writers that were killed.
+    let out = sb.run(&[
+        "aws",
+        "credential-process",
+        "--role-arn",
+        ROLE,
+        "--session-name",
+        "other",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(!stale.exists());
+    assert!(
+        young.exists(),
+        "a file another writer may still be writing stays"
+    );
+    assert!(foreign.exists(), "what is not ours stays");
+}

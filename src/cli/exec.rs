@@ -3,7 +3,9 @@
 //!
 //! - The command is resolved on `PATH` first: a missing command fetches nothing.
 //! - Inside another `exec` (`VERCEL_OIDC_EXEC` is set) it refuses unless `--force`.
-//! - A private directory (0700, removed when the child exits, however it exits) holds:
+//! - A private directory (0700, in the user's runtime or cache directory, removed when the child
+//!   exits, however it exits, and by the next run when this one was killed: see
+//!   [`vercel_oidc::rundir`]) holds:
 //!   `token` (the Vercel token, 0600, no trailing newline, kept fresh while the child runs) and,
 //!   for GCP, `gcp-credentials.json` (an `external_account` file whose source is `token`).
 //! - The child's environment: `VERCEL_OIDC_TOKEN` and `VERCEL_OIDC_TOKEN_FILE` (the run's token
@@ -149,11 +151,7 @@ pub fn run(ctx: &Ctx, args: &ExecArgs) -> anyhow::Result<ExitCode> {
         .then(|| AzureConfig::from_options(&settings.azure))
         .transpose()?;
 
-    let run_dir = tempfile::Builder::new()
-        .prefix("vercel-oidc-exec-")
-        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
-        .tempdir()
-        .context("cannot create a private directory for this run's files")?;
+    let run_dir = vercel_oidc::rundir::RunDir::create(&ctx.env)?;
     let token_path = run_dir.path().join("token");
     fsutil::write_private(&token_path, token.expose_secret().as_bytes())
         .with_context(|| format!("cannot write `{}`", token_path.display()))?;
