@@ -25,16 +25,17 @@
 //! ```
 //!
 //! Precedence, for every setting: a flag, then its environment variable, then this file.
-//! Unknown keys and wrong types are errors naming the file, line and key.
+//! Unknown keys, wrong types and values that fail their setting's own check (a role ARN, a
+//! region, a tenant id...) are errors naming the file, line and key, found as the file is read.
 
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 
-use crate::aws::AwsOptions;
-use crate::azure::AzureOptions;
+use crate::aws::{self, AwsOptions};
+use crate::azure::{self, AzureOptions};
 use crate::env::Env;
-use crate::gcp::GcpOptions;
+use crate::gcp::{self, GcpOptions, IdKind};
 
 pub const FILE_NAME: &str = "vercel-oidc.toml";
 
@@ -53,10 +54,15 @@ pub enum ProjectConfigError {
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct AwsSection {
+    #[serde(default, deserialize_with = "aws_role_arn")]
     pub role_arn: Option<String>,
+    #[serde(default, deserialize_with = "aws_session_name")]
     pub session_name: Option<String>,
+    #[serde(default, deserialize_with = "aws_duration")]
     pub duration_seconds: Option<u32>,
+    #[serde(default, deserialize_with = "aws_region")]
     pub region: Option<String>,
+    #[serde(default, deserialize_with = "aws_policy_arns")]
     pub policy_arns: Option<Vec<String>>,
     pub policy: Option<String>,
 }
@@ -65,15 +71,25 @@ pub struct AwsSection {
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct GcpSection {
+    #[serde(default, deserialize_with = "gcp_audience")]
     pub audience: Option<String>,
+    #[serde(default, deserialize_with = "gcp_project_number")]
     pub project_number: Option<NumberOrString>,
+    #[serde(default, deserialize_with = "gcp_pool")]
     pub pool: Option<String>,
+    #[serde(default, deserialize_with = "gcp_provider")]
     pub provider: Option<String>,
+    #[serde(default, deserialize_with = "gcp_service_account")]
     pub service_account: Option<String>,
+    #[serde(default, deserialize_with = "gcp_lifetime")]
     pub token_lifetime_seconds: Option<u32>,
+    #[serde(default, deserialize_with = "endpoint_url")]
     pub token_url: Option<String>,
+    #[serde(default, deserialize_with = "endpoint_url")]
     pub impersonation_url: Option<String>,
+    #[serde(default, deserialize_with = "gcp_scopes")]
     pub scopes: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "gcp_project_id")]
     pub project_id: Option<String>,
     /// `file` (default) or `executable`.
     pub source: Option<GcpSource>,
@@ -113,9 +129,57 @@ impl NumberOrString {
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct AzureSection {
+    #[serde(default, deserialize_with = "azure_tenant")]
     pub tenant_id: Option<String>,
+    #[serde(default, deserialize_with = "azure_client")]
     pub client_id: Option<String>,
+    #[serde(default, deserialize_with = "azure_authority")]
     pub authority_host: Option<String>,
+}
+
+/// A field read with its setting's own check; the check's first line (what is wrong, without
+/// the flags that would set it from elsewhere) becomes the file's error at the value.
+macro_rules! checked {
+    ($($name:ident: $ty:ty => $check:expr;)+) => {$(
+        fn $name<'de, D: Deserializer<'de>>(d: D) -> Result<Option<$ty>, D::Error> {
+            let value = Option::<$ty>::deserialize(d)?;
+            if let Some(v) = &value {
+                let check: fn(&$ty) -> Result<(), String> = $check;
+                check(v).map_err(serde::de::Error::custom)?;
+            }
+            Ok(value)
+        }
+    )+};
+}
+
+/// The first line of an error: what is wrong.
+fn what(error: impl std::fmt::Display) -> String {
+    error
+        .to_string()
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+checked! {
+    aws_role_arn: String => |v| aws::check_role_arn(v.trim()).map_err(what);
+    aws_session_name: String => |v| aws::check_session_name(v).map_err(what);
+    aws_duration: u32 => |v| aws::check_duration(*v).map_err(what);
+    aws_region: String => |v| aws::endpoint::check_region(v).map_err(what);
+    aws_policy_arns: Vec<String> => |v| aws::check_policy_arns(v).map_err(what);
+    gcp_audience: String => |v| gcp::WorkloadProvider::parse_audience(v.trim()).map(drop).map_err(what);
+    gcp_project_number: NumberOrString => |v| gcp::check_project_number(&v.clone().into_string()).map(drop).map_err(what);
+    gcp_pool: String => |v| gcp::check_id(IdKind::Pool, v.trim()).map(drop).map_err(what);
+    gcp_provider: String => |v| gcp::check_id(IdKind::Provider, v.trim()).map(drop).map_err(what);
+    gcp_service_account: String => |v| gcp::check_service_account(v.trim()).map(drop).map_err(what);
+    gcp_lifetime: u32 => |v| gcp::check_lifetime(*v).map_err(what);
+    gcp_scopes: Vec<String> => |v| v.iter().try_for_each(|s| gcp::check_scope(s.trim())).map_err(what);
+    gcp_project_id: String => |v| gcp::check_project_id(v.trim()).map_err(what);
+    endpoint_url: String => |v| crate::http::check_endpoint(v.trim()).map(drop).map_err(|reason| format!("cannot use `{v}`: {reason}"));
+    azure_tenant: String => |v| azure::check_tenant(v.trim()).map_err(what);
+    azure_client: String => |v| azure::check_client(v.trim()).map_err(what);
+    azure_authority: String => |v| azure::Authority::parse(v).map(drop).map_err(what);
 }
 
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
@@ -328,13 +392,13 @@ source = "executable"
 
 [azure]
 tenant_id = "t"
-client_id = "c"
+client_id = "00000000-0000-0000-0000-00000000000c"
 
 [production.aws]
 role_arn = "arn:aws:iam::123456789012:role/production"
 
 [production.azure]
-client_id = "c-prod"
+client_id = "00000000-0000-0000-0000-0000000000cd"
 "#;
 
     fn parse(text: &str) -> Result<ProjectConfig, ProjectConfigError> {
@@ -362,11 +426,11 @@ client_id = "c-prod"
         assert_eq!(cfg.aws(None).unwrap().role_arn, preview.role_arn);
         assert_eq!(
             cfg.azure(Some("production")).unwrap().client_id.as_deref(),
-            Some("c-prod")
+            Some("00000000-0000-0000-0000-0000000000cd")
         );
         assert_eq!(
             cfg.azure(Some("development")).unwrap().client_id.as_deref(),
-            Some("c")
+            Some("00000000-0000-0000-0000-00000000000c")
         );
         let gcp = cfg.gcp(Some("production")).unwrap();
         assert_eq!(
@@ -411,7 +475,7 @@ client_id = "c-prod"
     #[test]
     fn gcp_provider_parts_outrank_an_audience_from_a_weaker_source() {
         let cfg = parse(
-            "[gcp]\naudience = \"//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/providers/v\"\n\n[production.gcp]\npool = \"prod-pool\"\nproject_number = 2\nprovider = \"prod\"\n",
+            "[gcp]\naudience = \"//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/pool/providers/prov\"\n\n[production.gcp]\npool = \"prod-pool\"\nproject_number = 2\nprovider = \"prod\"\n",
         )
         .unwrap();
         let prod = cfg.gcp(Some("production")).unwrap();

@@ -185,3 +185,43 @@ fn a_broken_file_is_an_error_naming_file_line_and_key() {
         "nothing is exchanged with a broken config"
     );
 }
+
+#[test]
+fn a_bad_value_in_the_file_is_reported_at_its_line_and_key() {
+    let server = sts();
+    let sb = project(&server, "production");
+    let path = sb.path().join("vercel-oidc.toml");
+    for (text, command, problem, caret) in [
+        (
+            "[aws]\nregion = \"eu-west-1\"\n\n[production.aws]\nrole_arn = \"arn:aws:iam::123:role/x\"\n",
+            &["aws", "credential-process"][..],
+            "`arn:aws:iam::123:role/x` is not an IAM role ARN",
+            "TOML parse error at line 5, column 12\n  |\n5 | role_arn = \"arn:aws:iam::123:role/x\"\n  |            ^^^^^^^^^^^^^^^^^^^^^^^^^",
+        ),
+        (
+            "[azure]\ntenant_id = \"a/b\"\nclient_id = \"00000000-0000-0000-0000-000000000000\"\n",
+            &["azure", "configure"][..],
+            "`a/b` is not a tenant id",
+            "TOML parse error at line 2, column 13\n  |\n2 | tenant_id = \"a/b\"\n  |             ^^^^^",
+        ),
+        (
+            "[gcp]\npool = \"My Pool\"\n",
+            &["gcp", "configure"][..],
+            "workload identity pool id `My Pool` is not valid",
+            "TOML parse error at line 2, column 8\n  |\n2 | pool = \"My Pool\"\n  |        ^^^^^^^^^",
+        ),
+    ] {
+        std::fs::write(&path, text).unwrap();
+        let out = sb.run(command);
+        assert_eq!(out.code, 1, "{}", out.stderr);
+        assert_eq!(out.stdout, "");
+        assert_eq!(
+            out.stderr,
+            format!(
+                "error: invalid project config `{}`: {caret}\n{problem}\n  see the `vercel-oidc.toml` section of the README for the keys each section takes\n",
+                path.display()
+            )
+        );
+        assert_eq!(server.count(), 0);
+    }
+}

@@ -23,9 +23,23 @@ pub struct StsEndpoint {
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum EndpointError {
     #[error(
-        "`{0}` is not an AWS region name\n  use a region such as `us-east-1` (from --region, AWS_REGION or AWS_DEFAULT_REGION)"
+        "`{}` is not an AWS region name\n  use a region such as `us-east-1` (from --region, AWS_REGION or AWS_DEFAULT_REGION)",
+        .0.escape_debug()
     )]
     BadRegion(String),
+}
+
+/// A region name: lowercase letters, digits and `-`.
+pub fn check_region(region: &str) -> Result<(), EndpointError> {
+    let ok = !region.is_empty()
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(EndpointError::BadRegion(region.to_string()))
+    }
 }
 
 /// Resolves the endpoint as described in the module docs.
@@ -35,13 +49,8 @@ pub fn resolve(env: &Env, region_flag: Option<&str>) -> Result<StsEndpoint, Endp
         .or_else(|| env.get("AWS_REGION"))
         .or_else(|| env.get("AWS_DEFAULT_REGION"))
         .map(str::to_string);
-    if let Some(r) = &region
-        && (r.is_empty()
-            || !r
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'))
-    {
-        return Err(EndpointError::BadRegion(r.clone()));
+    if let Some(r) = &region {
+        check_region(r)?;
     }
     if !env.flag("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
         && let Some(url) = env

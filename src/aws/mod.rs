@@ -65,11 +65,13 @@ pub enum ConfigError {
     )]
     MissingRole,
     #[error(
-        "`{0}` is not an IAM role ARN\n  it should look like `arn:aws:iam::123456789012:role/NAME` (--role-arn or AWS_ROLE_ARN)"
+        "`{}` is not an IAM role ARN\n  it should look like `arn:aws:iam::123456789012:role/NAME` (--role-arn or AWS_ROLE_ARN)",
+        .0.escape_debug()
     )]
     BadRoleArn(String),
     #[error(
-        "session name `{0}` is not allowed by STS\n  use 2 to 64 characters of letters, digits and `+=,.@_-` (--session-name or AWS_ROLE_SESSION_NAME), or leave it out for the default"
+        "session name `{}` is not allowed by STS\n  use 2 to 64 characters of letters, digits and `+=,.@_-` (--session-name or AWS_ROLE_SESSION_NAME), or leave it out for the default",
+        .0.escape_debug()
     )]
     BadSessionName(String),
     #[error(
@@ -81,7 +83,8 @@ pub enum ConfigError {
     )]
     TooManyPolicyArns(usize),
     #[error(
-        "`{0}` is not an IAM policy ARN\n  it should look like `arn:aws:iam::aws:policy/ReadOnlyAccess` (--policy-arn)"
+        "`{}` is not an IAM policy ARN\n  it should look like `arn:aws:iam::aws:policy/ReadOnlyAccess` (--policy-arn)",
+        .0.escape_debug()
     )]
     BadPolicyArn(String),
     #[error("cannot read the session policy file `{}`: {error}\n  check the path given to --policy @FILE", path.display())]
@@ -113,24 +116,13 @@ impl AwsConfig {
             .filter(|r| !r.trim().is_empty())
             .ok_or(ConfigError::MissingRole)?;
         let role_arn = role_arn.trim().to_string();
-        if !is_role_arn(&role_arn) {
-            return Err(ConfigError::BadRoleArn(role_arn));
-        }
-        if let Some(name) = &opts.session_name
-            && !is_session_name(name)
-        {
-            return Err(ConfigError::BadSessionName(name.clone()));
+        check_role_arn(&role_arn)?;
+        if let Some(name) = &opts.session_name {
+            check_session_name(name)?;
         }
         let duration_seconds = opts.duration_seconds.unwrap_or(DEFAULT_DURATION_SECONDS);
-        if !(900..=43200).contains(&duration_seconds) {
-            return Err(ConfigError::BadDuration(duration_seconds));
-        }
-        if opts.policy_arns.len() > 10 {
-            return Err(ConfigError::TooManyPolicyArns(opts.policy_arns.len()));
-        }
-        if let Some(bad) = opts.policy_arns.iter().find(|a| !is_policy_arn(a)) {
-            return Err(ConfigError::BadPolicyArn(bad.clone()));
-        }
+        check_duration(duration_seconds)?;
+        check_policy_arns(&opts.policy_arns)?;
         let policy = opts
             .policy
             .as_deref()
@@ -207,6 +199,42 @@ fn read_policy(value: &str, env: &Env) -> Result<String, ConfigError> {
     let json: serde_json::Value =
         serde_json::from_str(&text).map_err(|error| ConfigError::PolicyJson { origin, error })?;
     Ok(json.to_string())
+}
+
+/// Each setting's own check, as [`AwsConfig::from_options`] makes it; `vercel-oidc.toml` runs
+/// the same checks as it is read, so that its errors point at the file's line.
+pub fn check_role_arn(arn: &str) -> Result<(), ConfigError> {
+    if is_role_arn(arn) {
+        Ok(())
+    } else {
+        Err(ConfigError::BadRoleArn(arn.to_string()))
+    }
+}
+
+pub fn check_session_name(name: &str) -> Result<(), ConfigError> {
+    if is_session_name(name) {
+        Ok(())
+    } else {
+        Err(ConfigError::BadSessionName(name.to_string()))
+    }
+}
+
+pub fn check_duration(seconds: u32) -> Result<(), ConfigError> {
+    if (900..=43200).contains(&seconds) {
+        Ok(())
+    } else {
+        Err(ConfigError::BadDuration(seconds))
+    }
+}
+
+pub fn check_policy_arns(arns: &[String]) -> Result<(), ConfigError> {
+    if arns.len() > 10 {
+        return Err(ConfigError::TooManyPolicyArns(arns.len()));
+    }
+    match arns.iter().find(|a| !is_policy_arn(a)) {
+        Some(bad) => Err(ConfigError::BadPolicyArn(bad.clone())),
+        None => Ok(()),
+    }
 }
 
 /// The partitions an IAM ARN may name.

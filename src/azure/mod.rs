@@ -131,11 +131,13 @@ pub enum ConfigError {
     )]
     MissingTenant,
     #[error(
-        "`{0}` is not a tenant id\n  use the Directory (tenant) ID, a GUID, or a verified domain such as `contoso.onmicrosoft.com` (--tenant-id or AZURE_TENANT_ID)"
+        "`{}` is not a tenant id\n  use the Directory (tenant) ID, a GUID, or a verified domain such as `contoso.onmicrosoft.com` (--tenant-id or AZURE_TENANT_ID)",
+        .0.escape_debug()
     )]
     BadTenant(String),
     #[error(
-        "tenant `{0}` names no single directory, and an app's own token needs one\n  pass the Directory (tenant) ID of the app registration (--tenant-id or AZURE_TENANT_ID)"
+        "tenant `{}` names no single directory, and an app's own token needs one\n  pass the Directory (tenant) ID of the app registration (--tenant-id or AZURE_TENANT_ID)",
+        .0.escape_debug()
     )]
     MultiTenantAlias(String),
     #[error(
@@ -143,11 +145,13 @@ pub enum ConfigError {
     )]
     MissingClient,
     #[error(
-        "`{0}` is not a client id\n  use the Application (client) ID, a GUID like `00000000-0000-0000-0000-000000000000` shown on the app registration's overview, not its name or object id (--client-id or AZURE_CLIENT_ID)"
+        "`{}` is not a client id\n  use the Application (client) ID, a GUID like `00000000-0000-0000-0000-000000000000` shown on the app registration's overview, not its name or object id (--client-id or AZURE_CLIENT_ID)",
+        .0.escape_debug()
     )]
     BadClient(String),
     #[error(
-        "cannot use the authority host `{value}`: {reason}\n  use https://login.microsoftonline.com/ (the default) or your cloud's, such as https://login.microsoftonline.us/ (--authority-host or AZURE_AUTHORITY_HOST)"
+        "cannot use the authority host `{}`: {reason}\n  use https://login.microsoftonline.com/ (the default) or your cloud's, such as https://login.microsoftonline.us/ (--authority-host or AZURE_AUTHORITY_HOST)",
+        value.escape_debug()
     )]
     BadAuthority { value: String, reason: String },
     #[error(
@@ -155,7 +159,8 @@ pub enum ConfigError {
     )]
     MissingScope,
     #[error(
-        "`{0}` is not a scope Entra ID accepts here: {1}\n  pass one `<resource>/.default` scope, for example `https://management.azure.com/.default` (--scope)"
+        "`{}` is not a scope Entra ID accepts here: {}\n  pass one `<resource>/.default` scope, for example `https://management.azure.com/.default` (--scope)",
+        .0.escape_debug(), .1
     )]
     BadScope(String, String),
 }
@@ -166,9 +171,7 @@ impl AzureConfig {
         let tenant_id = non_empty(&opts.tenant_id).ok_or(ConfigError::MissingTenant)?;
         check_tenant(&tenant_id)?;
         let client_id = non_empty(&opts.client_id).ok_or(ConfigError::MissingClient)?;
-        if !is_guid(&client_id) {
-            return Err(ConfigError::BadClient(client_id));
-        }
+        check_client(&client_id)?;
         let authority = match non_empty(&opts.authority_host) {
             Some(raw) => Authority::parse(&raw)?,
             None => Authority::parse(DEFAULT_AUTHORITY_HOST)?,
@@ -217,7 +220,7 @@ fn non_empty(value: &Option<String>) -> Option<String> {
 }
 
 /// A tenant id as the SDKs allow it (`[0-9A-Za-z.-]`), naming one directory.
-fn check_tenant(tenant: &str) -> Result<(), ConfigError> {
+pub fn check_tenant(tenant: &str) -> Result<(), ConfigError> {
     if !tenant
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
@@ -231,6 +234,15 @@ fn check_tenant(tenant: &str) -> Result<(), ConfigError> {
         return Err(ConfigError::MultiTenantAlias(tenant.to_string()));
     }
     Ok(())
+}
+
+/// A client id: a GUID.
+pub fn check_client(client_id: &str) -> Result<(), ConfigError> {
+    if is_guid(client_id) {
+        Ok(())
+    } else {
+        Err(ConfigError::BadClient(client_id.to_string()))
+    }
 }
 
 /// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` in hex digits.

@@ -226,28 +226,32 @@ pub enum ConfigError {
     IncompleteProvider(Vec<&'static str>),
 
     #[error(
-        "`{audience}` is not a workload identity provider audience: {reason}\n  pass --audience //iam.googleapis.com/projects/<NUMBER>/locations/global/workloadIdentityPools/<POOL>/providers/<PROVIDER> (or VERCEL_OIDC_GCP_AUDIENCE)"
+        "`{}` is not a workload identity provider audience: {reason}\n  pass --audience //iam.googleapis.com/projects/<NUMBER>/locations/global/workloadIdentityPools/<POOL>/providers/<PROVIDER> (or VERCEL_OIDC_GCP_AUDIENCE)",
+        audience.escape_debug()
     )]
     BadAudience { audience: String, reason: String },
 
     #[error(
-        "`{0}` names a workforce pool, which is for people signing in, not for workloads\n  create a workload identity pool and pass its provider's audience"
+        "`{}` names a workforce pool, which is for people signing in, not for workloads\n  create a workload identity pool and pass its provider's audience",
+        .0.escape_debug()
     )]
     WorkforceAudience(String),
 
     #[error(
-        "project number `{0}` is not a number\n  --project-number (GCP_PROJECT_NUMBER) is the numeric id; find it with `gcloud projects describe <PROJECT_ID> --format='value(projectNumber)'`"
+        "project number `{}` is not a number\n  --project-number (GCP_PROJECT_NUMBER) is the numeric id; find it with `gcloud projects describe <PROJECT_ID> --format='value(projectNumber)'`",
+        .0.escape_debug()
     )]
     BadProjectNumber(String),
 
     #[error(
-        "{} id `{value}` is not valid\n  {} ({}) takes the id (4 to 32 lowercase letters, digits and hyphens), not the display name or the resource path",
-        kind.describe().0, kind.describe().1, kind.describe().2
+        "{} id `{}` is not valid\n  {} ({}) takes the id (4 to 32 lowercase letters, digits and hyphens), not the display name or the resource path",
+        kind.describe().0, value.escape_debug(), kind.describe().1, kind.describe().2
     )]
     BadId { kind: IdKind, value: String },
 
     #[error(
-        "`{0}` is not a service account email\n  --service-account (GCP_SERVICE_ACCOUNT_EMAIL) looks like `NAME@PROJECT_ID.iam.gserviceaccount.com`"
+        "`{}` is not a service account email\n  --service-account (GCP_SERVICE_ACCOUNT_EMAIL) looks like `NAME@PROJECT_ID.iam.gserviceaccount.com`",
+        .0.escape_debug()
     )]
     BadServiceAccount(String),
 
@@ -278,12 +282,14 @@ pub enum ConfigError {
     },
 
     #[error(
-        "scope `{0}` is not valid\n  --scope takes one OAuth scope per flag, such as https://www.googleapis.com/auth/cloud-platform"
+        "scope `{}` is not valid\n  --scope takes one OAuth scope per flag, such as https://www.googleapis.com/auth/cloud-platform",
+        .0.escape_debug()
     )]
     BadScope(String),
 
     #[error(
-        "project id `{0}` is not valid\n  --project-id (GCP_PROJECT_ID) is the project's id, such as `my-project-123`"
+        "project id `{}` is not valid\n  --project-id (GCP_PROJECT_ID) is the project's id, such as `my-project-123`",
+        .0.escape_debug()
     )]
     BadProjectId(String),
 }
@@ -342,9 +348,7 @@ impl GcpConfig {
                 let lifetime_seconds = opts
                     .token_lifetime_seconds
                     .unwrap_or(DEFAULT_TOKEN_LIFETIME_SECONDS);
-                if !(600..=43200).contains(&lifetime_seconds) {
-                    return Err(ConfigError::BadLifetime(lifetime_seconds));
-                }
+                check_lifetime(lifetime_seconds)?;
                 let url = impersonation_url(given(&opts.impersonation_url).as_deref(), &email)?;
                 Some(Impersonation {
                     service_account: email,
@@ -367,9 +371,7 @@ impl GcpConfig {
         let mut scopes = Vec::new();
         for scope in &opts.scopes {
             let scope = scope.trim();
-            if scope.is_empty() || scope.chars().any(char::is_whitespace) {
-                return Err(ConfigError::BadScope(scope.to_string()));
-            }
+            check_scope(scope)?;
             if !scopes.iter().any(|s| s == scope) {
                 scopes.push(scope.to_string());
             }
@@ -379,12 +381,8 @@ impl GcpConfig {
         }
 
         let project_id = given(&opts.project_id);
-        if let Some(id) = &project_id
-            && !id
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-.:".contains(c))
-        {
-            return Err(ConfigError::BadProjectId(id.clone()));
+        if let Some(id) = &project_id {
+            check_project_id(id)?;
         }
 
         Ok(Self {
@@ -440,7 +438,34 @@ pub fn cache_key(config: &GcpConfig, claims: &Claims) -> cache::Key {
     )
 }
 
-fn check_project_number(value: &str) -> Result<String, ConfigError> {
+pub fn check_project_id(id: &str) -> Result<(), ConfigError> {
+    if id
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-.:".contains(c))
+    {
+        Ok(())
+    } else {
+        Err(ConfigError::BadProjectId(id.to_string()))
+    }
+}
+
+pub fn check_scope(scope: &str) -> Result<(), ConfigError> {
+    if scope.is_empty() || scope.chars().any(char::is_whitespace) {
+        Err(ConfigError::BadScope(scope.to_string()))
+    } else {
+        Ok(())
+    }
+}
+
+pub fn check_lifetime(seconds: u32) -> Result<(), ConfigError> {
+    if (600..=43200).contains(&seconds) {
+        Ok(())
+    } else {
+        Err(ConfigError::BadLifetime(seconds))
+    }
+}
+
+pub fn check_project_number(value: &str) -> Result<String, ConfigError> {
     if !value.is_empty() && value.len() <= 20 && value.bytes().all(|b| b.is_ascii_digit()) {
         Ok(value.to_string())
     } else {
@@ -448,7 +473,7 @@ fn check_project_number(value: &str) -> Result<String, ConfigError> {
     }
 }
 
-fn check_id(kind: IdKind, value: &str) -> Result<String, ConfigError> {
+pub fn check_id(kind: IdKind, value: &str) -> Result<String, ConfigError> {
     let ok = (4..=32).contains(&value.len())
         && value
             .bytes()
@@ -463,7 +488,7 @@ fn check_id(kind: IdKind, value: &str) -> Result<String, ConfigError> {
     }
 }
 
-fn check_service_account(value: &str) -> Result<String, ConfigError> {
+pub fn check_service_account(value: &str) -> Result<String, ConfigError> {
     let ok = match value.split_once('@') {
         Some((name, domain)) => {
             !name.is_empty()
