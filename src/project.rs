@@ -65,6 +65,8 @@ pub struct AwsSection {
     #[serde(default, deserialize_with = "aws_policy_arns")]
     pub policy_arns: Option<Vec<String>>,
     pub policy: Option<String>,
+    /// How `exec` hands AWS credentials to its command: `endpoint` or `env`.
+    pub credentials: Option<aws::container::Delivery>,
 }
 
 /// GCP keys: the same settings as `vercel-oidc gcp configure`.
@@ -278,7 +280,8 @@ impl ProjectConfig {
             duration_seconds,
             region,
             policy_arns,
-            policy
+            policy,
+            credentials
         );
         let dir = self.path.as_deref().and_then(Path::parent);
         if let (Some(section), Some(dir)) = (aws.as_mut(), dir)

@@ -149,6 +149,25 @@ fn upsert_checked(content: &str, profile: &str, entries: &[(&str, &str)]) -> Str
 /// Keys of `profile`'s section other than ours that botocore would prefer over
 /// `credential_process`, so the user can be warned.
 pub fn conflicting_keys(content: &str, profile: &str) -> Vec<String> {
+    section_keys(content, profile)
+        .into_iter()
+        .filter(|k| PREFERRED_SOURCES.contains(&k.as_str()))
+        .collect()
+}
+
+/// The keys that make a profile a source of credentials that the SDKs prefer over a
+/// `credential_process` or a container endpoint.
+pub const PREFERRED_SOURCES: [&str; 5] = [
+    "role_arn",
+    "web_identity_token_file",
+    "aws_access_key_id",
+    "sso_start_url",
+    "sso_session",
+];
+
+/// The keys set in `profile`'s section (`[default]` or `[profile NAME]`; in the shared
+/// credentials file, `[NAME]`, which is the same for `default`).
+pub fn section_keys(content: &str, profile: &str) -> Vec<String> {
     let wanted = header_name(&section_header(profile)).expect("header");
     let mut in_section = false;
     let mut found = Vec::new();
@@ -157,17 +176,7 @@ pub fn conflicting_keys(content: &str, profile: &str) -> Vec<String> {
             in_section = name == wanted;
             continue;
         }
-        if in_section
-            && let Some(k) = line_key(line)
-            && matches!(
-                k,
-                "role_arn"
-                    | "web_identity_token_file"
-                    | "aws_access_key_id"
-                    | "sso_start_url"
-                    | "sso_session"
-            )
-        {
+        if in_section && let Some(k) = line_key(line) {
             found.push(k.to_string());
         }
     }

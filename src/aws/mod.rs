@@ -13,6 +13,7 @@
 //! environment), so a token for another project or environment never gets old credentials.
 
 pub mod config_file;
+pub mod container;
 pub mod endpoint;
 pub mod provider;
 pub mod sts;

@@ -41,12 +41,15 @@ use anyhow::Context as _;
 use clap::Args;
 use time::{Duration, OffsetDateTime};
 use tokio::signal::unix::{SignalKind, signal};
-use vercel_oidc::aws::{AwsConfig, AwsCredentials, AwsOptions, StsError};
+use vercel_oidc::Secret;
+use vercel_oidc::aws::container::{self, Delivery};
+use vercel_oidc::aws::{AwsConfig, AwsCredentials, AwsOptions, StsError, config_file};
 use vercel_oidc::azure::AzureConfig;
 use vercel_oidc::gcp::GcpConfig;
 use vercel_oidc::gcp::credfile::{self, CredentialSource};
+use vercel_oidc::project::ProjectConfig;
 use vercel_oidc::refresh::Refresher;
-use vercel_oidc::token::OidcToken;
+use vercel_oidc::token::{OidcToken, TokenSource};
 use vercel_oidc::{fsutil, timefmt};
 
 use super::clouds::{Clouds, Settings};
@@ -86,6 +89,20 @@ pub struct ExecArgs {
         hide_env_values = true
     )]
     gcp_project_id: Option<String>,
+
+    /// How AWS credentials reach the command: `endpoint` (renewed while it runs) or `env`
+    ///
+    /// `endpoint` serves them on 127.0.0.1 for the SDKs to renew (the container-credentials
+    /// protocol); `env` sets AWS_ACCESS_KEY_ID and friends, fixed for the command's life. Also
+    /// `credentials` under `[aws]` in vercel-oidc.toml. [default: env in a build (VERCEL or CI
+    /// set), endpoint otherwise]
+    #[arg(
+        long,
+        env = "VERCEL_OIDC_AWS_CREDENTIALS",
+        value_name = "HOW",
+        value_parser = clap::builder::PossibleValuesParser::new(["endpoint", "env"])
+    )]
+    aws_credentials: Option<String>,
 
     #[command(flatten)]
     aws_settings: aws::AssumeArgs,
@@ -157,15 +174,27 @@ pub fn run(ctx: &Ctx, args: &ExecArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot write `{}`", token_path.display()))?;
 
     let mut wiring = Wiring::default();
+    let mut endpoint = None;
     if let Some(config) = &aws_config {
-        wire_aws(
-            ctx,
-            config,
-            &settings.aws,
-            &token,
-            args.aws_settings.no_cache,
-            &mut wiring,
-        )?;
+        let (delivery, why) = choose_delivery(ctx, args, &project, environment.as_deref());
+        vercel_oidc::debug!(
+            "AWS credentials reach the command by {}: {why}",
+            delivery.as_str()
+        );
+        let no_cache = args.aws_settings.no_cache;
+        match delivery {
+            Delivery::Env => wire_aws(ctx, config, &settings.aws, &token, no_cache, &mut wiring)?,
+            Delivery::Endpoint => {
+                endpoint = Some(wire_aws_endpoint(
+                    ctx,
+                    config,
+                    &token,
+                    no_cache,
+                    run_dir.path(),
+                    &mut wiring,
+                )?);
+            }
+        }
     }
     if let Some(config) = &gcp_config {
         wire_gcp(config, run_dir.path(), &token_path, &mut wiring)?;
@@ -194,14 +223,21 @@ pub fn run(ctx: &Ctx, args: &ExecArgs) -> anyhow::Result<ExitCode> {
         .env("VERCEL_OIDC_EXEC", "1");
 
     let runtime = ctx.runtime()?;
-    let status = runtime.block_on(supervise(
-        ctx,
-        command,
-        &program,
-        token,
-        &token_path,
-        wiring.aws_expiry,
-    ))?;
+    let status = std::thread::scope(|scope| {
+        let serving = endpoint.map(|e| e.serve(scope, ctx, &token_path, &program));
+        let status = runtime.block_on(supervise(
+            ctx,
+            command,
+            &program,
+            token,
+            &token_path,
+            wiring.aws_expiry,
+        ));
+        if let Some(serving) = serving {
+            serving.stop();
+        }
+        status
+    })?;
     drop(runtime);
     drop(run_dir);
     Ok(exit_like(status))
@@ -282,19 +318,257 @@ fn wire_aws(
             .into_iter()
             .map(|(k, v)| (k.to_string(), v)),
     );
-    wiring.remove.extend([
-        "AWS_PROFILE",
-        "AWS_DEFAULT_PROFILE",
-        "AWS_SECURITY_TOKEN",
-        "AWS_WEB_IDENTITY_TOKEN_FILE",
-        "AWS_ROLE_SESSION_NAME",
-        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-        "AWS_CONTAINER_AUTHORIZATION_TOKEN",
-        "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
-    ]);
+    wiring.remove.extend(SHADOWING_AWS_VARS);
     wiring.aws_expiry = Some(creds.expiration);
     Ok(())
+}
+
+/// How AWS reaches the child, and why: `--aws-credentials` or its variable, then `credentials`
+/// under `[aws]` in the project config, then the default for where this runs.
+pub(super) fn choose_delivery(
+    ctx: &Ctx,
+    args: &ExecArgs,
+    project: &ProjectConfig,
+    environment: Option<&str>,
+) -> (Delivery, String) {
+    if let Some(given) = &args.aws_credentials {
+        let delivery = if given == "env" {
+            Delivery::Env
+        } else {
+            Delivery::Endpoint
+        };
+        return (
+            delivery,
+            "set by --aws-credentials or VERCEL_OIDC_AWS_CREDENTIALS".into(),
+        );
+    }
+    if let Some(delivery) = project.aws(environment).and_then(|s| s.credentials) {
+        let file = project
+            .path
+            .as_deref()
+            .map_or("vercel-oidc.toml".into(), |p| format!("`{}`", p.display()));
+        return (
+            delivery,
+            format!("set by `credentials` under [aws] in {file}"),
+        );
+    }
+    default_delivery(&ctx.env)
+}
+
+/// `env` in a build, `endpoint` in local development, with the reason.
+pub(super) fn default_delivery(env: &vercel_oidc::Env) -> (Delivery, String) {
+    if env.in_build() {
+        (
+            Delivery::Env,
+            "the default in a build (VERCEL or CI is set): the build's token cannot be renewed, and environment keys reach every tool".into(),
+        )
+    } else {
+        (
+            Delivery::Endpoint,
+            "the default in local development: the command may outlive its credentials, and the SDKs renew them from the endpoint".into(),
+        )
+    }
+}
+
+/// AWS through the container-credentials endpoint: fetches once now (so a refused trust fails
+/// before the command starts), binds the port, writes the authorization token file, and sets the
+/// variables every SDK reads for it. Serving starts with [`EndpointPlan::serve`].
+fn wire_aws_endpoint(
+    ctx: &Ctx,
+    config: &AwsConfig,
+    token: &OidcToken,
+    no_cache: bool,
+    run_dir: &Path,
+    wiring: &mut Wiring,
+) -> anyhow::Result<EndpointPlan> {
+    aws::credentials(ctx, config, token.clone(), no_cache)?;
+    let listener = container::Listener::bind()
+        .context("cannot listen on 127.0.0.1 for the AWS credentials endpoint")?;
+    let auth = container::new_token().context("cannot make a random token for the endpoint")?;
+    let auth_path = run_dir.join("aws-container-token");
+    fsutil::write_private(&auth_path, auth.expose_secret().as_bytes())
+        .with_context(|| format!("cannot write `{}`", auth_path.display()))?;
+    wiring.set.extend([
+        (
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI".to_string(),
+            listener.url(),
+        ),
+        (
+            "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE".to_string(),
+            auth_path.display().to_string(),
+        ),
+        (
+            "AWS_CONTAINER_AUTHORIZATION_TOKEN".to_string(),
+            auth.expose_secret().to_string(),
+        ),
+    ]);
+    if let Some(region) = config.endpoint.region.as_deref() {
+        wiring.set.extend([
+            ("AWS_REGION".to_string(), region.to_string()),
+            ("AWS_DEFAULT_REGION".to_string(), region.to_string()),
+        ]);
+    }
+    wiring.remove.extend(
+        [
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_SESSION_TOKEN",
+            "AWS_CREDENTIAL_EXPIRATION",
+        ]
+        .into_iter()
+        .chain(
+            SHADOWING_AWS_VARS
+                .into_iter()
+                .filter(|v| !v.starts_with("AWS_CONTAINER_")),
+        ),
+    );
+    wiring.remove.push("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
+    warn_about_shadowing_profiles(ctx);
+    Ok(EndpointPlan {
+        listener,
+        auth,
+        config: config.clone(),
+        no_cache,
+    })
+}
+
+/// The variables that would win over what `exec` hands the child, or confuse tools.
+const SHADOWING_AWS_VARS: [&str; 9] = [
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_SECURITY_TOKEN",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_SESSION_NAME",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+];
+
+/// Every SDK tries the default profile before the endpoint: say so when it holds credentials.
+fn warn_about_shadowing_profiles(ctx: &Ctx) {
+    let Some(home) = ctx.env.home() else { return };
+    let config = ctx
+        .env
+        .get("AWS_CONFIG_FILE")
+        .map_or_else(|| home.join(".aws/config"), |p| ctx.env.absolute(p));
+    let credentials = ctx
+        .env
+        .get("AWS_SHARED_CREDENTIALS_FILE")
+        .map_or_else(|| home.join(".aws/credentials"), |p| ctx.env.absolute(p));
+    let read = |p: &Path| {
+        fsutil::read_capped(p, fsutil::limits::CONFIG)
+            .ok()
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+    };
+    let mut found: Vec<String> = Vec::new();
+    for (file, extra) in [(&config, "credential_process"), (&credentials, "")] {
+        let Some(text) = read(file) else { continue };
+        found.extend(
+            config_file::section_keys(&text, "default")
+                .into_iter()
+                .filter(|k| config_file::PREFERRED_SOURCES.contains(&k.as_str()) || k == extra)
+                .map(|k| format!("`{k}` in `{}`", file.display())),
+        );
+    }
+    if !found.is_empty() {
+        eprintln!(
+            "vercel-oidc: warning: the default AWS profile sets {}, which the AWS SDKs use before the credentials endpoint of `exec`\n  remove it, or pass --aws-credentials env",
+            found.join(" and ")
+        );
+    }
+}
+
+/// A bound endpoint waiting for the child to start.
+struct EndpointPlan {
+    listener: container::Listener,
+    auth: Secret,
+    config: AwsConfig,
+    no_cache: bool,
+}
+
+/// What the endpoint last handed out, and its last failure.
+#[derive(Default)]
+struct Served {
+    last: Option<AwsCredentials>,
+    failure: Option<(std::time::Instant, String)>,
+}
+
+/// How long a failed renewal is answered without trying again, so that SDK retries do not
+/// become a burst of STS calls.
+const FAILURE_HOLD: StdDuration = StdDuration::from_secs(5);
+
+impl EndpointPlan {
+    /// Serves in `scope`: what it last handed out while that keeps the cache's rule (more than
+    /// 20 minutes left), else from the shared cache under the same rule, else from STS with the
+    /// run's current token, one request at a time, so concurrent requests make one STS call. A
+    /// failure is said on stderr once, answered as the SDKs show it, and answered again for 5
+    /// seconds without trying, so SDK retries do not become a burst of STS calls.
+    fn serve<'scope, 'env>(
+        self,
+        scope: &'scope std::thread::Scope<'scope, 'env>,
+        ctx: &'env Ctx,
+        token_path: &'env Path,
+        program: &Path,
+    ) -> container::Serving {
+        let name = display_name(program);
+        let state = std::sync::Mutex::new(Served::default());
+        let warned = std::sync::atomic::AtomicBool::new(false);
+        let config = self.config;
+        let no_cache = self.no_cache;
+        let role_arn = config.role_arn.clone();
+        let min_remaining = config.min_remaining();
+        self.listener.serve(scope, self.auth, move || {
+            let mut state = state.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(creds) = &state.last
+                && creds.expiration - ctx.now() > min_remaining
+            {
+                return Ok((creds.clone(), role_arn.clone()));
+            }
+            if let Some((at, message)) = &state.failure
+                && at.elapsed() < FAILURE_HOLD
+            {
+                return Err(message.clone());
+            }
+            match current_token(token_path)
+                .and_then(|token| aws::credentials(ctx, &config, token, no_cache))
+            {
+                Ok(creds) => {
+                    state.failure = None;
+                    state.last = Some(creds.clone());
+                    Ok((creds, role_arn.clone()))
+                }
+                Err(e) => {
+                    let reason = format!("{e:#}").replace('\n', "; ");
+                    if !warned.swap(true, Ordering::SeqCst) {
+                        eprintln!(
+                            "vercel-oidc: warning: cannot renew the AWS credentials for `{name}`: {reason}"
+                        );
+                    }
+                    let message = format!("vercel-oidc could not renew the AWS credentials: {reason}");
+                    state.failure = Some((std::time::Instant::now(), message.clone()));
+                    Err(message)
+                }
+            }
+        })
+    }
+}
+
+/// The token in the run's token file, which [`supervise`] keeps fresh.
+fn current_token(path: &Path) -> anyhow::Result<OidcToken> {
+    let raw = fsutil::read_capped(path, fsutil::limits::TOKEN)?;
+    Ok(OidcToken::parse(
+        &String::from_utf8_lossy(&raw),
+        TokenSource::EnvFile(path.to_path_buf()),
+    )?)
+}
+
+/// The program's file name, for messages.
+fn display_name(program: &Path) -> String {
+    program.file_name().map_or_else(
+        || program.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }
 
 fn wire_gcp(
@@ -359,10 +633,7 @@ async fn supervise(
     let mut ticks = tokio::time::interval(StdDuration::from_secs(every));
     let mut warned_token = false;
     let mut warned_aws = false;
-    let name = program.file_name().map_or_else(
-        || program.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    );
+    let name = display_name(program);
     loop {
         let [(s0, r0), (s1, r1), (s2, r2), (s3, r3)] = &mut forwarded[..] else {
             unreachable!()

@@ -1,0 +1,371 @@
+//! The container-credentials endpoint that `vercel-oidc exec` serves to its child, so that the
+//! AWS SDKs and the AWS CLI renew their credentials themselves for as long as the child runs (the
+//! protocol of ECS tasks and EKS Pod Identity, which every SDK speaks).
+//!
+//! The child's environment: `AWS_CONTAINER_CREDENTIALS_FULL_URI`
+//! (`http://127.0.0.1:<port>/credentials`), `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE` (a 0600
+//! file holding a random token of 256 bits) and `AWS_CONTAINER_AUTHORIZATION_TOKEN` (the same
+//! token, for SDKs that read only the variable).
+//!
+//! The server listens on 127.0.0.1 only, on a port the system picks. It answers
+//! `GET /credentials` carrying `Authorization: <token>` (compared in constant time) with
+//!
+//! ```json
+//! {"AccessKeyId":"ASIA…","SecretAccessKey":"…","Token":"…","Expiration":"2026-12-01T20:00:00Z","RoleArn":"arn:aws:iam::…"}
+//! ```
+//!
+//! A request without the token gets `401`, one with another token `403`, each with an empty
+//! body. When no credentials can be had, `500` with `{"Code":…,"Message":…}`, the shape the SDKs
+//! show. Requests are read with a 2-second timeout and an 8 KiB cap, at most 32 at a time.
+
+use std::io::{self, BufRead, BufReader, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::thread::Scope;
+use std::time::Duration;
+
+use crate::aws::AwsCredentials;
+use crate::secret::Secret;
+use crate::timefmt;
+
+/// The path the endpoint serves.
+pub const PATH: &str = "/credentials";
+/// The longest request head read.
+const MAX_HEAD: usize = 8 * 1024;
+/// How long a client has to send its request.
+const READ_TIMEOUT: Duration = Duration::from_secs(2);
+/// Requests handled at once; more are closed unanswered.
+const MAX_CONNECTIONS: usize = 32;
+
+/// How AWS credentials reach the child of `exec`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Delivery {
+    /// A container-credentials endpoint the SDKs renew from while the child runs.
+    Endpoint,
+    /// `AWS_ACCESS_KEY_ID` and friends, fixed for the child's life.
+    Env,
+}
+
+impl Delivery {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Endpoint => "endpoint",
+            Self::Env => "env",
+        }
+    }
+}
+
+/// What the endpoint answers with: credentials and the role they are for, or why there are none.
+pub type Answer = Result<(AwsCredentials, String), String>;
+
+/// A fresh random token of 256 bits, as 64 hex digits.
+pub fn new_token() -> io::Result<Secret> {
+    let mut bytes = [0u8; 32];
+    let mut filled = 0;
+    while filled < bytes.len() {
+        // SAFETY: the pointer and length describe the unfilled rest of `bytes`.
+        let n = unsafe {
+            libc::getrandom(bytes[filled..].as_mut_ptr().cast(), bytes.len() - filled, 0)
+        };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() != io::ErrorKind::Interrupted {
+                return Err(e);
+            }
+        } else {
+            filled += n as usize;
+        }
+    }
+    Ok(Secret::new(
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>(),
+    ))
+}
+
+/// A listening endpoint, not yet serving: bound first, so the child's environment can name it.
+pub struct Listener {
+    listener: TcpListener,
+    addr: SocketAddr,
+}
+
+impl Listener {
+    /// Binds 127.0.0.1 on a port the system picks.
+    pub fn bind() -> io::Result<Self> {
+        let listener = TcpListener::bind(("127.0.0.1", 0))?;
+        let addr = listener.local_addr()?;
+        Ok(Self { listener, addr })
+    }
+
+    /// `http://127.0.0.1:<port>/credentials`.
+    pub fn url(&self) -> String {
+        format!("http://{}{PATH}", self.addr)
+    }
+
+    /// Serves in threads of `scope` until [`Serving::stop`], answering each authorised request
+    /// with what `source` says.
+    pub fn serve<'scope, 'env, F>(
+        self,
+        scope: &'scope Scope<'scope, 'env>,
+        token: Secret,
+        source: F,
+    ) -> Serving
+    where
+        F: Fn() -> Answer + Send + Sync + 'scope,
+    {
+        let stop = Arc::new(AtomicBool::new(false));
+        let serving = Serving {
+            addr: self.addr,
+            stop: stop.clone(),
+        };
+        let shared = Arc::new(Shared {
+            token,
+            source,
+            busy: AtomicUsize::new(0),
+        });
+        scope.spawn(move || {
+            for stream in self.listener.incoming() {
+                if stop.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(stream) = stream else { continue };
+                if shared.busy.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
+                    shared.busy.fetch_sub(1, Ordering::SeqCst);
+                    continue;
+                }
+                let shared = shared.clone();
+                scope.spawn(move || {
+                    shared.handle(stream);
+                    shared.busy.fetch_sub(1, Ordering::SeqCst);
+                });
+            }
+        });
+        serving
+    }
+}
+
+/// A serving endpoint; [`Serving::stop`] closes it.
+pub struct Serving {
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+}
+
+impl Serving {
+    /// Stops accepting: the port answers no more once the scope's threads end.
+    pub fn stop(self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wake the accept loop so it sees the flag.
+        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
+    }
+}
+
+struct Shared<F> {
+    token: Secret,
+    source: F,
+    busy: AtomicUsize,
+}
+
+impl<F: Fn() -> Answer> Shared<F> {
+    fn handle(&self, mut stream: TcpStream) {
+        let _ = stream.set_read_timeout(Some(READ_TIMEOUT));
+        let _ = stream.set_write_timeout(Some(READ_TIMEOUT));
+        let reply = match read_head(&stream) {
+            Some(head) => self.answer(&head),
+            None => return,
+        };
+        let _ = stream.write_all(reply.as_bytes());
+    }
+
+    fn answer(&self, head: &Head) -> String {
+        if head.method != "GET" {
+            return response(405, "");
+        }
+        if head.path != PATH {
+            return response(404, "");
+        }
+        match &head.authorization {
+            None => return response(401, ""),
+            Some(given) if !same(given.as_bytes(), self.token.expose_secret().as_bytes()) => {
+                return response(403, "");
+            }
+            Some(_) => {}
+        }
+        match (self.source)() {
+            Ok((creds, role_arn)) => response(200, &credentials_json(&creds, &role_arn)),
+            Err(message) => response(
+                500,
+                &serde_json::json!({"Code": "CredentialsUnavailable", "Message": message})
+                    .to_string(),
+            ),
+        }
+    }
+}
+
+/// The JSON body of a successful answer.
+pub fn credentials_json(creds: &AwsCredentials, role_arn: &str) -> String {
+    serde_json::json!({
+        "AccessKeyId": creds.access_key_id,
+        "SecretAccessKey": creds.secret_access_key.expose_secret(),
+        "Token": creds.session_token.expose_secret(),
+        "Expiration": timefmt::rfc3339_z(creds.expiration),
+        "RoleArn": role_arn,
+    })
+    .to_string()
+}
+
+/// Equal bytes, in time that depends only on the lengths.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The parts of a request this endpoint looks at.
+#[derive(Debug, PartialEq, Eq)]
+struct Head {
+    method: String,
+    path: String,
+    authorization: Option<String>,
+}
+
+/// Reads the request line and headers, at most [`MAX_HEAD`] bytes.
+fn read_head(stream: &TcpStream) -> Option<Head> {
+    let mut reader = BufReader::new(io::Read::take(stream, MAX_HEAD as u64));
+    let mut line = String::new();
+    reader.read_line(&mut line).ok()?;
+    let mut parts = line.split_whitespace();
+    let (method, path) = (parts.next()?.to_string(), parts.next()?.to_string());
+    let mut authorization = None;
+    loop {
+        line.clear();
+        if reader.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        let header = line.trim_end_matches(['\r', '\n']);
+        if header.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':')
+            && name.trim().eq_ignore_ascii_case("authorization")
+        {
+            authorization = Some(value.trim().to_string());
+        }
+    }
+    Some(Head {
+        method,
+        path,
+        authorization,
+    })
+}
+
+fn response(status: u16, body: &str) -> String {
+    let reason = match status {
+        200 => "OK",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        _ => "Internal Server Error",
+    };
+    format!(
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+    use time::OffsetDateTime;
+
+    fn creds() -> AwsCredentials {
+        AwsCredentials {
+            version: 1,
+            access_key_id: "ASIAENDPOINTTEST".into(),
+            secret_access_key: Secret::new("secret"),
+            session_token: Secret::new("session"),
+            expiration: OffsetDateTime::from_unix_timestamp(1_900_000_000).unwrap(),
+        }
+    }
+
+    fn get(addr: &str, request: &str) -> String {
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.write_all(request.as_bytes()).unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn tokens_are_random_and_long() {
+        let (a, b) = (new_token().unwrap(), new_token().unwrap());
+        assert_eq!(a.expose_secret().len(), 64);
+        assert_ne!(a.expose_secret(), b.expose_secret());
+    }
+
+    #[test]
+    fn answers_only_the_token_holder() {
+        let listener = Listener::bind().unwrap();
+        let url = listener.url();
+        let addr = url
+            .trim_start_matches("http://")
+            .trim_end_matches(PATH)
+            .to_string();
+        assert!(addr.starts_with("127.0.0.1:"));
+        std::thread::scope(|scope| {
+            let serving = listener.serve(scope, Secret::new("t0ken"), || {
+                Ok((creds(), "arn:aws:iam::123456789012:role/r".into()))
+            });
+            let status = |r: &str| get(&addr, r).lines().next().unwrap().to_string();
+            assert_eq!(
+                status("GET /credentials HTTP/1.1\r\nHost: x\r\n\r\n"),
+                "HTTP/1.1 401 Unauthorized"
+            );
+            assert_eq!(
+                status("GET /credentials HTTP/1.1\r\nAuthorization: t0kem\r\n\r\n"),
+                "HTTP/1.1 403 Forbidden"
+            );
+            assert_eq!(
+                status("GET /credentials HTTP/1.1\r\nAuthorization: t0ken!\r\n\r\n"),
+                "HTTP/1.1 403 Forbidden"
+            );
+            assert_eq!(
+                status("POST /credentials HTTP/1.1\r\nAuthorization: t0ken\r\n\r\n"),
+                "HTTP/1.1 405 Method Not Allowed"
+            );
+            assert_eq!(
+                status("GET /other HTTP/1.1\r\nAuthorization: t0ken\r\n\r\n"),
+                "HTTP/1.1 404 Not Found"
+            );
+            let ok = get(
+                &addr,
+                "GET /credentials HTTP/1.1\r\nauthorization:  t0ken \r\n\r\n",
+            );
+            let body = ok.split("\r\n\r\n").nth(1).unwrap();
+            assert_eq!(
+                body,
+                r#"{"AccessKeyId":"ASIAENDPOINTTEST","SecretAccessKey":"secret","Token":"session","Expiration":"2030-03-17T17:46:40Z","RoleArn":"arn:aws:iam::123456789012:role/r"}"#
+            );
+            serving.stop();
+        });
+        assert!(TcpStream::connect(&addr).is_err(), "closed once stopped");
+    }
+
+    #[test]
+    fn says_why_when_there_are_no_credentials() {
+        let listener = Listener::bind().unwrap();
+        let addr = listener.addr.to_string();
+        std::thread::scope(|scope| {
+            let serving = listener.serve(scope, Secret::new("t"), || Err("no luck".into()));
+            let out = get(
+                &addr,
+                "GET /credentials HTTP/1.1\r\nAuthorization: t\r\n\r\n",
+            );
+            assert!(out.starts_with("HTTP/1.1 500 "), "{out}");
+            assert!(out.ends_with(r#"{"Code":"CredentialsUnavailable","Message":"no luck"}"#));
+            serving.stop();
+        });
+    }
+}

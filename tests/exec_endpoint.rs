@@ -1,0 +1,497 @@
+//! `vercel-oidc exec` handing AWS credentials to its command through the container-credentials
+//! endpoint: what the child sees, who the endpoint answers, renewal, failure, its lifecycle, the
+//! choice between `endpoint` and `env`, and a Rust `aws-config` client (default chain) using it.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Child;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+const ROLE: &str = "arn:aws:iam::123456789012:role/vercel-deploy";
+
+/// An STS whose n-th answer (from 1) has the key id `ASIAENDPOINT0000n` and lasts
+/// `lifetime(n)` seconds.
+fn sts(lifetime: impl Fn(usize) -> i64 + Send + Sync + 'static) -> MockServer {
+    MockServer::start(move |i, _| {
+        sts_credentials(&format!("ASIAENDPOINT{:05}", i + 1), lifetime(i + 1))
+    })
+}
+
+/// A local-development sandbox (no VERCEL, no CI) with AWS configured against `server`.
+fn sandbox(server: &MockServer) -> Sandbox {
+    let mut sb = Sandbox::new();
+    sb.set("VERCEL_OIDC_TOKEN", fresh_token())
+        .set("AWS_ENDPOINT_URL_STS", server.url())
+        .set("AWS_ROLE_ARN", ROLE)
+        .set("AWS_ACCESS_KEY_ID", "AKIASTALEKEY")
+        .set("AWS_PROFILE", "stale");
+    sb
+}
+
+/// A child that dumps its environment to `env.out` and waits for `done` to appear.
+const WAITING_CHILD: &str =
+    "env > env.tmp && mv env.tmp env.out; while [ ! -e done ]; do sleep 0.02; done";
+
+/// A running `exec` whose child waits.
+struct Running {
+    child: Child,
+    env: BTreeMap<String, String>,
+    dir: PathBuf,
+}
+
+impl Running {
+    fn start(sb: &Sandbox, extra: &[&str]) -> Self {
+        let _ = std::fs::remove_file(sb.path().join("env.out"));
+        let _ = std::fs::remove_file(sb.path().join("done"));
+        let mut args = vec!["exec"];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["--", "sh", "-c", WAITING_CHILD]);
+        let child = sb
+            .command(&args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !sb.path().join("env.out").exists() {
+            assert!(Instant::now() < deadline, "the child never started");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let env = std::fs::read_to_string(sb.path().join("env.out"))
+            .unwrap()
+            .lines()
+            .filter_map(|l| {
+                l.split_once('=')
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+            })
+            .collect();
+        Self {
+            child,
+            env,
+            dir: sb.path().to_path_buf(),
+        }
+    }
+
+    fn port(&self) -> u16 {
+        let uri = &self.env["AWS_CONTAINER_CREDENTIALS_FULL_URI"];
+        uri.trim_start_matches("http://127.0.0.1:")
+            .trim_end_matches("/credentials")
+            .parse()
+            .unwrap()
+    }
+
+    fn token(&self) -> &str {
+        &self.env["AWS_CONTAINER_AUTHORIZATION_TOKEN"]
+    }
+
+    fn run_dir(&self) -> PathBuf {
+        PathBuf::from(&self.env["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"])
+            .parent()
+            .unwrap()
+            .to_path_buf()
+    }
+
+    /// Lets the child end and returns exec's exit code and stderr.
+    fn finish(&mut self) -> (i32, String) {
+        std::fs::write(self.dir.join("done"), "").unwrap();
+        let status = self.child.wait().unwrap();
+        let mut stderr = String::new();
+        self.child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
+        assert_no_secrets(&stderr);
+        (status.code().unwrap_or(-1), stderr)
+    }
+}
+
+impl Drop for Running {
+    /// A test that failed half-way still ends its child and exec.
+    fn drop(&mut self) {
+        let _ = std::fs::write(self.dir.join("done"), "");
+        if self.child.try_wait().ok().flatten().is_none() {
+            std::thread::sleep(Duration::from_millis(200));
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// `GET /credentials` with `authorization`, returning the status and body.
+fn get(port: u16, authorization: Option<&str>) -> (u16, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let auth = authorization.map_or(String::new(), |a| format!("Authorization: {a}\r\n"));
+    write!(
+        s,
+        "GET /credentials HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}\r\n"
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let status = out[9..12].parse().unwrap();
+    let body = out.split_once("\r\n\r\n").unwrap().1.to_string();
+    (status, body)
+}
+
+fn key_id(body: &str) -> String {
+    let v: serde_json::Value = serde_json::from_str(body).unwrap();
+    v["AccessKeyId"].as_str().unwrap().to_string()
+}
+
+fn refused(port: u16) -> bool {
+    TcpStream::connect(("127.0.0.1", port)).is_err()
+}
+
+#[test]
+fn the_child_gets_the_endpoint_and_no_keys() {
+    let server = sts(|_| 3600);
+    let sb = sandbox(&server);
+    let mut run = Running::start(&sb, &[]);
+    let env = &run.env;
+    assert_eq!(
+        env["AWS_CONTAINER_CREDENTIALS_FULL_URI"],
+        format!("http://127.0.0.1:{}/credentials", run.port())
+    );
+    let token_file = PathBuf::from(&env["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"]);
+    assert_eq!(std::fs::read_to_string(&token_file).unwrap(), run.token());
+    assert_eq!(run.token().len(), 64, "256 bits as hex");
+    assert!(run.token().bytes().all(|b| b.is_ascii_hexdigit()));
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&token_file), 0o600);
+    assert_eq!(mode(&run.run_dir()), 0o700);
+    for gone in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+    ] {
+        assert!(
+            !env.contains_key(gone),
+            "{gone} would win over the endpoint"
+        );
+    }
+
+    let (status, body) = get(run.port(), Some(run.token()));
+    assert_eq!(status, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        [
+            "AccessKeyId",
+            "SecretAccessKey",
+            "Token",
+            "Expiration",
+            "RoleArn"
+        ]
+    );
+    assert_eq!(v["AccessKeyId"], "ASIAENDPOINT00001");
+    assert_eq!(v["RoleArn"], ROLE);
+    assert!(v["Expiration"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(server.count(), 1, "fetched once before the child started");
+
+    let port = run.port();
+    let run_dir = run.run_dir();
+    let (code, stderr) = run.finish();
+    assert_eq!((code, stderr.as_str()), (0, ""));
+    assert!(refused(port), "the endpoint stops with the child");
+    assert!(!run_dir.exists());
+}
+
+#[test]
+fn only_this_runs_token_is_answered() {
+    let server = sts(|_| 3600);
+    let sb = sandbox(&server);
+    let mut first = Running::start(&sb, &[]);
+    let other = Sandbox::new();
+    let mut other = other;
+    other
+        .set("VERCEL_OIDC_TOKEN", fresh_token())
+        .set("AWS_ENDPOINT_URL_STS", server.url())
+        .set("AWS_ROLE_ARN", ROLE);
+    let mut second = Running::start(&other, &[]);
+    assert_ne!(first.token(), second.token());
+    let wrong = format!("{}0", &first.token()[..63]);
+    for (auth, want) in [
+        (None, 401),
+        (Some(""), 403),
+        (Some(wrong.as_str()), 403),
+        (Some(second.token()), 403),
+        (Some(&first.token()[..32]), 403),
+    ] {
+        let (status, body) = get(first.port(), auth);
+        assert_eq!((status, body.as_str()), (want, ""), "{auth:?}");
+    }
+    // Bound to 127.0.0.1 alone: another loopback address does not reach it.
+    assert!(TcpStream::connect(("127.0.0.2", first.port())).is_err());
+    assert_eq!(get(first.port(), Some(first.token())).0, 200);
+    assert_eq!(first.finish().0, 0);
+    assert_eq!(second.finish().0, 0);
+}
+
+#[test]
+fn renewal_keeps_the_cache_rule_and_concurrent_requests_make_one_call() {
+    // 900-second credentials are handed out while more than 14 minutes remain; these have 2
+    // seconds more than that.
+    let server = sts(|_| 14 * 60 + 2);
+    let sb = sandbox(&server);
+    let mut run = Running::start(&sb, &["--duration-seconds", "900"]);
+    assert_eq!(
+        key_id(&get(run.port(), Some(run.token())).1),
+        "ASIAENDPOINT00001"
+    );
+    assert_eq!(server.count(), 1, "served from what was fetched at start");
+    std::thread::sleep(Duration::from_millis(2500));
+    let port = run.port();
+    let token = run.token().to_string();
+    let answers: Vec<(u16, String)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..16)
+            .map(|_| s.spawn(|| get(port, Some(&token))))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for (status, body) in &answers {
+        assert_eq!(*status, 200, "{body}");
+        assert_eq!(key_id(body), "ASIAENDPOINT00002");
+    }
+    assert_eq!(server.count(), 2, "16 concurrent requests, one renewal");
+    assert_eq!(run.finish().0, 0);
+}
+
+#[test]
+fn a_failed_renewal_is_answered_in_the_sdks_shape_and_said_once() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let seen = calls.clone();
+    let server = MockServer::start(move |i, _| {
+        seen.fetch_add(1, Ordering::SeqCst);
+        if i == 0 {
+            sts_credentials("ASIAENDPOINT00001", 14 * 60 + 1)
+        } else {
+            Reply::xml(
+                403,
+                "<ErrorResponse><Error><Code>AccessDenied</Code><Message>Not authorized to perform sts:AssumeRoleWithWebIdentity</Message></Error></ErrorResponse>",
+            )
+        }
+    });
+    let sb = sandbox(&server);
+    let mut run = Running::start(&sb, &["--duration-seconds", "900"]);
+    std::thread::sleep(Duration::from_millis(1500));
+    let (status, body) = get(run.port(), Some(run.token()));
+    assert_eq!(status, 500, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["Code"], "CredentialsUnavailable");
+    let message = v["Message"].as_str().unwrap();
+    assert!(
+        message.starts_with("vercel-oidc could not renew the AWS credentials: STS refused"),
+        "{message}"
+    );
+    assert_eq!(
+        get(run.port(), Some(run.token())).1,
+        body,
+        "held, not retried at once"
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+    let (code, stderr) = run.finish();
+    assert_eq!(code, 0);
+    assert_eq!(
+        stderr
+            .matches("warning: cannot renew the AWS credentials for `sh`")
+            .count(),
+        1,
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_endpoint_goes_with_the_child_however_it_ends() {
+    let server = sts(|_| 3600);
+    let sb = sandbox(&server);
+    // The child is killed with SIGKILL.
+    let mut child = sb
+        .command(&[
+            "exec",
+            "--",
+            "sh",
+            "-c",
+            "env > env.tmp && mv env.tmp env.out; kill -KILL $$",
+        ])
+        .spawn()
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&status),
+        Some(9)
+    );
+    let env = std::fs::read_to_string(sb.path().join("env.out")).unwrap();
+    let line = env
+        .lines()
+        .find(|l| l.starts_with("AWS_CONTAINER_CREDENTIALS_FULL_URI="))
+        .unwrap();
+    let port: u16 = line
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .trim_end_matches("/credentials")
+        .parse()
+        .unwrap();
+    assert!(refused(port));
+
+    // exec itself gets SIGTERM: forwarded, the child ends, and so does the endpoint.
+    let mut run = Running::start(&sb, &[]);
+    let (port, run_dir) = (run.port(), run.run_dir());
+    unsafe {
+        libc::kill(run.child.id() as i32, libc::SIGTERM);
+    }
+
+    let status = run.child.wait().unwrap();
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&status),
+        Some(libc::SIGTERM)
+    );
+    assert!(refused(port));
+    assert!(!run_dir.exists());
+}
+
+#[test]
+fn env_in_a_build_endpoint_locally_and_the_setting_wins() {
+    let server = sts(|_| 3600);
+    let mut sb = sandbox(&server);
+    let mode = |sb: &Sandbox, extra: &[&str]| {
+        let mut run = Running::start(sb, extra);
+        let how = if run.env.contains_key("AWS_CONTAINER_CREDENTIALS_FULL_URI") {
+            assert!(!run.env.contains_key("AWS_ACCESS_KEY_ID"));
+            "endpoint"
+        } else {
+            // The STS stand-in's key, not the stale one of the environment.
+            assert!(run.env["AWS_ACCESS_KEY_ID"].starts_with("ASIAENDPOINT"));
+            assert!(!run.env.contains_key("AWS_CONTAINER_AUTHORIZATION_TOKEN"));
+            "env"
+        };
+        assert_eq!(run.finish().0, 0);
+        how
+    };
+    assert_eq!(mode(&sb, &[]), "endpoint");
+    assert_eq!(mode(&sb, &["--aws-credentials", "env"]), "env");
+    sb.set("VERCEL", "1");
+    assert_eq!(mode(&sb, &[]), "env");
+    sb.unset("VERCEL").set("CI", "true");
+    assert_eq!(mode(&sb, &[]), "env");
+    sb.set("VERCEL_OIDC_AWS_CREDENTIALS", "endpoint");
+    assert_eq!(mode(&sb, &[]), "endpoint");
+    sb.unset("VERCEL_OIDC_AWS_CREDENTIALS");
+    std::fs::write(
+        sb.path().join("vercel-oidc.toml"),
+        "[aws]\ncredentials = \"env\"\n\n[production.aws]\ncredentials = \"endpoint\"\n",
+    )
+    .unwrap();
+    assert_eq!(
+        mode(&sb, &[]),
+        "endpoint",
+        "the token's environment section"
+    );
+    assert_eq!(
+        mode(&sb, &["--aws-credentials", "env"]),
+        "env",
+        "a flag wins over the file"
+    );
+}
+
+#[test]
+fn verbose_says_which_and_why() {
+    let server = sts(|_| 3600);
+    let mut sb = sandbox(&server);
+    let out = sb.run(&["-v", "exec", "--", "true"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.lines().any(|l| l
+            == "vercel-oidc: AWS credentials reach the command by endpoint: the default in local development: the command may outlive its credentials, and the SDKs renew them from the endpoint"),
+        "{}",
+        out.stderr
+    );
+    sb.set("VERCEL", "1");
+    let out = sb.run(&["-v", "exec", "--", "true"]);
+    assert!(
+        out.stderr.lines().any(|l| l
+            == "vercel-oidc: AWS credentials reach the command by env: the default in a build (VERCEL or CI is set): the build's token cannot be renewed, and environment keys reach every tool"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_default_profile_with_keys_is_pointed_out() {
+    let server = sts(|_| 3600);
+    let sb = sandbox(&server);
+    let creds = sb.home().join(".aws/credentials");
+    std::fs::create_dir_all(creds.parent().unwrap()).unwrap();
+    std::fs::write(
+        &creds,
+        "[default]\naws_access_key_id = AKIAOLD\naws_secret_access_key = x\n",
+    )
+    .unwrap();
+    let out = sb.run(&["exec", "--", "true"]);
+    assert_eq!(out.code, 0);
+    assert_eq!(
+        out.stderr,
+        format!(
+            "vercel-oidc: warning: the default AWS profile sets `aws_access_key_id` in `{}`, which the AWS SDKs use before the credentials endpoint of `exec`\n  remove it, or pass --aws-credentials env\n",
+            creds.display()
+        )
+    );
+}
+
+/// The child side of [`a_rust_sdk_client_takes_the_endpoints_credentials`]: the default chain of
+/// `aws-config`, as any Rust program would load it.
+fn rust_client() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let key = runtime.block_on(async {
+        use aws_credential_types::provider::ProvideCredentials;
+        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .load()
+            .await;
+        let provider = config.credentials_provider().unwrap();
+        provider
+            .provide_credentials()
+            .await
+            .unwrap()
+            .access_key_id()
+            .to_string()
+    });
+    std::fs::write("rust.out", key).unwrap();
+}
+
+#[test]
+fn a_rust_sdk_client_takes_the_endpoints_credentials() {
+    if std::env::var_os("VERCEL_OIDC_TEST_RUST_CLIENT").is_some() {
+        return rust_client();
+    }
+    let server = sts(|_| 3600);
+    let mut sb = sandbox(&server);
+    sb.set("VERCEL_OIDC_TEST_RUST_CLIENT", "1");
+    let me = std::env::current_exe().unwrap();
+    let out = sb.run(&[
+        "exec",
+        "--",
+        me.to_str().unwrap(),
+        "--exact",
+        "a_rust_sdk_client_takes_the_endpoints_credentials",
+        "--test-threads=1",
+    ]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(
+        std::fs::read_to_string(sb.path().join("rust.out")).unwrap(),
+        "ASIAENDPOINT00001"
+    );
+}
