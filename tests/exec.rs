@@ -36,12 +36,14 @@ fn sts(expires_in: i64) -> MockServer {
     })
 }
 
-/// A sandbox with a fresh token and AWS configured against `server`; a stray profile and stale
-/// keys in the environment that exec must remove or replace.
+/// A sandbox with a fresh token and AWS configured against `server` and handed over as
+/// environment keys (the endpoint has tests of its own in `exec_endpoint.rs`); a stray profile
+/// and stale keys in the environment that exec must remove or replace.
 fn aws_sandbox(server: &MockServer) -> (Sandbox, String) {
     let mut sb = Sandbox::new();
     let token = fresh_token();
-    sb.set("VERCEL_OIDC_TOKEN", token.clone())
+    sb.set("VERCEL_OIDC_AWS_CREDENTIALS", "env")
+        .set("VERCEL_OIDC_TOKEN", token.clone())
         .set("AWS_ENDPOINT_URL_STS", server.url())
         .set("AWS_ROLE_ARN", ROLE)
         .set("AWS_PROFILE", "stale-profile")
