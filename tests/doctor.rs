@@ -899,3 +899,35 @@ fn an_invalid_project_config_is_reported_with_its_file() {
         "{v:#}"
     );
 }
+
+#[test]
+fn doctor_says_how_exec_hands_aws_credentials_over_and_why() {
+    let sts = MockServer::start(|_, _| sts_ok());
+    let mut sb = aws_only(&fresh_token(), &sts);
+    let setting = |sb: &Sandbox| {
+        doctor_json(sb, &["--offline"]).1["aws"]["settings"]["exec_credentials"].clone()
+    };
+    assert_eq!(
+        setting(&sb),
+        serde_json::json!({"value": "endpoint", "from": "default", "origin": "in local development: the command may outlive its credentials, and the SDKs renew them from the endpoint"})
+    );
+    sb.set("VERCEL", "1");
+    assert_eq!(
+        setting(&sb),
+        serde_json::json!({"value": "env", "from": "default", "origin": "in a build (VERCEL or CI is set): the build's token cannot be renewed, and environment keys reach every tool"})
+    );
+    std::fs::write(
+        sb.path().join("vercel-oidc.toml"),
+        "[aws]\ncredentials = \"endpoint\"\n",
+    )
+    .unwrap();
+    assert_eq!(
+        setting(&sb),
+        serde_json::json!({"value": "endpoint", "from": "file", "origin": sb.path().join("vercel-oidc.toml").display().to_string()})
+    );
+    sb.set("VERCEL_OIDC_AWS_CREDENTIALS", "env");
+    assert_eq!(
+        setting(&sb),
+        serde_json::json!({"value": "env", "from": "env", "origin": "VERCEL_OIDC_AWS_CREDENTIALS"})
+    );
+}

@@ -176,10 +176,16 @@ pub fn run(ctx: &Ctx, args: &ExecArgs) -> anyhow::Result<ExitCode> {
     let mut wiring = Wiring::default();
     let mut endpoint = None;
     if let Some(config) = &aws_config {
-        let (delivery, why) = choose_delivery(ctx, args, &project, environment.as_deref());
+        let (delivery, chosen) = choose_delivery(
+            &ctx.env,
+            args.aws_credentials.as_deref(),
+            &project,
+            environment.as_deref(),
+        );
         vercel_oidc::debug!(
-            "AWS credentials reach the command by {}: {why}",
-            delivery.as_str()
+            "AWS credentials reach the command by {}: {}",
+            delivery.as_str(),
+            chosen.describe()
         );
         let no_cache = args.aws_settings.no_cache;
         match delivery {
@@ -323,49 +329,60 @@ fn wire_aws(
     Ok(())
 }
 
-/// How AWS reaches the child, and why: `--aws-credentials` or its variable, then `credentials`
-/// under `[aws]` in the project config, then the default for where this runs.
-pub(super) fn choose_delivery(
-    ctx: &Ctx,
-    args: &ExecArgs,
-    project: &ProjectConfig,
-    environment: Option<&str>,
-) -> (Delivery, String) {
-    if let Some(given) = &args.aws_credentials {
-        let delivery = if given == "env" {
-            Delivery::Env
-        } else {
-            Delivery::Endpoint
-        };
-        return (
-            delivery,
-            "set by --aws-credentials or VERCEL_OIDC_AWS_CREDENTIALS".into(),
-        );
-    }
-    if let Some(delivery) = project.aws(environment).and_then(|s| s.credentials) {
-        let file = project
-            .path
-            .as_deref()
-            .map_or("vercel-oidc.toml".into(), |p| format!("`{}`", p.display()));
-        return (
-            delivery,
-            format!("set by `credentials` under [aws] in {file}"),
-        );
-    }
-    default_delivery(&ctx.env)
+/// Where the choice of how AWS reaches the child came from.
+pub(super) enum Chosen {
+    /// `--aws-credentials` or `VERCEL_OIDC_AWS_CREDENTIALS`.
+    Given,
+    /// `credentials` under `[aws]` in this project config.
+    File(Option<PathBuf>),
+    /// The default, and why.
+    Default(&'static str),
 }
 
-/// `env` in a build, `endpoint` in local development, with the reason.
-pub(super) fn default_delivery(env: &vercel_oidc::Env) -> (Delivery, String) {
+impl Chosen {
+    pub(super) fn describe(&self) -> String {
+        match self {
+            Self::Given => "set by --aws-credentials or VERCEL_OIDC_AWS_CREDENTIALS".into(),
+            Self::File(path) => format!(
+                "set by `credentials` under [aws] in {}",
+                path.as_deref()
+                    .map_or("vercel-oidc.toml".into(), |p| format!("`{}`", p.display()))
+            ),
+            Self::Default(why) => format!("the default {why}"),
+        }
+    }
+}
+
+/// How AWS reaches the child, and why: `given` (`--aws-credentials` or its variable), then
+/// `credentials` under `[aws]` in the project config, then the default for where this runs:
+/// `env` in a build, `endpoint` in local development.
+pub(super) fn choose_delivery(
+    env: &vercel_oidc::Env,
+    given: Option<&str>,
+    project: &ProjectConfig,
+    environment: Option<&str>,
+) -> (Delivery, Chosen) {
+    match given {
+        Some("env") => return (Delivery::Env, Chosen::Given),
+        Some(_) => return (Delivery::Endpoint, Chosen::Given),
+        None => {}
+    }
+    if let Some(delivery) = project.aws(environment).and_then(|s| s.credentials) {
+        return (delivery, Chosen::File(project.path.clone()));
+    }
     if env.in_build() {
         (
             Delivery::Env,
-            "the default in a build (VERCEL or CI is set): the build's token cannot be renewed, and environment keys reach every tool".into(),
+            Chosen::Default(
+                "in a build (VERCEL or CI is set): the build's token cannot be renewed, and environment keys reach every tool",
+            ),
         )
     } else {
         (
             Delivery::Endpoint,
-            "the default in local development: the command may outlive its credentials, and the SDKs renew them from the endpoint".into(),
+            Chosen::Default(
+                "in local development: the command may outlive its credentials, and the SDKs renew them from the endpoint",
+            ),
         )
     }
 }

@@ -68,6 +68,28 @@ impl Checker<'_> {
         }
     }
 
+    /// How `exec` would hand AWS credentials to its command, and why.
+    fn exec_credentials(&self) -> Setting {
+        const VAR: &str = "VERCEL_OIDC_AWS_CREDENTIALS";
+        let project = self.ctx.project().unwrap_or_default();
+        let environment = self.claims.and_then(|c| c.environment.as_deref());
+        let (delivery, chosen) = crate::cli::exec::choose_delivery(
+            &self.ctx.env,
+            self.ctx.env.get(VAR),
+            &project,
+            environment,
+        );
+        Setting {
+            name: "exec_credentials",
+            value: Some(delivery.as_str().to_string()),
+            origin: match chosen {
+                crate::cli::exec::Chosen::Given => Origin::Env(VAR.into()),
+                crate::cli::exec::Chosen::File(path) => Origin::File(path.unwrap_or_default()),
+                crate::cli::exec::Chosen::Default(why) => Origin::Default(why),
+            },
+        }
+    }
+
     pub(super) fn aws(&self, given: &AwsOptions, opts: &AwsOptions) -> CloudReport {
         let env = &self.ctx.env;
         let o = &self.origins;
@@ -126,6 +148,7 @@ impl Checker<'_> {
                 None,
             ),
             o.plain("policy", "policy", &given.policy, &opts.policy),
+            self.exec_credentials(),
         ]);
         let check = self.exchange(
             &config,
