@@ -74,11 +74,15 @@ impl Running {
                     .map(|(k, v)| (k.to_string(), v.to_string()))
             })
             .collect();
-        Self {
+        let run = Self {
             child,
             env,
             dir: sb.path().to_path_buf(),
+        };
+        if let Some(token) = run.env.get("AWS_CONTAINER_AUTHORIZATION_TOKEN") {
+            register_secret(token.clone());
         }
+        run
     }
 
     fn port(&self) -> u16 {
