@@ -6,6 +6,10 @@
 //                                                    npm/platforms.json at the same version
 //   node npm/pack.js platform TRIPLE BINARY OUTDIR   the package of that target (npm/platforms.json)
 //                                                    holding BINARY as bin/vercel-oidc
+//   node npm/pack.js check DIR                       before publishing: DIR holds exactly the main
+//                                                    tarball and one of every platform, all of
+//                                                    Cargo.toml's version; prints them, platforms
+//                                                    first (the order to publish them in)
 //
 // Each writes one tarball into OUTDIR (created when missing; nothing else is written there) and
 // prints its path on stdout. The packages are put together in a temporary folder, removed at the
@@ -132,11 +136,31 @@ function packPlatform(triple, binary, outDir) {
   });
 }
 
+/** The tarballs of a release in DIR, platforms first and the main package last, checked. */
+function checkRelease(dir) {
+  const version = cargoVersion();
+  const names = ["vercel-oidc", ...PLATFORMS.map((p) => p.package)];
+  const found = new Map();
+  for (const file of fs.readdirSync(dir).sort()) {
+    const manifest = JSON.parse(
+      execFileSync("tar", ["-xzOf", path.join(dir, file), "package/package.json"], { encoding: "utf8" }),
+    );
+    if (!names.includes(manifest.name)) die(`\`${file}\` is \`${manifest.name}\`, which is not one of ours`);
+    if (found.has(manifest.name)) die(`two tarballs of \`${manifest.name}\`: ${found.get(manifest.name)} and ${file}`);
+    if (manifest.version !== version) die(`\`${file}\` is version ${manifest.version}, Cargo.toml says ${version}`);
+    found.set(manifest.name, file);
+  }
+  const missing = names.filter((n) => !found.has(n));
+  if (missing.length) die(`no tarball of ${missing.map((n) => `\`${n}\``).join(", ")} in \`${dir}\``);
+  return [...names.slice(1), names[0]].map((n) => path.join(dir, found.get(n))).join("\n");
+}
+
 function main(argv) {
   const [what, ...rest] = argv;
   if (what === "main" && rest.length === 1) return packMain(rest[0]);
   if (what === "platform" && rest.length === 3) return packPlatform(...rest);
-  die("usage: node npm/pack.js main OUTDIR | node npm/pack.js platform TRIPLE BINARY OUTDIR");
+  if (what === "check" && rest.length === 1) return checkRelease(rest[0]);
+  die("usage: node npm/pack.js main OUTDIR | platform TRIPLE BINARY OUTDIR | check DIR");
 }
 
 process.stdout.write(main(process.argv.slice(2)) + "\n");

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the release binary that ships (in the npm packages and for Linux downloads) and prints its
-# path on stdout, nothing else.
+# Builds the release binary that ships (the one in the npm packages) and prints its path on stdout,
+# nothing else.
 #
 #   scripts/build-static.sh                 for this machine (Linux x86_64: x86_64-unknown-linux-musl)
 #   scripts/build-static.sh TRIPLE          one of the targets below, on a machine that can build it
