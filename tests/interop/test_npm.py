@@ -310,6 +310,11 @@ def test_without_optional_dependencies_the_launcher_says_what_is_missing(sandbox
     # The way out it names: a binary built elsewhere, through VERCEL_OIDC_BINARY_PATH.
     proc = run(["npx", "vercel-oidc", "--version"], dict(env, VERCEL_OIDC_BINARY_PATH=STATIC_BIN), site)
     assert (proc.stdout, proc.stderr) == (f"vercel-oidc {VERSION}\n", "")
+    missing = str(sandbox.path / "no-such-binary")
+    proc = run(["npx", "vercel-oidc", "--version"], dict(env, VERCEL_OIDC_BINARY_PATH=missing), site, check=False)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (1, "", (
+        f"error: cannot run `{missing}` (from VERCEL_OIDC_BINARY_PATH): spawn {missing} ENOENT\n"
+        "  install vercel-oidc again (npm install), or check VERCEL_OIDC_BINARY_PATH\n"))
 
 
 def test_a_platform_without_a_binary_is_named(sandbox, project):
