@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
-# Prints vercel-oidc's AWS figures from one run on this machine, each beside its target:
+# Prints vercel-oidc's figures from one run on this machine, each beside its target, for the
+# binary that ships: the static release build of scripts/build-static.sh, and its npm packages.
 #
 #   - cache hit: median wall time of `aws credential-process` answered from the cache, beside
-#     `cat` of the cache file (target: within 3x of cat);
+#     `cat` of the cache file (target: within 1.3x of cat);
 #   - cold exchange (--no-cache) against a local STS, beside Vercel's
 #     @vercel/oidc-aws-credentials-provider (pinned in tests/interop/node) against the same STS,
 #     process start to credentials (target: at least 10x faster);
 #   - 64 concurrent cold calls on a fresh cache: STS requests made (target: exactly 1), p50/p99;
-#   - release binary size (target: under 10 MiB) and peak RSS (target: under 16 MiB).
+#   - release binary size (target: under 10 MiB) and peak RSS (target: under 16 MiB);
+#   - the npm package: the launcher's cost (`vercel-oidc --version` through npm's bin, beside the
+#     native binary), and the size of each tarball scripts/npm-pack.sh writes.
 #
 # A measurement, not a test: it exits 0 when a target is missed, and says so. Needs cargo,
-# python3 and node/npm; uses hyperfine when it is on PATH (never needs root). Everything runs on
-# 127.0.0.1 in a temporary folder, removed at the end with the stub STS.
+# python3 and node/npm, and what scripts/build-static.sh needs (a C compiler for musl); uses
+# hyperfine when it is on PATH. The measuring never needs root. Everything runs on 127.0.0.1 in a
+# temporary folder, removed at the end with the stub STS.
 #
 #   scripts/bench.sh
 #   BENCH_TIMER=python scripts/bench.sh    time with the Python loop even when hyperfine is there
@@ -21,9 +25,7 @@ cd "$ROOT"
 
 command -v cargo >/dev/null || die "cargo is needed; install Rust from https://rustup.rs"
 command -v node >/dev/null || die "node is needed for the peer measurement; install Node.js 20 or later"
-say "building the release binary: cargo build --release --locked"
-cargo build --release --locked --quiet
-BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/vercel-oidc"
+BIN=$("$ROOT/scripts/build-static.sh")
 ensure_venv
 ensure_node_modules
 
@@ -48,10 +50,21 @@ for _ in $(seq 100); do
 done
 [ -s "$WORK/sts.port" ] || die "the stub STS did not start within 5 s"
 
+say "packing and installing the npm packages (offline, from the tarballs)"
+"$ROOT/scripts/npm-pack.sh" "$WORK/npm" >/dev/null
+mkdir "$WORK/site"
+(
+    cd "$WORK/site"
+    printf '{"name": "bench-site", "private": true}\n' >package.json
+    npm install --offline --no-audit --no-fund --loglevel=error --cache "$WORK/npm-cache" "$WORK"/npm/*.tgz >&2
+) || die "npm could not install the tarballs"
+
 say "measuring (a minute or two)"
 cd "$WORK"  # out of the checkout, so no vercel-oidc.toml or .env.local of this folder is picked up
 "$VENV/bin/python" "$ROOT/tests/interop/aws_bench.py" \
     --bin "$BIN" \
     --sts "http://127.0.0.1:$(cat "$WORK/sts.port")" \
     --node-modules "$NODE_DIR/node_modules" \
+    --launcher "$WORK/site/node_modules/.bin/vercel-oidc" \
+    --tarballs "$WORK/npm" \
     --work "$WORK"

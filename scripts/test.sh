@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Every check, as CI runs it: formatting, lints, the Rust tests, then the interop tests, which run
-# real clients (AWS CLI, boto3, google-auth, azure-identity, Node SDKs) against local mocks.
+# Every check, as CI runs it: formatting, lints, the Rust tests, then the static release binary
+# that ships (scripts/build-static.sh, once) and its npm packages (scripts/npm-pack.sh, into
+# target/npm), then the interop tests against that binary: real clients (AWS CLI, boto3,
+# google-auth, azure-identity, Node SDKs) against local mocks, the binary in an empty root, and the
+# npm packages installed offline into a project that plays a Vercel build.
 # First use creates .venv and installs npm packages, all pinned; later runs reuse them.
 #
 #   scripts/test.sh            everything
@@ -18,10 +21,17 @@ cargo clippy --all-targets --locked -- -D warnings
 say "cargo test"
 cargo test --locked
 
-say "interop tests with real clients"
+say "the static release binary and the npm packages"
+START=$SECONDS
+STATIC_BIN=$(scripts/build-static.sh)
+say "static release build: $((SECONDS - START)) s"
+NPM_OUT="${CARGO_TARGET_DIR:-$ROOT/target}/npm"
+rm -rf "$NPM_OUT"
+scripts/npm-pack.sh "$NPM_OUT" >/dev/null  # the build above is fresh: cargo does nothing again
+
+say "interop tests with real clients, against the static binary"
 ensure_venv
 ensure_node_modules
-cargo build --locked --quiet
-export VERCEL_OIDC_BIN="$ROOT/target/debug/vercel-oidc"
+export VERCEL_OIDC_BIN="$STATIC_BIN" VERCEL_OIDC_STATIC_BIN="$STATIC_BIN" VERCEL_OIDC_NPM_DIR="$NPM_OUT"
 export VERCEL_OIDC_NODE_MODULES="$NODE_DIR/node_modules"
 "$VENV/bin/python" -m pytest tests/interop -q -p no:cacheprovider "$@"

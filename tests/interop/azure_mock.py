@@ -34,8 +34,9 @@ ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 REQUIRED_FIELDS = ("client_id", "scope", "grant_type", "client_assertion_type", "client_assertion")
 
 
-def make_pki(directory):
-    """Writes ca.pem, server.pem and server-key.pem into `directory`; returns their paths."""
+def make_pki(directory, dns_names=("localhost",)):
+    """Writes ca.pem, server.pem and server-key.pem into `directory`; returns their paths. The
+    server certificate is for 127.0.0.1 and `dns_names`."""
     directory = Path(directory)
     now = datetime.datetime.now(datetime.timezone.utc)
     validity = (now - datetime.timedelta(hours=1), now + datetime.timedelta(days=1))
@@ -76,7 +77,7 @@ def make_pki(directory):
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(
             x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), *map(x509.DNSName, dns_names)]
             ),
             critical=False,
         )

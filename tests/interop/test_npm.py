@@ -1,0 +1,479 @@
+"""The npm packages, as a project gets them: the tarballs of scripts/npm-pack.sh installed with
+`npm install --offline` into a temporary project, with a fresh npm cache, so that nothing but
+those tarballs can be used.
+
+- what the tarballs hold: one version (Cargo.toml's) everywhere, no install script, the static
+  binary itself;
+- a Vercel build played here: `npm run build` running `vercel-oidc exec -- node build.js` with a
+  build's environment, where build.js reaches AWS (moto, request authentication on), GCP and Azure
+  (the local stand-ins) through their JavaScript SDKs;
+- `npx vercel-oidc --version` and `npx vercel-oidc doctor --offline`;
+- the launcher passes arguments, stdin/stdout/stderr, exit codes and signals through unchanged, in
+  both directions, as when the binary runs directly (and a terminal's Ctrl-C arrives once);
+- the missing-platform message (`--omit=optional`) and the unsupported-platform one;
+- `aws configure` and `gcp configure --source executable` write the native binary's path, so the
+  AWS CLI and google-auth run it with no Node on PATH.
+
+The tarballs come from VERCEL_OIDC_NPM_DIR and the binary they hold from VERCEL_OIDC_STATIC_BIN;
+scripts/test.sh sets both.
+"""
+
+import fcntl
+import json
+import os
+import platform
+import re
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tarfile
+import termios
+import time
+from pathlib import Path
+
+import pytest
+
+from aws_moto import ACCOUNT
+from azure_mock import AzureMock
+from conftest import NODE_MODULES, VENV_BIN, assert_no_secrets, register_secret
+from gcp_mock import GoogleMock
+
+ROOT = Path(__file__).resolve().parents[2]
+NPM_DIR = os.environ.get("VERCEL_OIDC_NPM_DIR")
+STATIC_BIN = os.environ.get("VERCEL_OIDC_STATIC_BIN")
+pytestmark = pytest.mark.skipif(
+    not (NPM_DIR and STATIC_BIN),
+    reason="VERCEL_OIDC_NPM_DIR and VERCEL_OIDC_STATIC_BIN are not set: run scripts/test.sh, which packs the tarballs",
+)
+
+VERSION = re.search(r'^\[package\][^\[]*?^version = "([^"]+)"', (ROOT / "Cargo.toml").read_text(), re.M | re.S)[1]
+PLATFORMS = json.loads((ROOT / "npm" / "platforms.json").read_text())
+NODE_CPU = {"x86_64": "x64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
+HERE = next((p for p in PLATFORMS if p["os"] == "linux" and p["cpu"] == NODE_CPU), None)
+PLATFORM_PACKAGE = HERE["package"] if HERE else None
+MAIN_TGZ = f"vercel-oidc-{VERSION}.tgz"
+PLATFORM_TGZ = f"vercel-oidc-linux-{NODE_CPU}-{VERSION}.tgz"
+
+ROLE = "vercel-build"
+GCP_NUMBER = "123456789012"
+GCP_POOL = "vercel"
+GCP_PROVIDER = "vercel-acme"
+GCP_AUDIENCE = (f"//iam.googleapis.com/projects/{GCP_NUMBER}/locations/global/"
+                f"workloadIdentityPools/{GCP_POOL}/providers/{GCP_PROVIDER}")
+GCP_SA = "deploy@my-project.iam.gserviceaccount.com"
+GCP_SCOPE = "https://www.googleapis.com/auth/devstorage.read_only"
+AZURE_TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+AZURE_CLIENT = "11111111-2222-3333-4444-555555555555"
+AZURE_SCOPE = "https://management.azure.com/.default"
+# `exec` with Azure configured wires it without calling anyone: a cheap way to run a child.
+AZURE_ONLY = {"AZURE_TENANT_ID": AZURE_TENANT, "AZURE_CLIENT_ID": AZURE_CLIENT}
+FORWARDED = ["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"]
+
+
+def npm_env(sandbox):
+    """The sandbox's environment for npm: a private, empty cache and no registry."""
+    return dict(
+        sandbox.env,
+        npm_config_cache=str(sandbox.path / "npm-cache"),
+        npm_config_offline="true",
+        npm_config_update_notifier="false",
+        npm_config_fund="false",
+        npm_config_audit="false",
+    )
+
+
+def run(args, env, cwd, check=True, **kwargs):
+    proc = subprocess.run(args, env=env, cwd=cwd, capture_output=True, text=True, timeout=120, **kwargs)
+    assert_no_secrets(proc.stderr)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{args} exited {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
+    return proc
+
+
+def make_project(directory, env, dependencies, scripts=None, omit_optional=False):
+    """A project whose devDependencies are `dependencies` (tarball file names in NPM_DIR),
+    installed with `npm install --offline`."""
+    directory.mkdir(parents=True, exist_ok=True)
+    manifest = {
+        "name": "vercel-site",
+        "private": True,
+        "scripts": scripts or {},
+        "devDependencies": {name: f"file:{Path(NPM_DIR) / tgz}" for name, tgz in dependencies.items()},
+    }
+    (directory / "package.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    args = ["npm", "install", "--offline"] + (["--omit=optional"] if omit_optional else [])
+    run(args, env, directory)
+    return directory
+
+
+@pytest.fixture
+def project(sandbox):
+    """A project with both tarballs installed (the main package and this machine's platform)."""
+    return make_project(sandbox.path / "site", npm_env(sandbox),
+                        {"vercel-oidc": MAIN_TGZ, PLATFORM_PACKAGE: PLATFORM_TGZ})
+
+
+def launcher(project):
+    return str(project / "node_modules" / ".bin" / "vercel-oidc")
+
+
+def native(project):
+    return os.path.realpath(project / "node_modules" / PLATFORM_PACKAGE / "bin" / "vercel-oidc")
+
+
+def manifest_of(tgz):
+    with tarfile.open(Path(NPM_DIR) / tgz) as t:
+        return json.load(t.extractfile("package/package.json"))
+
+
+def test_pack_wrote_the_main_and_this_platforms_tarball_with_cargos_version():
+    assert sorted(os.listdir(NPM_DIR)) == sorted([MAIN_TGZ, PLATFORM_TGZ])
+    main = manifest_of(MAIN_TGZ)
+    assert (main["name"], main["version"], main["bin"]) == ("vercel-oidc", VERSION, {"vercel-oidc": "bin/vercel-oidc"})
+    assert main["optionalDependencies"] == {p["package"]: VERSION for p in PLATFORMS}
+    assert set(main["optionalDependencies"]) == {"@vercel-oidc/linux-x64", "@vercel-oidc/linux-arm64",
+                                                 "@vercel-oidc/darwin-x64", "@vercel-oidc/darwin-arm64"}
+    plat = manifest_of(PLATFORM_TGZ)
+    assert (plat["name"], plat["version"], plat["os"], plat["cpu"]) == (PLATFORM_PACKAGE, VERSION, ["linux"], [NODE_CPU])
+    assert "libc" not in plat, "a static binary runs on glibc and musl alike"
+    for m in (main, plat):
+        assert "scripts" not in m, "no install script, nothing downloaded"
+    with tarfile.open(Path(NPM_DIR) / PLATFORM_TGZ) as t:
+        assert sorted(t.getnames()) == ["package/README.md", "package/bin/vercel-oidc", "package/package.json"]
+        member = t.getmember("package/bin/vercel-oidc")
+        assert member.mode & 0o777 == 0o755
+        assert t.extractfile(member).read() == Path(STATIC_BIN).read_bytes()
+    with tarfile.open(Path(NPM_DIR) / MAIN_TGZ) as t:
+        assert sorted(t.getnames()) == ["package/README.md", "package/bin/vercel-oidc", "package/package.json"]
+
+
+def test_installs_offline_with_only_this_platforms_binary(project):
+    assert os.readlink(launcher(project)) == "../vercel-oidc/bin/vercel-oidc"
+    assert sorted(os.listdir(project / "node_modules" / "@vercel-oidc")) == [PLATFORM_PACKAGE.split("/")[1]]
+    assert Path(native(project)).read_bytes() == Path(STATIC_BIN).read_bytes()
+    assert os.access(native(project), os.X_OK)
+
+
+def test_npx_vercel_oidc_version(sandbox, project):
+    proc = run(["npx", "vercel-oidc", "--version"], npm_env(sandbox), project)
+    assert (proc.stdout, proc.stderr) == (f"vercel-oidc {VERSION}\n", "")
+
+
+def test_npx_vercel_oidc_doctor_offline(sandbox, project, mint):
+    env = dict(npm_env(sandbox), VERCEL="1", VERCEL_OIDC_TOKEN=mint(),
+               AWS_ROLE_ARN=f"arn:aws:iam::{ACCOUNT}:role/{ROLE}", **AZURE_ONLY)
+    through_npx = run(["npx", "vercel-oidc", "doctor", "--offline"], env, project)
+    direct = run([native(project), "doctor", "--offline"], env, project)
+    # Seconds pass between the two runs; the rest is the same, byte for byte.
+    left = re.compile(r"\(in \d+m \d+s\)")
+    assert left.sub("(in …)", through_npx.stdout) == left.sub("(in …)", direct.stdout)
+    assert through_npx.stderr == direct.stderr == ""
+    assert "  configured   AWS, Azure\n" in through_npx.stdout
+    assert through_npx.stdout.endswith(
+        "Result: offline, nothing was called; the settings of 2 clouds are valid, and the trust each needs is shown above\n")
+
+
+def both_ways(project, args, env, **kwargs):
+    """(exit code, stdout, stderr) through the launcher and of the binary run directly."""
+    results = []
+    for program in (launcher(project), native(project)):
+        proc = run([program, *args], env, project, check=False, **kwargs)
+        results.append((proc.returncode, proc.stdout, proc.stderr))
+    return results
+
+
+@pytest.mark.parametrize("args, stdin, extra, expected_code, expected_stdout, expected_stderr", [
+    (["--version"], None, {}, 0, f"vercel-oidc {VERSION}\n", ""),
+    (["exec", "--", "sh", "-c", "cat; echo to-stderr >&2; exit 7"], "from stdin\n", AZURE_ONLY, 7,
+     "from stdin\n", "to-stderr\n"),
+    (["exec", "--", "printf", "[%s]", "two words", "ü", "", "--flag", "$HOME"], None, AZURE_ONLY, 0,
+     "[two words][ü][][--flag][$HOME]", ""),
+    (["exec", "--", "sh", "-c", "exit 255"], None, AZURE_ONLY, 255, "", ""),
+    (["--no-such-flag"], None, {}, 2, "", None),
+    (["token"], None, {}, 1, "", None),
+])
+def test_launcher_passes_arguments_stdio_and_exit_codes(sandbox, project, mint, args, stdin, extra,
+                                                        expected_code, expected_stdout, expected_stderr):
+    env = dict(npm_env(sandbox), **extra)
+    if extra:
+        env["VERCEL_OIDC_TOKEN"] = mint()
+    through, direct = both_ways(project, args, env, input=stdin)
+    assert through == direct
+    code, stdout, stderr = through
+    assert (code, stdout) == (expected_code, expected_stdout)
+    if expected_stderr is not None:
+        assert stderr == expected_stderr
+    else:
+        assert stderr.startswith("error: "), stderr
+
+
+def no_core_dumps():
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGINT", "SIGHUP", "SIGKILL", "SIGSEGV", "SIGPIPE", "SIGUSR1"])
+def test_a_signal_that_ends_the_command_ends_the_launcher(sandbox, project, mint, sig):
+    env = dict(npm_env(sandbox), VERCEL_OIDC_TOKEN=mint(), **AZURE_ONLY)
+    through, direct = both_ways(project, ["exec", "--", "sh", "-c", f"kill -{sig[3:]} $$"], env,
+                                preexec_fn=no_core_dumps)
+    assert through == direct == (-getattr(signal, sig), "", "")
+
+
+# The command behind `exec`: notes every forwarded signal it gets, says when it is ready, and
+# exits 40 a moment after the first (so that a second copy of the signal would be seen).
+TRAP = """
+import signal, sys, time
+got = []
+for name in %r:
+    signal.signal(getattr(signal, name), lambda n, f: got.append(signal.Signals(n).name))
+open(sys.argv[1], "w").close()
+deadline = time.monotonic() + 20
+while not got and time.monotonic() < deadline:
+    time.sleep(0.01)
+time.sleep(0.5)
+open(sys.argv[2], "w").write(",".join(got))
+sys.exit(40)
+""" % (FORWARDED,)
+
+
+def start_trap(sandbox, program, env, **popen):
+    """Starts `program exec -- python TRAP` and waits until the trap is set."""
+    (sandbox.path / "trap.py").write_text(TRAP)
+    ready, result = sandbox.path / "ready", sandbox.path / "result"
+    for f in (ready, result):
+        if f.exists():
+            f.unlink()
+    proc = subprocess.Popen([program, "exec", "--", sys.executable, str(sandbox.path / "trap.py"), str(ready),
+                             str(result)], env=env, cwd=sandbox.path, **popen)
+    deadline = time.monotonic() + 20
+    while not ready.exists():
+        assert proc.poll() is None, f"exited {proc.returncode} before the command was ready"
+        assert time.monotonic() < deadline, "the command never got ready"
+        time.sleep(0.02)
+    time.sleep(0.2)  # exec sets up its forwarding as it starts the command
+    return proc, result
+
+
+@pytest.mark.parametrize("sig", FORWARDED)
+def test_signals_sent_to_the_launcher_reach_the_command_once(sandbox, project, mint, sig):
+    env = dict(npm_env(sandbox), VERCEL_OIDC_TOKEN=mint(), **AZURE_ONLY)
+    outcomes = []
+    for program in (launcher(project), native(project)):
+        proc, result = start_trap(sandbox, program, env, stdin=subprocess.DEVNULL,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        os.kill(proc.pid, getattr(signal, sig))
+        _, stderr = proc.communicate(timeout=30)
+        outcomes.append((proc.returncode, result.read_text(), stderr.decode()))
+    assert outcomes[0] == outcomes[1] == (40, sig, "")
+
+
+def test_ctrl_c_in_a_terminal_reaches_the_command_once(sandbox, project, mint):
+    """In a terminal, Ctrl-C goes to the whole foreground process group: launcher, binary and
+    command each get it from the terminal, and neither the launcher nor `exec` passes it on."""
+    env = dict(npm_env(sandbox), VERCEL_OIDC_TOKEN=mint(), **AZURE_ONLY)
+    outcomes = []
+    for program in (launcher(project), native(project)):
+        primary, secondary = os.openpty()
+
+        def in_terminal():
+            os.setsid()
+            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+        proc, result = start_trap(sandbox, program, env, stdin=secondary, stdout=secondary, stderr=secondary,
+                                  preexec_fn=in_terminal)
+        os.close(secondary)
+        os.write(primary, b"\x03")
+        proc.wait(timeout=30)
+        os.close(primary)
+        outcomes.append((proc.returncode, result.read_text()))
+    assert outcomes[0] == outcomes[1] == (40, "SIGINT")
+
+
+MISSING = (
+    "error: no vercel-oidc binary for this platform (linux-{cpu}): the package `@vercel-oidc/linux-{cpu}` is not installed\n"
+    "  npm installs it with vercel-oidc unless optional dependencies are left out: install again without\n"
+    "  --omit=optional (or --no-optional, or omit=optional in .npmrc),\n"
+    "  or build vercel-oidc from source with ./install.sh from its repository (needs Rust) and set"
+    " VERCEL_OIDC_BINARY_PATH to that binary\n"
+)
+
+
+def test_without_optional_dependencies_the_launcher_says_what_is_missing(sandbox):
+    env = npm_env(sandbox)
+    site = make_project(sandbox.path / "site", env, {"vercel-oidc": MAIN_TGZ}, omit_optional=True)
+    assert not (site / "node_modules" / "@vercel-oidc").exists()
+    proc = run(["npx", "vercel-oidc", "--version"], env, site, check=False)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (1, "", MISSING.format(cpu=NODE_CPU))
+
+    # The way out it names: a binary built elsewhere, through VERCEL_OIDC_BINARY_PATH.
+    proc = run(["npx", "vercel-oidc", "--version"], dict(env, VERCEL_OIDC_BINARY_PATH=STATIC_BIN), site)
+    assert (proc.stdout, proc.stderr) == (f"vercel-oidc {VERSION}\n", "")
+    missing = str(sandbox.path / "no-such-binary")
+    proc = run(["npx", "vercel-oidc", "--version"], dict(env, VERCEL_OIDC_BINARY_PATH=missing), site, check=False)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (1, "", (
+        f"error: cannot run `{missing}` (from VERCEL_OIDC_BINARY_PATH): spawn {missing} ENOENT\n"
+        "  install vercel-oidc again (npm install), or check VERCEL_OIDC_BINARY_PATH\n"))
+
+
+def test_a_platform_without_a_binary_is_named(sandbox, project):
+    fake = sandbox.path / "freebsd.js"
+    fake.write_text('Object.defineProperty(process, "platform", { value: "freebsd" });\n')
+    proc = run([launcher(project), "--version"], dict(npm_env(sandbox), NODE_OPTIONS=f"--require {fake}"), project,
+               check=False)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (1, "", (
+        f"error: no prebuilt vercel-oidc binary for this platform (freebsd-{NODE_CPU}); there are binaries for"
+        " linux-x64, linux-arm64, darwin-x64 and darwin-arm64\n"
+        "  build vercel-oidc from source with ./install.sh from its repository (needs Rust) and set"
+        " VERCEL_OIDC_BINARY_PATH to that binary\n"))
+
+
+def test_a_platform_package_of_another_version_is_refused(sandbox, project):
+    manifest = project / "node_modules" / PLATFORM_PACKAGE / "package.json"
+    data = json.loads(manifest.read_text())
+    data["version"] = "0.0.1"
+    manifest.write_text(json.dumps(data))
+    proc = run([launcher(project), "--version"], npm_env(sandbox), project, check=False)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (1, "", (
+        f"error: `{PLATFORM_PACKAGE}` is version 0.0.1 but vercel-oidc is {VERSION}\n"
+        "  install again so that they match (npm install)\n"))
+
+
+GOOGLE_CLIENT = """
+import json, os, sys
+import google.auth
+from google.auth.transport.requests import Request
+credentials, _ = google.auth.load_credentials_from_file(os.environ["GOOGLE_APPLICATION_CREDENTIALS"])
+scoped = credentials.with_scopes([sys.argv[1]])
+scoped.refresh(Request())
+print(json.dumps({"token": scoped.token}))
+"""
+
+
+def test_configure_writes_the_native_binary_so_no_node_starts(sandbox, project, mint, moto):
+    token = mint()
+    env = dict(npm_env(sandbox), VERCEL_OIDC_TOKEN=token, AWS_CONFIG_FILE=str(sandbox.path / "aws-config"),
+               AWS_SHARED_CREDENTIALS_FILE=str(sandbox.path / "no-credentials"), AWS_EC2_METADATA_DISABLED="true",
+               AWS_ENDPOINT_URL=moto.url)
+    role_arn = moto.create_role(ROLE)
+    run(["npx", "vercel-oidc", "aws", "configure", "--profile", "vercel", "--role-arn", role_arn,
+         "--region", "us-east-1"], env, project)
+    assert (sandbox.path / "aws-config").read_text() == (
+        "[profile vercel]\n"
+        f"credential_process = {native(project)} aws credential-process --role-arn {role_arn} --region us-east-1\n"
+        "region = us-east-1\n")
+
+    # The AWS CLI with nothing but its own folder on PATH: no node to start, and none needed.
+    no_node = dict(env, PATH=VENV_BIN)
+    assert shutil.which("node", path=VENV_BIN) is None
+    moto.enforce_auth(1)
+    proc = run([os.path.join(VENV_BIN, "aws"), "sts", "get-caller-identity", "--profile", "vercel",
+                "--output", "json"], no_node, sandbox.path)
+    for creds in moto.issued_credentials():
+        register_secret(creds["secret_access_key"])
+        register_secret(creds["session_token"])
+    assert json.loads(proc.stdout)["Arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/{ROLE}/vercel-web-production"
+
+    with GoogleMock(GCP_AUDIENCE, GCP_SA) as google:
+        google.expect(token)
+        credfile = sandbox.path / "gcp.json"
+        run(["npx", "vercel-oidc", "gcp", "configure", "--source", "executable", "--output", str(credfile),
+             "--project-number", GCP_NUMBER, "--pool", GCP_POOL, "--provider", GCP_PROVIDER,
+             "--service-account", GCP_SA, "--token-url", google.token_url, "--impersonation-url", google.url],
+            env, project)
+        source = json.loads(credfile.read_text())["credential_source"]["executable"]
+        assert source["command"] == f"{native(project)} gcp executable-source"
+        proc = run([sys.executable, "-c", GOOGLE_CLIENT, GCP_SCOPE],
+                   dict(no_node, GOOGLE_APPLICATION_CREDENTIALS=str(credfile),
+                        GOOGLE_EXTERNAL_ACCOUNT_ALLOW_EXECUTABLES="1"), sandbox.path)
+        issued = json.loads(proc.stdout)["token"]
+        register_secret(issued)
+        assert issued == google.last_issued()
+
+
+BUILD_JS = """
+const fs = require("fs");
+const { STSClient, GetCallerIdentityCommand } = require("@aws-sdk/client-sts");
+const { GoogleAuth } = require("google-auth-library");
+const { WorkloadIdentityCredential } = require("@azure/identity");
+
+(async () => {
+  const identity = await new STSClient({}).send(new GetCallerIdentityCommand({}));
+  const auth = new GoogleAuth({ keyFile: process.env.GOOGLE_APPLICATION_CREDENTIALS, scopes: [%(gcp_scope)r] });
+  const google = await (await auth.getClient()).getAccessToken();
+  const azure = await new WorkloadIdentityCredential({ disableInstanceDiscovery: true }).getToken(%(azure_scope)r);
+  fs.mkdirSync("dist", { recursive: true });
+  fs.writeFileSync("dist/clouds.json", JSON.stringify({
+    aws: identity.Arn, gcp: google.token, gcpProject: await auth.getProjectId(), azure: azure.token,
+  }));
+  console.log("built with AWS, GCP and Azure");
+})().catch((e) => { console.error(`build failed: ${e && e.message}`); process.exit(1); });
+""" % {"gcp_scope": GCP_SCOPE, "azure_scope": AZURE_SCOPE}
+
+
+def test_a_vercel_build(sandbox, mint, moto):
+    """What a Vercel build does with the README's recipe: vercel-oidc from npm, vercel-oidc.toml
+    committed, `"build": "vercel-oidc exec -- node build.js"`, and only the build's environment."""
+    token = mint()
+    role_arn = moto.create_role(ROLE)
+    site = sandbox.path / "site"
+    site.mkdir()
+    (site / "build.js").write_text(BUILD_JS)
+    with GoogleMock(GCP_AUDIENCE, GCP_SA) as google, AzureMock(sandbox.path, AZURE_TENANT, AZURE_CLIENT) as entra:
+        google.expect(token)
+        entra.expect(token)
+        (site / "vercel-oidc.toml").write_text(f"""
+[aws]
+role_arn = "{role_arn}"
+region = "us-east-1"
+
+[gcp]
+project_number = {GCP_NUMBER}
+pool = "{GCP_POOL}"
+provider = "{GCP_PROVIDER}"
+service_account = "{GCP_SA}"
+project_id = "my-project"
+token_url = "{google.token_url}"
+impersonation_url = "{google.url}"
+
+[azure]
+tenant_id = "{AZURE_TENANT}"
+client_id = "{AZURE_CLIENT}"
+authority_host = "{entra.url}"
+""")
+        fresh_home = sandbox.path / "build-home"
+        fresh_home.mkdir()
+        env = dict(
+            npm_env(sandbox),
+            HOME=str(fresh_home),
+            VERCEL="1", CI="1", VERCEL_ENV="production", VERCEL_OIDC_TOKEN=token,
+            # The stand-ins: moto as AWS, the test CA for the Entra stand-in, the JS SDKs.
+            AWS_ENDPOINT_URL=moto.url, AWS_EC2_METADATA_DISABLED="true",
+            AWS_CONFIG_FILE=str(sandbox.path / "no-aws-config"),
+            AWS_SHARED_CREDENTIALS_FILE=str(sandbox.path / "no-aws-credentials"),
+            NODE_EXTRA_CA_CERTS=entra.ca_path, NODE_PATH=NODE_MODULES,
+        )
+        env.pop("XDG_CACHE_HOME")
+        make_project(site, env, {"vercel-oidc": MAIN_TGZ, PLATFORM_PACKAGE: PLATFORM_TGZ},
+                     scripts={"build": "vercel-oidc exec -- node build.js"})
+        moto.enforce_auth(1)  # the one unsigned AssumeRoleWithWebIdentity; the SDK's call is signed
+        build = run(["npm", "run", "build"], env, site)
+        for creds in moto.issued_credentials():
+            register_secret(creds["secret_access_key"])
+            register_secret(creds["session_token"])
+        assert build.stdout.splitlines()[-1] == "built with AWS, GCP and Azure"
+        clouds = json.loads((site / "dist" / "clouds.json").read_text())
+        for secret in (clouds["gcp"], clouds["azure"]):
+            register_secret(secret)
+        assert_no_secrets(build.stderr)
+        assert clouds == {
+            "aws": f"arn:aws:sts::{ACCOUNT}:assumed-role/{ROLE}/vercel-web-production",
+            "gcp": google.last_issued(),
+            "gcpProject": "my-project",
+            "azure": entra.issued[-1],
+        }
+        assert len(moto.sessions()) == 1
+        assert google.posts("sts")[-1]["form"]["subject_token"] == [token]
+        assert entra.token_requests()[-1]["form"]["client_assertion"] == [token]
+        assert (fresh_home / ".cache" / "vercel-oidc").is_dir(), "the build's cache starts in its fresh HOME"
