@@ -10,7 +10,10 @@
 #   - 64 concurrent cold calls on a fresh cache: STS requests made (target: exactly 1), p50/p99;
 #   - release binary size (target: under 10 MiB) and peak RSS (target: under 16 MiB);
 #   - the npm package: the launcher's cost (`vercel-oidc --version` through npm's bin, beside the
-#     native binary), and the size of each tarball scripts/npm-pack.sh writes.
+#     native binary), and the size of each tarball scripts/npm-pack.sh writes;
+#   - exec's credentials endpoint: answer latency p50/p99 over 1,000 requests, and an AWS CLI
+#     call (`aws s3 presign`, which signs without a network call) with credentials from the
+#     endpoint beside the same call with environment keys.
 #
 # A measurement, not a test: it exits 0 when a target is missed, and says so. Needs cargo,
 # python3 and node/npm, and what scripts/build-static.sh needs (a C compiler for musl); uses
@@ -67,4 +70,5 @@ cd "$WORK"  # out of the checkout, so no vercel-oidc.toml or .env.local of this 
     --node-modules "$NODE_DIR/node_modules" \
     --launcher "$WORK/site/node_modules/.bin/vercel-oidc" \
     --tarballs "$WORK/npm" \
+    --aws-cli "$VENV/bin/aws" \
     --work "$WORK"

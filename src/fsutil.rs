@@ -371,8 +371,13 @@ pub struct FileLock {
     _file: File,
 }
 
+/// How long [`FileLock::beside`] waits for another holder.
+const FILE_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
 impl FileLock {
-    /// Waits for the lock beside `target` (whose directory must exist).
+    /// Waits (at most 30 seconds) for the lock beside `target`, whose directory must exist. The
+    /// lock file must be a regular file of ours: it is opened without following a symlink and
+    /// without waiting on a FIFO, so a neighbour in a shared directory cannot hang or redirect it.
     pub fn beside(target: &Path) -> io::Result<Self> {
         let path = lock_path_beside(target);
         let file = OpenOptions::new()
@@ -380,10 +385,39 @@ impl FileLock {
             .truncate(false)
             .write(true)
             .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-            .open(&path)?;
-        file.lock()?;
-        Ok(Self { _file: file })
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+            .open(&path)
+            .map_err(|e| io::Error::new(e.kind(), format!("`{}`: {e}", path.display())))?;
+        let meta = file.metadata()?;
+        if !meta.is_file() || meta.uid() != my_uid() {
+            return Err(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                format!(
+                    "the lock `{}` is not a file of yours; remove it, or choose a directory only you can write to",
+                    path.display()
+                ),
+            ));
+        }
+        let start = std::time::Instant::now();
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(Self { _file: file }),
+                Err(fs::TryLockError::WouldBlock) if start.elapsed() < FILE_LOCK_WAIT => {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                Err(fs::TryLockError::WouldBlock) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        format!(
+                            "another process has held `{}` for 30 seconds; try again, or find the process (`fuser {}`)",
+                            path.display(),
+                            path.display()
+                        ),
+                    ));
+                }
+                Err(fs::TryLockError::Error(e)) => return Err(e),
+            }
+        }
     }
 }
 

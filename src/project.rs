@@ -64,6 +64,7 @@ pub struct AwsSection {
     pub region: Option<String>,
     #[serde(default, deserialize_with = "aws_policy_arns")]
     pub policy_arns: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "aws_policy")]
     pub policy: Option<String>,
     /// How `exec` hands AWS credentials to its command: `endpoint` or `env`.
     pub credentials: Option<aws::container::Delivery>,
@@ -170,6 +171,12 @@ checked! {
     aws_duration: u32 => |v| aws::check_duration(*v).map_err(what);
     aws_region: String => |v| aws::endpoint::check_region(v).map_err(what);
     aws_policy_arns: Vec<String> => |v| aws::check_policy_arns(v).map_err(what);
+    aws_policy: String => |v| match v.strip_prefix('@') {
+        Some(_) => Ok(()),
+        None => serde_json::from_str::<serde_json::Value>(v)
+            .map(drop)
+            .map_err(|e| format!("the session policy is not valid JSON: {e}")),
+    };
     gcp_audience: String => |v| gcp::WorkloadProvider::parse_audience(v.trim()).map(drop).map_err(what);
     gcp_project_number: NumberOrString => |v| gcp::check_project_number(&v.clone().into_string()).map(drop).map_err(what);
     gcp_pool: String => |v| gcp::check_id(IdKind::Pool, v.trim()).map(drop).map_err(what);

@@ -7,9 +7,12 @@
 //! `exec-<random>/` there, 0700, holding `lock`, which the run keeps locked (`flock`) for as
 //! long as it lives and removes with the directory when it ends.
 //!
+//! The lock is inherited by the command `exec` runs (and what it starts), so the directory is
+//! held for as long as any process of the run lives, even one orphaned by a killed `exec`.
+//!
 //! A run killed with `SIGKILL` cannot remove its directory, so each new run first removes every
-//! run directory whose lock no process holds (a directory with no lock yet is given 10 seconds,
-//! the time a run takes to lock it), and temporary files of ours left there by killed writers.
+//! run directory whose lock no process holds and that is older than 10 seconds (the time a run
+//! takes to lock it), and temporary files of ours left there by killed writers.
 
 use std::fs::{File, OpenOptions};
 use std::io;
@@ -67,12 +70,25 @@ impl RunDir {
             .open(dir.path().join(LOCK))
             .map_err(create_error)?;
         lock.lock().map_err(create_error)?;
+        inherit(&lock).map_err(create_error)?;
         Ok(Self { _lock: lock, dir })
     }
 
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
+}
+
+/// Lets the command `exec` starts inherit `file` (and with it the lock).
+fn inherit(file: &File) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let fd = file.as_raw_fd();
+    // SAFETY: fcntl on a descriptor this process owns, with flag arguments only.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
+    if flags < 0 || unsafe { libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
 }
 
 /// The directory that holds the runs' directories, made and checked.
@@ -139,7 +155,8 @@ fn held(dir: &Path) -> bool {
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
         .open(&lock)
     {
-        Ok(file) => file.try_lock().is_err(),
+        // Unlocked: a killed run, or one between making its lock and taking it.
+        Ok(file) => file.try_lock().is_err() || !fsutil::is_stale_dir(dir),
         // No lock yet: a run that has just made its directory, unless it is old.
         Err(e) if e.kind() == io::ErrorKind::NotFound => !fsutil::is_stale_dir(dir),
         Err(_) => true,
@@ -149,6 +166,12 @@ fn held(dir: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Makes `dir` look a minute old.
+    fn age(dir: &Path) {
+        let old = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+        File::open(dir).unwrap().set_modified(old).unwrap();
+    }
 
     fn env(root: &Path) -> Env {
         Env::from_pairs(
@@ -206,6 +229,11 @@ mod tests {
         std::fs::create_dir(&dead).unwrap();
         std::fs::write(dead.join(LOCK), "").unwrap();
         std::fs::write(dead.join("token"), "secret").unwrap();
+        age(&dead);
+        // A run that has made its lock and not yet taken it: young, so kept.
+        let locking = base.join("exec-locking");
+        std::fs::create_dir(&locking).unwrap();
+        std::fs::write(locking.join(LOCK), "").unwrap();
         // A run that has just made its directory and not yet locked it.
         let young = base.join("exec-young");
         std::fs::create_dir(&young).unwrap();
@@ -215,6 +243,7 @@ mod tests {
         assert!(!dead.exists());
         assert!(live.path().exists());
         assert!(young.exists());
+        assert!(locking.exists());
         assert!(other.exists());
         drop(next);
     }

@@ -205,6 +205,12 @@ fn a_bad_value_in_the_file_is_reported_at_its_line_and_key() {
             "TOML parse error at line 2, column 13\n  |\n2 | tenant_id = \"a/b\"\n  |             ^^^^^",
         ),
         (
+            "[aws]\nrole_arn = \"arn:aws:iam::123456789012:role/x\"\npolicy = \"{not json\"\n",
+            &["aws", "credential-process"][..],
+            "the session policy is not valid JSON: key must be a string at line 1 column 2",
+            "TOML parse error at line 3, column 10\n  |\n3 | policy = \"{not json\"\n  |          ^^^^^^^^^^^",
+        ),
+        (
             "[gcp]\npool = \"My Pool\"\n",
             &["gcp", "configure"][..],
             "workload identity pool id `My Pool` is not valid",

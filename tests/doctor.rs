@@ -909,6 +909,16 @@ fn doctor_says_how_exec_hands_aws_credentials_over_and_why() {
     };
     assert_eq!(
         setting(&sb),
+        serde_json::json!({"value": "env", "from": "default", "origin": "where no fresh token can be had (no linked project, or --no-refresh): environment keys, asked for as long as the role allows"})
+    );
+    std::fs::create_dir_all(sb.path().join(".vercel")).unwrap();
+    std::fs::write(
+        sb.path().join(".vercel/project.json"),
+        r#"{"projectId":"prj_web123","orgId":"team_acme123"}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        setting(&sb),
         serde_json::json!({"value": "endpoint", "from": "default", "origin": "in local development: the command may outlive its credentials, and the SDKs renew them from the endpoint"})
     );
     sb.set("VERCEL", "1");
@@ -929,5 +939,10 @@ fn doctor_says_how_exec_hands_aws_credentials_over_and_why() {
     assert_eq!(
         setting(&sb),
         serde_json::json!({"value": "env", "from": "env", "origin": "VERCEL_OIDC_AWS_CREDENTIALS"})
+    );
+    sb.set("VERCEL_OIDC_AWS_CREDENTIALS", "ENV");
+    assert_eq!(
+        setting(&sb),
+        serde_json::json!({"value": "`ENV` is neither `endpoint` nor `env`", "from": "env", "origin": "VERCEL_OIDC_AWS_CREDENTIALS"})
     );
 }

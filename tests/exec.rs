@@ -494,6 +494,13 @@ fn exec_killed_with_sigkill_leaves_a_directory_the_next_run_removes() {
         libc::kill(pid, libc::SIGKILL);
     }
     assert!(token_file.exists(), "SIGKILL leaves the run's files");
+    // The child held the run's lock too (so the files stay while any process of the run lives);
+    // let its last `sleep` end, and the directory age past the grace a starting run gets.
+    std::thread::sleep(Duration::from_millis(200));
+    std::fs::File::open(&run_dir)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - Duration::from_secs(60))
+        .unwrap();
 
     let out = exec_sh(&sb, &[], "true");
     assert_eq!(out.code, 0, "{}", out.stderr);

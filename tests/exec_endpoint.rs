@@ -26,9 +26,16 @@ fn sts(lifetime: impl Fn(usize) -> i64 + Send + Sync + 'static) -> MockServer {
     })
 }
 
-/// A local-development sandbox (no VERCEL, no CI) with AWS configured against `server`.
+/// A local-development sandbox (no VERCEL, no CI, a linked project, so a fresh token could be
+/// had) with AWS configured against `server`.
 fn sandbox(server: &MockServer) -> Sandbox {
     let mut sb = Sandbox::new();
+    std::fs::create_dir_all(sb.path().join(".vercel")).unwrap();
+    std::fs::write(
+        sb.path().join(".vercel/project.json"),
+        r#"{"projectId":"prj_web123","orgId":"team_acme123"}"#,
+    )
+    .unwrap();
     sb.set("VERCEL_OIDC_TOKEN", fresh_token())
         .set("AWS_ENDPOINT_URL_STS", server.url())
         .set("AWS_ROLE_ARN", ROLE)
@@ -61,12 +68,18 @@ impl Running {
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
+        // From here a failing assertion still ends exec and its child (see Drop).
+        let mut run = Self {
+            child,
+            env: BTreeMap::new(),
+            dir: sb.path().to_path_buf(),
+        };
         let deadline = Instant::now() + Duration::from_secs(10);
         while !sb.path().join("env.out").exists() {
             assert!(Instant::now() < deadline, "the child never started");
             std::thread::sleep(Duration::from_millis(20));
         }
-        let env = std::fs::read_to_string(sb.path().join("env.out"))
+        run.env = std::fs::read_to_string(sb.path().join("env.out"))
             .unwrap()
             .lines()
             .filter_map(|l| {
@@ -74,15 +87,25 @@ impl Running {
                     .map(|(k, v)| (k.to_string(), v.to_string()))
             })
             .collect();
-        let run = Self {
-            child,
-            env,
-            dir: sb.path().to_path_buf(),
-        };
         if let Some(token) = run.env.get("AWS_CONTAINER_AUTHORIZATION_TOKEN") {
             register_secret(token.clone());
         }
         run
+    }
+
+    /// Waits for exec to end, failing the test if it takes more than `limit`.
+    fn wait_within(&mut self, limit: Duration) -> std::process::ExitStatus {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "exec still running after {limit:?}"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 
     fn port(&self) -> u16 {
@@ -107,7 +130,7 @@ impl Running {
     /// Lets the child end and returns exec's exit code and stderr.
     fn finish(&mut self) -> (i32, String) {
         std::fs::write(self.dir.join("done"), "").unwrap();
-        let status = self.child.wait().unwrap();
+        let status = self.wait_within(Duration::from_secs(5));
         let mut stderr = String::new();
         self.child
             .stderr
@@ -218,12 +241,7 @@ fn only_this_runs_token_is_answered() {
     let server = sts(|_| 3600);
     let sb = sandbox(&server);
     let mut first = Running::start(&sb, &[]);
-    let other = Sandbox::new();
-    let mut other = other;
-    other
-        .set("VERCEL_OIDC_TOKEN", fresh_token())
-        .set("AWS_ENDPOINT_URL_STS", server.url())
-        .set("AWS_ROLE_ARN", ROLE);
+    let other = sandbox(&server);
     let mut second = Running::start(&other, &[]);
     assert_ne!(first.token(), second.token());
     let wrong = format!("{}0", &first.token()[..63]);
@@ -246,9 +264,9 @@ fn only_this_runs_token_is_answered() {
 
 #[test]
 fn renewal_keeps_the_cache_rule_and_concurrent_requests_make_one_call() {
-    // 900-second credentials are handed out while more than 14 minutes remain; these have 2
-    // seconds more than that.
-    let server = sts(|_| 14 * 60 + 2);
+    // 900-second credentials are handed out while more than 14 minutes remain; these have 6
+    // seconds more than that (5 to 6, as Expiration has whole seconds).
+    let server = sts(|_| 14 * 60 + 6);
     let sb = sandbox(&server);
     let mut run = Running::start(&sb, &["--duration-seconds", "900"]);
     assert_eq!(
@@ -256,7 +274,7 @@ fn renewal_keeps_the_cache_rule_and_concurrent_requests_make_one_call() {
         "ASIAENDPOINT00001"
     );
     assert_eq!(server.count(), 1, "served from what was fetched at start");
-    std::thread::sleep(Duration::from_millis(2500));
+    std::thread::sleep(Duration::from_millis(6500));
     let port = run.port();
     let token = run.token().to_string();
     let answers: Vec<(u16, String)> = std::thread::scope(|s| {
@@ -358,13 +376,29 @@ fn the_endpoint_goes_with_the_child_however_it_ends() {
         libc::kill(run.child.id() as i32, libc::SIGTERM);
     }
 
-    let status = run.child.wait().unwrap();
+    let status = run.wait_within(Duration::from_secs(5));
     assert_eq!(
         std::os::unix::process::ExitStatusExt::signal(&status),
         Some(libc::SIGTERM)
     );
     assert!(refused(port));
     assert!(!run_dir.exists());
+}
+
+#[test]
+fn a_client_holding_a_connection_open_cannot_keep_exec_alive() {
+    let server = sts(|_| 3600);
+    let sb = sandbox(&server);
+    let mut run = Running::start(&sb, &[]);
+    let mut slow = TcpStream::connect(("127.0.0.1", run.port())).unwrap();
+    slow.write_all(b"GET /credentials HTTP/1.1\r\n").unwrap();
+    let run_dir = run.run_dir();
+    std::fs::write(run.dir.join("done"), "").unwrap();
+    let started = Instant::now();
+    run.wait_within(Duration::from_secs(3));
+    assert!(started.elapsed() < Duration::from_secs(3));
+    assert!(!run_dir.exists());
+    drop(slow);
 }
 
 #[test]
@@ -387,6 +421,18 @@ fn env_in_a_build_endpoint_locally_and_the_setting_wins() {
     };
     assert_eq!(mode(&sb, &[]), "endpoint");
     assert_eq!(mode(&sb, &["--aws-credentials", "env"]), "env");
+    assert_eq!(
+        mode(&sb, &["--no-refresh"]),
+        "env",
+        "no fresh token can be had"
+    );
+    std::fs::rename(sb.path().join(".vercel"), sb.path().join("unlinked")).unwrap();
+    assert_eq!(
+        mode(&sb, &[]),
+        "env",
+        "not a linked project: no fresh token"
+    );
+    std::fs::rename(sb.path().join("unlinked"), sb.path().join(".vercel")).unwrap();
     sb.set("VERCEL", "1");
     assert_eq!(mode(&sb, &[]), "env");
     sb.unset("VERCEL").set("CI", "true");

@@ -21,6 +21,11 @@ pub enum ConfigFileError {
         value.escape_debug()
     )]
     ControlCharacter { key: String, value: String },
+    #[error(
+        "will not write `{key}` into the AWS config file: its value `{}` holds a space or tab before `#` or `;`, which the Rust, Go and Java SDKs read as the start of a comment\n  remove it from the setting or path that produced it (a session policy can go in a file: --policy @FILE)",
+        value.escape_debug()
+    )]
+    CommentMarker { key: String, value: String },
 }
 
 /// A profile name that botocore finds again: `[profile NAME]` is split like a shell line, so a
@@ -42,6 +47,12 @@ fn check_entries(profile: &str, entries: &[(&str, &str)]) -> Result<(), ConfigFi
         }
         if value.chars().any(char::is_control) {
             return Err(ConfigFileError::ControlCharacter {
+                key: key.to_string(),
+                value: value.to_string(),
+            });
+        }
+        if [" #", " ;"].iter().any(|m| value.contains(m)) {
+            return Err(ConfigFileError::CommentMarker {
                 key: key.to_string(),
                 value: value.to_string(),
             });

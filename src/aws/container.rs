@@ -16,14 +16,16 @@
 //!
 //! A request without the token gets `401`, one with another token `403`, each with an empty
 //! body. When no credentials can be had, `500` with `{"Code":…,"Message":…}`, the shape the SDKs
-//! show. Requests are read with a 2-second timeout and an 8 KiB cap, at most 32 at a time.
+//! show. A client has one second, in all, to send a request head of at most 8 KiB; at most 128
+//! are handled at once, so a slow or hostile client can neither hold a handler for long nor keep
+//! the endpoint (and so `exec`) from ending.
 
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread::Scope;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::aws::AwsCredentials;
 use crate::secret::Secret;
@@ -33,10 +35,10 @@ use crate::timefmt;
 pub const PATH: &str = "/credentials";
 /// The longest request head read.
 const MAX_HEAD: usize = 8 * 1024;
-/// How long a client has to send its request.
-const READ_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a client has, in all, to send its request head (the SDKs send it at once).
+const HEAD_DEADLINE: Duration = Duration::from_secs(1);
 /// Requests handled at once; more are closed unanswered.
-const MAX_CONNECTIONS: usize = 32;
+const MAX_CONNECTIONS: usize = 128;
 
 /// How AWS credentials reach the child of `exec`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
@@ -49,6 +51,15 @@ pub enum Delivery {
 }
 
 impl Delivery {
+    /// `endpoint` or `env`, exactly.
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "endpoint" => Some(Self::Endpoint),
+            "env" => Some(Self::Env),
+            _ => None,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Endpoint => "endpoint",
@@ -167,9 +178,8 @@ struct Shared<F> {
 
 impl<F: Fn() -> Answer> Shared<F> {
     fn handle(&self, mut stream: TcpStream) {
-        let _ = stream.set_read_timeout(Some(READ_TIMEOUT));
-        let _ = stream.set_write_timeout(Some(READ_TIMEOUT));
-        let reply = match read_head(&stream) {
+        let _ = stream.set_write_timeout(Some(HEAD_DEADLINE));
+        let reply = match read_head(&stream, Instant::now() + HEAD_DEADLINE) {
             Some(head) => self.answer(&head),
             None => return,
         };
@@ -229,29 +239,33 @@ struct Head {
     authorization: Option<String>,
 }
 
-/// Reads the request line and headers, at most [`MAX_HEAD`] bytes.
-fn read_head(stream: &TcpStream) -> Option<Head> {
-    let mut reader = BufReader::new(io::Read::take(stream, MAX_HEAD as u64));
-    let mut line = String::new();
-    reader.read_line(&mut line).ok()?;
-    let mut parts = line.split_whitespace();
-    let (method, path) = (parts.next()?.to_string(), parts.next()?.to_string());
-    let mut authorization = None;
-    loop {
-        line.clear();
-        if reader.read_line(&mut line).ok()? == 0 {
+/// Reads the request line and headers, at most [`MAX_HEAD`] bytes, all before `deadline`.
+fn read_head(stream: &TcpStream, deadline: Instant) -> Option<Head> {
+    let mut head = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        let left = deadline.checked_duration_since(Instant::now())?;
+        stream
+            .set_read_timeout(Some(left.max(Duration::from_millis(1))))
+            .ok()?;
+        let n = io::Read::read(&mut &*stream, &mut buf).ok()?;
+        if n == 0 || head.len() + n > MAX_HEAD {
             return None;
         }
-        let header = line.trim_end_matches(['\r', '\n']);
-        if header.is_empty() {
-            break;
-        }
-        if let Some((name, value)) = header.split_once(':')
-            && name.trim().eq_ignore_ascii_case("authorization")
-        {
-            authorization = Some(value.trim().to_string());
-        }
+        head.extend_from_slice(&buf[..n]);
     }
+    parse_head(&String::from_utf8_lossy(&head))
+}
+
+fn parse_head(text: &str) -> Option<Head> {
+    let mut lines = text.split("\r\n");
+    let mut parts = lines.next()?.split_whitespace();
+    let (method, path) = (parts.next()?.to_string(), parts.next()?.to_string());
+    let authorization = lines
+        .take_while(|l| !l.is_empty())
+        .filter_map(|l| l.split_once(':'))
+        .find(|(name, _)| name.trim().eq_ignore_ascii_case("authorization"))
+        .map(|(_, value)| value.trim().to_string());
     Some(Head {
         method,
         path,
@@ -351,6 +365,31 @@ mod tests {
             serving.stop();
         });
         assert!(TcpStream::connect(&addr).is_err(), "closed once stopped");
+    }
+
+    #[test]
+    fn a_slow_client_is_cut_off_and_cannot_hold_the_endpoint_open() {
+        let listener = Listener::bind().unwrap();
+        let addr = listener.addr;
+        let started = Instant::now();
+        std::thread::scope(|scope| {
+            let serving = listener.serve(scope, Secret::new("t"), || Err("none".into()));
+            let mut slow = TcpStream::connect(addr).unwrap();
+            slow.write_all(b"GET /credentials HTTP/1.1\r\n").unwrap();
+            for _ in 0..3 {
+                std::thread::sleep(Duration::from_millis(400));
+                let _ = slow.write_all(b"X");
+            }
+            let mut rest = Vec::new();
+            let _ = slow.read_to_end(&mut rest);
+            assert!(rest.is_empty(), "closed without an answer");
+            serving.stop();
+        });
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            started.elapsed()
+        );
     }
 
     #[test]

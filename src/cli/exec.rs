@@ -178,7 +178,8 @@ pub fn run(ctx: &Ctx, args: &ExecArgs) -> anyhow::Result<ExitCode> {
     if let Some(config) = &aws_config {
         let (delivery, chosen) = choose_delivery(
             &ctx.env,
-            args.aws_credentials.as_deref(),
+            args.aws_credentials.as_deref().and_then(Delivery::parse),
+            ctx.can_refresh(),
             &project,
             environment.as_deref(),
         );
@@ -354,18 +355,17 @@ impl Chosen {
 }
 
 /// How AWS reaches the child, and why: `given` (`--aws-credentials` or its variable), then
-/// `credentials` under `[aws]` in the project config, then the default for where this runs:
-/// `env` in a build, `endpoint` in local development.
+/// `credentials` under `[aws]` in the project config, then the default: `endpoint` in local
+/// development where a fresh token can be had (`refreshable`), else `env`.
 pub(super) fn choose_delivery(
     env: &vercel_oidc::Env,
-    given: Option<&str>,
+    given: Option<Delivery>,
+    refreshable: bool,
     project: &ProjectConfig,
     environment: Option<&str>,
 ) -> (Delivery, Chosen) {
-    match given {
-        Some("env") => return (Delivery::Env, Chosen::Given),
-        Some(_) => return (Delivery::Endpoint, Chosen::Given),
-        None => {}
+    if let Some(delivery) = given {
+        return (delivery, Chosen::Given);
     }
     if let Some(delivery) = project.aws(environment).and_then(|s| s.credentials) {
         return (delivery, Chosen::File(project.path.clone()));
@@ -377,11 +377,18 @@ pub(super) fn choose_delivery(
                 "in a build (VERCEL or CI is set): the build's token cannot be renewed, and environment keys reach every tool",
             ),
         )
-    } else {
+    } else if refreshable {
         (
             Delivery::Endpoint,
             Chosen::Default(
                 "in local development: the command may outlive its credentials, and the SDKs renew them from the endpoint",
+            ),
+        )
+    } else {
+        (
+            Delivery::Env,
+            Chosen::Default(
+                "where no fresh token can be had (no linked project, or --no-refresh): environment keys, asked for as long as the role allows",
             ),
         )
     }
@@ -398,7 +405,7 @@ fn wire_aws_endpoint(
     run_dir: &Path,
     wiring: &mut Wiring,
 ) -> anyhow::Result<EndpointPlan> {
-    aws::credentials(ctx, config, token.clone(), no_cache)?;
+    let first = aws::credentials(ctx, config, token.clone(), no_cache)?;
     let listener = container::Listener::bind()
         .context("cannot listen on 127.0.0.1 for the AWS credentials endpoint")?;
     let auth = container::new_token().context("cannot make a random token for the endpoint")?;
@@ -444,6 +451,7 @@ fn wire_aws_endpoint(
     Ok(EndpointPlan {
         listener,
         auth,
+        first,
         config: config.clone(),
         no_cache,
     })
@@ -500,12 +508,13 @@ fn warn_about_shadowing_profiles(ctx: &Ctx) {
 struct EndpointPlan {
     listener: container::Listener,
     auth: Secret,
+    /// What was fetched at the start, handed out first.
+    first: AwsCredentials,
     config: AwsConfig,
     no_cache: bool,
 }
 
 /// What the endpoint last handed out, and its last failure.
-#[derive(Default)]
 struct Served {
     last: Option<AwsCredentials>,
     failure: Option<(std::time::Instant, String)>,
@@ -529,7 +538,10 @@ impl EndpointPlan {
         program: &Path,
     ) -> container::Serving {
         let name = display_name(program);
-        let state = std::sync::Mutex::new(Served::default());
+        let state = std::sync::Mutex::new(Served {
+            last: Some(self.first),
+            failure: None,
+        });
         let warned = std::sync::atomic::AtomicBool::new(false);
         let config = self.config;
         let no_cache = self.no_cache;

@@ -177,6 +177,12 @@ impl Ctx {
         }
     }
 
+    /// Whether a fresh token can be had here: local development in a linked project, refresh
+    /// not turned off.
+    pub fn can_refresh(&self) -> bool {
+        matches!(self.refresher(), Some(Ok(_)))
+    }
+
     fn refresher(&self) -> Option<Result<refresh::Refresher<'_>, refresh::RefreshError>> {
         if self.no_refresh {
             return None;

@@ -160,6 +160,70 @@ def verdict(ok):
     return "met" if ok else "MISSED"
 
 
+def start_exec_endpoint(binary, env, work):
+    """`vercel-oidc exec` with the endpoint, around a child that waits; returns (process, the
+    child's environment, its folder). Touch `done` in the folder to end it."""
+    folder = tempfile.mkdtemp(dir=work)
+    script = "env > env.tmp && mv env.tmp env.out; while [ ! -e done ]; do sleep 0.05; done"
+    proc = subprocess.Popen([binary, "exec", "--aws-credentials", "endpoint", "--", "sh", "-c", script],
+                            env=env, cwd=folder, stdout=subprocess.DEVNULL)
+    out = os.path.join(folder, "env.out")
+    deadline = time.time() + 10
+    while not os.path.exists(out):
+        assert time.time() < deadline and proc.poll() is None, "exec did not start its child"
+        time.sleep(0.02)
+    child_env = dict(line.split("=", 1) for line in open(out).read().splitlines() if "=" in line)
+    return proc, child_env, folder
+
+
+def endpoint_latencies(url, token, n):
+    import http.client
+    from urllib.parse import urlsplit
+    parts = urlsplit(url)
+    latencies = []
+    for _ in range(n):
+        start = time.perf_counter()
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=5)
+        conn.request("GET", parts.path, headers={"Authorization": token})
+        response = conn.getresponse()
+        body = response.read()
+        conn.close()
+        latencies.append(time.perf_counter() - start)
+        assert response.status == 200, body
+    return latencies
+
+
+def endpoint_bench(args, base_env, measure, row):
+    env = dict(base_env, AWS_ROLE_ARN=ROLE_ARN, AWS_REGION="us-east-1",
+               VERCEL_OIDC_CACHE_DIR=os.path.join(args.work, "cache-endpoint"))
+    proc, child_env, folder = start_exec_endpoint(args.bin, env, args.work)
+    try:
+        requests = 1000
+        latencies = endpoint_latencies(child_env["AWS_CONTAINER_CREDENTIALS_FULL_URI"],
+                                       child_env["AWS_CONTAINER_AUTHORIZATION_TOKEN"], requests)
+        print("exec's credentials endpoint (one TCP connection per request, as the SDKs make them)")
+        row(f"answer latency p50 / p99 ({requests} requests)",
+            f"{percentile(latencies, 50) * 1e3:.2f} / {percentile(latencies, 99) * 1e3:.2f} ms")
+        creds = json.loads(subprocess.run([args.bin, "aws", "credential-process", "--role-arn", ROLE_ARN],
+                                          env=env, capture_output=True, text=True, check=True).stdout)
+        isolated = {"AWS_CONFIG_FILE": os.path.join(folder, "none"),
+                    "AWS_SHARED_CREDENTIALS_FILE": os.path.join(folder, "none"),
+                    "AWS_EC2_METADATA_DISABLED": "true", "AWS_DEFAULT_REGION": "us-east-1"}
+        base = dict(base_env, **isolated)
+        with_endpoint = dict(base, **{k: v for k, v in child_env.items() if k.startswith("AWS_CONTAINER_")})
+        with_keys = dict(base, AWS_ACCESS_KEY_ID=creds["AccessKeyId"],
+                         AWS_SECRET_ACCESS_KEY=creds["SecretAccessKey"], AWS_SESSION_TOKEN=creds["SessionToken"])
+        presign = [args.aws_cli, "s3", "presign", "s3://bench/key"]
+        runs = 15
+        by_endpoint, by_keys = measure([(presign, with_endpoint), (presign, with_keys)], runs, 2)
+        row(f"aws s3 presign, credentials from the endpoint (median of {runs})", f"{by_endpoint * 1e3:.0f} ms")
+        row(f"aws s3 presign, environment keys (median of {runs})", f"{by_keys * 1e3:.0f} ms")
+        row("the endpoint's cost to the AWS CLI", f"+{(by_endpoint - by_keys) * 1e3:.0f} ms")
+    finally:
+        open(os.path.join(folder, "done"), "w").close()
+        proc.wait(timeout=10)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True)
@@ -168,6 +232,7 @@ def main():
     ap.add_argument("--launcher", required=True, help="vercel-oidc as npm's bin puts it on PATH")
     ap.add_argument("--tarballs", required=True, help="the folder scripts/npm-pack.sh wrote")
     ap.add_argument("--work", required=True)
+    ap.add_argument("--aws-cli", required=True, help="the pinned AWS CLI (the venv's `aws`)")
     ap.add_argument("--runs", type=int, default=300)
     args = ap.parse_args()
 
@@ -269,6 +334,9 @@ def main():
     for name in sorted(os.listdir(args.tarballs)):
         size = os.path.getsize(os.path.join(args.tarballs, name))
         row(f"tarball {name}", f"{size / MIB:.2f} MiB" if size >= MIB / 10 else f"{size / 1024:.1f} KiB")
+
+    # 6. exec's container-credentials endpoint: its answer latency, and what it costs the AWS CLI.
+    endpoint_bench(args, base_env, measure, row)
 
     missed = sum(1 for ok in rows if ok is False)
     print()

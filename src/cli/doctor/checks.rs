@@ -3,6 +3,7 @@
 //! accepts the token when the check does not pass.
 
 use time::OffsetDateTime;
+use vercel_oidc::aws::container::Delivery;
 use vercel_oidc::aws::{self, AwsConfig, AwsOptions, StsError};
 use vercel_oidc::azure::{self, AzureConfig, AzureOptions, EntraError};
 use vercel_oidc::gcp::{self, GcpConfig, GcpError, GcpOptions, WorkloadProvider};
@@ -73,9 +74,29 @@ impl Checker<'_> {
         const VAR: &str = "VERCEL_OIDC_AWS_CREDENTIALS";
         let project = self.ctx.project().unwrap_or_default();
         let environment = self.claims.and_then(|c| c.environment.as_deref());
+        let given = self
+            .ctx
+            .env
+            .get(VAR)
+            .map(|v| Delivery::parse(v).ok_or(v))
+            .transpose();
+        let given = match given {
+            Ok(given) => given,
+            Err(bad) => {
+                return Setting {
+                    name: "exec_credentials",
+                    value: Some(format!(
+                        "`{}` is neither `endpoint` nor `env`",
+                        bad.escape_debug()
+                    )),
+                    origin: Origin::Env(VAR.into()),
+                };
+            }
+        };
         let (delivery, chosen) = crate::cli::exec::choose_delivery(
             &self.ctx.env,
-            self.ctx.env.get(VAR),
+            given,
+            self.ctx.can_refresh(),
             &project,
             environment,
         );
