@@ -169,6 +169,7 @@ def test_botocore_takes_every_renewal_from_the_endpoint_and_no_extra_sts_call(sa
             AWS_CONFIG_FILE=str(sandbox.path / "no-aws-config"),
             AWS_SHARED_CREDENTIALS_FILE=str(sandbox.path / "no-aws-credentials"),
             AWS_EC2_METADATA_DISABLED="true",
+            VERCEL_OIDC_AWS_CREDENTIALS="endpoint",
         )
         python = os.path.join(VENV_BIN, "python")
         out = sandbox.run_bin("exec", "--duration-seconds", "900", "--",
