@@ -114,10 +114,20 @@ pub struct Claims {
     pub iss: String,
     pub sub: String,
     pub aud: Audience,
+    /// Unix seconds; a number of any form (see [`timefmt::lenient_seconds`]).
+    #[serde(deserialize_with = "timefmt::lenient_seconds::deserialize")]
     pub exp: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "timefmt::lenient_seconds::option::deserialize"
+    )]
     pub iat: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "timefmt::lenient_seconds::option::deserialize"
+    )]
     pub nbf: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
@@ -163,12 +173,14 @@ impl fmt::Display for IssuerMode {
 }
 
 impl Claims {
+    /// When the token expires; an `exp` beyond the years a time can hold is the far future (or
+    /// past), never 1970.
     pub fn expires_at(&self) -> OffsetDateTime {
-        timefmt::from_unix(self.exp).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+        timefmt::from_unix_saturating(self.exp)
     }
 
     pub fn issued_at(&self) -> Option<OffsetDateTime> {
-        self.iat.and_then(timefmt::from_unix)
+        self.iat.map(timefmt::from_unix_saturating)
     }
 
     /// `vercel-<project>-<environment>` (the parts the token has), unsanitised: the base of
@@ -257,7 +269,7 @@ impl OidcToken {
     /// Fails when the token has expired or will within [`CLOCK_SKEW`].
     pub fn ensure_fresh(&self, now: OffsetDateTime, in_build: bool) -> Result<(), TokenError> {
         let expires = self.claims.expires_at();
-        if expires - CLOCK_SKEW <= now {
+        if expires <= now + CLOCK_SKEW {
             return Err(TokenError::Expired {
                 origin: self.source.clone(),
                 expired: timefmt::rfc3339_z(expires),
