@@ -12,15 +12,16 @@
 //!    60 s, at most 300 s); then each optional constraint: `sub`, `owner_id`, `owner`,
 //!    `project_id`, `project`, `environment`, each met by any one of its given values.
 //!
-//! Requests: `GET`, `Accept: application/json`, through the client of [`crate::http`]; network
-//! errors, HTTP 429 and 5xx are retried with backoff for at most 5 seconds. No token is ever sent.
+//! Requests: `GET`, `Accept: application/json`, through [`crate::http::fetch`] (give the
+//! verifier a client from [`crate::http::document_client`]); network errors, HTTP 429 and 5xx
+//! are retried with backoff for at most 5 seconds. No token is ever sent.
 //! - `<issuer>/.well-known/openid-configuration`: its `issuer` must equal the trusted issuer, and
 //!   its `jwks_uri` (https, or http to this machine) is where the keys are;
 //! - `<jwks_uri>`: the signing keys. Only RSA keys with a `kid`, meant for signatures (`use` absent
 //!   or `sig`, `alg` absent or `RS256`), of 2048 to 4096 bits, are kept.
 //!
 //! Responses over 1 MiB, or that end up (after redirects) on plain http off this machine, are
-//! refused.
+//! refused; so is a redirect the client did not follow (its `Location` is named).
 //!
 //! File: the discovered `jwks_uri` and the keys are cached in the shared cache directory
 //! ([`crate::cache`]) as `jwks-<hash of the issuer>.json`, for as long as the JWKS response's
@@ -37,8 +38,6 @@
 //! `VERCEL_OIDC_VERIFY_PROJECT`, `VERCEL_OIDC_VERIFY_ENVIRONMENT` (comma-separated lists);
 //! `VERCEL_OIDC_NO_CACHE`. The cache directory comes from `VERCEL_OIDC_CACHE_DIR`,
 //! `XDG_CACHE_HOME` or `HOME`, the HTTP set-up from `SSL_CERT_FILE` and the proxy variables.
-
-use std::fmt::Write as _;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -65,7 +64,6 @@ pub const MAX_JWKS_TTL: Duration = Duration::hours(1);
 
 const MIN_RSA_BITS: usize = 2048;
 const MAX_RSA_BITS: usize = 4096;
-const MAX_DOCUMENT_BYTES: usize = 1 << 20;
 const DISCOVERY: &str = "the OpenID configuration";
 const JWKS: &str = "the JWKS";
 
@@ -587,18 +585,29 @@ impl Verifier {
             transient,
             hint: fetch_hint(what, None),
         };
-        let mut response = self
+        let request = self
             .http
             .get(url)
             .timeout(time_left)
-            .header(reqwest::header::ACCEPT, "application/json")
-            .send()
-            .await
-            .map_err(|e| {
-                let transient = e.is_timeout() || e.is_connect() || e.is_request();
-                fetch_error(error_chain(&e), transient)
-            })?;
-        let status = response.status();
+            .header(reqwest::header::ACCEPT, "application/json");
+        let received = match crate::http::fetch(request).await {
+            Ok(received) => received,
+            Err(crate::http::ReceiveError::Network { detail, transient }) => {
+                return Err(fetch_error(detail, transient));
+            }
+            Err(crate::http::ReceiveError::TooLarge { .. }) => {
+                return Err(VerifyError::BadDocument {
+                    what,
+                    url: url.to_string(),
+                    detail: "it is larger than 1 MiB".into(),
+                });
+            }
+            Err(redirect @ crate::http::ReceiveError::Redirect { .. }) => {
+                return Err(fetch_error(redirect.to_string(), false));
+            }
+        };
+        let status = reqwest::StatusCode::from_u16(received.status)
+            .unwrap_or(reqwest::StatusCode::INTERNAL_SERVER_ERROR);
         crate::trace!("{what}: HTTP {status}");
         if !status.is_success() {
             return Err(VerifyError::Fetch {
@@ -609,30 +618,15 @@ impl Verifier {
                 hint: fetch_hint(what, Some(status.as_u16())),
             });
         }
-        if let Err(e) = crate::http::check_endpoint(response.url().as_str()) {
+        if let Err(e) = crate::http::check_endpoint(received.url.as_str()) {
             return Err(fetch_error(format!("redirected: {e}"), false));
         }
-        let cache_control = response
-            .headers()
+        let cache_control = received
+            .headers
             .get(reqwest::header::CACHE_CONTROL)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        let mut body = Vec::new();
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|e| fetch_error(error_chain(&e), true))?
-        {
-            body.extend_from_slice(&chunk);
-            if body.len() > MAX_DOCUMENT_BYTES {
-                return Err(VerifyError::BadDocument {
-                    what,
-                    url: url.to_string(),
-                    detail: "it is larger than 1 MiB".into(),
-                });
-            }
-        }
-        Ok((body, cache_control))
+        Ok((received.body, cache_control))
     }
 }
 
@@ -647,16 +641,6 @@ fn fetch_hint(what: &'static str, status: Option<u16>) -> &'static str {
         }
         _ => "check the network and HTTPS_PROXY/NO_PROXY",
     }
-}
-
-fn error_chain(e: &reqwest::Error) -> String {
-    let mut detail = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        let _ = write!(detail, ": {s}");
-        source = s.source();
-    }
-    detail
 }
 
 /// Checks the header and returns the key id. The algorithm is checked first, so that a token
@@ -763,7 +747,7 @@ fn check_claims(
     }
     let leeway = config.leeway.whole_seconds();
     let at = |secs: i64| {
-        let t = timefmt::from_unix(secs).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        let t = timefmt::from_unix_saturating(secs);
         (timefmt::rfc3339_z(t), timefmt::relative(t, now))
     };
     let now_secs = now.unix_timestamp();

@@ -152,7 +152,7 @@ impl VerifyArgs {
 pub fn run(ctx: &Ctx, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     let config = VerifyConfig::from_options(&args.options())?;
     let token = read_token(ctx, args.token.as_deref())?;
-    let http = http::client(&ctx.env)?;
+    let http = http::document_client(&ctx.env)?;
     let verifier = Verifier::new(config, http, ctx.cache(args.no_cache));
     let verified = ctx
         .runtime()?
