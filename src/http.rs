@@ -33,10 +33,12 @@ const MAX_DOCUMENT_REDIRECTS: usize = 5;
 #[derive(Debug, thiserror::Error)]
 pub enum HttpSetupError {
     #[error(
-        "cannot use SSL_CERT_FILE: {error}\n  point SSL_CERT_FILE at a PEM bundle (a regular file of at most {}), or unset it",
+        "cannot read SSL_CERT_FILE `{}`: {}\n  point SSL_CERT_FILE at a PEM bundle (a regular file of at most {}), or unset it",
+        path.display(),
+        error.reason(),
         fsutil::human_bytes(limits::CERT_FILE.bytes)
     )]
-    CertFile { error: ReadError },
+    CertFile { path: PathBuf, error: ReadError },
     #[error(
         "SSL_CERT_FILE `{}` holds no usable PEM certificate: {error}\n  point SSL_CERT_FILE at a PEM bundle, or unset it",
         path.display()
@@ -94,8 +96,12 @@ fn build(
         .no_proxy();
     if let Some(path) = env.get("SSL_CERT_FILE") {
         let path = PathBuf::from(path);
-        let pem = fsutil::read_capped(&path, limits::CERT_FILE)
-            .map_err(|error| HttpSetupError::CertFile { error })?;
+        let pem = fsutil::read_capped(&path, limits::CERT_FILE).map_err(|error| {
+            HttpSetupError::CertFile {
+                path: path.clone(),
+                error,
+            }
+        })?;
         let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|error| {
             HttpSetupError::CertParse {
                 path: path.clone(),

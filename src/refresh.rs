@@ -66,8 +66,6 @@ pub struct ProjectLink {
 pub enum RefreshError {
     #[error("cannot read `{}`: {error}\n  run `vercel link` again to re-link this project", path.display())]
     Link { path: PathBuf, error: String },
-    #[error("cannot read the project link: {0}\n  run `vercel link` again to re-link this project")]
-    LinkRead(fsutil::ReadError),
     #[error("there is no user data directory (neither XDG_DATA_HOME nor HOME is set)\n  set HOME")]
     NoDataDir,
     #[error(
@@ -76,10 +74,11 @@ pub enum RefreshError {
     Cli(String),
     #[error("no Vercel CLI login found (looked for `{}`)\n  install the Vercel CLI and run `vercel login`, or run `vercel env pull`", looked.display())]
     NoLogin { looked: PathBuf },
-    #[error(
-        "cannot read the Vercel CLI login: {0}\n  run `vercel login` to write it again, or run `vercel env pull`"
-    )]
-    LoginRead(fsutil::ReadError),
+    #[error("cannot read the Vercel CLI login `{}`: {}\n  run `vercel login` to write it again, or run `vercel env pull`", path.display(), error.reason())]
+    LoginRead {
+        path: PathBuf,
+        error: fsutil::ReadError,
+    },
     #[error("the Vercel CLI login in `{}` has expired and could not be refreshed: {reason}\n  run `vercel login` (the login file was left as it was)", path.display())]
     LoginRefresh { path: PathBuf, reason: String },
     #[error(
@@ -108,7 +107,12 @@ pub fn find_link(start: &Path) -> Option<Result<ProjectLink, RefreshError>> {
     let bytes = match fsutil::read_capped(&path, fsutil::limits::CONFIG) {
         Ok(bytes) => bytes,
         Err(e) if e.is_not_found() => return None,
-        Err(e) => return Some(Err(RefreshError::LinkRead(e))),
+        Err(e) => {
+            return Some(Err(RefreshError::Link {
+                path,
+                error: e.reason(),
+            }));
+        }
     };
     Some(match serde_json::from_slice::<ProjectJson>(&bytes) {
         Ok(ProjectJson {
@@ -384,13 +388,16 @@ impl<'a> Refresher<'a> {
 
     fn mint_with_api(&self, now: OffsetDateTime) -> Result<Secret, RefreshError> {
         let login_path = self.login_path();
-        let bytes = fsutil::read_capped(&login_path, fsutil::limits::CONFIG).map_err(|e| {
-            if e.is_not_found() {
+        let bytes = fsutil::read_capped(&login_path, fsutil::limits::CONFIG).map_err(|error| {
+            if error.is_not_found() {
                 RefreshError::NoLogin {
                     looked: login_path.clone(),
                 }
             } else {
-                RefreshError::LoginRead(e)
+                RefreshError::LoginRead {
+                    path: login_path.clone(),
+                    error,
+                }
             }
         })?;
         let login: serde_json::Value =

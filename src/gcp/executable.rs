@@ -208,7 +208,10 @@ mod tests {
             (
                 TokenError::Read {
                     origin: TokenSource::Env,
-                    error: std::io::Error::other("x"),
+                    error: crate::fsutil::ReadError::Io {
+                        path: "/t".into(),
+                        error: std::io::Error::other("x"),
+                    },
                 },
                 "TOKEN_UNREADABLE",
             ),
