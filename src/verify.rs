@@ -7,8 +7,9 @@
 //!    any key is looked up or fetched. A `crit` header is refused too: no extension is understood;
 //! 3. key: the header's `kid` must name a key in the issuer's JWKS;
 //! 4. signature: RS256 over the first two parts (`jsonwebtoken`, RustCrypto backend);
-//! 5. claims: `iss` equals the trusted issuer and `aud` holds the audience (a trailing slash on
-//!    either issuer is ignored); `exp` has not passed and `nbf` has, each within the leeway (default
+//! 5. claims: `iss` equals the trusted issuer exactly (one trailing slash on either side is
+//!    ignored; surrounding blanks, a doubled slash or any other difference are not) and `aud`
+//!    holds the audience; `exp` has not passed and `nbf` has, each within the leeway (default
 //!    60 s, at most 300 s); then each optional constraint: `sub`, `owner_id`, `owner`,
 //!    `project_id`, `project`, `environment`, each met by any one of its given values.
 //!
@@ -28,8 +29,11 @@
 //! `Cache-Control: max-age` says, bounded to 1 minute – 1 hour (10 minutes without one). While it
 //! is fresh, verifying makes no request at all. A token whose `kid` is not among the cached keys
 //! makes one refetch of the JWKS that bypasses the cache (Vercel rotated its keys); a `kid` missing
-//! from keys fetched in the same run fails at once. Processes that miss the cache together fetch
-//! once between them. A corrupt entry is a miss.
+//! from keys fetched in the same run fails at once. Such refetches are bounded: at most one per
+//! issuer every [`UNKNOWN_KID_REFETCH_INTERVAL`] (30 s); an unknown `kid` within 30 s of the last
+//! refetch fails at once from the cached keys (a negative cache), so tokens naming random key
+//! ids cannot make every check a request, and a real rotation is seen at most 30 s late.
+//! Processes that miss the cache together fetch once between them. A corrupt entry is a miss.
 //!
 //! Environment variables, read by the CLI and passed here as [`VerifyOptions`]:
 //! `VERCEL_OIDC_VERIFY_ISSUER` and `VERCEL_OIDC_VERIFY_AUDIENCE` (required),
@@ -61,6 +65,8 @@ pub const DEFAULT_JWKS_TTL: Duration = Duration::minutes(10);
 pub const MIN_JWKS_TTL: Duration = Duration::minutes(1);
 /// Bounds how long a key the issuer has withdrawn can still be trusted.
 pub const MAX_JWKS_TTL: Duration = Duration::hours(1);
+/// A `kid` not in the cached keys refetches the JWKS at most this often per issuer.
+pub const UNKNOWN_KID_REFETCH_INTERVAL: Duration = Duration::seconds(30);
 
 const MIN_RSA_BITS: usize = 2048;
 const MAX_RSA_BITS: usize = 4096;
@@ -187,6 +193,11 @@ impl VerifyConfig {
         let issuer = non_empty(opts.issuer.as_deref()).ok_or(ConfigError::MissingIssuer)?;
         let issuer = normalize_issuer(issuer).to_string();
         let parsed = crate::http::check_endpoint(&issuer).map_err(ConfigError::BadIssuer)?;
+        if issuer.ends_with('/') || parsed.path().contains("//") {
+            return Err(ConfigError::BadIssuer(format!(
+                "`{issuer}`: an issuer has no empty path segment (`//`)"
+            )));
+        }
         if parsed.query().is_some() || parsed.fragment().is_some() {
             return Err(ConfigError::BadIssuer(format!(
                 "`{issuer}`: an issuer has no query or fragment"
@@ -240,9 +251,16 @@ fn non_empty(value: Option<&str>) -> Option<&str> {
     value.map(str::trim).filter(|v| !v.is_empty())
 }
 
-/// An issuer without surrounding blanks or a trailing slash, the form compared.
+/// A configured issuer without surrounding blanks or one trailing slash, the form compared.
 pub fn normalize_issuer(issuer: &str) -> &str {
-    issuer.trim().trim_end_matches('/')
+    let issuer = issuer.trim();
+    issuer.strip_suffix('/').unwrap_or(issuer)
+}
+
+/// Whether an issuer named by a token or a discovery document is `trusted` (normalized): the
+/// same string, or the same with one trailing slash. Nothing is trimmed from what was found.
+pub fn issuer_matches(found: &str, trusted: &str) -> bool {
+    found == trusted || found.strip_suffix('/') == Some(trusted)
 }
 
 /// Why a token was not accepted, or could not be checked. Each names the failing check.
@@ -386,6 +404,10 @@ struct KeySet {
     /// another has just fetched the keys again.
     fetch_id: u64,
     keys: Vec<RsaKey>,
+    /// When (Unix seconds) these keys were last fetched again for an unknown `kid`; none after
+    /// a plain fetch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    refetched_at: Option<i64>,
 }
 
 impl KeySet {
@@ -478,6 +500,18 @@ impl Verifier {
                 crate::debug!("key `{kid}` found in the cached JWKS");
                 return Ok(found.clone());
             }
+            let now = (self.clock)().unix_timestamp();
+            if let Some(at) = cached.refetched_at
+                && (at..at + UNKNOWN_KID_REFETCH_INTERVAL.whole_seconds()).contains(&now)
+            {
+                crate::debug!(
+                    "key `{}` is not in the JWKS fetched again {}s ago; it is fetched again at most every {}s",
+                    shown(kid),
+                    now - at,
+                    UNKNOWN_KID_REFETCH_INTERVAL.whole_seconds()
+                );
+                return Err(cached.unknown(kid));
+            }
             crate::debug!(
                 "key `{}` is not in the cached JWKS; fetching `{}` again in case the keys rotated",
                 shown(kid),
@@ -491,7 +525,7 @@ impl Verifier {
                 return newer.find(kid).cloned().ok_or_else(|| newer.unknown(kid));
             }
             let (keys, ttl) = self.fetch_jwks(&cached.jwks_uri).await?;
-            let set = self.store(cache, &key, cached.jwks_uri, keys, ttl);
+            let set = self.store(cache, &key, cached.jwks_uri, keys, ttl, Some(now));
             return set.find(kid).cloned().ok_or_else(|| set.unknown(kid));
         }
         let _lock = cache.lock(&key);
@@ -502,7 +536,7 @@ impl Verifier {
             }
             None => {
                 let (set, ttl) = self.fetch_key_set().await?;
-                self.store(cache, &key, set.jwks_uri, set.keys, ttl)
+                self.store(cache, &key, set.jwks_uri, set.keys, ttl, None)
             }
         };
         set.find(kid).cloned().ok_or_else(|| set.unknown(kid))
@@ -515,11 +549,13 @@ impl Verifier {
         jwks_uri: String,
         keys: Vec<RsaKey>,
         ttl: Duration,
+        refetched_at: Option<i64>,
     ) -> KeySet {
         let set = KeySet {
             jwks_uri,
             fetch_id: fastrand::u64(..),
             keys,
+            refetched_at,
         };
         if let Err(e) = cache.put(key, &set, (self.clock)() + ttl) {
             crate::debug!(
@@ -540,6 +576,7 @@ impl Verifier {
             jwks_uri,
             fetch_id: 0,
             keys,
+            refetched_at: None,
         };
         Ok((set, ttl))
     }
@@ -732,7 +769,7 @@ fn check_claims(
     claims: &Claims,
     now: OffsetDateTime,
 ) -> Result<(), VerifyError> {
-    if normalize_issuer(&claims.iss) != config.issuer {
+    if !issuer_matches(&claims.iss, &config.issuer) {
         return Err(VerifyError::Issuer {
             expected: config.issuer.clone(),
             found: shown(&claims.iss),
@@ -797,7 +834,7 @@ fn parse_discovery(body: &[u8], url: &str, issuer: &str) -> Result<String, Verif
         .get("issuer")
         .and_then(serde_json::Value::as_str)
         .ok_or_else(|| bad("it has no `issuer`"))?;
-    if normalize_issuer(found) != issuer {
+    if !issuer_matches(found, issuer) {
         return Err(VerifyError::DiscoveryIssuer {
             expected: issuer.to_string(),
             found: shown(found),
@@ -1029,6 +1066,20 @@ mod tests {
                     ..opts()
                 },
                 "that is a document's address, not the issuer",
+            ),
+            (
+                VerifyOptions {
+                    issuer: Some("https://oidc.vercel.com/acme//".into()),
+                    ..opts()
+                },
+                "cannot use the issuer `https://oidc.vercel.com/acme/`: an issuer has no empty path segment (`//`)",
+            ),
+            (
+                VerifyOptions {
+                    issuer: Some("https://oidc.vercel.com//acme".into()),
+                    ..opts()
+                },
+                "an issuer has no empty path segment (`//`)",
             ),
             (
                 VerifyOptions {
@@ -1521,6 +1572,7 @@ mod tests {
                 n: rsa.n,
                 e: rsa.e,
             }],
+            refetched_at: None,
         };
         let cache = verifier.cache.as_ref().unwrap();
         cache
