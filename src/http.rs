@@ -589,7 +589,8 @@ fn keyed_value_ranges(text: &str, out: &mut Vec<Range<usize>>) {
 
 /// Runs of base64 (or base64url) characters of 40 or more with upper and lower case: exactly
 /// 40 is the shape of an AWS secret key; longer ones must also hold a digit and not read as a
-/// path (a `/` at least every 20 characters, as in `projects/123/locations/global/…`).
+/// path (single `/`s at least every 20 characters, as in `projects/123/locations/global/…`;
+/// AWS session tokens hold runs of `/`).
 fn opaque_ranges(text: &str, out: &mut Vec<Range<usize>>) {
     let bytes = text.as_bytes();
     let is_b64 = |b: u8| b.is_ascii_alphanumeric() || b"+/_-".contains(&b);
@@ -606,8 +607,9 @@ fn opaque_ranges(text: &str, out: &mut Vec<Range<usize>>) {
         let lower = run.iter().any(u8::is_ascii_lowercase);
         let digit = run.iter().any(u8::is_ascii_digit);
         let slashes = run.iter().filter(|b| **b == b'/').count();
+        let path_like = slashes * 20 >= len && !run.windows(2).any(|w| w == b"//");
         let secret_key = len == 40 && upper && lower;
-        let opaque = len > 40 && upper && lower && digit && slashes * 20 < len;
+        let opaque = len > 40 && upper && lower && digit && !path_like;
         if secret_key || opaque {
             out.push(i..end);
         }
@@ -761,6 +763,10 @@ mod tests {
             (
                 "session FwoGZXIvYXdzEKnSESSIONTOKENsecret0123456789abcdefABCDEF+/xyz end",
                 "session [redacted] end",
+            ),
+            (
+                "IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQD9a8s7d6f5g4h3j2k1l0z",
+                "[redacted]",
             ),
             (
                 "expected audience //iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/vercel/providers/vercel.",

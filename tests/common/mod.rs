@@ -221,6 +221,8 @@ pub struct Reply {
     pub content_type: &'static str,
     pub body: String,
     pub delay: Duration,
+    /// More response headers, after `Content-Type`.
+    pub headers: Vec<(String, String)>,
 }
 
 impl Reply {
@@ -230,7 +232,18 @@ impl Reply {
             content_type,
             body: body.into(),
             delay: Duration::ZERO,
+            headers: Vec::new(),
         }
+    }
+
+    /// A redirect with `status` (301, 302, 303, 307, 308) to `location`.
+    pub fn redirect(status: u16, location: impl Into<String>) -> Self {
+        Self::new(status, "text/plain", "").with_header("Location", location)
+    }
+
+    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
     }
 
     pub fn xml(status: u16, body: impl Into<String>) -> Self {
@@ -425,8 +438,13 @@ pub fn read_request(stream: &mut impl Read) -> Option<Recorded> {
 
 /// Writes `reply` as an HTTP/1.1 response that closes the connection.
 pub fn write_reply(stream: &mut impl Write, reply: &Reply) {
+    let extra: String = reply
+        .headers
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}\r\n"))
+        .collect();
     let head = format!(
-        "HTTP/1.1 {} X\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "HTTP/1.1 {} X\r\nContent-Type: {}\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n",
         reply.status,
         reply.content_type,
         reply.body.len()

@@ -1,0 +1,714 @@
+//! The real binary against hostile input, one test per class of issue 8 (items 5, 6, 7 and 9):
+//! redirects on token requests, server text that echoes secrets, inputs that are not regular
+//! files or are too large (with a timeout, so that a hang fails instead of blocking), oversized
+//! HTTP bodies (with the child's peak memory measured), expiries, shell quoting of `env`
+//! output, `verify`'s issuer check and its negative cache for unknown key ids.
+//!
+//! Every run goes through [`run`], which kills the child after [`TIMEOUT`] and fails the test,
+//! measures its peak resident memory with `wait4`, and checks that no registered secret reached
+//! stderr. Each case asserts the exit code, an empty stdout and the exact stderr.
+
+mod common;
+
+use std::io::{Read as _, Write as _};
+use std::net::TcpListener;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use common::*;
+
+const ROLE: &str = "arn:aws:iam::123456789012:role/vercel-deploy";
+const SA: &str = "deploy@my-project.iam.gserviceaccount.com";
+const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+const CLIENT: &str = "11111111-2222-3333-4444-555555555555";
+const SCOPE: &str = "https://management.azure.com/.default";
+/// Credential-shaped values a hostile server might echo, each registered as a secret.
+const KEY_ID: &str = "ASIAQWERTYUIOPASDFGH";
+const SECRET_KEY: &str = "Xq7vR2mK9pL4sT8wZ1bN6cF3hJ5dG0aYeUiO/+Qk";
+const SESSION_TOKEN: &str = "IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQD9a8s7d6f5g4h3j2k1l0zXcVbNm1234567890abcdefGHIJKLmnop";
+
+/// Longer than any honest run takes; a run past it is a hang.
+const TIMEOUT: Duration = Duration::from_secs(15);
+
+/// One run of the binary, bounded in time, with its peak memory.
+struct Run {
+    out: Output,
+    /// The child's peak resident set size, in KiB (`ru_maxrss` from `wait4`).
+    max_rss_kib: i64,
+}
+
+/// What the child reads on stdin.
+enum Stdin {
+    Null,
+    Bytes(Vec<u8>),
+    File(PathBuf),
+}
+
+/// Runs `cmd`, killing it after [`TIMEOUT`] (and failing the test), and returns its output and
+/// peak memory; stderr is checked for registered secrets.
+fn run_command(mut cmd: Command, stdin: Stdin) -> Run {
+    let input = match stdin {
+        Stdin::Null => {
+            cmd.stdin(Stdio::null());
+            None
+        }
+        Stdin::Bytes(b) => {
+            cmd.stdin(Stdio::piped());
+            Some(b)
+        }
+        Stdin::File(p) => {
+            cmd.stdin(std::fs::File::open(p).unwrap());
+            None
+        }
+    };
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn the binary");
+    let pid = child.id() as libc::pid_t;
+    let writer = input.map(|bytes| {
+        let mut pipe = child.stdin.take().unwrap();
+        // The binary may stop reading early (a cap, an error): a broken pipe is fine.
+        std::thread::spawn(move || drop(pipe.write_all(&bytes)))
+    });
+    let mut stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let out_reader = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = stdout.read_to_end(&mut v);
+        v
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = stderr.read_to_end(&mut v);
+        v
+    });
+    let start = Instant::now();
+    let mut status = 0;
+    // SAFETY: rusage is plain data, filled in by wait4.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let mut hung = false;
+    loop {
+        // SAFETY: pid is our child, not yet reaped; the pointers are valid for the call.
+        let r = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
+        if r == pid {
+            break;
+        }
+        assert_eq!(r, 0, "wait4 failed: {}", std::io::Error::last_os_error());
+        if start.elapsed() > TIMEOUT {
+            hung = true;
+            // SAFETY: as above; SIGKILL ends the child, the blocking wait4 reaps it.
+            unsafe {
+                libc::kill(pid, libc::SIGKILL);
+                libc::wait4(pid, &mut status, 0, &mut usage);
+            }
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    if let Some(w) = writer {
+        let _ = w.join();
+    }
+    let stdout = String::from_utf8_lossy(&out_reader.join().unwrap()).into_owned();
+    let stderr = String::from_utf8_lossy(&err_reader.join().unwrap()).into_owned();
+    assert_no_secrets(&stderr);
+    assert!(
+        !hung,
+        "the binary hung for {TIMEOUT:?} and was killed; stderr so far:\n{stderr}"
+    );
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -libc::WTERMSIG(status)
+    };
+    Run {
+        out: Output {
+            code,
+            stdout,
+            stderr,
+        },
+        max_rss_kib: usage.ru_maxrss,
+    }
+}
+
+fn run(sb: &Sandbox, args: &[&str]) -> Run {
+    run_command(sb.command(args), Stdin::Null)
+}
+
+fn run_in(sb: &Sandbox, dir: &Path, args: &[&str]) -> Run {
+    let mut cmd = sb.command(args);
+    cmd.current_dir(dir);
+    run_command(cmd, Stdin::Null)
+}
+
+/// The failure every case expects: exit 1, nothing on stdout, exactly `stderr`.
+#[track_caller]
+fn assert_fails(out: &Output, stderr: &str) {
+    assert_eq!(
+        (out.code, out.stdout.as_str(), out.stderr.as_str()),
+        (1, "", stderr),
+        "\n--- stderr was:\n{}",
+        out.stderr
+    );
+}
+
+fn mkfifo(path: &Path) {
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\n', "&#10;")
+}
+
+fn sts_ok_with(key_id: &str, secret: &str, session: &str, expiration: &str) -> Reply {
+    Reply::xml(
+        200,
+        format!(
+            r#"<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <AssumeRoleWithWebIdentityResult>
+    <Credentials>
+      <AccessKeyId>{}</AccessKeyId>
+      <SecretAccessKey>{}</SecretAccessKey>
+      <SessionToken>{}</SessionToken>
+      <Expiration>{expiration}</Expiration>
+    </Credentials>
+  </AssumeRoleWithWebIdentityResult>
+</AssumeRoleWithWebIdentityResponse>"#,
+            xml_escape(key_id),
+            xml_escape(secret),
+            xml_escape(session)
+        ),
+    )
+}
+
+fn sts_ok(expires_in: i64) -> Reply {
+    register_secret(SECRET_KEY);
+    register_secret(SESSION_TOKEN);
+    sts_ok_with(KEY_ID, SECRET_KEY, SESSION_TOKEN, &rfc3339_in(expires_in))
+}
+
+fn sts_error(status: u16, code: &str, message: &str) -> Reply {
+    Reply::xml(
+        status,
+        format!(
+            r#"<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>{code}</Code><Message>{}</Message></Error><RequestId>r</RequestId></ErrorResponse>"#,
+            xml_escape(message)
+        ),
+    )
+}
+
+/// A sandbox with a fresh token whose AWS STS is `url`.
+fn aws_sandbox(url: &str) -> (Sandbox, String) {
+    let mut sb = Sandbox::new();
+    let token = fresh_token();
+    sb.set("AWS_ENDPOINT_URL_STS", url)
+        .set("VERCEL_OIDC_TOKEN", token.clone());
+    (sb, token)
+}
+
+const AWS: &[&str] = &["aws", "credential-process", "--role-arn", ROLE];
+
+/// A sandbox with a fresh token whose Google STS is `<url>/v1/token` and whose IAM
+/// Credentials is `url` (impersonating [`SA`] when `impersonate`).
+fn gcp_sandbox(url: &str, impersonate: bool) -> (Sandbox, String) {
+    let mut sb = Sandbox::new();
+    let token = fresh_token();
+    sb.set("VERCEL_OIDC_TOKEN", token.clone())
+        .set("GCP_PROJECT_NUMBER", "123456789012")
+        .set("GCP_WORKLOAD_IDENTITY_POOL_ID", "vercel")
+        .set("GCP_WORKLOAD_IDENTITY_POOL_PROVIDER_ID", "vercel-acme")
+        .set("VERCEL_OIDC_GCP_TOKEN_URL", format!("{url}/v1/token"))
+        .set("VERCEL_OIDC_GCP_IMPERSONATION_URL", url);
+    if impersonate {
+        sb.set("GCP_SERVICE_ACCOUNT_EMAIL", SA);
+    }
+    (sb, token)
+}
+
+const GCP: &[&str] = &["gcp", "access-token"];
+const STS_TOKEN: &str = "ya29.c.federated-sts-token-0123456789";
+
+fn gcp_sts_ok(expires_in: i64) -> Reply {
+    register_secret(STS_TOKEN);
+    Reply::json(
+        200,
+        format!(
+            r#"{{"access_token":"{STS_TOKEN}","issued_token_type":"urn:ietf:params:oauth:token-type:access_token","token_type":"Bearer","expires_in":{expires_in}}}"#
+        ),
+    )
+}
+
+fn iam_path() -> String {
+    format!("/v1/projects/-/serviceAccounts/{SA}:generateAccessToken")
+}
+
+/// A sandbox with a fresh token for app [`CLIENT`] of [`TENANT`], the authority being the TLS
+/// `mock` trusted through SSL_CERT_FILE.
+fn azure_sandbox(mock: &MockServer) -> (Sandbox, String) {
+    let mut sb = Sandbox::new();
+    let token = fresh_token();
+    let ca = mock.write_ca(sb.path());
+    sb.set("VERCEL_OIDC_TOKEN", token.clone())
+        .set("AZURE_TENANT_ID", TENANT)
+        .set("AZURE_CLIENT_ID", CLIENT)
+        .set("AZURE_AUTHORITY_HOST", mock.url())
+        .set("SSL_CERT_FILE", ca.display().to_string());
+    (sb, token)
+}
+
+const AZURE: &[&str] = &["azure", "access-token", "--scope", SCOPE];
+
+fn entra_path() -> String {
+    format!("/{TENANT}/oauth2/v2.0/token")
+}
+
+/// A linked project with an expired token in `.env.local` and a Vercel CLI login that expires
+/// at `login_expires`, `api` standing in for the Vercel API and its OAuth issuer.
+fn vercel_project(api: &MockServer, login_expires: i64) -> (Sandbox, PathBuf) {
+    let (sb, app) = linked_project(api);
+    register_secret("cli-refresh-token-value");
+    let login = sb.path().join("data/com.vercel.cli/auth.json");
+    std::fs::write(
+        &login,
+        format!(
+            r#"{{"token":"cli-login-token-value","expiresAt":{login_expires},"refreshToken":"cli-refresh-token-value"}}"#
+        ),
+    )
+    .unwrap();
+    (sb, app)
+}
+
+// --- class 1: redirects ---------------------------------------------------------------------
+
+/// What a case needs: the sandbox, the working directory (when not the sandbox's), the
+/// arguments and the expected stderr (with `{status}` for the redirect's status).
+type Setup = (Sandbox, Option<PathBuf>, Vec<&'static str>, String);
+
+/// The expiry of the stale token that [`linked_project`] writes to `app/.env.local`, as the
+/// expired-token message shows it.
+fn stale_expiry(app: &Path) -> String {
+    let text = std::fs::read_to_string(app.join(".env.local")).unwrap();
+    let token = text.split('"').nth(1).unwrap();
+    let claims = vercel_oidc::token::decode_claims(token).unwrap();
+    vercel_oidc::timefmt::rfc3339_z(claims.expires_at())
+}
+
+fn stale_token_error(app: &Path, refresh: &str) -> String {
+    format!(
+        "error: the Vercel OIDC token from VERCEL_OIDC_TOKEN in `{}` expired 1h 0m ago (at {})\n  locally, run `vercel link` once and then `vercel env pull` to write a fresh token (valid about 12 hours) to `.env.local`\n  automatic refresh failed: {refresh}\n",
+        app.join(".env.local").display(),
+        stale_expiry(app)
+    )
+}
+
+const NOT_FOLLOWED: &str = "which is not followed: a token is sent only to the endpoint configured";
+
+fn redirect_aws(from: &MockServer, to: &str) -> Setup {
+    let (sb, _) = aws_sandbox(&from.url());
+    let err = format!(
+        "error: STS at `{}` answered HTTP {{status}} with a redirect to `{to}`, {NOT_FOLLOWED}\n  point the endpoint (--region, AWS_ENDPOINT_URL_STS) at STS itself, not at an address that redirects\n",
+        from.url()
+    );
+    (sb, None, AWS.to_vec(), err)
+}
+
+fn redirect_gcp_sts(from: &MockServer, to: &str) -> Setup {
+    let (sb, _) = gcp_sandbox(&from.url(), false);
+    let err = format!(
+        "error: Google STS at `{}/v1/token` answered HTTP {{status}} with a redirect to `{to}`, {NOT_FOLLOWED}\n  set --token-url (VERCEL_OIDC_GCP_TOKEN_URL) to Google STS itself, not to an address that redirects\n",
+        from.url()
+    );
+    (sb, None, GCP.to_vec(), err)
+}
+
+fn redirect_gcp_iam(from: &MockServer, to: &str) -> Setup {
+    let (sb, _) = gcp_sandbox(&from.url(), true);
+    let err = format!(
+        "error: IAM Credentials at `{}{}` answered HTTP {{status}} with a redirect to `{to}`, {NOT_FOLLOWED}\n  set --impersonation-url (VERCEL_OIDC_GCP_IMPERSONATION_URL) to IAM Credentials itself, not to an address that redirects\n",
+        from.url(),
+        iam_path()
+    );
+    (sb, None, GCP.to_vec(), err)
+}
+
+fn redirect_azure(from: &MockServer, to: &str) -> Setup {
+    let (sb, _) = azure_sandbox(from);
+    let err = format!(
+        "error: Entra ID at `{}{}` answered HTTP {{status}} with a redirect to `{to}`, {NOT_FOLLOWED}\n  set --authority-host (AZURE_AUTHORITY_HOST) to the authority itself, not to an address that redirects\n",
+        from.url(),
+        entra_path()
+    );
+    (sb, None, AZURE.to_vec(), err)
+}
+
+fn redirect_vercel_mint(from: &MockServer, to: &str) -> Setup {
+    let (sb, app) = vercel_project(from, now() + 3600);
+    let err = stale_token_error(
+        &app,
+        &format!(
+            "the Vercel API did not mint a token for project `prj_web123`: it answered HTTP {{status}} with a redirect to `{to}`, {NOT_FOLLOWED}\n  check that your login can access the project (`vercel whoami`, `vercel link`), or run `vercel env pull`"
+        ),
+    );
+    (sb, Some(app), vec!["token", "--json"], err)
+}
+
+fn redirect_vercel_login_refresh(from: &MockServer, to: &str) -> Setup {
+    let (sb, app) = vercel_project(from, now() - 60);
+    let login = sb.path().join("data/com.vercel.cli/auth.json");
+    let err = stale_token_error(
+        &app,
+        &format!(
+            "the Vercel CLI login in `{}` has expired and could not be refreshed: it answered HTTP {{status}} with a redirect to `{to}`, {NOT_FOLLOWED}\n  run `vercel login` (the login file was left as it was)",
+            login.display()
+        ),
+    );
+    (sb, Some(app), vec!["token", "--json"], err)
+}
+
+/// Every token request answered with a redirect to another loopback server: an error naming
+/// the location, and not one request reaches that server. Requests before the one under test
+/// (Google STS before IAM Credentials, the OAuth discovery before the login refresh) are
+/// answered as the real service would.
+#[test]
+fn token_requests_never_follow_a_redirect() {
+    type SetupFn = fn(&MockServer, &str) -> Setup;
+    // (name, status, set-up, TLS, whether Google STS answers first)
+    let cases: &[(&str, u16, SetupFn, bool, bool)] = &[
+        ("AWS STS, 307", 307, redirect_aws, false, false),
+        ("AWS STS, 308", 308, redirect_aws, false, false),
+        ("AWS STS, 302", 302, redirect_aws, false, false),
+        ("AWS STS, 303", 303, redirect_aws, false, false),
+        ("Google STS, 307", 307, redirect_gcp_sts, false, false),
+        ("IAM Credentials, 307", 307, redirect_gcp_iam, false, true),
+        ("Entra ID, 307", 307, redirect_azure, true, false),
+        (
+            "Vercel API mint, 307",
+            307,
+            redirect_vercel_mint,
+            false,
+            false,
+        ),
+        (
+            "Vercel OAuth login refresh, 307",
+            307,
+            redirect_vercel_login_refresh,
+            false,
+            false,
+        ),
+    ];
+    for &(name, status, setup, tls, sts_first) in cases {
+        let thief = MockServer::start(|_, _| Reply::json(200, "{}"));
+        let to = format!("{}/stolen", thief.url());
+        let location = to.clone();
+        let handler = move |_: usize, req: &Recorded| {
+            let path = req.path.split('?').next().unwrap();
+            match (req.method.as_str(), path) {
+                ("POST", "/v1/token") if sts_first => gcp_sts_ok(3600),
+                ("GET", "/.well-known/openid-configuration") => Reply::json(
+                    200,
+                    format!(
+                        r#"{{"token_endpoint":"http://{}/login/oauth/token"}}"#,
+                        req.header("host").unwrap()
+                    ),
+                ),
+                _ => Reply::redirect(status, location.clone()),
+            }
+        };
+        let from = if tls {
+            MockServer::start_tls(handler)
+        } else {
+            MockServer::start(handler)
+        };
+        let (sb, dir, args, want) = setup(&from, &to);
+        let out = match &dir {
+            Some(d) => run_in(&sb, d, &args).out,
+            None => run(&sb, &args).out,
+        };
+        assert_fails(&out, &want.replace("{status}", &status.to_string()));
+        assert_eq!(thief.count(), 0, "{name}: the redirect was followed");
+        assert!(from.count() >= 1, "{name}");
+    }
+}
+
+// --- class 2: server text that echoes secrets -----------------------------------------------
+
+/// Which command a case runs, against which kind of stand-in.
+#[derive(Clone, Copy)]
+enum Cloud {
+    Aws,
+    GcpSts,
+    GcpIam,
+    Azure,
+    VercelMint,
+    VercelRefresh,
+}
+
+/// The secret a request carried: the Vercel token in the form, or the bearer credential.
+fn carried(req: &Recorded) -> String {
+    for field in [
+        "WebIdentityToken",
+        "subject_token",
+        "client_assertion",
+        "refresh_token",
+    ] {
+        if let Some(v) = req.form_value(field) {
+            return v;
+        }
+    }
+    req.header("authorization")
+        .and_then(|a| a.strip_prefix("Bearer "))
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// What a case expects on stderr, given the stand-in's URL and the linked project's folder.
+type Want = fn(&str, Option<&Path>) -> String;
+
+/// Runs `cloud`'s command against a stand-in that answers the request under test with
+/// `reply(<what the request carried>)` (and everything before it as the real service would);
+/// returns the output and what `want` expects of it.
+fn against(cloud: Cloud, reply: fn(&str) -> Reply, want: Want) -> (Output, String) {
+    let handler = move |_: usize, req: &Recorded| {
+        let path = req.path.split('?').next().unwrap();
+        match (cloud, req.method.as_str(), path) {
+            (Cloud::GcpIam, "POST", "/v1/token") => gcp_sts_ok(3600),
+            (Cloud::VercelRefresh, "GET", "/.well-known/openid-configuration") => Reply::json(
+                200,
+                format!(
+                    r#"{{"token_endpoint":"http://{}/login/oauth/token"}}"#,
+                    req.header("host").unwrap()
+                ),
+            ),
+            _ => reply(&carried(req)),
+        }
+    };
+    let server = match cloud {
+        Cloud::Azure => MockServer::start_tls(handler),
+        _ => MockServer::start(handler),
+    };
+    let url = server.url();
+    match cloud {
+        Cloud::Aws => (run(&aws_sandbox(&url).0, AWS).out, want(&url, None)),
+        Cloud::GcpSts => (run(&gcp_sandbox(&url, false).0, GCP).out, want(&url, None)),
+        Cloud::GcpIam => (run(&gcp_sandbox(&url, true).0, GCP).out, want(&url, None)),
+        Cloud::Azure => (run(&azure_sandbox(&server).0, AZURE).out, want(&url, None)),
+        Cloud::VercelMint | Cloud::VercelRefresh => {
+            let expires = match cloud {
+                Cloud::VercelMint => now() + 3600,
+                _ => now() - 60,
+            };
+            let (sb, app) = vercel_project(&server, expires);
+            let out = run_in(&sb, &app, &["token", "--json"]).out;
+            (out, want(&url, Some(&app)))
+        }
+    }
+}
+
+/// Every error path of every cloud, with a server that puts the token it was sent (or the
+/// bearer credential, or credential-shaped values) in its error text: the message shows
+/// `[redacted]` in their place, and [`run_command`] fails the test if any registered secret
+/// reaches stderr.
+#[test]
+fn echoed_secrets_are_redacted_from_every_error() {
+    for s in [KEY_ID, SECRET_KEY, SESSION_TOKEN, OTHER_JWT, STS_TOKEN] {
+        register_secret(s);
+    }
+    let cases: &[(&str, Cloud, fn(&str) -> Reply, Want)] = &[
+        (
+            "STS <Message> echoes the token",
+            Cloud::Aws,
+            |t| sts_error(400, "SomethingNew", &format!("token {t} is not welcome")),
+            |url, _| {
+                format!(
+                    "error: STS refused to let the token assume `{ROLE}` ({url}): SomethingNew: token [redacted] is not welcome\n  see the AWS STS AssumeRoleWithWebIdentity documentation for this error code\n"
+                )
+            },
+        ),
+        (
+            "STS <Message> holds credential-shaped values",
+            Cloud::Aws,
+            |_| {
+                sts_error(
+                    400,
+                    "SomethingNew",
+                    &format!(
+                        "key {KEY_ID} secret {SECRET_KEY} session {SESSION_TOKEN} other {OTHER_JWT}"
+                    ),
+                )
+            },
+            |url, _| {
+                format!(
+                    "error: STS refused to let the token assume `{ROLE}` ({url}): SomethingNew: key [redacted] secret [redacted] session [redacted] other [redacted]\n  see the AWS STS AssumeRoleWithWebIdentity documentation for this error code\n"
+                )
+            },
+        ),
+        (
+            "STS <Code> echoes the token",
+            Cloud::Aws,
+            |t| sts_error(400, t, "bad"),
+            |url, _| {
+                format!(
+                    "error: STS refused to let the token assume `{ROLE}` ({url}): [redacted]: bad\n  see the AWS STS AssumeRoleWithWebIdentity documentation for this error code\n"
+                )
+            },
+        ),
+        (
+            "STS answers a body that is not STS's, with the token in it",
+            Cloud::Aws,
+            |t| Reply::new(400, "text/html", format!("<html>you sent {t}</html>")),
+            |url, _| {
+                format!(
+                    "error: STS at `{url}` answered HTTP 400 with a body that is not an STS response: `<html>you sent [redacted]</html>`\n  check that the endpoint (--region, AWS_ENDPOINT_URL_STS) is really STS\n"
+                )
+            },
+        ),
+        (
+            "Google STS error_description echoes the token",
+            Cloud::GcpSts,
+            |t| {
+                Reply::json(400, serde_json::json!({"error": "invalid_grant", "error_description": format!("subject_token {t} rejected")}).to_string())
+            },
+            |url, _| gcp_sts_refusal(url, "invalid_grant: subject_token [redacted] rejected"),
+        ),
+        (
+            "Google STS error holds an id_token value",
+            Cloud::GcpSts,
+            |_| {
+                Reply::json(400, serde_json::json!({"error": "invalid_grant", "error_description": "bad {\"id_token\":\"opaque-value-1\"}"}).to_string())
+            },
+            |url, _| gcp_sts_refusal(url, "invalid_grant: bad {\"id_token\":\"[redacted]\"}"),
+        ),
+        (
+            "Google STS answers a body that is not STS's, with the token in it",
+            Cloud::GcpSts,
+            |t| Reply::new(502, "text/plain", format!("upstream saw {t}")),
+            |url, _| {
+                format!(
+                    "error: Google STS at `{url}/v1/token` answered HTTP 502 with a body it does not send: `upstream saw [redacted]`\n  check that --token-url (VERCEL_OIDC_GCP_TOKEN_URL) points at Google STS\n"
+                )
+            },
+        ),
+        (
+            "IAM Credentials message echoes the bearer STS token",
+            Cloud::GcpIam,
+            |t| {
+                Reply::json(400, serde_json::json!({"error": {"code": 400, "message": format!("Bearer {t} not accepted; raw {t}"), "status": "INVALID_ARGUMENT"}}).to_string())
+            },
+            |url, _| {
+                format!(
+                    "error: IAM Credentials refused to impersonate `{SA}` (`{url}{}`): HTTP 400 INVALID_ARGUMENT: Bearer [redacted] not accepted; raw [redacted]\n  IAM Credentials refused the request; see the message above\n",
+                    iam_path()
+                )
+            },
+        ),
+        (
+            "IAM Credentials answers a body that is not its own, with an access_token in it",
+            Cloud::GcpIam,
+            |t| Reply::new(400, "text/plain", format!("access_token={t}&x=1")),
+            |url, _| {
+                format!(
+                    "error: IAM Credentials at `{url}{}` answered HTTP 400 with a body it does not send: `access_token=[redacted]&x=1`\n  check that --impersonation-url (VERCEL_OIDC_GCP_IMPERSONATION_URL) points at IAM Credentials\n",
+                    iam_path()
+                )
+            },
+        ),
+        (
+            "Entra error_description and ids echo the assertion",
+            Cloud::Azure,
+            |t| {
+                Reply::json(400, serde_json::json!({
+                "error": "invalid_client",
+                "error_description": format!("AADSTS9999999: assertion {t} refused.\r\nTrace ID: t-1"),
+                "error_codes": [9999999],
+                "trace_id": format!("trace {t}"),
+                "correlation_id": "corr-1",
+            }).to_string())
+            },
+            |url, _| {
+                format!(
+                    "error: Entra ID refused the token for app `{CLIENT}` in tenant `{TENANT}` ({url}{}): invalid_client: AADSTS9999999: assertion [redacted] refused.\n  look the code up at {url}/error?code=9999999, and check --tenant-id, --client-id and --scope\n  (for Microsoft support: trace id `trace [redacted]`, correlation id `corr-1`)\n",
+                    entra_path()
+                )
+            },
+        ),
+        (
+            "Entra answers a body that is not a token response, with the token in it",
+            Cloud::Azure,
+            |t| Reply::new(400, "text/plain", format!("client_assertion={t}")),
+            |url, _| {
+                format!(
+                    "error: Entra ID at `{url}{}` answered HTTP 400 with a body that is not a token response: `client_assertion=[redacted]`\n  check that --authority-host (AZURE_AUTHORITY_HOST) is a Microsoft Entra authority\n",
+                    entra_path()
+                )
+            },
+        ),
+        (
+            "Vercel API error message echoes the login token",
+            Cloud::VercelMint,
+            |t| {
+                Reply::json(403, serde_json::json!({"error": {"code": "forbidden", "message": format!("login {t} may not mint")}}).to_string())
+            },
+            |_, app| {
+                stale_token_error(
+                    app.unwrap(),
+                    "the Vercel API did not mint a token for project `prj_web123`: HTTP 403 (login [redacted] may not mint)\n  check that your login can access the project (`vercel whoami`, `vercel link`), or run `vercel env pull`",
+                )
+            },
+        ),
+        (
+            "Vercel OAuth error_description echoes the refresh token",
+            Cloud::VercelRefresh,
+            |t| {
+                Reply::json(400, serde_json::json!({"error": "invalid_grant", "error_description": format!("refresh token {t} was revoked")}).to_string())
+            },
+            |_, app| {
+                let login = app
+                    .unwrap()
+                    .parent()
+                    .unwrap()
+                    .join("data/com.vercel.cli/auth.json");
+                stale_token_error(
+                    app.unwrap(),
+                    &format!(
+                        "the Vercel CLI login in `{}` has expired and could not be refreshed: HTTP 400 (refresh token [redacted] was revoked)\n  run `vercel login` (the login file was left as it was)",
+                        login.display()
+                    ),
+                )
+            },
+        ),
+    ];
+    for (name, cloud, reply, want) in cases {
+        let (out, want) = against(*cloud, *reply, *want);
+        assert_eq!(
+            (out.code, out.stdout.as_str(), out.stderr.as_str()),
+            (1, "", want.as_str()),
+            "{name}\n--- stderr was:\n{}",
+            out.stderr
+        );
+    }
+}
+
+const OTHER_JWT: &str =
+    "eyJhbGciOiJub25lIn0.eyJzdWIiOiJzb21lb25lLWVsc2UifQ.c2lnbmF0dXJlLW9mLWFub3RoZXI";
+
+/// Google STS's refusal of the standard test token, `error: description` being what it said.
+fn gcp_sts_refusal(url: &str, said: &str) -> String {
+    let provider =
+        "projects/123456789012/locations/global/workloadIdentityPools/vercel/providers/vercel-acme";
+    format!(
+        "error: Google STS (`{url}/v1/token`) refused the token: HTTP 400 {said}\n  Google STS did not accept the token for this provider\n  the token carried:\n    iss: https://oidc.vercel.com/acme\n    sub: owner:acme:project:web:environment:production\n    aud: https://vercel.com/acme\n  audience sent: //iam.googleapis.com/{provider}\n  Google STS accepts it when provider `vercel-acme` of pool `vercel` in project 123456789012 has:\n    issuer URI:        https://oidc.vercel.com/acme\n    allowed audience:  https://vercel.com/acme\n    attribute mapping: google.subject=assertion.sub (and any attribute condition accepts the claims above)\n  for example:\n    gcloud iam workload-identity-pools providers update-oidc vercel-acme --project=123456789012 --location=global --workload-identity-pool=vercel --issuer-uri=https://oidc.vercel.com/acme --allowed-audiences=https://vercel.com/acme --attribute-mapping=google.subject=assertion.sub,attribute.owner=assertion.owner,attribute.project=assertion.project,attribute.environment=assertion.environment\n"
+    )
+}
