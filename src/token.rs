@@ -303,7 +303,7 @@ pub enum TokenError {
     #[error(
         "cannot read the Vercel OIDC token from {origin}: {}\n  {}",
         error.reason(),
-        read_hint(error)
+        read_hint(origin, error)
     )]
     Read {
         origin: TokenSource,
@@ -332,10 +332,17 @@ pub enum TokenError {
 }
 
 /// What to do about a token file or `.env.local` that cannot be read.
-fn read_hint(error: &ReadError) -> &'static str {
+fn read_hint(origin: &TokenSource, error: &ReadError) -> &'static str {
+    let dotenv = matches!(origin, TokenSource::DotEnv(_));
     match error {
+        ReadError::TooLarge { .. } if dotenv => {
+            "`vercel env pull` writes a small `.env.local`: check what else went into it, or run `vercel env pull` again"
+        }
         ReadError::TooLarge { .. } => {
-            "a Vercel token is about 1 KiB: name a file that holds the token alone (or `.env.local` as `vercel env pull` writes it)"
+            "a Vercel token is about 1 KiB: name a file that holds the token alone"
+        }
+        ReadError::NotRegular { .. } if dotenv => {
+            "`.env.local` must be a regular file: remove it and run `vercel env pull` again"
         }
         ReadError::NotRegular { .. } => {
             "name a regular file that holds the token; a FIFO, device or directory is never read"

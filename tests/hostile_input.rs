@@ -12,7 +12,8 @@ mod common;
 
 use std::io::{Read as _, Write as _};
 use std::net::TcpListener;
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::FileTypeExt as _;
+use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -35,6 +36,10 @@ const SESSION_TOKEN: &str = "IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEU
 
 /// Longer than any honest run takes; a run past it is a hang.
 const TIMEOUT: Duration = Duration::from_secs(15);
+/// The address space each child may use.
+const ADDRESS_SPACE_LIMIT: libc::rlim_t = 2 << 30;
+/// The most resident memory a run may take, whatever it is fed (a run takes about 10 MiB).
+const MAX_RSS_KIB: i64 = 48 * 1024;
 
 /// One run of the binary, bounded in time, with its peak memory.
 struct Run {
@@ -67,6 +72,21 @@ fn run_command(mut cmd: Command, stdin: Stdin) -> Run {
             None
         }
     };
+    // A child that reads without bound fails at 2 GiB of address space instead of taking the
+    // machine's memory.
+    // SAFETY: setrlimit is async-signal-safe; nothing else runs between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: ADDRESS_SPACE_LIMIT,
+                rlim_max: ADDRESS_SPACE_LIMIT,
+            };
+            if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
     let mut child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -711,4 +731,516 @@ fn gcp_sts_refusal(url: &str, said: &str) -> String {
     format!(
         "error: Google STS (`{url}/v1/token`) refused the token: HTTP 400 {said}\n  Google STS did not accept the token for this provider\n  the token carried:\n    iss: https://oidc.vercel.com/acme\n    sub: owner:acme:project:web:environment:production\n    aud: https://vercel.com/acme\n  audience sent: //iam.googleapis.com/{provider}\n  Google STS accepts it when provider `vercel-acme` of pool `vercel` in project 123456789012 has:\n    issuer URI:        https://oidc.vercel.com/acme\n    allowed audience:  https://vercel.com/acme\n    attribute mapping: google.subject=assertion.sub (and any attribute condition accepts the claims above)\n  for example:\n    gcloud iam workload-identity-pools providers update-oidc vercel-acme --project=123456789012 --location=global --workload-identity-pool=vercel --issuer-uri=https://oidc.vercel.com/acme --allowed-audiences=https://vercel.com/acme --attribute-mapping=google.subject=assertion.sub,attribute.owner=assertion.owner,attribute.project=assertion.project,attribute.environment=assertion.environment\n"
     )
+}
+
+// --- class 3: inputs that are not small regular files ---------------------------------------
+
+/// Every file read from outside, pointed at a FIFO (which would block a plain open), a device
+/// (which never ends), a directory or an oversized file: refused at once, naming the file,
+/// what it is or which limit it passed, and what to do; with little memory.
+#[test]
+fn files_that_are_not_small_regular_files_are_refused_at_once() {
+    struct Files {
+        fifo: PathBuf,
+        big_token: PathBuf,
+        dir: PathBuf,
+    }
+    type Case = (
+        &'static str,
+        fn(&mut Sandbox, &Files) -> (PathBuf, Vec<String>, String),
+    );
+    const REGULAR: &str =
+        "name a regular file that holds the token; a FIFO, device or directory is never read";
+    let cases: &[Case] = &[
+        ("--token-file /dev/zero", |_, _| {
+            (
+                PathBuf::new(),
+                args(&["--token-file", "/dev/zero", "token", "--json"]),
+                format!(
+                    "error: cannot read the Vercel OIDC token from --token-file `/dev/zero`: it is a character device, not a regular file\n  {REGULAR}\n"
+                ),
+            )
+        }),
+        ("--token-file FIFO", |_, f| {
+            let p = f.fifo.display().to_string();
+            (
+                PathBuf::new(),
+                args(&["--token-file", &p, "token", "--json"]),
+                format!(
+                    "error: cannot read the Vercel OIDC token from --token-file `{p}`: it is a FIFO, not a regular file\n  {REGULAR}\n"
+                ),
+            )
+        }),
+        ("--token-file directory", |_, f| {
+            let p = f.dir.display().to_string();
+            (
+                PathBuf::new(),
+                args(&["--token-file", &p, "token", "--print"]),
+                format!(
+                    "error: cannot read the Vercel OIDC token from --token-file `{p}`: it is a directory, not a regular file\n  {REGULAR}\n"
+                ),
+            )
+        }),
+        ("--token-file of 64 KiB and one byte", |_, f| {
+            let p = f.big_token.display().to_string();
+            (
+                PathBuf::new(),
+                args(&["--token-file", &p, "token", "--json"]),
+                format!(
+                    "error: cannot read the Vercel OIDC token from --token-file `{p}`: it is larger than 64 KiB, the limit for a token file\n  a Vercel token is about 1 KiB: name a file that holds the token alone\n"
+                ),
+            )
+        }),
+        (
+            "VERCEL_OIDC_TOKEN_FILE FIFO, credential-process",
+            |sb, f| {
+                sb.set("VERCEL_OIDC_TOKEN_FILE", f.fifo.display().to_string());
+                (
+                    PathBuf::new(),
+                    args(AWS),
+                    format!(
+                        "error: cannot read the Vercel OIDC token from VERCEL_OIDC_TOKEN_FILE (`{}`): it is a FIFO, not a regular file\n  {REGULAR}\n",
+                        f.fifo.display()
+                    ),
+                )
+            },
+        ),
+        ("VERCEL_OIDC_TOKEN_FILE /dev/zero, verify", |sb, _| {
+            sb.set("VERCEL_OIDC_TOKEN_FILE", "/dev/zero");
+            (
+                PathBuf::new(),
+                args(&[
+                    "verify",
+                    "--issuer",
+                    "https://oidc.vercel.com/acme",
+                    "--audience",
+                    "https://vercel.com/acme",
+                ]),
+                format!(
+                    "error: cannot read the Vercel OIDC token from VERCEL_OIDC_TOKEN_FILE (`/dev/zero`): it is a character device, not a regular file\n  {REGULAR}\n"
+                ),
+            )
+        }),
+        ("--policy @/dev/zero", |sb, _| {
+            sb.set("VERCEL_OIDC_TOKEN", fresh_token());
+            (PathBuf::new(), args(&["aws", "credential-process", "--role-arn", ROLE, "--policy", "@/dev/zero"]), "error: cannot read the session policy file `/dev/zero`: it is a character device, not a regular file\n  pass --policy @FILE with a regular file holding the policy JSON (STS takes at most 2,048 characters of it once packed)\n".into())
+        }),
+        ("--policy @FIFO", |sb, f| {
+            sb.set("VERCEL_OIDC_TOKEN", fresh_token());
+            let p = f.fifo.display().to_string();
+            (
+                PathBuf::new(),
+                args(&[
+                    "aws",
+                    "credential-process",
+                    "--role-arn",
+                    ROLE,
+                    "--policy",
+                    &format!("@{p}"),
+                ]),
+                format!(
+                    "error: cannot read the session policy file `{p}`: it is a FIFO, not a regular file\n  pass --policy @FILE with a regular file holding the policy JSON (STS takes at most 2,048 characters of it once packed)\n"
+                ),
+            )
+        }),
+        ("--config FIFO", |sb, f| {
+            sb.set("VERCEL_OIDC_TOKEN", fresh_token());
+            let p = f.fifo.display().to_string();
+            (
+                PathBuf::new(),
+                args(&["--config", &p, "aws", "credential-process"]),
+                format!(
+                    "error: cannot read the project config `{p}`: it is a FIFO, not a regular file\n  check the path given to --config or VERCEL_OIDC_CONFIG (a regular file of at most 1 MiB)\n"
+                ),
+            )
+        }),
+        ("VERCEL_OIDC_CONFIG /dev/zero", |sb, _| {
+            sb.set("VERCEL_OIDC_TOKEN", fresh_token())
+                .set("VERCEL_OIDC_CONFIG", "/dev/zero");
+            (
+                PathBuf::new(),
+                args(&["doctor", "--offline"]),
+                String::new(),
+            )
+        }),
+        (".env.local FIFO", |sb, f| {
+            let app = sb.path().join("app");
+            std::fs::create_dir_all(app.join(".vercel")).unwrap();
+            mkfifo(&app.join(".env.local"));
+            let _ = f;
+            (
+                app.clone(),
+                args(&["--no-refresh", "token", "--json"]),
+                format!(
+                    "error: cannot read the Vercel OIDC token from VERCEL_OIDC_TOKEN in `{}`: it is a FIFO, not a regular file\n  `.env.local` must be a regular file: remove it and run `vercel env pull` again\n",
+                    app.join(".env.local").display()
+                ),
+            )
+        }),
+        (".env.local over 1 MiB", |sb, _| {
+            let app = sb.path().join("app");
+            std::fs::create_dir_all(app.join(".vercel")).unwrap();
+            std::fs::write(app.join(".env.local"), vec![b'#'; 1024 * 1024 + 1]).unwrap();
+            (
+                app.clone(),
+                args(&["--no-refresh", "token", "--json"]),
+                format!(
+                    "error: cannot read the Vercel OIDC token from VERCEL_OIDC_TOKEN in `{}`: it is larger than 1 MiB, the limit for a settings file\n  `vercel env pull` writes a small `.env.local`: check what else went into it, or run `vercel env pull` again\n",
+                    app.join(".env.local").display()
+                ),
+            )
+        }),
+        ("SSL_CERT_FILE /dev/zero", |sb, _| {
+            sb.set("VERCEL_OIDC_TOKEN", fresh_token())
+                .set("SSL_CERT_FILE", "/dev/zero")
+                .set("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9");
+            (PathBuf::new(), args(AWS), "error: cannot read SSL_CERT_FILE `/dev/zero`: it is a character device, not a regular file\n  point SSL_CERT_FILE at a PEM bundle (a regular file of at most 8 MiB), or unset it\n".into())
+        }),
+        ("SSL_CERT_FILE FIFO", |sb, f| {
+            sb.set("VERCEL_OIDC_TOKEN", fresh_token())
+                .set("SSL_CERT_FILE", f.fifo.display().to_string())
+                .set("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9");
+            (
+                PathBuf::new(),
+                args(AWS),
+                format!(
+                    "error: cannot read SSL_CERT_FILE `{}`: it is a FIFO, not a regular file\n  point SSL_CERT_FILE at a PEM bundle (a regular file of at most 8 MiB), or unset it\n",
+                    f.fifo.display()
+                ),
+            )
+        }),
+        ("the Vercel CLI login is a FIFO", |sb, _| {
+            let (project, app) = linked_project(&MockServer::start(|_, _| Reply::json(500, "{}")));
+            let login = project.path().join("data/com.vercel.cli/auth.json");
+            std::fs::remove_file(&login).unwrap();
+            mkfifo(&login);
+            let want = stale_token_error(
+                &app,
+                &format!(
+                    "cannot read the Vercel CLI login `{}`: it is a FIFO, not a regular file\n  run `vercel login` to write it again, or run `vercel env pull`",
+                    login.display()
+                ),
+            );
+            *sb = project;
+            (app, args(&["token", "--json"]), want)
+        }),
+        ("the project link is a FIFO", |sb, _| {
+            let (project, app) = linked_project(&MockServer::start(|_, _| Reply::json(500, "{}")));
+            let link = app.join(".vercel/project.json");
+            std::fs::remove_file(&link).unwrap();
+            mkfifo(&link);
+            let want = stale_token_error(
+                &app,
+                &format!(
+                    "cannot read `{}`: it is a FIFO, not a regular file\n  run `vercel link` again to re-link this project",
+                    link.display()
+                ),
+            );
+            *sb = project;
+            (app, args(&["token", "--json"]), want)
+        }),
+        ("gcp configure --output FIFO", |sb, f| {
+            sb.set("VERCEL_OIDC_TOKEN", fresh_token())
+                .set("GCP_PROJECT_NUMBER", "123456789012")
+                .set("GCP_WORKLOAD_IDENTITY_POOL_ID", "vercel")
+                .set("GCP_WORKLOAD_IDENTITY_POOL_PROVIDER_ID", "vercel-acme");
+            let p = f.fifo.display().to_string();
+            (
+                PathBuf::new(),
+                args(&["gcp", "configure", "--output", &p]),
+                format!(
+                    "error: `{p}` is a FIFO, not a credential file; refusing to write there\n  choose another --output (VERCEL_OIDC_GCP_CREDENTIALS_FILE), or move it away first\n"
+                ),
+            )
+        }),
+    ];
+    for (name, setup) in cases {
+        let mut sb = Sandbox::new();
+        let files = Files {
+            fifo: sb.path().join("fifo"),
+            big_token: sb.path().join("big-token"),
+            dir: sb.path().join("a-directory"),
+        };
+        mkfifo(&files.fifo);
+        std::fs::write(&files.big_token, vec![b'a'; 64 * 1024 + 1]).unwrap();
+        std::fs::create_dir(&files.dir).unwrap();
+        let (dir, argv, want) = setup(&mut sb, &files);
+        let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+        let start = Instant::now();
+        let r = if dir.as_os_str().is_empty() {
+            run(&sb, &argv)
+        } else {
+            run_in(&sb, &dir, &argv)
+        };
+        if want.is_empty() {
+            // doctor reports the problem in its own layout; the line naming it is what counts.
+            assert_eq!(r.out.code, 1, "{name}: {}", r.out.stderr);
+            assert!(
+                r.out.stdout.contains("cannot read the project config `/dev/zero`: it is a character device, not a regular file"),
+                "{name}:\n{}",
+                r.out.stdout
+            );
+        } else {
+            assert_eq!(
+                (r.out.code, r.out.stdout.as_str(), r.out.stderr.as_str()),
+                (1, "", want.as_str()),
+                "{name}\n--- stderr was:\n{}",
+                r.out.stderr
+            );
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "{name}: took {:?}",
+            start.elapsed()
+        );
+        assert!(
+            r.max_rss_kib < MAX_RSS_KIB,
+            "{name}: peak RSS {} KiB",
+            r.max_rss_kib
+        );
+        if files.fifo.exists() {
+            assert!(
+                files.fifo.metadata().unwrap().file_type().is_fifo(),
+                "{name}: the FIFO was replaced"
+            );
+        }
+    }
+}
+
+fn args(a: &[&str]) -> Vec<String> {
+    a.iter().map(|s| s.to_string()).collect()
+}
+
+// --- class 4: oversized HTTP bodies ---------------------------------------------------------
+
+/// How a streaming stand-in sends its endless body.
+#[derive(Clone, Copy)]
+enum Framing {
+    /// `Content-Length: 300 MiB`, then as much as the client takes.
+    Declared,
+    /// `Transfer-Encoding: chunked`, no length, 64 KiB chunks until the client stops reading.
+    Chunked,
+}
+
+/// A stand-in that answers every request with `status` and a 300 MiB body it writes as fast
+/// as the client reads, counting the bytes it managed to send; requests for `passthrough`
+/// paths get `ok` instead.
+struct Flood {
+    addr: std::net::SocketAddr,
+    sent: Arc<AtomicU64>,
+}
+
+const FLOOD_BYTES: u64 = 300 << 20;
+
+impl Flood {
+    fn start(status: u16, framing: Framing, passthrough: Option<(&'static str, Reply)>) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let sent = Arc::new(AtomicU64::new(0));
+        let counter = sent.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let (counter, passthrough) = (counter.clone(), passthrough.clone());
+                std::thread::spawn(move || {
+                    let Some(req) = read_request(&mut stream) else {
+                        return;
+                    };
+                    if let Some((path, reply)) = &passthrough
+                        && req.path == *path
+                    {
+                        write_reply(&mut stream, reply);
+                        return;
+                    }
+                    let head = match framing {
+                        Framing::Declared => format!(
+                            "HTTP/1.1 {status} X\r\nContent-Type: text/xml\r\nContent-Length: {FLOOD_BYTES}\r\nConnection: close\r\n\r\n"
+                        ),
+                        Framing::Chunked => format!(
+                            "HTTP/1.1 {status} X\r\nContent-Type: text/xml\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                        ),
+                    };
+                    if stream.write_all(head.as_bytes()).is_err() {
+                        return;
+                    }
+                    let chunk = vec![b'x'; 64 * 1024];
+                    let mut total = 0;
+                    while total < FLOOD_BYTES {
+                        let ok = match framing {
+                            Framing::Declared => stream.write_all(&chunk),
+                            Framing::Chunked => stream
+                                .write_all(format!("{:x}\r\n", chunk.len()).as_bytes())
+                                .and_then(|()| stream.write_all(&chunk))
+                                .and_then(|()| stream.write_all(b"\r\n")),
+                        };
+                        if ok.is_err() {
+                            break;
+                        }
+                        total += chunk.len() as u64;
+                        counter.fetch_add(chunk.len() as u64, Ordering::SeqCst);
+                    }
+                });
+            }
+        });
+        Self { addr, sent }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    fn sent(&self) -> u64 {
+        self.sent.load(Ordering::SeqCst)
+    }
+}
+
+/// A 300 MiB answer (declared, or chunked without a length) to every kind of request: refused
+/// once past 1 MiB, with the client's memory staying small and most of the body never read.
+#[test]
+fn oversized_bodies_are_refused_without_being_read() {
+    const TOO_LARGE: &str =
+        "it is larger than 1 MiB, the limit for an HTTP response; the rest was not read";
+    type Case = (
+        &'static str,
+        u16,
+        Framing,
+        Option<(&'static str, Reply)>,
+        fn(&str) -> (Sandbox, Vec<&'static str>, String),
+    );
+    let cases: Vec<Case> = vec![
+        (
+            "AWS STS, 200, declared length",
+            200,
+            Framing::Declared,
+            None,
+            |url| {
+                (
+                    aws_sandbox(url).0,
+                    AWS.to_vec(),
+                    format!(
+                        "error: STS at `{url}` answered HTTP 200 with a body that is not an STS response: {TOO_LARGE}\n  check that the endpoint (--region, AWS_ENDPOINT_URL_STS) is really STS\n"
+                    ),
+                )
+            },
+        ),
+        (
+            "AWS STS, 200, chunked",
+            200,
+            Framing::Chunked,
+            None,
+            |url| {
+                (
+                    aws_sandbox(url).0,
+                    AWS.to_vec(),
+                    format!(
+                        "error: STS at `{url}` answered HTTP 200 with a body that is not an STS response: {TOO_LARGE}\n  check that the endpoint (--region, AWS_ENDPOINT_URL_STS) is really STS\n"
+                    ),
+                )
+            },
+        ),
+        (
+            "AWS STS, 403, chunked",
+            403,
+            Framing::Chunked,
+            None,
+            |url| {
+                (
+                    aws_sandbox(url).0,
+                    AWS.to_vec(),
+                    format!(
+                        "error: STS at `{url}` answered HTTP 403 with a body that is not an STS response: {TOO_LARGE}\n  check that the endpoint (--region, AWS_ENDPOINT_URL_STS) is really STS\n"
+                    ),
+                )
+            },
+        ),
+        (
+            "Google STS, 200, chunked",
+            200,
+            Framing::Chunked,
+            None,
+            |url| {
+                (
+                    gcp_sandbox(url, false).0,
+                    GCP.to_vec(),
+                    format!(
+                        "error: Google STS at `{url}/v1/token` answered HTTP 200 with a body it does not send: {TOO_LARGE}\n  check that --token-url (VERCEL_OIDC_GCP_TOKEN_URL) points at Google STS\n"
+                    ),
+                )
+            },
+        ),
+        (
+            "IAM Credentials, 200, declared length",
+            200,
+            Framing::Declared,
+            Some(("/v1/token", gcp_sts_ok(3600))),
+            |url| {
+                (
+                    gcp_sandbox(url, true).0,
+                    GCP.to_vec(),
+                    format!(
+                        "error: IAM Credentials at `{url}{}` answered HTTP 200 with a body it does not send: {TOO_LARGE}\n  check that --impersonation-url (VERCEL_OIDC_GCP_IMPERSONATION_URL) points at IAM Credentials\n",
+                        iam_path()
+                    ),
+                )
+            },
+        ),
+    ];
+    for (name, status, framing, passthrough, setup) in cases {
+        let flood = Flood::start(status, framing, passthrough);
+        let (sb, argv, want) = setup(&flood.url());
+        let r = run(&sb, &argv);
+        eprintln!(
+            "{name}: peak RSS {} KiB, {} bytes sent",
+            r.max_rss_kib,
+            flood.sent()
+        );
+        assert_fails(&r.out, &want);
+        assert!(
+            r.max_rss_kib < MAX_RSS_KIB,
+            "{name}: peak RSS {} KiB",
+            r.max_rss_kib
+        );
+        // What the kernel buffers aside, the client stopped reading at the cap.
+        assert!(
+            flood.sent() < 32 << 20,
+            "{name}: {} bytes were read",
+            flood.sent()
+        );
+    }
+}
+
+/// The same for the Vercel API (the refresh's token mint) and for Entra ID (over TLS, with a
+/// 2 MiB body held by the stand-in).
+#[test]
+fn oversized_bodies_from_vercel_and_entra_are_refused() {
+    let flood = Flood::start(200, Framing::Chunked, None);
+    let api = MockServer::start(|_, _| Reply::json(500, "{}"));
+    let (mut sb, app) = vercel_project(&api, now() + 3600);
+    sb.set("VERCEL_OIDC_API_URL", flood.url());
+    let r = run_in(&sb, &app, &["token", "--json"]);
+    assert_fails(
+        &r.out,
+        &stale_token_error(
+            &app,
+            "the Vercel API did not mint a token for project `prj_web123`: it answered HTTP 200 with a body larger than 1 MiB, the limit for an HTTP response; the rest was not read\n  check that your login can access the project (`vercel whoami`, `vercel link`), or run `vercel env pull`",
+        ),
+    );
+    assert!(
+        r.max_rss_kib < MAX_RSS_KIB,
+        "peak RSS {} KiB",
+        r.max_rss_kib
+    );
+    assert!(flood.sent() < 32 << 20, "{} bytes were read", flood.sent());
+
+    let entra = MockServer::start_tls(|_, _| Reply::json(200, "x".repeat(2 << 20)));
+    let (sb, _) = azure_sandbox(&entra);
+    let r = run(&sb, AZURE);
+    assert_fails(
+        &r.out,
+        &format!(
+            "error: Entra ID at `{}{}` answered HTTP 200 with a body that is not a token response: it is larger than 1 MiB, the limit for an HTTP response; the rest was not read\n  check that --authority-host (AZURE_AUTHORITY_HOST) is a Microsoft Entra authority\n",
+            entra.url(),
+            entra_path()
+        ),
+    );
 }
