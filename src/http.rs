@@ -169,12 +169,13 @@ pub enum ReceiveError {
     #[error("{detail}")]
     Network { detail: String, transient: bool },
     #[error(
-        "answered HTTP {status} with a redirect to {}, which is not followed: a token is sent only to the endpoint configured",
+        "answered HTTP {status} with a redirect to {}, which is not followed: {why}",
         shown_location(location.as_deref())
     )]
     Redirect {
         status: u16,
         location: Option<String>,
+        why: &'static str,
     },
     #[error(
         "answered HTTP {status} with a body larger than {}, the limit for {}; the rest was not read",
@@ -213,6 +214,8 @@ fn shown_location(location: Option<&str>) -> String {
     }
 }
 
+const TOKEN_REDIRECT: &str = "a token is sent only to the endpoint configured";
+
 /// Sends a request that carries a token or a credential and reads the answer: a redirect is an
 /// error (and, should the client have followed one, so is an answer from another address), and
 /// the body is capped at [`limits::HTTP_BODY`]. Build the client with [`client`].
@@ -226,12 +229,14 @@ pub async fn send(request: reqwest::RequestBuilder) -> Result<Received, ReceiveE
         return Err(ReceiveError::Redirect {
             status,
             location: location(&response),
+            why: TOKEN_REDIRECT,
         });
     }
     if response.url() != &requested {
         return Err(ReceiveError::Redirect {
             status,
             location: Some(response.url().to_string()),
+            why: TOKEN_REDIRECT,
         });
     }
     read_body(response).await
@@ -246,6 +251,7 @@ pub async fn fetch(request: reqwest::RequestBuilder) -> Result<Received, Receive
         return Err(ReceiveError::Redirect {
             status: response.status().as_u16(),
             location: location(&response),
+            why: "a document is fetched only over https (or plain http on this machine), through at most 5 redirects",
         });
     }
     read_body(response).await

@@ -298,10 +298,12 @@ pub enum VerifyError {
     #[error("invalid claims: {0}\n  the token is signed but not shaped like a Vercel OIDC token")]
     Claims(String),
 
-    #[error(
-        "issuer mismatch: expected `{expected}` (found `{found}`)\n  pass the issuer the token names with --issuer (team `https://oidc.vercel.com/<team>` or global `https://oidc.vercel.com`, as set in the team's Settings > Security)"
-    )]
-    Issuer { expected: String, found: String },
+    #[error("issuer mismatch: expected `{expected}` (found `{found}`)\n  {hint}")]
+    Issuer {
+        expected: String,
+        found: String,
+        hint: &'static str,
+    },
 
     #[error(
         "audience mismatch: expected `{expected}` (found {found})\n  pass the audience the token carries with --audience (Vercel's default is `https://vercel.com/<team>`)"
@@ -770,9 +772,15 @@ fn check_claims(
     now: OffsetDateTime,
 ) -> Result<(), VerifyError> {
     if !issuer_matches(&claims.iss, &config.issuer) {
+        let near_miss = normalize_issuer(claims.iss.trim_end_matches('/')) == config.issuer;
         return Err(VerifyError::Issuer {
             expected: config.issuer.clone(),
             found: shown(&claims.iss),
+            hint: if near_miss {
+                "the token's `iss` differs from the issuer only by blanks or slashes, which Vercel never adds: the token was not issued by it"
+            } else {
+                "pass the issuer the token names with --issuer (team `https://oidc.vercel.com/<team>` or global `https://oidc.vercel.com`, as set in the team's Settings > Security)"
+            },
         });
     }
     let audiences = claims.aud.values();

@@ -20,8 +20,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use common::*;
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/vercel-deploy";
@@ -87,6 +85,8 @@ fn run_command(mut cmd: Command, stdin: Stdin) -> Run {
             Ok(())
         });
     }
+    // Reaped below with wait4, which gives its resource usage; std's wait would not.
+    #[allow(clippy::zombie_processes)]
     let mut child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -546,7 +546,8 @@ fn echoed_secrets_are_redacted_from_every_error() {
     for s in [KEY_ID, SECRET_KEY, SESSION_TOKEN, OTHER_JWT, STS_TOKEN] {
         register_secret(s);
     }
-    let cases: &[(&str, Cloud, fn(&str) -> Reply, Want)] = &[
+    type Case = (&'static str, Cloud, fn(&str) -> Reply, Want);
+    let cases: &[Case] = &[
         (
             "STS <Message> echoes the token",
             Cloud::Aws,
@@ -1243,4 +1244,699 @@ fn oversized_bodies_from_vercel_and_entra_are_refused() {
             entra_path()
         ),
     );
+}
+
+// --- class 5: verify's standard input -------------------------------------------------------
+
+/// `verify -` reads at most 64 KiB and says so when there is more, instead of verifying the
+/// first 64 KiB; `/dev/zero` on stdin ends at once with little memory.
+#[test]
+fn verify_stdin_past_the_cap_is_refused() {
+    const OVER: &str = "error: standard input holds more than 64 KiB, the limit for a token on stdin; nothing was verified\n  pipe in the token alone (a Vercel token is about 1 KiB), e.g. `printf %s \"$TOKEN\" | vercel-oidc verify … -`\n";
+    let verify = [
+        "verify",
+        "--issuer",
+        "https://oidc.vercel.com/acme",
+        "--audience",
+        "https://vercel.com/acme",
+        "-",
+    ];
+    let sb = Sandbox::new();
+    // A real token padded past the cap with blanks, which would be trimmed away if cut.
+    let padded = format!("{}{}", fresh_token(), " ".repeat(64 * 1024));
+    let cases: Vec<(&str, Stdin, &str)> = vec![
+        (
+            "a token padded past 64 KiB",
+            Stdin::Bytes(padded.into_bytes()),
+            OVER,
+        ),
+        (
+            "64 KiB and one byte",
+            Stdin::Bytes(vec![b'a'; 64 * 1024 + 1]),
+            OVER,
+        ),
+        ("/dev/zero", Stdin::File("/dev/zero".into()), OVER),
+        (
+            "exactly 64 KiB is read, and judged",
+            Stdin::Bytes(vec![b'a'; 64 * 1024]),
+            "error: malformed token: it has 1 part(s), not 3\n  pass the JWT exactly as Vercel issued it: three base64url parts joined by dots\n",
+        ),
+    ];
+    for (name, stdin, want) in cases {
+        let r = run_command(sb.command(&verify), stdin);
+        assert_eq!(
+            (r.out.code, r.out.stdout.as_str(), r.out.stderr.as_str()),
+            (1, "", want),
+            "{name}"
+        );
+        assert!(
+            r.max_rss_kib < MAX_RSS_KIB,
+            "{name}: peak RSS {} KiB",
+            r.max_rss_kib
+        );
+    }
+}
+
+// --- class 6: expiries ----------------------------------------------------------------------
+
+/// `stderr` is one of `candidates` (messages that hold a time in seconds, which a slow run can
+/// move by one).
+#[track_caller]
+fn assert_fails_with_one_of(out: &Output, candidates: &[String]) {
+    assert_eq!((out.code, out.stdout.as_str()), (1, ""), "{}", out.stderr);
+    assert!(
+        candidates.iter().any(|c| c == &out.stderr),
+        "stderr:\n{}\nis none of:\n{}",
+        out.stderr,
+        candidates.join("\n")
+    );
+}
+
+/// Credentials or access tokens that a server issues already expired, or expiring within the
+/// 30 s kept for clock skew, are an error (never printed, never cached), for every cloud.
+#[test]
+fn issued_credentials_that_expire_at_once_are_errors() {
+    const CLOCK: &str = "check this machine's clock (`date -u`)";
+    // AWS: expired an hour ago.
+    let expired = rfc3339_in(-3600);
+    let exp = expired.clone();
+    let sts = MockServer::start(move |_, _| {
+        register_secret(SECRET_KEY);
+        register_secret(SESSION_TOKEN);
+        sts_ok_with(KEY_ID, SECRET_KEY, SESSION_TOKEN, &exp)
+    });
+    let (sb, _) = aws_sandbox(&sts.url());
+    for _ in 0..2 {
+        assert_fails(
+            &run(&sb, AWS).out,
+            &format!(
+                "error: STS at `{}` issued credentials that cannot be used: it expired 1h 0m ago (at {expired})\n  {CLOCK}, and that the endpoint (--region, AWS_ENDPOINT_URL_STS) is really STS\n",
+                sts.url()
+            ),
+        );
+    }
+    assert_eq!(sts.count(), 2, "nothing was cached");
+
+    // AWS: expires in 20 s, inside the skew.
+    let soon = rfc3339_in(20);
+    let exp = soon.clone();
+    let sts = MockServer::start(move |_, _| sts_ok_with(KEY_ID, SECRET_KEY, SESSION_TOKEN, &exp));
+    let (sb, _) = aws_sandbox(&sts.url());
+    let candidates: Vec<String> = (17..=20)
+        .map(|s| format!(
+            "error: STS at `{}` issued credentials that cannot be used: it expires in {s}s (at {soon}), within the 30s kept for clock skew\n  {CLOCK}, and that the endpoint (--region, AWS_ENDPOINT_URL_STS) is really STS\n",
+            sts.url()
+        ))
+        .collect();
+    assert_fails_with_one_of(&run(&sb, AWS).out, &candidates);
+
+    // Google STS: `expires_in` of 10 s. The expiry is counted from the binary's clock.
+    let google = MockServer::start(|_, _| gcp_sts_ok(10));
+    let (sb, _) = gcp_sandbox(&google.url(), false);
+    let before = now();
+    let out = run(&sb, GCP).out;
+    let candidates: Vec<String> = (before..=now())
+        .flat_map(|t| [9, 10].map(move |left| (t, left)))
+        .map(|(t, left)| format!(
+            "error: Google STS at `{}/v1/token` issued an access token that cannot be used: it expires in {left}s (at {}), within the 30s kept for clock skew\n  {CLOCK}, and that --token-url (VERCEL_OIDC_GCP_TOKEN_URL) points at Google STS\n",
+            google.url(),
+            vercel_oidc::timefmt::rfc3339_z(vercel_oidc::timefmt::from_unix_saturating(t + 10))
+        ))
+        .collect();
+    assert_fails_with_one_of(&out, &candidates);
+
+    // IAM Credentials: `expireTime` an hour ago.
+    let expired = rfc3339_in(-3600);
+    let exp = expired.clone();
+    let google = MockServer::start(move |_, req| {
+        if req.path == "/v1/token" {
+            gcp_sts_ok(3600)
+        } else {
+            Reply::json(
+                200,
+                format!(r#"{{"accessToken":"ya29.service-account-token","expireTime":"{exp}"}}"#),
+            )
+        }
+    });
+    register_secret("ya29.service-account-token");
+    let (sb, _) = gcp_sandbox(&google.url(), true);
+    assert_fails(
+        &run(&sb, GCP).out,
+        &format!(
+            "error: IAM Credentials at `{}{}` issued an access token that cannot be used: it expired 1h 0m ago (at {expired})\n  {CLOCK}, and that --impersonation-url (VERCEL_OIDC_GCP_IMPERSONATION_URL) points at IAM Credentials\n",
+            google.url(),
+            iam_path()
+        ),
+    );
+
+    // Entra ID: `expires_in` of 5 s.
+    register_secret("entra-access-token-value");
+    let entra = MockServer::start_tls(|_, _| {
+        Reply::json(
+            200,
+            r#"{"token_type":"Bearer","expires_in":5,"access_token":"entra-access-token-value"}"#,
+        )
+    });
+    let (sb, _) = azure_sandbox(&entra);
+    let before = now();
+    let out = run(&sb, AZURE).out;
+    let candidates: Vec<String> = (before..=now())
+        .flat_map(|t| [4, 5].map(move |left| (t, left)))
+        .map(|(t, left)| format!(
+            "error: Entra ID at `{}{}` issued an access token that cannot be used: it expires in {left}s (at {}), within the 30s kept for clock skew\n  {CLOCK}, and that --authority-host (AZURE_AUTHORITY_HOST) is a Microsoft Entra authority\n",
+            entra.url(),
+            entra_path(),
+            vercel_oidc::timefmt::rfc3339_z(vercel_oidc::timefmt::from_unix_saturating(t + 5))
+        ))
+        .collect();
+    assert_fails_with_one_of(&out, &candidates);
+}
+
+// --- class 7: odd `exp` claims --------------------------------------------------------------
+
+/// `exp` of 2^63-1, past u64, 1e300 or a fraction is the far (or given) future, not 1970 and
+/// not a type error; a huge negative one is long expired, said plainly.
+#[test]
+fn huge_negative_and_fractional_exp_claims() {
+    let token_with_exp = |exp: &str| {
+        let mut c = claims(now() + 3600);
+        c["exp"] = serde_json::from_str(exp).unwrap();
+        jwt(&c)
+    };
+    let far = "9999-12-30T23:59:59Z";
+    let soon = now() + 3600;
+    let valid: &[(&str, String, String)] = &[
+        ("2^63-1", i64::MAX.to_string(), far.into()),
+        ("2^64-1", u64::MAX.to_string(), far.into()),
+        ("1e300", "1e300".into(), far.into()),
+        (
+            "a fraction",
+            format!("{soon}.75"),
+            vercel_oidc::timefmt::rfc3339_z(vercel_oidc::timefmt::from_unix_saturating(soon)),
+        ),
+    ];
+    for (name, exp, want) in valid {
+        let mut sb = Sandbox::new();
+        sb.set("VERCEL_OIDC_TOKEN", token_with_exp(exp));
+        let r = run(&sb, &["token", "--json"]);
+        assert_eq!((r.out.code, r.out.stderr.as_str()), (0, ""), "{name}");
+        let v: serde_json::Value = serde_json::from_str(&r.out.stdout).unwrap();
+        assert_eq!(
+            (v["expires_at"].as_str(), &v["expired"]),
+            (Some(want.as_str()), &serde_json::json!(false)),
+            "{name}"
+        );
+    }
+    for (name, exp) in [("-2^63", i64::MIN.to_string()), ("-1e300", "-1e300".into())] {
+        let mut sb = Sandbox::new();
+        sb.set("VERCEL_OIDC_TOKEN", token_with_exp(&exp));
+        let r = run(&sb, &["token", "--json"]);
+        let t = vercel_oidc::timefmt::from_unix_saturating(i64::MIN);
+        let when = vercel_oidc::timefmt::relative(t, time::OffsetDateTime::now_utc());
+        assert_fails(
+            &r.out,
+            &format!(
+                "error: the Vercel OIDC token from VERCEL_OIDC_TOKEN expired {when} (at {})\n  locally, run `vercel link` once and then `vercel env pull` to write a fresh token (valid about 12 hours) to `.env.local`\n",
+                vercel_oidc::timefmt::rfc3339_z(t)
+            ),
+        );
+        let _ = name;
+    }
+}
+
+// --- class 8: env output quoting, judged by real shells -------------------------------------
+
+/// Values that would run a command, expand something or end the quoting if a format got its
+/// escaping wrong. NUL cannot be in an environment variable and is left out.
+const HOSTILE_VALUES: &[&str] = &[
+    "`touch pwned-backtick`",
+    "$(touch pwned-dollar-paren)",
+    "(touch pwned-fish-paren)",
+    "${HOME}",
+    "$HOME",
+    "'; touch pwned-single; '",
+    "\"; touch pwned-double; \"",
+    "\\`touch pwned-escaped-backtick\\`",
+    "\\$(touch pwned-escaped-dollar)",
+    "trailing backslash \\",
+    "\\\\ two backslashes",
+    "a\\nb (backslash n)",
+    "real\nnewline; touch pwned-newline",
+    "carriage\rreturn",
+    "tab\tinside",
+    "it's \"mixed\" `all` $of \\them",
+    "*",
+    "~",
+    "!!",
+    "-n",
+    "%s %n",
+    "{a,b}",
+    "ünïcödé ✓",
+    "",
+];
+
+/// The shells that judge each format, and how each reads it: (format, shell, script).
+fn shell_readers() -> Vec<(&'static str, &'static str, &'static str)> {
+    let mut readers = Vec::new();
+    for shell in ["dash", "bash", "zsh"] {
+        readers.push(("sh", shell, r#"eval "$(cat ./env)"; printf '%s' "$V""#));
+        readers.push(("dotenv", shell, r#"set -a; . ./env; printf '%s' "$V""#));
+    }
+    readers.push(("fish", "fish", "source ./env; printf '%s' $V"));
+    readers
+        .into_iter()
+        .filter(|(_, shell, _)| which::which(shell).is_ok())
+        .collect()
+}
+
+/// What a shell reading `format` ends up with for `value`: the value itself, except that the
+/// dotenv format writes line breaks as `\n` and `\r`, which a shell keeps as written.
+fn read_back(format: &str, value: &str) -> String {
+    match format {
+        "dotenv" => value.replace('\n', "\\n").replace('\r', "\\r"),
+        _ => value.to_string(),
+    }
+}
+
+/// Sources `text` (the output of one format) in `shell` from an empty folder, and returns what
+/// `$V` holds, after checking that nothing was created there.
+fn source_in(shell: &str, script: &str, text: &str, case: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("env"), text).unwrap();
+    let mut cmd = Command::new(shell);
+    if shell == "fish" {
+        cmd.args(["--no-config", "-c", script]);
+    } else {
+        cmd.args(["-c", script]);
+    }
+    // fish writes its own files under HOME: keep them out of the folder that is checked.
+    let home = tempfile::tempdir().unwrap();
+    let out = cmd
+        .current_dir(dir.path())
+        .env_clear()
+        .env("HOME", home.path())
+        .env("PATH", "/usr/bin:/bin")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{case}: {shell} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let made: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "env")
+        .collect();
+    assert!(
+        made.is_empty(),
+        "{case}: {shell} ran something and made {made:?}"
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Every hostile value, rendered in every format and read back by every shell that reads it:
+/// nothing runs, and the shell gets the value exactly (dotenv line breaks aside). JSON is read
+/// back by a JSON parser.
+#[test]
+fn env_output_runs_nothing_in_any_shell() {
+    use vercel_oidc::output::{EnvFormat, render};
+    let readers = shell_readers();
+    assert!(readers.len() >= 4, "too few shells here: {readers:?}");
+    let mut checked = 0;
+    for value in HOSTILE_VALUES {
+        for (format, shell, script) in &readers {
+            let f = match *format {
+                "sh" => EnvFormat::Sh,
+                "fish" => EnvFormat::Fish,
+                _ => EnvFormat::Dotenv,
+            };
+            let text = render(&[("V", *value)], f);
+            let case = format!("{format} in {shell}, value {value:?}");
+            assert_eq!(
+                source_in(shell, script, &text, &case),
+                read_back(format, value),
+                "{case}"
+            );
+            checked += 1;
+        }
+        let json: serde_json::Value =
+            serde_json::from_str(&render(&[("V", *value)], EnvFormat::Json)).unwrap();
+        assert_eq!(json["V"], *value);
+    }
+    eprintln!("{checked} (value, format, shell) reads checked");
+}
+
+/// End to end: STS answers credentials whose fields would run commands; `aws env` in each
+/// format is sourced by each shell, and nothing runs.
+#[test]
+fn hostile_credentials_from_sts_run_nothing_when_sourced() {
+    let (key, secret, session) = (
+        "ASIA`touch pwned-key`$(touch pwned-key2)",
+        "\"; touch pwned-secret; \"\\",
+        "'; touch pwned-session; '`id`",
+    );
+    let sts = MockServer::start(move |_, _| sts_ok_with(key, secret, session, &rfc3339_in(3600)));
+    for (format, shell, _) in shell_readers() {
+        let (sb, _) = aws_sandbox(&sts.url());
+        let r = run(
+            &sb,
+            &[
+                "aws",
+                "env",
+                "--format",
+                format,
+                "--role-arn",
+                ROLE,
+                "--no-cache",
+            ],
+        );
+        assert_eq!((r.out.code, r.out.stderr.as_str()), (0, ""), "{format}");
+        let script = match format {
+            "sh" => {
+                r#"eval "$(cat ./env)"; printf '%s|%s|%s' "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY" "$AWS_SESSION_TOKEN""#
+            }
+            "dotenv" => {
+                r#"set -a; . ./env; printf '%s|%s|%s' "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY" "$AWS_SESSION_TOKEN""#
+            }
+            _ => {
+                "source ./env; printf '%s|%s|%s' $AWS_ACCESS_KEY_ID $AWS_SECRET_ACCESS_KEY $AWS_SESSION_TOKEN"
+            }
+        };
+        let case = format!("aws env --format {format} in {shell}");
+        assert_eq!(
+            source_in(shell, script, &r.out.stdout, &case),
+            format!("{key}|{secret}|{session}"),
+            "{case}"
+        );
+    }
+}
+
+// --- class 9: `.env.local` as editors and tools leave it --------------------------------------
+
+/// A byte-order mark, `export<TAB>` and bytes that are not UTF-8 on another line do not hide
+/// the token in `.env.local`.
+#[test]
+fn env_local_quirks_still_yield_the_token() {
+    type Content = fn(&str) -> Vec<u8>;
+    let cases: &[(&str, Content)] = &[
+        ("a byte-order mark", |t| {
+            format!("\u{feff}VERCEL_OIDC_TOKEN=\"{t}\"\n").into_bytes()
+        }),
+        ("export and a tab", |t| {
+            format!("# Created by Vercel CLI\nexport\tVERCEL_OIDC_TOKEN=\"{t}\"\n").into_bytes()
+        }),
+        ("invalid UTF-8 on another line", |t| {
+            let mut b = b"# Created by Vercel CLI\nGREETING=\"caf\xe9 \xff\xfe\"\n".to_vec();
+            b.extend_from_slice(format!("VERCEL_OIDC_TOKEN=\"{t}\"\n").as_bytes());
+            b
+        }),
+    ];
+    for (name, content) in cases {
+        let sb = Sandbox::new();
+        let app = sb.path().join("app");
+        std::fs::create_dir_all(app.join(".vercel")).unwrap();
+        let token = fresh_token();
+        std::fs::write(app.join(".env.local"), content(&token)).unwrap();
+        let r = run_in(&sb, &app, &["--no-refresh", "token", "--print"]);
+        assert_eq!(
+            (r.out.code, r.out.stdout.as_str(), r.out.stderr.as_str()),
+            (0, format!("{token}\n").as_str(), ""),
+            "{name}"
+        );
+    }
+}
+
+// --- classes 10 and 11: verify's issuer check and unknown key ids -----------------------------
+
+fn fixture_key(name: &str) -> jsonwebtoken::EncodingKey {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/verify/{name}.der"));
+    jsonwebtoken::EncodingKey::from_rsa_der(&std::fs::read(path).unwrap())
+}
+
+fn jwk(name: &str, kid: &str) -> serde_json::Value {
+    let jwk = jsonwebtoken::jwk::Jwk::from_encoding_key(
+        &fixture_key(name),
+        jsonwebtoken::Algorithm::RS256,
+    )
+    .unwrap();
+    let jsonwebtoken::jwk::AlgorithmParameters::RSA(rsa) = jwk.algorithm else {
+        panic!("not an RSA key")
+    };
+    serde_json::json!({"kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid, "n": rsa.n, "e": rsa.e})
+}
+
+fn sign(name: &str, kid: &str, claims: &serde_json::Value) -> String {
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    header.kid = Some(kid.into());
+    let token = jsonwebtoken::encode(&header, claims, &fixture_key(name)).unwrap();
+    register_secret(token.clone());
+    token
+}
+
+/// A stand-in issuer at `<server>/acme` whose discovery names itself `claimed` (its own URL
+/// when `None`) and whose JWKS is `keys`, changeable between runs.
+struct Issuer {
+    server: MockServer,
+    keys: Arc<std::sync::Mutex<Vec<serde_json::Value>>>,
+}
+
+impl Issuer {
+    fn start(claimed: Option<fn(&str) -> String>, keys: Vec<serde_json::Value>) -> Self {
+        let keys = Arc::new(std::sync::Mutex::new(keys));
+        let served = keys.clone();
+        let server = MockServer::start(move |_, req| {
+            let issuer = format!("http://{}/acme", req.header("host").unwrap());
+            match req.path.as_str() {
+                "/acme/.well-known/openid-configuration" => Reply::json(
+                    200,
+                    serde_json::json!({
+                        "issuer": claimed.map_or(issuer.clone(), |c| c(&issuer)),
+                        "jwks_uri": format!("{issuer}/.well-known/jwks"),
+                    })
+                    .to_string(),
+                ),
+                "/acme/.well-known/jwks" => Reply::json(
+                    200,
+                    serde_json::json!({"keys": *served.lock().unwrap()}).to_string(),
+                ),
+                _ => Reply::json(404, "{}"),
+            }
+        });
+        Self { server, keys }
+    }
+
+    fn url(&self) -> String {
+        format!("{}/acme", self.server.url())
+    }
+
+    fn claims(&self, iss: &str) -> serde_json::Value {
+        let mut c = claims(now() + 3600);
+        c["iss"] = iss.into();
+        c
+    }
+}
+
+fn verify_run(sb: &Sandbox, issuer: &str, token: &str) -> Output {
+    let args = [
+        "verify",
+        "--issuer",
+        issuer,
+        "--audience",
+        "https://vercel.com/acme",
+        "-",
+    ];
+    run_command(sb.command(&args), Stdin::Bytes(token.as_bytes().to_vec())).out
+}
+
+/// `iss` must be the trusted issuer exactly (one trailing slash aside): surrounding blanks and
+/// doubled slashes are refused, in the token and in the discovery document.
+#[test]
+fn verify_refuses_an_iss_that_is_only_nearly_the_issuer() {
+    const NEAR: &str = "the token's `iss` differs from the issuer only by blanks or slashes, which Vercel never adds: the token was not issued by it";
+    let issuer = Issuer::start(None, vec![jwk("key1", "k1")]);
+    let url = issuer.url();
+    let sb = Sandbox::new();
+    // The control: the issuer itself, and with one trailing slash, are accepted.
+    for iss in [url.clone(), format!("{url}/")] {
+        let out = verify_run(&sb, &url, &sign("key1", "k1", &issuer.claims(&iss)));
+        assert_eq!((out.code, out.stderr.as_str()), (0, ""), "{iss}");
+    }
+    for iss in [
+        format!(" {url}"),
+        format!("{url} "),
+        format!("{url}\t"),
+        format!("{url}//"),
+    ] {
+        let out = verify_run(&sb, &url, &sign("key1", "k1", &issuer.claims(&iss)));
+        let shown = iss.replace('\t', "\\t");
+        assert_fails(
+            &out,
+            &format!("error: issuer mismatch: expected `{url}` (found `{shown}`)\n  {NEAR}\n"),
+        );
+    }
+    // A discovery document that names the issuer with a blank after it.
+    let issuer = Issuer::start(Some(|own| format!("{own} ")), vec![jwk("key1", "k1")]);
+    let url = issuer.url();
+    let out = verify_run(
+        &Sandbox::new(),
+        &url,
+        &sign("key1", "k1", &issuer.claims(&url)),
+    );
+    assert_fails(
+        &out,
+        &format!(
+            "error: discovery issuer mismatch: expected `{url}` (found `{url} ` in `{url}/.well-known/openid-configuration`)\n  pass --issuer exactly as the issuer names itself\n"
+        ),
+    );
+}
+
+/// Sets when the cached JWKS of `sb` was last fetched again for an unknown key id, as if that
+/// were `ago` seconds back.
+fn age_the_refetch(sb: &Sandbox, ago: i64) {
+    let entry = std::fs::read_dir(sb.cache_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("jwks-")
+                && p.extension().is_some_and(|e| e == "json")
+        })
+        .expect("a cached JWKS");
+    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(&entry).unwrap()).unwrap();
+    v["value"]["refetched_at"] = (now() - ago).into();
+    std::fs::write(&entry, v.to_string()).unwrap();
+}
+
+/// Unknown key ids refetch the JWKS at most once per issuer every 30 s; in between they are
+/// refused from the cached keys with no request, and a real rotation is seen once 30 s have
+/// passed since the last refetch.
+#[test]
+fn unknown_key_ids_refetch_the_jwks_at_most_once_per_interval() {
+    let issuer = Issuer::start(None, vec![jwk("key1", "k1")]);
+    let url = issuer.url();
+    let jwks = format!("{url}/.well-known/jwks");
+    let sb = Sandbox::new();
+    let claims = issuer.claims(&url);
+    let stranger = sign("key3", "k9", &claims);
+    let unknown = |known: &str| {
+        format!(
+            "error: unknown signing key: expected a `kid` of the JWKS at `{jwks}`, one of {known} (found `k9`)\n  the token was not signed by this issuer's keys: check --issuer against the token's `iss` claim\n"
+        )
+    };
+
+    assert_eq!(verify_run(&sb, &url, &sign("key1", "k1", &claims)).code, 0);
+    assert_eq!(issuer.server.count(), 2, "discovery and JWKS");
+    // The first unknown kid refetches once...
+    assert_fails(&verify_run(&sb, &url, &stranger), &unknown("`k1`"));
+    assert_eq!(issuer.server.count(), 3);
+    // ...and the next ones within 30 s make no request at all.
+    for _ in 0..5 {
+        assert_fails(&verify_run(&sb, &url, &stranger), &unknown("`k1`"));
+    }
+    assert_eq!(issuer.server.count(), 3, "the negative cache answered");
+    // The issuer rotates in key2 as `k2` right after that refetch: still unknown within 30 s,
+    // accepted once they have passed.
+    *issuer.keys.lock().unwrap() = vec![jwk("key1", "k1"), jwk("key2", "k2")];
+    let rotated = sign("key2", "k2", &claims);
+    let out = verify_run(&sb, &url, &rotated);
+    assert_fails(
+        &out,
+        &unknown("`k1`").replace("(found `k9`)", "(found `k2`)"),
+    );
+    assert_eq!(issuer.server.count(), 3);
+    age_the_refetch(&sb, 31);
+    let out = verify_run(&sb, &url, &rotated);
+    assert_eq!((out.code, out.stderr.as_str()), (0, ""));
+    assert_eq!(issuer.server.count(), 4, "one refetch after the interval");
+    // A stranger again right after: refused from the new keys, no request.
+    assert_fails(&verify_run(&sb, &url, &stranger), &unknown("`k1`, `k2`"));
+    assert_eq!(issuer.server.count(), 4);
+}
+
+/// `verify`'s discovery may be redirected, but never to plain http off this machine: the
+/// redirect is not followed and its location is named.
+#[test]
+fn verify_does_not_follow_a_redirect_to_plain_http() {
+    let server = MockServer::start(|_, _| {
+        Reply::redirect(
+            302,
+            "http://keys.example.invalid/acme/.well-known/openid-configuration",
+        )
+    });
+    let url = format!("{}/acme", server.url());
+    let token = sign("key1", "k1", &claims(now() + 3600));
+    let out = verify_run(&Sandbox::new(), &url, &token);
+    assert_fails(
+        &out,
+        &format!(
+            "error: cannot fetch the OpenID configuration from `{url}/.well-known/openid-configuration`: answered HTTP 302 with a redirect to `http://keys.example.invalid/acme/.well-known/openid-configuration`, which is not followed: a document is fetched only over https (or plain http on this machine), through at most 5 redirects\n  check --issuer, the network, and HTTPS_PROXY/NO_PROXY\n"
+        ),
+    );
+    assert_eq!(server.count(), 1, "no retry");
+}
+
+// --- classes 12 and 13: SSL_CERT_FILE without a certificate, --output naming a directory ------
+
+/// An `SSL_CERT_FILE` that holds no certificate is an error naming it, before any request.
+#[test]
+fn ssl_cert_file_without_a_certificate_is_refused() {
+    let cases: &[(&str, &str)] = &[
+        ("empty", ""),
+        ("text", "this is not a certificate\n"),
+        (
+            "a private key only",
+            "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIJ+DYvh6SEqVTm50DFtMDoQikTmiCqirVv9mWG9qfSnF\n-----END PRIVATE KEY-----\n",
+        ),
+    ];
+    let sts = MockServer::start(|_, _| sts_ok(3600));
+    for (name, content) in cases {
+        let (mut sb, _) = aws_sandbox(&sts.url());
+        let path = sb.path().join("bundle.pem");
+        std::fs::write(&path, content).unwrap();
+        sb.set("SSL_CERT_FILE", path.display().to_string());
+        assert_fails(
+            &run(&sb, AWS).out,
+            &format!(
+                "error: SSL_CERT_FILE `{}` holds no certificate (no `-----BEGIN CERTIFICATE-----` block)\n  point SSL_CERT_FILE at a PEM bundle of CA certificates, or unset it\n",
+                path.display()
+            ),
+        );
+        let _ = name;
+    }
+    assert_eq!(sts.count(), 0);
+}
+
+/// `gcp configure --output` naming a directory says it must name a file, with an example,
+/// and writes nothing.
+#[test]
+fn gcp_configure_output_naming_a_directory() {
+    for given in ["out/", "existing", "existing/"] {
+        let mut sb = Sandbox::new();
+        std::fs::create_dir(sb.path().join("existing")).unwrap();
+        sb.set("VERCEL_OIDC_TOKEN", fresh_token())
+            .set("GCP_PROJECT_NUMBER", "123456789012")
+            .set("GCP_WORKLOAD_IDENTITY_POOL_ID", "vercel")
+            .set("GCP_WORKLOAD_IDENTITY_POOL_PROVIDER_ID", "vercel-acme");
+        let out = run(&sb, &["gcp", "configure", "--output", given]).out;
+        let example = Path::new(given).join("credentials.json");
+        assert_fails(
+            &out,
+            &format!(
+                "error: --output `{given}` names a directory; it must name the credential file to write\n  add a file name, for example --output {} (or set VERCEL_OIDC_GCP_CREDENTIALS_FILE to a file)\n",
+                example.display()
+            ),
+        );
+        assert!(!sb.path().join("out").exists(), "{given}");
+        assert_eq!(
+            std::fs::read_dir(sb.path().join("existing"))
+                .unwrap()
+                .count(),
+            0,
+            "{given}"
+        );
+    }
 }
