@@ -4,8 +4,8 @@
 //! HTTP bodies (with the child's peak memory measured), expiries, shell quoting of `env`
 //! output, `verify`'s issuer check and its negative cache for unknown key ids.
 //!
-//! Every run goes through [`run`], which kills the child after [`TIMEOUT`] and fails the test,
-//! measures its peak resident memory with `wait4`, and checks that no registered secret reached
+//! Every run goes through [`run_command`], which kills the child after [`TIMEOUT`] and fails
+//! the test, samples its peak resident memory, and checks that no registered secret reached
 //! stderr. Each case asserts the exit code, an empty stdout and the exact stderr.
 
 mod common;
@@ -42,8 +42,21 @@ const MAX_RSS_KIB: i64 = 48 * 1024;
 /// One run of the binary, bounded in time, with its peak memory.
 struct Run {
     out: Output,
-    /// The child's peak resident set size, in KiB (`ru_maxrss` from `wait4`).
+    /// The child's peak resident set size in KiB: the highest `VmHWM` of `/proc/<pid>/status`
+    /// seen while it ran, sampled every 2 ms. (`ru_maxrss` would not do: it counts the test
+    /// process's own size at the fork.)
     max_rss_kib: i64,
+}
+
+/// `VmHWM` of a running process, in KiB; 0 once it has exited.
+fn vm_hwm_kib(pid: libc::pid_t) -> i64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|status| {
+            let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+            line.split_whitespace().nth(1)?.parse().ok()
+        })
+        .unwrap_or(0)
 }
 
 /// What the child reads on stdin.
@@ -85,7 +98,7 @@ fn run_command(mut cmd: Command, stdin: Stdin) -> Run {
             Ok(())
         });
     }
-    // Reaped below with wait4, which gives its resource usage; std's wait would not.
+    // Reaped below with waitpid, polled, so that its memory can be sampled while it runs.
     #[allow(clippy::zombie_processes)]
     let mut child = cmd
         .stdout(Stdio::piped())
@@ -112,26 +125,26 @@ fn run_command(mut cmd: Command, stdin: Stdin) -> Run {
     });
     let start = Instant::now();
     let mut status = 0;
-    // SAFETY: rusage is plain data, filled in by wait4.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     let mut hung = false;
+    let mut peak = 0;
     loop {
-        // SAFETY: pid is our child, not yet reaped; the pointers are valid for the call.
-        let r = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
+        peak = peak.max(vm_hwm_kib(pid));
+        // SAFETY: pid is our child, not yet reaped; the pointer is valid for the call.
+        let r = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
         if r == pid {
             break;
         }
-        assert_eq!(r, 0, "wait4 failed: {}", std::io::Error::last_os_error());
+        assert_eq!(r, 0, "waitpid failed: {}", std::io::Error::last_os_error());
         if start.elapsed() > TIMEOUT {
             hung = true;
-            // SAFETY: as above; SIGKILL ends the child, the blocking wait4 reaps it.
+            // SAFETY: as above; SIGKILL ends the child, the blocking waitpid reaps it.
             unsafe {
                 libc::kill(pid, libc::SIGKILL);
-                libc::wait4(pid, &mut status, 0, &mut usage);
+                libc::waitpid(pid, &mut status, 0);
             }
             break;
         }
-        std::thread::sleep(Duration::from_millis(5));
+        std::thread::sleep(Duration::from_millis(2));
     }
     if let Some(w) = writer {
         let _ = w.join();
@@ -154,7 +167,7 @@ fn run_command(mut cmd: Command, stdin: Stdin) -> Run {
             stdout,
             stderr,
         },
-        max_rss_kib: usage.ru_maxrss,
+        max_rss_kib: peak,
     }
 }
 
@@ -543,7 +556,14 @@ fn against(cloud: Cloud, reply: fn(&str) -> Reply, want: Want) -> (Output, Strin
 /// reaches stderr.
 #[test]
 fn echoed_secrets_are_redacted_from_every_error() {
-    for s in [KEY_ID, SECRET_KEY, SESSION_TOKEN, OTHER_JWT, STS_TOKEN] {
+    for s in [
+        KEY_ID,
+        SECRET_KEY,
+        SESSION_TOKEN,
+        OTHER_JWT,
+        STS_TOKEN,
+        "hunter2-client-secret",
+    ] {
         register_secret(s);
     }
     type Case = (&'static str, Cloud, fn(&str) -> Reply, Want);
@@ -587,12 +607,18 @@ fn echoed_secrets_are_redacted_from_every_error() {
             },
         ),
         (
-            "STS answers a body that is not STS's, with the token in it",
+            "STS answers a body that is not STS's, with the token and a key id in it",
             Cloud::Aws,
-            |t| Reply::new(400, "text/html", format!("<html>you sent {t}</html>")),
+            |t| {
+                Reply::new(
+                    400,
+                    "text/html",
+                    format!("<html>you sent {t} as {KEY_ID}</html>"),
+                )
+            },
             |url, _| {
                 format!(
-                    "error: STS at `{url}` answered HTTP 400 with a body that is not an STS response: `<html>you sent [redacted]</html>`\n  check that the endpoint (--region, AWS_ENDPOINT_URL_STS) is really STS\n"
+                    "error: STS at `{url}` answered HTTP 400 with a body that is not an STS response: `<html>you sent [redacted] as [redacted]</html>`\n  check that the endpoint (--region, AWS_ENDPOINT_URL_STS) is really STS\n"
                 )
             },
         ),
@@ -613,12 +639,18 @@ fn echoed_secrets_are_redacted_from_every_error() {
             |url, _| gcp_sts_refusal(url, "invalid_grant: bad {\"id_token\":\"[redacted]\"}"),
         ),
         (
-            "Google STS answers a body that is not STS's, with the token in it",
+            "Google STS answers a body that is not STS's, with the token and a secret key in it",
             Cloud::GcpSts,
-            |t| Reply::new(502, "text/plain", format!("upstream saw {t}")),
+            |t| {
+                Reply::new(
+                    502,
+                    "text/plain",
+                    format!("upstream saw {t} and {SECRET_KEY}"),
+                )
+            },
             |url, _| {
                 format!(
-                    "error: Google STS at `{url}/v1/token` answered HTTP 502 with a body it does not send: `upstream saw [redacted]`\n  check that --token-url (VERCEL_OIDC_GCP_TOKEN_URL) points at Google STS\n"
+                    "error: Google STS at `{url}/v1/token` answered HTTP 502 with a body it does not send: `upstream saw [redacted] and [redacted]`\n  check that --token-url (VERCEL_OIDC_GCP_TOKEN_URL) points at Google STS\n"
                 )
             },
         ),
@@ -666,12 +698,18 @@ fn echoed_secrets_are_redacted_from_every_error() {
             },
         ),
         (
-            "Entra answers a body that is not a token response, with the token in it",
+            "Entra answers a body that is not a token response, with the token and a client secret in it",
             Cloud::Azure,
-            |t| Reply::new(400, "text/plain", format!("client_assertion={t}")),
+            |t| {
+                Reply::new(
+                    400,
+                    "text/plain",
+                    format!("client_assertion={t}&client_secret=hunter2-client-secret"),
+                )
+            },
             |url, _| {
                 format!(
-                    "error: Entra ID at `{url}{}` answered HTTP 400 with a body that is not a token response: `client_assertion=[redacted]`\n  check that --authority-host (AZURE_AUTHORITY_HOST) is a Microsoft Entra authority\n",
+                    "error: Entra ID at `{url}{}` answered HTTP 400 with a body that is not a token response: `client_assertion=[redacted]&client_secret=[redacted]`\n  check that --authority-host (AZURE_AUTHORITY_HOST) is a Microsoft Entra authority\n",
                     entra_path()
                 )
             },

@@ -22,8 +22,16 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_vercel-oidc");
 /// Strings that must never show up on stderr.
 static SECRETS: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
+/// The registered secrets. A test that failed while holding the lock does not poison it for
+/// the others.
+fn secrets() -> std::sync::MutexGuard<'static, Vec<String>> {
+    SECRETS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 pub fn register_secret(s: impl Into<String>) {
-    SECRETS.lock().unwrap().push(s.into());
+    secrets().push(s.into());
 }
 
 /// `secs` from now as RFC 3339 with `Z`, whole seconds (the form the clouds send).
@@ -174,12 +182,8 @@ fn checked(out: std::process::Output) -> Output {
 }
 
 pub fn assert_no_secrets(text: &str) {
-    for s in SECRETS.lock().unwrap().iter() {
-        assert!(
-            !text.contains(s.as_str()),
-            "a secret leaked into stderr:\n{text}"
-        );
-    }
+    let leaked = secrets().iter().any(|s| text.contains(s.as_str()));
+    assert!(!leaked, "a secret leaked into stderr:\n{text}");
 }
 
 /// One request as the server received it.
