@@ -979,6 +979,32 @@ fn backticked<'a>(values: impl Iterator<Item = &'a str>) -> String {
     }
 }
 
+/// Drives the document and header parsers on any bytes, for [`crate::fuzzing::jwks`]: they
+/// never panic, kept keys are usable RS256 keys, and a `jwks_uri` accepted is an endpoint that
+/// may be fetched.
+#[doc(hidden)]
+pub(crate) fn fuzz_documents(data: &[u8]) {
+    const URL: &str = "https://oidc.vercel.com/acme/.well-known/jwks";
+    if let Ok(keys) = parse_jwks(data, URL) {
+        assert!(!keys.is_empty());
+        for key in keys {
+            assert!(!key.kid.is_empty());
+            let n = URL_SAFE_NO_PAD
+                .decode(&key.n)
+                .expect("a kept key's modulus decodes");
+            assert!((MIN_RSA_BITS..=MAX_RSA_BITS).contains(&bit_length(&n)));
+        }
+    }
+    if let Ok(uri) = parse_discovery(data, URL, "https://oidc.vercel.com/acme") {
+        assert!(crate::http::check_endpoint(&uri).is_ok());
+    }
+    let token = String::from_utf8_lossy(data);
+    if let Ok(kid) = parse_header(&token) {
+        assert!(!kid.is_empty());
+    }
+    let _ = jwks_ttl(Some(&token));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

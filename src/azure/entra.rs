@@ -99,10 +99,13 @@ pub fn parse_success(body: &str, now: OffsetDateTime) -> Result<AccessToken, Str
     }
     .filter(|s| *s > 0)
     .ok_or("the response has no positive expires_in")?;
+    let expires = now
+        .checked_add(time::Duration::seconds(expires_in))
+        .ok_or_else(|| format!("the response's expires_in ({expires_in}) is past any date"))?;
     Ok(AccessToken {
         access_token: Secret::new(access_token),
         token_type: parsed.token_type.unwrap_or_else(|| "Bearer".into()),
-        expires_on: now.unix_timestamp() + expires_in,
+        expires_on: expires.unix_timestamp(),
     })
 }
 
@@ -554,6 +557,10 @@ mod tests {
             (
                 r#"{"access_token":"x","expires_in":0}"#,
                 "the response has no positive expires_in",
+            ),
+            (
+                r#"{"access_token":"x","expires_in":9223372036854775807}"#,
+                "the response's expires_in (9223372036854775807) is past any date",
             ),
         ] {
             assert_eq!(parse_success(body, NOW).unwrap_err(), want, "{body}");

@@ -198,9 +198,12 @@ pub fn parse_sts_success(body: &str, now: OffsetDateTime) -> Result<AccessToken,
     if parsed.access_token.is_empty() {
         return Err("its `access_token` is empty".into());
     }
+    let expires = now
+        .checked_add(Duration::seconds(expires_in))
+        .ok_or_else(|| format!("its `expires_in` ({expires_in}) is past any date"))?;
     Ok(AccessToken {
         access_token: Secret::new(parsed.access_token),
-        expires_at: (now + Duration::seconds(expires_in)).unix_timestamp(),
+        expires_at: expires.unix_timestamp(),
     })
 }
 
@@ -588,6 +591,10 @@ mod tests {
             (
                 r#"{"access_token":"","expires_in":5}"#,
                 "its `access_token` is empty",
+            ),
+            (
+                r#"{"access_token":"a","expires_in":9223372036854775807}"#,
+                "its `expires_in` (9223372036854775807) is past any date",
             ),
         ] {
             let err = parse_sts_success(body, NOW).unwrap_err();
