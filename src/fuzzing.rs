@@ -100,15 +100,14 @@ pub fn sts_xml(data: &[u8]) {
 /// Google STS and IAM Credentials bodies.
 pub fn gcp_json(data: &[u8]) {
     let body = text(data);
-    for parsed in [
+    let parsed = [
         gcp::sts::parse_sts_success(&body, NOW),
         gcp::sts::parse_iam_success(&body),
-    ] {
-        if let Ok(t) = parsed {
-            assert!(!t.access_token.expose_secret().is_empty());
-            let _ = timefmt::rfc3339_z(t.expires_at());
-            let _ = timefmt::unusable_expiry(t.expires_at(), NOW, token::CLOCK_SKEW);
-        }
+    ];
+    for t in parsed.into_iter().flatten() {
+        assert!(!t.access_token.expose_secret().is_empty());
+        let _ = timefmt::rfc3339_z(t.expires_at());
+        let _ = timefmt::unusable_expiry(t.expires_at(), NOW, token::CLOCK_SKEW);
     }
     let _ = gcp::sts::parse_sts_error(&body);
     let _ = gcp::sts::parse_iam_error(&body);
