@@ -316,18 +316,10 @@ impl<'a> Refresher<'a> {
             .stderr(Stdio::piped())
             .spawn()
             .map_err(|e| RefreshError::Cli(format!("cannot run `{}`: {e}", cli.display())))?;
-        let mut stdout = child.stdout.take().expect("piped");
-        let mut stderr = child.stderr.take().expect("piped");
-        let out_reader = std::thread::spawn(move || {
-            let mut s = String::new();
-            let _ = stdout.read_to_string(&mut s);
-            s
-        });
-        let err_reader = std::thread::spawn(move || {
-            let mut s = String::new();
-            let _ = stderr.read_to_string(&mut s);
-            s
-        });
+        let stdout = child.stdout.take().expect("piped");
+        let stderr = child.stderr.take().expect("piped");
+        let out_reader = std::thread::spawn(move || read_output(stdout));
+        let err_reader = std::thread::spawn(move || read_output(stderr));
         let start = Instant::now();
         let status = loop {
             match child.try_wait() {
@@ -346,8 +338,8 @@ impl<'a> Refresher<'a> {
                 Err(e) => return Err(RefreshError::Cli(e.to_string())),
             }
         };
-        let out = out_reader.join().unwrap_or_default();
-        let err = err_reader.join().unwrap_or_default();
+        let (out, out_whole) = out_reader.join().unwrap_or_default();
+        let (err, _) = err_reader.join().unwrap_or_default();
         if !status.success() {
             let tail: Vec<&str> = err
                 .lines()
@@ -359,6 +351,12 @@ impl<'a> Refresher<'a> {
             return Err(RefreshError::Cli(format!(
                 "it exited with {status}: {}",
                 tail.join(" / ")
+            )));
+        }
+        if !out_whole {
+            return Err(RefreshError::Cli(format!(
+                "its output is larger than {}, the most read from it",
+                fsutil::human_bytes(CLI_OUTPUT_LIMIT)
             )));
         }
         #[derive(Deserialize)]
@@ -579,6 +577,24 @@ impl<'a> Refresher<'a> {
         }
         Ok(Secret::new(tokens.access_token))
     }
+}
+
+/// The most kept of what `vercel project token` prints on each of stdout and stderr.
+const CLI_OUTPUT_LIMIT: u64 = 1024 * 1024;
+
+/// What a child printed on one stream, up to [`CLI_OUTPUT_LIMIT`], and whether that was all of
+/// it; the rest is read and dropped, so that the child never blocks on a full pipe.
+fn read_output(mut stream: impl std::io::Read) -> (String, bool) {
+    let mut kept = Vec::new();
+    let _ = (&mut stream)
+        .take(CLI_OUTPUT_LIMIT + 1)
+        .read_to_end(&mut kept);
+    let whole = kept.len() as u64 <= CLI_OUTPUT_LIMIT;
+    if !whole {
+        kept.truncate(CLI_OUTPUT_LIMIT as usize);
+        let _ = std::io::copy(&mut stream, &mut std::io::sink());
+    }
+    (String::from_utf8_lossy(&kept).into_owned(), whole)
 }
 
 /// The two clients of a refresh: one for requests that carry the login or its refresh token

@@ -1978,3 +1978,42 @@ fn gcp_configure_output_naming_a_directory() {
         );
     }
 }
+
+/// An `expires_in` near 2^63 seconds (past any date) is an unusable answer, not an overflow.
+#[test]
+fn lifetimes_past_any_date_are_refused() {
+    const HUGE: &str = "9223372036854775807";
+    let google = MockServer::start(|_, _| {
+        Reply::json(
+            200,
+            format!(r#"{{"access_token":"{STS_TOKEN}","expires_in":{HUGE}}}"#),
+        )
+    });
+    register_secret(STS_TOKEN);
+    let (sb, _) = gcp_sandbox(&google.url(), false);
+    assert_fails(
+        &run(&sb, GCP).out,
+        &format!(
+            "error: Google STS at `{}/v1/token` answered HTTP 200 with a body it does not send: its `expires_in` ({HUGE}) is past any date\n  check that --token-url (VERCEL_OIDC_GCP_TOKEN_URL) points at Google STS\n",
+            google.url()
+        ),
+    );
+    register_secret("entra-access-token-value");
+    let entra = MockServer::start_tls(|_, _| {
+        Reply::json(
+            200,
+            format!(
+                r#"{{"token_type":"Bearer","expires_in":{HUGE},"access_token":"entra-access-token-value"}}"#
+            ),
+        )
+    });
+    let (sb, _) = azure_sandbox(&entra);
+    assert_fails(
+        &run(&sb, AZURE).out,
+        &format!(
+            "error: Entra ID at `{}{}` answered HTTP 200 with a body that is not a token response: the response's expires_in ({HUGE}) is past any date\n  check that --authority-host (AZURE_AUTHORITY_HOST) is a Microsoft Entra authority\n",
+            entra.url(),
+            entra_path()
+        ),
+    );
+}
