@@ -176,17 +176,24 @@ pub fn aws_config(data: &[u8]) {
     ];
     let once = aws::config_file::upsert_profile(&content, profile, &entries);
     let twice = aws::config_file::upsert_profile(&once, profile, &entries);
-    // Line by line: an edit of an existing section rewrites CRLF line ends as LF, while adding
-    // a section keeps the file's own, so the bytes of a CRLF file change on the second edit.
-    assert!(
-        once.lines().eq(twice.lines()),
-        "a second edit changed the file:\n{once:?}\n{twice:?}"
+    // Line by line, carriage returns aside: an edit of an existing section rewrites CRLF line
+    // ends as LF (and a `\r` before one is then taken for part of it), while adding a section
+    // keeps the file's own, so the bytes of a CRLF file change on the second edit.
+    let lines = |t: &str| -> Vec<String> {
+        t.lines()
+            .map(|l| l.trim_end_matches('\r').to_string())
+            .collect()
+    };
+    assert_eq!(
+        lines(&once),
+        lines(&twice),
+        "a second edit changed the file"
     );
-    // A bare `\r` ending the last line may come back as a CRLF line end: compare without it.
     let out: Vec<&str> = once.lines().map(|l| l.trim_end_matches('\r')).collect();
     for (k, v) in entries {
+        // As botocore reads it: surrounding blanks do not count.
         let line = format!("{k} = {v}");
-        assert!(out.contains(&line.as_str()), "`{line}` is missing");
+        assert!(out.iter().any(|l| l.trim() == line), "`{line}` is missing");
     }
     // Every line but those the edit may replace (a top-level `credential_process =` or
     // `region =`) is kept, in order.
