@@ -425,19 +425,22 @@ pub fn server_text(text: &str, sent: &[&str]) -> String {
     shown(&redact(text, sent), 1000)
 }
 
-/// Control characters escaped, cut to `max` characters (with `…` when cut).
+/// Control characters escaped, cut to at most `max` characters of output (then `…`).
 fn shown(text: &str, max: usize) -> String {
     let mut out = String::new();
-    for (i, c) in text.chars().enumerate() {
-        if i == max {
+    let mut count = 0;
+    for c in text.chars() {
+        let piece: Vec<char> = if c.is_control() {
+            c.escape_default().collect()
+        } else {
+            vec![c]
+        };
+        if count + piece.len() > max {
             out.push('…');
             break;
         }
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
+        count += piece.len();
+        out.extend(piece);
     }
     out
 }
@@ -801,6 +804,7 @@ mod tests {
     fn server_text_escapes_and_cuts() {
         assert_eq!(server_text("a\nb\u{1b}[31m", &[]), "a\\nb\\u{1b}[31m");
         assert_eq!(server_text(&"x".repeat(1001), &[]).chars().count(), 1001);
+        assert_eq!(server_text(&"\u{14}".repeat(1000), &[]).chars().count(), 997);
     }
 
     #[test]
