@@ -804,7 +804,10 @@ mod tests {
     fn server_text_escapes_and_cuts() {
         assert_eq!(server_text("a\nb\u{1b}[31m", &[]), "a\\nb\\u{1b}[31m");
         assert_eq!(server_text(&"x".repeat(1001), &[]).chars().count(), 1001);
-        assert_eq!(server_text(&"\u{14}".repeat(1000), &[]).chars().count(), 997);
+        assert_eq!(
+            server_text(&"\u{14}".repeat(1000), &[]).chars().count(),
+            997
+        );
     }
 
     #[test]
