@@ -91,6 +91,30 @@ impl ReadError {
     }
 }
 
+impl ReadError {
+    /// What is wrong, without the path, for a message that names the file already:
+    /// `it is a FIFO, not a regular file`.
+    pub fn reason(&self) -> String {
+        match self {
+            Self::NotFound { .. } => "it does not exist".into(),
+            Self::NotRegular { kind, .. } => format!("it is {kind}, not a regular file"),
+            Self::TooLarge { limit, .. } => format!(
+                "it is larger than {}, the limit for {}",
+                human_bytes(limit.bytes),
+                limit.what
+            ),
+            Self::Symlink { .. } => "it is a symbolic link, which is not followed here".into(),
+            Self::NotOwned { owner, me, .. } => {
+                format!("it belongs to uid {owner}, not to you (uid {me})")
+            }
+            Self::OthersMayWrite { mode, .. } => {
+                format!("it may be written by others (mode {mode:04o})")
+            }
+            Self::Io { error, .. } => error.to_string(),
+        }
+    }
+}
+
 /// `1 MiB`, `64 KiB`, `512 bytes`.
 pub fn human_bytes(n: u64) -> String {
     match n {

@@ -1,27 +1,57 @@
-//! The HTTP client every exchange uses, and the retry loop around it.
+//! The HTTP clients, the one way responses are read, the redaction of server text, and the
+//! retry loop around requests.
 //!
 //! - rustls with the Mozilla roots compiled in, plus every certificate in the PEM file named by
-//!   `SSL_CERT_FILE` (for a corporate proxy or a test CA). No OpenSSL.
+//!   `SSL_CERT_FILE` (for a corporate proxy or a test CA; a regular file of at most 8 MiB holding
+//!   at least one certificate). No OpenSSL.
 //! - Proxies from `HTTPS_PROXY` / `https_proxy` (and `HTTP_PROXY` for plain-http endpoints), with
 //!   `NO_PROXY` / `no_proxy` exceptions.
 //! - Connect timeout 3 s, whole-request timeout 10 s, `User-Agent: vercel-oidc/<version>`.
+//! - Redirects. A request that carries a token or a credential ([`client`]: AWS STS, Google STS,
+//!   IAM Credentials, Entra ID, the Vercel API) follows none: a 3xx is an error naming its
+//!   `Location`, and nothing is sent there (OAuth 2.0 Security BCP: credentials go only to the
+//!   endpoint configured; none of these services redirects a token request). A public document
+//!   ([`document_client`]: `verify`'s discovery and JWKS, the Vercel OAuth discovery) follows
+//!   up to 5 redirects, each to https or to plain http on this machine.
+//! - Bodies: every response body is read through [`send`] or [`fetch`], chunk by chunk, and
+//!   refused once past [`limits::HTTP_BODY`] (1 MiB), without reading the rest.
+//! - Server text: whatever a server says that reaches a message goes through [`redact`] (or
+//!   [`excerpt`]) first, so an endpoint that echoes the request cannot print the token.
 
+use std::ops::Range;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use crate::env::Env;
+use crate::fsutil::{self, Limit, ReadError, limits};
 
 pub const USER_AGENT: &str = concat!("vercel-oidc/", env!("CARGO_PKG_VERSION"));
+
+/// The most redirects a document fetch follows.
+const MAX_DOCUMENT_REDIRECTS: usize = 5;
 
 #[derive(Debug, thiserror::Error)]
 pub enum HttpSetupError {
     #[error(
-        "cannot read SSL_CERT_FILE `{path}`: {error}\n  point SSL_CERT_FILE at a PEM bundle, or unset it"
+        "cannot read SSL_CERT_FILE `{}`: {}\n  point SSL_CERT_FILE at a PEM bundle (a regular file of at most {}), or unset it",
+        path.display(),
+        error.reason(),
+        fsutil::human_bytes(limits::CERT_FILE.bytes)
     )]
-    CertFile { path: String, error: std::io::Error },
+    CertFile { path: PathBuf, error: ReadError },
     #[error(
-        "SSL_CERT_FILE `{path}` holds no usable PEM certificate: {error}\n  point SSL_CERT_FILE at a PEM bundle, or unset it"
+        "SSL_CERT_FILE `{}` holds no usable PEM certificate: {error}\n  point SSL_CERT_FILE at a PEM bundle, or unset it",
+        path.display()
     )]
-    CertParse { path: String, error: reqwest::Error },
+    CertParse {
+        path: PathBuf,
+        error: reqwest::Error,
+    },
+    #[error(
+        "SSL_CERT_FILE `{}` holds no certificate (no `-----BEGIN CERTIFICATE-----` block)\n  point SSL_CERT_FILE at a PEM bundle of CA certificates, or unset it",
+        path.display()
+    )]
+    NoCertificate { path: PathBuf },
     #[error("invalid proxy URL in {var} (`{value}`): {error}\n  fix or unset {var}")]
     Proxy {
         var: &'static str,
@@ -32,24 +62,55 @@ pub enum HttpSetupError {
     Build(reqwest::Error),
 }
 
-/// Builds the client, configured from `env` as described in the module docs.
+/// The client for requests that carry a token or a credential: configured from `env` as the
+/// module docs say, and following no redirect.
 pub fn client(env: &Env) -> Result<reqwest::Client, HttpSetupError> {
+    build(env, reqwest::redirect::Policy::none())
+}
+
+/// The client for public documents (`verify`'s discovery and JWKS): follows up to 5 redirects,
+/// each to https or to plain http on this machine; any other is left as the 3xx it is, which
+/// [`fetch`] reports.
+pub fn document_client(env: &Env) -> Result<reqwest::Client, HttpSetupError> {
+    let policy = reqwest::redirect::Policy::custom(|attempt| {
+        if attempt.previous().len() >= MAX_DOCUMENT_REDIRECTS
+            || check_endpoint(attempt.url().as_str()).is_err()
+        {
+            attempt.stop()
+        } else {
+            attempt.follow()
+        }
+    });
+    build(env, policy)
+}
+
+fn build(
+    env: &Env,
+    redirect: reqwest::redirect::Policy,
+) -> Result<reqwest::Client, HttpSetupError> {
     let mut builder = reqwest::Client::builder()
         .user_agent(USER_AGENT)
         .connect_timeout(Duration::from_secs(3))
         .timeout(Duration::from_secs(10))
+        .redirect(redirect)
         .no_proxy();
     if let Some(path) = env.get("SSL_CERT_FILE") {
-        let pem = std::fs::read(path).map_err(|error| HttpSetupError::CertFile {
-            path: path.into(),
-            error,
-        })?;
-        let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|error| {
-            HttpSetupError::CertParse {
-                path: path.into(),
+        let path = PathBuf::from(path);
+        let pem = fsutil::read_capped(&path, limits::CERT_FILE).map_err(|error| {
+            HttpSetupError::CertFile {
+                path: path.clone(),
                 error,
             }
         })?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|error| {
+            HttpSetupError::CertParse {
+                path: path.clone(),
+                error,
+            }
+        })?;
+        if certs.is_empty() {
+            return Err(HttpSetupError::NoCertificate { path });
+        }
         crate::debug!(
             "trusting {} extra certificate(s) from SSL_CERT_FILE",
             certs.len()
@@ -78,6 +139,158 @@ pub fn client(env: &Env) -> Result<reqwest::Client, HttpSetupError> {
         builder = builder.proxy(proxy.no_proxy(no_proxy.clone()));
     }
     builder.build().map_err(HttpSetupError::Build)
+}
+
+/// A response read whole, within [`limits::HTTP_BODY`].
+#[derive(Debug)]
+pub struct Received {
+    pub status: u16,
+    /// Where the answer came from (after the redirects a document fetch followed).
+    pub url: reqwest::Url,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Received {
+    /// The body as text; bytes that are not UTF-8 become U+FFFD.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+}
+
+/// Why a response could not be had or read. Display says what happened, for the caller to put
+/// after the service and endpoint.
+#[derive(Debug, thiserror::Error)]
+pub enum ReceiveError {
+    #[error("{detail}")]
+    Network { detail: String, transient: bool },
+    #[error(
+        "answered HTTP {status} with a redirect to {}, which is not followed: {why}",
+        shown_location(location.as_deref())
+    )]
+    Redirect {
+        status: u16,
+        location: Option<String>,
+        why: &'static str,
+    },
+    #[error(
+        "answered HTTP {status} with a body larger than {}, the limit for {}; the rest was not read",
+        fsutil::human_bytes(limit.bytes),
+        limit.what
+    )]
+    TooLarge { status: u16, limit: Limit },
+}
+
+impl ReceiveError {
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            Self::Network {
+                transient: true,
+                ..
+            }
+        )
+    }
+}
+
+/// `it is larger than 1 MiB, the limit for an HTTP response; …`: the detail of a body refused
+/// for its size, for the callers that report it as an unexpected body.
+pub fn too_large(limit: Limit) -> String {
+    format!(
+        "it is larger than {}, the limit for {}; the rest was not read",
+        fsutil::human_bytes(limit.bytes),
+        limit.what
+    )
+}
+
+fn shown_location(location: Option<&str>) -> String {
+    match location {
+        Some(l) => format!("`{}`", shown(&redact(l, &[]), 200)),
+        None => "nowhere (no `Location`)".into(),
+    }
+}
+
+const TOKEN_REDIRECT: &str = "a token is sent only to the endpoint configured";
+
+/// Sends a request that carries a token or a credential and reads the answer: a redirect is an
+/// error (and, should the client have followed one, so is an answer from another address), and
+/// the body is capped at [`limits::HTTP_BODY`]. Build the client with [`client`].
+pub async fn send(request: reqwest::RequestBuilder) -> Result<Received, ReceiveError> {
+    let (client, request) = request.build_split();
+    let request = request.map_err(network)?;
+    let requested = request.url().clone();
+    let response = client.execute(request).await.map_err(network)?;
+    let status = response.status().as_u16();
+    if response.status().is_redirection() {
+        return Err(ReceiveError::Redirect {
+            status,
+            location: location(&response),
+            why: TOKEN_REDIRECT,
+        });
+    }
+    if response.url() != &requested {
+        return Err(ReceiveError::Redirect {
+            status,
+            location: Some(response.url().to_string()),
+            why: TOKEN_REDIRECT,
+        });
+    }
+    read_body(response).await
+}
+
+/// Fetches a public document with a client from [`document_client`]: the redirects it allows
+/// are followed, a 3xx it stopped at is an error naming its `Location`, and the body is capped
+/// at [`limits::HTTP_BODY`].
+pub async fn fetch(request: reqwest::RequestBuilder) -> Result<Received, ReceiveError> {
+    let response = request.send().await.map_err(network)?;
+    if response.status().is_redirection() {
+        return Err(ReceiveError::Redirect {
+            status: response.status().as_u16(),
+            location: location(&response),
+            why: "a document is fetched only over https (or plain http on this machine), through at most 5 redirects",
+        });
+    }
+    read_body(response).await
+}
+
+fn location(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .map(|l| String::from_utf8_lossy(l.as_bytes()).into_owned())
+}
+
+fn network(e: reqwest::Error) -> ReceiveError {
+    let (detail, transient) = describe_failure(&e);
+    ReceiveError::Network { detail, transient }
+}
+
+/// Reads the body chunk by chunk, refusing it once past the cap (at once when its declared
+/// length already is).
+async fn read_body(mut response: reqwest::Response) -> Result<Received, ReceiveError> {
+    let limit = limits::HTTP_BODY;
+    let status = response.status().as_u16();
+    let too_large = || ReceiveError::TooLarge { status, limit };
+    if response.content_length().is_some_and(|n| n > limit.bytes) {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(network)? {
+        if (body.len() + chunk.len()) as u64 > limit.bytes {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Received {
+        status,
+        url: response.url().clone(),
+        headers: response.headers().clone(),
+        body,
+    })
 }
 
 /// When to try again: bounded in attempts and in total time, with jittered exponential backoff.
@@ -194,10 +407,11 @@ pub fn describe_failure(e: &reqwest::Error) -> (String, bool) {
     (detail, transient)
 }
 
-/// The start of a response body that is not what was expected, for an error message, with
-/// anything shaped like a JWT replaced: a misconfigured endpoint may echo the request back.
-pub fn excerpt(text: &str) -> String {
-    let t: String = redact_jwts(text).chars().take(200).collect();
+/// The start of a response body that is not what was expected, for an error message:
+/// [`redact`]ed (with `sent`, the secrets the request carried), at most 200 characters, in
+/// backticks.
+pub fn excerpt(text: &str, sent: &[&str]) -> String {
+    let t = shown(&redact(text, sent), 200);
     if t.trim().is_empty() {
         "(empty body)".into()
     } else {
@@ -205,20 +419,211 @@ pub fn excerpt(text: &str) -> String {
     }
 }
 
-fn redact_jwts(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(i) = rest.find("eyJ") {
-        out.push_str(&rest[..i]);
-        let tail = &rest[i..];
-        let end = tail
-            .find(|c: char| !(c.is_ascii_alphanumeric() || "-_.=%".contains(c)))
-            .unwrap_or(tail.len());
-        out.push_str("[redacted]");
-        rest = &tail[end..];
+/// Text a server sent (an error message, a code, an id), made fit to show: [`redact`]ed with
+/// `sent`, control characters escaped, at most 1000 characters.
+pub fn server_text(text: &str, sent: &[&str]) -> String {
+    shown(&redact(text, sent), 1000)
+}
+
+/// Control characters escaped, cut to at most `max` characters of output (then `…`).
+fn shown(text: &str, max: usize) -> String {
+    let mut out = String::new();
+    let mut count = 0;
+    for c in text.chars() {
+        let piece: Vec<char> = if c.is_control() {
+            c.escape_default().collect()
+        } else {
+            vec![c]
+        };
+        if count + piece.len() > max {
+            out.push('…');
+            break;
+        }
+        count += piece.len();
+        out.extend(piece);
     }
-    out.push_str(rest);
     out
+}
+
+/// What replaces a secret in text that is shown.
+pub const REDACTED: &str = "[redacted]";
+
+/// Replaces every secret-looking part of `text` with `[redacted]`: each of `sent` (the token or
+/// credential a request carried) wherever it appears; anything shaped like a JWT (`eyJ…`); AWS
+/// access key ids (`AKIA`/`ASIA` and 16 or more capitals and digits); the value after a key
+/// that names a secret (`access_token`, `id_token`, `refresh_token`, `accessToken`,
+/// `SessionToken`, `SecretAccessKey`, `WebIdentityToken`, `client_assertion`, `"token"`, …, in
+/// JSON, form, header or XML form); the credential after `Bearer`; and long opaque values: a run
+/// of 40 or more base64 characters with both cases (an AWS secret key is 40, a session token
+/// hundreds) that is not a path.
+pub fn redact(text: &str, sent: &[&str]) -> String {
+    let mut ranges = Vec::new();
+    for secret in sent.iter().filter(|s| s.len() >= 8) {
+        ranges.extend(text.match_indices(secret).map(|(i, m)| i..i + m.len()));
+    }
+    jwt_ranges(text, &mut ranges);
+    key_id_ranges(text, &mut ranges);
+    keyed_value_ranges(text, &mut ranges);
+    opaque_ranges(text, &mut ranges);
+    ranges.sort_by_key(|r| (r.start, r.end));
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for r in ranges {
+        if r.end <= at {
+            continue;
+        }
+        if r.start >= at {
+            out.push_str(&text[at..r.start]);
+            out.push_str(REDACTED);
+        }
+        at = r.end;
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
+/// The end of the run of bytes from `start` that satisfy `keep`.
+fn run_end(text: &str, start: usize, keep: impl Fn(u8) -> bool) -> usize {
+    text.as_bytes()[start..]
+        .iter()
+        .position(|b| !keep(*b))
+        .map_or(text.len(), |n| start + n)
+}
+
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+fn jwt_ranges(text: &str, out: &mut Vec<Range<usize>>) {
+    for (i, _) in text.match_indices("eyJ") {
+        let end = run_end(text, i, |b| {
+            b.is_ascii_alphanumeric() || b"-_.=%".contains(&b)
+        });
+        out.push(i..end);
+    }
+}
+
+fn key_id_ranges(text: &str, out: &mut Vec<Range<usize>>) {
+    let bytes = text.as_bytes();
+    for prefix in ["AKIA", "ASIA"] {
+        for (i, _) in text.match_indices(prefix) {
+            if i > 0 && bytes[i - 1].is_ascii_alphanumeric() {
+                continue;
+            }
+            let end = run_end(text, i + 4, |b| {
+                b.is_ascii_uppercase() || b.is_ascii_digit()
+            });
+            if end - (i + 4) >= 16 {
+                out.push(i..end);
+            }
+        }
+    }
+}
+
+/// Keys whose value is a secret, lowercase. `token` alone counts only when quoted or followed by
+/// `=`, so that prose (`invalid token: …`) keeps its words.
+const SECRET_KEYS: &[&str] = &[
+    "access_token",
+    "accesstoken",
+    "id_token",
+    "idtoken",
+    "refresh_token",
+    "refreshtoken",
+    "subject_token",
+    "client_assertion",
+    "client_secret",
+    "assertion",
+    "webidentitytoken",
+    "sessiontoken",
+    "session_token",
+    "secretaccesskey",
+    "secret_access_key",
+    "aws_secret_access_key",
+    "aws_session_token",
+    "password",
+    "token",
+];
+
+fn keyed_value_ranges(text: &str, out: &mut Vec<Range<usize>>) {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if !is_word_byte(bytes[i]) || (i > 0 && is_word_byte(bytes[i - 1])) {
+            i += 1;
+            continue;
+        }
+        let end = run_end(text, i, is_word_byte);
+        let word = text[i..end].to_ascii_lowercase();
+        if word == "bearer" {
+            let value = run_end(text, end, |b| b == b' ');
+            if value > end {
+                let stop = run_end(text, value, |b| {
+                    !b.is_ascii_whitespace() && !b"\"'<,".contains(&b)
+                });
+                if stop > value {
+                    out.push(value..stop);
+                }
+            }
+        } else if SECRET_KEYS.contains(&word.as_str()) {
+            let quoted = i > 0 && matches!(bytes[i - 1], b'"' | b'\'');
+            let xml = i > 0 && bytes[i - 1] == b'<';
+            let mut j = end;
+            if j < bytes.len() && matches!(bytes[j], b'"' | b'\'') {
+                j += 1;
+            }
+            j = run_end(text, j, |b| b == b' ');
+            let separator = bytes.get(j).copied();
+            let accepted = match separator {
+                Some(b'=') => true,
+                Some(b':') => word != "token" || quoted,
+                Some(b'>') => xml,
+                _ => false,
+            };
+            if accepted {
+                let mut v = run_end(text, j + 1, |b| b == b' ');
+                if v < bytes.len() && matches!(bytes[v], b'"' | b'\'') {
+                    v += 1;
+                }
+                let stop = run_end(text, v, |b| {
+                    !b.is_ascii_whitespace() && !b"\"'&,;<>}]".contains(&b)
+                });
+                if stop > v {
+                    out.push(v..stop);
+                }
+            }
+        }
+        i = end;
+    }
+}
+
+/// Runs of base64 (or base64url) characters of 40 or more with upper and lower case: exactly
+/// 40 is the shape of an AWS secret key; longer ones must also hold a digit and not read as a
+/// path (single `/`s at least every 20 characters, as in `projects/123/locations/global/…`;
+/// AWS session tokens hold runs of `/`).
+fn opaque_ranges(text: &str, out: &mut Vec<Range<usize>>) {
+    let bytes = text.as_bytes();
+    let is_b64 = |b: u8| b.is_ascii_alphanumeric() || b"+/_-".contains(&b);
+    let mut i = 0;
+    while i < bytes.len() {
+        if !is_b64(bytes[i]) {
+            i += 1;
+            continue;
+        }
+        let end = run_end(text, i, is_b64);
+        let run = &bytes[i..end];
+        let len = run.len();
+        let upper = run.iter().any(u8::is_ascii_uppercase);
+        let lower = run.iter().any(u8::is_ascii_lowercase);
+        let digit = run.iter().any(u8::is_ascii_digit);
+        let slashes = run.iter().filter(|b| **b == b'/').count();
+        let path_like = slashes * 20 >= len && !run.windows(2).any(|w| w == b"//");
+        let secret_key = len == 40 && upper && lower;
+        let opaque = len > 40 && upper && lower && digit && !path_like;
+        if secret_key || opaque {
+            out.push(i..end);
+        }
+        i = end;
+    }
 }
 
 /// Whether `url` may carry a token: https anywhere, plain http only to this machine.
@@ -306,11 +711,103 @@ mod tests {
     fn excerpts_hide_echoed_tokens() {
         let body = "Action=AssumeRoleWithWebIdentity&WebIdentityToken=eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln&X=1";
         assert_eq!(
-            excerpt(body),
+            excerpt(body, &[]),
             "`Action=AssumeRoleWithWebIdentity&WebIdentityToken=[redacted]&X=1`"
         );
-        assert_eq!(excerpt("  "), "(empty body)");
-        assert_eq!(excerpt(&"a".repeat(300)).len(), 202);
+        assert_eq!(excerpt("  ", &[]), "(empty body)");
+        assert_eq!(
+            excerpt(&"a".repeat(300), &[]),
+            format!("`{}…`", "a".repeat(200))
+        );
+    }
+
+    #[test]
+    fn redaction_table() {
+        let sent = "my-token-value-0123";
+        let cases: &[(&str, &str)] = &[
+            ("plain words stay", "plain words stay"),
+            ("echo my-token-value-0123 back", "echo [redacted] back"),
+            ("jwt eyJhbGciOi.eyJzdWIi.c2ln end", "jwt [redacted] end"),
+            ("id ASIAABCDEFGHIJKLMNOP here", "id [redacted] here"),
+            ("AKIAABCDEFGHIJKLMNOPQR", "[redacted]"),
+            ("ASIA123 is short", "ASIA123 is short"),
+            ("XASIAABCDEFGHIJKLMNOP", "XASIAABCDEFGHIJKLMNOP"),
+            (
+                "key wJalrXUtnFEMI/K7MDENG/bPxRfiCYzSECRETKEY.",
+                "key [redacted].",
+            ),
+            (
+                r#"{"access_token":"ya29.a0Af-x_y","token_type":"Bearer"}"#,
+                r#"{"access_token":"[redacted]","token_type":"Bearer"}"#,
+            ),
+            (
+                r#"{"accessToken": "ya29.sa", "expireTime": "x"}"#,
+                r#"{"accessToken": "[redacted]", "expireTime": "x"}"#,
+            ),
+            ("id_token=abc.def&x=1", "id_token=[redacted]&x=1"),
+            (
+                "refresh_token: r-123 next",
+                "refresh_token: [redacted] next",
+            ),
+            (r#"{"token":"vca_123"}"#, r#"{"token":"[redacted]"}"#),
+            ("token=vca_123", "token=[redacted]"),
+            ("invalid token: it expired", "invalid token: it expired"),
+            ("the token has expired", "the token has expired"),
+            (
+                "<SessionToken>FwoGZXIvYXdz</SessionToken>",
+                "<SessionToken>[redacted]</SessionToken>",
+            ),
+            (
+                "WebIdentityToken=abc%2Edef&RoleArn=x",
+                "WebIdentityToken=[redacted]&RoleArn=x",
+            ),
+            (
+                "client_assertion=abc&scope=s",
+                "client_assertion=[redacted]&scope=s",
+            ),
+            (
+                "Authorization: Bearer vca_LoginToken42 rest",
+                "Authorization: Bearer [redacted] rest",
+            ),
+            (
+                "session FwoGZXIvYXdzEKnSESSIONTOKENsecret0123456789abcdefABCDEF+/xyz end",
+                "session [redacted] end",
+            ),
+            (
+                "IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQD9a8s7d6f5g4h3j2k1l0z",
+                "[redacted]",
+            ),
+            (
+                "expected audience //iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/vercel/providers/vercel.",
+                "expected audience //iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/vercel/providers/vercel.",
+            ),
+            (
+                "AADSTS70021: No matching federated identity record found for presented assertion. Trace ID: 0f8b1c2e-1111-2222-3333-444455556666",
+                "AADSTS70021: No matching federated identity record found for presented assertion. Trace ID: 0f8b1c2e-1111-2222-3333-444455556666",
+            ),
+            (
+                "Not authorized to perform sts:AssumeRoleWithWebIdentity",
+                "Not authorized to perform sts:AssumeRoleWithWebIdentity",
+            ),
+            (
+                "prj_a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6q7r8s9",
+                "prj_a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6q7r8s9",
+            ),
+            ("ünïcode my-token-value-0123 ü", "ünïcode [redacted] ü"),
+        ];
+        for (text, want) in cases {
+            assert_eq!(redact(text, &[sent]), *want, "{text}");
+        }
+    }
+
+    #[test]
+    fn server_text_escapes_and_cuts() {
+        assert_eq!(server_text("a\nb\u{1b}[31m", &[]), "a\\nb\\u{1b}[31m");
+        assert_eq!(server_text(&"x".repeat(1001), &[]).chars().count(), 1001);
+        assert_eq!(
+            server_text(&"\u{14}".repeat(1000), &[]).chars().count(),
+            997
+        );
     }
 
     #[test]

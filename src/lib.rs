@@ -37,6 +37,8 @@ pub mod azure;
 pub mod cache;
 pub mod env;
 pub mod fsutil;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod gcp;
 pub mod http;
 pub mod log;

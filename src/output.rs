@@ -10,6 +10,9 @@ pub enum EnvFormat {
     /// `set -gx NAME 'value';` for fish (`… | source`).
     Fish,
     /// `NAME="value"` lines, as `.env` files and `docker --env-file` read them.
+    ///
+    /// Safe to source with `set -a; . ./file`: `\`, `"`, `$` and `` ` `` are escaped with a
+    /// backslash, newlines and carriage returns written as `\n` and `\r`.
     Dotenv,
     /// One JSON object of names to values.
     Json,
@@ -57,7 +60,9 @@ fn fish_quote(v: &str) -> String {
     format!("'{}'", v.replace('\\', r"\\").replace('\'', r"\'"))
 }
 
-/// dotenv double quotes with backslash escapes for `\`, `"`, `$` and newlines.
+/// dotenv double quotes with backslash escapes for everything a POSIX shell expands inside
+/// double quotes (`\`, `"`, `$`, `` ` ``), and `\n`/`\r` for line breaks, so that a shell
+/// sourcing the file runs nothing and dotenv readers see one line per variable.
 fn dotenv_quote(v: &str) -> String {
     let mut s = String::with_capacity(v.len() + 2);
     s.push('"');
@@ -66,6 +71,7 @@ fn dotenv_quote(v: &str) -> String {
             '\\' => s.push_str(r"\\"),
             '"' => s.push_str("\\\""),
             '$' => s.push_str(r"\$"),
+            '`' => s.push_str(r"\`"),
             '\n' => s.push_str(r"\n"),
             '\r' => s.push_str(r"\r"),
             c => s.push(c),
@@ -79,13 +85,17 @@ fn dotenv_quote(v: &str) -> String {
 mod tests {
     use super::*;
 
-    const VARS: &[(&str, &str)] = &[("A", "plain"), ("B", "it's $HOME \\ \"q\"\nx")];
+    const VARS: &[(&str, &str)] = &[
+        ("A", "plain"),
+        ("B", "it's $HOME \\ \"q\"\nx"),
+        ("C", "`id`$(id)"),
+    ];
 
     #[test]
     fn sh() {
         assert_eq!(
             render(VARS, EnvFormat::Sh),
-            "export A='plain'\nexport B='it'\\''s $HOME \\ \"q\"\nx'\n"
+            "export A='plain'\nexport B='it'\\''s $HOME \\ \"q\"\nx'\nexport C='`id`$(id)'\n"
         );
     }
 
@@ -93,7 +103,7 @@ mod tests {
     fn fish() {
         assert_eq!(
             render(VARS, EnvFormat::Fish),
-            "set -gx A 'plain';\nset -gx B 'it\\'s $HOME \\\\ \"q\"\nx';\n"
+            "set -gx A 'plain';\nset -gx B 'it\\'s $HOME \\\\ \"q\"\nx';\nset -gx C '`id`$(id)';\n"
         );
     }
 
@@ -101,7 +111,7 @@ mod tests {
     fn dotenv() {
         assert_eq!(
             render(VARS, EnvFormat::Dotenv),
-            "A=\"plain\"\nB=\"it's \\$HOME \\\\ \\\"q\\\"\\nx\"\n"
+            "A=\"plain\"\nB=\"it's \\$HOME \\\\ \\\"q\\\"\\nx\"\nC=\"\\`id\\`\\$(id)\"\n"
         );
     }
 

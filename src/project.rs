@@ -27,6 +27,7 @@
 //! Precedence, for every setting: a flag, then its environment variable, then this file.
 //! Unknown keys, wrong types and values that fail their setting's own check (a role ARN, a
 //! region, a tenant id...) are errors naming the file, line and key, found as the file is read.
+//! The file must be a regular file of at most 1 MiB, in UTF-8.
 
 use std::path::{Path, PathBuf};
 
@@ -41,10 +42,10 @@ pub const FILE_NAME: &str = "vercel-oidc.toml";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectConfigError {
-    #[error("cannot read the project config `{}`: {error}\n  check the path given to --config or VERCEL_OIDC_CONFIG", path.display())]
+    #[error("cannot read the project config `{}`: {}\n  check the path given to --config or VERCEL_OIDC_CONFIG (a regular file of at most 1 MiB)", path.display(), error.reason())]
     Read {
         path: PathBuf,
-        error: std::io::Error,
+        error: crate::fsutil::ReadError,
     },
     #[error("invalid project config `{}`: {message}\n  see the `vercel-oidc.toml` section of the README for the keys each section takes", path.display())]
     Invalid { path: PathBuf, message: String },
@@ -258,9 +259,19 @@ impl ProjectConfig {
                 None => return Ok(Self::default()),
             },
         };
-        let text = std::fs::read_to_string(&path).map_err(|error| ProjectConfigError::Read {
+        let bytes =
+            crate::fsutil::read_capped(&path, crate::fsutil::limits::CONFIG).map_err(|error| {
+                ProjectConfigError::Read {
+                    path: path.clone(),
+                    error,
+                }
+            })?;
+        let text = String::from_utf8(bytes).map_err(|e| ProjectConfigError::Invalid {
             path: path.clone(),
-            error,
+            message: format!(
+                "it is not UTF-8 text (the first bad byte is at offset {})",
+                e.utf8_error().valid_up_to()
+            ),
         })?;
         crate::debug!("using the project config `{}`", path.display());
         Self::parse(&text, &path)

@@ -24,6 +24,11 @@
 //!      left exactly as it was.
 //! 3. The new token is stored in the shared store, 0600 in a 0700 directory, atomically.
 //!
+//! The login and the project link are read as settings files (regular files of at most 1 MiB).
+//! No request that carries the login or its refresh token follows a redirect; bodies over 1 MiB
+//! are not read; what the Vercel API says is redacted ([`http::server_text`]) before it is
+//! shown.
+//!
 //! Environment: `VERCEL_OIDC_API_URL` (default `https://api.vercel.com`) and
 //! `VERCEL_OIDC_OAUTH_ISSUER` (default `https://vercel.com`) move the endpoints (for tests);
 //! `PATH` finds `vercel`; `XDG_DATA_HOME` and `HOME` find the files.
@@ -69,6 +74,11 @@ pub enum RefreshError {
     Cli(String),
     #[error("no Vercel CLI login found (looked for `{}`)\n  install the Vercel CLI and run `vercel login`, or run `vercel env pull`", looked.display())]
     NoLogin { looked: PathBuf },
+    #[error("cannot read the Vercel CLI login `{}`: {}\n  run `vercel login` to write it again, or run `vercel env pull`", path.display(), error.reason())]
+    LoginRead {
+        path: PathBuf,
+        error: fsutil::ReadError,
+    },
     #[error("the Vercel CLI login in `{}` has expired and could not be refreshed: {reason}\n  run `vercel login` (the login file was left as it was)", path.display())]
     LoginRefresh { path: PathBuf, reason: String },
     #[error(
@@ -94,17 +104,17 @@ pub fn find_link(start: &Path) -> Option<Result<ProjectLink, RefreshError>> {
         project_id: Option<String>,
         org_id: Option<String>,
     }
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+    let bytes = match fsutil::read_capped(&path, fsutil::limits::CONFIG) {
+        Ok(bytes) => bytes,
+        Err(e) if e.is_not_found() => return None,
         Err(e) => {
             return Some(Err(RefreshError::Link {
                 path,
-                error: e.to_string(),
+                error: e.reason(),
             }));
         }
     };
-    Some(match serde_json::from_str::<ProjectJson>(&text) {
+    Some(match serde_json::from_slice::<ProjectJson>(&bytes) {
         Ok(ProjectJson {
             project_id: Some(project_id),
             org_id,
@@ -349,18 +359,10 @@ impl<'a> Refresher<'a> {
             .stderr(Stdio::piped())
             .spawn()
             .map_err(|e| RefreshError::Cli(format!("cannot run `{}`: {e}", cli.display())))?;
-        let mut stdout = child.stdout.take().expect("piped");
-        let mut stderr = child.stderr.take().expect("piped");
-        let out_reader = std::thread::spawn(move || {
-            let mut s = String::new();
-            let _ = stdout.read_to_string(&mut s);
-            s
-        });
-        let err_reader = std::thread::spawn(move || {
-            let mut s = String::new();
-            let _ = stderr.read_to_string(&mut s);
-            s
-        });
+        let stdout = child.stdout.take().expect("piped");
+        let stderr = child.stderr.take().expect("piped");
+        let out_reader = std::thread::spawn(move || read_output(stdout));
+        let err_reader = std::thread::spawn(move || read_output(stderr));
         let start = Instant::now();
         let status = loop {
             match child.try_wait() {
@@ -379,8 +381,8 @@ impl<'a> Refresher<'a> {
                 Err(e) => return Err(RefreshError::Cli(e.to_string())),
             }
         };
-        let out = out_reader.join().unwrap_or_default();
-        let err = err_reader.join().unwrap_or_default();
+        let (out, out_whole) = out_reader.join().unwrap_or_default();
+        let (err, _) = err_reader.join().unwrap_or_default();
         if !status.success() {
             let tail: Vec<&str> = err
                 .lines()
@@ -392,6 +394,12 @@ impl<'a> Refresher<'a> {
             return Err(RefreshError::Cli(format!(
                 "it exited with {status}: {}",
                 tail.join(" / ")
+            )));
+        }
+        if !out_whole {
+            return Err(RefreshError::Cli(format!(
+                "its output is larger than {}, the most read from it",
+                fsutil::human_bytes(CLI_OUTPUT_LIMIT)
             )));
         }
         #[derive(Deserialize)]
@@ -421,11 +429,20 @@ impl<'a> Refresher<'a> {
 
     fn mint_with_api(&self, now: OffsetDateTime) -> Result<Secret, RefreshError> {
         let login_path = self.login_path();
-        let text = std::fs::read_to_string(&login_path).map_err(|_| RefreshError::NoLogin {
-            looked: login_path.clone(),
+        let bytes = fsutil::read_capped(&login_path, fsutil::limits::CONFIG).map_err(|error| {
+            if error.is_not_found() {
+                RefreshError::NoLogin {
+                    looked: login_path.clone(),
+                }
+            } else {
+                RefreshError::LoginRead {
+                    path: login_path.clone(),
+                    error,
+                }
+            }
         })?;
         let login: serde_json::Value =
-            serde_json::from_str(&text).map_err(|_| RefreshError::NoLogin {
+            serde_json::from_slice(&bytes).map_err(|_| RefreshError::NoLogin {
                 looked: login_path.clone(),
             })?;
         let api = self
@@ -438,7 +455,10 @@ impl<'a> Refresher<'a> {
             project_id: self.link.project_id.clone(),
             reason,
         })?;
-        let client = http::client(self.env)?;
+        let clients = Clients {
+            token: http::client(self.env)?,
+            documents: http::document_client(self.env)?,
+        };
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -447,7 +467,7 @@ impl<'a> Refresher<'a> {
                 reason: e.to_string(),
             })?;
         runtime.block_on(async {
-            let bearer = self.login_token(&client, &login_path, login, now).await?;
+            let bearer = self.login_token(&clients, &login_path, login, now).await?;
             let mut url = format!(
                 "{api}/v1/projects/{}/token?source=vercel-oidc-refresh",
                 self.link.project_id
@@ -463,21 +483,16 @@ impl<'a> Refresher<'a> {
                 project_id: self.link.project_id.clone(),
                 reason,
             };
-            let response = client
-                .post(&url)
-                .bearer_auth(bearer.expose_secret())
-                .send()
+            let request = clients.token.post(&url).bearer_auth(bearer.expose_secret());
+            let received = http::send(request)
                 .await
-                .map_err(|e| mint_error(e.to_string()))?;
-            let status = response.status();
-            let body = response
-                .text()
-                .await
-                .map_err(|e| mint_error(e.to_string()))?;
-            if !status.is_success() {
+                .map_err(|e| mint_error(receive_reason(e)))?;
+            let body = received.text();
+            if !received.is_success() {
                 return Err(mint_error(format!(
-                    "HTTP {status}{}",
-                    api_error_detail(&body)
+                    "HTTP {}{}",
+                    received.status,
+                    api_error_detail(&body, &[bearer.expose_secret()])
                 )));
             }
             #[derive(Deserialize)]
@@ -493,7 +508,7 @@ impl<'a> Refresher<'a> {
     /// The login's bearer token, refreshed first when it has expired.
     async fn login_token(
         &self,
-        client: &reqwest::Client,
+        clients: &Clients,
         path: &Path,
         mut login: serde_json::Value,
         now: OffsetDateTime,
@@ -539,32 +554,34 @@ impl<'a> Refresher<'a> {
         struct Discovery {
             token_endpoint: String,
         }
-        let discovery: Discovery = client
-            .get(format!("{issuer}/.well-known/openid-configuration"))
-            .send()
+        let discovery_url = format!("{issuer}/.well-known/openid-configuration");
+        let received = http::fetch(clients.documents.get(&discovery_url))
             .await
-            .and_then(|r| r.error_for_status())
-            .map_err(|e| fail(format!("discovery failed: {e}")))?
-            .text()
-            .await
-            .ok()
-            .and_then(|text| serde_json::from_str(&text).ok())
-            .ok_or_else(|| fail("the discovery document has no `token_endpoint`".into()))?;
+            .map_err(|e| fail(format!("discovery failed: {}", receive_reason(e))))?;
+        if !received.is_success() {
+            return Err(fail(format!(
+                "discovery failed: `{discovery_url}` answered HTTP {}",
+                received.status
+            )));
+        }
+        let discovery: Discovery = serde_json::from_slice(&received.body)
+            .map_err(|_| fail("the discovery document has no `token_endpoint`".into()))?;
         http::check_endpoint(&discovery.token_endpoint).map_err(fail)?;
-        let response = client
-            .post(&discovery.token_endpoint)
-            .form(&[
-                ("client_id", VERCEL_CLI_CLIENT_ID),
-                ("grant_type", "refresh_token"),
-                ("refresh_token", refresh_token.expose_secret()),
-            ])
-            .send()
+        let request = clients.token.post(&discovery.token_endpoint).form(&[
+            ("client_id", VERCEL_CLI_CLIENT_ID),
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token.expose_secret()),
+        ]);
+        let received = http::send(request)
             .await
-            .map_err(|e| fail(e.to_string()))?;
-        let status = response.status();
-        let body = response.text().await.map_err(|e| fail(e.to_string()))?;
-        if !status.is_success() {
-            return Err(fail(format!("HTTP {status}{}", api_error_detail(&body))));
+            .map_err(|e| fail(receive_reason(e)))?;
+        let body = received.text();
+        if !received.is_success() {
+            return Err(fail(format!(
+                "HTTP {}{}",
+                received.status,
+                api_error_detail(&body, &[refresh_token.expose_secret()])
+            )));
         }
         #[derive(Deserialize)]
         struct Tokens {
@@ -605,8 +622,42 @@ impl<'a> Refresher<'a> {
     }
 }
 
-/// ` (<message>)` from a Vercel API or OAuth error body, when it has one.
-fn api_error_detail(body: &str) -> String {
+/// The most kept of what `vercel project token` prints on each of stdout and stderr.
+const CLI_OUTPUT_LIMIT: u64 = 1024 * 1024;
+
+/// What a child printed on one stream, up to [`CLI_OUTPUT_LIMIT`], and whether that was all of
+/// it; the rest is read and dropped, so that the child never blocks on a full pipe.
+fn read_output(mut stream: impl std::io::Read) -> (String, bool) {
+    let mut kept = Vec::new();
+    let _ = (&mut stream)
+        .take(CLI_OUTPUT_LIMIT + 1)
+        .read_to_end(&mut kept);
+    let whole = kept.len() as u64 <= CLI_OUTPUT_LIMIT;
+    if !whole {
+        kept.truncate(CLI_OUTPUT_LIMIT as usize);
+        let _ = std::io::copy(&mut stream, &mut std::io::sink());
+    }
+    (String::from_utf8_lossy(&kept).into_owned(), whole)
+}
+
+/// The two clients of a refresh: one for requests that carry the login or its refresh token
+/// (no redirect followed), one for the public OAuth discovery document.
+struct Clients {
+    token: reqwest::Client,
+    documents: reqwest::Client,
+}
+
+/// What went wrong with a request, as a clause: `it answered HTTP 307 with a redirect to …`.
+fn receive_reason(e: http::ReceiveError) -> String {
+    match e {
+        http::ReceiveError::Network { detail, .. } => detail,
+        other => format!("it {other}"),
+    }
+}
+
+/// ` (<message>)` from a Vercel API or OAuth error body, when it has one, redacted with `sent`
+/// (the credential the request carried).
+fn api_error_detail(body: &str, sent: &[&str]) -> String {
     let v: serde_json::Value = match serde_json::from_str(body) {
         Ok(v) => v,
         Err(_) => return String::new(),
@@ -616,7 +667,8 @@ fn api_error_detail(body: &str) -> String {
         .or_else(|| v.get("error_description"))
         .or_else(|| v.get("error"))
         .and_then(|m| m.as_str());
-    msg.map(|m| format!(" ({m})")).unwrap_or_default()
+    msg.map(|m| format!(" ({})", http::server_text(m, sent)))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -674,13 +726,23 @@ mod tests {
     #[test]
     fn api_error_details() {
         assert_eq!(
-            api_error_detail(r#"{"error":{"code":"forbidden","message":"no access"}}"#),
+            api_error_detail(
+                r#"{"error":{"code":"forbidden","message":"no access"}}"#,
+                &[]
+            ),
             " (no access)"
         );
         assert_eq!(
-            api_error_detail(r#"{"error":"invalid_grant"}"#),
+            api_error_detail(r#"{"error":"invalid_grant"}"#, &[]),
             " (invalid_grant)"
         );
-        assert_eq!(api_error_detail("<html>"), "");
+        assert_eq!(api_error_detail("<html>", &[]), "");
+        assert_eq!(
+            api_error_detail(
+                r#"{"error":{"message":"bad login vca_secret-login-1 for you"}}"#,
+                &["vca_secret-login-1"]
+            ),
+            " (bad login [redacted] for you)"
+        );
     }
 }

@@ -7,6 +7,11 @@
 //! 4. `VERCEL_OIDC_TOKEN` in `.env.local`, as `vercel env pull` writes it, found by walking up from
 //!    the working directory, stopping at the folder that holds `.vercel/`.
 //!
+//! A token file must be a regular file of at most 64 KiB, `.env.local` one of at most 1 MiB: a
+//! FIFO or a device is refused without waiting on it. `.env.local` is read as bytes and each
+//! line decoded on its own, so a byte-order mark, CRLF line ends, `export<TAB>` or bytes that
+//! are not UTF-8 on another line do not hide the token.
+//!
 //! Claims are decoded without checking the signature: the cloud checks it. They serve for expiry,
 //! messages, session names and cache keys.
 
@@ -19,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
 use crate::env::Env;
+use crate::fsutil::{self, ReadError, limits};
 use crate::secret::Secret;
 use crate::timefmt;
 
@@ -114,10 +120,20 @@ pub struct Claims {
     pub iss: String,
     pub sub: String,
     pub aud: Audience,
+    /// Unix seconds; a number of any form (see [`timefmt::lenient_seconds`]).
+    #[serde(deserialize_with = "timefmt::lenient_seconds::deserialize")]
     pub exp: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "timefmt::lenient_seconds::option::deserialize"
+    )]
     pub iat: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "timefmt::lenient_seconds::option::deserialize"
+    )]
     pub nbf: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
@@ -163,12 +179,14 @@ impl fmt::Display for IssuerMode {
 }
 
 impl Claims {
+    /// When the token expires; an `exp` beyond the years a time can hold is the far future (or
+    /// past), never 1970.
     pub fn expires_at(&self) -> OffsetDateTime {
-        timefmt::from_unix(self.exp).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+        timefmt::from_unix_saturating(self.exp)
     }
 
     pub fn issued_at(&self) -> Option<OffsetDateTime> {
-        self.iat.and_then(timefmt::from_unix)
+        self.iat.map(timefmt::from_unix_saturating)
     }
 
     /// `vercel-<project>-<environment>` (the parts the token has), unsanitised: the base of
@@ -257,7 +275,7 @@ impl OidcToken {
     /// Fails when the token has expired or will within [`CLOCK_SKEW`].
     pub fn ensure_fresh(&self, now: OffsetDateTime, in_build: bool) -> Result<(), TokenError> {
         let expires = self.claims.expires_at();
-        if expires - CLOCK_SKEW <= now {
+        if expires <= now + CLOCK_SKEW {
             return Err(TokenError::Expired {
                 origin: self.source.clone(),
                 expired: timefmt::rfc3339_z(expires),
@@ -283,11 +301,13 @@ pub enum TokenError {
     },
 
     #[error(
-        "cannot read the Vercel OIDC token from {origin}: {error}\n  check the path, or unset it to use VERCEL_OIDC_TOKEN"
+        "cannot read the Vercel OIDC token from {origin}: {}\n  {}",
+        error.reason(),
+        read_hint(origin, error)
     )]
     Read {
         origin: TokenSource,
-        error: std::io::Error,
+        error: ReadError,
     },
 
     #[error(
@@ -309,6 +329,26 @@ pub enum TokenError {
         when: String,
         in_build: bool,
     },
+}
+
+/// What to do about a token file or `.env.local` that cannot be read.
+fn read_hint(origin: &TokenSource, error: &ReadError) -> &'static str {
+    let dotenv = matches!(origin, TokenSource::DotEnv(_));
+    match error {
+        ReadError::TooLarge { .. } if dotenv => {
+            "`vercel env pull` writes a small `.env.local`: check what else went into it, or run `vercel env pull` again"
+        }
+        ReadError::TooLarge { .. } => {
+            "a Vercel token is about 1 KiB: name a file that holds the token alone"
+        }
+        ReadError::NotRegular { .. } if dotenv => {
+            "`.env.local` must be a regular file: remove it and run `vercel env pull` again"
+        }
+        ReadError::NotRegular { .. } => {
+            "name a regular file that holds the token; a FIFO, device or directory is never read"
+        }
+        _ => "check the path, or unset it to use VERCEL_OIDC_TOKEN",
+    }
 }
 
 /// What to do to get a token, for a build or for a laptop.
@@ -360,7 +400,7 @@ pub fn load(env: &Env, token_file: Option<&Path>) -> Result<OidcToken, TokenErro
     if let Some(raw) = env.get("VERCEL_OIDC_TOKEN") {
         return OidcToken::parse(raw, TokenSource::Env);
     }
-    if let Some((path, raw)) = find_in_dotenv(env.cwd()) {
+    if let Some((path, raw)) = find_in_dotenv(env.cwd())? {
         return OidcToken::parse(&raw, TokenSource::DotEnv(path));
     }
     Err(TokenError::NotFound {
@@ -386,8 +426,8 @@ fn read_file(source: TokenSource) -> Result<OidcToken, TokenError> {
         TokenSource::Flag(p) | TokenSource::EnvFile(p) => p.clone(),
         _ => unreachable!("only file sources are read"),
     };
-    match std::fs::read_to_string(&path) {
-        Ok(raw) => OidcToken::parse(&raw, source),
+    match fsutil::read_capped(&path, limits::TOKEN) {
+        Ok(raw) => OidcToken::parse(&String::from_utf8_lossy(&raw), source),
         Err(error) => Err(TokenError::Read {
             origin: source,
             error,
@@ -396,32 +436,56 @@ fn read_file(source: TokenSource) -> Result<OidcToken, TokenError> {
 }
 
 /// Walks up from `start` looking for `VERCEL_OIDC_TOKEN` in `.env.local`, stopping after the
-/// folder that holds `.vercel/` (the linked project's root).
-pub fn find_in_dotenv(start: &Path) -> Option<(PathBuf, String)> {
+/// folder that holds `.vercel/` (the linked project's root). A `.env.local` that is there but
+/// cannot be read (not a regular file, over 1 MiB) is an error; one that cannot be opened
+/// (permissions) is passed over.
+pub fn find_in_dotenv(start: &Path) -> Result<Option<(PathBuf, String)>, TokenError> {
     for dir in start.ancestors() {
         let candidate = dir.join(".env.local");
-        if let Ok(content) = std::fs::read_to_string(&candidate)
-            && let Some(value) = dotenv_value(&content, "VERCEL_OIDC_TOKEN")
-        {
-            return Some((candidate, value));
+        match fsutil::read_capped(&candidate, limits::CONFIG) {
+            Ok(content) => {
+                if let Some(value) = dotenv_value_bytes(&content, "VERCEL_OIDC_TOKEN") {
+                    return Ok(Some((candidate, value)));
+                }
+            }
+            Err(ReadError::NotFound { .. } | ReadError::Io { .. }) => {}
+            Err(error) => {
+                return Err(TokenError::Read {
+                    origin: TokenSource::DotEnv(candidate),
+                    error,
+                });
+            }
         }
         if dir.join(".vercel").is_dir() {
-            return None;
+            return Ok(None);
         }
     }
-    None
+    Ok(None)
 }
 
 /// The value of `key` in dotenv-formatted `content` (the last assignment wins). Handles
 /// `export`, comments, double quotes with `\n`-style escapes, single quotes and bare values.
 pub fn dotenv_value(content: &str, key: &str) -> Option<String> {
+    dotenv_value_bytes(content.as_bytes(), key)
+}
+
+/// [`dotenv_value`] of raw bytes: a leading byte-order mark is skipped, lines end at `\n` (a
+/// `\r` before it is dropped), and each line is decoded on its own, bytes that are not UTF-8
+/// becoming U+FFFD, so one bad line spoils only itself.
+pub fn dotenv_value_bytes(content: &[u8], key: &str) -> Option<String> {
+    let content = content.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(content);
     let mut found = None;
-    for line in content.lines() {
+    for raw in content.split(|b| *b == b'\n') {
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        let line = String::from_utf8_lossy(raw);
         let line = line.trim_start();
         if line.starts_with('#') {
             continue;
         }
-        let line = line.strip_prefix("export ").unwrap_or(line);
+        let line = match line.strip_prefix("export") {
+            Some(rest) if rest.starts_with([' ', '\t']) => rest.trim_start(),
+            _ => line,
+        };
         let Some((k, v)) = line.split_once('=') else {
             continue;
         };
@@ -627,6 +691,11 @@ pub(crate) mod tests {
             ("VERCEL_OIDC_TOKEN_FILE=\"x\"", None),
             ("VERCEL_OIDC_TOKEN=\"\"", None),
             ("OTHER=1", None),
+            ("\u{feff}VERCEL_OIDC_TOKEN=\"a.b.c\"\n", Some("a.b.c")),
+            ("export\tVERCEL_OIDC_TOKEN=a.b.c", Some("a.b.c")),
+            ("export  VERCEL_OIDC_TOKEN=a.b.c", Some("a.b.c")),
+            ("exportVERCEL_OIDC_TOKEN=a.b.c", None),
+            ("X=1\r\nVERCEL_OIDC_TOKEN=\"a.b.c\"\r\n", Some("a.b.c")),
         ];
         for (content, expected) in cases {
             assert_eq!(
@@ -635,6 +704,19 @@ pub(crate) mod tests {
                 "{content:?}"
             );
         }
+    }
+
+    #[test]
+    fn dotenv_bytes_survive_stray_invalid_utf8() {
+        let content = b"# Created by Vercel CLI\nNAME=\"caf\xe9\"\nVERCEL_OIDC_TOKEN=\"a.b.c\"\nOTHER=\"\xff\xfe\"\n";
+        assert_eq!(
+            dotenv_value_bytes(content, "VERCEL_OIDC_TOKEN").as_deref(),
+            Some("a.b.c")
+        );
+        assert_eq!(
+            dotenv_value_bytes(b"VERCEL_OIDC_TOKEN=\"a.b\xff.c\"", "VERCEL_OIDC_TOKEN").as_deref(),
+            Some("a.b\u{fffd}.c")
+        );
     }
 
     #[test]
@@ -650,7 +732,7 @@ pub(crate) mod tests {
         )
         .unwrap();
         assert_eq!(
-            find_in_dotenv(&nested),
+            find_in_dotenv(&nested).unwrap(),
             None,
             "must not look above the .vercel folder"
         );
@@ -659,7 +741,7 @@ pub(crate) mod tests {
             "# Created by Vercel CLI\nVERCEL_OIDC_TOKEN=\"inside\"",
         )
         .unwrap();
-        let (path, value) = find_in_dotenv(&nested).unwrap();
+        let (path, value) = find_in_dotenv(&nested).unwrap().unwrap();
         assert_eq!(path, project.join(".env.local"));
         assert_eq!(value, "inside");
     }

@@ -7,28 +7,33 @@
 //!    any key is looked up or fetched. A `crit` header is refused too: no extension is understood;
 //! 3. key: the header's `kid` must name a key in the issuer's JWKS;
 //! 4. signature: RS256 over the first two parts (`jsonwebtoken`, RustCrypto backend);
-//! 5. claims: `iss` equals the trusted issuer and `aud` holds the audience (a trailing slash on
-//!    either issuer is ignored); `exp` has not passed and `nbf` has, each within the leeway (default
+//! 5. claims: `iss` equals the trusted issuer exactly (one trailing slash on either side is
+//!    ignored; surrounding blanks, a doubled slash or any other difference are not) and `aud`
+//!    holds the audience; `exp` has not passed and `nbf` has, each within the leeway (default
 //!    60 s, at most 300 s); then each optional constraint: `sub`, `owner_id`, `owner`,
 //!    `project_id`, `project`, `environment`, each met by any one of its given values.
 //!
-//! Requests: `GET`, `Accept: application/json`, through the client of [`crate::http`]; network
-//! errors, HTTP 429 and 5xx are retried with backoff for at most 5 seconds. No token is ever sent.
+//! Requests: `GET`, `Accept: application/json`, through [`crate::http::fetch`] (give the
+//! verifier a client from [`crate::http::document_client`]); network errors, HTTP 429 and 5xx
+//! are retried with backoff for at most 5 seconds. No token is ever sent.
 //! - `<issuer>/.well-known/openid-configuration`: its `issuer` must equal the trusted issuer, and
 //!   its `jwks_uri` (https, or http to this machine) is where the keys are;
 //! - `<jwks_uri>`: the signing keys. Only RSA keys with a `kid`, meant for signatures (`use` absent
 //!   or `sig`, `alg` absent or `RS256`), of 2048 to 4096 bits, are kept.
 //!
 //! Responses over 1 MiB, or that end up (after redirects) on plain http off this machine, are
-//! refused.
+//! refused; so is a redirect the client did not follow (its `Location` is named).
 //!
 //! File: the discovered `jwks_uri` and the keys are cached in the shared cache directory
 //! ([`crate::cache`]) as `jwks-<hash of the issuer>.json`, for as long as the JWKS response's
 //! `Cache-Control: max-age` says, bounded to 1 minute – 1 hour (10 minutes without one). While it
 //! is fresh, verifying makes no request at all. A token whose `kid` is not among the cached keys
 //! makes one refetch of the JWKS that bypasses the cache (Vercel rotated its keys); a `kid` missing
-//! from keys fetched in the same run fails at once. Processes that miss the cache together fetch
-//! once between them. A corrupt entry is a miss.
+//! from keys fetched in the same run fails at once. Such refetches are bounded: at most one per
+//! issuer every [`UNKNOWN_KID_REFETCH_INTERVAL`] (30 s); an unknown `kid` within 30 s of the last
+//! refetch fails at once from the cached keys (a negative cache), so tokens naming random key
+//! ids cannot make every check a request, and a real rotation is seen at most 30 s late.
+//! Processes that miss the cache together fetch once between them. A corrupt entry is a miss.
 //!
 //! Environment variables, read by the CLI and passed here as [`VerifyOptions`]:
 //! `VERCEL_OIDC_VERIFY_ISSUER` and `VERCEL_OIDC_VERIFY_AUDIENCE` (required),
@@ -37,8 +42,6 @@
 //! `VERCEL_OIDC_VERIFY_PROJECT`, `VERCEL_OIDC_VERIFY_ENVIRONMENT` (comma-separated lists);
 //! `VERCEL_OIDC_NO_CACHE`. The cache directory comes from `VERCEL_OIDC_CACHE_DIR`,
 //! `XDG_CACHE_HOME` or `HOME`, the HTTP set-up from `SSL_CERT_FILE` and the proxy variables.
-
-use std::fmt::Write as _;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -62,10 +65,11 @@ pub const DEFAULT_JWKS_TTL: Duration = Duration::minutes(10);
 pub const MIN_JWKS_TTL: Duration = Duration::minutes(1);
 /// Bounds how long a key the issuer has withdrawn can still be trusted.
 pub const MAX_JWKS_TTL: Duration = Duration::hours(1);
+/// A `kid` not in the cached keys refetches the JWKS at most this often per issuer.
+pub const UNKNOWN_KID_REFETCH_INTERVAL: Duration = Duration::seconds(30);
 
 const MIN_RSA_BITS: usize = 2048;
 const MAX_RSA_BITS: usize = 4096;
-const MAX_DOCUMENT_BYTES: usize = 1 << 20;
 const DISCOVERY: &str = "the OpenID configuration";
 const JWKS: &str = "the JWKS";
 
@@ -189,6 +193,11 @@ impl VerifyConfig {
         let issuer = non_empty(opts.issuer.as_deref()).ok_or(ConfigError::MissingIssuer)?;
         let issuer = normalize_issuer(issuer).to_string();
         let parsed = crate::http::check_endpoint(&issuer).map_err(ConfigError::BadIssuer)?;
+        if issuer.ends_with('/') || parsed.path().contains("//") {
+            return Err(ConfigError::BadIssuer(format!(
+                "`{issuer}`: an issuer has no empty path segment (`//`)"
+            )));
+        }
         if parsed.query().is_some() || parsed.fragment().is_some() {
             return Err(ConfigError::BadIssuer(format!(
                 "`{issuer}`: an issuer has no query or fragment"
@@ -242,9 +251,16 @@ fn non_empty(value: Option<&str>) -> Option<&str> {
     value.map(str::trim).filter(|v| !v.is_empty())
 }
 
-/// An issuer without surrounding blanks or a trailing slash, the form compared.
+/// A configured issuer without surrounding blanks or one trailing slash, the form compared.
 pub fn normalize_issuer(issuer: &str) -> &str {
-    issuer.trim().trim_end_matches('/')
+    let issuer = issuer.trim();
+    issuer.strip_suffix('/').unwrap_or(issuer)
+}
+
+/// Whether an issuer named by a token or a discovery document is `trusted` (normalized): the
+/// same string, or the same with one trailing slash. Nothing is trimmed from what was found.
+pub fn issuer_matches(found: &str, trusted: &str) -> bool {
+    found == trusted || found.strip_suffix('/') == Some(trusted)
 }
 
 /// Why a token was not accepted, or could not be checked. Each names the failing check.
@@ -282,10 +298,12 @@ pub enum VerifyError {
     #[error("invalid claims: {0}\n  the token is signed but not shaped like a Vercel OIDC token")]
     Claims(String),
 
-    #[error(
-        "issuer mismatch: expected `{expected}` (found `{found}`)\n  pass the issuer the token names with --issuer (team `https://oidc.vercel.com/<team>` or global `https://oidc.vercel.com`, as set in the team's Settings > Security)"
-    )]
-    Issuer { expected: String, found: String },
+    #[error("issuer mismatch: expected `{expected}` (found `{found}`)\n  {hint}")]
+    Issuer {
+        expected: String,
+        found: String,
+        hint: &'static str,
+    },
 
     #[error(
         "audience mismatch: expected `{expected}` (found {found})\n  pass the audience the token carries with --audience (Vercel's default is `https://vercel.com/<team>`)"
@@ -388,6 +406,10 @@ struct KeySet {
     /// another has just fetched the keys again.
     fetch_id: u64,
     keys: Vec<RsaKey>,
+    /// When (Unix seconds) these keys were last fetched again for an unknown `kid`; none after
+    /// a plain fetch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    refetched_at: Option<i64>,
 }
 
 impl KeySet {
@@ -480,6 +502,18 @@ impl Verifier {
                 crate::debug!("key `{kid}` found in the cached JWKS");
                 return Ok(found.clone());
             }
+            let now = (self.clock)().unix_timestamp();
+            if let Some(at) = cached.refetched_at
+                && (at..at + UNKNOWN_KID_REFETCH_INTERVAL.whole_seconds()).contains(&now)
+            {
+                crate::debug!(
+                    "key `{}` is not in the JWKS fetched again {}s ago; it is fetched again at most every {}s",
+                    shown(kid),
+                    now - at,
+                    UNKNOWN_KID_REFETCH_INTERVAL.whole_seconds()
+                );
+                return Err(cached.unknown(kid));
+            }
             crate::debug!(
                 "key `{}` is not in the cached JWKS; fetching `{}` again in case the keys rotated",
                 shown(kid),
@@ -493,7 +527,7 @@ impl Verifier {
                 return newer.find(kid).cloned().ok_or_else(|| newer.unknown(kid));
             }
             let (keys, ttl) = self.fetch_jwks(&cached.jwks_uri).await?;
-            let set = self.store(cache, &key, cached.jwks_uri, keys, ttl);
+            let set = self.store(cache, &key, cached.jwks_uri, keys, ttl, Some(now));
             return set.find(kid).cloned().ok_or_else(|| set.unknown(kid));
         }
         let _lock = cache.lock(&key);
@@ -504,7 +538,7 @@ impl Verifier {
             }
             None => {
                 let (set, ttl) = self.fetch_key_set().await?;
-                self.store(cache, &key, set.jwks_uri, set.keys, ttl)
+                self.store(cache, &key, set.jwks_uri, set.keys, ttl, None)
             }
         };
         set.find(kid).cloned().ok_or_else(|| set.unknown(kid))
@@ -517,11 +551,13 @@ impl Verifier {
         jwks_uri: String,
         keys: Vec<RsaKey>,
         ttl: Duration,
+        refetched_at: Option<i64>,
     ) -> KeySet {
         let set = KeySet {
             jwks_uri,
             fetch_id: fastrand::u64(..),
             keys,
+            refetched_at,
         };
         if let Err(e) = cache.put(key, &set, (self.clock)() + ttl) {
             crate::debug!(
@@ -542,6 +578,7 @@ impl Verifier {
             jwks_uri,
             fetch_id: 0,
             keys,
+            refetched_at: None,
         };
         Ok((set, ttl))
     }
@@ -587,18 +624,29 @@ impl Verifier {
             transient,
             hint: fetch_hint(what, None),
         };
-        let mut response = self
+        let request = self
             .http
             .get(url)
             .timeout(time_left)
-            .header(reqwest::header::ACCEPT, "application/json")
-            .send()
-            .await
-            .map_err(|e| {
-                let transient = e.is_timeout() || e.is_connect() || e.is_request();
-                fetch_error(error_chain(&e), transient)
-            })?;
-        let status = response.status();
+            .header(reqwest::header::ACCEPT, "application/json");
+        let received = match crate::http::fetch(request).await {
+            Ok(received) => received,
+            Err(crate::http::ReceiveError::Network { detail, transient }) => {
+                return Err(fetch_error(detail, transient));
+            }
+            Err(crate::http::ReceiveError::TooLarge { .. }) => {
+                return Err(VerifyError::BadDocument {
+                    what,
+                    url: url.to_string(),
+                    detail: "it is larger than 1 MiB".into(),
+                });
+            }
+            Err(redirect @ crate::http::ReceiveError::Redirect { .. }) => {
+                return Err(fetch_error(redirect.to_string(), false));
+            }
+        };
+        let status = reqwest::StatusCode::from_u16(received.status)
+            .unwrap_or(reqwest::StatusCode::INTERNAL_SERVER_ERROR);
         crate::trace!("{what}: HTTP {status}");
         if !status.is_success() {
             return Err(VerifyError::Fetch {
@@ -609,30 +657,15 @@ impl Verifier {
                 hint: fetch_hint(what, Some(status.as_u16())),
             });
         }
-        if let Err(e) = crate::http::check_endpoint(response.url().as_str()) {
+        if let Err(e) = crate::http::check_endpoint(received.url.as_str()) {
             return Err(fetch_error(format!("redirected: {e}"), false));
         }
-        let cache_control = response
-            .headers()
+        let cache_control = received
+            .headers
             .get(reqwest::header::CACHE_CONTROL)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        let mut body = Vec::new();
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|e| fetch_error(error_chain(&e), true))?
-        {
-            body.extend_from_slice(&chunk);
-            if body.len() > MAX_DOCUMENT_BYTES {
-                return Err(VerifyError::BadDocument {
-                    what,
-                    url: url.to_string(),
-                    detail: "it is larger than 1 MiB".into(),
-                });
-            }
-        }
-        Ok((body, cache_control))
+        Ok((received.body, cache_control))
     }
 }
 
@@ -647,16 +680,6 @@ fn fetch_hint(what: &'static str, status: Option<u16>) -> &'static str {
         }
         _ => "check the network and HTTPS_PROXY/NO_PROXY",
     }
-}
-
-fn error_chain(e: &reqwest::Error) -> String {
-    let mut detail = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        let _ = write!(detail, ": {s}");
-        source = s.source();
-    }
-    detail
 }
 
 /// Checks the header and returns the key id. The algorithm is checked first, so that a token
@@ -748,10 +771,16 @@ fn check_claims(
     claims: &Claims,
     now: OffsetDateTime,
 ) -> Result<(), VerifyError> {
-    if normalize_issuer(&claims.iss) != config.issuer {
+    if !issuer_matches(&claims.iss, &config.issuer) {
+        let near_miss = normalize_issuer(claims.iss.trim_end_matches('/')) == config.issuer;
         return Err(VerifyError::Issuer {
             expected: config.issuer.clone(),
             found: shown(&claims.iss),
+            hint: if near_miss {
+                "the token's `iss` differs from the issuer only by blanks or slashes, which Vercel never adds: the token was not issued by it"
+            } else {
+                "pass the issuer the token names with --issuer (team `https://oidc.vercel.com/<team>` or global `https://oidc.vercel.com`, as set in the team's Settings > Security)"
+            },
         });
     }
     let audiences = claims.aud.values();
@@ -763,7 +792,7 @@ fn check_claims(
     }
     let leeway = config.leeway.whole_seconds();
     let at = |secs: i64| {
-        let t = timefmt::from_unix(secs).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        let t = timefmt::from_unix_saturating(secs);
         (timefmt::rfc3339_z(t), timefmt::relative(t, now))
     };
     let now_secs = now.unix_timestamp();
@@ -813,7 +842,7 @@ fn parse_discovery(body: &[u8], url: &str, issuer: &str) -> Result<String, Verif
         .get("issuer")
         .and_then(serde_json::Value::as_str)
         .ok_or_else(|| bad("it has no `issuer`"))?;
-    if normalize_issuer(found) != issuer {
+    if !issuer_matches(found, issuer) {
         return Err(VerifyError::DiscoveryIssuer {
             expected: issuer.to_string(),
             found: shown(found),
@@ -950,6 +979,32 @@ fn backticked<'a>(values: impl Iterator<Item = &'a str>) -> String {
     }
 }
 
+/// Drives the document and header parsers on any bytes, for [`crate::fuzzing::jwks`]: they
+/// never panic, kept keys are usable RS256 keys, and a `jwks_uri` accepted is an endpoint that
+/// may be fetched.
+#[doc(hidden)]
+pub(crate) fn fuzz_documents(data: &[u8]) {
+    const URL: &str = "https://oidc.vercel.com/acme/.well-known/jwks";
+    if let Ok(keys) = parse_jwks(data, URL) {
+        assert!(!keys.is_empty());
+        for key in keys {
+            assert!(!key.kid.is_empty());
+            let n = URL_SAFE_NO_PAD
+                .decode(&key.n)
+                .expect("a kept key's modulus decodes");
+            assert!((MIN_RSA_BITS..=MAX_RSA_BITS).contains(&bit_length(&n)));
+        }
+    }
+    if let Ok(uri) = parse_discovery(data, URL, "https://oidc.vercel.com/acme") {
+        assert!(crate::http::check_endpoint(&uri).is_ok());
+    }
+    let token = String::from_utf8_lossy(data);
+    if let Ok(kid) = parse_header(&token) {
+        assert!(!kid.is_empty());
+    }
+    let _ = jwks_ttl(Some(&token));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1045,6 +1100,20 @@ mod tests {
                     ..opts()
                 },
                 "that is a document's address, not the issuer",
+            ),
+            (
+                VerifyOptions {
+                    issuer: Some("https://oidc.vercel.com/acme//".into()),
+                    ..opts()
+                },
+                "cannot use the issuer `https://oidc.vercel.com/acme/`: an issuer has no empty path segment (`//`)",
+            ),
+            (
+                VerifyOptions {
+                    issuer: Some("https://oidc.vercel.com//acme".into()),
+                    ..opts()
+                },
+                "an issuer has no empty path segment (`//`)",
             ),
             (
                 VerifyOptions {
@@ -1537,6 +1606,7 @@ mod tests {
                 n: rsa.n,
                 e: rsa.e,
             }],
+            refetched_at: None,
         };
         let cache = verifier.cache.as_ref().unwrap();
         cache

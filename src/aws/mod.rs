@@ -88,10 +88,10 @@ pub enum ConfigError {
         .0.escape_debug()
     )]
     BadPolicyArn(String),
-    #[error("cannot read the session policy file `{}`: {error}\n  check the path given to --policy @FILE", path.display())]
+    #[error("cannot read the session policy file `{}`: {}\n  pass --policy @FILE with a regular file holding the policy JSON (STS takes at most 2,048 characters of it once packed)", path.display(), error.reason())]
     PolicyFile {
         path: PathBuf,
-        error: std::io::Error,
+        error: crate::fsutil::ReadError,
     },
     #[error(
         "the session policy from {origin} is not valid JSON: {error}\n  pass an IAM policy document, inline or as --policy @FILE"
@@ -189,10 +189,13 @@ fn read_policy(value: &str, env: &Env) -> Result<String, ConfigError> {
     let (text, origin) = match value.strip_prefix('@') {
         Some(path) => {
             let path = env.absolute(path);
-            let text = std::fs::read_to_string(&path).map_err(|error| ConfigError::PolicyFile {
-                path: path.clone(),
-                error,
-            })?;
+            let bytes = crate::fsutil::read_capped(&path, crate::fsutil::limits::POLICY).map_err(
+                |error| ConfigError::PolicyFile {
+                    path: path.clone(),
+                    error,
+                },
+            )?;
+            let text = String::from_utf8_lossy(&bytes).into_owned();
             (text, format!("`{}`", path.display()))
         }
         None => (value.to_string(), "--policy".to_string()),

@@ -6,7 +6,10 @@
 //! No `ProviderId` (that is for OAuth 2.0 providers, not OIDC).
 //!
 //! Retried: `IDPCommunicationError`, `Throttling`, HTTP 5xx, timeouts and connection failures.
-//! Everything else fails at once.
+//! Everything else fails at once. A redirect is not followed (it is an error naming its
+//! `Location`), a body over 1 MiB is not read, the server's code and message are shown only
+//! after [`http::server_text`] has redacted them, and credentials that have expired or expire
+//! within [`CLOCK_SKEW`] are an error, never printed.
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -16,7 +19,7 @@ use crate::aws::trust;
 use crate::http::{self, RetryPolicy};
 use crate::secret::Secret;
 use crate::timefmt;
-use crate::token::{Claims, OidcToken};
+use crate::token::{CLOCK_SKEW, Claims, OidcToken};
 
 /// What to ask STS for.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -196,6 +199,19 @@ pub enum StsError {
         status: u16,
         detail: String,
     },
+
+    #[error(
+        "STS at `{endpoint}` {error}\n  point the endpoint (--region, AWS_ENDPOINT_URL_STS) at STS itself, not at an address that redirects"
+    )]
+    Redirected {
+        endpoint: String,
+        error: http::ReceiveError,
+    },
+
+    #[error(
+        "STS at `{endpoint}` issued credentials that cannot be used: {why}\n  check this machine's clock (`date -u`), and that the endpoint (--region, AWS_ENDPOINT_URL_STS) is really STS"
+    )]
+    Expired { endpoint: String, why: String },
 }
 
 impl StsError {
@@ -214,6 +230,7 @@ impl StsError {
             }
             Self::Network { transient, .. } => *transient,
             Self::BadResponse { status, .. } => *status >= 500,
+            Self::Redirected { .. } | Self::Expired { .. } => false,
         }
     }
 
@@ -226,21 +243,30 @@ impl StsError {
     }
 }
 
-/// Calls STS with a given HTTP client, endpoint and retry policy.
+/// Calls STS with a given HTTP client, endpoint, retry policy and clock.
 #[derive(Clone, Debug)]
 pub struct StsClient {
     http: reqwest::Client,
     endpoint: StsEndpoint,
     retry: RetryPolicy,
+    clock: fn() -> OffsetDateTime,
 }
 
 impl StsClient {
+    /// `http` must follow no redirect: build it with [`http::client`].
     pub fn new(http: reqwest::Client, endpoint: StsEndpoint, retry: RetryPolicy) -> Self {
         Self {
             http,
             endpoint,
             retry,
+            clock: OffsetDateTime::now_utc,
         }
+    }
+
+    /// Uses `clock` to judge whether issued credentials are already expired.
+    pub fn with_clock(mut self, clock: fn() -> OffsetDateTime) -> Self {
+        self.clock = clock;
+        self
     }
 
     pub fn endpoint(&self) -> &StsEndpoint {
@@ -268,8 +294,7 @@ impl StsClient {
                 let body = body.clone();
                 async move {
                     crate::trace!("STS attempt {attempt}");
-                    self.send_once(body, req, token.claims(), attempt.time_left)
-                        .await
+                    self.send_once(body, req, token, attempt.time_left).await
                 }
             })
             .await?;
@@ -285,11 +310,11 @@ impl StsClient {
         &self,
         body: String,
         req: &AssumeRoleRequest,
-        claims: &Claims,
+        token: &OidcToken,
         time_left: std::time::Duration,
     ) -> Result<AwsCredentials, StsError> {
         let endpoint = self.endpoint.url.clone();
-        let response = self
+        let request = self
             .http
             .post(&endpoint)
             .timeout(time_left)
@@ -298,29 +323,33 @@ impl StsClient {
                 "application/x-www-form-urlencoded",
             )
             .header(reqwest::header::ACCEPT, "text/xml")
-            .body(body)
-            .send()
+            .body(body);
+        let received = http::send(request)
             .await
-            .map_err(|e| network_error(&endpoint, e))?;
-        let status = response.status().as_u16();
-        let text = response
-            .text()
-            .await
-            .map_err(|e| network_error(&endpoint, e))?;
+            .map_err(|error| receive_error(&endpoint, error))?;
+        let status = received.status;
+        let text = received.text();
         crate::trace!("STS answered HTTP {status} ({} bytes)", text.len());
-        if (200..300).contains(&status) {
-            return parse_success(&text).map_err(|detail| StsError::BadResponse {
-                endpoint,
+        let sent = [token.expose_secret()];
+        if received.is_success() {
+            let creds = parse_success(&text).map_err(|detail| StsError::BadResponse {
+                endpoint: endpoint.clone(),
                 status,
-                detail,
-            });
+                detail: http::server_text(&detail, &sent),
+            })?;
+            if let Some(why) =
+                timefmt::unusable_expiry(creds.expiration, (self.clock)(), CLOCK_SKEW)
+            {
+                return Err(StsError::Expired { endpoint, why });
+            }
+            return Ok(creds);
         }
         match parse_error(&text) {
             Some((code, message)) => {
-                let hint = hint_for(&code, req, claims);
+                let hint = hint_for(&code, req, token.claims());
                 Err(StsError::Refused {
-                    code,
-                    message,
+                    code: http::server_text(&code, &sent),
+                    message: http::server_text(&message, &sent),
                     status,
                     role_arn: req.role_arn.clone(),
                     endpoint,
@@ -330,18 +359,26 @@ impl StsClient {
             None => Err(StsError::BadResponse {
                 endpoint,
                 status,
-                detail: http::excerpt(&text),
+                detail: http::excerpt(&text, &sent),
             }),
         }
     }
 }
 
-fn network_error(endpoint: &str, e: reqwest::Error) -> StsError {
-    let (detail, transient) = http::describe_failure(&e);
-    StsError::Network {
-        endpoint: endpoint.to_string(),
-        detail,
-        transient,
+fn receive_error(endpoint: &str, error: http::ReceiveError) -> StsError {
+    let endpoint = endpoint.to_string();
+    match error {
+        http::ReceiveError::Network { detail, transient } => StsError::Network {
+            endpoint,
+            detail,
+            transient,
+        },
+        error @ http::ReceiveError::Redirect { .. } => StsError::Redirected { endpoint, error },
+        http::ReceiveError::TooLarge { status, limit } => StsError::BadResponse {
+            endpoint,
+            status,
+            detail: http::too_large(limit),
+        },
     }
 }
 

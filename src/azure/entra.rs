@@ -12,7 +12,10 @@
 //! hint (see [`hint_for`]).
 //!
 //! HTTP 5xx, 429, `temporarily_unavailable` and network failures are retried under the
-//! [`RetryPolicy`]; everything else fails at once.
+//! [`RetryPolicy`]; everything else fails at once. A redirect is not followed (an error naming
+//! its `Location`), a body over 1 MiB is not read, what Entra says is shown only after
+//! [`http::server_text`] has redacted it, and an access token that has expired or expires
+//! within [`CLOCK_SKEW`] is an error.
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -21,7 +24,7 @@ use crate::azure::{Authority, trust};
 use crate::http::{self, RetryPolicy};
 use crate::secret::Secret;
 use crate::timefmt;
-use crate::token::{Claims, OidcToken};
+use crate::token::{CLOCK_SKEW, Claims, OidcToken};
 
 pub const GRANT_TYPE: &str = "client_credentials";
 pub const CLIENT_ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -45,7 +48,7 @@ pub struct AccessToken {
 
 impl AccessToken {
     pub fn expires_at(&self) -> OffsetDateTime {
-        timefmt::from_unix(self.expires_on).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+        timefmt::from_unix_saturating(self.expires_on)
     }
 
     /// `{"access_token","token_type","expires_on","expires_at","expires_in"}`: the token, its
@@ -96,10 +99,13 @@ pub fn parse_success(body: &str, now: OffsetDateTime) -> Result<AccessToken, Str
     }
     .filter(|s| *s > 0)
     .ok_or("the response has no positive expires_in")?;
+    let expires = now
+        .checked_add(time::Duration::seconds(expires_in))
+        .ok_or_else(|| format!("the response's expires_in ({expires_in}) is past any date"))?;
     Ok(AccessToken {
         access_token: Secret::new(access_token),
         token_type: parsed.token_type.unwrap_or_else(|| "Bearer".into()),
-        expires_on: now.unix_timestamp() + expires_in,
+        expires_on: expires.unix_timestamp(),
     })
 }
 
@@ -187,6 +193,19 @@ pub enum EntraError {
         status: u16,
         detail: String,
     },
+
+    #[error(
+        "Entra ID at `{endpoint}` {error}\n  set --authority-host (AZURE_AUTHORITY_HOST) to the authority itself, not to an address that redirects"
+    )]
+    Redirected {
+        endpoint: String,
+        error: http::ReceiveError,
+    },
+
+    #[error(
+        "Entra ID at `{endpoint}` issued an access token that cannot be used: {why}\n  check this machine's clock (`date -u`), and that --authority-host (AZURE_AUTHORITY_HOST) is a Microsoft Entra authority"
+    )]
+    Expired { endpoint: String, why: String },
 }
 
 fn support_ids(body: &ErrorBody) -> String {
@@ -209,6 +228,7 @@ impl EntraError {
             }
             Self::Network { transient, .. } => *transient,
             Self::BadResponse { status, .. } => *status >= 500 || *status == 429,
+            Self::Redirected { .. } | Self::Expired { .. } => false,
         }
     }
 
@@ -346,7 +366,7 @@ impl EntraClient {
                 let (body, endpoint) = (body.clone(), endpoint.clone());
                 async move {
                     crate::trace!("Entra attempt {attempt}");
-                    self.send_once(&endpoint, body, req, token.claims(), attempt.time_left)
+                    self.send_once(&endpoint, body, req, token, attempt.time_left)
                         .await
                 }
             })
@@ -364,10 +384,10 @@ impl EntraClient {
         endpoint: &str,
         body: String,
         req: &TokenRequest,
-        claims: &Claims,
+        token: &OidcToken,
         time_left: std::time::Duration,
     ) -> Result<AccessToken, EntraError> {
-        let response = self
+        let request = self
             .http
             .post(endpoint)
             .timeout(time_left)
@@ -376,31 +396,43 @@ impl EntraClient {
                 "application/x-www-form-urlencoded",
             )
             .header(reqwest::header::ACCEPT, "application/json")
-            .body(body)
-            .send()
+            .body(body);
+        let received = http::send(request)
             .await
-            .map_err(|e| network_error(endpoint, e))?;
-        let status = response.status().as_u16();
-        let text = response
-            .text()
-            .await
-            .map_err(|e| network_error(endpoint, e))?;
+            .map_err(|error| receive_error(endpoint, error))?;
+        let status = received.status;
+        let text = received.text();
         crate::trace!("Entra answered HTTP {status} ({} bytes)", text.len());
-        if (200..300).contains(&status) {
-            return parse_success(&text, (self.clock)()).map_err(|detail| {
-                EntraError::BadResponse {
+        let sent = [token.expose_secret()];
+        if received.is_success() {
+            let now = (self.clock)();
+            let access = parse_success(&text, now).map_err(|detail| EntraError::BadResponse {
+                endpoint: endpoint.to_string(),
+                status,
+                detail: http::server_text(&detail, &sent),
+            })?;
+            if let Some(why) = timefmt::unusable_expiry(access.expires_at(), now, CLOCK_SKEW) {
+                return Err(EntraError::Expired {
                     endpoint: endpoint.to_string(),
-                    status,
-                    detail,
-                }
-            });
+                    why,
+                });
+            }
+            return Ok(access);
         }
         match parse_error(&text) {
             Some(body) => {
+                let shown = |t: &str| http::server_text(t, &sent);
+                let body = ErrorBody {
+                    error: shown(&body.error),
+                    message: shown(&body.message),
+                    code: body.code,
+                    trace_id: body.trace_id.as_deref().map(shown),
+                    correlation_id: body.correlation_id.as_deref().map(shown),
+                };
                 let hint = hint_for(
                     body.code,
                     &HintContext {
-                        claims,
+                        claims: token.claims(),
                         req,
                         authority: &self.authority,
                         in_build: self.in_build,
@@ -418,18 +450,26 @@ impl EntraClient {
             None => Err(EntraError::BadResponse {
                 endpoint: endpoint.to_string(),
                 status,
-                detail: http::excerpt(&text),
+                detail: http::excerpt(&text, &sent),
             }),
         }
     }
 }
 
-fn network_error(endpoint: &str, e: reqwest::Error) -> EntraError {
-    let (detail, transient) = http::describe_failure(&e);
-    EntraError::Network {
-        endpoint: endpoint.to_string(),
-        detail,
-        transient,
+fn receive_error(endpoint: &str, error: http::ReceiveError) -> EntraError {
+    let endpoint = endpoint.to_string();
+    match error {
+        http::ReceiveError::Network { detail, transient } => EntraError::Network {
+            endpoint,
+            detail,
+            transient,
+        },
+        error @ http::ReceiveError::Redirect { .. } => EntraError::Redirected { endpoint, error },
+        http::ReceiveError::TooLarge { status, limit } => EntraError::BadResponse {
+            endpoint,
+            status,
+            detail: http::too_large(limit),
+        },
     }
 }
 
@@ -517,6 +557,10 @@ mod tests {
             (
                 r#"{"access_token":"x","expires_in":0}"#,
                 "the response has no positive expires_in",
+            ),
+            (
+                r#"{"access_token":"x","expires_in":9223372036854775807}"#,
+                "the response's expires_in (9223372036854775807) is past any date",
             ),
         ] {
             assert_eq!(parse_success(body, NOW).unwrap_err(), want, "{body}");

@@ -398,7 +398,11 @@ fn configure(ctx: &Ctx, args: &ConfigureArgs) -> anyhow::Result<()> {
         }
     };
     let (path, default_location) = match &args.output {
-        Some(p) => (ctx.env.absolute(p), false),
+        Some(p) => {
+            let path = ctx.env.absolute(p);
+            credfile::check_output_path(p, &path)?;
+            (path, false)
+        }
         None => (credfile::default_path(&ctx.env)?, true),
     };
     credfile::check_overwrite(&path)?;

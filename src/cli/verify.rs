@@ -1,19 +1,14 @@
 //! `vercel-oidc verify`: check a Vercel OIDC token completely, for an API that trusts Vercel.
 
-use std::io::Read as _;
 use std::process::ExitCode;
 
-use anyhow::Context as _;
 use clap::Args;
-use vercel_oidc::Secret;
-use vercel_oidc::http;
+use vercel_oidc::fsutil::{self, ReadError, limits};
 use vercel_oidc::token;
 use vercel_oidc::verify::{Verifier, VerifyConfig, VerifyOptions};
+use vercel_oidc::{Secret, http};
 
 use super::{Ctx, print_stdout};
-
-/// The most read from stdin: a Vercel token is about 1 KiB.
-const MAX_STDIN_BYTES: u64 = 64 * 1024;
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
@@ -152,7 +147,7 @@ impl VerifyArgs {
 pub fn run(ctx: &Ctx, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     let config = VerifyConfig::from_options(&args.options())?;
     let token = read_token(ctx, args.token.as_deref())?;
-    let http = http::client(&ctx.env)?;
+    let http = http::document_client(&ctx.env)?;
     let verifier = Verifier::new(config, http, ctx.cache(args.no_cache)?);
     let verified = ctx
         .runtime()?
@@ -170,11 +165,19 @@ fn read_token(ctx: &Ctx, arg: Option<&str>) -> anyhow::Result<Secret> {
     }
     match arg {
         Some("-") => {
-            let mut raw = String::new();
-            std::io::stdin()
-                .take(MAX_STDIN_BYTES)
-                .read_to_string(&mut raw)
-                .context("cannot read the token from stdin")?;
+            // At most 64 KiB (a Vercel token is about 1 KiB); more is refused, not cut.
+            let bytes = fsutil::read_stream_capped(std::io::stdin().lock(), "-", limits::STDIN)
+                .map_err(|e| match e {
+                    ReadError::TooLarge { limit, .. } => anyhow::anyhow!(
+                        "standard input holds more than {}, the limit for a token on stdin; nothing was verified\n  pipe in the token alone (a Vercel token is about 1 KiB), e.g. `printf %s \"$TOKEN\" | vercel-oidc verify … -`",
+                        fsutil::human_bytes(limit.bytes)
+                    ),
+                    other => anyhow::anyhow!(
+                        "cannot read the token from standard input: {}",
+                        other.reason()
+                    ),
+                })?;
+            let raw = String::from_utf8_lossy(&bytes);
             let raw = raw.trim();
             if raw.is_empty() {
                 anyhow::bail!(

@@ -28,6 +28,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::env::Env;
+use crate::fsutil::{self, ReadError};
 use crate::gcp::{GcpConfig, JWT_TOKEN_TYPE};
 
 /// How long clients wait for `executable-source` (they accept 5000–120000).
@@ -166,6 +167,32 @@ pub enum CredFileError {
         "there is no HOME or XDG_CONFIG_HOME to put the credential file in\n  pass --output PATH (or set VERCEL_OIDC_GCP_CREDENTIALS_FILE)"
     )]
     NoDefaultLocation,
+
+    #[error(
+        "`{}` is {kind}, not a credential file; refusing to write there\n  choose another --output (VERCEL_OIDC_GCP_CREDENTIALS_FILE), or move it away first",
+        path.display()
+    )]
+    NotAFile { path: PathBuf, kind: &'static str },
+
+    #[error(
+        "--output `{}` names a directory; it must name the credential file to write\n  add a file name, for example --output {} (or set VERCEL_OIDC_GCP_CREDENTIALS_FILE to a file)",
+        given.display(),
+        example.display()
+    )]
+    OutputIsDirectory { given: PathBuf, example: PathBuf },
+}
+
+/// Checks that `given` (`--output`, or `VERCEL_OIDC_GCP_CREDENTIALS_FILE`) names a file: not a
+/// path ending in `/`, not an existing directory.
+pub fn check_output_path(given: &Path, absolute: &Path) -> Result<(), CredFileError> {
+    let trailing_slash = given.as_os_str().as_encoded_bytes().ends_with(b"/");
+    if trailing_slash || absolute.is_dir() {
+        return Err(CredFileError::OutputIsDirectory {
+            given: given.to_path_buf(),
+            example: given.join("credentials.json"),
+        });
+    }
+    Ok(())
 }
 
 /// The command line of the `executable` source: `exe` by absolute path, the token file when
@@ -219,13 +246,25 @@ pub fn token_path(credential_file: &Path) -> PathBuf {
     credential_file.with_file_name(format!("{stem}-token.jwt"))
 }
 
-/// Checks that `path` may be replaced: missing, or an `external_account` file already.
+/// Checks that `path` may be replaced: missing, or an `external_account` file already (a
+/// regular file of at most 1 MiB). A FIFO, a device or a directory there is refused without
+/// being opened for long.
 pub fn check_overwrite(path: &Path) -> Result<(), CredFileError> {
-    let Ok(text) = std::fs::read_to_string(path) else {
+    let bytes = match fsutil::read_capped(path, fsutil::limits::CONFIG) {
+        Ok(bytes) => bytes,
+        Err(ReadError::NotRegular { kind, .. }) => {
+            return Err(CredFileError::NotAFile {
+                path: path.to_path_buf(),
+                kind,
+            });
+        }
+        Err(ReadError::TooLarge { .. }) => {
+            return Err(CredFileError::NotCredentialFile(path.to_path_buf()));
+        }
         // Missing, or unreadable: the write itself will say what is wrong.
-        return Ok(());
+        Err(_) => return Ok(()),
     };
-    let value: serde_json::Value = serde_json::from_str(&text)
+    let value: serde_json::Value = serde_json::from_slice(&bytes)
         .map_err(|_| CredFileError::NotCredentialFile(path.to_path_buf()))?;
     match value.get("type").and_then(|t| t.as_str()) {
         Some("external_account") => Ok(()),
@@ -240,8 +279,8 @@ pub fn check_overwrite(path: &Path) -> Result<(), CredFileError> {
 /// The token file that the credential file at `path` points at, when it is the one this tool
 /// writes beside it ([`token_path`]): to remove once the file no longer uses it.
 pub fn own_token_file(path: &Path) -> Option<PathBuf> {
-    let text = std::fs::read_to_string(path).ok()?;
-    let value: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let bytes = fsutil::read_capped(path, fsutil::limits::CONFIG).ok()?;
+    let value: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
     let file = value.get("credential_source")?.get("file")?.as_str()?;
     let ours = token_path(path);
     (Path::new(file) == ours).then_some(ours)

@@ -109,7 +109,7 @@ pub fn success(token: &OidcToken, token_type: &str) -> String {
         success: true,
         token_type,
         id_token: token.expose_secret(),
-        expiration_time: token.claims().exp - CLOCK_SKEW.whole_seconds(),
+        expiration_time: (token.claims().expires_at() - CLOCK_SKEW).unix_timestamp(),
     };
     serde_json::to_string(&response).expect("response serializes") + "\n"
 }
@@ -208,7 +208,10 @@ mod tests {
             (
                 TokenError::Read {
                     origin: TokenSource::Env,
-                    error: std::io::Error::other("x"),
+                    error: crate::fsutil::ReadError::Io {
+                        path: "/t".into(),
+                        error: std::io::Error::other("x"),
+                    },
                 },
                 "TOKEN_UNREADABLE",
             ),

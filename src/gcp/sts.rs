@@ -14,6 +14,10 @@
 //! `{"error":{"code","message","status"}}`; both become [`GcpError`]s with hints naming the
 //! token's claims and the set-up that would accept them ([`crate::gcp::trust`]).
 //! Retried: HTTP 429 and 5xx, timeouts and connection failures; everything else fails at once.
+//! Neither request follows a redirect (an error naming its `Location`); bodies over 1 MiB are
+//! not read; what the servers say is shown only after [`http::server_text`] has redacted it
+//! (the Vercel token, the STS token sent on to IAM Credentials, anything credential-shaped);
+//! an access token that has expired or expires within [`CLOCK_SKEW`] is an error.
 
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
@@ -22,7 +26,7 @@ use crate::gcp::{CLOUD_PLATFORM_SCOPE, GcpConfig, JWT_TOKEN_TYPE, trust};
 use crate::http::{self, RetryPolicy};
 use crate::secret::Secret;
 use crate::timefmt;
-use crate::token::OidcToken;
+use crate::token::{CLOCK_SKEW, OidcToken};
 
 pub const TOKEN_EXCHANGE_GRANT: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
 pub const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
@@ -37,7 +41,7 @@ pub struct AccessToken {
 
 impl AccessToken {
     pub fn expires_at(&self) -> OffsetDateTime {
-        timefmt::from_unix(self.expires_at).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+        timefmt::from_unix_saturating(self.expires_at)
     }
 }
 
@@ -88,6 +92,26 @@ pub enum GcpError {
         status: u16,
         detail: String,
     },
+
+    #[error(
+        "{service} at `{endpoint}` {error}\n  set {flag} to {service} itself, not to an address that redirects"
+    )]
+    Redirected {
+        service: &'static str,
+        flag: &'static str,
+        endpoint: String,
+        error: http::ReceiveError,
+    },
+
+    #[error(
+        "{service} at `{endpoint}` issued an access token that cannot be used: {why}\n  check this machine's clock (`date -u`), and that {flag} points at {service}"
+    )]
+    Expired {
+        service: &'static str,
+        flag: &'static str,
+        endpoint: String,
+        why: String,
+    },
 }
 
 impl GcpError {
@@ -100,6 +124,7 @@ impl GcpError {
             }
             Self::BadResponse { status, .. } => retryable(*status),
             Self::Network { transient, .. } => *transient,
+            Self::Redirected { .. } | Self::Expired { .. } => false,
         }
     }
 }
@@ -173,9 +198,12 @@ pub fn parse_sts_success(body: &str, now: OffsetDateTime) -> Result<AccessToken,
     if parsed.access_token.is_empty() {
         return Err("its `access_token` is empty".into());
     }
+    let expires = now
+        .checked_add(Duration::seconds(expires_in))
+        .ok_or_else(|| format!("its `expires_in` ({expires_in}) is past any date"))?;
     Ok(AccessToken {
         access_token: Secret::new(parsed.access_token),
-        expires_at: (now + Duration::seconds(expires_in)).unix_timestamp(),
+        expires_at: expires.unix_timestamp(),
     })
 }
 
@@ -336,19 +364,24 @@ impl GcpClient {
             .header(reqwest::header::ACCEPT, "application/json")
             .body(body);
         let (status, text) = send(request.timeout(time_left), Service::Sts, &endpoint).await?;
+        let sent = [token.expose_secret()];
         if (200..300).contains(&status) {
-            return parse_sts_success(&text, (self.clock)()).map_err(|detail| {
-                GcpError::BadResponse {
-                    service: Service::Sts.name(),
-                    flag: Service::Sts.flag(),
-                    endpoint,
-                    status,
-                    detail,
-                }
-            });
+            let now = (self.clock)();
+            let access = parse_sts_success(&text, now).map_err(|detail| GcpError::BadResponse {
+                service: Service::Sts.name(),
+                flag: Service::Sts.flag(),
+                endpoint: endpoint.clone(),
+                status,
+                detail: http::server_text(&detail, &sent),
+            })?;
+            return usable(access, Service::Sts, endpoint, now);
         }
         match parse_sts_error(&text) {
             Some((error, description)) => {
+                let (error, description) = (
+                    http::server_text(&error, &sent),
+                    http::server_text(&description, &sent),
+                );
                 let hint =
                     trust::explain_sts(&error, &description, token.claims(), &config.provider);
                 Err(GcpError::StsRefused {
@@ -359,7 +392,7 @@ impl GcpClient {
                     hint,
                 })
             }
-            None => Err(bad_body(Service::Sts, endpoint, status, &text)),
+            None => Err(bad_body(Service::Sts, endpoint, status, &text, &sent)),
         }
     }
 
@@ -384,17 +417,23 @@ impl GcpClient {
             .header(reqwest::header::ACCEPT, "application/json")
             .body(body);
         let (status, text) = send(request.timeout(time_left), Service::Iam, &endpoint).await?;
+        let sent = [token.expose_secret(), bearer.expose_secret()];
         if (200..300).contains(&status) {
-            return parse_iam_success(&text).map_err(|detail| GcpError::BadResponse {
+            let access = parse_iam_success(&text).map_err(|detail| GcpError::BadResponse {
                 service: Service::Iam.name(),
                 flag: Service::Iam.flag(),
-                endpoint,
+                endpoint: endpoint.clone(),
                 status,
-                detail,
-            });
+                detail: http::server_text(&detail, &sent),
+            })?;
+            return usable(access, Service::Iam, endpoint, (self.clock)());
         }
         match parse_iam_error(&text) {
             Some((code, message)) => {
+                let (code, message) = (
+                    http::server_text(&code, &sent),
+                    http::server_text(&message, &sent),
+                );
                 let hint = trust::explain_impersonation(
                     status,
                     &message,
@@ -411,8 +450,26 @@ impl GcpClient {
                     hint,
                 })
             }
-            None => Err(bad_body(Service::Iam, endpoint, status, &text)),
+            None => Err(bad_body(Service::Iam, endpoint, status, &text, &sent)),
         }
+    }
+}
+
+/// `access`, unless it has expired or expires within [`CLOCK_SKEW`] of `now`.
+fn usable(
+    access: AccessToken,
+    service: Service,
+    endpoint: String,
+    now: OffsetDateTime,
+) -> Result<AccessToken, GcpError> {
+    match timefmt::unusable_expiry(access.expires_at(), now, CLOCK_SKEW) {
+        Some(why) => Err(GcpError::Expired {
+            service: service.name(),
+            flag: service.flag(),
+            endpoint,
+            why,
+        }),
+        None => Ok(access),
     }
 }
 
@@ -421,31 +478,53 @@ async fn send(
     service: Service,
     endpoint: &str,
 ) -> Result<(u16, String), GcpError> {
-    let network = |e: reqwest::Error| network_error(service, endpoint, e);
-    let response = request.send().await.map_err(network)?;
-    let status = response.status().as_u16();
-    let text = response.text().await.map_err(network)?;
+    let received = http::send(request)
+        .await
+        .map_err(|error| receive_error(service, endpoint, error))?;
+    let text = received.text();
     crate::trace!(
-        "{} answered HTTP {status} ({} bytes)",
+        "{} answered HTTP {} ({} bytes)",
         service.name(),
+        received.status,
         text.len()
     );
-    Ok((status, text))
+    Ok((received.status, text))
 }
 
-fn network_error(service: Service, endpoint: &str, e: reqwest::Error) -> GcpError {
-    let (detail, transient) = http::describe_failure(&e);
-    GcpError::Network {
-        service: service.name(),
-        flag: service.flag(),
-        endpoint: endpoint.to_string(),
-        detail,
-        transient,
+fn receive_error(service: Service, endpoint: &str, error: http::ReceiveError) -> GcpError {
+    let (name, flag, endpoint) = (service.name(), service.flag(), endpoint.to_string());
+    match error {
+        http::ReceiveError::Network { detail, transient } => GcpError::Network {
+            service: name,
+            flag,
+            endpoint,
+            detail,
+            transient,
+        },
+        error @ http::ReceiveError::Redirect { .. } => GcpError::Redirected {
+            service: name,
+            flag,
+            endpoint,
+            error,
+        },
+        http::ReceiveError::TooLarge { status, limit } => GcpError::BadResponse {
+            service: name,
+            flag,
+            endpoint,
+            status,
+            detail: http::too_large(limit),
+        },
     }
 }
 
-fn bad_body(service: Service, endpoint: String, status: u16, text: &str) -> GcpError {
-    let detail = http::excerpt(text);
+fn bad_body(
+    service: Service,
+    endpoint: String,
+    status: u16,
+    text: &str,
+    sent: &[&str],
+) -> GcpError {
+    let detail = http::excerpt(text, sent);
     GcpError::BadResponse {
         service: service.name(),
         flag: service.flag(),
@@ -512,6 +591,10 @@ mod tests {
             (
                 r#"{"access_token":"","expires_in":5}"#,
                 "its `access_token` is empty",
+            ),
+            (
+                r#"{"access_token":"a","expires_in":9223372036854775807}"#,
+                "its `expires_in` (9223372036854775807) is past any date",
             ),
         ] {
             let err = parse_sts_success(body, NOW).unwrap_err();

@@ -22,8 +22,16 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_vercel-oidc");
 /// Strings that must never show up on stderr.
 static SECRETS: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
+/// The registered secrets. A test that failed while holding the lock does not poison it for
+/// the others.
+fn secrets() -> std::sync::MutexGuard<'static, Vec<String>> {
+    SECRETS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 pub fn register_secret(s: impl Into<String>) {
-    SECRETS.lock().unwrap().push(s.into());
+    secrets().push(s.into());
 }
 
 /// `secs` from now as RFC 3339 with `Z`, whole seconds (the form the clouds send).
@@ -222,12 +230,8 @@ pub fn file_names(dir: &Path) -> Vec<String> {
 }
 
 pub fn assert_no_secrets(text: &str) {
-    for s in SECRETS.lock().unwrap().iter() {
-        assert!(
-            !text.contains(s.as_str()),
-            "a secret leaked into stderr:\n{text}"
-        );
-    }
+    let leaked = secrets().iter().any(|s| text.contains(s.as_str()));
+    assert!(!leaked, "a secret leaked into stderr:\n{text}");
 }
 
 /// One request as the server received it.
@@ -269,6 +273,8 @@ pub struct Reply {
     pub content_type: &'static str,
     pub body: String,
     pub delay: Duration,
+    /// More response headers, after `Content-Type`.
+    pub headers: Vec<(String, String)>,
 }
 
 impl Reply {
@@ -278,7 +284,18 @@ impl Reply {
             content_type,
             body: body.into(),
             delay: Duration::ZERO,
+            headers: Vec::new(),
         }
+    }
+
+    /// A redirect with `status` (301, 302, 303, 307, 308) to `location`.
+    pub fn redirect(status: u16, location: impl Into<String>) -> Self {
+        Self::new(status, "text/plain", "").with_header("Location", location)
+    }
+
+    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
     }
 
     pub fn xml(status: u16, body: impl Into<String>) -> Self {
@@ -473,8 +490,13 @@ pub fn read_request(stream: &mut impl Read) -> Option<Recorded> {
 
 /// Writes `reply` as an HTTP/1.1 response that closes the connection.
 pub fn write_reply(stream: &mut impl Write, reply: &Reply) {
+    let extra: String = reply
+        .headers
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}\r\n"))
+        .collect();
     let head = format!(
-        "HTTP/1.1 {} X\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "HTTP/1.1 {} X\r\nContent-Type: {}\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n",
         reply.status,
         reply.content_type,
         reply.body.len()

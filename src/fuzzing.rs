@@ -1,0 +1,323 @@
+//! Entry points for fuzzing every parser that reads outside bytes, shared by the property tests
+//! (`tests/fuzz_props.rs`, stable, bounded, in CI) and the cargo-fuzz targets (`tests/fuzz/`,
+//! nightly, by hand). Not part of the library's API.
+//!
+//! Each function takes any bytes, must never panic on them, and panics only when an invariant
+//! of the parser it drives breaks (so that both harnesses report it as a crash):
+//!
+//! | target | parser | invariants beyond "no panic" |
+//! | --- | --- | --- |
+//! | [`token`] | JWT claims ([`crate::token::decode_claims`], [`OidcToken::parse`]) | the expiry is a time, never 1970 for a huge `exp`; the freshness check answers |
+//! | [`dotenv`] | `.env.local` ([`crate::token::dotenv_value_bytes`]) | a leading BOM changes nothing; a line appended last wins |
+//! | [`sts_xml`] | STS responses ([`crate::aws::sts::parse_success`], `parse_error`) | credentials print as the 5-key `credential_process` JSON and read back equal |
+//! | [`gcp_json`] | Google STS and IAM Credentials bodies | a token is never empty; its expiry formats |
+//! | [`entra_json`] | Entra ID bodies | a token is never empty; `to_json` is JSON |
+//! | [`cache_entry`] | a cache entry file, through [`crate::cache::Cache::get`] | a miss or a value, never an error |
+//! | [`project_toml`] | `vercel-oidc.toml` ([`crate::project::ProjectConfig::parse`]) | every environment's sections resolve |
+//! | [`aws_config`] | the AWS config file editor ([`crate::aws::config_file`]) | other lines kept in order, the entries present, a second edit changes nothing |
+//! | [`jwks`] | `verify`'s discovery document, JWKS and token header | kept keys have a `kid` and 2048–4096 bits; a usable `jwks_uri` |
+//! | [`redaction`] | [`crate::http::redact`] and [`crate::http::server_text`] of server text | no secret sent, no `eyJ`, no control character left |
+//! | [`env_output`] | [`crate::output::render`] of any value | a POSIX shell reads back exactly the value (sh) or the escaped value (dotenv) |
+
+use time::OffsetDateTime;
+use time::macros::datetime;
+
+use crate::token::{OidcToken, TokenSource};
+use crate::{aws, azure, cache, gcp, http, output, project, timefmt, token};
+
+/// A fixed "now", so that a failure reproduces.
+const NOW: OffsetDateTime = datetime!(2026-11-26 12:00:00 UTC);
+
+fn text(data: &[u8]) -> std::borrow::Cow<'_, str> {
+    String::from_utf8_lossy(data)
+}
+
+/// A JWT's claims, as every command decodes them.
+pub fn token(data: &[u8]) {
+    let raw = text(data);
+    if let Ok(claims) = token::decode_claims(&raw) {
+        let exp = claims.expires_at();
+        if claims.exp > 253_402_300_799 {
+            assert!(exp.year() >= 9999, "a huge exp became {exp}");
+        }
+        let _ = timefmt::rfc3339_z(exp);
+        let _ = timefmt::relative(exp, NOW);
+        let _ = claims.issued_at().map(timefmt::rfc3339_z);
+        let _ = claims.label();
+        let _ = claims.issuer_mode();
+    }
+    if let Ok(t) = OidcToken::parse(&raw, TokenSource::Env) {
+        let _ = t.ensure_fresh(NOW, false).map_err(|e| e.to_string());
+        let _ = crate::refresh::needs_refresh(&t, NOW);
+    }
+}
+
+/// `.env.local`, as the token loader reads it.
+pub fn dotenv(data: &[u8]) {
+    const KEY: &str = "VERCEL_OIDC_TOKEN";
+    let found = token::dotenv_value_bytes(data, KEY);
+    if let Some(v) = &found {
+        assert!(!v.is_empty());
+    }
+    if !data.starts_with(b"\xEF\xBB\xBF") {
+        let mut with_bom = b"\xEF\xBB\xBF".to_vec();
+        with_bom.extend_from_slice(data);
+        assert_eq!(
+            token::dotenv_value_bytes(&with_bom, KEY),
+            found,
+            "a BOM changed the value"
+        );
+    }
+    let mut appended = data.to_vec();
+    appended.extend_from_slice(b"\nVERCEL_OIDC_TOKEN=\"last.one.wins\"\n");
+    assert_eq!(
+        token::dotenv_value_bytes(&appended, KEY).as_deref(),
+        Some("last.one.wins"),
+        "the last assignment did not win"
+    );
+}
+
+/// An STS `AssumeRoleWithWebIdentity` answer, success or error.
+pub fn sts_xml(data: &[u8]) {
+    let xml = text(data);
+    if let Ok(creds) = aws::sts::parse_success(&xml) {
+        let json = creds.to_process_json();
+        let v: serde_json::Value = serde_json::from_str(&json).expect("process JSON parses");
+        assert_eq!(v["Version"], 1);
+        assert_eq!(v.as_object().map(|o| o.len()), Some(5));
+        let back: aws::AwsCredentials = serde_json::from_value(v).expect("reads back");
+        assert_eq!(back.access_key_id, creds.access_key_id);
+        assert_eq!(
+            timefmt::rfc3339_z(back.expiration),
+            timefmt::rfc3339_z(creds.expiration)
+        );
+        let _ = timefmt::unusable_expiry(creds.expiration, NOW, token::CLOCK_SKEW);
+        let _ = output::render(&creds.env_vars(Some("eu-west-1")), output::EnvFormat::Sh);
+    }
+    let _ = aws::sts::parse_error(&xml);
+}
+
+/// Google STS and IAM Credentials bodies.
+pub fn gcp_json(data: &[u8]) {
+    let body = text(data);
+    let parsed = [
+        gcp::sts::parse_sts_success(&body, NOW),
+        gcp::sts::parse_iam_success(&body),
+    ];
+    for t in parsed.into_iter().flatten() {
+        assert!(!t.access_token.expose_secret().is_empty());
+        let _ = timefmt::rfc3339_z(t.expires_at());
+        let _ = timefmt::unusable_expiry(t.expires_at(), NOW, token::CLOCK_SKEW);
+    }
+    let _ = gcp::sts::parse_sts_error(&body);
+    let _ = gcp::sts::parse_iam_error(&body);
+}
+
+/// Entra ID token endpoint bodies.
+pub fn entra_json(data: &[u8]) {
+    let body = text(data);
+    if let Ok(t) = azure::entra::parse_success(&body, NOW) {
+        assert!(!t.access_token.expose_secret().is_empty());
+        let json: serde_json::Value = serde_json::from_str(&t.to_json(NOW)).expect("JSON");
+        assert!(json["expires_in"].as_i64().is_some_and(|n| n >= 0));
+    }
+    if let Some(e) = azure::entra::parse_error(&body) {
+        let _ = http::server_text(&e.message, &[]);
+    }
+}
+
+/// A cache entry file, read as AWS credentials and as any JSON value.
+pub fn cache_entry(data: &[u8]) {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let cache = cache::Cache::new(dir.path());
+    let key = cache::Key::new("fuzz", &"entry");
+    cache
+        .put(&key, &serde_json::json!({}), NOW)
+        .expect("a cache entry can be written");
+    std::fs::write(cache.entry_path(&key), data).expect("overwrite the entry");
+    for min_remaining in [time::Duration::ZERO, time::Duration::minutes(20)] {
+        let _ = cache.get::<aws::AwsCredentials>(&key, NOW, min_remaining);
+        let _ = cache.get::<serde_json::Value>(&key, NOW, min_remaining);
+    }
+}
+
+/// `vercel-oidc.toml`.
+pub fn project_toml(data: &[u8]) {
+    let Ok(toml) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Ok(config) =
+        project::ProjectConfig::parse(toml, std::path::Path::new("vercel-oidc.toml"))
+    {
+        for env in [
+            None,
+            Some("production"),
+            Some("preview"),
+            Some("development"),
+            Some("x"),
+        ] {
+            let _ = config.aws(env);
+            let _ = config.gcp(env);
+            let _ = config.azure(env);
+        }
+    }
+}
+
+/// The AWS config file editor, on any file content, with the entries `aws configure` writes.
+pub fn aws_config(data: &[u8]) {
+    let content = text(data);
+    let profile = ["vercel", "default", "with space"][data.len() % 3];
+    let entries = [
+        (
+            "credential_process",
+            "/usr/local/bin/vercel-oidc aws credential-process --role-arn arn:aws:iam::123456789012:role/r",
+        ),
+        ("region", "eu-west-1"),
+    ];
+    let once = match aws::config_file::upsert_profile(&content, profile, &entries) {
+        Ok(text) => text,
+        Err(_) => {
+            // Only a name botocore would not find again is refused, whatever the file holds.
+            assert!(!aws::config_file::is_profile_name(profile));
+            return;
+        }
+    };
+    let twice = aws::config_file::upsert_profile(&once, profile, &entries)
+        .expect("a profile written once can be written again");
+    // Whatever the file held, what is written for the entries is one line each.
+    let value: String = text(data).chars().take(40).collect();
+    if let Err(e) = aws::config_file::upsert_profile(&once, profile, &[("region", &value)]) {
+        assert!(
+            value.chars().any(char::is_control) || value.contains(" #") || value.contains(" ;"),
+            "{e}"
+        );
+    }
+    // Line by line, carriage returns aside: an edit of an existing section rewrites CRLF line
+    // ends as LF (and a `\r` before one is then taken for part of it), while adding a section
+    // keeps the file's own, so the bytes of a CRLF file change on the second edit.
+    let lines = |t: &str| -> Vec<String> {
+        t.lines()
+            .map(|l| l.trim_end_matches('\r').to_string())
+            .collect()
+    };
+    assert_eq!(
+        lines(&once),
+        lines(&twice),
+        "a second edit changed the file"
+    );
+    let out: Vec<&str> = once.lines().map(|l| l.trim_end_matches('\r')).collect();
+    for (k, v) in entries {
+        // As botocore reads it: surrounding blanks do not count.
+        let line = format!("{k} = {v}");
+        assert!(out.iter().any(|l| l.trim() == line), "`{line}` is missing");
+    }
+    // Every line but those the edit may replace (a top-level `credential_process =` or
+    // `region =`) is kept, in order.
+    let replaceable = |l: &str| {
+        !l.starts_with([' ', '\t'])
+            && l.split_once('=')
+                .is_some_and(|(k, _)| entries.iter().any(|(e, _)| k.trim() == *e))
+    };
+    let mut rest = out.iter();
+    for line in content
+        .lines()
+        .map(|l| l.trim_end_matches('\r'))
+        .filter(|l| !replaceable(l))
+    {
+        assert!(
+            rest.any(|o| *o == line),
+            "the line {line:?} was lost or moved"
+        );
+    }
+    let _ = aws::config_file::conflicting_keys(&once, profile);
+}
+
+/// `verify`'s documents: the OpenID configuration, the JWKS and a token's header.
+pub fn jwks(data: &[u8]) {
+    crate::verify::fuzz_documents(data);
+}
+
+/// Server text shown in messages, with the secrets a request carried.
+pub fn redaction(data: &[u8]) {
+    let raw = text(data);
+    let (secret, rest) = match raw.split_once('\u{1}') {
+        Some((s, r)) if s.len() >= 8 && s.chars().all(|c| c.is_ascii_alphanumeric()) => (s, r),
+        _ => ("fuzz-secret-0123456789", raw.as_ref()),
+    };
+    let with_secret = format!("{rest} {secret} {rest}");
+    let out = http::redact(&with_secret, &[secret]);
+    assert!(!out.contains(secret), "the secret survived: {out:?}");
+    assert!(!out.contains("eyJ"), "a JWT survived: {out:?}");
+    let shown = http::server_text(&with_secret, &[secret]);
+    assert!(!shown.contains(secret));
+    assert!(shown.chars().count() <= 1001);
+    assert!(!shown.chars().any(char::is_control), "{shown:?}");
+    let _ = http::excerpt(rest, &[secret]);
+}
+
+/// `env` output of any value, read back by a model of a POSIX shell.
+pub fn env_output(data: &[u8]) {
+    let value = text(data).replace('\0', "");
+    let sh = output::render(&[("V", value.as_str())], output::EnvFormat::Sh);
+    let read = posix::assignment(&sh, "export V=").expect("sh output parses");
+    assert_eq!(read, value, "sh quoting");
+    let dotenv = output::render(&[("V", value.as_str())], output::EnvFormat::Dotenv);
+    let read = posix::assignment(&dotenv, "V=").expect("dotenv output parses");
+    assert_eq!(
+        read,
+        value.replace('\n', "\\n").replace('\r', "\\r"),
+        "dotenv quoting"
+    );
+    let json = output::render(&[("V", value.as_str())], output::EnvFormat::Json);
+    let v: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    assert_eq!(v["V"].as_str(), Some(value.as_str()));
+}
+
+/// Just enough of POSIX shell word reading to check our quoting: one assignment whose value is
+/// a single word of single-quoted, double-quoted and `\`-escaped parts. Anything that would
+/// expand or run something (`$`, `` ` ``, an unquoted blank or `;`) is an error.
+mod posix {
+    pub fn assignment(text: &str, prefix: &str) -> Result<String, String> {
+        let line = text
+            .strip_prefix(prefix)
+            .ok_or("no assignment")?
+            .strip_suffix('\n')
+            .ok_or("no final newline")?;
+        let mut out = String::new();
+        let mut chars = line.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '\'' => loop {
+                    match chars.next() {
+                        Some('\'') => break,
+                        Some(c) => out.push(c),
+                        None => return Err("unterminated single quote".into()),
+                    }
+                },
+                '"' => loop {
+                    match chars.next() {
+                        Some('"') => break,
+                        Some('\\') => match chars.next() {
+                            Some(c @ ('$' | '`' | '"' | '\\')) => out.push(c),
+                            Some('\n') => {}
+                            Some(c) => {
+                                out.push('\\');
+                                out.push(c);
+                            }
+                            None => return Err("unterminated double quote".into()),
+                        },
+                        Some(c @ ('$' | '`')) => return Err(format!("`{c}` expands")),
+                        Some(c) => out.push(c),
+                        None => return Err("unterminated double quote".into()),
+                    }
+                },
+                '\\' => out.push(chars.next().ok_or("a final backslash")?),
+                c if c.is_whitespace() || "$`;&|<>()".contains(c) => {
+                    return Err(format!("unquoted `{c}`"));
+                }
+                c => out.push(c),
+            }
+        }
+        Ok(out)
+    }
+}
