@@ -15,9 +15,8 @@
 //!
 //! A missing, corrupt, truncated, untrusted or unreadable entry is a miss, never a failure.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -191,7 +190,7 @@ impl Cache {
             return Lock { _file: None };
         }
         let path = self.lock_path(key);
-        let file = match open_lock(&path) {
+        let file = match fsutil::open_lock_file(&path) {
             Ok(f) => f,
             Err(e) => {
                 crate::debug!("cannot open lock `{}`: {e}", path.display());
@@ -249,26 +248,6 @@ impl Cache {
         fsutil::prepare_dir(&self.dir, self.rule)
             .map_err(|e| io::Error::new(io::ErrorKind::PermissionDenied, e.to_string()))
     }
-}
-
-/// Opens (creating) the lock file at `path`: not through a symlink, never waiting on a FIFO,
-/// and only a regular file.
-fn open_lock(path: &Path) -> io::Result<File> {
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
-        .open(path)?;
-    let meta = file.metadata()?;
-    if !meta.is_file() {
-        return Err(io::Error::other(format!(
-            "it is {}, not a regular file",
-            fsutil::file_kind(&meta)
-        )));
-    }
-    Ok(file)
 }
 
 /// How long before expiry a cached credential stops being handed out, for credentials that

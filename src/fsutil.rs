@@ -404,24 +404,7 @@ impl FileLock {
     /// without waiting on a FIFO, so a neighbour in a shared directory cannot hang or redirect it.
     pub fn beside(target: &Path) -> io::Result<Self> {
         let path = lock_path_beside(target);
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
-            .open(&path)
-            .map_err(|e| io::Error::new(e.kind(), format!("`{}`: {e}", path.display())))?;
-        let meta = file.metadata()?;
-        if !meta.is_file() || meta.uid() != my_uid() {
-            return Err(io::Error::new(
-                io::ErrorKind::PermissionDenied,
-                format!(
-                    "the lock `{}` is not a file of yours; remove it, or choose a directory only you can write to",
-                    path.display()
-                ),
-            ));
-        }
+        let file = open_lock_file(&path)?;
         let start = std::time::Instant::now();
         loop {
             match file.try_lock() {
@@ -443,6 +426,30 @@ impl FileLock {
             }
         }
     }
+}
+
+/// Opens (creating, 0600) the lock file at `path`: not through a symlink, never waiting on a
+/// FIFO, and only a regular file of ours, so that no neighbour can hang, redirect or hold it.
+pub fn open_lock_file(path: &Path) -> io::Result<File> {
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)
+        .map_err(|e| io::Error::new(e.kind(), format!("`{}`: {e}", path.display())))?;
+    let meta = file.metadata()?;
+    if !meta.is_file() || meta.uid() != my_uid() {
+        return Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            format!(
+                "the lock `{}` is not a file of yours; remove it, or choose a directory only you can write to",
+                path.display()
+            ),
+        ));
+    }
+    Ok(file)
 }
 
 /// `.<name>.vercel-oidc.lock` in the directory of `target`.

@@ -12,18 +12,10 @@ from aws_moto import ACCOUNT
 from azure_mock import AzureMock
 from conftest import VENV_BIN, register_secret
 from gcp_mock import GoogleMock
+from identities import (AZURE_CLIENT, AZURE_SCOPE, AZURE_TENANT, GCP_AUDIENCE, GCP_NUMBER, GCP_POOL,
+                        GCP_PROVIDER, GCP_SA, GCP_SCOPE, isolated_aws)
 
 ROLE = "vercel-deploy"
-GCP_NUMBER = "123456789012"
-GCP_POOL = "vercel"
-GCP_PROVIDER = "vercel-acme"
-GCP_AUDIENCE = (f"//iam.googleapis.com/projects/{GCP_NUMBER}/locations/global/"
-                f"workloadIdentityPools/{GCP_POOL}/providers/{GCP_PROVIDER}")
-GCP_SA = "deploy@my-project.iam.gserviceaccount.com"
-GCP_SCOPE = "https://www.googleapis.com/auth/devstorage.read_only"
-AZURE_TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
-AZURE_CLIENT = "11111111-2222-3333-4444-555555555555"
-AZURE_SCOPE = "https://management.azure.com/.default"
 
 GOOGLE_CLIENT = """
 import json, os, sys
@@ -55,9 +47,7 @@ def test_aws_cli_inside_exec(sandbox, mint, moto):
         AWS_ROLE_ARN=role_arn,
         AWS_ENDPOINT_URL=moto.url,
         AWS_DEFAULT_REGION="us-east-1",
-        AWS_CONFIG_FILE=str(sandbox.path / "no-aws-config"),
-        AWS_SHARED_CREDENTIALS_FILE=str(sandbox.path / "no-aws-credentials"),
-        AWS_EC2_METADATA_DISABLED="true",
+        **isolated_aws(sandbox.path),
         AWS_PROFILE="does-not-exist",  # exec must remove it, or the CLI would fail on it
     )
     moto.enforce_auth(1)  # the one unsigned AssumeRoleWithWebIdentity; everything else is signed

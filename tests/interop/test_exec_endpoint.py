@@ -14,6 +14,7 @@ from urllib.parse import parse_qs
 
 from aws_moto import ACCOUNT
 from conftest import VENV_BIN, NODE_MODULES, register_secret
+from identities import isolated_aws
 
 ROLE = "vercel-deploy"
 
@@ -62,9 +63,7 @@ def aws_env(sandbox, mint, moto):
         AWS_ROLE_ARN=role_arn,
         AWS_ENDPOINT_URL=moto.url,
         AWS_DEFAULT_REGION="us-east-1",
-        AWS_CONFIG_FILE=str(sandbox.path / "no-aws-config"),
-        AWS_SHARED_CREDENTIALS_FILE=str(sandbox.path / "no-aws-credentials"),
-        AWS_EC2_METADATA_DISABLED="true",
+        **isolated_aws(sandbox.path),
         VERCEL_OIDC_AWS_CREDENTIALS="endpoint",
     )
     moto.enforce_auth(1)  # the one unsigned AssumeRoleWithWebIdentity; everything else is signed
@@ -166,9 +165,7 @@ def test_botocore_takes_every_renewal_from_the_endpoint_and_no_extra_sts_call(sa
             AWS_ROLE_ARN=f"arn:aws:iam::{ACCOUNT}:role/{ROLE}",
             AWS_ENDPOINT_URL_STS=sts.url,
             AWS_DEFAULT_REGION="us-east-1",
-            AWS_CONFIG_FILE=str(sandbox.path / "no-aws-config"),
-            AWS_SHARED_CREDENTIALS_FILE=str(sandbox.path / "no-aws-credentials"),
-            AWS_EC2_METADATA_DISABLED="true",
+            **isolated_aws(sandbox.path),
             VERCEL_OIDC_AWS_CREDENTIALS="endpoint",
         )
         python = os.path.join(VENV_BIN, "python")

@@ -39,6 +39,8 @@ from aws_moto import ACCOUNT
 from azure_mock import AzureMock
 from conftest import NODE_MODULES, VENV_BIN, assert_no_secrets, register_secret
 from gcp_mock import GoogleMock
+from identities import (AZURE_CLIENT, AZURE_SCOPE, AZURE_TENANT, GCP_AUDIENCE, GCP_NUMBER, GCP_POOL,
+                        GCP_PROVIDER, GCP_SA, GCP_SCOPE, isolated_aws)
 
 ROOT = Path(__file__).resolve().parents[2]
 NPM_DIR = os.environ.get("VERCEL_OIDC_NPM_DIR")
@@ -57,16 +59,6 @@ MAIN_TGZ = f"vercel-oidc-{VERSION}.tgz"
 PLATFORM_TGZ = f"vercel-oidc-linux-{NODE_CPU}-{VERSION}.tgz"
 
 ROLE = "vercel-build"
-GCP_NUMBER = "123456789012"
-GCP_POOL = "vercel"
-GCP_PROVIDER = "vercel-acme"
-GCP_AUDIENCE = (f"//iam.googleapis.com/projects/{GCP_NUMBER}/locations/global/"
-                f"workloadIdentityPools/{GCP_POOL}/providers/{GCP_PROVIDER}")
-GCP_SA = "deploy@my-project.iam.gserviceaccount.com"
-GCP_SCOPE = "https://www.googleapis.com/auth/devstorage.read_only"
-AZURE_TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
-AZURE_CLIENT = "11111111-2222-3333-4444-555555555555"
-AZURE_SCOPE = "https://management.azure.com/.default"
 # `exec` with Azure configured wires it without calling anyone: a cheap way to run a child.
 AZURE_ONLY = {"AZURE_TENANT_ID": AZURE_TENANT, "AZURE_CLIENT_ID": AZURE_CLIENT}
 FORWARDED = ["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"]
@@ -449,9 +441,7 @@ authority_host = "{entra.url}"
             HOME=str(fresh_home),
             VERCEL="1", CI="1", VERCEL_ENV="production", VERCEL_OIDC_TOKEN=token,
             # The stand-ins: moto as AWS, the test CA for the Entra stand-in, the JS SDKs.
-            AWS_ENDPOINT_URL=moto.url, AWS_EC2_METADATA_DISABLED="true",
-            AWS_CONFIG_FILE=str(sandbox.path / "no-aws-config"),
-            AWS_SHARED_CREDENTIALS_FILE=str(sandbox.path / "no-aws-credentials"),
+            AWS_ENDPOINT_URL=moto.url, **isolated_aws(sandbox.path),
             NODE_EXTRA_CA_CERTS=entra.ca_path, NODE_PATH=NODE_MODULES,
         )
         env.pop("XDG_CACHE_HOME")
