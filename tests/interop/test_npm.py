@@ -76,8 +76,8 @@ def npm_env(sandbox):
     )
 
 
-def run(args, env, cwd, check=True, **kwargs):
-    proc = subprocess.run(args, env=env, cwd=cwd, capture_output=True, text=True, timeout=120, **kwargs)
+def run(args, env, cwd, check=True, timeout=120, **kwargs):
+    proc = subprocess.run(args, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout, **kwargs)
     assert_no_secrets(proc.stderr)
     if check and proc.returncode != 0:
         raise AssertionError(f"{args} exited {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
@@ -307,6 +307,35 @@ def test_without_optional_dependencies_the_launcher_says_what_is_missing(sandbox
     assert (proc.returncode, proc.stdout, proc.stderr) == (1, "", (
         f"error: cannot run `{missing}` (from VERCEL_OIDC_BINARY_PATH): spawn {missing} ENOENT\n"
         "  install vercel-oidc again (npm install), or check VERCEL_OIDC_BINARY_PATH\n"))
+
+
+def test_a_platform_package_planted_in_a_parent_folder_is_never_run(sandbox):
+    env = npm_env(sandbox)
+    site = make_project(sandbox.path / "shared" / "site", env, {"vercel-oidc": MAIN_TGZ}, omit_optional=True)
+    # Another user's node_modules in a parent folder, with a "binary" of the right version.
+    planted = sandbox.path / "shared" / "node_modules" / PLATFORM_PACKAGE
+    (planted / "bin").mkdir(parents=True)
+    (planted / "package.json").write_text(json.dumps({"name": PLATFORM_PACKAGE, "version": VERSION}))
+    marker = sandbox.path / "planted-ran"
+    (planted / "bin" / "vercel-oidc").write_text(f"#!/bin/sh\ntouch '{marker}'\n")
+    (planted / "bin" / "vercel-oidc").chmod(0o755)
+    proc = run(["npx", "vercel-oidc", "--version"], env, site, check=False)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (1, "", MISSING.format(cpu=NODE_CPU))
+    assert not marker.exists()
+
+
+def test_the_binary_override_must_be_an_absolute_path_to_another_program(sandbox, project):
+    env = npm_env(sandbox)
+    proc = run([launcher(project), "--version"], dict(env, VERCEL_OIDC_BINARY_PATH="vercel-oidc"), project,
+               check=False)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (1, "", (
+        "error: VERCEL_OIDC_BINARY_PATH must be an absolute path, not `vercel-oidc`\n"
+        "  set it to the binary built with ./install.sh, such as ~/.local/bin/vercel-oidc written out in full\n"))
+    itself = launcher(project)
+    proc = run([itself, "--version"], dict(env, VERCEL_OIDC_BINARY_PATH=itself), project, check=False, timeout=20)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (1, "", (
+        f"error: VERCEL_OIDC_BINARY_PATH names this launcher (`{itself}`), not a vercel-oidc binary\n"
+        "  set it to the native binary, such as one built with ./install.sh\n"))
 
 
 def test_a_platform_without_a_binary_is_named(sandbox, project):
