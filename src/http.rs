@@ -132,7 +132,7 @@ fn build(
         };
         let proxy = make(value).map_err(|error| HttpSetupError::Proxy {
             var,
-            value: value.into(),
+            value: without_userinfo(value),
             error,
         })?;
         crate::debug!("using the proxy from {var}");
@@ -197,6 +197,23 @@ impl ReceiveError {
     }
 }
 
+/// A proxy address as it may be shown: any `user:password@` before the host replaced.
+fn without_userinfo(value: &str) -> String {
+    let (scheme, rest) = value.split_once("://").unwrap_or(("", value));
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => {
+            let shown = format!("[redacted]@{}", &rest[at + 1..]);
+            if scheme.is_empty() {
+                shown
+            } else {
+                format!("{scheme}://{shown}")
+            }
+        }
+        None => value.to_string(),
+    }
+}
+
 /// `it is larger than 1 MiB, the limit for an HTTP response; …`: the detail of a body refused
 /// for its size, for the callers that report it as an unexpected body.
 pub fn too_large(limit: Limit) -> String {
@@ -223,23 +240,43 @@ pub async fn send(request: reqwest::RequestBuilder) -> Result<Received, ReceiveE
     let (client, request) = request.build_split();
     let request = request.map_err(network)?;
     let requested = request.url().clone();
+    let sent = sent_secrets(&request);
+    let sent: Vec<&str> = sent.iter().map(String::as_str).collect();
     let response = client.execute(request).await.map_err(network)?;
     let status = response.status().as_u16();
+    // A server may echo what it was sent into the address it redirects to.
+    let redirect = |location: Option<String>| ReceiveError::Redirect {
+        status,
+        location: location.map(|l| redact(&l, &sent)),
+        why: TOKEN_REDIRECT,
+    };
     if response.status().is_redirection() {
-        return Err(ReceiveError::Redirect {
-            status,
-            location: location(&response),
-            why: TOKEN_REDIRECT,
-        });
+        return Err(redirect(location(&response)));
     }
     if response.url() != &requested {
-        return Err(ReceiveError::Redirect {
-            status,
-            location: Some(response.url().to_string()),
-            why: TOKEN_REDIRECT,
-        });
+        return Err(redirect(Some(response.url().to_string())));
     }
     read_body(response).await
+}
+
+/// What a request carries that must never be shown: its `Authorization` credential and the
+/// values of its form body.
+fn sent_secrets(request: &reqwest::Request) -> Vec<String> {
+    let mut secrets = Vec::new();
+    if let Some(auth) = request
+        .headers()
+        .get(reqwest::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        secrets.push(auth.to_string());
+        if let Some((_, credential)) = auth.split_once(' ') {
+            secrets.push(credential.trim().to_string());
+        }
+    }
+    if let Some(body) = request.body().and_then(reqwest::Body::as_bytes) {
+        secrets.extend(url::form_urlencoded::parse(body).map(|(_, v)| v.into_owned()));
+    }
+    secrets
 }
 
 /// Fetches a public document with a client from [`document_client`]: the redirects it allows
@@ -705,6 +742,19 @@ mod tests {
         let r: Result<(), ()> = policy.run(|_| true, |_| async { Err(()) }).await;
         assert!(r.is_err());
         assert!(start.elapsed() < Duration::from_millis(400));
+    }
+
+    #[test]
+    fn proxy_addresses_are_shown_without_their_credentials() {
+        assert_eq!(
+            without_userinfo("http://me:s3cret@proxy:8080/x"),
+            "http://[redacted]@proxy:8080/x"
+        );
+        assert_eq!(without_userinfo("me:s3cret@proxy"), "[redacted]@proxy");
+        assert_eq!(
+            without_userinfo("http://proxy:8080/a@b"),
+            "http://proxy:8080/a@b"
+        );
     }
 
     #[test]

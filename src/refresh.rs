@@ -361,8 +361,10 @@ impl<'a> Refresher<'a> {
             .map_err(|e| RefreshError::Cli(format!("cannot run `{}`: {e}", cli.display())))?;
         let stdout = child.stdout.take().expect("piped");
         let stderr = child.stderr.take().expect("piped");
-        let out_reader = std::thread::spawn(move || read_output(stdout));
-        let err_reader = std::thread::spawn(move || read_output(stderr));
+        let (out_tx, out_rx) = std::sync::mpsc::channel();
+        let (err_tx, err_rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || out_tx.send(read_output(stdout)));
+        std::thread::spawn(move || err_tx.send(read_output(stderr)));
         let start = Instant::now();
         let status = loop {
             match child.try_wait() {
@@ -381,8 +383,14 @@ impl<'a> Refresher<'a> {
                 Err(e) => return Err(RefreshError::Cli(e.to_string())),
             }
         };
-        let (out, out_whole) = out_reader.join().unwrap_or_default();
-        let (err, _) = err_reader.join().unwrap_or_default();
+        // A process the CLI left behind may hold its pipes open: wait a little, not for it.
+        let grace = Instant::now() + CLI_PIPE_GRACE;
+        let collect = |rx: std::sync::mpsc::Receiver<(String, bool)>| {
+            rx.recv_timeout(grace.saturating_duration_since(Instant::now()))
+                .ok()
+        };
+        let (out, err) = (collect(out_rx), collect(err_rx));
+        let (err, _) = err.unwrap_or_default();
         if !status.success() {
             let tail: Vec<&str> = err
                 .lines()
@@ -393,9 +401,14 @@ impl<'a> Refresher<'a> {
             let tail: Vec<&str> = tail.into_iter().rev().collect();
             return Err(RefreshError::Cli(format!(
                 "it exited with {status}: {}",
-                tail.join(" / ")
+                http::server_text(&tail.join(" / "), &[])
             )));
         }
+        let Some((out, out_whole)) = out else {
+            return Err(RefreshError::Cli(
+                "it exited, but a process it started kept its output open".into(),
+            ));
+        };
         if !out_whole {
             return Err(RefreshError::Cli(format!(
                 "its output is larger than {}, the most read from it",
@@ -627,6 +640,9 @@ const CLI_OUTPUT_LIMIT: u64 = 1024 * 1024;
 
 /// What a child printed on one stream, up to [`CLI_OUTPUT_LIMIT`], and whether that was all of
 /// it; the rest is read and dropped, so that the child never blocks on a full pipe.
+/// How long the CLI's output may stay open after it exits (a process it started may hold it).
+const CLI_PIPE_GRACE: StdDuration = StdDuration::from_secs(2);
+
 fn read_output(mut stream: impl std::io::Read) -> (String, bool) {
     let mut kept = Vec::new();
     let _ = (&mut stream)

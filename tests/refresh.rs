@@ -6,7 +6,7 @@ mod common;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::*;
 
@@ -503,4 +503,83 @@ fn the_store_vercels_own_helper_writes_group_writable_is_used() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(out.stdout, format!("{stored}\n"));
     assert_eq!(api.count(), 0);
+}
+
+/// Installs `script` as the fake `vercel` on PATH.
+fn fake_cli_script(project: &Project, script: &str) {
+    let path = project.sb.path().join("bin/vercel");
+    std::fs::write(&path, script).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[test]
+fn what_a_failing_cli_says_is_redacted_and_escaped() {
+    let api = vercel_api(fresh_project_token(), oauth_ok(), 200);
+    let project = Project::new(&api);
+    register_secret("vca_SuperSecretLoginToken1");
+    fake_cli_script(
+        &project,
+        "#!/bin/sh\nprintf 'Error: Bearer vca_SuperSecretLoginToken1 refused \\033[31mred\\033[0m\\n' >&2\nexit 1\n",
+    );
+    let out = project.run(&["token"]);
+    assert_eq!(out.code, 1, "no login file either");
+    assert!(
+        !out.stderr.contains('\u{1b}'),
+        "no raw escape: {:?}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("it exited with exit status: 1: Error: Bearer [redacted] refused "),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_cli_that_leaves_a_process_holding_its_output_does_not_hold_us() {
+    let minted = fresh_project_token();
+    let api = vercel_api(minted.clone(), oauth_ok(), 200);
+    let project = Project::new(&api);
+    project.write_login(now() + 3600);
+    fake_cli_script(
+        &project,
+        &format!("#!/bin/sh\n(sleep 8) &\nprintf '{{\"token\":\"%s\"}}' '{minted}'\n"),
+    );
+    let started = Instant::now();
+    let out = project.run(&["token", "--print"]);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.stdout,
+        format!("{minted}\n"),
+        "the login's mint took over"
+    );
+    assert_eq!(api.count(), 1);
+}
+
+#[test]
+fn a_redirect_that_echoes_the_login_token_does_not_show_it() {
+    let api = MockServer::start(|_, req| {
+        if req.path.starts_with("/v1/projects/") {
+            Reply::redirect(307, "https://elsewhere.example/login/cli-login-token-value")
+        } else {
+            Reply::json(404, "{}")
+        }
+    });
+    let project = Project::new(&api);
+    project.write_login(now() + 3600);
+    // Sandbox::run fails the test if the login token reaches stderr.
+    let out = project.run(&["token"]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr
+            .contains("`https://elsewhere.example/login/[redacted]`"),
+        "{}",
+        out.stderr
+    );
 }
