@@ -103,12 +103,15 @@ impl Cache {
     /// Checks that the directory, when it exists, is one to trust (see the module docs),
     /// tightening our own default directory when its mode has drifted.
     pub fn check(&self) -> Result<(), UntrustedCache> {
-        if !self.dir.is_dir() {
-            // Missing (made on the first write) or unusable (then every write fails and every
-            // read misses, which is slower but still correct).
+        // Missing (made on the first write) or unusable (then every write fails and every read
+        // misses, which is slower but still correct): nothing to refuse.
+        let Ok(meta) = std::fs::metadata(&self.dir) else {
+            return Ok(());
+        };
+        if !meta.is_dir() {
             return Ok(());
         }
-        match fsutil::prepare_dir(&self.dir, self.rule) {
+        match fsutil::check_dir(&self.dir, &meta, self.rule) {
             Err(e @ (DirError::NotOwned { .. } | DirError::OthersMayWrite { .. })) => {
                 Err(UntrustedCache(e))
             }

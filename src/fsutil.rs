@@ -67,21 +67,14 @@ pub mod limits {
 
 /// Why a file could not be read. Display names the path and what is wrong with it; the caller
 /// adds what the file was for and what to do.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 pub enum ReadError {
-    #[error("`{}` does not exist", path.display())]
     NotFound { path: PathBuf },
-    #[error("`{}` is {kind}, not a regular file", path.display())]
     NotRegular { path: PathBuf, kind: &'static str },
-    #[error("`{}` is larger than {}, the limit for {}", path.display(), human_bytes(limit.bytes), limit.what)]
     TooLarge { path: PathBuf, limit: Limit },
-    #[error("`{}` is a symbolic link, which is not followed here", path.display())]
     Symlink { path: PathBuf },
-    #[error("`{}` belongs to uid {owner}, not to you (uid {me})", path.display())]
     NotOwned { path: PathBuf, owner: u32, me: u32 },
-    #[error("`{}` may be written by others (mode {mode:04o})", path.display())]
     OthersMayWrite { path: PathBuf, mode: u32 },
-    #[error("cannot read `{}`: {error}", path.display())]
     Io { path: PathBuf, error: io::Error },
 }
 
@@ -89,31 +82,61 @@ impl ReadError {
     pub fn is_not_found(&self) -> bool {
         matches!(self, Self::NotFound { .. })
     }
-}
 
-impl ReadError {
     /// What is wrong, without the path, for a message that names the file already:
     /// `it is a FIFO, not a regular file`.
     pub fn reason(&self) -> String {
         match self {
-            Self::NotFound { .. } => "it does not exist".into(),
-            Self::NotRegular { kind, .. } => format!("it is {kind}, not a regular file"),
+            Self::Io { error, .. } => error.to_string(),
+            other => format!("it {}", other.predicate()),
+        }
+    }
+
+    fn path(&self) -> &Path {
+        match self {
+            Self::NotFound { path }
+            | Self::NotRegular { path, .. }
+            | Self::TooLarge { path, .. }
+            | Self::Symlink { path }
+            | Self::NotOwned { path, .. }
+            | Self::OthersMayWrite { path, .. }
+            | Self::Io { path, .. } => path,
+        }
+    }
+
+    /// What is said of the file: `is a FIFO, not a regular file`.
+    fn predicate(&self) -> String {
+        match self {
+            Self::NotFound { .. } => "does not exist".into(),
+            Self::NotRegular { kind, .. } => format!("is {kind}, not a regular file"),
             Self::TooLarge { limit, .. } => format!(
-                "it is larger than {}, the limit for {}",
+                "is larger than {}, the limit for {}",
                 human_bytes(limit.bytes),
                 limit.what
             ),
-            Self::Symlink { .. } => "it is a symbolic link, which is not followed here".into(),
+            Self::Symlink { .. } => "is a symbolic link, which is not followed here".into(),
             Self::NotOwned { owner, me, .. } => {
-                format!("it belongs to uid {owner}, not to you (uid {me})")
+                format!("belongs to uid {owner}, not to you (uid {me})")
             }
             Self::OthersMayWrite { mode, .. } => {
-                format!("it may be written by others (mode {mode:04o})")
+                format!("may be written by others (mode {mode:04o})")
             }
-            Self::Io { error, .. } => error.to_string(),
+            Self::Io { error, .. } => format!("cannot be read: {error}"),
         }
     }
 }
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Io { path, error } => write!(f, "cannot read `{}`: {error}", path.display()),
+            other => write!(f, "`{}` {}", other.path().display(), other.predicate()),
+        }
+    }
+}
+
+// The message already holds the cause; no `source`, so that `{:#}` does not repeat it.
+impl std::error::Error for ReadError {}
 
 /// `1 MiB`, `64 KiB`, `512 bytes`.
 pub fn human_bytes(n: u64) -> String {
@@ -301,7 +324,8 @@ pub fn prepare_dir(dir: &Path, rule: DirRule) -> Result<(), DirError> {
     }
 }
 
-fn check_dir(dir: &Path, meta: &fs::Metadata, rule: DirRule) -> Result<(), DirError> {
+/// Checks an existing directory `dir` (its metadata `meta`) against `rule`.
+pub fn check_dir(dir: &Path, meta: &fs::Metadata, rule: DirRule) -> Result<(), DirError> {
     if !meta.is_dir() {
         return Err(DirError::NotDirectory {
             path: dir.into(),

@@ -26,7 +26,7 @@ use time::Duration;
 
 pub use endpoint::StsEndpoint;
 pub use provider::VercelOidcCredentialsProvider;
-pub use sts::{AssumeRoleRequest, AwsCredentials, StsClient, StsError};
+pub use sts::{AssumeRoleRequest, AwsCredentials, StsClient, StsError, region_env_vars};
 
 use crate::cache;
 use crate::env::Env;

@@ -77,10 +77,7 @@ impl AwsCredentials {
                 timefmt::rfc3339_z(self.expiration),
             ),
         ];
-        if let Some(region) = region {
-            vars.push(("AWS_REGION", region.to_string()));
-            vars.push(("AWS_DEFAULT_REGION", region.to_string()));
-        }
+        vars.extend(region_env_vars(region));
         vars
     }
 
@@ -420,6 +417,18 @@ pub fn hint_for(code: &str, req: &AssumeRoleRequest, claims: &Claims) -> String 
         "InvalidParameterValue" | "MissingParameter" => "  a parameter was rejected; check --role-arn, --session-name and --duration-seconds".into(),
         _ => "  see the AWS STS AssumeRoleWithWebIdentity documentation for this error code".into(),
     }
+}
+
+/// `AWS_REGION` and `AWS_DEFAULT_REGION` for `region`, when there is one.
+pub fn region_env_vars(region: Option<&str>) -> Vec<(&'static str, String)> {
+    region
+        .map(|r| {
+            vec![
+                ("AWS_REGION", r.to_string()),
+                ("AWS_DEFAULT_REGION", r.to_string()),
+            ]
+        })
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

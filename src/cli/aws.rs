@@ -326,13 +326,30 @@ fn report_configured(ctx: &Ctx, verb: Option<&str>, profile: &str, target: &Path
 }
 
 fn config_path(ctx: &Ctx) -> anyhow::Result<PathBuf> {
-    if let Some(p) = ctx.env.get("AWS_CONFIG_FILE") {
-        return Ok(ctx.env.absolute(p));
-    }
-    let home = ctx.env.home().context(
+    shared_file(ctx, SharedFile::Config).context(
         "HOME is not set, so the AWS config file cannot be found\n  set AWS_CONFIG_FILE or HOME",
-    )?;
-    Ok(home.join(".aws").join("config"))
+    )
+}
+
+/// The two files every AWS SDK reads profiles from.
+#[derive(Clone, Copy)]
+pub(super) enum SharedFile {
+    /// `AWS_CONFIG_FILE`, else `~/.aws/config`.
+    Config,
+    /// `AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/credentials`.
+    Credentials,
+}
+
+/// Where the SDKs look for `file`; `None` without its variable or HOME.
+pub(super) fn shared_file(ctx: &Ctx, file: SharedFile) -> Option<PathBuf> {
+    let (var, name) = match file {
+        SharedFile::Config => ("AWS_CONFIG_FILE", "config"),
+        SharedFile::Credentials => ("AWS_SHARED_CREDENTIALS_FILE", "credentials"),
+    };
+    match ctx.env.get(var) {
+        Some(p) => Some(ctx.env.absolute(p)),
+        None => Some(ctx.env.home()?.join(".aws").join(name)),
+    }
 }
 
 /// The folder to run the profile's command from, so that a token found through the project

@@ -426,12 +426,11 @@ fn wire_aws_endpoint(
             auth.expose_secret().to_string(),
         ),
     ]);
-    if let Some(region) = config.endpoint.region.as_deref() {
-        wiring.set.extend([
-            ("AWS_REGION".to_string(), region.to_string()),
-            ("AWS_DEFAULT_REGION".to_string(), region.to_string()),
-        ]);
-    }
+    wiring.set.extend(
+        vercel_oidc::aws::region_env_vars(config.endpoint.region.as_deref())
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v)),
+    );
     wiring.remove.extend(
         [
             "AWS_ACCESS_KEY_ID",
@@ -472,23 +471,20 @@ const SHADOWING_AWS_VARS: [&str; 9] = [
 
 /// Every SDK tries the default profile before the endpoint: say so when it holds credentials.
 fn warn_about_shadowing_profiles(ctx: &Ctx) {
-    let Some(home) = ctx.env.home() else { return };
-    let config = ctx
-        .env
-        .get("AWS_CONFIG_FILE")
-        .map_or_else(|| home.join(".aws/config"), |p| ctx.env.absolute(p));
-    let credentials = ctx
-        .env
-        .get("AWS_SHARED_CREDENTIALS_FILE")
-        .map_or_else(|| home.join(".aws/credentials"), |p| ctx.env.absolute(p));
     let read = |p: &Path| {
         fsutil::read_capped(p, fsutil::limits::CONFIG)
             .ok()
             .map(|b| String::from_utf8_lossy(&b).into_owned())
     };
     let mut found: Vec<String> = Vec::new();
-    for (file, extra) in [(&config, "credential_process"), (&credentials, "")] {
-        let Some(text) = read(file) else { continue };
+    for (file, extra) in [
+        (aws::SharedFile::Config, "credential_process"),
+        (aws::SharedFile::Credentials, ""),
+    ] {
+        let Some(file) = aws::shared_file(ctx, file) else {
+            continue;
+        };
+        let Some(text) = read(&file) else { continue };
         found.extend(
             config_file::section_keys(&text, "default")
                 .into_iter()

@@ -32,6 +32,16 @@ def register_secret(value):
     return value
 
 
+def register_issued_secrets(moto):
+    """Registers the secret key and session token of every credential moto has issued, and
+    returns them (see `Moto.issued_credentials`)."""
+    issued = moto.issued_credentials()
+    for creds in issued:
+        register_secret(creds["secret_access_key"])
+        register_secret(creds["session_token"])
+    return issued
+
+
 def assert_no_secrets(text):
     for s in _SECRETS:
         assert s not in text, "a test secret leaked into stderr:\n" + text

@@ -10,7 +10,7 @@ import sys
 
 from aws_moto import ACCOUNT
 from azure_mock import AzureMock
-from conftest import VENV_BIN, register_secret
+from conftest import VENV_BIN, register_issued_secrets, register_secret
 from gcp_mock import GoogleMock
 from identities import (AZURE_CLIENT, AZURE_SCOPE, AZURE_TENANT, GCP_AUDIENCE, GCP_NUMBER, GCP_POOL,
                         GCP_PROVIDER, GCP_SA, GCP_SCOPE, isolated_aws)
@@ -55,9 +55,7 @@ def test_aws_cli_inside_exec(sandbox, mint, moto):
     script = (f"'{aws}' sts get-caller-identity --output json && "
               f"'{aws}' s3 mb s3://vercel-oidc-exec && '{aws}' s3 ls")
     out = exec_child(sandbox, "sh", "-c", script)
-    for creds in moto.issued_credentials():
-        register_secret(creds.get("SecretAccessKey"))
-        register_secret(creds.get("SessionToken"))
+    register_issued_secrets(moto)
     identity = json.loads(out.stdout[: out.stdout.index("}") + 1])
     assert identity["Arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/{ROLE}/vercel-web-production"
     assert "vercel-oidc-exec" in out.stdout

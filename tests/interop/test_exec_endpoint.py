@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
 from aws_moto import ACCOUNT
-from conftest import VENV_BIN, NODE_MODULES, register_secret
+from conftest import NODE_MODULES, VENV_BIN, register_issued_secrets, register_secret
 from identities import isolated_aws
 
 ROLE = "vercel-deploy"
@@ -70,9 +70,7 @@ def aws_env(sandbox, mint, moto):
 
 
 def issued_key(moto):
-    for creds in moto.issued_credentials():
-        register_secret(creds.get("secret_access_key"))
-        register_secret(creds.get("session_token"))
+    register_issued_secrets(moto)
     sessions = moto.sessions()
     assert len(sessions) == 1, "one STS call for the whole run"
     return sessions[0]["access_key_id"]

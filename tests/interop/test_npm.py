@@ -37,7 +37,7 @@ import pytest
 
 from aws_moto import ACCOUNT
 from azure_mock import AzureMock
-from conftest import NODE_MODULES, VENV_BIN, assert_no_secrets, register_secret
+from conftest import NODE_MODULES, VENV_BIN, assert_no_secrets, register_issued_secrets, register_secret
 from gcp_mock import GoogleMock
 from identities import (AZURE_CLIENT, AZURE_SCOPE, AZURE_TENANT, GCP_AUDIENCE, GCP_NUMBER, GCP_POOL,
                         GCP_PROVIDER, GCP_SA, GCP_SCOPE, isolated_aws)
@@ -391,9 +391,7 @@ def test_configure_writes_the_native_binary_so_no_node_starts(sandbox, project, 
     moto.enforce_auth(1)
     proc = run([os.path.join(VENV_BIN, "aws"), "sts", "get-caller-identity", "--profile", "vercel",
                 "--output", "json"], no_node, sandbox.path)
-    for creds in moto.issued_credentials():
-        register_secret(creds["secret_access_key"])
-        register_secret(creds["session_token"])
+    register_issued_secrets(moto)
     assert json.loads(proc.stdout)["Arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/{ROLE}/vercel-web-production"
 
     with GoogleMock(GCP_AUDIENCE, GCP_SA) as google:
@@ -478,9 +476,7 @@ authority_host = "{entra.url}"
                      scripts={"build": "vercel-oidc exec -- node build.js"})
         moto.enforce_auth(1)  # the one unsigned AssumeRoleWithWebIdentity; the SDK's call is signed
         build = run(["npm", "run", "build"], env, site)
-        for creds in moto.issued_credentials():
-            register_secret(creds["secret_access_key"])
-            register_secret(creds["session_token"])
+        register_issued_secrets(moto)
         assert build.stdout.splitlines()[-1] == "built with AWS, GCP and Azure"
         clouds = json.loads((site / "dist" / "clouds.json").read_text())
         for secret in (clouds["gcp"], clouds["azure"]):
