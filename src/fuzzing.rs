@@ -156,9 +156,12 @@ pub fn project_toml(data: &[u8]) {
             Some("development"),
             Some("x"),
         ] {
-            let _ = config.aws(env);
-            let _ = config.gcp(env);
-            let _ = config.azure(env);
+            let empty = crate::Env::default();
+            for table in project::tables() {
+                let given = crate::settings::Given::default();
+                let layers = config.layers(table, env);
+                let _ = crate::settings::Resolved::resolve(table, &given, &empty, layers);
+            }
         }
     }
 }

@@ -47,9 +47,13 @@ pub mod project;
 pub mod refresh;
 pub mod rundir;
 pub mod secret;
+pub mod session;
+pub mod settings;
 pub mod timefmt;
 pub mod token;
+pub mod vars;
 pub mod verify;
 
 pub use env::Env;
 pub use secret::Secret;
+pub use session::Session;

@@ -247,7 +247,7 @@ fn a_working_set_up_passes_every_check_without_the_cache() {
         &[
             "  audience               //iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/vercel/providers/vercel-acme  (default: made from the project number, pool and provider)\n",
             &format!("  service_account        {SA}  (env GCP_SERVICE_ACCOUNT_EMAIL)\n"),
-            "  project_id             my-project  (vercel-oidc.toml)\n",
+            "  project_id             my-project  (vercel-oidc.toml [production.gcp])\n",
             &format!(
                 "  check                  passed: Google issued an access token for `{SA}`, valid until "
             ),
@@ -342,6 +342,7 @@ fn a_working_set_up_passes_every_check_without_the_cache() {
     assert_eq!(g["check"]["status"], "passed");
     assert_eq!(g["settings"]["project_id"]["value"], "my-project");
     assert_eq!(g["settings"]["project_id"]["from"], "file");
+    assert_eq!(g["settings"]["project_id"]["section"], "production.gcp");
     assert_eq!(g["trust"], serde_json::Value::Null);
 
     let z = &v["azure"];
@@ -933,7 +934,7 @@ fn doctor_says_how_exec_hands_aws_credentials_over_and_why() {
     .unwrap();
     assert_eq!(
         setting(&sb),
-        serde_json::json!({"value": "endpoint", "from": "file", "origin": sb.path().join("vercel-oidc.toml").display().to_string()})
+        serde_json::json!({"value": "endpoint", "from": "file", "origin": sb.path().join("vercel-oidc.toml").display().to_string(), "section": "aws"})
     );
     sb.set("VERCEL_OIDC_AWS_CREDENTIALS", "env");
     assert_eq!(

@@ -2,8 +2,9 @@
 //!
 //! 1. `AWS_ENDPOINT_URL_STS`, then `AWS_ENDPOINT_URL` (both ignored when
 //!    `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`);
-//! 2. otherwise by region (the `--region` flag, then `AWS_REGION`, then `AWS_DEFAULT_REGION`) and
-//!    partition: `https://sts.<region>.amazonaws.com`, `.amazonaws.com.cn` in China, FIPS
+//! 2. otherwise by region (the setting [`super::settings::REGION`]: `--region`,
+//!    `VERCEL_OIDC_AWS_REGION`, `vercel-oidc.toml`, then `AWS_REGION`, then `AWS_DEFAULT_REGION`)
+//!    and partition: `https://sts.<region>.amazonaws.com`, `.amazonaws.com.cn` in China, FIPS
 //!    (`AWS_USE_FIPS_ENDPOINT=true`) as `sts-fips.<region>` except in GovCloud, where the regional
 //!    endpoint already is FIPS;
 //! 3. no region: the global `https://sts.amazonaws.com`.
@@ -13,11 +14,16 @@
 use serde::Serialize;
 
 use crate::env::Env;
+use crate::settings::{Origin, Value};
+use crate::vars;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct StsEndpoint {
     pub url: String,
     pub region: Option<String>,
+    /// Where the URL came from: a variable, or the default for the region (or none).
+    #[serde(skip)]
+    pub origin: Origin,
 }
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -42,27 +48,24 @@ pub fn check_region(region: &str) -> Result<(), EndpointError> {
     }
 }
 
-/// Resolves the endpoint as described in the module docs.
-pub fn resolve(env: &Env, region_flag: Option<&str>) -> Result<StsEndpoint, EndpointError> {
-    let region = region_flag
-        .filter(|r| !r.is_empty())
-        .or_else(|| env.get("AWS_REGION"))
-        .or_else(|| env.get("AWS_DEFAULT_REGION"))
-        .map(str::to_string);
+/// Resolves the endpoint as described in the module docs, for the resolved `region`.
+pub fn resolve(env: &Env, region: Option<&Value>) -> Result<StsEndpoint, EndpointError> {
+    let region = region.map(|v| v.raw.text()).filter(|r| !r.is_empty());
     if let Some(r) = &region {
         check_region(r)?;
     }
-    if !env.flag("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
-        && let Some(url) = env
-            .get("AWS_ENDPOINT_URL_STS")
-            .or_else(|| env.get("AWS_ENDPOINT_URL"))
+    if !env.flag(vars::AWS_IGNORE_CONFIGURED_ENDPOINT_URLS)
+        && let Some(var) = [vars::AWS_ENDPOINT_URL_STS, vars::AWS_ENDPOINT_URL]
+            .into_iter()
+            .find(|v| env.get(v).is_some())
     {
         return Ok(StsEndpoint {
-            url: url.to_string(),
+            url: env.get(var).unwrap_or_default().to_string(),
             region,
+            origin: Origin::Env(var),
         });
     }
-    let fips = env.flag("AWS_USE_FIPS_ENDPOINT");
+    let fips = env.flag(vars::AWS_USE_FIPS_ENDPOINT);
     let url = match region.as_deref() {
         None if fips => "https://sts-fips.us-east-1.amazonaws.com".to_string(),
         None => "https://sts.amazonaws.com".to_string(),
@@ -73,12 +76,37 @@ pub fn resolve(env: &Env, region_flag: Option<&str>) -> Result<StsEndpoint, Endp
         Some(r) if fips => format!("https://sts-fips.{r}.amazonaws.com"),
         Some(r) => format!("https://sts.{r}.amazonaws.com"),
     };
-    Ok(StsEndpoint { url, region })
+    let origin = Origin::Default(match region {
+        Some(_) => "the region's",
+        None => "no region: the global one",
+    });
+    Ok(StsEndpoint {
+        url,
+        region,
+        origin,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::aws::settings::{REGION, TABLE};
+    use crate::settings::{FileLayers, Given, Raw, Resolved};
+
+    /// The endpoint for `flag` as `--region`, the region resolved through the settings table.
+    fn resolve_with(env: &Env, flag: Option<&str>) -> Result<StsEndpoint, EndpointError> {
+        let mut given = Given::default();
+        if let Some(region) = flag {
+            given.set(
+                &TABLE,
+                &REGION,
+                Raw::One(region.into()),
+                Origin::Flag("region"),
+            );
+        }
+        let r = Resolved::resolve(&TABLE, &given, env, FileLayers::default());
+        resolve(env, r.get(&REGION))
+    }
 
     #[test]
     fn table() {
@@ -180,7 +208,7 @@ mod tests {
         for (vars, flag, want) in cases {
             let env = Env::from_pairs(vars.iter().copied(), "/");
             assert_eq!(
-                resolve(&env, *flag).unwrap().url,
+                resolve_with(&env, *flag).unwrap().url,
                 *want,
                 "{vars:?} {flag:?}"
             );
@@ -191,10 +219,13 @@ mod tests {
     fn region_is_reported_and_checked() {
         let env = Env::from_pairs([("AWS_REGION", "eu-west-1")], "/");
         assert_eq!(
-            resolve(&env, Some("us-west-2")).unwrap().region.as_deref(),
+            resolve_with(&env, Some("us-west-2"))
+                .unwrap()
+                .region
+                .as_deref(),
             Some("us-west-2")
         );
-        let err = resolve(&env, Some("US West")).unwrap_err();
+        let err = resolve_with(&env, Some("US West")).unwrap_err();
         assert!(
             err.to_string()
                 .starts_with("`US West` is not an AWS region name")

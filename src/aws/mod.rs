@@ -16,6 +16,7 @@ pub mod config_file;
 pub mod container;
 pub mod endpoint;
 pub mod provider;
+pub mod settings;
 pub mod sts;
 pub mod trust;
 
@@ -30,23 +31,10 @@ pub use sts::{AssumeRoleRequest, AwsCredentials, StsClient, StsError, region_env
 
 use crate::cache;
 use crate::env::Env;
+use crate::settings::{Origin, Resolved};
 use crate::token::{Claims, Identity};
 
 pub const DEFAULT_DURATION_SECONDS: u32 = 3600;
-
-/// Settings as given, before checking.
-#[derive(Clone, Debug, Default)]
-pub struct AwsOptions {
-    pub role_arn: Option<String>,
-    pub session_name: Option<String>,
-    pub duration_seconds: Option<u32>,
-    pub region: Option<String>,
-    pub policy_arns: Vec<String>,
-    /// Inline JSON, or `@path` to read it from a file.
-    pub policy: Option<String>,
-    /// Overrides the endpoint resolution of [`endpoint::resolve`].
-    pub endpoint_url: Option<String>,
-}
 
 /// Checked settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -106,42 +94,53 @@ pub enum ConfigError {
         "cannot use the STS endpoint: {0}\n  fix --region, AWS_ENDPOINT_URL_STS or AWS_ENDPOINT_URL"
     )]
     Endpoint(String),
+    #[error(transparent)]
+    Value(#[from] crate::settings::BadValue),
 }
 
 impl AwsConfig {
-    /// Checks `opts`, reading an `@file` policy and resolving the endpoint from `env`.
-    pub fn from_options(opts: &AwsOptions, env: &Env) -> Result<Self, ConfigError> {
-        let role_arn = opts
-            .role_arn
-            .clone()
-            .filter(|r| !r.trim().is_empty())
-            .ok_or(ConfigError::MissingRole)?;
-        let role_arn = role_arn.trim().to_string();
+    /// Checks the resolved settings, reading an `@file` policy and resolving the endpoint from
+    /// `env`.
+    pub fn from_settings(r: &Resolved, env: &Env) -> Result<Self, ConfigError> {
+        let role_arn = r
+            .text(&settings::ROLE_ARN)
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .ok_or(ConfigError::MissingRole)?
+            .to_string();
         check_role_arn(&role_arn)?;
-        if let Some(name) = &opts.session_name {
+        let session_name = r.text(&settings::SESSION_NAME).map(str::to_string);
+        if let Some(name) = &session_name {
             check_session_name(name)?;
         }
-        let duration_seconds = opts.duration_seconds.unwrap_or(DEFAULT_DURATION_SECONDS);
+        let duration_seconds = r
+            .number(&settings::DURATION_SECONDS)?
+            .unwrap_or(DEFAULT_DURATION_SECONDS);
         check_duration(duration_seconds)?;
-        check_policy_arns(&opts.policy_arns)?;
-        let policy = opts
-            .policy
-            .as_deref()
+        let policy_arns = r.list(&settings::POLICY_ARNS).to_vec();
+        check_policy_arns(&policy_arns)?;
+        let policy = r
+            .text(&settings::POLICY)
             .map(|p| read_policy(p, env))
             .transpose()?;
-        let mut endpoint = endpoint::resolve(env, opts.region.as_deref())?;
-        if let Some(url) = &opts.endpoint_url {
-            endpoint.url = url.clone();
-        }
+        let endpoint = endpoint::resolve(env, r.get(&settings::REGION))?;
         crate::http::check_endpoint(&endpoint.url).map_err(ConfigError::Endpoint)?;
         Ok(Self {
             role_arn,
-            session_name: opts.session_name.clone(),
+            session_name,
             duration_seconds,
-            policy_arns: opts.policy_arns.clone(),
+            policy_arns,
             policy,
             endpoint,
         })
+    }
+
+    /// Calls STS at `url` instead of the endpoint the settings resolve to.
+    pub fn with_endpoint_url(mut self, url: &str) -> Result<Self, ConfigError> {
+        crate::http::check_endpoint(url).map_err(ConfigError::Endpoint)?;
+        self.endpoint.url = url.to_string();
+        self.endpoint.origin = Origin::Given;
+        Ok(self)
     }
 
     /// The request for a token with these claims.
@@ -205,7 +204,7 @@ fn read_policy(value: &str, env: &Env) -> Result<String, ConfigError> {
     Ok(json.to_string())
 }
 
-/// Each setting's own check, as [`AwsConfig::from_options`] makes it; `vercel-oidc.toml` runs
+/// Each setting's own check, as [`AwsConfig::from_settings`] makes it; `vercel-oidc.toml` runs
 /// the same checks as it is read, so that its errors point at the file's line.
 pub fn check_role_arn(arn: &str) -> Result<(), ConfigError> {
     if is_role_arn(arn) {
@@ -329,15 +328,16 @@ mod tests {
 
     const ROLE: &str = "arn:aws:iam::123456789012:role/deploy";
 
-    fn opts() -> AwsOptions {
-        AwsOptions {
-            role_arn: Some(ROLE.into()),
-            ..AwsOptions::default()
-        }
-    }
-
     fn env() -> Env {
         Env::from_pairs([("AWS_REGION", "eu-west-1")], "/")
+    }
+
+    /// The role, and `pairs` as if given by flags.
+    fn config(pairs: &[(&str, &str)], env: &Env) -> Result<AwsConfig, ConfigError> {
+        let mut all = vec![("role_arn", ROLE)];
+        all.extend_from_slice(pairs);
+        let r = crate::settings::resolved_from(&settings::TABLE, &all, env);
+        AwsConfig::from_settings(&r, env)
     }
 
     #[test]
@@ -391,7 +391,7 @@ mod tests {
 
     #[test]
     fn defaults() {
-        let cfg = AwsConfig::from_options(&opts(), &env()).unwrap();
+        let cfg = config(&[], &env()).unwrap();
         assert_eq!(cfg.duration_seconds, 3600);
         assert_eq!(cfg.endpoint.url, "https://sts.eu-west-1.amazonaws.com");
         assert_eq!(cfg.min_remaining(), Duration::minutes(20));
@@ -399,94 +399,70 @@ mod tests {
 
     #[test]
     fn option_errors() {
-        let cases: Vec<(AwsOptions, &str)> = vec![
-            (AwsOptions::default(), "no role to assume"),
+        let no_role = crate::settings::resolved_from(&settings::TABLE, &[], &env());
+        let err = AwsConfig::from_settings(&no_role, &env()).unwrap_err();
+        assert!(err.to_string().starts_with("no role to assume"), "{err}");
+        let many = ["arn:aws:iam::aws:policy/A"; 11].join(",");
+        let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
             (
-                AwsOptions {
-                    role_arn: Some("deploy".into()),
-                    ..opts()
-                },
+                vec![("role_arn", "deploy")],
                 "`deploy` is not an IAM role ARN",
             ),
             (
-                AwsOptions {
-                    role_arn: Some("arn:aws:iam::123:role/x".into()),
-                    ..opts()
-                },
+                vec![("role_arn", "arn:aws:iam::123:role/x")],
                 "`arn:aws:iam::123:role/x` is not an IAM role ARN",
             ),
             (
-                AwsOptions {
-                    session_name: Some("bad name".into()),
-                    ..opts()
-                },
+                vec![("session_name", "bad name")],
                 "session name `bad name` is not allowed",
             ),
             (
-                AwsOptions {
-                    duration_seconds: Some(60),
-                    ..opts()
-                },
+                vec![("duration_seconds", "60")],
                 "duration 60s is out of range",
             ),
             (
-                AwsOptions {
-                    duration_seconds: Some(43201),
-                    ..opts()
-                },
+                vec![("duration_seconds", "43201")],
                 "duration 43201s is out of range",
             ),
             (
-                AwsOptions {
-                    policy_arns: vec!["arn:aws:iam::aws:policy/A".into(); 11],
-                    ..opts()
-                },
+                vec![("policy_arns", many.as_str())],
                 "11 session policy ARNs",
             ),
             (
-                AwsOptions {
-                    policy_arns: vec!["ReadOnly".into()],
-                    ..opts()
-                },
+                vec![("policy_arns", "ReadOnly")],
                 "`ReadOnly` is not an IAM policy ARN",
             ),
             (
-                AwsOptions {
-                    policy: Some("{not json".into()),
-                    ..opts()
-                },
+                vec![("policy", "{not json")],
                 "the session policy from --policy is not valid JSON",
             ),
             (
-                AwsOptions {
-                    policy: Some("@/nonexistent/p.json".into()),
-                    ..opts()
-                },
+                vec![("policy", "@/nonexistent/p.json")],
                 "cannot read the session policy file `/nonexistent/p.json`",
             ),
             (
-                AwsOptions {
-                    region: Some("Mars 1".into()),
-                    ..opts()
-                },
+                vec![("region", "Mars 1")],
                 "`Mars 1` is not an AWS region name",
             ),
             (
-                AwsOptions {
-                    endpoint_url: Some("http://sts.example.com".into()),
-                    ..opts()
-                },
-                "cannot use the STS endpoint",
+                vec![("duration_seconds", "long")],
+                "`long` from set in code is not a whole number",
             ),
         ];
-        for (o, want) in cases {
-            let err = AwsConfig::from_options(&o, &env()).unwrap_err().to_string();
+        for (pairs, want) in cases {
+            let err = config(&pairs, &env()).unwrap_err().to_string();
             assert!(err.starts_with(want), "got {err:?}, want {want:?}");
             assert!(
                 err.contains('\n'),
                 "every message ends with what to do: {err}"
             );
         }
+        let err = config(&[], &env())
+            .unwrap()
+            .with_endpoint_url("http://sts.example.com")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("cannot use the STS endpoint"), "{err}");
     }
 
     #[test]
@@ -498,20 +474,13 @@ mod tests {
         )
         .unwrap();
         let env = Env::from_pairs::<&str, &str>([], dir.path());
-        let cfg = AwsConfig::from_options(
-            &AwsOptions {
-                policy: Some("@p.json".into()),
-                ..opts()
-            },
-            &env,
-        )
-        .unwrap();
+        let cfg = config(&[("policy", "@p.json")], &env).unwrap();
         assert_eq!(cfg.policy.as_deref(), Some(r#"{"Version":"2012-10-17"}"#));
     }
 
     #[test]
     fn cache_key_covers_identity_and_request() {
-        let cfg = AwsConfig::from_options(&opts(), &env()).unwrap();
+        let cfg = config(&[], &env()).unwrap();
         let base = decode_claims(&jwt(&claims_json(2_000_000_000))).unwrap();
         let key = |c: &Claims, cfg: &AwsConfig| cache_key(&cfg.request(c), &cfg.endpoint, c);
         let k0 = key(&base, &cfg);

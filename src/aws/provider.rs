@@ -1,9 +1,13 @@
 //! An `aws-config` credentials provider backed by the Vercel OIDC token: the Rust counterpart of
-//! `@vercel/oidc-aws-credentials-provider`.
+//! `@vercel/oidc-aws-credentials-provider`, doing what `vercel-oidc aws credential-process`
+//! does.
 //!
-//! Each call finds the token afresh (see [`crate::token`]), so a token file that is rewritten is
-//! picked up, then calls STS. The SDK's identity cache keeps the result in process; nothing is
-//! written to disk.
+//! Each call finds the token afresh (see [`crate::token`]; in local development an expiring one
+//! is refreshed), and resolves the AWS settings as the CLI does: the builder's values, then the
+//! environment variables, then `vercel-oidc.toml` for the token's environment (see
+//! [`crate::aws::settings`]). Credentials come from the on-disk cache the binary shares while
+//! they have 20 minutes left, else from STS. Each of the cache, the refresh and the project
+//! file can be turned off on the builder.
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
@@ -21,17 +25,21 @@
 //! ```
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::{self, ProvideCredentials};
-use time::OffsetDateTime;
 
-use crate::aws::{AwsConfig, AwsOptions, ConfigError, StsClient};
+use crate::aws::settings::{self as table, TABLE};
+use crate::aws::{AwsConfig, ConfigError};
 use crate::env::Env;
-use crate::http::{self, HttpSetupError, RetryPolicy};
-use crate::token::{self, TokenError};
+use crate::http::{HttpSetupError, RetryPolicy};
+use crate::project::{ProjectConfig, ProjectConfigError};
+use crate::session::{self, Session};
+use crate::settings::{FileLayers, Given, Origin, Raw, Resolved, Setting};
+use crate::token::{OidcToken, TokenError};
 
 const PROVIDER_NAME: &str = "VercelOidc";
 
@@ -42,26 +50,39 @@ pub enum BuildError {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Http(#[from] HttpSetupError),
+    #[error(transparent)]
+    Project(#[from] ProjectConfigError),
 }
 
 /// Supplies AWS credentials by exchanging the Vercel OIDC token with STS.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct VercelOidcCredentialsProvider {
-    env: Env,
-    token_file: Option<PathBuf>,
-    config: AwsConfig,
-    sts: StsClient,
+    inner: Arc<Inner>,
 }
 
-/// Configures a [`VercelOidcCredentialsProvider`]. Unset settings come from the environment as
-/// the CLI reads them (`AWS_ROLE_ARN`, `AWS_ROLE_SESSION_NAME`, `AWS_REGION`, ...).
+#[derive(Debug)]
+struct Inner {
+    session: Session,
+    given: Given,
+    project: ProjectConfig,
+    endpoint_url: Option<String>,
+    no_cache: bool,
+}
+
+/// Configures a [`VercelOidcCredentialsProvider`]. Unset settings come from the environment and
+/// `vercel-oidc.toml` as the CLI reads them (`AWS_ROLE_ARN`, `AWS_ROLE_SESSION_NAME`,
+/// `VERCEL_OIDC_AWS_REGION`, then `AWS_REGION`, ...).
 #[derive(Debug, Default)]
 pub struct Builder {
     env: Option<Env>,
     token_file: Option<PathBuf>,
-    options: AwsOptions,
+    given: Given,
+    endpoint_url: Option<String>,
     http: Option<reqwest::Client>,
     retry: Option<RetryPolicy>,
+    no_cache: bool,
+    no_refresh: bool,
+    no_project_config: bool,
 }
 
 impl VercelOidcCredentialsProvider {
@@ -70,18 +91,10 @@ impl VercelOidcCredentialsProvider {
     }
 
     async fn load(&self) -> provider::Result {
-        let now = OffsetDateTime::now_utc();
-        let token =
-            token::load_fresh(&self.env, self.token_file.as_deref(), now).map_err(|e| match e {
-                TokenError::NotFound { .. } => CredentialsError::not_loaded(e),
-                other => CredentialsError::invalid_configuration(other),
-            })?;
-        let request = self.config.request(token.claims());
-        let creds = self
-            .sts
-            .assume_role_with_web_identity(&request, &token)
+        let inner = Arc::clone(&self.inner);
+        let creds = tokio::task::spawn_blocking(move || inner.credentials())
             .await
-            .map_err(CredentialsError::provider_error)?;
+            .map_err(CredentialsError::unhandled)??;
         Ok(Credentials::new(
             creds.access_key_id,
             creds.secret_access_key.expose_secret(),
@@ -89,6 +102,52 @@ impl VercelOidcCredentialsProvider {
             Some(SystemTime::from(creds.expiration)),
             PROVIDER_NAME,
         ))
+    }
+}
+
+impl Inner {
+    /// The settings for a token of `environment`, checked.
+    fn config(&self, environment: Option<&str>) -> Result<AwsConfig, ConfigError> {
+        let layers = match &self.project.path {
+            Some(_) => self.project.layers(&TABLE, environment),
+            None => FileLayers::default(),
+        };
+        let settings = Resolved::resolve(&TABLE, &self.given, self.session.env(), layers);
+        let config = AwsConfig::from_settings(&settings, self.session.env())?;
+        match &self.endpoint_url {
+            Some(url) => config.with_endpoint_url(url),
+            None => Ok(config),
+        }
+    }
+
+    fn credentials(&self) -> Result<crate::aws::AwsCredentials, CredentialsError> {
+        let token = self.session.load_token().map_err(not_loaded_or_invalid)?;
+        let config = self
+            .config(token.claims().environment.as_deref())
+            .map_err(CredentialsError::invalid_configuration)?;
+        self.session
+            .aws_credentials(&config, token, self.no_cache)
+            .map_err(|e| match e {
+                e @ (session::Error::Token(_) | session::Error::Refresh { .. }) => {
+                    not_loaded_or_invalid(e)
+                }
+                other => CredentialsError::provider_error(other),
+            })
+    }
+}
+
+/// No token at all is "not loaded", so that a chain goes on to the next provider; a token that
+/// is there but unusable is a configuration error.
+fn not_loaded_or_invalid(e: session::Error) -> CredentialsError {
+    let missing = match &e {
+        session::Error::Token(token) => matches!(token, TokenError::NotFound { .. }),
+        session::Error::Refresh { token, .. } => matches!(**token, TokenError::NotFound { .. }),
+        _ => false,
+    };
+    if missing {
+        CredentialsError::not_loaded(e)
+    } else {
+        CredentialsError::invalid_configuration(e)
     }
 }
 
@@ -102,45 +161,51 @@ impl ProvideCredentials for VercelOidcCredentialsProvider {
 }
 
 impl Builder {
-    /// The IAM role to assume (default: `AWS_ROLE_ARN`).
-    pub fn role_arn(mut self, arn: impl Into<String>) -> Self {
-        self.options.role_arn = Some(arn.into());
+    /// Sets any AWS setting of [`crate::aws::settings`], as its flag would.
+    pub fn setting(mut self, setting: &Setting, value: impl Into<String>) -> Self {
+        let raw = match setting.kind {
+            crate::settings::Kind::List => Raw::List(vec![value.into()]),
+            _ => Raw::One(value.into()),
+        };
+        self.given.set(&TABLE, setting, raw, Origin::Given);
         self
+    }
+
+    /// The IAM role to assume (default: `AWS_ROLE_ARN`).
+    pub fn role_arn(self, arn: impl Into<String>) -> Self {
+        self.setting(&table::ROLE_ARN, arn)
     }
 
     /// The STS session name (default: `AWS_ROLE_SESSION_NAME`, else `vercel-<project>-<env>`).
-    pub fn session_name(mut self, name: impl Into<String>) -> Self {
-        self.options.session_name = Some(name.into());
-        self
+    pub fn session_name(self, name: impl Into<String>) -> Self {
+        self.setting(&table::SESSION_NAME, name)
     }
 
     /// Credential lifetime in seconds, 900–43200 (default 3600).
-    pub fn duration_seconds(mut self, seconds: u32) -> Self {
-        self.options.duration_seconds = Some(seconds);
-        self
+    pub fn duration_seconds(self, seconds: u32) -> Self {
+        self.setting(&table::DURATION_SECONDS, seconds.to_string())
     }
 
-    /// The region whose STS endpoint is called (default: `AWS_REGION`, else the global one).
-    pub fn region(mut self, region: impl Into<String>) -> Self {
-        self.options.region = Some(region.into());
-        self
+    /// The region whose STS endpoint is called (default: `VERCEL_OIDC_AWS_REGION`, the
+    /// project file, `AWS_REGION`, else the global one).
+    pub fn region(self, region: impl Into<String>) -> Self {
+        self.setting(&table::REGION, region)
     }
 
     /// Adds a managed session policy.
     pub fn policy_arn(mut self, arn: impl Into<String>) -> Self {
-        self.options.policy_arns.push(arn.into());
+        self.given.push(&TABLE, &table::POLICY_ARNS, arn.into());
         self
     }
 
     /// An inline session policy (JSON).
-    pub fn policy(mut self, json: impl Into<String>) -> Self {
-        self.options.policy = Some(json.into());
-        self
+    pub fn policy(self, json: impl Into<String>) -> Self {
+        self.setting(&table::POLICY, json)
     }
 
     /// Calls STS at this URL instead of the one the region implies.
     pub fn endpoint_url(mut self, url: impl Into<String>) -> Self {
-        self.options.endpoint_url = Some(url.into());
+        self.endpoint_url = Some(url.into());
         self
     }
 
@@ -153,6 +218,24 @@ impl Builder {
     /// Uses this environment instead of the process's (for tests and embedders).
     pub fn env(mut self, env: Env) -> Self {
         self.env = Some(env);
+        self
+    }
+
+    /// Neither reads nor writes the on-disk cache shared with the binary.
+    pub fn no_cache(mut self) -> Self {
+        self.no_cache = true;
+        self
+    }
+
+    /// Never refreshes an expired token through the Vercel CLI or API.
+    pub fn no_refresh(mut self) -> Self {
+        self.no_refresh = true;
+        self
+    }
+
+    /// Does not read `vercel-oidc.toml`.
+    pub fn no_project_config(mut self) -> Self {
+        self.no_project_config = true;
         self
     }
 
@@ -171,30 +254,36 @@ impl Builder {
         self
     }
 
+    /// Checks the settings (for the environment of the token found now, if any).
     pub fn build(self) -> Result<VercelOidcCredentialsProvider, BuildError> {
         let env = self.env.unwrap_or_else(Env::from_process);
-        let mut options = self.options;
-        options.role_arn = options
-            .role_arn
-            .or_else(|| env.get("AWS_ROLE_ARN").map(String::from));
-        options.session_name = options
-            .session_name
-            .or_else(|| env.get("AWS_ROLE_SESSION_NAME").map(String::from));
-        let config = AwsConfig::from_options(&options, &env)?;
+        let project = if self.no_project_config {
+            ProjectConfig::default()
+        } else {
+            ProjectConfig::load(&env, None)?
+        };
         let http = match self.http {
             Some(client) => client,
-            None => http::client(&env)?,
+            None => crate::http::client(&env)?,
         };
-        let sts = StsClient::new(
-            http,
-            config.endpoint.clone(),
-            self.retry.unwrap_or_default(),
-        );
+        let environment = crate::token::load(&env, self.token_file.as_deref())
+            .ok()
+            .and_then(|t: OidcToken| t.claims().environment.clone());
+        let session = Session::new(env)
+            .token_file(self.token_file)
+            .refresh(!self.no_refresh)
+            .http_client(http)
+            .retry_policy(self.retry.unwrap_or_default());
+        let inner = Inner {
+            session,
+            given: self.given,
+            project,
+            endpoint_url: self.endpoint_url,
+            no_cache: self.no_cache,
+        };
+        inner.config(environment.as_deref())?;
         Ok(VercelOidcCredentialsProvider {
-            env,
-            token_file: self.token_file,
-            config,
-            sts,
+            inner: Arc::new(inner),
         })
     }
 }

@@ -28,6 +28,7 @@
 
 pub mod entra;
 pub mod federated_file;
+pub mod settings;
 pub mod trust;
 
 use serde::Serialize;
@@ -36,6 +37,7 @@ use time::Duration;
 pub use entra::{AccessToken, EntraClient, EntraError, TokenRequest};
 
 use crate::cache;
+use crate::settings::Resolved;
 use crate::token::{Claims, Identity};
 
 /// The public cloud's authority host, as the SDKs write it.
@@ -46,14 +48,6 @@ pub const AZURE_DEFAULT_AUDIENCE: &str = "api://AzureADTokenExchange";
 
 /// How long before expiry a cached access token stops being handed out.
 pub const MIN_REMAINING: Duration = Duration::minutes(20);
-
-/// Settings as given, before checking.
-#[derive(Clone, Debug, Default)]
-pub struct AzureOptions {
-    pub tenant_id: Option<String>,
-    pub client_id: Option<String>,
-    pub authority_host: Option<String>,
-}
 
 /// Checked settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -166,13 +160,14 @@ pub enum ConfigError {
 }
 
 impl AzureConfig {
-    /// Checks `opts`.
-    pub fn from_options(opts: &AzureOptions) -> Result<Self, ConfigError> {
-        let tenant_id = non_empty(&opts.tenant_id).ok_or(ConfigError::MissingTenant)?;
+    /// Checks the resolved settings.
+    pub fn from_settings(r: &Resolved) -> Result<Self, ConfigError> {
+        let non_empty = |setting: &crate::settings::Setting| non_empty(r.text(setting));
+        let tenant_id = non_empty(&settings::TENANT_ID).ok_or(ConfigError::MissingTenant)?;
         check_tenant(&tenant_id)?;
-        let client_id = non_empty(&opts.client_id).ok_or(ConfigError::MissingClient)?;
+        let client_id = non_empty(&settings::CLIENT_ID).ok_or(ConfigError::MissingClient)?;
         check_client(&client_id)?;
-        let authority = match non_empty(&opts.authority_host) {
+        let authority = match non_empty(&settings::AUTHORITY_HOST) {
             Some(raw) => Authority::parse(&raw)?,
             None => Authority::parse(DEFAULT_AUTHORITY_HOST)?,
         };
@@ -211,9 +206,8 @@ impl AzureConfig {
     }
 }
 
-fn non_empty(value: &Option<String>) -> Option<String> {
+fn non_empty(value: Option<&str>) -> Option<String> {
     value
-        .as_deref()
         .map(str::trim)
         .filter(|v| !v.is_empty())
         .map(str::to_string)
@@ -311,6 +305,34 @@ mod tests {
 
     const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
     const CLIENT: &str = "11111111-2222-3333-4444-555555555555";
+
+    /// The settings as a flag would give each, as the tests wrote them before the settings
+    /// table.
+    #[derive(Clone, Debug, Default)]
+    struct AzureOptions {
+        tenant_id: Option<String>,
+        client_id: Option<String>,
+        authority_host: Option<String>,
+    }
+
+    impl AzureConfig {
+        fn from_options(o: &AzureOptions) -> Result<Self, ConfigError> {
+            let pairs: Vec<(&str, &str)> = [
+                ("tenant_id", o.tenant_id.as_deref()),
+                ("client_id", o.client_id.as_deref()),
+                ("authority_host", o.authority_host.as_deref()),
+            ]
+            .into_iter()
+            .filter_map(|(k, v)| Some((k, v?)))
+            .collect();
+            let env = crate::Env::default();
+            Self::from_settings(&crate::settings::resolved_from(
+                &settings::TABLE,
+                &pairs,
+                &env,
+            ))
+        }
+    }
 
     fn opts() -> AzureOptions {
         AzureOptions {

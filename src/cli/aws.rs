@@ -5,12 +5,14 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
-use vercel_oidc::aws::{self, AwsConfig, AwsCredentials, AwsOptions, StsClient, config_file};
-use vercel_oidc::http::{self, RetryPolicy};
-use vercel_oidc::output::{self, EnvFormat};
+use vercel_oidc::aws::settings::{POLICY, REGION, ROLE_ARN, TABLE};
+use vercel_oidc::aws::{AwsConfig, AwsCredentials, config_file};
+use vercel_oidc::output;
+use vercel_oidc::settings::{Command, Given, Raw, Resolved, Setting};
 use vercel_oidc::token::{OidcToken, TokenSource};
-use vercel_oidc::{fsutil, project};
+use vercel_oidc::{fsutil, session, vars};
 
+use super::flags::{self, CacheFlag, FormatFlag, SettingFlags};
 use super::{Ctx, print_stdout};
 
 #[derive(Debug, Subcommand)]
@@ -19,7 +21,7 @@ pub enum AwsCommand {
     ///
     /// Example, in ~/.aws/config (written for you by `vercel-oidc aws configure`):
     ///   credential_process = /usr/local/bin/vercel-oidc aws credential-process --role-arn arn:aws:iam::123456789012:role/deploy
-    CredentialProcess(AssumeArgs),
+    CredentialProcess(CredentialProcessArgs),
     /// Add or update an AWS config profile that runs this tool as its credential_process
     ///
     /// Example: vercel-oidc aws configure --profile vercel --role-arn arn:aws:iam::123456789012:role/deploy --region eu-west-1
@@ -30,70 +32,13 @@ pub enum AwsCommand {
     Env(EnvArgs),
 }
 
-/// What to assume and how: shared by every AWS subcommand.
-#[derive(Debug, Clone, Args)]
-pub struct AssumeArgs {
-    /// IAM role to assume
-    #[arg(long, env = "AWS_ROLE_ARN", value_name = "ARN", hide_env_values = true)]
-    role_arn: Option<String>,
+#[derive(Debug, Args)]
+pub struct CredentialProcessArgs {
+    #[command(flatten)]
+    settings: SettingFlags<flags::AwsCredentialProcess>,
 
-    /// STS session name [default: vercel-<project>-<environment> from the token]
-    #[arg(
-        long,
-        env = "AWS_ROLE_SESSION_NAME",
-        value_name = "NAME",
-        hide_env_values = true
-    )]
-    session_name: Option<String>,
-
-    /// Credential lifetime in seconds, 900-43200 [default: 3600]
-    #[arg(
-        long,
-        env = "VERCEL_OIDC_AWS_DURATION_SECONDS",
-        value_name = "SECONDS",
-        hide_env_values = true
-    )]
-    duration_seconds: Option<u32>,
-
-    /// Region whose STS endpoint to call; wins over AWS_REGION [default: AWS_REGION, else global]
-    ///
-    /// On Vercel, AWS_REGION is the function's execution region, so name the STS region here.
-    #[arg(
-        long,
-        env = "VERCEL_OIDC_AWS_REGION",
-        value_name = "REGION",
-        hide_env_values = true
-    )]
-    region: Option<String>,
-
-    /// Managed policy to narrow the session with (repeatable, at most 10)
-    #[arg(
-        long = "policy-arn",
-        env = "VERCEL_OIDC_AWS_POLICY_ARNS",
-        value_name = "ARN",
-        value_delimiter = ',',
-        hide_env_values = true
-    )]
-    policy_arns: Vec<String>,
-
-    /// Inline session policy: JSON, or @FILE to read it from a file
-    #[arg(
-        long,
-        env = "VERCEL_OIDC_AWS_POLICY",
-        value_name = "JSON|@FILE",
-        hide_env_values = true
-    )]
-    policy: Option<String>,
-
-    /// Always call STS; neither read nor write the shared credential cache
-    ///
-    /// VERCEL_OIDC_NO_CACHE takes 1/0, true/false, yes/no or on/off.
-    #[arg(
-        long,
-        env = "VERCEL_OIDC_NO_CACHE",
-        value_parser = clap::builder::BoolishValueParser::new()
-    )]
-    pub(super) no_cache: bool,
+    #[command(flatten)]
+    cache: CacheFlag,
 }
 
 #[derive(Debug, Args)]
@@ -103,54 +48,45 @@ pub struct ConfigureArgs {
     /// Not read from AWS_PROFILE, which names the profile in use, not one to overwrite.
     #[arg(
         long,
-        env = "VERCEL_OIDC_AWS_PROFILE",
+        env = vars::VERCEL_OIDC_AWS_PROFILE,
         value_name = "NAME",
         hide_env_values = true
     )]
     profile: String,
 
     #[command(flatten)]
-    assume: AssumeArgs,
+    settings: SettingFlags<flags::AwsConfigure>,
+
+    #[command(flatten)]
+    cache: CacheFlag,
 }
 
 #[derive(Debug, Args)]
 pub struct EnvArgs {
-    /// Output format
-    #[arg(long, value_enum, default_value_t = EnvFormat::Sh, env = "VERCEL_OIDC_FORMAT")]
-    format: EnvFormat,
+    #[command(flatten)]
+    format: FormatFlag,
 
     #[command(flatten)]
-    assume: AssumeArgs,
-}
+    settings: SettingFlags<flags::AwsEnv>,
 
-impl AssumeArgs {
-    pub(super) fn options(&self) -> AwsOptions {
-        AwsOptions {
-            role_arn: self.role_arn.clone(),
-            session_name: self.session_name.clone(),
-            duration_seconds: self.duration_seconds,
-            region: self.region.clone(),
-            policy_arns: self.policy_arns.clone(),
-            policy: self.policy.clone(),
-            endpoint_url: None,
-        }
-    }
+    #[command(flatten)]
+    cache: CacheFlag,
 }
 
 pub fn run(ctx: &Ctx, cmd: AwsCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         AwsCommand::CredentialProcess(args) => {
             let token = ctx.load_token()?;
-            let config = config_for(ctx, args.options(), Some(&token))?;
-            let creds = credentials(ctx, &config, token, args.no_cache)?;
+            let config = config_for(ctx, &args.settings.given, Some(&token))?;
+            let creds = credentials(ctx, &config, token, args.cache.no_cache)?;
             print_stdout(&(creds.to_process_json() + "\n"))?;
         }
         AwsCommand::Env(args) => {
             let token = ctx.load_token()?;
-            let config = config_for(ctx, args.assume.options(), Some(&token))?;
-            let creds = credentials(ctx, &config, token, args.assume.no_cache)?;
+            let config = config_for(ctx, &args.settings.given, Some(&token))?;
+            let creds = credentials(ctx, &config, token, args.cache.no_cache)?;
             let vars = creds.env_vars(config.endpoint.region.as_deref());
-            print_stdout(&output::render(&vars, args.format))?;
+            print_stdout(&output::render(&vars, args.format.format))?;
         }
         AwsCommand::Configure(args) => configure(ctx, &args)?,
     }
@@ -159,25 +95,9 @@ pub fn run(ctx: &Ctx, cmd: AwsCommand) -> anyhow::Result<ExitCode> {
 
 /// The AWS settings: flags, then environment variables, then the project config (its section for
 /// the token's environment), checked.
-pub fn config_for(
-    ctx: &Ctx,
-    opts: AwsOptions,
-    token: Option<&OidcToken>,
-) -> anyhow::Result<AwsConfig> {
-    Ok(AwsConfig::from_options(
-        &merged_options(ctx, opts, token)?,
-        &ctx.env,
-    )?)
-}
-
-fn merged_options(
-    ctx: &Ctx,
-    mut opts: AwsOptions,
-    token: Option<&OidcToken>,
-) -> anyhow::Result<AwsOptions> {
-    let environment = token.and_then(|t| t.claims().environment.as_deref());
-    project::fill_aws(&mut opts, ctx.project()?.aws(environment));
-    Ok(opts)
+fn config_for(ctx: &Ctx, given: &Given, token: Option<&OidcToken>) -> anyhow::Result<AwsConfig> {
+    let settings = ctx.settings(&TABLE, given, token)?;
+    Ok(AwsConfig::from_settings(&settings, ctx.env())?)
 }
 
 /// Credentials for `config`: from the shared cache while they have long enough left, else from
@@ -199,21 +119,9 @@ pub fn credentials_lasting(
     no_cache: bool,
     min_remaining: time::Duration,
 ) -> anyhow::Result<AwsCredentials> {
-    ctx.exchange(
-        token,
-        no_cache,
-        min_remaining,
-        |t| aws::cache_key(&config.request(t.claims()), &config.endpoint, t.claims()),
-        |t| {
-            let http = http::client(&ctx.env)?;
-            let sts = StsClient::new(http, config.endpoint.clone(), RetryPolicy::default());
-            let creds = ctx
-                .runtime()?
-                .block_on(sts.assume_role_with_web_identity(&config.request(t.claims()), t))?;
-            let expires = creds.expiration;
-            Ok((creds, expires))
-        },
-    )
+    ctx.session
+        .aws_credentials_lasting(config, token, no_cache, min_remaining)
+        .map_err(session::Error::into_anyhow)
 }
 
 fn configure(ctx: &Ctx, args: &ConfigureArgs) -> anyhow::Result<()> {
@@ -222,8 +130,8 @@ fn configure(ctx: &Ctx, args: &ConfigureArgs) -> anyhow::Result<()> {
     }
     // The token only picks the project config's environment section; none is needed yet.
     let token = ctx.load_token().ok();
-    let opts = merged_options(ctx, args.assume.options(), token.as_ref())?;
-    let config = AwsConfig::from_options(&opts, &ctx.env)?;
+    let settings = ctx.settings(&TABLE, &args.settings.given, token.as_ref())?;
+    let config = AwsConfig::from_settings(&settings, ctx.env())?;
     let exe = std::env::current_exe()
         .and_then(|p| p.canonicalize())
         .context("cannot find the path of this executable to write into the profile")?;
@@ -232,12 +140,16 @@ fn configure(ctx: &Ctx, args: &ConfigureArgs) -> anyhow::Result<()> {
         ctx,
         &exe,
         project_dir.as_deref(),
-        &opts,
-        args.assume.no_cache,
+        &settings,
+        args.cache.no_cache,
         &config,
     )?;
     let mut entries = vec![("credential_process", command.as_str())];
-    if let Some(region) = opts.region.as_deref() {
+    let region = settings
+        .pinned(Command::AwsCredentialProcess)
+        .find(|(s, _)| s.name == REGION.name)
+        .map(|(_, v)| v.raw.text());
+    if let Some(region) = region.as_deref() {
         entries.push(("region", region));
     }
     // Write through a symlink (dotfile managers) rather than replacing it.
@@ -317,7 +229,7 @@ fn report_configured(ctx: &Ctx, verb: Option<&str>, profile: &str, target: &Path
     };
     eprintln!("{verb} profile `{profile}` in `{}`", target.display());
     eprintln!("  credential_process = {command}");
-    if ctx.env.get("AWS_ACCESS_KEY_ID").is_some() {
+    if ctx.env().get(vars::AWS_ACCESS_KEY_ID).is_some() {
         eprintln!(
             "warning: AWS_ACCESS_KEY_ID is set in this environment and wins over any profile; unset it to use `{profile}`"
         );
@@ -343,12 +255,12 @@ pub(super) enum SharedFile {
 /// Where the SDKs look for `file`; `None` without its variable or HOME.
 pub(super) fn shared_file(ctx: &Ctx, file: SharedFile) -> Option<PathBuf> {
     let (var, name) = match file {
-        SharedFile::Config => ("AWS_CONFIG_FILE", "config"),
-        SharedFile::Credentials => ("AWS_SHARED_CREDENTIALS_FILE", "credentials"),
+        SharedFile::Config => (vars::AWS_CONFIG_FILE, "config"),
+        SharedFile::Credentials => (vars::AWS_SHARED_CREDENTIALS_FILE, "credentials"),
     };
-    match ctx.env.get(var) {
-        Some(p) => Some(ctx.env.absolute(p)),
-        None => Some(ctx.env.home()?.join(".aws").join(name)),
+    match ctx.env().get(var) {
+        Some(p) => Some(ctx.env().absolute(p)),
+        None => Some(ctx.env().home()?.join(".aws").join(name)),
     }
 }
 
@@ -360,20 +272,21 @@ fn pinned_project_dir(ctx: &Ctx, token: Option<&OidcToken>) -> Option<PathBuf> {
     }
     match token.map(OidcToken::source) {
         Some(TokenSource::DotEnv(path)) => path.parent().map(Path::to_path_buf),
-        Some(TokenSource::Refreshed { .. }) => vercel_oidc::refresh::find_link(ctx.env.cwd())?
+        Some(TokenSource::Refreshed { .. }) => vercel_oidc::refresh::find_link(ctx.env().cwd())?
             .ok()
             .map(|l| l.root),
         _ => None,
     }
 }
 
-/// The credential_process line: this binary by absolute path and the settings as flags, with no
-/// shell syntax, so that botocore (no shell) and the Rust, Go and JS SDKs (`sh -c`) read the same.
+/// The credential_process line: this binary by absolute path and the settings pinned here as
+/// flags (see [`Resolved::pinned`]), with no shell syntax, so that botocore (no shell) and the
+/// Rust, Go and JS SDKs (`sh -c`) read the same.
 fn process_command(
     ctx: &Ctx,
     exe: &Path,
     project_dir: Option<&Path>,
-    opts: &AwsOptions,
+    settings: &Resolved,
     no_cache: bool,
     config: &AwsConfig,
 ) -> anyhow::Result<String> {
@@ -381,36 +294,18 @@ fn process_command(
     if let Some(dir) = project_dir {
         words.extend(["--project-dir".into(), dir.display().to_string()]);
     }
-    if let Some(file) = &ctx.token_file {
+    if let Some(file) = ctx.token_file() {
         words.extend([
             "--token-file".into(),
-            ctx.env.absolute(file).display().to_string(),
+            ctx.env().absolute(file).display().to_string(),
         ]);
     }
-    words.extend([
-        "aws".into(),
-        "credential-process".into(),
-        "--role-arn".into(),
-        config.role_arn.clone(),
-    ]);
-    if let Some(name) = &opts.session_name {
-        words.extend(["--session-name".into(), name.clone()]);
-    }
-    if let Some(d) = opts.duration_seconds {
-        words.extend(["--duration-seconds".into(), d.to_string()]);
-    }
-    if let Some(region) = &opts.region {
-        words.extend(["--region".into(), region.clone()]);
-    }
-    for arn in &config.policy_arns {
-        words.extend(["--policy-arn".into(), arn.clone()]);
-    }
-    if let Some(policy) = &opts.policy {
-        let value = match policy.strip_prefix('@') {
-            Some(path) => format!("@{}", ctx.env.absolute(path).display()),
-            None => config.policy.clone().unwrap_or_default(),
-        };
-        words.extend(["--policy".into(), value]);
+    words.extend(["aws".into(), "credential-process".into()]);
+    for (setting, value) in settings.pinned(Command::AwsCredentialProcess) {
+        let flag = format!("--{}", setting.flag.unwrap_or_default());
+        for value in pinned_values(ctx, setting, &value.raw, config) {
+            words.extend([flag.clone(), value]);
+        }
     }
     if no_cache {
         words.push("--no-cache".into());
@@ -420,6 +315,22 @@ fn process_command(
         .map(|w| quote_word(w))
         .collect::<anyhow::Result<Vec<_>>>()
         .map(|w| w.join(" "))
+}
+
+/// The values to write for one setting: as checked (a trimmed role, a packed inline policy, a
+/// policy file by absolute path), one per flag for a list.
+fn pinned_values(ctx: &Ctx, setting: &Setting, raw: &Raw, config: &AwsConfig) -> Vec<String> {
+    match setting.name {
+        n if n == ROLE_ARN.name => vec![config.role_arn.clone()],
+        n if n == POLICY.name => match raw.first().strip_prefix('@') {
+            Some(path) => vec![format!("@{}", ctx.env().absolute(path).display())],
+            None => vec![config.policy.clone().unwrap_or_default()],
+        },
+        _ => match raw {
+            Raw::One(v) => vec![v.clone()],
+            Raw::List(items) => items.clone(),
+        },
+    }
 }
 
 /// A word as both POSIX `sh` and Python's `shlex.split` read it: bare when it has only safe

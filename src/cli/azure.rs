@@ -1,17 +1,16 @@
 //! `vercel-oidc azure …`: the federated token file for the Azure SDKs, and access tokens.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use vercel_oidc::azure::{
-    self, AccessToken, AzureConfig, AzureOptions, EntraClient, federated_file,
-};
-use vercel_oidc::http::{self, RetryPolicy};
-use vercel_oidc::output::{self, EnvFormat};
+use vercel_oidc::azure::settings::{FEDERATED_TOKEN_FILE, SCOPE, TABLE};
+use vercel_oidc::azure::{self, AccessToken, AzureConfig, federated_file};
+use vercel_oidc::output;
+use vercel_oidc::settings::{FileLayers, Given, Resolved};
 use vercel_oidc::token::{self, OidcToken};
-use vercel_oidc::{project, timefmt};
+use vercel_oidc::{session, timefmt};
 
+use super::flags::{self, CacheFlag, FormatFlag, SettingFlags};
 use super::{Ctx, print_stdout};
 
 #[derive(Debug, Subcommand)]
@@ -30,83 +29,19 @@ pub enum AzureCommand {
     AccessToken(AccessTokenArgs),
 }
 
-/// Which app registration, in which tenant and cloud: shared by every Azure subcommand.
-#[derive(Debug, Clone, Args)]
-pub struct AppArgs {
-    /// Directory (tenant) ID of the app registration
-    ///
-    /// Example: --tenant-id 72f988bf-86f1-41af-91ab-2d7cd011db47 (or a verified domain such as
-    /// contoso.onmicrosoft.com)
-    #[arg(
-        long,
-        env = "AZURE_TENANT_ID",
-        value_name = "ID",
-        hide_env_values = true
-    )]
-    tenant_id: Option<String>,
-
-    /// Application (client) ID of the app that trusts the Vercel token
-    ///
-    /// Example: --client-id 11111111-2222-3333-4444-555555555555
-    #[arg(
-        long,
-        env = "AZURE_CLIENT_ID",
-        value_name = "ID",
-        hide_env_values = true
-    )]
-    client_id: Option<String>,
-
-    /// Entra ID authority host, https only [default: https://login.microsoftonline.com/]
-    ///
-    /// Example: --authority-host https://login.microsoftonline.us/ (US Government)
-    #[arg(
-        long,
-        env = "AZURE_AUTHORITY_HOST",
-        value_name = "URL",
-        hide_env_values = true
-    )]
-    authority_host: Option<String>,
-}
-
 #[derive(Debug, Args)]
 pub struct ConfigureArgs {
     #[command(flatten)]
-    app: AppArgs,
+    settings: SettingFlags<flags::AzureConfigure>,
 
-    /// Write the token to this file [default: a private file in the cache directory]
-    ///
-    /// Not to be confused with the global --token-file, which is where the Vercel token is read
-    /// from. Example: --federated-token-file /run/secrets/azure-token
-    #[arg(
-        long,
-        env = "VERCEL_OIDC_AZURE_TOKEN_FILE",
-        value_name = "PATH",
-        hide_env_values = true
-    )]
-    federated_token_file: Option<PathBuf>,
-
-    /// Output format
-    ///
-    /// Example: vercel-oidc azure configure --format fish | source
-    #[arg(long, value_enum, default_value_t = EnvFormat::Sh, env = "VERCEL_OIDC_FORMAT")]
-    format: EnvFormat,
+    #[command(flatten)]
+    format: FormatFlag,
 }
 
 #[derive(Debug, Args)]
 pub struct AccessTokenArgs {
     #[command(flatten)]
-    app: AppArgs,
-
-    /// Scope to request: one `<resource>/.default`
-    ///
-    /// Example: --scope https://management.azure.com/.default
-    #[arg(
-        long,
-        env = "VERCEL_OIDC_AZURE_SCOPE",
-        value_name = "SCOPE",
-        hide_env_values = true
-    )]
-    scope: Option<String>,
+    settings: SettingFlags<flags::AzureAccessToken>,
 
     /// Print JSON with the token and its expiry instead of the bare token
     ///
@@ -115,41 +50,37 @@ pub struct AccessTokenArgs {
     #[arg(long)]
     json: bool,
 
-    /// Always ask Entra ID; neither read nor write the shared token cache
-    ///
-    /// Example: VERCEL_OIDC_NO_CACHE=1 vercel-oidc azure access-token --scope …
-    #[arg(long, env = "VERCEL_OIDC_NO_CACHE", value_parser = clap::builder::BoolishValueParser::new())]
-    no_cache: bool,
+    #[command(flatten)]
+    cache: CacheFlag,
 }
 
-impl AppArgs {
-    /// The settings as given by flags and environment variables.
-    pub(super) fn options(&self) -> AzureOptions {
-        AzureOptions {
-            tenant_id: self.tenant_id.clone(),
-            client_id: self.client_id.clone(),
-            authority_host: self.authority_host.clone(),
-        }
-    }
-
-    /// The settings: a flag, then its environment variable (both through clap), then the
-    /// `[azure]` section of `vercel-oidc.toml` for the token's environment.
-    fn config(&self, ctx: &Ctx, token: &OidcToken) -> anyhow::Result<AzureConfig> {
-        let mut opts = self.options();
-        let environment = token.claims().environment.as_deref();
-        project::fill_azure(&mut opts, ctx.project()?.azure(environment));
-        Ok(AzureConfig::from_options(&opts)?)
-    }
+/// The settings: a flag, then its environment variable, then the `[azure]` section of
+/// `vercel-oidc.toml` for the token's environment.
+fn settings(
+    ctx: &Ctx,
+    given: &Given,
+    token: &OidcToken,
+) -> anyhow::Result<(Resolved, AzureConfig)> {
+    let settings = ctx.settings(&TABLE, given, Some(token))?;
+    let config = AzureConfig::from_settings(&settings)?;
+    Ok((settings, config))
 }
 
 pub fn run(ctx: &Ctx, cmd: AzureCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         AzureCommand::Configure(args) => configure(ctx, &args)?,
         AzureCommand::AccessToken(args) => {
-            let scope = azure::check_scope(args.scope.as_deref())?;
+            // The scope comes from a flag or its variable alone: checked before anything is read.
+            let early = Resolved::resolve(
+                &TABLE,
+                &args.settings.given,
+                ctx.env(),
+                FileLayers::default(),
+            );
+            let scope = azure::check_scope(early.text(&SCOPE))?;
             let token = ctx.load_token()?;
-            let config = args.app.config(ctx, &token)?;
-            let access = access_token(ctx, &config, &scope, token, args.no_cache)?;
+            let (_, config) = settings(ctx, &args.settings.given, &token)?;
+            let access = access_token(ctx, &config, &scope, token, args.cache.no_cache)?;
             let text = if args.json {
                 access.to_json(ctx.now())
             } else {
@@ -163,13 +94,15 @@ pub fn run(ctx: &Ctx, cmd: AzureCommand) -> anyhow::Result<ExitCode> {
 
 fn configure(ctx: &Ctx, args: &ConfigureArgs) -> anyhow::Result<()> {
     let token = ctx.load_token()?;
-    let config = args.app.config(ctx, &token)?;
+    let (settings, config) = settings(ctx, &args.settings.given, &token)?;
     // In local development an expiring token is refreshed first, so the file gets a long-lived one.
     let token = ctx.fresh(token)?;
     let now = ctx.now();
     let location = federated_file::locate(
-        &ctx.env,
-        args.federated_token_file.as_deref(),
+        ctx.env(),
+        settings
+            .text(&FEDERATED_TOKEN_FILE)
+            .map(std::path::Path::new),
         token.claims(),
     )?;
     federated_file::write(&location, &token)?;
@@ -184,13 +117,13 @@ fn configure(ctx: &Ctx, args: &ConfigureArgs) -> anyhow::Result<()> {
     if expires - now <= federated_file::SDK_REREAD_INTERVAL {
         eprintln!(
             "warning: the Azure SDKs may keep using a token for up to 10 minutes after reading the file, and this one expires sooner\n  {}, then run this again",
-            token::fresh_token_hint(ctx.env.in_build())
+            token::fresh_token_hint(ctx.env().in_build())
         );
     } else {
         eprintln!("  run this again before then to put a fresh token in the file");
     }
     let vars = config.env_vars(location.path());
-    print_stdout(&output::render(&vars, args.format))
+    print_stdout(&output::render(&vars, args.format.format))
 }
 
 /// An access token for `scope`: from the shared cache while it has long enough left, else from
@@ -202,19 +135,7 @@ pub(super) fn access_token(
     token: OidcToken,
     no_cache: bool,
 ) -> anyhow::Result<AccessToken> {
-    let request = config.request(scope);
-    ctx.exchange(
-        token,
-        no_cache,
-        azure::MIN_REMAINING,
-        |t| azure::cache_key(&request, &config.authority, t.claims()),
-        |t| {
-            let http = http::client(&ctx.env)?;
-            let entra = EntraClient::new(http, config.authority.clone(), RetryPolicy::default())
-                .in_build(ctx.env.in_build());
-            let access = ctx.runtime()?.block_on(entra.request_token(&request, t))?;
-            let expires = access.expires_at();
-            Ok((access, expires))
-        },
-    )
+    ctx.session
+        .azure_access_token(config, scope, token, no_cache)
+        .map_err(session::Error::into_anyhow)
 }

@@ -1,16 +1,16 @@
 //! The settings of every cloud at once, for the commands that use several (`exec`, `doctor`),
-//! resolved as each cloud's own subcommands resolve them: a flag, then its environment variable
-//! (both through clap), then the project config's section for the token's environment.
+//! resolved as each cloud's own subcommands resolve them (see [`vercel_oidc::settings`]).
 //!
-//! A cloud counts as configured when it has what it cannot do without: AWS a role ARN, GCP a
-//! provider audience or a project number, Azure both a tenant and a client id.
+//! A cloud counts as configured when it has what it cannot do without (its table's
+//! `configured_when`): AWS a role ARN, GCP a provider audience or a project number, Azure both a
+//! tenant and a client id.
 
-use vercel_oidc::aws::AwsOptions;
-use vercel_oidc::azure::AzureOptions;
-use vercel_oidc::gcp::GcpOptions;
-use vercel_oidc::project::{self, ProjectConfig};
+use vercel_oidc::project::ProjectConfig;
+use vercel_oidc::settings::{Given, Resolved};
+use vercel_oidc::{aws, azure, gcp};
 
-use super::{aws, azure, gcp};
+use super::Ctx;
+use super::flags::CloudFlags;
 
 /// A set of clouds: chosen with `--aws`, `--gcp` and `--azure`, configured, or wanted.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -34,46 +34,46 @@ impl Clouds {
     }
 }
 
-/// The settings of the three clouds, before checking.
-#[derive(Clone, Debug, Default)]
+impl From<CloudFlags> for Clouds {
+    fn from(flags: CloudFlags) -> Self {
+        Self {
+            aws: flags.aws,
+            gcp: flags.gcp,
+            azure: flags.azure,
+        }
+    }
+}
+
+/// The settings of the three clouds, resolved, before checking.
+#[derive(Clone, Debug)]
 pub struct Settings {
-    pub aws: AwsOptions,
-    pub gcp: GcpOptions,
-    pub azure: AzureOptions,
+    pub aws: Resolved,
+    pub gcp: Resolved,
+    pub azure: Resolved,
 }
 
 impl Settings {
-    /// The settings as flags and environment variables give them.
-    pub fn from_args(
-        aws: &aws::AssumeArgs,
-        gcp: &gcp::ProviderArgs,
-        gcp_project_id: Option<&str>,
-        azure: &azure::AppArgs,
+    /// Every cloud's settings from the flags `given`, the environment and `project`'s sections
+    /// for a token of `environment`.
+    pub fn resolve(
+        ctx: &Ctx,
+        given: &Given,
+        project: &ProjectConfig,
+        environment: Option<&str>,
     ) -> Self {
         Self {
-            aws: aws.options(),
-            gcp: GcpOptions {
-                project_id: gcp_project_id.map(str::to_string),
-                ..gcp.options()
-            },
-            azure: azure.options(),
+            aws: ctx.resolve(&aws::settings::TABLE, given, project, environment),
+            gcp: ctx.resolve(&gcp::settings::TABLE, given, project, environment),
+            azure: ctx.resolve(&azure::settings::TABLE, given, project, environment),
         }
-    }
-
-    /// Fills every setting that flags and environment variables left out from the project
-    /// config's sections for a token of `environment`.
-    pub fn fill_from(&mut self, project: &ProjectConfig, environment: Option<&str>) {
-        project::fill_aws(&mut self.aws, project.aws(environment));
-        project::fill_gcp(&mut self.gcp, project.gcp(environment));
-        project::fill_azure(&mut self.azure, project.azure(environment));
     }
 
     /// The clouds that have what they cannot do without (see the module docs).
     pub fn configured(&self) -> Clouds {
         Clouds {
-            aws: self.aws.role_arn.is_some(),
-            gcp: self.gcp.audience.is_some() || self.gcp.project_number.is_some(),
-            azure: self.azure.tenant_id.is_some() && self.azure.client_id.is_some(),
+            aws: self.aws.configured(),
+            gcp: self.gcp.configured(),
+            azure: self.azure.configured(),
         }
     }
 

@@ -41,27 +41,19 @@ use vercel_oidc::refresh::Refresher;
 use vercel_oidc::timefmt;
 use vercel_oidc::token::{self, IssuerMode, OidcToken, TokenError, TokenSource};
 
-use super::clouds::{Clouds, Settings};
+use super::clouds::Settings;
+use super::flags::{self, CloudFlags, SettingFlags};
 use super::{Ctx, print_stdout};
 use checks::Checker;
-use origins::{Origins, SettingList};
+use origins::SettingList;
 
 /// The scope of the Entra ID token the Azure check asks for.
 pub const AZURE_SCOPE: &str = "https://management.azure.com/.default";
 
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
-    /// Check AWS (default: every configured cloud)
-    #[arg(long)]
-    aws: bool,
-
-    /// Check GCP (default: every configured cloud)
-    #[arg(long)]
-    gcp: bool,
-
-    /// Check Azure (default: every configured cloud)
-    #[arg(long)]
-    azure: bool,
+    #[command(flatten)]
+    clouds: CloudFlags,
 
     /// Make no request: show the set-up and the trust each cloud needs for this token
     ///
@@ -73,23 +65,8 @@ pub struct DoctorArgs {
     #[arg(long)]
     json: bool,
 
-    /// GCP project id, used in the gcloud commands shown
-    #[arg(
-        long = "project-id",
-        env = "GCP_PROJECT_ID",
-        value_name = "ID",
-        hide_env_values = true
-    )]
-    gcp_project_id: Option<String>,
-
     #[command(flatten)]
-    aws_settings: super::aws::AssumeArgs,
-
-    #[command(flatten)]
-    gcp_settings: super::gcp::ProviderArgs,
-
-    #[command(flatten)]
-    azure_settings: super::azure::AppArgs,
+    settings: SettingFlags<flags::Doctor>,
 }
 
 pub fn run(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<ExitCode> {
@@ -107,26 +84,15 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<ExitCode> {
         }
         Err(e) => {
             let config = ConfigReport {
-                path: ctx.config.as_ref().map(|p| ctx.env.absolute(p)),
+                path: ctx.config.as_ref().map(|p| ctx.env().absolute(p)),
                 error: Some(format!("{e:#}")),
             };
             (ProjectConfig::default(), config)
         }
     };
-    let given = Settings::from_args(
-        &args.aws_settings,
-        &args.gcp_settings,
-        args.gcp_project_id.as_deref(),
-        &args.azure_settings,
-    );
-    let mut settings = given.clone();
-    settings.fill_from(&project, environment);
+    let settings = Settings::resolve(ctx, &args.settings.given, &project, environment);
     let configured = settings.configured();
-    let want = settings.wanted(Clouds {
-        aws: args.aws,
-        gcp: args.gcp,
-        azure: args.azure,
-    });
+    let want = settings.wanted(args.clouds.into());
 
     let check = Checker {
         ctx,
@@ -134,13 +100,10 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<ExitCode> {
         offline: args.offline,
         token: token.usable.as_ref(),
         claims,
-        origins: Origins::new(&ctx.env, project.path.as_deref()),
     };
-    let aws = want.aws.then(|| check.aws(&given.aws, &settings.aws));
-    let gcp = want.gcp.then(|| check.gcp(&given.gcp, &settings.gcp));
-    let azure = want
-        .azure
-        .then(|| check.azure(&given.azure, &settings.azure));
+    let aws = want.aws.then(|| check.aws(&settings.aws));
+    let gcp = want.gcp.then(|| check.gcp(&settings.gcp));
+    let azure = want.azure.then(|| check.azure(&settings.azure));
 
     let mut problems = Vec::new();
     if let Some(problem) = &token.problem {
@@ -381,7 +344,7 @@ fn inspect_token(ctx: &Ctx, offline: bool, now: OffsetDateTime) -> TokenState {
     let refresh = refresh_report(ctx);
     // Offline, nothing is refreshed: that would call the Vercel API or run the Vercel CLI.
     let loaded = if offline {
-        token::load(&ctx.env, ctx.token_file.as_deref()).map_err(anyhow::Error::from)
+        token::load(ctx.env(), ctx.token_file()).map_err(anyhow::Error::from)
     } else {
         ctx.load_token()
     };
@@ -413,7 +376,7 @@ fn inspect_token(ctx: &Ctx, offline: bool, now: OffsetDateTime) -> TokenState {
     };
     let fresh = if offline {
         loaded
-            .ensure_fresh(now, ctx.env.in_build())
+            .ensure_fresh(now, ctx.env().in_build())
             .map(|()| loaded.clone())
             .map_err(anyhow::Error::from)
     } else {
@@ -476,17 +439,17 @@ fn refresh_report(ctx: &Ctx) -> RefreshReport {
         project_id: None,
         root: None,
     };
-    if ctx.no_refresh {
+    if !ctx.session.refreshes() {
         return no("turned off (--no-refresh or VERCEL_OIDC_NO_REFRESH)".into());
     }
-    if ctx.env.flag("VERCEL") {
+    if ctx.env().flag("VERCEL") {
         return no("inside a Vercel build: each build gets its own token, which cannot be renewed; fetch credentials early or use `vercel-oidc exec`".into());
     }
-    let refresher = match Refresher::for_env(&ctx.env) {
+    let refresher = match Refresher::for_env(ctx.env()) {
         None => {
             return no(format!(
                 "this folder is not in a linked project (no `.vercel/project.json` from `{}` up): run `vercel link` to turn refresh on",
-                ctx.env.cwd().display()
+                ctx.env().cwd().display()
             ));
         }
         Some(Err(e)) => {

@@ -41,19 +41,19 @@ use anyhow::Context as _;
 use clap::Args;
 use time::{Duration, OffsetDateTime};
 use tokio::signal::unix::{SignalKind, signal};
-use vercel_oidc::Secret;
 use vercel_oidc::aws::container::{self, Delivery};
-use vercel_oidc::aws::{AwsConfig, AwsCredentials, AwsOptions, StsError, config_file};
+use vercel_oidc::aws::settings::{DURATION_SECONDS, EXEC_CREDENTIALS};
+use vercel_oidc::aws::{AwsConfig, AwsCredentials, StsError, config_file};
 use vercel_oidc::azure::AzureConfig;
 use vercel_oidc::gcp::GcpConfig;
 use vercel_oidc::gcp::credfile::{self, CredentialSource};
-use vercel_oidc::project::ProjectConfig;
-use vercel_oidc::refresh::Refresher;
+use vercel_oidc::settings::{BadValue, Origin, Resolved};
 use vercel_oidc::token::{OidcToken, TokenSource};
-use vercel_oidc::{fsutil, timefmt};
+use vercel_oidc::{Env, Secret, fsutil, timefmt, vars};
 
 use super::clouds::{Clouds, Settings};
-use super::{Ctx, aws, azure, gcp};
+use super::flags::{self, CacheFlag, CloudFlags, SettingFlags};
+use super::{Ctx, aws};
 
 /// How close to its expiry the run's token file is renewed: the Azure SDKs re-read it only every
 /// 5 to 10 minutes.
@@ -65,53 +65,18 @@ const AWS_WARNING: Duration = Duration::minutes(10);
 
 #[derive(Debug, Args)]
 pub struct ExecArgs {
-    /// Wire AWS (default: every configured cloud)
-    #[arg(long)]
-    aws: bool,
-
-    /// Wire GCP (default: every configured cloud)
-    #[arg(long)]
-    gcp: bool,
-
-    /// Wire Azure (default: every configured cloud)
-    #[arg(long)]
-    azure: bool,
+    #[command(flatten)]
+    clouds: CloudFlags,
 
     /// Run even inside another `vercel-oidc exec`
-    #[arg(long, env = "VERCEL_OIDC_EXEC_FORCE", value_parser = clap::builder::BoolishValueParser::new())]
+    #[arg(long, env = vars::VERCEL_OIDC_EXEC_FORCE, value_parser = clap::builder::BoolishValueParser::new())]
     force: bool,
 
-    /// GCP project for GOOGLE_CLOUD_PROJECT and gcloud
-    #[arg(
-        long = "project-id",
-        env = "GCP_PROJECT_ID",
-        value_name = "ID",
-        hide_env_values = true
-    )]
-    gcp_project_id: Option<String>,
-
-    /// How AWS credentials reach the command: `endpoint` (renewed while it runs) or `env`
-    ///
-    /// `endpoint` serves them on 127.0.0.1 for the SDKs to renew (the container-credentials
-    /// protocol); `env` sets AWS_ACCESS_KEY_ID and friends, fixed for the command's life. Also
-    /// `credentials` under `[aws]` in vercel-oidc.toml. [default: env in a build (VERCEL or CI
-    /// set), endpoint otherwise]
-    #[arg(
-        long,
-        env = "VERCEL_OIDC_AWS_CREDENTIALS",
-        value_name = "HOW",
-        value_parser = clap::builder::PossibleValuesParser::new(["endpoint", "env"])
-    )]
-    aws_credentials: Option<String>,
+    #[command(flatten)]
+    settings: SettingFlags<flags::Exec>,
 
     #[command(flatten)]
-    aws_settings: aws::AssumeArgs,
-
-    #[command(flatten)]
-    gcp_settings: gcp::ProviderArgs,
-
-    #[command(flatten)]
-    azure_settings: azure::AppArgs,
+    cache: CacheFlag,
 
     /// The command to run, and its arguments
     #[arg(last = true, required = true, value_name = "COMMAND")]
@@ -126,133 +91,186 @@ struct Wiring {
     aws_expiry: Option<OffsetDateTime>,
 }
 
+/// The clouds to wire and their checked settings, before anything is fetched or written.
+struct Plan {
+    want: Clouds,
+    aws: Option<(AwsConfig, Delivery)>,
+    /// Whether the settings leave the AWS duration to `exec` (see [`wire_aws`]).
+    aws_duration_set: bool,
+    gcp: Option<GcpConfig>,
+    azure: Option<AzureConfig>,
+}
+
 pub fn run(ctx: &Ctx, args: &ExecArgs) -> anyhow::Result<ExitCode> {
     let program = resolve_program(ctx, &args.command[0])?;
-    if ctx.env.get("VERCEL_OIDC_EXEC").is_some() && !args.force {
+    if ctx.env().get(vars::VERCEL_OIDC_EXEC).is_some() && !args.force {
         anyhow::bail!(
             "already inside `vercel-oidc exec` (VERCEL_OIDC_EXEC is set): the outer one has wired the credentials\n  run the command directly, or pass --force to wire them again"
         );
     }
     let token = ctx.fresh(ctx.load_token()?)?;
-    let environment = token.claims().environment.clone();
-    let project = ctx.project()?;
-
-    let mut settings = Settings::from_args(
-        &args.aws_settings,
-        &args.gcp_settings,
-        args.gcp_project_id.as_deref(),
-        &args.azure_settings,
+    let plan = plan(ctx, args, &token)?;
+    let run_dir = vercel_oidc::rundir::RunDir::create(ctx.env())?;
+    let token_path = run_dir.path().join("token");
+    fsutil::write_private(&token_path, token.expose_secret().as_bytes())
+        .with_context(|| format!("cannot write `{}`", token_path.display()))?;
+    let (wiring, endpoint) = wire(ctx, &plan, &token, args.cache.no_cache, run_dir.path())?;
+    vercel_oidc::debug!(
+        "running `{}` with {} wired",
+        program.display(),
+        plan.want.names().join(", ")
     );
-    settings.fill_from(&project, environment.as_deref());
-    let want = settings.wanted(Clouds {
-        aws: args.aws,
-        gcp: args.gcp,
-        azure: args.azure,
-    });
+    let command = child_command(
+        ctx,
+        &program,
+        &args.command[1..],
+        &wiring,
+        &token,
+        &token_path,
+    );
+    let status = run_child(
+        ctx,
+        command,
+        &program,
+        token,
+        &token_path,
+        &wiring,
+        endpoint,
+    )?;
+    drop(run_dir);
+    Ok(exit_like(status))
+}
+
+/// Resolves every cloud's settings and checks those of the clouds to wire, before anything is
+/// fetched.
+fn plan(ctx: &Ctx, args: &ExecArgs, token: &OidcToken) -> anyhow::Result<Plan> {
+    let project = ctx.project()?;
+    let environment = token.claims().environment.as_deref();
+    let settings = Settings::resolve(ctx, &args.settings.given, &project, environment);
+    let want = settings.wanted(args.clouds.into());
     if !want.any() {
         anyhow::bail!(
             "no cloud is configured, so there is nothing to wire\n  set AWS_ROLE_ARN, the GCP_* variables or AZURE_TENANT_ID and AZURE_CLIENT_ID, or commit a vercel-oidc.toml (see the README)"
         );
     }
-    // Check every chosen cloud's settings before fetching anything.
-    let aws_config = want
-        .aws
-        .then(|| AwsConfig::from_options(&settings.aws, &ctx.env))
-        .transpose()?;
-    let gcp_config = want
+    let aws = match want.aws {
+        true => {
+            let config = AwsConfig::from_settings(&settings.aws, ctx.env())?;
+            let (delivery, origin) =
+                choose_delivery(ctx.env(), &settings.aws, ctx.session.can_refresh())?;
+            vercel_oidc::debug!(
+                "AWS credentials reach the command by {}: {}",
+                delivery.as_str(),
+                describe_choice(&origin)
+            );
+            Some((config, delivery))
+        }
+        false => None,
+    };
+    let gcp = want
         .gcp
-        .then(|| GcpConfig::from_options(&settings.gcp))
+        .then(|| GcpConfig::from_settings(&settings.gcp))
         .transpose()?;
-    let azure_config = want
+    let azure = want
         .azure
-        .then(|| AzureConfig::from_options(&settings.azure))
+        .then(|| AzureConfig::from_settings(&settings.azure))
         .transpose()?;
+    Ok(Plan {
+        want,
+        aws,
+        aws_duration_set: settings.aws.set_value(&DURATION_SECONDS).is_some(),
+        gcp,
+        azure,
+    })
+}
 
-    let run_dir = vercel_oidc::rundir::RunDir::create(&ctx.env)?;
-    let token_path = run_dir.path().join("token");
-    fsutil::write_private(&token_path, token.expose_secret().as_bytes())
-        .with_context(|| format!("cannot write `{}`", token_path.display()))?;
-
+/// Each planned cloud's files and variables; for AWS through the endpoint, the bound endpoint
+/// waiting for the child.
+fn wire(
+    ctx: &Ctx,
+    plan: &Plan,
+    token: &OidcToken,
+    no_cache: bool,
+    run_dir: &Path,
+) -> anyhow::Result<(Wiring, Option<EndpointPlan>)> {
+    let token_path = run_dir.join("token");
     let mut wiring = Wiring::default();
     let mut endpoint = None;
-    if let Some(config) = &aws_config {
-        let (delivery, chosen) = choose_delivery(
-            &ctx.env,
-            args.aws_credentials.as_deref().and_then(Delivery::parse),
-            ctx.can_refresh(),
-            &project,
-            environment.as_deref(),
-        );
-        vercel_oidc::debug!(
-            "AWS credentials reach the command by {}: {}",
-            delivery.as_str(),
-            chosen.describe()
-        );
-        let no_cache = args.aws_settings.no_cache;
-        match delivery {
-            Delivery::Env => wire_aws(ctx, config, &settings.aws, &token, no_cache, &mut wiring)?,
-            Delivery::Endpoint => {
-                endpoint = Some(wire_aws_endpoint(
-                    ctx,
-                    config,
-                    &token,
-                    no_cache,
-                    run_dir.path(),
-                    &mut wiring,
-                )?);
-            }
+    match &plan.aws {
+        Some((config, Delivery::Env)) => {
+            let long = !plan.aws_duration_set;
+            wire_aws(ctx, config, long, token, no_cache, &mut wiring)?;
         }
+        Some((config, Delivery::Endpoint)) => {
+            let bound = wire_aws_endpoint(ctx, config, token, no_cache, run_dir, &mut wiring)?;
+            endpoint = Some(bound);
+        }
+        None => {}
     }
-    if let Some(config) = &gcp_config {
-        wire_gcp(config, run_dir.path(), &token_path, &mut wiring)?;
+    if let Some(config) = &plan.gcp {
+        wire_gcp(config, run_dir, &token_path, &mut wiring)?;
     }
-    if let Some(config) = &azure_config {
+    if let Some(config) = &plan.azure {
         wire_azure(config, &token_path, &mut wiring);
     }
-    vercel_oidc::debug!(
-        "running `{}` with {} wired",
-        program.display(),
-        want.names().join(", ")
-    );
+    Ok((wiring, endpoint))
+}
 
-    let mut command = tokio::process::Command::new(&program);
-    command
-        .args(&args.command[1..])
-        .env_clear()
-        .envs(ctx.env.vars());
+/// The child: `program` with `args`, this environment less what the wiring removes, plus what it
+/// sets and the run's token.
+fn child_command(
+    ctx: &Ctx,
+    program: &Path,
+    args: &[OsString],
+    wiring: &Wiring,
+    token: &OidcToken,
+    token_path: &Path,
+) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(program);
+    command.args(args).env_clear().envs(ctx.env().vars());
     for name in &wiring.remove {
         command.env_remove(name);
     }
     command
         .envs(wiring.set.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .env("VERCEL_OIDC_TOKEN", token.expose_secret())
-        .env("VERCEL_OIDC_TOKEN_FILE", &token_path)
-        .env("VERCEL_OIDC_EXEC", "1");
+        .env(vars::VERCEL_OIDC_TOKEN, token.expose_secret())
+        .env(vars::VERCEL_OIDC_TOKEN_FILE, token_path)
+        .env(vars::VERCEL_OIDC_EXEC, "1");
+    command
+}
 
+/// Runs the child to its end under [`supervise`], serving the AWS endpoint meanwhile when there
+/// is one.
+fn run_child(
+    ctx: &Ctx,
+    command: tokio::process::Command,
+    program: &Path,
+    token: OidcToken,
+    token_path: &Path,
+    wiring: &Wiring,
+    endpoint: Option<EndpointPlan>,
+) -> anyhow::Result<std::process::ExitStatus> {
     let runtime = ctx.runtime()?;
-    let status = std::thread::scope(|scope| {
-        let serving = endpoint.map(|e| e.serve(scope, ctx, &token_path, &program));
+    std::thread::scope(|scope| {
+        let serving = endpoint.map(|e| e.serve(scope, ctx, token_path, program));
         let status = runtime.block_on(supervise(
             ctx,
             command,
-            &program,
+            program,
             token,
-            &token_path,
+            token_path,
             wiring.aws_expiry,
         ));
         if let Some(serving) = serving {
             serving.stop();
         }
         status
-    })?;
-    drop(runtime);
-    drop(run_dir);
-    Ok(exit_like(status))
+    })
 }
 
 fn resolve_program(ctx: &Ctx, name: &OsString) -> anyhow::Result<PathBuf> {
-    let path = ctx.env.get("PATH").unwrap_or("");
-    which::which_in(name, Some(path), ctx.env.cwd()).map_err(|_| {
+    let path = ctx.env().get("PATH").unwrap_or("");
+    which::which_in(name, Some(path), ctx.env().cwd()).map_err(|_| {
         anyhow::anyhow!(
             "command `{}` not found on PATH\n  check its name or install it; no credentials were fetched",
             name.to_string_lossy()
@@ -263,7 +281,7 @@ fn resolve_program(ctx: &Ctx, name: &OsString) -> anyhow::Result<PathBuf> {
 fn wire_aws(
     ctx: &Ctx,
     config: &AwsConfig,
-    opts: &AwsOptions,
+    ask_long: bool,
     token: &OidcToken,
     no_cache: bool,
     wiring: &mut Wiring,
@@ -291,7 +309,7 @@ fn wire_aws(
         .as_ref()
         .and_then(|c| c.get::<bool>(&refused_key, ctx.now(), Duration::ZERO))
         == Some(true);
-    let long = if opts.duration_seconds.is_none() && !known_refused {
+    let long = if ask_long && !known_refused {
         let mut long = config.clone();
         long.duration_seconds = 43200;
         match lasting(&long) {
@@ -330,67 +348,50 @@ fn wire_aws(
     Ok(())
 }
 
-/// Where the choice of how AWS reaches the child came from.
-pub(super) enum Chosen {
-    /// `--aws-credentials` or `VERCEL_OIDC_AWS_CREDENTIALS`.
-    Given,
-    /// `credentials` under `[aws]` in this project config.
-    File(Option<PathBuf>),
-    /// The default, and why.
-    Default(&'static str),
-}
-
-impl Chosen {
-    pub(super) fn describe(&self) -> String {
-        match self {
-            Self::Given => "set by --aws-credentials or VERCEL_OIDC_AWS_CREDENTIALS".into(),
-            Self::File(path) => format!(
-                "set by `credentials` under [aws] in {}",
-                path.as_deref()
-                    .map_or("vercel-oidc.toml".into(), |p| format!("`{}`", p.display()))
-            ),
-            Self::Default(why) => format!("the default {why}"),
-        }
-    }
-}
-
-/// How AWS reaches the child, and why: `given` (`--aws-credentials` or its variable), then
-/// `credentials` under `[aws]` in the project config, then the default: `endpoint` in local
-/// development where a fresh token can be had (`refreshable`), else `env`.
+/// How AWS reaches the child, and where that came from: the setting
+/// ([`vercel_oidc::aws::settings::EXEC_CREDENTIALS`]: `--aws-credentials`, its variable, or
+/// `credentials` under `[aws]`), else the default: `endpoint` in local development where a fresh
+/// token can be had (`refreshable`), else `env`.
 pub(super) fn choose_delivery(
-    env: &vercel_oidc::Env,
-    given: Option<Delivery>,
+    env: &Env,
+    settings: &Resolved,
     refreshable: bool,
-    project: &ProjectConfig,
-    environment: Option<&str>,
-) -> (Delivery, Chosen) {
-    if let Some(delivery) = given {
-        return (delivery, Chosen::Given);
+) -> Result<(Delivery, Origin), BadValue> {
+    if let Some(word) = settings.choice(&EXEC_CREDENTIALS)?
+        && let (Some(delivery), Some(value)) =
+            (Delivery::parse(word), settings.get(&EXEC_CREDENTIALS))
+    {
+        return Ok((delivery, value.origin.clone()));
     }
-    if let Some(delivery) = project.aws(environment).and_then(|s| s.credentials) {
-        return (delivery, Chosen::File(project.path.clone()));
-    }
-    if env.in_build() {
+    Ok(if env.in_build() {
         (
             Delivery::Env,
-            Chosen::Default(
+            Origin::Default(
                 "in a build (VERCEL or CI is set): the build's token cannot be renewed, and environment keys reach every tool",
             ),
         )
     } else if refreshable {
         (
             Delivery::Endpoint,
-            Chosen::Default(
+            Origin::Default(
                 "in local development: the command may outlive its credentials, and the SDKs renew them from the endpoint",
             ),
         )
     } else {
         (
             Delivery::Env,
-            Chosen::Default(
+            Origin::Default(
                 "where no fresh token can be had (no linked project, or --no-refresh): environment keys, asked for as long as the role allows",
             ),
         )
+    })
+}
+
+/// Where the choice came from, for `-v`.
+fn describe_choice(origin: &Origin) -> String {
+    match origin {
+        Origin::Default(why) => format!("the default {why}"),
+        other => format!("set by {other}"),
     }
 }
 
@@ -650,7 +651,7 @@ async fn supervise(
     catch_interrupts()?;
     let mut interrupts = tokio::time::interval(StdDuration::from_millis(50));
     let every = ctx
-        .env
+        .env()
         .get("VERCEL_OIDC_EXEC_CHECK_SECONDS")
         .and_then(|s| s.parse::<u64>().ok())
         .unwrap_or(30)
@@ -695,7 +696,7 @@ async fn supervise(
                                 "vercel-oidc: warning: the Vercel OIDC token expires {} (at {}) and no fresh one can be had here{}; GCP and Azure clients in `{name}` will fail after that{}",
                                 timefmt::relative(exp, now),
                                 timefmt::rfc3339_z(exp),
-                                if ctx.env.flag("VERCEL") { " (build tokens last about an hour)" } else { "" },
+                                if ctx.env().flag("VERCEL") { " (build tokens last about an hour)" } else { "" },
                                 aws_expiry.map(|t| format!(", AWS credentials last until {}", timefmt::rfc3339_z(t))).unwrap_or_default(),
                             );
                         }
@@ -720,10 +721,7 @@ async fn supervise(
 
 /// A token good for more than [`KEEP_FRESH`], when local development allows one.
 fn renew(ctx: &Ctx, now: OffsetDateTime) -> Option<OidcToken> {
-    if ctx.no_refresh {
-        return None;
-    }
-    match Refresher::for_env(&ctx.env)? {
+    match ctx.session.refresher()? {
         Ok(refresher) => match refresher.fresh_token_within(|| ctx.now(), KEEP_FRESH) {
             Ok(token) => Some(token),
             Err(e) => {

@@ -5,17 +5,18 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, Subcommand};
 use vercel_oidc::fsutil::{self, DirRule, SecretFileError};
 use vercel_oidc::gcp::credfile::{self, CredentialSource};
 use vercel_oidc::gcp::executable::{self, ExecutableError};
-use vercel_oidc::gcp::{self, AccessToken, GcpClient, GcpConfig, GcpOptions};
-use vercel_oidc::http::{self, RetryPolicy};
-use vercel_oidc::output::{self, EnvFormat};
-use vercel_oidc::project::{self, GcpSource};
-use vercel_oidc::timefmt;
+use vercel_oidc::gcp::settings::{OUTPUT, SOURCE, TABLE};
+use vercel_oidc::gcp::{AccessToken, GcpConfig};
+use vercel_oidc::output;
+use vercel_oidc::settings::Resolved;
 use vercel_oidc::token::{OidcToken, TokenError};
+use vercel_oidc::{session, timefmt, vars};
 
+use super::flags::{self, CacheFlag, FormatFlag, SettingFlags};
 use super::{Ctx, print_stdout};
 
 #[derive(Debug, Subcommand)]
@@ -45,201 +46,26 @@ pub enum GcpCommand {
     AccessToken(AccessTokenArgs),
 }
 
-/// The workload identity provider, the service account and the endpoints.
-#[derive(Debug, Clone, Args)]
-pub struct ProviderArgs {
-    /// Full audience of the workload identity pool provider; wins over the three parts
-    ///
-    /// Example: --audience //iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/vercel/providers/vercel
-    #[arg(
-        long,
-        env = "VERCEL_OIDC_GCP_AUDIENCE",
-        value_name = "AUDIENCE",
-        hide_env_values = true
-    )]
-    audience: Option<String>,
-
-    /// Project number (digits) of the workload identity pool
-    ///
-    /// Example: --project-number 123456789012
-    #[arg(
-        long,
-        env = "GCP_PROJECT_NUMBER",
-        value_name = "NUMBER",
-        hide_env_values = true
-    )]
-    project_number: Option<String>,
-
-    /// Workload identity pool id
-    ///
-    /// Example: --pool vercel
-    #[arg(
-        long,
-        env = "GCP_WORKLOAD_IDENTITY_POOL_ID",
-        value_name = "ID",
-        hide_env_values = true
-    )]
-    pool: Option<String>,
-
-    /// Workload identity pool provider id
-    ///
-    /// Example: --provider vercel
-    #[arg(
-        long,
-        env = "GCP_WORKLOAD_IDENTITY_POOL_PROVIDER_ID",
-        value_name = "ID",
-        hide_env_values = true
-    )]
-    provider: Option<String>,
-
-    /// Service account to impersonate [default: none, use the federated identity directly]
-    ///
-    /// Example: --service-account deploy@my-project.iam.gserviceaccount.com
-    #[arg(
-        long,
-        env = "GCP_SERVICE_ACCOUNT_EMAIL",
-        value_name = "EMAIL",
-        hide_env_values = true
-    )]
-    service_account: Option<String>,
-
-    /// Lifetime of the service account's tokens, 600-43200 [default: 3600]
-    ///
-    /// Above 3600 needs the organisation policy
-    /// constraints/iam.allowServiceAccountCredentialLifetimeExtension.
-    /// Example: --token-lifetime-seconds 1800
-    #[arg(
-        long,
-        env = "VERCEL_OIDC_GCP_TOKEN_LIFETIME_SECONDS",
-        value_name = "SECONDS",
-        hide_env_values = true
-    )]
-    token_lifetime_seconds: Option<u32>,
-
-    /// Google STS token endpoint [default: https://sts.googleapis.com/v1/token]
-    ///
-    /// Example: --token-url http://127.0.0.1:8080/v1/token
-    #[arg(
-        long,
-        env = "VERCEL_OIDC_GCP_TOKEN_URL",
-        value_name = "URL",
-        hide_env_values = true
-    )]
-    token_url: Option<String>,
-
-    /// IAM Credentials base URL, or a full `…:generateAccessToken` URL
-    /// [default: https://iamcredentials.googleapis.com]
-    ///
-    /// Example: --impersonation-url http://127.0.0.1:8080
-    #[arg(
-        long,
-        env = "VERCEL_OIDC_GCP_IMPERSONATION_URL",
-        value_name = "URL",
-        hide_env_values = true
-    )]
-    impersonation_url: Option<String>,
-}
-
-impl ProviderArgs {
-    pub(super) fn options(&self) -> GcpOptions {
-        GcpOptions {
-            audience: self.audience.clone(),
-            project_number: self.project_number.clone(),
-            pool: self.pool.clone(),
-            provider: self.provider.clone(),
-            service_account: self.service_account.clone(),
-            token_lifetime_seconds: self.token_lifetime_seconds,
-            token_url: self.token_url.clone(),
-            impersonation_url: self.impersonation_url.clone(),
-            scopes: Vec::new(),
-            project_id: None,
-        }
-    }
-}
-
-/// Where clients get the token from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-enum Source {
-    /// A file beside the credential file holding the current token; run configure again when
-    /// the token is renewed
-    File,
-    /// This binary, run by the client on every refresh (clients need
-    /// GOOGLE_EXTERNAL_ACCOUNT_ALLOW_EXECUTABLES=1)
-    Executable,
-}
-
 #[derive(Debug, Args)]
 pub struct ConfigureArgs {
     #[command(flatten)]
-    provider: ProviderArgs,
+    settings: SettingFlags<flags::GcpConfigure>,
 
-    /// Where clients get the token from [default: file]
-    ///
-    /// Example: --source executable
-    #[arg(long, value_enum, env = "VERCEL_OIDC_GCP_SOURCE")]
-    source: Option<Source>,
-
-    /// Credential file to write [default: ~/.config/vercel-oidc/gcp/credentials.json]
-    ///
-    /// An existing file is replaced only when it is an external_account file.
-    /// Example: --output /tmp/gcp-credentials.json
-    #[arg(
-        long,
-        env = "VERCEL_OIDC_GCP_CREDENTIALS_FILE",
-        value_name = "PATH",
-        hide_env_values = true
-    )]
-    output: Option<PathBuf>,
-
-    /// Project id to print as GOOGLE_CLOUD_PROJECT
-    ///
-    /// Example: --project-id my-project
-    #[arg(
-        long,
-        env = "GCP_PROJECT_ID",
-        value_name = "ID",
-        hide_env_values = true
-    )]
-    project_id: Option<String>,
-
-    /// Format of the printed environment
-    ///
-    /// Example: vercel-oidc gcp configure --format fish … | source
-    #[arg(long, value_enum, default_value_t = EnvFormat::Sh, env = "VERCEL_OIDC_FORMAT")]
-    format: EnvFormat,
+    #[command(flatten)]
+    format: FormatFlag,
 }
 
 #[derive(Debug, Args)]
 pub struct AccessTokenArgs {
     #[command(flatten)]
-    provider: ProviderArgs,
-
-    /// OAuth scope of the access token (repeatable)
-    /// [default: https://www.googleapis.com/auth/cloud-platform]
-    ///
-    /// Example: --scope https://www.googleapis.com/auth/devstorage.read_only
-    #[arg(
-        long = "scope",
-        env = "VERCEL_OIDC_GCP_SCOPES",
-        value_name = "SCOPE",
-        value_delimiter = ',',
-        hide_env_values = true
-    )]
-    scopes: Vec<String>,
+    settings: SettingFlags<flags::GcpAccessToken>,
 
     /// Print {"access_token", "token_type", "expires_at", "expires_in"} as JSON
     #[arg(long)]
     json: bool,
 
-    /// Always call Google; neither read nor write the shared cache
-    ///
-    /// VERCEL_OIDC_NO_CACHE takes 1/0, true/false, yes/no or on/off.
-    #[arg(
-        long,
-        env = "VERCEL_OIDC_NO_CACHE",
-        value_parser = clap::builder::BoolishValueParser::new()
-    )]
-    no_cache: bool,
+    #[command(flatten)]
+    cache: CacheFlag,
 }
 
 pub fn run(ctx: &Ctx, cmd: GcpCommand) -> anyhow::Result<ExitCode> {
@@ -248,43 +74,28 @@ pub fn run(ctx: &Ctx, cmd: GcpCommand) -> anyhow::Result<ExitCode> {
         GcpCommand::ExecutableSource => return executable_source(ctx),
         GcpCommand::AccessToken(args) => {
             let token = ctx.load_token()?;
-            let opts = GcpOptions {
-                scopes: args.scopes.clone(),
-                ..args.provider.options()
-            };
-            let config = GcpConfig::from_options(&merged_options(ctx, opts, Some(&token))?)?;
-            let access = access_token(ctx, &config, token, args.no_cache)?;
-            let text = if args.json {
-                let expires_at = access.expires_at();
-                let json = serde_json::json!({
-                    "access_token": access.access_token.expose_secret(),
-                    "token_type": "Bearer",
-                    "expires_at": timefmt::rfc3339_z(expires_at),
-                    "expires_in": (expires_at - ctx.now()).whole_seconds().max(0),
-                });
-                serde_json::to_string_pretty(&json)? + "\n"
-            } else {
-                format!("{}\n", access.access_token.expose_secret())
-            };
-            print_stdout(&text)?;
+            let settings = ctx.settings(&TABLE, &args.settings.given, Some(&token))?;
+            let config = GcpConfig::from_settings(&settings)?;
+            let access = access_token(ctx, &config, token, args.cache.no_cache)?;
+            print_stdout(&access_token_text(ctx, &access, args.json)?)?;
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// The GCP settings: flags, then environment variables, then the project config (its section
-/// for the token's environment).
-fn merged_options(
-    ctx: &Ctx,
-    mut opts: GcpOptions,
-    token: Option<&OidcToken>,
-) -> anyhow::Result<GcpOptions> {
-    project::fill_gcp(&mut opts, ctx.project()?.gcp(environment(token)));
-    Ok(opts)
-}
-
-fn environment(token: Option<&OidcToken>) -> Option<&str> {
-    token.and_then(|t| t.claims().environment.as_deref())
+/// The access token alone, or with `json` as a JSON document.
+fn access_token_text(ctx: &Ctx, access: &AccessToken, json: bool) -> anyhow::Result<String> {
+    if !json {
+        return Ok(format!("{}\n", access.access_token.expose_secret()));
+    }
+    let expires_at = access.expires_at();
+    let json = serde_json::json!({
+        "access_token": access.access_token.expose_secret(),
+        "token_type": "Bearer",
+        "expires_at": timefmt::rfc3339_z(expires_at),
+        "expires_in": (expires_at - ctx.now()).whole_seconds().max(0),
+    });
+    Ok(serde_json::to_string_pretty(&json)? + "\n")
 }
 
 /// An access token for `config`: from the shared cache while it has long enough left, else from
@@ -295,18 +106,9 @@ pub(super) fn access_token(
     token: OidcToken,
     no_cache: bool,
 ) -> anyhow::Result<AccessToken> {
-    ctx.exchange(
-        token,
-        no_cache,
-        config.min_remaining(),
-        |t| gcp::cache_key(config, t.claims()),
-        |t| {
-            let client = GcpClient::new(http::client(&ctx.env)?, RetryPolicy::default());
-            let access = ctx.runtime()?.block_on(client.access_token(config, t))?;
-            let expires = access.expires_at();
-            Ok((access, expires))
-        },
-    )
+    ctx.session
+        .gcp_access_token(config, token, no_cache)
+        .map_err(session::Error::into_anyhow)
 }
 
 /// `executable-source`: the response on stdout and nothing at all on stderr, since Python and
@@ -315,10 +117,10 @@ fn executable_source(ctx: &Ctx) -> anyhow::Result<ExitCode> {
     // Not a byte on stderr on success, whatever -v or VERCEL_OIDC_VERBOSE say.
     vercel_oidc::log::set_level(0);
     let output_file = ctx
-        .env
-        .get("GOOGLE_EXTERNAL_ACCOUNT_OUTPUT_FILE")
-        .map(|p| ctx.env.absolute(p));
-    if ctx.env.flag("GOOGLE_EXTERNAL_ACCOUNT_REVOKE") {
+        .env()
+        .get(vars::GOOGLE_EXTERNAL_ACCOUNT_OUTPUT_FILE)
+        .map(|p| ctx.env().absolute(p));
+    if ctx.env().flag(vars::GOOGLE_EXTERNAL_ACCOUNT_REVOKE) {
         if let Some(path) = &output_file {
             match std::fs::remove_file(path) {
                 Ok(()) => {}
@@ -349,7 +151,8 @@ fn executable_source(ctx: &Ctx) -> anyhow::Result<ExitCode> {
 }
 
 fn executable_response(ctx: &Ctx, output_file: Option<&Path>) -> Result<String, ExecutableError> {
-    let token_type = executable::token_type(ctx.env.get("GOOGLE_EXTERNAL_ACCOUNT_TOKEN_TYPE"))?;
+    let token_type =
+        executable::token_type(ctx.env().get(vars::GOOGLE_EXTERNAL_ACCOUNT_TOKEN_TYPE))?;
     // In local development an expired token is refreshed, as for every other command; the
     // refresher captures the output of what it runs, so stderr stays empty.
     let token = ctx
@@ -381,69 +184,74 @@ fn configure(ctx: &Ctx, args: &ConfigureArgs) -> anyhow::Result<()> {
     // The token picks the project config's environment section; the file source also needs it
     // live. The executable source needs none yet.
     let token = ctx.load_token();
-    let opts = GcpOptions {
-        project_id: args.project_id.clone(),
-        ..args.provider.options()
-    };
-    let opts = merged_options(ctx, opts, token.as_ref().ok())?;
-    let config = GcpConfig::from_options(&opts)?;
-    let source = match args.source {
-        Some(source) => source,
-        None => {
-            let section = ctx.project()?.gcp(environment(token.as_ref().ok()));
-            match section.and_then(|s| s.source) {
-                Some(GcpSource::Executable) => Source::Executable,
-                Some(GcpSource::File) | None => Source::File,
-            }
-        }
-    };
-    let (path, default_location) = match &args.output {
-        Some(p) => {
-            let path = ctx.env.absolute(p);
-            credfile::check_output_path(p, &path)?;
-            (path, false)
-        }
-        None => (credfile::default_path(&ctx.env)?, true),
-    };
+    let settings = ctx.settings(&TABLE, &args.settings.given, token.as_ref().ok())?;
+    let config = GcpConfig::from_settings(&settings)?;
+    let executable = settings.choice(&SOURCE)? == Some("executable");
+    let (path, rule) = output_path(ctx, &settings)?;
     credfile::check_overwrite(&path)?;
-
     // Everything that can fail without touching the disk comes first.
-    let (source, token) = match source {
-        Source::File => {
-            let token = ctx.fresh(token?)?;
-            let source = CredentialSource::File(credfile::token_path(&path));
-            (source, Ok(token))
-        }
-        Source::Executable => {
-            let exe = std::env::current_exe()
-                .and_then(|p| p.canonicalize())
-                .context(
-                    "cannot find the path of this executable to write into the credential file",
-                )?;
-            let token_file = ctx.token_file.as_ref().map(|f| ctx.env.absolute(f));
-            let command = credfile::executable_command(&exe, token_file.as_deref())?;
-            let source = CredentialSource::Executable {
-                command,
-                output_file: None,
-            };
-            (source, token)
-        }
-    };
+    let (source, token) = credential_source(ctx, executable, &path, token)?;
     let text = credfile::render(&config, &source);
-
-    let rule = if default_location {
-        DirRule::Own
-    } else {
-        DirRule::Shared
-    };
     write_credential_files(&path, rule, &source, token.as_ref().ok(), &text)?;
+    report_written(ctx, &path, &config, &source, &token);
+    let vars = credfile::env_vars(&path, &config, &source);
+    print_stdout(&output::render(&vars, args.format.format))
+}
 
+/// Where the credential file goes, and the rule its directory must meet: `--output` (a place the
+/// user names), else the private default.
+fn output_path(ctx: &Ctx, settings: &Resolved) -> anyhow::Result<(PathBuf, DirRule)> {
+    match settings.text(&OUTPUT) {
+        Some(given) => {
+            let path = ctx.env().absolute(given);
+            credfile::check_output_path(Path::new(given), &path)?;
+            Ok((path, DirRule::Shared))
+        }
+        None => Ok((credfile::default_path(ctx.env())?, DirRule::Own)),
+    }
+}
+
+/// Where clients get the token: a file beside the credential file (which needs a live token now),
+/// or this binary run as the executable source.
+fn credential_source(
+    ctx: &Ctx,
+    executable: bool,
+    path: &Path,
+    token: anyhow::Result<OidcToken>,
+) -> anyhow::Result<(CredentialSource, anyhow::Result<OidcToken>)> {
+    if !executable {
+        let token = ctx.fresh(token?)?;
+        return Ok((
+            CredentialSource::File(credfile::token_path(path)),
+            Ok(token),
+        ));
+    }
+    let exe = std::env::current_exe()
+        .and_then(|p| p.canonicalize())
+        .context("cannot find the path of this executable to write into the credential file")?;
+    let token_file = ctx.token_file().map(|f| ctx.env().absolute(f));
+    let command = credfile::executable_command(&exe, token_file.as_deref())?;
+    let source = CredentialSource::Executable {
+        command,
+        output_file: None,
+    };
+    Ok((source, token))
+}
+
+/// Says on stderr what was written, and where the token comes from.
+fn report_written(
+    ctx: &Ctx,
+    path: &Path,
+    config: &GcpConfig,
+    source: &CredentialSource,
+    token: &anyhow::Result<OidcToken>,
+) {
     let who = match &config.impersonation {
         Some(imp) => format!("impersonating `{}`", imp.service_account),
         None => "as the federated identity (no service account)".to_string(),
     };
     eprintln!("wrote `{}`: {} {who}", path.display(), config.provider);
-    match (&source, &token) {
+    match (source, token) {
         (CredentialSource::File(token_path), Ok(token)) => {
             let expires = token.claims().expires_at();
             eprintln!(
@@ -465,10 +273,6 @@ fn configure(ctx: &Ctx, args: &ConfigureArgs) -> anyhow::Result<()> {
         }
         _ => {}
     }
-
-    let vars = credfile::env_vars(&path, &config, &source);
-    print_stdout(&output::render(&vars, args.format))?;
-    Ok(())
 }
 
 /// Writes the token file (for the `file` source) and then the credential file, under the lock

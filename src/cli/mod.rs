@@ -6,6 +6,7 @@ mod azure;
 mod clouds;
 mod doctor;
 mod exec;
+mod flags;
 mod gcp;
 mod token;
 mod verify;
@@ -16,10 +17,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use time::OffsetDateTime;
-use vercel_oidc::Env;
 use vercel_oidc::project::ProjectConfig;
-use vercel_oidc::refresh;
-use vercel_oidc::token::{OidcToken, TokenError, TokenSource};
+use vercel_oidc::settings::{Given, Resolved, Table};
+use vercel_oidc::token::OidcToken;
+use vercel_oidc::{Env, Session, session, vars};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -51,7 +52,7 @@ pub struct Cli {
     #[arg(
         long,
         global = true,
-        env = "VERCEL_OIDC_PROJECT_DIR",
+        env = vars::VERCEL_OIDC_PROJECT_DIR,
         value_name = "DIR",
         hide_env_values = true
     )]
@@ -64,7 +65,7 @@ pub struct Cli {
     config: Option<PathBuf>,
 
     /// Never refresh an expired token through the Vercel CLI or API (local development)
-    #[arg(long, global = true, env = "VERCEL_OIDC_NO_REFRESH", value_parser = clap::builder::BoolishValueParser::new())]
+    #[arg(long, global = true, env = vars::VERCEL_OIDC_NO_REFRESH, value_parser = clap::builder::BoolishValueParser::new())]
     no_refresh: bool,
 
     /// Explain what is happening on stderr (-vv for HTTP detail; or VERCEL_OIDC_VERBOSE=1)
@@ -104,90 +105,69 @@ enum Command {
     Verify(verify::VerifyArgs),
 }
 
-/// What every subcommand needs: the environment read once at start, the global flags, a clock.
+/// What every subcommand needs: the session (the environment read once at start, the token's
+/// source, refresh on or off) and the global flags.
 pub struct Ctx {
-    pub env: Env,
+    pub session: Session,
     /// `--project-dir`, absolute, when given.
     pub project_dir: Option<PathBuf>,
-    pub token_file: Option<PathBuf>,
-    pub no_refresh: bool,
     pub config: Option<PathBuf>,
 }
 
 impl Ctx {
+    pub fn env(&self) -> &Env {
+        self.session.env()
+    }
+
     pub fn now(&self) -> OffsetDateTime {
-        OffsetDateTime::now_utc()
+        self.session.now()
+    }
+
+    /// `--token-file`, when given.
+    pub fn token_file(&self) -> Option<&std::path::Path> {
+        self.session.token_path()
     }
 
     /// The project config (`vercel-oidc.toml`), or an empty one when there is none.
     pub fn project(&self) -> anyhow::Result<ProjectConfig> {
-        Ok(ProjectConfig::load(&self.env, self.config.as_deref())?)
+        Ok(ProjectConfig::load(self.env(), self.config.as_deref())?)
     }
 
-    /// The token from the usual sources (see `vercel_oidc::token`); in a linked project, a
-    /// refreshed one when none is found. Expiry is not checked: see [`Ctx::fresh`].
+    /// One cloud's settings: the flags `given`, then the environment, then `project`'s sections
+    /// for a token of `environment`.
+    pub fn resolve(
+        &self,
+        table: &'static Table,
+        given: &Given,
+        project: &ProjectConfig,
+        environment: Option<&str>,
+    ) -> Resolved {
+        Resolved::resolve(table, given, self.env(), project.layers(table, environment))
+    }
+
+    /// [`Ctx::resolve`] with the project config found from here and the token's environment.
+    pub fn settings(
+        &self,
+        table: &'static Table,
+        given: &Given,
+        token: Option<&OidcToken>,
+    ) -> anyhow::Result<Resolved> {
+        let environment = token.and_then(|t| t.claims().environment.as_deref());
+        Ok(self.resolve(table, given, &self.project()?, environment))
+    }
+
+    /// See [`Session::load_token`].
     pub fn load_token(&self) -> anyhow::Result<OidcToken> {
-        match vercel_oidc::token::load(&self.env, self.token_file.as_deref()) {
-            Err(missing @ TokenError::NotFound { .. }) => match self.refresher() {
-                Some(refresher) => {
-                    let refreshed = refresher.and_then(|r| r.fresh_token(|| self.now()));
-                    refreshed
-                        .map_err(|e| anyhow::anyhow!("{missing}\n  automatic refresh failed: {e}"))
-                }
-                None => Err(missing.into()),
-            },
-            other => Ok(other?),
-        }
+        self.session
+            .load_token()
+            .map_err(session::Error::into_anyhow)
     }
 
-    /// `token` when it has comfortably long left; otherwise, in local development, a refreshed
-    /// one; otherwise `token` while it is still valid, or the error saying it expired.
+    /// See [`Session::fresh`].
     pub fn fresh(&self, token: OidcToken) -> anyhow::Result<OidcToken> {
-        let now = self.now();
-        let refreshable = matches!(
-            token.source(),
-            TokenSource::Env | TokenSource::DotEnv(_) | TokenSource::Refreshed { .. }
-        );
-        if !refresh::needs_refresh(&token, now) || !refreshable {
-            token.ensure_fresh(now, self.env.in_build())?;
-            return Ok(token);
-        }
-        let Some(refresher) = self.refresher() else {
-            token.ensure_fresh(now, self.env.in_build())?;
-            return Ok(token);
-        };
-        match refresher.and_then(|r| r.fresh_token(|| self.now())) {
-            Ok(fresh) => {
-                vercel_oidc::debug!(
-                    "the token from {} was about to expire; using {}",
-                    token.source(),
-                    fresh.source()
-                );
-                Ok(fresh)
-            }
-            Err(e) => match token.ensure_fresh(now, self.env.in_build()) {
-                Ok(()) => {
-                    vercel_oidc::debug!("refresh failed ({e}); the current token is still valid");
-                    Ok(token)
-                }
-                Err(expired) => Err(anyhow::anyhow!(
-                    "{expired}\n  automatic refresh failed: {e}"
-                )),
-            },
-        }
-    }
-
-    /// Whether a fresh token can be had here: local development in a linked project, refresh
-    /// not turned off.
-    pub fn can_refresh(&self) -> bool {
-        matches!(self.refresher(), Some(Ok(_)))
-    }
-
-    fn refresher(&self) -> Option<Result<refresh::Refresher<'_>, refresh::RefreshError>> {
-        if self.no_refresh {
-            return None;
-        }
-        refresh::Refresher::for_env(&self.env)
+        self.session
+            .fresh(token)
+            .map_err(session::Error::into_anyhow)
     }
 
     /// A single-threaded runtime, made only when something must go over the network.
@@ -197,61 +177,19 @@ impl Ctx {
             .build()?)
     }
 
-    /// The result of an exchange with a cloud: from the shared cache while it has more than
-    /// `min_remaining` left (looked up before insisting on a live token, since a cached result
-    /// may outlive the token that got it, as in a long build), else from `fetch` with a live
-    /// token, refreshed in local development, one process at a time per key. The key follows the
-    /// token actually sent.
-    pub fn exchange<T>(
-        &self,
-        token: OidcToken,
-        no_cache: bool,
-        min_remaining: time::Duration,
-        key: impl Fn(&OidcToken) -> vercel_oidc::cache::Key,
-        fetch: impl FnOnce(&OidcToken) -> anyhow::Result<(T, OffsetDateTime)>,
-    ) -> anyhow::Result<T>
-    where
-        T: serde::Serialize + serde::de::DeserializeOwned,
-    {
-        vercel_oidc::debug!("using the token from {}", token.source());
-        let cache = self.cache(no_cache)?;
-        if let Some(cache) = &cache
-            && let Some(hit) = cache.get(&key(&token), self.now(), min_remaining)
-        {
-            return Ok(hit);
-        }
-        let token = self.fresh(token)?;
-        match cache {
-            Some(cache) => {
-                cache.get_or_fetch(&key(&token), || self.now(), min_remaining, || fetch(&token))
-            }
-            None => Ok(fetch(&token)?.0),
-        }
-    }
-
-    /// The shared cache, unless disabled or there is nowhere to put it; an error when its
-    /// directory is not one to trust.
+    /// See [`Session::cache`].
     pub fn cache(&self, no_cache: bool) -> anyhow::Result<Option<vercel_oidc::cache::Cache>> {
-        if no_cache {
-            vercel_oidc::debug!("cache disabled");
-            return Ok(None);
-        }
-        let Some(cache) = vercel_oidc::cache::Cache::for_env(&self.env) else {
-            vercel_oidc::debug!("no HOME or XDG_CACHE_HOME: not caching");
-            return Ok(None);
-        };
-        cache.check()?;
-        Ok(Some(cache))
+        Ok(self.session.cache(no_cache)?)
     }
 }
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let env = Env::from_process();
-    let from_env = match env.get("VERCEL_OIDC_VERBOSE") {
+    let from_env = match env.get(vars::VERCEL_OIDC_VERBOSE) {
         Some(v) => v
             .parse::<u8>()
-            .unwrap_or(if env.flag("VERCEL_OIDC_VERBOSE") {
+            .unwrap_or(if env.flag(vars::VERCEL_OIDC_VERBOSE) {
                 1
             } else {
                 0
@@ -272,10 +210,10 @@ pub fn main() -> ExitCode {
         None => env,
     };
     let ctx = Ctx {
-        env,
+        session: Session::new(env)
+            .token_file(cli.token_file)
+            .refresh(!cli.no_refresh),
         project_dir,
-        token_file: cli.token_file,
-        no_refresh: cli.no_refresh,
         config: cli.config,
     };
     let result = match cli.command {

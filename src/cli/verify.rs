@@ -147,7 +147,7 @@ impl VerifyArgs {
 pub fn run(ctx: &Ctx, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     let config = VerifyConfig::from_options(&args.options())?;
     let token = read_token(ctx, args.token.as_deref())?;
-    let http = http::document_client(&ctx.env)?;
+    let http = http::document_client(ctx.env())?;
     let verifier = Verifier::new(config, http, ctx.cache(args.no_cache)?);
     let verified = ctx
         .runtime()?
@@ -158,7 +158,7 @@ pub fn run(ctx: &Ctx, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
 
 /// The token to verify: the argument, stdin for `-`, else the usual sources.
 fn read_token(ctx: &Ctx, arg: Option<&str>) -> anyhow::Result<Secret> {
-    if arg.is_some() && ctx.token_file.is_some() {
+    if arg.is_some() && ctx.token_file().is_some() {
         anyhow::bail!(
             "two tokens given: a TOKEN argument and --token-file\n  pass one of them (`-` reads the token from stdin)"
         );
@@ -188,7 +188,7 @@ fn read_token(ctx: &Ctx, arg: Option<&str>) -> anyhow::Result<Secret> {
         }
         Some(raw) => Ok(Secret::new(raw.trim())),
         None => {
-            let loaded = token::load(&ctx.env, ctx.token_file.as_deref())?;
+            let loaded = token::load(ctx.env(), ctx.token_file())?;
             vercel_oidc::debug!("verifying the token from {}", loaded.source());
             Ok(Secret::new(loaded.expose_secret()))
         }

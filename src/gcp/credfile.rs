@@ -289,7 +289,7 @@ pub fn own_token_file(path: &Path) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gcp::GcpOptions;
+    use crate::gcp::tests::GcpOptions;
     use serde_json::json;
 
     const SA: &str = "deploy@my-project.iam.gserviceaccount.com";

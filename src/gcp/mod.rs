@@ -28,6 +28,7 @@
 
 pub mod credfile;
 pub mod executable;
+pub mod settings;
 pub mod sts;
 pub mod trust;
 
@@ -39,6 +40,7 @@ use time::Duration;
 pub use sts::{AccessToken, GcpClient, GcpError};
 
 use crate::cache;
+use crate::settings::{Resolved, Setting};
 use crate::token::{Claims, Identity};
 
 /// What Google STS is asked for when nothing else is said.
@@ -54,23 +56,6 @@ pub const DEFAULT_TOKEN_LIFETIME_SECONDS: u32 = 3600;
 pub const STS_TOKEN_LIFETIME_SECONDS: u32 = 3600;
 
 const AUDIENCE_PREFIX: &str = "//iam.googleapis.com/";
-
-/// Settings as given, before checking.
-#[derive(Clone, Debug, Default)]
-pub struct GcpOptions {
-    /// The full `//iam.googleapis.com/...` audience; wins over the three parts below.
-    pub audience: Option<String>,
-    pub project_number: Option<String>,
-    pub pool: Option<String>,
-    pub provider: Option<String>,
-    pub service_account: Option<String>,
-    pub token_lifetime_seconds: Option<u32>,
-    pub token_url: Option<String>,
-    /// A full `...:generateAccessToken` URL, or a base URL that the standard path is added to.
-    pub impersonation_url: Option<String>,
-    pub scopes: Vec<String>,
-    pub project_id: Option<String>,
-}
 
 /// A workload identity pool provider: what the audience names.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -292,25 +277,29 @@ pub enum ConfigError {
         .0.escape_debug()
     )]
     BadProjectId(String),
+
+    #[error(transparent)]
+    Value(#[from] crate::settings::BadValue),
 }
 
 impl GcpConfig {
-    /// Checks `opts`. No I/O.
-    pub fn from_options(opts: &GcpOptions) -> Result<Self, ConfigError> {
-        let given = |v: &Option<String>| {
-            v.as_deref()
+    /// Checks the resolved settings. No I/O.
+    pub fn from_settings(r: &Resolved) -> Result<Self, ConfigError> {
+        use settings::{
+            AUDIENCE, IMPERSONATION_URL, POOL, PROJECT_ID, PROJECT_NUMBER, PROVIDER, SCOPES,
+            SERVICE_ACCOUNT, TOKEN_LIFETIME_SECONDS, TOKEN_URL,
+        };
+        let given = |setting: &Setting| {
+            r.text(setting)
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
                 .map(str::to_string)
         };
-        let provider = match given(&opts.audience) {
+        let provider = match given(&AUDIENCE) {
             Some(audience) => WorkloadProvider::parse_audience(&audience)?,
             None => {
-                let (number, pool, provider) = (
-                    given(&opts.project_number),
-                    given(&opts.pool),
-                    given(&opts.provider),
-                );
+                let (number, pool, provider) =
+                    (given(&PROJECT_NUMBER), given(&POOL), given(&PROVIDER));
                 match (number, pool, provider) {
                     (Some(number), Some(pool), Some(provider)) => WorkloadProvider {
                         project_number: check_project_number(&number)?,
@@ -335,21 +324,20 @@ impl GcpConfig {
             }
         };
 
-        let token_url = given(&opts.token_url).unwrap_or_else(|| DEFAULT_TOKEN_URL.to_string());
+        let token_url = given(&TOKEN_URL).unwrap_or_else(|| DEFAULT_TOKEN_URL.to_string());
         crate::http::check_endpoint(&token_url).map_err(|reason| ConfigError::Endpoint {
             what: "STS token URL",
             flag: "--token-url (VERCEL_OIDC_GCP_TOKEN_URL)",
             reason,
         })?;
 
-        let impersonation = match given(&opts.service_account) {
+        let lifetime = r.number(&TOKEN_LIFETIME_SECONDS)?;
+        let impersonation = match given(&SERVICE_ACCOUNT) {
             Some(email) => {
                 let email = check_service_account(&email)?;
-                let lifetime_seconds = opts
-                    .token_lifetime_seconds
-                    .unwrap_or(DEFAULT_TOKEN_LIFETIME_SECONDS);
+                let lifetime_seconds = lifetime.unwrap_or(DEFAULT_TOKEN_LIFETIME_SECONDS);
                 check_lifetime(lifetime_seconds)?;
-                let url = impersonation_url(given(&opts.impersonation_url).as_deref(), &email)?;
+                let url = impersonation_url(given(&IMPERSONATION_URL).as_deref(), &email)?;
                 Some(Impersonation {
                     service_account: email,
                     url,
@@ -357,11 +345,11 @@ impl GcpConfig {
                 })
             }
             None => {
-                if opts.token_lifetime_seconds.is_some() {
+                if lifetime.is_some() {
                     return Err(ConfigError::NeedsServiceAccount("--token-lifetime-seconds"));
                 }
                 // An endpoint set for every command is harmless when nothing is impersonated.
-                if given(&opts.impersonation_url).is_some() {
+                if r.set_value(&IMPERSONATION_URL).is_some() {
                     crate::debug!("no service account: the IAM Credentials URL is not used");
                 }
                 None
@@ -369,7 +357,7 @@ impl GcpConfig {
         };
 
         let mut scopes = Vec::new();
-        for scope in &opts.scopes {
+        for scope in r.list(&SCOPES) {
             let scope = scope.trim();
             check_scope(scope)?;
             if !scopes.iter().any(|s| s == scope) {
@@ -380,7 +368,7 @@ impl GcpConfig {
             scopes.push(CLOUD_PLATFORM_SCOPE.to_string());
         }
 
-        let project_id = given(&opts.project_id);
+        let project_id = given(&PROJECT_ID);
         if let Some(id) = &project_id {
             check_project_id(id)?;
         }
@@ -542,13 +530,57 @@ fn impersonation_url(given: Option<&str>, email: &str) -> Result<String, ConfigE
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::token::decode_claims;
     use crate::token::tests::{claims_json, jwt};
 
     const AUDIENCE: &str = "//iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/vercel/providers/vercel-acme";
     const SA: &str = "deploy@my-project.iam.gserviceaccount.com";
+
+    /// The settings as a flag would give each, as the tests wrote them before the settings
+    /// table.
+    #[derive(Clone, Debug, Default)]
+    pub(crate) struct GcpOptions {
+        pub audience: Option<String>,
+        pub project_number: Option<String>,
+        pub pool: Option<String>,
+        pub provider: Option<String>,
+        pub service_account: Option<String>,
+        pub token_lifetime_seconds: Option<u32>,
+        pub token_url: Option<String>,
+        pub impersonation_url: Option<String>,
+        pub scopes: Vec<String>,
+        pub project_id: Option<String>,
+    }
+
+    impl GcpConfig {
+        pub(crate) fn from_options(o: &GcpOptions) -> Result<Self, ConfigError> {
+            let lifetime = o.token_lifetime_seconds.map(|s| s.to_string());
+            let scopes = (!o.scopes.is_empty()).then(|| o.scopes.join(","));
+            let pairs: Vec<(&str, &str)> = [
+                ("audience", o.audience.as_deref()),
+                ("project_number", o.project_number.as_deref()),
+                ("pool", o.pool.as_deref()),
+                ("provider", o.provider.as_deref()),
+                ("service_account", o.service_account.as_deref()),
+                ("token_lifetime_seconds", lifetime.as_deref()),
+                ("token_url", o.token_url.as_deref()),
+                ("impersonation_url", o.impersonation_url.as_deref()),
+                ("scopes", scopes.as_deref()),
+                ("project_id", o.project_id.as_deref()),
+            ]
+            .into_iter()
+            .filter_map(|(k, v)| Some((k, v?)))
+            .collect();
+            let env = crate::Env::default();
+            Self::from_settings(&crate::settings::resolved_from(
+                &settings::TABLE,
+                &pairs,
+                &env,
+            ))
+        }
+    }
 
     fn parts() -> GcpOptions {
         GcpOptions {

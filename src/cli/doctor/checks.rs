@@ -3,14 +3,17 @@
 //! accepts the token when the check does not pass.
 
 use time::OffsetDateTime;
-use vercel_oidc::aws::container::Delivery;
-use vercel_oidc::aws::{self, AwsConfig, AwsOptions, StsError};
-use vercel_oidc::azure::{self, AzureConfig, AzureOptions, EntraError};
-use vercel_oidc::gcp::{self, GcpConfig, GcpError, GcpOptions, WorkloadProvider};
+use vercel_oidc::aws::settings as aws_settings;
+use vercel_oidc::aws::{self, AwsConfig, StsError};
+use vercel_oidc::azure::settings as azure_settings;
+use vercel_oidc::azure::{AzureConfig, EntraError};
+use vercel_oidc::gcp::settings as gcp_settings;
+use vercel_oidc::gcp::{GcpConfig, GcpError, WorkloadProvider};
+use vercel_oidc::settings::{Origin, Resolved};
 use vercel_oidc::token::{Claims, OidcToken};
 use vercel_oidc::{secret, timefmt};
 
-use super::origins::{Origin, Origins, Setting, SettingList, list};
+use super::origins::{Row, SettingList, listing};
 use super::trust::{aws_trust, azure_trust, gcp_trust};
 use super::{AZURE_SCOPE, Check, CloudError, CloudReport, Status, first_hint_line, split_message};
 use crate::cli::Ctx;
@@ -23,7 +26,6 @@ pub(super) struct Checker<'a> {
     pub(super) token: Option<&'a OidcToken>,
     /// The claims of the token found, even an expired one.
     pub(super) claims: Option<&'a Claims>,
-    pub(super) origins: Origins<'a>,
 }
 
 impl Checker<'_> {
@@ -69,108 +71,46 @@ impl Checker<'_> {
         }
     }
 
-    /// How `exec` would hand AWS credentials to its command, and why.
-    fn exec_credentials(&self) -> Setting {
-        const VAR: &str = "VERCEL_OIDC_AWS_CREDENTIALS";
-        let project = self.ctx.project().unwrap_or_default();
-        let environment = self.claims.and_then(|c| c.environment.as_deref());
-        let given = self
-            .ctx
-            .env
-            .get(VAR)
-            .map(|v| Delivery::parse(v).ok_or(v))
-            .transpose();
-        let given = match given {
-            Ok(given) => given,
-            Err(bad) => {
-                return Setting {
-                    name: "exec_credentials",
-                    value: Some(format!(
-                        "`{}` is neither `endpoint` nor `env`",
-                        bad.escape_debug()
-                    )),
-                    origin: Origin::Env(VAR.into()),
-                };
-            }
-        };
-        let (delivery, chosen) = crate::cli::exec::choose_delivery(
-            &self.ctx.env,
-            given,
-            self.ctx.can_refresh(),
-            &project,
-            environment,
-        );
-        Setting {
-            name: "exec_credentials",
-            value: Some(delivery.as_str().to_string()),
-            origin: match chosen {
-                crate::cli::exec::Chosen::Given => Origin::Env(VAR.into()),
-                crate::cli::exec::Chosen::File(path) => Origin::File(path.unwrap_or_default()),
-                crate::cli::exec::Chosen::Default(why) => Origin::Default(why),
+    /// How `exec` would hand AWS credentials to its command, and why; a value it would refuse
+    /// is shown as what is wrong with it.
+    fn exec_credentials(&self, settings: &Resolved) -> Row {
+        let name = aws_settings::EXEC_CREDENTIALS.name;
+        let refreshable = self.ctx.session.can_refresh();
+        match crate::cli::exec::choose_delivery(self.ctx.env(), settings, refreshable) {
+            Ok((delivery, origin)) => Row::derived(name, delivery.as_str().into(), origin),
+            Err(bad) => Row {
+                value: Some(bad.problem),
+                ..Row::new(name, settings.get(&aws_settings::EXEC_CREDENTIALS))
             },
         }
     }
 
-    pub(super) fn aws(&self, given: &AwsOptions, opts: &AwsOptions) -> CloudReport {
-        let env = &self.ctx.env;
-        let o = &self.origins;
-        let config = AwsConfig::from_options(opts, env);
-        let mut region = o.plain("region", "region", &given.region, &opts.region);
-        if region.value.is_none()
-            && let Some(var) = ["AWS_REGION", "AWS_DEFAULT_REGION"]
-                .into_iter()
-                .find(|v| env.get(v).is_some())
-        {
-            region.value = env.get(var).map(str::to_string);
-            region.origin = Origin::Env(var.to_string());
+    /// The STS endpoint the settings lead to, after the region.
+    fn sts_endpoint(&self, settings: &Resolved) -> Row {
+        let region = settings.get(&aws_settings::REGION);
+        match aws::endpoint::resolve(self.ctx.env(), region) {
+            Ok(endpoint) => Row::derived("sts_endpoint", endpoint.url, endpoint.origin),
+            Err(_) => Row::new("sts_endpoint", None),
         }
-        let endpoint_var = ["AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL"]
-            .into_iter()
-            .find(|v| env.get(v).is_some())
-            .filter(|_| !env.flag("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"));
-        let endpoint = aws::endpoint::resolve(env, opts.region.as_deref())
-            .ok()
-            .map(|e| e.url);
-        let endpoint = Setting {
-            name: "sts_endpoint",
-            origin: match (endpoint_var, &endpoint) {
-                (_, None) => Origin::Unset,
-                (Some(var), Some(_)) => Origin::Env(var.to_string()),
-                (None, Some(_)) if region.value.is_some() => Origin::Default("the region's"),
-                (None, Some(_)) => Origin::Default("no region: the global one"),
-            },
-            value: endpoint,
-        };
-        let number = |n: Option<u32>| n.map(|n| n.to_string());
-        let settings = SettingList(vec![
-            o.plain("role_arn", "role-arn", &given.role_arn, &opts.role_arn),
-            o.setting(
-                "session_name",
-                "session-name",
-                given.session_name.clone(),
-                opts.session_name.clone(),
-                self.claims
-                    .map(|c| (aws::default_session_name(c), "from the token")),
-            ),
-            o.setting(
-                "duration_seconds",
-                "duration-seconds",
-                number(given.duration_seconds),
-                number(opts.duration_seconds),
-                Some((aws::DEFAULT_DURATION_SECONDS.to_string(), "")),
-            ),
-            region,
-            endpoint,
-            o.setting(
-                "policy_arns",
-                "policy-arn",
-                list(&given.policy_arns),
-                list(&opts.policy_arns),
-                None,
-            ),
-            o.plain("policy", "policy", &given.policy, &opts.policy),
-            self.exec_credentials(),
-        ]);
+    }
+
+    pub(super) fn aws(&self, settings: &Resolved) -> CloudReport {
+        let config = AwsConfig::from_settings(settings, self.ctx.env());
+        let mut rows = listing(settings, |setting| match setting.name {
+            "session_name" => self.claims.map(|c| {
+                let name = aws::default_session_name(c);
+                Row::derived(setting.name, name, Origin::Default("from the token"))
+            }),
+            _ => None,
+        });
+        if let Some(exec) = rows.iter_mut().find(|r| r.name == "exec_credentials") {
+            *exec = self.exec_credentials(settings);
+        }
+        let after_region = rows
+            .iter()
+            .position(|r| r.name == "region")
+            .map_or(0, |i| i + 1);
+        rows.insert(after_region, self.sts_endpoint(settings));
         let check = self.exchange(
             &config,
             |config, token| crate::cli::aws::credentials(self.ctx, config, token, true),
@@ -193,87 +133,28 @@ impl Checker<'_> {
             .as_ref()
             .map(|c| c.role_arn.clone())
             .ok()
-            .or_else(|| opts.role_arn.clone())
+            .or_else(|| settings.text(&aws_settings::ROLE_ARN).map(str::to_string))
             .unwrap_or_else(|| "arn:aws:iam::<ACCOUNT_ID>:role/<ROLE_NAME>".into());
         let (trust, trust_text) = self.trust(&check, |claims| aws_trust(claims, &role_arn));
         CloudReport {
-            configured: opts.role_arn.is_some(),
-            settings,
+            configured: settings.configured(),
+            settings: SettingList(rows),
             check,
             trust,
             trust_text,
         }
     }
 
-    pub(super) fn gcp(&self, given: &GcpOptions, opts: &GcpOptions) -> CloudReport {
-        let o = &self.origins;
-        let config = GcpConfig::from_options(opts);
-        let by_parts = given.audience.is_none() && opts.audience.is_none();
-        let made = "made from the project number, pool and provider";
-        let impersonating = opts.service_account.is_some();
-        let default = |value: &str| Some((value.to_string(), ""));
-        let settings = SettingList(vec![
-            o.setting(
-                "audience",
-                "audience",
-                given.audience.clone(),
-                opts.audience.clone(),
-                config
-                    .as_ref()
-                    .ok()
-                    .filter(|_| by_parts)
-                    .map(|c| (c.audience(), made)),
-            ),
-            o.plain(
-                "project_number",
-                "project-number",
-                &given.project_number,
-                &opts.project_number,
-            ),
-            o.plain("pool", "pool", &given.pool, &opts.pool),
-            o.plain("provider", "provider", &given.provider, &opts.provider),
-            o.plain(
-                "service_account",
-                "service-account",
-                &given.service_account,
-                &opts.service_account,
-            ),
-            o.setting(
-                "token_lifetime_seconds",
-                "token-lifetime-seconds",
-                given.token_lifetime_seconds.map(|s| s.to_string()),
-                opts.token_lifetime_seconds.map(|s| s.to_string()),
-                default(&gcp::DEFAULT_TOKEN_LIFETIME_SECONDS.to_string()).filter(|_| impersonating),
-            ),
-            o.setting(
-                "token_url",
-                "token-url",
-                given.token_url.clone(),
-                opts.token_url.clone(),
-                default(gcp::DEFAULT_TOKEN_URL),
-            ),
-            o.setting(
-                "impersonation_url",
-                "impersonation-url",
-                given.impersonation_url.clone(),
-                opts.impersonation_url.clone(),
-                default(gcp::DEFAULT_IAM_CREDENTIALS_URL).filter(|_| impersonating),
-            ),
-            // Scopes have no flag here: the project config, or the default.
-            o.setting(
-                "scopes",
-                "",
-                None,
-                list(&opts.scopes),
-                default(gcp::CLOUD_PLATFORM_SCOPE),
-            ),
-            o.plain(
-                "project_id",
-                "project-id",
-                &given.project_id,
-                &opts.project_id,
-            ),
-        ]);
+    pub(super) fn gcp(&self, settings: &Resolved) -> CloudReport {
+        let config = GcpConfig::from_settings(settings);
+        let rows = listing(settings, |setting| match (setting.name, &config) {
+            ("audience", Ok(c)) => Some(Row::derived(
+                setting.name,
+                c.audience(),
+                Origin::Default("made from the project number, pool and provider"),
+            )),
+            _ => None,
+        });
         let check = self.exchange(
             &config,
             |config, token| crate::cli::gcp::access_token(self.ctx, config, token, true),
@@ -292,56 +173,32 @@ impl Checker<'_> {
             google_refusal,
             "Google",
         );
-        // Without a valid provider, the parts that were given, and placeholders for the rest.
-        let part = |value: &Option<String>, placeholder: &str| {
-            value.clone().unwrap_or_else(|| placeholder.to_string())
-        };
         let provider = match &config {
             Ok(c) => c.provider.clone(),
-            Err(_) => opts
-                .audience
-                .as_deref()
-                .and_then(|a| WorkloadProvider::parse_audience(a).ok())
-                .unwrap_or_else(|| WorkloadProvider {
-                    project_number: part(&opts.project_number, "<PROJECT_NUMBER>"),
-                    pool: part(&opts.pool, "<POOL>"),
-                    provider: part(&opts.provider, "<PROVIDER>"),
-                }),
+            Err(_) => provider_or_placeholders(settings),
         };
+        let text = |setting| settings.text(setting);
         let (trust, trust_text) = self.trust(&check, |claims| {
-            let sa = opts.service_account.as_deref();
-            gcp_trust(claims, &provider, sa, opts.project_id.as_deref())
+            let sa = text(&gcp_settings::SERVICE_ACCOUNT);
+            gcp_trust(claims, &provider, sa, text(&gcp_settings::PROJECT_ID))
         });
         CloudReport {
-            configured: opts.audience.is_some() || opts.project_number.is_some(),
-            settings,
+            configured: settings.configured(),
+            settings: SettingList(rows),
             check,
             trust,
             trust_text,
         }
     }
 
-    pub(super) fn azure(&self, given: &AzureOptions, opts: &AzureOptions) -> CloudReport {
-        let o = &self.origins;
-        let config = AzureConfig::from_options(opts);
-        let settings = SettingList(vec![
-            o.plain("tenant_id", "tenant-id", &given.tenant_id, &opts.tenant_id),
-            o.plain("client_id", "client-id", &given.client_id, &opts.client_id),
-            o.setting(
-                "authority_host",
-                "authority-host",
-                given.authority_host.clone(),
-                opts.authority_host.clone(),
-                Some((azure::DEFAULT_AUTHORITY_HOST.into(), "Azure's public cloud")),
-            ),
-            o.setting(
-                "scope",
-                "",
-                None,
-                None,
-                Some((AZURE_SCOPE.to_string(), "what doctor asks for")),
-            ),
-        ]);
+    pub(super) fn azure(&self, settings: &Resolved) -> CloudReport {
+        let config = AzureConfig::from_settings(settings);
+        let mut rows = listing(settings, |_| None);
+        rows.push(Row::derived(
+            "scope",
+            AZURE_SCOPE.to_string(),
+            Origin::Default("what doctor asks for"),
+        ));
         let check = self.exchange(
             &config,
             |config, token| {
@@ -363,12 +220,16 @@ impl Checker<'_> {
             .as_ref()
             .map(|c| c.client_id.clone())
             .ok()
-            .or_else(|| opts.client_id.clone())
+            .or_else(|| {
+                settings
+                    .text(&azure_settings::CLIENT_ID)
+                    .map(str::to_string)
+            })
             .unwrap_or_else(|| "<CLIENT_ID>".into());
         let (trust, trust_text) = self.trust(&check, |claims| azure_trust(claims, &client_id));
         CloudReport {
-            configured: opts.tenant_id.is_some() && opts.client_id.is_some(),
-            settings,
+            configured: settings.configured(),
+            settings: SettingList(rows),
             check,
             trust,
             trust_text,
@@ -388,6 +249,25 @@ impl Checker<'_> {
             }
             _ => (None, Vec::new()),
         }
+    }
+}
+
+/// Without a valid provider: the one the audience names, else the parts that were given and
+/// placeholders for the rest.
+fn provider_or_placeholders(settings: &Resolved) -> WorkloadProvider {
+    let audience = settings.text(&gcp_settings::AUDIENCE);
+    if let Some(provider) = audience.and_then(|a| WorkloadProvider::parse_audience(a).ok()) {
+        return provider;
+    }
+    let part = |setting, placeholder: &str| {
+        settings
+            .text(setting)
+            .map_or_else(|| placeholder.to_string(), str::to_string)
+    };
+    WorkloadProvider {
+        project_number: part(&gcp_settings::PROJECT_NUMBER, "<PROJECT_NUMBER>"),
+        pool: part(&gcp_settings::POOL, "<POOL>"),
+        provider: part(&gcp_settings::PROVIDER, "<PROVIDER>"),
     }
 }
 

@@ -4,7 +4,6 @@
 use time::OffsetDateTime;
 use vercel_oidc::timefmt;
 
-use super::origins::Origin;
 use super::{CloudReport, Report, Status};
 
 pub(super) fn render(report: &Report, now: OffsetDateTime) -> String {
@@ -102,17 +101,7 @@ pub(super) fn render(report: &Report, now: OffsetDateTime) -> String {
         ));
         for s in &cloud.settings.0 {
             let Some(value) = &s.value else { continue };
-            let from = match &s.origin {
-                Origin::Flag(f) => f.clone(),
-                Origin::Env(v) => format!("env {v}"),
-                Origin::File(p) => p.file_name().map_or_else(
-                    || p.display().to_string(),
-                    |n| n.to_string_lossy().into_owned(),
-                ),
-                Origin::Default("") => "default".into(),
-                Origin::Default(why) => format!("default: {why}"),
-                Origin::Unset => String::new(),
-            };
+            let from = s.origin_label();
             line(format!("  {:<23}{value}  ({from})", s.name));
         }
         let c = &cloud.check;

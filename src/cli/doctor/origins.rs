@@ -1,131 +1,92 @@
-//! Where each setting of `doctor`'s report came from: a flag, its environment variable, the
-//! project config, or a default.
+//! `doctor`'s listing of each cloud's settings: the value and origin each was resolved with
+//! (see [`vercel_oidc::settings`]), nothing worked out again here.
 
-use std::path::{Path, PathBuf};
-
-use clap::Args as _;
 use serde::Serialize;
 use serde::ser::SerializeMap;
-use vercel_oidc::Env;
+use vercel_oidc::settings::{Command, Origin, Resolved, Setting, Value};
 
-use super::DoctorArgs;
-
-/// Where a setting's value came from.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(super) enum Origin {
-    Flag(String),
-    Env(String),
-    File(PathBuf),
-    /// A default, and what it is derived from.
-    Default(&'static str),
-    Unset,
-}
-
-pub(super) struct Setting {
+/// One row: a setting's name, its value, and where it came from (`None`: unset).
+pub(super) struct Row {
     pub(super) name: &'static str,
     pub(super) value: Option<String>,
-    pub(super) origin: Origin,
+    pub(super) origin: Option<Origin>,
+}
+
+impl Row {
+    pub(super) fn new(name: &'static str, value: Option<&Value>) -> Self {
+        Self {
+            name,
+            value: value.map(|v| v.raw.text()),
+            origin: value.map(|v| v.origin.clone()),
+        }
+    }
+
+    /// A value worked out here (a default derived from the token or other settings).
+    pub(super) fn derived(name: &'static str, value: String, origin: Origin) -> Self {
+        Self {
+            name,
+            value: Some(value),
+            origin: Some(origin),
+        }
+    }
+
+    /// Where the value came from, for the report: `--flag`, `env VAR`, `vercel-oidc.toml
+    /// [section]`, `default: why`.
+    pub(super) fn origin_label(&self) -> String {
+        self.origin
+            .as_ref()
+            .map(Origin::to_string)
+            .unwrap_or_default()
+    }
 }
 
 /// Settings in order; as JSON an object keyed by name, each `{"value", "from", "origin"}`:
 /// `from` is `flag`, `env`, `file`, `default` or `unset`; `origin` the flag, the variable, the
-/// file or what the default is derived from.
-pub(super) struct SettingList(pub(super) Vec<Setting>);
+/// file or what the default is derived from; a file's rows also name the `section`.
+pub(super) struct SettingList(pub(super) Vec<Row>);
 
 impl Serialize for SettingList {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(Some(self.0.len()))?;
-        for setting in &self.0 {
-            let (from, origin) = match &setting.origin {
-                Origin::Flag(f) => ("flag", Some(f.clone())),
-                Origin::Env(v) => ("env", Some(v.clone())),
-                Origin::File(p) => ("file", Some(p.display().to_string())),
-                Origin::Default(why) => {
-                    ("default", Some(why.to_string()).filter(|w| !w.is_empty()))
-                }
-                Origin::Unset => ("unset", None),
-            };
-            map.serialize_entry(
-                setting.name,
-                &serde_json::json!({ "value": setting.value, "from": from, "origin": origin }),
-            )?;
+        for row in &self.0 {
+            let mut entry = serde_json::json!({
+                "value": row.value,
+                "from": row.origin.as_ref().map_or("unset", Origin::kind),
+                "origin": origin_text(row.origin.as_ref()),
+            });
+            if let Some(Origin::File { section, .. }) = &row.origin {
+                entry["section"] = section.clone().into();
+            }
+            map.serialize_entry(row.name, &entry)?;
         }
         map.end()
     }
 }
 
-/// Tells a flag from its environment variable, and both from the project config.
-pub(super) struct Origins<'a> {
-    env: &'a Env,
-    file: Option<&'a Path>,
-    /// The doctor's own arguments, for the environment variable behind each flag.
-    command: clap::Command,
-}
-
-impl<'a> Origins<'a> {
-    pub(super) fn new(env: &'a Env, file: Option<&'a Path>) -> Self {
-        Self {
-            env,
-            file,
-            command: DoctorArgs::augment_args(clap::Command::new("doctor")),
-        }
-    }
-
-    /// A setting whose value was `given` by a flag or its variable, or else `resolved` from the
-    /// project config, or else `default`. A flag with the same value as its variable counts as
-    /// the variable: the two cannot be told apart here, and either gives the same result.
-    /// A setting with no default, as most are.
-    pub(super) fn plain(
-        &self,
-        name: &'static str,
-        long: &str,
-        given: &Option<String>,
-        resolved: &Option<String>,
-    ) -> Setting {
-        self.setting(name, long, given.clone(), resolved.clone(), None)
-    }
-
-    pub(super) fn setting(
-        &self,
-        name: &'static str,
-        long: &str,
-        given: Option<String>,
-        resolved: Option<String>,
-        default: Option<(String, &'static str)>,
-    ) -> Setting {
-        let origin = match (&given, &resolved, &default) {
-            (Some(value), _, _) => {
-                let var = self
-                    .command
-                    .get_arguments()
-                    .find(|a| a.get_long() == Some(long))
-                    .and_then(|a| a.get_env())
-                    .and_then(|v| v.to_str());
-                match var {
-                    Some(var) if self.env.get(var).map(str::trim) == Some(value.trim()) => {
-                        Origin::Env(var.to_string())
-                    }
-                    _ => Origin::Flag(format!("--{long}")),
-                }
-            }
-            (None, Some(_), _) => Origin::File(
-                self.file
-                    .map_or_else(|| PathBuf::from("vercel-oidc.toml"), Path::to_path_buf),
-            ),
-            (None, None, Some((_, why))) => Origin::Default(why),
-            (None, None, None) => Origin::Unset,
-        };
-        let value = given
-            .or(resolved)
-            .or_else(|| default.map(|(value, _)| value));
-        Setting {
-            name,
-            value,
-            origin,
-        }
+/// The flag, the variable, the file's path, or why a default is what it is.
+fn origin_text(origin: Option<&Origin>) -> Option<String> {
+    match origin? {
+        Origin::Flag(flag) => Some(format!("--{flag}")),
+        Origin::Given => None,
+        Origin::Env(var) => Some(var.to_string()),
+        Origin::File { path, .. } => Some(path.display().to_string()),
+        Origin::Default(why) => Some(why.to_string()).filter(|w| !w.is_empty()),
     }
 }
 
-pub(super) fn list(values: &[String]) -> Option<String> {
-    (!values.is_empty()).then(|| values.join(","))
+/// The rows of `resolved`: every setting doctor takes as a flag or the project file may set, in
+/// the table's order. An unset one is asked of `derived`, which works out defaults that depend
+/// on the token or on other settings.
+pub(super) fn listing(
+    resolved: &Resolved,
+    derived: impl Fn(&'static Setting) -> Option<Row>,
+) -> Vec<Row> {
+    resolved
+        .iter()
+        .filter(|(s, _)| s.commands.contains(&Command::Doctor) || s.file_key.is_some())
+        .map(|(setting, value)| match value {
+            Some(value) => Row::new(setting.name, Some(value)),
+            None => derived(setting).unwrap_or_else(|| Row::new(setting.name, None)),
+        })
+        .collect()
 }

@@ -1,0 +1,168 @@
+//! The AWS settings: one entry each (see [`crate::settings`]).
+
+use super::{check_duration, check_policy_arns, check_role_arn, check_session_name};
+use crate::settings::{Command, Default, Kind, Raw, Setting, Table};
+use crate::vars;
+
+/// The commands that exchange the token with STS, and so take every AWS setting.
+const EXCHANGE: &[Command] = &[
+    Command::AwsCredentialProcess,
+    Command::AwsConfigure,
+    Command::AwsEnv,
+    Command::Exec,
+    Command::Doctor,
+];
+
+pub static TABLE: Table = Table {
+    section: "aws",
+    title: "AWS",
+    settings: &[
+        &ROLE_ARN,
+        &SESSION_NAME,
+        &DURATION_SECONDS,
+        &REGION,
+        &POLICY_ARNS,
+        &POLICY,
+        &EXEC_CREDENTIALS,
+    ],
+    configured_when: &[&["role_arn"]],
+};
+
+pub static ROLE_ARN: Setting = Setting {
+    name: "role_arn",
+    file_key: Some("role_arn"),
+    flag: Some("role-arn"),
+    value_name: "ARN",
+    env: Some(vars::AWS_ROLE_ARN),
+    inherits: &[],
+    kind: Kind::Text,
+    default: Default::None,
+    help: "IAM role to assume",
+    long_help: "",
+    check: Some(|v| check_role_arn(v.first().trim()).map_err(what)),
+    commands: EXCHANGE,
+    yields_to: &[],
+    at_path: false,
+};
+
+pub static SESSION_NAME: Setting = Setting {
+    name: "session_name",
+    file_key: Some("session_name"),
+    flag: Some("session-name"),
+    value_name: "NAME",
+    env: Some(vars::AWS_ROLE_SESSION_NAME),
+    inherits: &[],
+    kind: Kind::Text,
+    default: Default::Derived("from the token"),
+    help: "STS session name [default: vercel-<project>-<environment> from the token]",
+    long_help: "",
+    check: Some(|v| check_session_name(v.first()).map_err(what)),
+    commands: EXCHANGE,
+    yields_to: &[],
+    at_path: false,
+};
+
+pub static DURATION_SECONDS: Setting = Setting {
+    name: "duration_seconds",
+    file_key: Some("duration_seconds"),
+    flag: Some("duration-seconds"),
+    value_name: "SECONDS",
+    env: Some(vars::VERCEL_OIDC_AWS_DURATION_SECONDS),
+    inherits: &[],
+    kind: Kind::Seconds,
+    default: Default::Value {
+        value: "3600",
+        why: "",
+        only_with: None,
+    },
+    help: "Credential lifetime in seconds, 900-43200 [default: 3600]",
+    long_help: "",
+    check: Some(|v| {
+        let seconds = v.first().parse().unwrap_or(0);
+        check_duration(seconds).map_err(what)
+    }),
+    commands: EXCHANGE,
+    yields_to: &[],
+    at_path: false,
+};
+
+pub static REGION: Setting = Setting {
+    name: "region",
+    file_key: Some("region"),
+    flag: Some("region"),
+    value_name: "REGION",
+    env: Some(vars::VERCEL_OIDC_AWS_REGION),
+    inherits: &[vars::AWS_REGION, vars::AWS_DEFAULT_REGION],
+    kind: Kind::Text,
+    default: Default::None,
+    help: "Region whose STS endpoint to call; wins over AWS_REGION [default: AWS_REGION, else global]",
+    long_help: "On Vercel, AWS_REGION is the function's execution region, so name the STS region here.",
+    check: Some(|v| super::endpoint::check_region(v.first()).map_err(what)),
+    commands: EXCHANGE,
+    yields_to: &[],
+    at_path: false,
+};
+
+pub static POLICY_ARNS: Setting = Setting {
+    name: "policy_arns",
+    file_key: Some("policy_arns"),
+    flag: Some("policy-arn"),
+    value_name: "ARN",
+    env: Some(vars::VERCEL_OIDC_AWS_POLICY_ARNS),
+    inherits: &[],
+    kind: Kind::List,
+    default: Default::None,
+    help: "Managed policy to narrow the session with (repeatable, at most 10)",
+    long_help: "",
+    check: Some(|v| match v {
+        Raw::List(arns) => check_policy_arns(arns).map_err(what),
+        Raw::One(arn) => check_policy_arns(std::slice::from_ref(arn)).map_err(what),
+    }),
+    commands: EXCHANGE,
+    yields_to: &[],
+    at_path: false,
+};
+
+pub static POLICY: Setting = Setting {
+    name: "policy",
+    file_key: Some("policy"),
+    flag: Some("policy"),
+    value_name: "JSON|@FILE",
+    env: Some(vars::VERCEL_OIDC_AWS_POLICY),
+    inherits: &[],
+    kind: Kind::Text,
+    default: Default::None,
+    help: "Inline session policy: JSON, or @FILE to read it from a file",
+    long_help: "",
+    check: Some(|v| match v.first().strip_prefix('@') {
+        Some(_) => Ok(()),
+        None => serde_json::from_str::<serde_json::Value>(v.first())
+            .map(drop)
+            .map_err(|e| format!("the session policy is not valid JSON: {e}")),
+    }),
+    commands: EXCHANGE,
+    yields_to: &[],
+    at_path: true,
+};
+
+pub static EXEC_CREDENTIALS: Setting = Setting {
+    name: "exec_credentials",
+    file_key: Some("credentials"),
+    flag: Some("aws-credentials"),
+    value_name: "HOW",
+    env: Some(vars::VERCEL_OIDC_AWS_CREDENTIALS),
+    inherits: &[],
+    kind: Kind::Choice(&["endpoint", "env"]),
+    default: Default::Derived("env in a build, endpoint in local development"),
+    help: "How AWS credentials reach the command: `endpoint` (renewed while it runs) or `env`",
+    long_help: "`endpoint` serves them on 127.0.0.1 for the SDKs to renew (the container-credentials protocol); `env` sets AWS_ACCESS_KEY_ID and friends, fixed for the command's life. Also `credentials` under `[aws]` in vercel-oidc.toml. [default: env in a build (VERCEL or CI set), endpoint otherwise]",
+    check: None,
+    commands: &[Command::Exec, Command::Doctor],
+    yields_to: &[],
+    at_path: false,
+};
+
+/// What is wrong, for the project file's error, which says where.
+fn what(error: impl std::fmt::Display) -> String {
+    crate::settings::first_line(&error)
+}

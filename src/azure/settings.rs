@@ -1,0 +1,120 @@
+//! The Azure settings: one entry each (see [`crate::settings`]).
+
+use super::{Authority, DEFAULT_AUTHORITY_HOST, check_client, check_tenant};
+use crate::settings::{Command, Default, Kind, Setting, Table};
+use crate::vars;
+
+/// The commands that exchange the token with Entra ID, or wire it for SDKs that do.
+const EXCHANGE: &[Command] = &[
+    Command::AzureConfigure,
+    Command::AzureAccessToken,
+    Command::Exec,
+    Command::Doctor,
+];
+
+pub static TABLE: Table = Table {
+    section: "azure",
+    title: "Azure",
+    settings: &[
+        &TENANT_ID,
+        &CLIENT_ID,
+        &AUTHORITY_HOST,
+        &FEDERATED_TOKEN_FILE,
+        &SCOPE,
+    ],
+    configured_when: &[&["tenant_id", "client_id"]],
+};
+
+pub static TENANT_ID: Setting = Setting {
+    name: "tenant_id",
+    file_key: Some("tenant_id"),
+    flag: Some("tenant-id"),
+    value_name: "ID",
+    env: Some(vars::AZURE_TENANT_ID),
+    inherits: &[],
+    kind: Kind::Text,
+    default: Default::None,
+    help: "Directory (tenant) ID of the app registration",
+    long_help: "Example: --tenant-id 72f988bf-86f1-41af-91ab-2d7cd011db47 (or a verified domain such as\ncontoso.onmicrosoft.com)",
+    check: Some(|v| check_tenant(v.first().trim()).map_err(what)),
+    commands: EXCHANGE,
+    yields_to: &[],
+    at_path: false,
+};
+
+pub static CLIENT_ID: Setting = Setting {
+    name: "client_id",
+    file_key: Some("client_id"),
+    flag: Some("client-id"),
+    value_name: "ID",
+    env: Some(vars::AZURE_CLIENT_ID),
+    inherits: &[],
+    kind: Kind::Text,
+    default: Default::None,
+    help: "Application (client) ID of the app that trusts the Vercel token",
+    long_help: "Example: --client-id 11111111-2222-3333-4444-555555555555",
+    check: Some(|v| check_client(v.first().trim()).map_err(what)),
+    commands: EXCHANGE,
+    yields_to: &[],
+    at_path: false,
+};
+
+pub static AUTHORITY_HOST: Setting = Setting {
+    name: "authority_host",
+    file_key: Some("authority_host"),
+    flag: Some("authority-host"),
+    value_name: "URL",
+    env: Some(vars::AZURE_AUTHORITY_HOST),
+    inherits: &[],
+    kind: Kind::Text,
+    default: Default::Value {
+        value: DEFAULT_AUTHORITY_HOST,
+        why: "Azure's public cloud",
+        only_with: None,
+    },
+    help: "Entra ID authority host, https only [default: https://login.microsoftonline.com/]",
+    long_help: "Example: --authority-host https://login.microsoftonline.us/ (US Government)",
+    check: Some(|v| Authority::parse(v.first()).map(drop).map_err(what)),
+    commands: EXCHANGE,
+    yields_to: &[],
+    at_path: false,
+};
+
+pub static FEDERATED_TOKEN_FILE: Setting = Setting {
+    name: "federated_token_file",
+    file_key: None,
+    flag: Some("federated-token-file"),
+    value_name: "PATH",
+    env: Some(vars::VERCEL_OIDC_AZURE_TOKEN_FILE),
+    inherits: &[],
+    kind: Kind::Text,
+    default: Default::None,
+    help: "Write the token to this file [default: a private file in the cache directory]",
+    long_help: "Not to be confused with the global --token-file, which is where the Vercel token is read\nfrom. Example: --federated-token-file /run/secrets/azure-token",
+    check: None,
+    commands: &[Command::AzureConfigure],
+    yields_to: &[],
+    at_path: false,
+};
+
+pub static SCOPE: Setting = Setting {
+    name: "scope",
+    file_key: None,
+    flag: Some("scope"),
+    value_name: "SCOPE",
+    env: Some(vars::VERCEL_OIDC_AZURE_SCOPE),
+    inherits: &[],
+    kind: Kind::Text,
+    default: Default::None,
+    help: "Scope to request: one `<resource>/.default`",
+    long_help: "Example: --scope https://management.azure.com/.default",
+    check: None,
+    commands: &[Command::AzureAccessToken],
+    yields_to: &[],
+    at_path: false,
+};
+
+/// What is wrong, for the project file's error, which says where.
+fn what(error: impl std::fmt::Display) -> String {
+    crate::settings::first_line(&error)
+}

@@ -1,0 +1,172 @@
+//! Flags made from the settings tables, and the few flags several commands share.
+//!
+//! [`SettingFlags`] adds to a command every setting whose table lists that command, with its
+//! help and environment variable, and reads back only what the command line gave: the
+//! environment and the project file are read by [`vercel_oidc::settings::Resolved::resolve`],
+//! which records where each value came from.
+
+use std::marker::PhantomData;
+
+use clap::parser::ValueSource;
+use clap::{Arg, ArgAction, ArgMatches, Args};
+use vercel_oidc::output::EnvFormat;
+use vercel_oidc::settings::{Command, Given, Kind, Origin, Raw, Setting, Table};
+use vercel_oidc::vars;
+
+/// The tables and the command whose flags a [`SettingFlags`] adds.
+pub trait Flagged {
+    const COMMAND: Command;
+    fn tables() -> Vec<&'static Table>;
+}
+
+/// Every setting flag of one command, as the command line gave them.
+#[derive(Clone, Debug)]
+pub struct SettingFlags<C> {
+    pub given: Given,
+    command: PhantomData<C>,
+}
+
+fn id(table: &Table, setting: &Setting) -> String {
+    format!("{}.{}", table.section, setting.name)
+}
+
+/// The clap argument of `setting`: its flag, value name, variable (shown in `--help`; the value
+/// itself is read with the others, in precedence order) and help.
+fn argument(table: &Table, setting: &'static Setting) -> Arg {
+    let flag = setting.flag.expect("only settings with a flag");
+    let mut arg = Arg::new(id(table, setting))
+        .long(flag)
+        .value_name(setting.value_name)
+        .help(setting.help)
+        .hide_env_values(true);
+    if !setting.long_help.is_empty() {
+        arg = arg.long_help(format!("{}\n\n{}", setting.help, setting.long_help));
+    }
+    if let Some(var) = setting.env {
+        arg = arg.env(var);
+    }
+    match setting.kind {
+        Kind::List => arg.action(ArgAction::Append).value_delimiter(','),
+        _ => arg.action(ArgAction::Set),
+    }
+}
+
+impl<C: Flagged> Args for SettingFlags<C> {
+    fn augment_args(mut cmd: clap::Command) -> clap::Command {
+        for table in C::tables() {
+            for setting in table.for_command(C::COMMAND) {
+                cmd = cmd.arg(argument(table, setting));
+            }
+        }
+        cmd
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
+    }
+}
+
+impl<C: Flagged> clap::FromArgMatches for SettingFlags<C> {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        let mut given = Given::default();
+        for table in C::tables() {
+            for setting in table.for_command(C::COMMAND) {
+                let id = id(table, setting);
+                if matches.value_source(&id) != Some(ValueSource::CommandLine) {
+                    continue;
+                }
+                let values: Vec<String> = matches
+                    .get_many::<String>(&id)
+                    .into_iter()
+                    .flatten()
+                    .cloned()
+                    .collect();
+                let raw = match setting.kind {
+                    Kind::List => Raw::List(values),
+                    _ => Raw::One(values.into_iter().next().unwrap_or_default()),
+                };
+                let flag = setting.flag.unwrap_or(setting.name);
+                given.set(table, setting, raw, Origin::Flag(flag));
+            }
+        }
+        Ok(Self {
+            given,
+            command: PhantomData,
+        })
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(matches)?;
+        Ok(())
+    }
+}
+
+macro_rules! flagged {
+    ($($name:ident => $command:ident: [$($table:path),+];)+) => {$(
+        #[derive(Clone, Debug)]
+        pub struct $name;
+
+        impl Flagged for $name {
+            const COMMAND: Command = Command::$command;
+            fn tables() -> Vec<&'static Table> {
+                vec![$(&$table),+]
+            }
+        }
+    )+};
+}
+
+use vercel_oidc::aws::settings::TABLE as AWS;
+use vercel_oidc::azure::settings::TABLE as AZURE;
+use vercel_oidc::gcp::settings::TABLE as GCP;
+
+flagged! {
+    AwsCredentialProcess => AwsCredentialProcess: [AWS];
+    AwsConfigure => AwsConfigure: [AWS];
+    AwsEnv => AwsEnv: [AWS];
+    GcpConfigure => GcpConfigure: [GCP];
+    GcpAccessToken => GcpAccessToken: [GCP];
+    AzureConfigure => AzureConfigure: [AZURE];
+    AzureAccessToken => AzureAccessToken: [AZURE];
+    Exec => Exec: [AWS, GCP, AZURE];
+    Doctor => Doctor: [AWS, GCP, AZURE];
+}
+
+/// `--no-cache`, for every command that uses the shared cache.
+#[derive(Clone, Copy, Debug, Args)]
+pub struct CacheFlag {
+    /// Always ask the cloud (or, for verify, the issuer); neither read nor write the shared cache
+    ///
+    /// VERCEL_OIDC_NO_CACHE takes 1/0, true/false, yes/no or on/off.
+    #[arg(
+        long,
+        env = vars::VERCEL_OIDC_NO_CACHE,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub no_cache: bool,
+}
+
+/// `--format`, for every command that prints environment assignments.
+#[derive(Clone, Copy, Debug, Args)]
+pub struct FormatFlag {
+    /// Format of the printed environment
+    ///
+    /// Example: vercel-oidc gcp configure --format fish … | source
+    #[arg(long, value_enum, default_value_t = EnvFormat::Sh, env = vars::VERCEL_OIDC_FORMAT)]
+    pub format: EnvFormat,
+}
+
+/// `--aws`, `--gcp`, `--azure`: the clouds `exec` wires and `doctor` checks.
+#[derive(Clone, Copy, Debug, Args)]
+pub struct CloudFlags {
+    /// Only AWS (default: every configured cloud)
+    #[arg(long)]
+    pub aws: bool,
+
+    /// Only GCP (default: every configured cloud)
+    #[arg(long)]
+    pub gcp: bool,
+
+    /// Only Azure (default: every configured cloud)
+    #[arg(long)]
+    pub azure: bool,
+}

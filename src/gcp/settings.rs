@@ -1,0 +1,296 @@
+//! The GCP settings: one entry each (see [`crate::settings`]).
+
+use super::{
+    CLOUD_PLATFORM_SCOPE, DEFAULT_IAM_CREDENTIALS_URL, DEFAULT_TOKEN_URL, IdKind, WorkloadProvider,
+    check_id, check_lifetime, check_project_id, check_project_number, check_scope,
+    check_service_account,
+};
+use crate::settings::{Command, Default, Kind, Raw, Setting, Table};
+use crate::vars;
+
+/// The commands that exchange the token with Google, or wire it for clients that do.
+const EXCHANGE: &[Command] = &[
+    Command::GcpConfigure,
+    Command::GcpAccessToken,
+    Command::Exec,
+    Command::Doctor,
+];
+
+pub static TABLE: Table = Table {
+    section: "gcp",
+    title: "GCP",
+    settings: &[
+        &AUDIENCE,
+        &PROJECT_NUMBER,
+        &POOL,
+        &PROVIDER,
+        &SERVICE_ACCOUNT,
+        &TOKEN_LIFETIME_SECONDS,
+        &TOKEN_URL,
+        &IMPERSONATION_URL,
+        &SCOPES,
+        &PROJECT_ID,
+        &SOURCE,
+        &OUTPUT,
+    ],
+    configured_when: &[&["audience"], &["project_number"]],
+};
+
+pub static AUDIENCE: Setting = Setting {
+    name: "audience",
+    file_key: Some("audience"),
+    flag: Some("audience"),
+    value_name: "AUDIENCE",
+    env: Some(vars::VERCEL_OIDC_GCP_AUDIENCE),
+    inherits: &[],
+    kind: Kind::Text,
+    default: Default::Derived("made from the project number, pool and provider"),
+    help: "Full audience of the workload identity pool provider; wins over the three parts",
+    long_help: "Example: --audience //iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/vercel/providers/vercel",
+    check: Some(|v| {
+        WorkloadProvider::parse_audience(v.first().trim())
+            .map(drop)
+            .map_err(what)
+    }),
+    commands: EXCHANGE,
+    // Parts named by a stronger source set an audience from a weaker one aside.
+    yields_to: &["project_number", "pool", "provider"],
+    at_path: false,
+};
+
+pub static PROJECT_NUMBER: Setting = Setting {
+    name: "project_number",
+    file_key: Some("project_number"),
+    flag: Some("project-number"),
+    value_name: "NUMBER",
+    env: Some(vars::GCP_PROJECT_NUMBER),
+    inherits: &[],
+    kind: Kind::Number,
+    default: Default::None,
+    help: "Project number (digits) of the workload identity pool",
+    long_help: "Example: --project-number 123456789012",
+    check: Some(|v| check_project_number(v.first()).map(drop).map_err(what)),
+    commands: EXCHANGE,
+    yields_to: &[],
+    at_path: false,
+};
+
+pub static POOL: Setting = Setting {
+    name: "pool",
+    file_key: Some("pool"),
+    flag: Some("pool"),
+    value_name: "ID",
+    env: Some(vars::GCP_WORKLOAD_IDENTITY_POOL_ID),
+    inherits: &[],
+    kind: Kind::Text,
+    default: Default::None,
+    help: "Workload identity pool id",
+    long_help: "Example: --pool vercel",
+    check: Some(|v| {
+        check_id(IdKind::Pool, v.first().trim())
+            .map(drop)
+            .map_err(what)
+    }),
+    commands: EXCHANGE,
+    yields_to: &[],
+    at_path: false,
+};
+
+pub static PROVIDER: Setting = Setting {
+    name: "provider",
+    file_key: Some("provider"),
+    flag: Some("provider"),
+    value_name: "ID",
+    env: Some(vars::GCP_WORKLOAD_IDENTITY_POOL_PROVIDER_ID),
+    inherits: &[],
+    kind: Kind::Text,
+    default: Default::None,
+    help: "Workload identity pool provider id",
+    long_help: "Example: --provider vercel",
+    check: Some(|v| {
+        check_id(IdKind::Provider, v.first().trim())
+            .map(drop)
+            .map_err(what)
+    }),
+    commands: EXCHANGE,
+    yields_to: &[],
+    at_path: false,
+};
+
+pub static SERVICE_ACCOUNT: Setting = Setting {
+    name: "service_account",
+    file_key: Some("service_account"),
+    flag: Some("service-account"),
+    value_name: "EMAIL",
+    env: Some(vars::GCP_SERVICE_ACCOUNT_EMAIL),
+    inherits: &[],
+    kind: Kind::Text,
+    default: Default::None,
+    help: "Service account to impersonate [default: none, use the federated identity directly]",
+    long_help: "Example: --service-account deploy@my-project.iam.gserviceaccount.com",
+    check: Some(|v| {
+        check_service_account(v.first().trim())
+            .map(drop)
+            .map_err(what)
+    }),
+    commands: EXCHANGE,
+    yields_to: &[],
+    at_path: false,
+};
+
+pub static TOKEN_LIFETIME_SECONDS: Setting = Setting {
+    name: "token_lifetime_seconds",
+    file_key: Some("token_lifetime_seconds"),
+    flag: Some("token-lifetime-seconds"),
+    value_name: "SECONDS",
+    env: Some(vars::VERCEL_OIDC_GCP_TOKEN_LIFETIME_SECONDS),
+    inherits: &[],
+    kind: Kind::Seconds,
+    default: Default::Value {
+        value: "3600",
+        why: "",
+        only_with: Some("service_account"),
+    },
+    help: "Lifetime of the service account's tokens, 600-43200 [default: 3600]",
+    long_help: "Above 3600 needs the organisation policy\nconstraints/iam.allowServiceAccountCredentialLifetimeExtension.\nExample: --token-lifetime-seconds 1800",
+    check: Some(|v| check_lifetime(v.first().parse().unwrap_or(0)).map_err(what)),
+    commands: EXCHANGE,
+    yields_to: &[],
+    at_path: false,
+};
+
+pub static TOKEN_URL: Setting = Setting {
+    name: "token_url",
+    file_key: Some("token_url"),
+    flag: Some("token-url"),
+    value_name: "URL",
+    env: Some(vars::VERCEL_OIDC_GCP_TOKEN_URL),
+    inherits: &[],
+    kind: Kind::Text,
+    default: Default::Value {
+        value: DEFAULT_TOKEN_URL,
+        why: "",
+        only_with: None,
+    },
+    help: "Google STS token endpoint [default: https://sts.googleapis.com/v1/token]",
+    long_help: "Example: --token-url http://127.0.0.1:8080/v1/token",
+    check: Some(endpoint_url),
+    commands: EXCHANGE,
+    yields_to: &[],
+    at_path: false,
+};
+
+pub static IMPERSONATION_URL: Setting = Setting {
+    name: "impersonation_url",
+    file_key: Some("impersonation_url"),
+    flag: Some("impersonation-url"),
+    value_name: "URL",
+    env: Some(vars::VERCEL_OIDC_GCP_IMPERSONATION_URL),
+    inherits: &[],
+    kind: Kind::Text,
+    default: Default::Value {
+        value: DEFAULT_IAM_CREDENTIALS_URL,
+        why: "",
+        only_with: Some("service_account"),
+    },
+    help: "IAM Credentials base URL, or a full `…:generateAccessToken` URL\n[default: https://iamcredentials.googleapis.com]",
+    long_help: "Example: --impersonation-url http://127.0.0.1:8080",
+    check: Some(endpoint_url),
+    commands: EXCHANGE,
+    yields_to: &[],
+    at_path: false,
+};
+
+pub static SCOPES: Setting = Setting {
+    name: "scopes",
+    file_key: Some("scopes"),
+    flag: Some("scope"),
+    value_name: "SCOPE",
+    env: Some(vars::VERCEL_OIDC_GCP_SCOPES),
+    inherits: &[],
+    kind: Kind::List,
+    default: Default::Value {
+        value: CLOUD_PLATFORM_SCOPE,
+        why: "",
+        only_with: None,
+    },
+    help: "OAuth scope of the access token (repeatable)\n[default: https://www.googleapis.com/auth/cloud-platform]",
+    long_help: "Example: --scope https://www.googleapis.com/auth/devstorage.read_only",
+    check: Some(|v| match v {
+        Raw::List(scopes) => scopes
+            .iter()
+            .try_for_each(|s| check_scope(s.trim()))
+            .map_err(what),
+        Raw::One(scope) => check_scope(scope.trim()).map_err(what),
+    }),
+    commands: &[Command::GcpAccessToken],
+    yields_to: &[],
+    at_path: false,
+};
+
+pub static PROJECT_ID: Setting = Setting {
+    name: "project_id",
+    file_key: Some("project_id"),
+    flag: Some("project-id"),
+    value_name: "ID",
+    env: Some(vars::GCP_PROJECT_ID),
+    inherits: &[],
+    kind: Kind::Text,
+    default: Default::None,
+    help: "GCP project id, for GOOGLE_CLOUD_PROJECT, gcloud and the commands doctor shows",
+    long_help: "Example: --project-id my-project",
+    check: Some(|v| check_project_id(v.first().trim()).map_err(what)),
+    commands: &[Command::GcpConfigure, Command::Exec, Command::Doctor],
+    yields_to: &[],
+    at_path: false,
+};
+
+pub static SOURCE: Setting = Setting {
+    name: "source",
+    file_key: Some("source"),
+    flag: Some("source"),
+    value_name: "SOURCE",
+    env: Some(vars::VERCEL_OIDC_GCP_SOURCE),
+    inherits: &[],
+    kind: Kind::Choice(&["file", "executable"]),
+    default: Default::Value {
+        value: "file",
+        why: "",
+        only_with: None,
+    },
+    help: "Where clients get the token from: `file` or `executable` [default: file]",
+    long_help: "`file`: a file beside the credential file holding the current token; run configure again when the token is renewed. `executable`: this binary, run by the client on every refresh (clients need GOOGLE_EXTERNAL_ACCOUNT_ALLOW_EXECUTABLES=1).\nExample: --source executable",
+    check: None,
+    commands: &[Command::GcpConfigure],
+    yields_to: &[],
+    at_path: false,
+};
+
+pub static OUTPUT: Setting = Setting {
+    name: "output",
+    file_key: None,
+    flag: Some("output"),
+    value_name: "PATH",
+    env: Some(vars::VERCEL_OIDC_GCP_CREDENTIALS_FILE),
+    inherits: &[],
+    kind: Kind::Text,
+    default: Default::None,
+    help: "Credential file to write [default: ~/.config/vercel-oidc/gcp/credentials.json]",
+    long_help: "An existing file is replaced only when it is an external_account file.\nExample: --output /tmp/gcp-credentials.json",
+    check: None,
+    commands: &[Command::GcpConfigure],
+    yields_to: &[],
+    at_path: false,
+};
+
+fn endpoint_url(v: &Raw) -> Result<(), String> {
+    let url = v.first();
+    crate::http::check_endpoint(url.trim())
+        .map(drop)
+        .map_err(|reason| format!("cannot use `{url}`: {reason}"))
+}
+
+/// What is wrong, for the project file's error, which says where.
+fn what(error: impl std::fmt::Display) -> String {
+    crate::settings::first_line(&error)
+}

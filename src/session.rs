@@ -1,0 +1,373 @@
+//! The exchange sequence, one function per cloud, shared by every command, `exec`, `doctor`
+//! and the Rust provider: the shared cache first (a cached result may outlive the token that got
+//! it), then a live token (refreshed in local development), then the cache's lock and the fetch,
+//! so that concurrent callers make one request between them.
+//!
+//! A [`Session`] holds what that needs: the environment, where the token comes from, whether it
+//! may be refreshed, and the HTTP client and retry policy to use.
+//!
+//! ```no_run
+//! # fn example() -> Result<(), Box<dyn std::error::Error>> {
+//! use vercel_oidc::settings::{FileLayers, Given, Resolved};
+//! use vercel_oidc::{Env, Session, aws};
+//!
+//! let env = Env::from_process();
+//! let settings = Resolved::resolve(&aws::settings::TABLE, &Given::default(), &env, FileLayers::default());
+//! let config = aws::AwsConfig::from_settings(&settings, &env)?;
+//! let session = Session::new(env);
+//! let token = session.load_token()?;
+//! let creds = session.aws_credentials(&config, token, false)?;
+//! println!("{}", creds.access_key_id);
+//! # Ok(()) }
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use time::{Duration, OffsetDateTime};
+
+use crate::aws::{self, AwsConfig, AwsCredentials, StsClient, StsError};
+use crate::azure::{self, AzureConfig, EntraClient, EntraError};
+use crate::cache::{self, Cache, UntrustedCache};
+use crate::env::Env;
+use crate::gcp::{self, GcpClient, GcpConfig, GcpError};
+use crate::http::{self, HttpSetupError, RetryPolicy};
+use crate::refresh::{self, RefreshError, Refresher};
+use crate::token::{self, OidcToken, TokenError, TokenSource};
+
+/// Why an exchange gave nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Token(#[from] TokenError),
+    /// The token is missing or expired, and a local refresh failed too.
+    #[error("{token}\n  automatic refresh failed: {refresh}")]
+    Refresh {
+        token: Box<TokenError>,
+        refresh: Box<RefreshError>,
+    },
+    #[error(transparent)]
+    Cache(#[from] UntrustedCache),
+    #[error(transparent)]
+    Http(#[from] HttpSetupError),
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(std::io::Error),
+    #[error(transparent)]
+    Sts(Box<StsError>),
+    #[error(transparent)]
+    Gcp(Box<GcpError>),
+    #[error(transparent)]
+    Entra(Box<EntraError>),
+}
+
+impl From<StsError> for Error {
+    fn from(e: StsError) -> Self {
+        Self::Sts(Box::new(e))
+    }
+}
+
+impl From<GcpError> for Error {
+    fn from(e: GcpError) -> Self {
+        Self::Gcp(Box::new(e))
+    }
+}
+
+impl From<EntraError> for Error {
+    fn from(e: EntraError) -> Self {
+        Self::Entra(Box::new(e))
+    }
+}
+
+impl Error {
+    /// The error as `anyhow` holds it, the inner error itself where there is one, so that a
+    /// caller can downcast to it.
+    pub fn into_anyhow(self) -> anyhow::Error {
+        match self {
+            Self::Token(e) => e.into(),
+            Self::Cache(e) => e.into(),
+            Self::Http(e) => e.into(),
+            Self::Sts(e) => (*e).into(),
+            Self::Gcp(e) => (*e).into(),
+            Self::Entra(e) => (*e).into(),
+            other @ (Self::Refresh { .. } | Self::Runtime(_)) => anyhow::Error::new(other),
+        }
+    }
+}
+
+/// The environment, the token's source and the network, for exchanges.
+#[derive(Clone, Debug)]
+pub struct Session {
+    env: Env,
+    token_file: Option<PathBuf>,
+    refresh: bool,
+    http: Option<reqwest::Client>,
+    retry: RetryPolicy,
+    clock: fn() -> OffsetDateTime,
+}
+
+impl Session {
+    /// A session reading `env`: the token from its usual sources, refreshed in local
+    /// development, over an HTTP client configured from `env`.
+    pub fn new(env: Env) -> Self {
+        Self {
+            env,
+            token_file: None,
+            refresh: true,
+            http: None,
+            retry: RetryPolicy::default(),
+            clock: OffsetDateTime::now_utc,
+        }
+    }
+
+    /// Reads the token from this file before the usual sources.
+    pub fn token_file(mut self, path: Option<PathBuf>) -> Self {
+        self.token_file = path;
+        self
+    }
+
+    /// Whether an expired token may be refreshed through the Vercel CLI or API.
+    pub fn refresh(mut self, on: bool) -> Self {
+        self.refresh = on;
+        self
+    }
+
+    /// Uses this HTTP client: it must follow no redirect (see [`http::client`]).
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    pub fn env(&self) -> &Env {
+        &self.env
+    }
+
+    pub fn token_path(&self) -> Option<&Path> {
+        self.token_file.as_deref()
+    }
+
+    pub fn refreshes(&self) -> bool {
+        self.refresh
+    }
+
+    pub fn now(&self) -> OffsetDateTime {
+        (self.clock)()
+    }
+
+    /// The token from the usual sources (see [`crate::token`]); in a linked project, a
+    /// refreshed one when none is found. Expiry is not checked: see [`Session::fresh`].
+    pub fn load_token(&self) -> Result<OidcToken, Error> {
+        match token::load(&self.env, self.token_file.as_deref()) {
+            Err(missing @ TokenError::NotFound { .. }) => match self.refresher() {
+                Some(refresher) => refresher
+                    .and_then(|r| r.fresh_token(|| self.now()))
+                    .map_err(|refresh| Error::Refresh {
+                        token: Box::new(missing),
+                        refresh: Box::new(refresh),
+                    }),
+                None => Err(missing.into()),
+            },
+            other => Ok(other?),
+        }
+    }
+
+    /// `token` when it has comfortably long left; otherwise, in local development, a refreshed
+    /// one; otherwise `token` while it is still valid, or the error saying it expired.
+    pub fn fresh(&self, token: OidcToken) -> Result<OidcToken, Error> {
+        let now = self.now();
+        let refreshable = matches!(
+            token.source(),
+            TokenSource::Env | TokenSource::DotEnv(_) | TokenSource::Refreshed { .. }
+        );
+        let in_build = self.env.in_build();
+        let refresher = match self.refresher() {
+            Some(r) if refreshable && refresh::needs_refresh(&token, now) => r,
+            _ => {
+                token.ensure_fresh(now, in_build)?;
+                return Ok(token);
+            }
+        };
+        match refresher.and_then(|r| r.fresh_token(|| self.now())) {
+            Ok(fresh) => {
+                crate::debug!(
+                    "the token from {} was about to expire; using {}",
+                    token.source(),
+                    fresh.source()
+                );
+                Ok(fresh)
+            }
+            Err(refresh) => match token.ensure_fresh(now, in_build) {
+                Ok(()) => {
+                    crate::debug!("refresh failed ({refresh}); the current token is still valid");
+                    Ok(token)
+                }
+                Err(expired) => Err(Error::Refresh {
+                    token: Box::new(expired),
+                    refresh: Box::new(refresh),
+                }),
+            },
+        }
+    }
+
+    /// Whether a fresh token can be had here: local development in a linked project, refresh
+    /// not turned off.
+    pub fn can_refresh(&self) -> bool {
+        matches!(self.refresher(), Some(Ok(_)))
+    }
+
+    /// What refreshes the token here; `None` when refresh is off or there is nothing to refresh
+    /// from.
+    pub fn refresher(&self) -> Option<Result<Refresher<'_>, RefreshError>> {
+        if !self.refresh {
+            return None;
+        }
+        Refresher::for_env(&self.env)
+    }
+
+    /// The shared cache, unless `no_cache` or there is nowhere to put it; an error when its
+    /// directory is not one to trust.
+    pub fn cache(&self, no_cache: bool) -> Result<Option<Cache>, UntrustedCache> {
+        if no_cache {
+            crate::debug!("cache disabled");
+            return Ok(None);
+        }
+        let Some(cache) = Cache::for_env(&self.env) else {
+            crate::debug!("no HOME or XDG_CACHE_HOME: not caching");
+            return Ok(None);
+        };
+        cache.check()?;
+        Ok(Some(cache))
+    }
+
+    /// The result of an exchange: from the shared cache while it has more than
+    /// `min_remaining` left, else from `fetch` with a live token, one process at a time per
+    /// key. The key follows the token actually sent.
+    pub fn exchange<T>(
+        &self,
+        token: OidcToken,
+        no_cache: bool,
+        min_remaining: Duration,
+        key: impl Fn(&OidcToken) -> cache::Key,
+        fetch: impl FnOnce(&OidcToken) -> Result<(T, OffsetDateTime), Error>,
+    ) -> Result<T, Error>
+    where
+        T: serde::Serialize + serde::de::DeserializeOwned,
+    {
+        crate::debug!("using the token from {}", token.source());
+        let cache = self.cache(no_cache)?;
+        if let Some(cache) = &cache
+            && let Some(hit) = cache.get(&key(&token), self.now(), min_remaining)
+        {
+            return Ok(hit);
+        }
+        let token = self.fresh(token)?;
+        match cache {
+            Some(cache) => {
+                cache.get_or_fetch(&key(&token), || self.now(), min_remaining, || fetch(&token))
+            }
+            None => Ok(fetch(&token)?.0),
+        }
+    }
+
+    /// AWS credentials for `config` that have the cache's margin left.
+    pub fn aws_credentials(
+        &self,
+        config: &AwsConfig,
+        token: OidcToken,
+        no_cache: bool,
+    ) -> Result<AwsCredentials, Error> {
+        self.aws_credentials_lasting(config, token, no_cache, config.min_remaining())
+    }
+
+    /// AWS credentials for `config` with more than `min_remaining` left.
+    pub fn aws_credentials_lasting(
+        &self,
+        config: &AwsConfig,
+        token: OidcToken,
+        no_cache: bool,
+        min_remaining: Duration,
+    ) -> Result<AwsCredentials, Error> {
+        self.exchange(
+            token,
+            no_cache,
+            min_remaining,
+            |t| aws::cache_key(&config.request(t.claims()), &config.endpoint, t.claims()),
+            |t| {
+                let sts = StsClient::new(self.http()?, config.endpoint.clone(), self.retry);
+                let request = config.request(t.claims());
+                let creds = self.block_on(sts.assume_role_with_web_identity(&request, t))??;
+                let expires = creds.expiration;
+                Ok((creds, expires))
+            },
+        )
+    }
+
+    /// A Google access token for `config`.
+    pub fn gcp_access_token(
+        &self,
+        config: &GcpConfig,
+        token: OidcToken,
+        no_cache: bool,
+    ) -> Result<gcp::AccessToken, Error> {
+        self.exchange(
+            token,
+            no_cache,
+            config.min_remaining(),
+            |t| gcp::cache_key(config, t.claims()),
+            |t| {
+                let client = GcpClient::new(self.http()?, self.retry);
+                let access = self.block_on(client.access_token(config, t))??;
+                let expires = access.expires_at();
+                Ok((access, expires))
+            },
+        )
+    }
+
+    /// An Entra ID access token for `scope` with `config`'s app.
+    pub fn azure_access_token(
+        &self,
+        config: &AzureConfig,
+        scope: &str,
+        token: OidcToken,
+        no_cache: bool,
+    ) -> Result<azure::AccessToken, Error> {
+        let request = config.request(scope);
+        self.exchange(
+            token,
+            no_cache,
+            azure::MIN_REMAINING,
+            |t| azure::cache_key(&request, &config.authority, t.claims()),
+            |t| {
+                let entra = EntraClient::new(self.http()?, config.authority.clone(), self.retry)
+                    .in_build(self.env.in_build());
+                let access = self.block_on(entra.request_token(&request, t))??;
+                let expires = access.expires_at();
+                Ok((access, expires))
+            },
+        )
+    }
+
+    fn http(&self) -> Result<reqwest::Client, HttpSetupError> {
+        match &self.http {
+            Some(client) => Ok(client.clone()),
+            None => http::client(&self.env),
+        }
+    }
+
+    /// Runs `future` to its end: on the runtime of a blocking thread that has one (the Rust
+    /// provider calls from `spawn_blocking`), else on a runtime of its own, made only when
+    /// something must go over the network. Not for a thread that drives async tasks.
+    fn block_on<F: std::future::Future>(&self, future: F) -> Result<F::Output, Error> {
+        if let Ok(handle) = tokio::runtime::Handle::try_current() {
+            return Ok(handle.block_on(future));
+        }
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(Error::Runtime)?;
+        Ok(runtime.block_on(future))
+    }
+}

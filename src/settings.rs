@@ -1,0 +1,713 @@
+//! Settings, each described once.
+//!
+//! Every cloud has one [`Table`] ([`crate::aws::settings::TABLE`],
+//! [`crate::gcp::settings::TABLE`], [`crate::azure::settings::TABLE`]). A [`Setting`] names its
+//! flag, environment variable, `vercel-oidc.toml` key, default, check and help line; from the
+//! table come the command-line flags, the project file's keys and their checks, the merge in
+//! precedence order, doctor's listing, whether a cloud is configured, and the flags `configure`
+//! writes into a profile line.
+//!
+//! Precedence, for every setting: a value given in code or by flag ([`Given`]), then its
+//! environment variable, then `vercel-oidc.toml` (the section of the token's environment, then
+//! the base section), then the variables of other tools it inherits (`AWS_REGION`), then its
+//! default. Each [`Value`] keeps the [`Origin`] it was resolved from.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use crate::env::Env;
+
+/// The commands that take settings as flags.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Command {
+    AwsCredentialProcess,
+    AwsConfigure,
+    AwsEnv,
+    GcpConfigure,
+    GcpAccessToken,
+    AzureConfigure,
+    AzureAccessToken,
+    Exec,
+    Doctor,
+}
+
+/// What a setting's value looks like.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// One string.
+    Text,
+    /// A whole number of seconds; an integer in the project file.
+    Seconds,
+    /// Digits, written as an integer or a string in the project file.
+    Number,
+    /// Several strings: a repeated flag, a comma-separated variable, an array in the file.
+    List,
+    /// One of these words.
+    Choice(&'static [&'static str]),
+}
+
+/// What a setting is when nothing sets it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Default {
+    /// Nothing: unset.
+    None,
+    /// This value; `why` says where it comes from (may be empty). With `only_with`, only when
+    /// that other setting of the table has a value.
+    Value {
+        value: &'static str,
+        why: &'static str,
+        only_with: Option<&'static str>,
+    },
+    /// Worked out by the code that uses it (from the token, from other settings); `why` says how.
+    Derived(&'static str),
+}
+
+/// A setting's own check of a value: what is wrong with it.
+pub type Check = fn(&Raw) -> Result<(), String>;
+
+/// One setting.
+#[derive(Debug)]
+pub struct Setting {
+    /// Its name in doctor's report: `role_arn`.
+    pub name: &'static str,
+    /// Its key in the cloud's section of `vercel-oidc.toml`, when the file may set it.
+    pub file_key: Option<&'static str>,
+    /// Its long flag, without the dashes.
+    pub flag: Option<&'static str>,
+    pub value_name: &'static str,
+    /// Its own environment variable.
+    pub env: Option<&'static str>,
+    /// Other tools' variables it falls back on after the project file, in order.
+    pub inherits: &'static [&'static str],
+    pub kind: Kind,
+    pub default: Default,
+    /// The flag's short help: one line, imperative.
+    pub help: &'static str,
+    /// Further paragraphs of `--help`, with an example; empty when none.
+    pub long_help: &'static str,
+    /// The setting's own check, run on values from the project file as it is read; the message
+    /// is what is wrong (the file's error adds where).
+    pub check: Option<Check>,
+    /// The commands that take its flag.
+    pub commands: &'static [Command],
+    /// Set aside when one of these settings has a value from a stronger source (a GCP audience
+    /// and the three parts that it would otherwise win over).
+    pub yields_to: &'static [&'static str],
+    /// `@path` values in the project file are relative to the file's folder.
+    pub at_path: bool,
+}
+
+/// The settings of one cloud.
+#[derive(Debug)]
+pub struct Table {
+    /// The section name in `vercel-oidc.toml`: `aws`.
+    pub section: &'static str,
+    /// `AWS`.
+    pub title: &'static str,
+    pub settings: &'static [&'static Setting],
+    /// The cloud counts as configured when every setting of one of these groups has a value.
+    pub configured_when: &'static [&'static [&'static str]],
+}
+
+impl Table {
+    pub fn setting(&self, name: &str) -> Option<&'static Setting> {
+        self.settings.iter().copied().find(|s| s.name == name)
+    }
+
+    /// The settings whose flag `command` takes.
+    pub fn for_command(&self, command: Command) -> impl Iterator<Item = &'static Setting> + '_ {
+        self.settings
+            .iter()
+            .copied()
+            .filter(move |s| s.flag.is_some() && s.commands.contains(&command))
+    }
+
+    pub fn file_keys(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.settings.iter().filter_map(|s| s.file_key)
+    }
+
+    fn by_file_key(&self, key: &str) -> Option<&'static Setting> {
+        self.settings
+            .iter()
+            .copied()
+            .find(|s| s.file_key == Some(key))
+    }
+}
+
+/// A setting's value as given, before its typed use.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Raw {
+    One(String),
+    List(Vec<String>),
+}
+
+impl Raw {
+    /// The value as one string: a list joined with commas.
+    pub fn text(&self) -> String {
+        match self {
+            Self::One(v) => v.clone(),
+            Self::List(items) => items.join(","),
+        }
+    }
+
+    /// The value, or a list's first item.
+    pub fn first(&self) -> &str {
+        match self {
+            Self::One(v) => v,
+            Self::List(items) => items.first().map_or("", String::as_str),
+        }
+    }
+
+    fn from_env(kind: Kind, value: &str) -> Self {
+        match kind {
+            Kind::List => Self::List(
+                value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|v| !v.is_empty())
+                    .map(str::to_string)
+                    .collect(),
+            ),
+            _ => Self::One(value.to_string()),
+        }
+    }
+}
+
+/// Where a value came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// The command line: the flag's long name, without the dashes.
+    Flag(&'static str),
+    /// Set in code, as the Rust provider's builder does.
+    Given,
+    /// This environment variable.
+    Env(&'static str),
+    /// `vercel-oidc.toml` at `path`, in `section` (`aws` or `production.aws`).
+    File { path: PathBuf, section: String },
+    /// The default; what it is, or how it was worked out (may be empty).
+    Default(&'static str),
+}
+
+impl Origin {
+    /// How strong the source is, for [`Setting::yields_to`]: given and environment alike, then
+    /// the file's environment section, then its base section, then the rest.
+    fn tier(&self, base_section: &str) -> u8 {
+        match self {
+            Self::Flag(_) | Self::Given | Self::Env(_) => 0,
+            Self::File { section, .. } if section != base_section => 1,
+            Self::File { .. } => 2,
+            Self::Default(_) => 4,
+        }
+    }
+
+    /// `flag`, `env`, `file`, `default`: its kind, for JSON.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Flag(_) => "flag",
+            Self::Given => "code",
+            Self::Env(_) => "env",
+            Self::File { .. } => "file",
+            Self::Default(_) => "default",
+        }
+    }
+}
+
+impl fmt::Display for Origin {
+    /// `--role-arn`, `env AWS_ROLE_ARN`, `vercel-oidc.toml [production.aws]`, `default: why`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Flag(flag) => write!(f, "--{flag}"),
+            Self::Given => f.write_str("set in code"),
+            Self::Env(var) => write!(f, "env {var}"),
+            Self::File { path, section } => {
+                let name = path.file_name().map_or_else(
+                    || path.display().to_string(),
+                    |n| n.to_string_lossy().into(),
+                );
+                write!(f, "{name} [{section}]")
+            }
+            Self::Default("") => f.write_str("default"),
+            Self::Default(why) => write!(f, "default: {why}"),
+        }
+    }
+}
+
+/// A resolved value and where it came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Value {
+    pub raw: Raw,
+    pub origin: Origin,
+}
+
+/// Values given ahead of the environment: flags, or a builder's calls.
+#[derive(Clone, Debug, Default)]
+pub struct Given(Vec<(&'static str, &'static str, Value)>);
+
+impl Given {
+    /// Gives `setting` of `table` this value.
+    pub fn set(&mut self, table: &Table, setting: &Setting, raw: Raw, origin: Origin) {
+        self.0
+            .retain(|(t, s, _)| !(*t == table.section && *s == setting.name));
+        self.0
+            .push((table.section, setting.name, Value { raw, origin }));
+    }
+
+    /// Adds one item to a list setting given in code.
+    pub fn push(&mut self, table: &Table, setting: &Setting, item: String) {
+        let mut items = match self.get(table, setting).map(|v| &v.raw) {
+            Some(Raw::List(items)) => items.clone(),
+            _ => Vec::new(),
+        };
+        items.push(item);
+        self.set(table, setting, Raw::List(items), Origin::Given);
+    }
+
+    fn get(&self, table: &Table, setting: &Setting) -> Option<&Value> {
+        self.0
+            .iter()
+            .find(|(t, s, _)| *t == table.section && *s == setting.name)
+            .map(|(_, _, v)| v)
+    }
+}
+
+/// The project file's sections that apply to one cloud for a token of one environment.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FileLayers<'a> {
+    pub path: Option<&'a std::path::Path>,
+    /// `production.aws` and its values.
+    pub environment: Option<(&'a str, &'a Section)>,
+    /// `aws` and its values.
+    pub base: Option<&'a Section>,
+}
+
+/// One section of `vercel-oidc.toml`, its values checked as the file was read.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Section(pub(crate) Vec<(&'static str, Raw)>);
+
+impl Section {
+    fn get(&self, setting: &Setting) -> Option<&Raw> {
+        self.0
+            .iter()
+            .find(|(name, _)| *name == setting.name)
+            .map(|(_, raw)| raw)
+    }
+}
+
+/// The settings of one cloud, each with its value and origin.
+#[derive(Clone, Debug)]
+pub struct Resolved {
+    pub table: &'static Table,
+    values: Vec<Option<Value>>,
+}
+
+/// A value that is not what its setting takes.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{problem}\n  {fix}")]
+pub struct BadValue {
+    pub problem: String,
+    pub fix: String,
+}
+
+impl Resolved {
+    /// Resolves every setting of `table` in precedence order (see the module docs).
+    pub fn resolve(table: &'static Table, given: &Given, env: &Env, file: FileLayers<'_>) -> Self {
+        let mut values: Vec<Option<Value>> = table
+            .settings
+            .iter()
+            .map(|s| Self::strongest(table, s, given, env, &file))
+            .collect();
+        for (i, setting) in table.settings.iter().enumerate() {
+            let Some(tier) = values[i].as_ref().map(|v| v.origin.tier(table.section)) else {
+                continue;
+            };
+            let outranked = setting.yields_to.iter().any(|other| {
+                table
+                    .settings
+                    .iter()
+                    .position(|s| s.name == *other)
+                    .and_then(|j| values[j].as_ref())
+                    .is_some_and(|v| v.origin.tier(table.section) < tier)
+            });
+            if outranked {
+                values[i] = None;
+            }
+        }
+        let mut resolved = Self { table, values };
+        resolved.fill_defaults();
+        resolved
+    }
+
+    /// The value from the strongest source that has one, defaults aside.
+    fn strongest(
+        table: &Table,
+        setting: &'static Setting,
+        given: &Given,
+        env: &Env,
+        file: &FileLayers<'_>,
+    ) -> Option<Value> {
+        if let Some(value) = given.get(table, setting) {
+            return Some(value.clone());
+        }
+        let from_env = |var: &'static str| {
+            env.get(var).map(|v| Value {
+                raw: Raw::from_env(setting.kind, v),
+                origin: Origin::Env(var),
+            })
+        };
+        if let Some(value) = setting.env.and_then(from_env) {
+            return Some(value);
+        }
+        let base = file.base.map(|s| (table.section, s));
+        let sections = file.environment.into_iter().chain(base);
+        for (name, section) in sections {
+            if let Some(raw) = section.get(setting) {
+                return Some(Value {
+                    raw: file_relative(setting, raw, file.path),
+                    origin: Origin::File {
+                        path: file.path.map(PathBuf::from).unwrap_or_default(),
+                        section: name.to_string(),
+                    },
+                });
+            }
+        }
+        setting.inherits.iter().copied().find_map(from_env)
+    }
+
+    fn fill_defaults(&mut self) {
+        for (i, setting) in self.table.settings.iter().enumerate() {
+            if self.values[i].is_some() {
+                continue;
+            }
+            if let Default::Value {
+                value,
+                why,
+                only_with,
+            } = setting.default
+                && only_with.is_none_or(|other| self.has(other))
+            {
+                let raw = match setting.kind {
+                    Kind::List => Raw::List(vec![value.to_string()]),
+                    _ => Raw::One(value.to_string()),
+                };
+                self.values[i] = Some(Value {
+                    raw,
+                    origin: Origin::Default(why),
+                });
+            }
+        }
+    }
+
+    fn has(&self, name: &str) -> bool {
+        self.table
+            .settings
+            .iter()
+            .zip(&self.values)
+            .any(|(s, v)| s.name == name && v.is_some())
+    }
+
+    /// Each setting with its value, in the table's order.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static Setting, Option<&Value>)> + '_ {
+        self.table
+            .settings
+            .iter()
+            .copied()
+            .zip(self.values.iter().map(Option::as_ref))
+    }
+
+    pub fn get(&self, setting: &Setting) -> Option<&Value> {
+        self.iter()
+            .find(|(s, _)| s.name == setting.name)
+            .and_then(|(_, v)| v)
+    }
+
+    /// The value, unless it is the default.
+    pub fn set_value(&self, setting: &Setting) -> Option<&Value> {
+        self.get(setting)
+            .filter(|v| !matches!(v.origin, Origin::Default(_)))
+    }
+
+    /// A one-string setting's value; `None` when unset.
+    pub fn text(&self, setting: &Setting) -> Option<&str> {
+        match self.get(setting).map(|v| &v.raw) {
+            Some(Raw::One(v)) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// A list setting's items; empty when unset.
+    pub fn list(&self, setting: &Setting) -> &[String] {
+        match self.get(setting).map(|v| &v.raw) {
+            Some(Raw::List(items)) => items,
+            _ => &[],
+        }
+    }
+
+    /// A number setting's value.
+    pub fn number(&self, setting: &Setting) -> Result<Option<u32>, BadValue> {
+        let Some(value) = self.get(setting) else {
+            return Ok(None);
+        };
+        let text = value.raw.text();
+        text.trim().parse::<u32>().map(Some).map_err(|_| BadValue {
+            problem: format!(
+                "`{}` from {} is not a whole number",
+                text.escape_debug(),
+                value.origin
+            ),
+            fix: format!("give {} as digits, such as 3600", describe(setting)),
+        })
+    }
+
+    /// A choice setting's word.
+    pub fn choice(&self, setting: &Setting) -> Result<Option<&'static str>, BadValue> {
+        let Kind::Choice(words) = setting.kind else {
+            return Ok(None);
+        };
+        let Some(value) = self.get(setting) else {
+            return Ok(None);
+        };
+        let text = value.raw.text();
+        match words.iter().find(|w| **w == text) {
+            Some(word) => Ok(Some(word)),
+            None => Err(BadValue {
+                problem: format!("`{}` is {}", text.escape_debug(), not_one_of(words)),
+                fix: format!("set {} to {}", describe(setting), one_of(words)),
+            }),
+        }
+    }
+
+    /// Whether the cloud has what it cannot do without (the table's `configured_when`).
+    pub fn configured(&self) -> bool {
+        self.table.configured_when.iter().any(|group| {
+            group.iter().all(|name| {
+                self.table
+                    .setting(name)
+                    .is_some_and(|s| self.get(s).is_some())
+            })
+        })
+    }
+
+    /// The settings `command` takes as flags that are set here by a flag, a variable of their
+    /// own, code or the project file (not defaults, nor other tools' variables): what a profile
+    /// line must carry to resolve the same values elsewhere.
+    pub fn pinned(
+        &self,
+        command: Command,
+    ) -> impl Iterator<Item = (&'static Setting, &Value)> + '_ {
+        self.iter().filter_map(move |(s, v)| {
+            let v = v?;
+            let pinned = match &v.origin {
+                Origin::Flag(_) | Origin::Given | Origin::File { .. } => true,
+                Origin::Env(var) => s.env == Some(*var),
+                Origin::Default(_) => false,
+            };
+            (pinned && s.commands.contains(&command) && s.flag.is_some()).then_some((s, v))
+        })
+    }
+}
+
+/// Settings of `table` given in code by name (a list's items separated by commas), over `env`:
+/// for tests.
+#[cfg(test)]
+pub(crate) fn resolved_from(table: &'static Table, pairs: &[(&str, &str)], env: &Env) -> Resolved {
+    let mut given = Given::default();
+    for (name, value) in pairs {
+        let setting = table.setting(name).expect("a setting of the table");
+        given.set(
+            table,
+            setting,
+            Raw::from_env(setting.kind, value),
+            Origin::Given,
+        );
+    }
+    Resolved::resolve(table, &given, env, FileLayers::default())
+}
+
+/// A project-file value with `@path` made relative to the file's folder.
+fn file_relative(setting: &Setting, raw: &Raw, path: Option<&std::path::Path>) -> Raw {
+    let dir = path.and_then(std::path::Path::parent);
+    match (raw, dir) {
+        (Raw::One(v), Some(dir)) if setting.at_path => match v.strip_prefix('@') {
+            Some(file) if std::path::Path::new(file).is_relative() => {
+                Raw::One(format!("@{}", dir.join(file).display()))
+            }
+            _ => raw.clone(),
+        },
+        _ => raw.clone(),
+    }
+}
+
+/// The first line of an error: what is wrong, without what to do.
+pub fn first_line(error: &dyn fmt::Display) -> String {
+    error
+        .to_string()
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// `--flag` (or `VAR`, or `key` in vercel-oidc.toml), for messages.
+fn describe(setting: &Setting) -> String {
+    let mut ways: Vec<String> = Vec::new();
+    if let Some(flag) = setting.flag {
+        ways.push(format!("--{flag}"));
+    }
+    if let Some(var) = setting.env {
+        ways.push(var.to_string());
+    }
+    if let Some(key) = setting.file_key {
+        ways.push(format!("`{key}` in vercel-oidc.toml"));
+    }
+    match ways.as_slice() {
+        [] => setting.name.to_string(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
+    }
+}
+
+fn one_of(words: &[&str]) -> String {
+    match words {
+        [a, b] => format!("`{a}` or `{b}`"),
+        _ => format!(
+            "one of {}",
+            words
+                .iter()
+                .map(|w| format!("`{w}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+fn not_one_of(words: &[&str]) -> String {
+    match words {
+        [a, b] => format!("neither `{a}` nor `{b}`"),
+        _ => format!("not {}", one_of(words)),
+    }
+}
+
+// --- reading the project file's sections ---
+
+/// Reads one cloud's section, checking each key against `table` and each value with its
+/// setting's check, so that the parser's error names the line and the key.
+pub(crate) struct SectionSeed(pub(crate) &'static Table);
+
+impl<'de> serde::de::DeserializeSeed<'de> for SectionSeed {
+    type Value = Section;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Section, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for SectionSeed {
+    type Value = Section;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "a table of {} settings", self.0.title)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Section, A::Error> {
+        let mut section = Section::default();
+        while let Some(setting) = map.next_key_seed(KeySeed(self.0))? {
+            let raw = map.next_value_seed(ValueSeed(setting))?;
+            section.0.retain(|(name, _)| *name != setting.name);
+            section.0.push((setting.name, raw));
+        }
+        Ok(section)
+    }
+}
+
+struct KeySeed(&'static Table);
+
+impl<'de> serde::de::DeserializeSeed<'de> for KeySeed {
+    type Value = &'static Setting;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        let key = String::deserialize(d)?;
+        self.0.by_file_key(&key).ok_or_else(|| {
+            let keys: Vec<&str> = self.0.file_keys().collect();
+            serde::de::Error::custom(format!("unknown field `{key}`, expected {}", one_of(&keys)))
+        })
+    }
+}
+
+use serde::Deserialize as _;
+
+struct ValueSeed(&'static Setting);
+
+impl<'de> serde::de::DeserializeSeed<'de> for ValueSeed {
+    type Value = Raw;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Raw, D::Error> {
+        let setting = self.0;
+        let raw = d.deserialize_any(ValueVisitor(setting.kind))?;
+        if let Some(check) = setting.check {
+            check(&raw).map_err(serde::de::Error::custom)?;
+        }
+        Ok(raw)
+    }
+}
+
+struct ValueVisitor(Kind);
+
+impl<'de> serde::de::Visitor<'de> for ValueVisitor {
+    type Value = Raw;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Kind::Text => f.write_str("a string"),
+            Kind::Seconds => f.write_str("a whole number of seconds"),
+            Kind::Number => f.write_str("a number, or digits in a string"),
+            Kind::List => f.write_str("an array of strings"),
+            Kind::Choice(words) => write!(f, "{}", one_of(words)),
+        }
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Raw, E> {
+        match self.0 {
+            Kind::Text | Kind::Number => Ok(Raw::One(v.to_string())),
+            Kind::Choice(words) if words.contains(&v) => Ok(Raw::One(v.to_string())),
+            Kind::Choice(words) => Err(E::unknown_variant(v, words)),
+            Kind::Seconds | Kind::List => {
+                Err(E::invalid_type(serde::de::Unexpected::Str(v), &self))
+            }
+        }
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Raw, E> {
+        match self.0 {
+            Kind::Seconds | Kind::Number
+                if v >= 0 && (self.0 == Kind::Number || v <= u32::MAX.into()) =>
+            {
+                Ok(Raw::One(v.to_string()))
+            }
+            Kind::Seconds | Kind::Number => {
+                Err(E::invalid_value(serde::de::Unexpected::Signed(v), &self))
+            }
+            _ => Err(E::invalid_type(serde::de::Unexpected::Signed(v), &self)),
+        }
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Raw, E> {
+        match i64::try_from(v) {
+            Ok(v) => self.visit_i64(v),
+            Err(_) => Err(E::invalid_value(serde::de::Unexpected::Unsigned(v), &self)),
+        }
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Raw, A::Error> {
+        if self.0 != Kind::List {
+            return Err(serde::de::Error::invalid_type(
+                serde::de::Unexpected::Seq,
+                &self,
+            ));
+        }
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element::<String>()? {
+            items.push(item);
+        }
+        Ok(Raw::List(items))
+    }
+}
