@@ -83,8 +83,10 @@ pub struct Setting {
     pub default: Default,
     /// The flag's short help: one line, imperative.
     pub help: &'static str,
-    /// Further paragraphs of `--help`, with an example; empty when none.
+    /// Further paragraphs of `--help`; empty when none.
     pub long_help: &'static str,
+    /// A valid value: shown in `--help`, and used by the tests of every setting.
+    pub example: &'static str,
     /// The setting's own check, run on values from the project file as it is read; the message
     /// is what is wrong (the file's error adds where).
     pub check: Option<Check>,
@@ -709,5 +711,194 @@ impl<'de> serde::de::Visitor<'de> for ValueVisitor {
             items.push(item);
         }
         Ok(Raw::List(items))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PATH: &str = "/p/vercel-oidc.toml";
+
+    fn raw(setting: &Setting, value: &str) -> Raw {
+        match setting.kind {
+            Kind::List => Raw::List(vec![value.to_string()]),
+            _ => Raw::One(value.to_string()),
+        }
+    }
+
+    /// The sources one setting can have, each with a value of its own, strongest first.
+    struct Sources {
+        flag: bool,
+        env: bool,
+        environment_section: bool,
+        base_section: bool,
+        inherited: bool,
+    }
+
+    fn resolve_one(
+        table: &'static Table,
+        setting: &'static Setting,
+        on: &Sources,
+    ) -> Option<Value> {
+        let mut given = Given::default();
+        if on.flag && setting.flag.is_some() {
+            let flag = setting.flag.unwrap_or_default();
+            given.set(
+                table,
+                setting,
+                raw(setting, "from-flag"),
+                Origin::Flag(flag),
+            );
+        }
+        let mut vars = Vec::new();
+        if on.env
+            && let Some(var) = setting.env
+        {
+            vars.push((var, "from-env"));
+        }
+        if on.inherited {
+            vars.extend(setting.inherits.iter().map(|v| (*v, "inherited")));
+        }
+        let env = Env::from_pairs(vars, "/");
+        let over = Section(vec![(setting.name, raw(setting, "from-production"))]);
+        let base = Section(vec![(setting.name, raw(setting, "from-base"))]);
+        let in_file = setting.file_key.is_some();
+        let layers = FileLayers {
+            path: Some(std::path::Path::new(PATH)),
+            environment: (on.environment_section && in_file).then_some(("production.x", &over)),
+            base: (on.base_section && in_file).then_some(&base),
+        };
+        let resolved = Resolved::resolve(table, &given, &env, layers);
+        resolved.get(setting).cloned()
+    }
+
+    fn file(section: &str) -> Origin {
+        Origin::File {
+            path: PATH.into(),
+            section: section.into(),
+        }
+    }
+
+    /// With the first `off` sources turned off (flag, variable, environment section, base
+    /// section, inherited variable, in that order).
+    fn sources(off: usize) -> Sources {
+        Sources {
+            flag: off < 1,
+            env: off < 2,
+            environment_section: off < 3,
+            base_section: off < 4,
+            inherited: off < 5,
+        }
+    }
+
+    #[test]
+    fn every_setting_takes_its_sources_in_precedence_order() {
+        for table in crate::project::tables() {
+            for setting in table.settings {
+                // What each source gives, by its place in the order.
+                let mut steps: Vec<(usize, String, Origin)> = Vec::new();
+                if let Some(flag) = setting.flag {
+                    steps.push((0, "from-flag".into(), Origin::Flag(flag)));
+                }
+                if let Some(var) = setting.env {
+                    steps.push((1, "from-env".into(), Origin::Env(var)));
+                }
+                if setting.file_key.is_some() {
+                    steps.push((2, "from-production".into(), file("production.x")));
+                    steps.push((3, "from-base".into(), file(table.section)));
+                }
+                if let Some(var) = setting.inherits.first() {
+                    steps.push((4, "inherited".into(), Origin::Env(var)));
+                }
+                assert!(!steps.is_empty(), "{}: no way to set it", setting.name);
+                let default = match setting.default {
+                    Default::Value {
+                        value,
+                        why,
+                        only_with: None,
+                    } => Some((raw(setting, value).text(), Origin::Default(why))),
+                    _ => None,
+                };
+                for off in 0..=5 {
+                    let want = steps
+                        .iter()
+                        .find(|(place, _, _)| *place >= off)
+                        .map(|(_, value, origin)| (value.clone(), origin.clone()))
+                        .or_else(|| default.clone());
+                    let got = resolve_one(table, setting, &sources(off))
+                        .map(|v| (v.raw.text(), v.origin));
+                    assert_eq!(
+                        got, want,
+                        "{}.{} with the first {off} sources off",
+                        table.section, setting.name
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_setting_yields_to_those_it_names_when_they_come_from_a_stronger_source() {
+        for table in crate::project::tables() {
+            for setting in table.settings.iter().filter(|s| !s.yields_to.is_empty()) {
+                for other in setting.yields_to {
+                    let other = table
+                        .setting(other)
+                        .expect("yields to a setting of its table");
+                    let base = Section(vec![(setting.name, raw(setting, "base"))]);
+                    let over = Section(vec![(other.name, raw(other, "over"))]);
+                    let layers = FileLayers {
+                        path: Some(std::path::Path::new(PATH)),
+                        environment: Some(("production.x", &over)),
+                        base: Some(&base),
+                    };
+                    let env = Env::default();
+                    let r = Resolved::resolve(table, &Given::default(), &env, layers);
+                    assert_eq!(
+                        r.get(setting),
+                        None,
+                        "{} set aside by {}",
+                        setting.name,
+                        other.name
+                    );
+                    let both = Section(vec![
+                        (setting.name, raw(setting, "base")),
+                        (other.name, raw(other, "base")),
+                    ]);
+                    let layers = FileLayers {
+                        base: Some(&both),
+                        environment: None,
+                        ..layers
+                    };
+                    let r = Resolved::resolve(table, &Given::default(), &env, layers);
+                    assert!(
+                        r.get(setting).is_some(),
+                        "{}: same source, kept",
+                        setting.name
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn examples_pass_their_own_checks_and_names_are_unique() {
+        for table in crate::project::tables() {
+            let mut names = std::collections::HashSet::new();
+            for setting in table.settings {
+                assert!(names.insert(setting.name), "{} twice", setting.name);
+                if let Some(check) = setting.check {
+                    assert_eq!(
+                        check(&raw(setting, setting.example)),
+                        Ok(()),
+                        "{}",
+                        setting.name
+                    );
+                }
+                let help = setting.help;
+                assert!(help.chars().count() < 120 && !help.contains('\n'), "{help}");
+            }
+        }
     }
 }

@@ -39,6 +39,7 @@ pub static ROLE_ARN: Setting = Setting {
     default: Default::None,
     help: "IAM role to assume",
     long_help: "",
+    example: "arn:aws:iam::123456789012:role/deploy",
     check: Some(|v| check_role_arn(v.first().trim()).map_err(what)),
     commands: EXCHANGE,
     yields_to: &[],
@@ -56,6 +57,7 @@ pub static SESSION_NAME: Setting = Setting {
     default: Default::Derived("from the token"),
     help: "STS session name [default: vercel-<project>-<environment> from the token]",
     long_help: "",
+    example: "vercel-ci",
     check: Some(|v| check_session_name(v.first()).map_err(what)),
     commands: EXCHANGE,
     yields_to: &[],
@@ -77,6 +79,7 @@ pub static DURATION_SECONDS: Setting = Setting {
     },
     help: "Credential lifetime in seconds, 900-43200 [default: 3600]",
     long_help: "",
+    example: "1800",
     check: Some(|v| {
         let seconds = v.first().parse().unwrap_or(0);
         check_duration(seconds).map_err(what)
@@ -97,6 +100,7 @@ pub static REGION: Setting = Setting {
     default: Default::None,
     help: "Region whose STS endpoint to call; wins over AWS_REGION [default: AWS_REGION, else global]",
     long_help: "On Vercel, AWS_REGION is the function's execution region, so name the STS region here.",
+    example: "eu-west-1",
     check: Some(|v| super::endpoint::check_region(v.first()).map_err(what)),
     commands: EXCHANGE,
     yields_to: &[],
@@ -114,6 +118,7 @@ pub static POLICY_ARNS: Setting = Setting {
     default: Default::None,
     help: "Managed policy to narrow the session with (repeatable, at most 10)",
     long_help: "",
+    example: "arn:aws:iam::aws:policy/ReadOnlyAccess",
     check: Some(|v| match v {
         Raw::List(arns) => check_policy_arns(arns).map_err(what),
         Raw::One(arn) => check_policy_arns(std::slice::from_ref(arn)).map_err(what),
@@ -134,6 +139,7 @@ pub static POLICY: Setting = Setting {
     default: Default::None,
     help: "Inline session policy: JSON, or @FILE to read it from a file",
     long_help: "",
+    example: "{\"Version\":\"2012-10-17\",\"Statement\":[]}",
     check: Some(|v| match v.first().strip_prefix('@') {
         Some(_) => Ok(()),
         None => serde_json::from_str::<serde_json::Value>(v.first())
@@ -156,6 +162,7 @@ pub static EXEC_CREDENTIALS: Setting = Setting {
     default: Default::Derived("env in a build, endpoint in local development"),
     help: "How AWS credentials reach the command: `endpoint` (renewed while it runs) or `env`",
     long_help: "`endpoint` serves them on 127.0.0.1 for the SDKs to renew (the container-credentials protocol); `env` sets AWS_ACCESS_KEY_ID and friends, fixed for the command's life. Also `credentials` under `[aws]` in vercel-oidc.toml. [default: env in a build (VERCEL or CI set), endpoint otherwise]",
+    example: "env",
     check: None,
     commands: &[Command::Exec, Command::Doctor],
     yields_to: &[],

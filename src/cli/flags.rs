@@ -34,20 +34,39 @@ fn id(table: &Table, setting: &Setting) -> String {
 /// itself is read with the others, in precedence order) and help.
 fn argument(table: &Table, setting: &'static Setting) -> Arg {
     let flag = setting.flag.expect("only settings with a flag");
+    let mut long_help = setting.help.to_string();
+    if !setting.long_help.is_empty() {
+        long_help = format!("{long_help}\n\n{}", setting.long_help);
+    }
+    long_help = format!(
+        "{long_help}\n\nExample: --{flag} {}",
+        shell_word(setting.example)
+    );
+    if let Kind::Choice(words) = setting.kind {
+        long_help = format!("{long_help}\n\n[possible values: {}]", words.join(", "));
+    }
     let mut arg = Arg::new(id(table, setting))
         .long(flag)
         .value_name(setting.value_name)
         .help(setting.help)
+        .long_help(long_help)
         .hide_env_values(true);
-    if !setting.long_help.is_empty() {
-        arg = arg.long_help(format!("{}\n\n{}", setting.help, setting.long_help));
-    }
     if let Some(var) = setting.env {
         arg = arg.env(var);
     }
     match setting.kind {
         Kind::List => arg.action(ArgAction::Append).value_delimiter(','),
         _ => arg.action(ArgAction::Set),
+    }
+}
+
+/// `word` as a shell reads it back: bare when it has only safe characters, else single-quoted.
+fn shell_word(word: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "_@%+=:,./-<>".contains(c);
+    if word.chars().all(safe) {
+        word.to_string()
+    } else {
+        format!("'{word}'")
     }
 }
 
@@ -158,15 +177,15 @@ pub struct FormatFlag {
 /// `--aws`, `--gcp`, `--azure`: the clouds `exec` wires and `doctor` checks.
 #[derive(Clone, Copy, Debug, Args)]
 pub struct CloudFlags {
-    /// Only AWS (default: every configured cloud)
+    /// Wire or check AWS (default: every configured cloud)
     #[arg(long)]
     pub aws: bool,
 
-    /// Only GCP (default: every configured cloud)
+    /// Wire or check GCP (default: every configured cloud)
     #[arg(long)]
     pub gcp: bool,
 
-    /// Only Azure (default: every configured cloud)
+    /// Wire or check Azure (default: every configured cloud)
     #[arg(long)]
     pub azure: bool,
 }

@@ -46,7 +46,8 @@ pub static AUDIENCE: Setting = Setting {
     kind: Kind::Text,
     default: Default::Derived("made from the project number, pool and provider"),
     help: "Full audience of the workload identity pool provider; wins over the three parts",
-    long_help: "Example: --audience //iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/vercel/providers/vercel",
+    long_help: "",
+    example: "//iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/vercel/providers/vercel",
     check: Some(|v| {
         WorkloadProvider::parse_audience(v.first().trim())
             .map(drop)
@@ -68,7 +69,8 @@ pub static PROJECT_NUMBER: Setting = Setting {
     kind: Kind::Number,
     default: Default::None,
     help: "Project number (digits) of the workload identity pool",
-    long_help: "Example: --project-number 123456789012",
+    long_help: "",
+    example: "123456789012",
     check: Some(|v| check_project_number(v.first()).map(drop).map_err(what)),
     commands: EXCHANGE,
     yields_to: &[],
@@ -85,7 +87,8 @@ pub static POOL: Setting = Setting {
     kind: Kind::Text,
     default: Default::None,
     help: "Workload identity pool id",
-    long_help: "Example: --pool vercel",
+    long_help: "",
+    example: "vercel",
     check: Some(|v| {
         check_id(IdKind::Pool, v.first().trim())
             .map(drop)
@@ -106,7 +109,8 @@ pub static PROVIDER: Setting = Setting {
     kind: Kind::Text,
     default: Default::None,
     help: "Workload identity pool provider id",
-    long_help: "Example: --provider vercel",
+    long_help: "",
+    example: "vercel",
     check: Some(|v| {
         check_id(IdKind::Provider, v.first().trim())
             .map(drop)
@@ -127,7 +131,8 @@ pub static SERVICE_ACCOUNT: Setting = Setting {
     kind: Kind::Text,
     default: Default::None,
     help: "Service account to impersonate [default: none, use the federated identity directly]",
-    long_help: "Example: --service-account deploy@my-project.iam.gserviceaccount.com",
+    long_help: "",
+    example: "deploy@my-project.iam.gserviceaccount.com",
     check: Some(|v| {
         check_service_account(v.first().trim())
             .map(drop)
@@ -152,7 +157,8 @@ pub static TOKEN_LIFETIME_SECONDS: Setting = Setting {
         only_with: Some("service_account"),
     },
     help: "Lifetime of the service account's tokens, 600-43200 [default: 3600]",
-    long_help: "Above 3600 needs the organisation policy\nconstraints/iam.allowServiceAccountCredentialLifetimeExtension.\nExample: --token-lifetime-seconds 1800",
+    long_help: "Above 3600 needs the organisation policy constraints/iam.allowServiceAccountCredentialLifetimeExtension.",
+    example: "1800",
     check: Some(|v| check_lifetime(v.first().parse().unwrap_or(0)).map_err(what)),
     commands: EXCHANGE,
     yields_to: &[],
@@ -173,7 +179,8 @@ pub static TOKEN_URL: Setting = Setting {
         only_with: None,
     },
     help: "Google STS token endpoint [default: https://sts.googleapis.com/v1/token]",
-    long_help: "Example: --token-url http://127.0.0.1:8080/v1/token",
+    long_help: "",
+    example: "http://127.0.0.1:8080/v1/token",
     check: Some(endpoint_url),
     commands: EXCHANGE,
     yields_to: &[],
@@ -193,8 +200,9 @@ pub static IMPERSONATION_URL: Setting = Setting {
         why: "",
         only_with: Some("service_account"),
     },
-    help: "IAM Credentials base URL, or a full `…:generateAccessToken` URL\n[default: https://iamcredentials.googleapis.com]",
-    long_help: "Example: --impersonation-url http://127.0.0.1:8080",
+    help: "IAM Credentials base URL, or a full `…:generateAccessToken` URL [default: https://iamcredentials.googleapis.com]",
+    long_help: "",
+    example: "http://127.0.0.1:8080",
     check: Some(endpoint_url),
     commands: EXCHANGE,
     yields_to: &[],
@@ -214,8 +222,9 @@ pub static SCOPES: Setting = Setting {
         why: "",
         only_with: None,
     },
-    help: "OAuth scope of the access token (repeatable)\n[default: https://www.googleapis.com/auth/cloud-platform]",
-    long_help: "Example: --scope https://www.googleapis.com/auth/devstorage.read_only",
+    help: "OAuth scope of the access token (repeatable) [default: https://www.googleapis.com/auth/cloud-platform]",
+    long_help: "",
+    example: "https://www.googleapis.com/auth/devstorage.read_only",
     check: Some(|v| match v {
         Raw::List(scopes) => scopes
             .iter()
@@ -238,7 +247,8 @@ pub static PROJECT_ID: Setting = Setting {
     kind: Kind::Text,
     default: Default::None,
     help: "GCP project id, for GOOGLE_CLOUD_PROJECT, gcloud and the commands doctor shows",
-    long_help: "Example: --project-id my-project",
+    long_help: "",
+    example: "my-project",
     check: Some(|v| check_project_id(v.first().trim()).map_err(what)),
     commands: &[Command::GcpConfigure, Command::Exec, Command::Doctor],
     yields_to: &[],
@@ -259,7 +269,8 @@ pub static SOURCE: Setting = Setting {
         only_with: None,
     },
     help: "Where clients get the token from: `file` or `executable` [default: file]",
-    long_help: "`file`: a file beside the credential file holding the current token; run configure again when the token is renewed. `executable`: this binary, run by the client on every refresh (clients need GOOGLE_EXTERNAL_ACCOUNT_ALLOW_EXECUTABLES=1).\nExample: --source executable",
+    long_help: "`file`: a file beside the credential file holding the current token; run configure again when the token is renewed. `executable`: this binary, run by the client on every refresh (clients need GOOGLE_EXTERNAL_ACCOUNT_ALLOW_EXECUTABLES=1).",
+    example: "executable",
     check: None,
     commands: &[Command::GcpConfigure],
     yields_to: &[],
@@ -276,7 +287,8 @@ pub static OUTPUT: Setting = Setting {
     kind: Kind::Text,
     default: Default::None,
     help: "Credential file to write [default: ~/.config/vercel-oidc/gcp/credentials.json]",
-    long_help: "An existing file is replaced only when it is an external_account file.\nExample: --output /tmp/gcp-credentials.json",
+    long_help: "An existing file is replaced only when it is an external_account file.",
+    example: "/tmp/gcp-credentials.json",
     check: None,
     commands: &[Command::GcpConfigure],
     yields_to: &[],

@@ -1,0 +1,160 @@
+//! Every setting of every cloud, generated from the settings tables: where `doctor` says its
+//! value came from when a flag, its variable, `vercel-oidc.toml` (the environment's section, then
+//! the base one), another tool's variable or nothing sets it. A setting added to a table is
+//! tested by being added.
+
+mod common;
+
+use common::*;
+use vercel_oidc::settings::{Command, Default, Kind, Setting, Table};
+use vercel_oidc::{aws, azure, gcp};
+
+fn tables() -> [&'static Table; 3] {
+    [
+        &aws::settings::TABLE,
+        &gcp::settings::TABLE,
+        &azure::settings::TABLE,
+    ]
+}
+
+/// The settings doctor lists: those it takes as a flag, and those the project file may set.
+fn listed(table: &'static Table) -> impl Iterator<Item = &'static Setting> {
+    table
+        .settings
+        .iter()
+        .copied()
+        .filter(|s| s.commands.contains(&Command::Doctor) || s.file_key.is_some())
+}
+
+/// `key = example` as TOML.
+fn toml_line(setting: &Setting) -> String {
+    let key = setting.file_key.unwrap();
+    let value = match setting.kind {
+        Kind::Seconds | Kind::Number => setting.example.to_string(),
+        Kind::List => format!("[{}]", toml_string(setting.example)),
+        _ => toml_string(setting.example),
+    };
+    format!("{key} = {value}\n")
+}
+
+fn toml_string(s: &str) -> String {
+    serde_json::Value::from(s).to_string()
+}
+
+/// The row doctor shows for `setting`, in a sandbox set up by `prepare`, with `args`.
+fn row(
+    table: &Table,
+    setting: &Setting,
+    args: &[&str],
+    prepare: impl FnOnce(&mut Sandbox),
+) -> serde_json::Value {
+    let mut sb = Sandbox::new();
+    sb.set("VERCEL_OIDC_TOKEN", fresh_token());
+    prepare(&mut sb);
+    let mut all = vec!["doctor", "--offline", "--json", "--aws", "--gcp", "--azure"];
+    all.extend_from_slice(args);
+    let out = sb.run(&all);
+    let report: serde_json::Value = serde_json::from_str(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", out.stdout, out.stderr));
+    assert_eq!(
+        report["config"]["error"],
+        serde_json::Value::Null,
+        "{report:#}"
+    );
+    report[table.section]["settings"][setting.name].clone()
+}
+
+fn write_config(sb: &Sandbox, text: &str) -> String {
+    let path = sb.path().join("vercel-oidc.toml");
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn every_setting_says_where_its_value_came_from() {
+    for table in tables() {
+        for setting in listed(table) {
+            let name = format!("{}.{}", table.section, setting.name);
+            let example = setting.example;
+            if setting.file_key.is_some() {
+                let line = toml_line(setting);
+                let mut path = String::new();
+                let got = row(table, setting, &[], |sb| {
+                    path = write_config(sb, &format!("[{}]\n{line}", table.section));
+                });
+                let want = serde_json::json!({"value": example, "from": "file", "origin": path, "section": table.section});
+                assert_eq!(got, want, "{name}: the base section");
+
+                let section = format!("production.{}", table.section);
+                let got = row(table, setting, &[], |sb| {
+                    path = write_config(sb, &format!("[{section}]\n{line}"));
+                });
+                let want = serde_json::json!({"value": example, "from": "file", "origin": path, "section": section});
+                assert_eq!(got, want, "{name}: the environment's section");
+            }
+            if let Some(var) = setting.env {
+                let value = other_value(setting, "from-env");
+                let got = row(table, setting, &[], |sb| {
+                    sb.set(var, &value);
+                    if setting.file_key.is_some() {
+                        write_config(sb, &format!("[{}]\n{}", table.section, toml_line(setting)));
+                    }
+                });
+                let want = serde_json::json!({"value": value, "from": "env", "origin": var});
+                assert_eq!(got, want, "{name}: its variable, over the file");
+            }
+            if let Some(flag) = setting
+                .flag
+                .filter(|_| setting.commands.contains(&Command::Doctor))
+            {
+                let long = format!("--{flag}");
+                let value = other_value(setting, "from-flag");
+                let got = row(table, setting, &[&long, &value], |sb| {
+                    if let Some(var) = setting.env {
+                        sb.set(var, example);
+                    }
+                });
+                let want = serde_json::json!({"value": value, "from": "flag", "origin": long});
+                assert_eq!(got, want, "{name}: its flag, over its variable");
+            }
+            for var in setting.inherits {
+                let got = row(table, setting, &[], |sb| {
+                    sb.set(var, example);
+                });
+                let want = serde_json::json!({"value": example, "from": "env", "origin": var});
+                assert_eq!(got, want, "{name}: {var}");
+            }
+            let got = row(table, setting, &[], |_| {});
+            match setting.default {
+                Default::Value {
+                    value,
+                    why,
+                    only_with: None,
+                } => {
+                    let why = (!why.is_empty()).then_some(why);
+                    let want =
+                        serde_json::json!({"value": value, "from": "default", "origin": why});
+                    assert_eq!(got, want, "{name}: nothing set");
+                }
+                Default::None | Default::Value { .. } => assert!(
+                    matches!(got["from"].as_str(), Some("unset" | "default")),
+                    "{name}: nothing set: {got}"
+                ),
+                Default::Derived(_) => assert_ne!(got["from"], "flag", "{name}: {got}"),
+            }
+        }
+    }
+}
+
+/// A value that is not the example, so that the stronger source shows: `text`, or for a choice
+/// the other word (doctor shows what it would do with it).
+fn other_value(setting: &Setting, text: &str) -> String {
+    match setting.kind {
+        Kind::Choice(words) => words
+            .iter()
+            .find(|w| **w != setting.example)
+            .unwrap()
+            .to_string(),
+        _ => text.to_string(),
+    }
+}
