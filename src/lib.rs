@@ -43,6 +43,7 @@ pub mod gcp;
 pub mod http;
 pub mod log;
 pub mod output;
+pub mod problem;
 pub mod project;
 pub mod refresh;
 pub mod rundir;

@@ -333,9 +333,9 @@ impl Check {
         }
     }
 
-    /// A settings error: the message's first line, and the rest as the hint.
-    fn bad_settings(error: &dyn std::fmt::Display) -> Self {
-        let (message, hint) = split_message(&error.to_string());
+    /// A settings error: what is wrong, and what to do as the hint.
+    fn bad_settings(error: &dyn vercel_oidc::problem::Explain) -> Self {
+        let message = error.problem();
         Self::failed(
             format!("the settings are not valid: {message}"),
             CloudError {
@@ -343,7 +343,7 @@ impl Check {
                 status: None,
                 code: None,
                 message,
-                hint,
+                hint: error.fix(),
             },
         )
     }

@@ -47,7 +47,7 @@ impl Checker<'_> {
     /// The check of one cloud: settings, then a token, then the exchange `run`, whose result
     /// `passed` describes; `refused` reads the cloud's own refusals, anything else is reported
     /// as it is.
-    fn exchange<C, E: std::fmt::Display, T>(
+    fn exchange<C, E: vercel_oidc::problem::Explain, T>(
         &self,
         config: &Result<C, E>,
         run: impl FnOnce(&C, OidcToken) -> anyhow::Result<T>,
