@@ -46,6 +46,7 @@ pub mod output;
 pub mod problem;
 pub mod project;
 pub mod refresh;
+pub mod refusal;
 pub mod rundir;
 pub mod secret;
 pub mod timefmt;

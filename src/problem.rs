@@ -78,9 +78,12 @@ pub fn explained<'a>(error: &'a (dyn Error + 'static)) -> Option<&'a dyn Explain
         };
     }
     first_of!(
+        crate::aws::StsError,
         crate::aws::ConfigError,
         crate::aws::endpoint::EndpointError,
+        crate::gcp::GcpError,
         crate::gcp::ConfigError,
+        crate::azure::EntraError,
         crate::azure::ConfigError,
     );
     None

@@ -357,15 +357,6 @@ fn split_message(text: &str) -> (String, Option<String>) {
     (first, (!rest.is_empty()).then(|| rest.join("\n")))
 }
 
-/// The first line of a cloud error's hint: its diagnosis (the trust set-up it goes on with is
-/// shown apart, in full).
-fn first_hint_line(hint: &str) -> Option<String> {
-    hint.lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .map(|l| l.trim_end_matches(':').to_string())
-}
-
 // --- the token ---
 
 struct TokenState {

@@ -12,7 +12,7 @@ use vercel_oidc::{secret, timefmt};
 
 use super::origins::{Origin, Origins, Setting, SettingList, list};
 use super::trust::{aws_trust, azure_trust, gcp_trust};
-use super::{AZURE_SCOPE, Check, CloudError, CloudReport, Status, first_hint_line, split_message};
+use super::{AZURE_SCOPE, Check, CloudError, CloudReport, Status, split_message};
 use crate::cli::Ctx;
 
 pub(super) struct Checker<'a> {
@@ -391,42 +391,26 @@ impl Checker<'_> {
     }
 }
 
-/// A refusal by `service`: its status, code and message, and the first line of the hint.
-fn refusal(
-    summary: String,
-    service: &str,
-    status: u16,
-    code: &str,
-    message: &str,
-    hint: &str,
-) -> Check {
+/// A refusal: who refused, its status, code and message, and this tool's diagnosis as the hint
+/// (the trust set-up it goes on with is shown apart, in full).
+fn refusal(summary: String, refusal: &vercel_oidc::refusal::Refusal) -> Check {
     Check::failed(
         summary,
         CloudError {
-            service: service.into(),
-            status: Some(status),
-            code: Some(code.into()),
-            message: message.into(),
-            hint: first_hint_line(hint),
+            service: refusal.service.name().into(),
+            status: Some(refusal.status),
+            code: Some(refusal.code.clone()),
+            message: refusal.message.clone(),
+            hint: Some(refusal.hint.diagnosis.clone()),
         },
     )
 }
 
 fn sts_refusal(error: &anyhow::Error) -> Option<Check> {
     match error.downcast_ref::<StsError>()? {
-        StsError::Refused {
-            code,
-            message,
-            status,
-            hint,
-            ..
-        } => Some(refusal(
-            format!("STS refused the token: {code}: {message}"),
-            "STS",
-            *status,
-            code,
-            message,
-            hint,
+        StsError::Refused { refusal: r, .. } => Some(refusal(
+            format!("STS refused the token: {}: {}", r.code, r.message),
+            r,
         )),
         _ => None,
     }
@@ -434,36 +418,20 @@ fn sts_refusal(error: &anyhow::Error) -> Option<Check> {
 
 fn google_refusal(error: &anyhow::Error) -> Option<Check> {
     match error.downcast_ref::<GcpError>()? {
-        GcpError::StsRefused {
-            status,
-            error,
-            description,
-            hint,
-            ..
-        } => Some(refusal(
-            format!("Google STS refused the token: {error}: {description}"),
-            "Google STS",
-            *status,
-            error,
-            description,
-            hint,
+        GcpError::StsRefused { refusal: r, .. } => Some(refusal(
+            format!("Google STS refused the token: {}: {}", r.code, r.message),
+            r,
         )),
         GcpError::ImpersonationRefused {
             service_account,
-            status,
-            code,
-            message,
-            hint,
+            refusal: r,
             ..
         } => Some(refusal(
             format!(
-                "IAM Credentials refused to let the token impersonate `{service_account}`: HTTP {status} {code}: {message}"
+                "IAM Credentials refused to let the token impersonate `{service_account}`: HTTP {} {}: {}",
+                r.status, r.code, r.message
             ),
-            "IAM Credentials",
-            *status,
-            code,
-            message,
-            hint,
+            r,
         )),
         _ => None,
     }
@@ -472,23 +440,11 @@ fn google_refusal(error: &anyhow::Error) -> Option<Check> {
 fn entra_refusal(error: &anyhow::Error) -> Option<Check> {
     match error.downcast_ref::<EntraError>()? {
         EntraError::Refused {
-            body, status, hint, ..
-        } => {
-            let code = body
-                .code
-                .map_or_else(|| body.error.clone(), |c| format!("AADSTS{c}"));
-            Some(refusal(
-                format!(
-                    "Entra ID refused the token: {}: {}",
-                    body.error, body.message
-                ),
-                "Entra ID",
-                *status,
-                &code,
-                &body.message,
-                hint,
-            ))
-        }
+            refusal: r, error, ..
+        } => Some(refusal(
+            format!("Entra ID refused the token: {error}: {}", r.message),
+            r,
+        )),
         _ => None,
     }
 }
