@@ -349,14 +349,6 @@ impl Check {
     }
 }
 
-/// The first line of a message, and the rest (trimmed, one line each) as its hint.
-fn split_message(text: &str) -> (String, Option<String>) {
-    let mut lines = text.lines();
-    let first = lines.next().unwrap_or("").trim().to_string();
-    let rest: Vec<&str> = lines.map(str::trim).filter(|l| !l.is_empty()).collect();
-    (first, (!rest.is_empty()).then(|| rest.join("\n")))
-}
-
 // --- the token ---
 
 struct TokenState {

@@ -12,7 +12,7 @@ use vercel_oidc::{secret, timefmt};
 
 use super::origins::{Origin, Origins, Setting, SettingList, list};
 use super::trust::{aws_trust, azure_trust, gcp_trust};
-use super::{AZURE_SCOPE, Check, CloudError, CloudReport, Status, split_message};
+use super::{AZURE_SCOPE, Check, CloudError, CloudReport, Status};
 use crate::cli::Ctx;
 
 pub(super) struct Checker<'a> {
@@ -450,8 +450,10 @@ fn entra_refusal(error: &anyhow::Error) -> Option<Check> {
 }
 
 /// A failure that is not the cloud refusing the token: the network, an odd answer, the token.
+/// An error of the library that explains itself gives the message (after whatever context was
+/// put around it) and the hint; anything else is shown whole, without a hint.
 fn other_failure(service: &str, error: &anyhow::Error) -> Check {
-    let (message, hint) = split_message(&format!("{error:#}"));
+    let (message, hint) = explained(error).unwrap_or_else(|| (format!("{error:#}"), None));
     Check::failed(
         message.clone(),
         CloudError {
@@ -462,4 +464,69 @@ fn other_failure(service: &str, error: &anyhow::Error) -> Check {
             hint,
         },
     )
+}
+
+/// The problem of the first error in `error`'s chain that explains itself, after the messages
+/// of the errors around it, and its fix.
+fn explained(error: &anyhow::Error) -> Option<(String, Option<String>)> {
+    let mut messages = Vec::new();
+    for cause in error.chain() {
+        match vercel_oidc::problem::explained(cause) {
+            Some(e) => {
+                messages.push(e.problem());
+                return Some((messages.join(": "), e.fix()));
+            }
+            None => messages.push(cause.to_string()),
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unreachable() -> StsError {
+        StsError::Network {
+            endpoint: "https://sts.example".into(),
+            detail: "connection refused".into(),
+            transient: false,
+        }
+    }
+
+    /// One row per failure: the message and hint doctor reports.
+    #[test]
+    fn other_failures_keep_the_library_errors_parts() {
+        let cases: Vec<(anyhow::Error, &str, Option<&str>)> = vec![
+            (
+                unreachable().into(),
+                "cannot reach STS at `https://sts.example`: connection refused",
+                Some(
+                    "check the network, HTTPS_PROXY/NO_PROXY, and the endpoint (--region, AWS_ENDPOINT_URL_STS)",
+                ),
+            ),
+            (
+                anyhow::Error::from(unreachable()).context("while checking AWS"),
+                "while checking AWS: cannot reach STS at `https://sts.example`: connection refused",
+                Some(
+                    "check the network, HTTPS_PROXY/NO_PROXY, and the endpoint (--region, AWS_ENDPOINT_URL_STS)",
+                ),
+            ),
+            (
+                anyhow::anyhow!("something else\n  with a second line"),
+                "something else\n  with a second line",
+                None,
+            ),
+        ];
+        for (error, message, hint) in cases {
+            let check = other_failure("STS", &error);
+            let error = check.error.expect("a failure has an error");
+            assert_eq!(
+                (check.summary.as_str(), error.message.as_str()),
+                (message, message)
+            );
+            assert_eq!(error.hint.as_deref(), hint, "{message}");
+            assert_eq!(error.service, "STS");
+        }
+    }
 }
