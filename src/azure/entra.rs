@@ -347,18 +347,11 @@ pub fn hint_for(code: Option<u32>, cx: &HintContext<'_>) -> Hint {
             timefmt::rfc3339_z(cx.claims.expires_at()),
             crate::token::fresh_token_hint(cx.in_build)
         )),
-        70021 | 700210..=700219 => {
-            let part = match code {
-                700211 => "; Entra ID names its issuer (`iss`) as what differs",
-                700212 => "; Entra ID names its audience (`aud`) as what differs",
-                700213 => "; Entra ID names its subject (`sub`) as what differs",
-                _ => "",
-            };
-            Hint::new(format!(
-                "no federated credential on app `{client}` matches the token{part}."
-            ))
-            .then(explain())
-        }
+        70021 | 700210..=700219 => Hint::new(format!(
+            "no federated credential on app `{client}` matches the token{}.",
+            what_differs(code)
+        ))
+        .then(explain()),
         70025 => Hint::new(format!(
             "app `{client}` has no federated credential yet; add one for the token."
         ))
@@ -393,6 +386,17 @@ pub fn hint_for(code: Option<u32>, cx: &HintContext<'_>) -> Hint {
             "look the code up at {}, and check --tenant-id, --client-id and --scope",
             cx.authority.error_page(other)
         )),
+    }
+}
+
+/// The claim Entra names as the one no federated credential matched, for the codes that name
+/// one.
+fn what_differs(code: u32) -> &'static str {
+    match code {
+        700211 => "; Entra ID names its issuer (`iss`) as what differs",
+        700212 => "; Entra ID names its audience (`aud`) as what differs",
+        700213 => "; Entra ID names its subject (`sub`) as what differs",
+        _ => "",
     }
 }
 
@@ -504,39 +508,46 @@ impl EntraClient {
             return Ok(access);
         }
         match parse_error(&text) {
-            Some(body) => {
-                let shown = |t: &str| http::server_text(t, &sent);
-                let body = ErrorBody {
-                    error: shown(&body.error),
-                    message: shown(&body.message),
-                    code: body.code,
-                    trace_id: body.trace_id.as_deref().map(shown),
-                    correlation_id: body.correlation_id.as_deref().map(shown),
-                };
-                let hint = hint_for(
-                    body.code,
-                    &HintContext {
-                        claims: token.claims(),
-                        req,
-                        authority: &self.authority,
-                        in_build: self.in_build,
-                    },
-                );
-                Err(EntraError::refused(
-                    body,
-                    status,
-                    req,
-                    endpoint,
-                    token.claims(),
-                    hint,
-                ))
-            }
+            Some(body) => Err(self.refusal(endpoint, status, redacted(body, &sent), req, token)),
             None => Err(EntraError::BadResponse {
                 endpoint: endpoint.to_string(),
                 status,
                 detail: http::excerpt(&text, &sent),
             }),
         }
+    }
+
+    /// Entra's refusal `body` of `token`, with the hint its AADSTS code calls for.
+    fn refusal(
+        &self,
+        endpoint: &str,
+        status: u16,
+        body: ErrorBody,
+        req: &TokenRequest,
+        token: &OidcToken,
+    ) -> EntraError {
+        let hint = hint_for(
+            body.code,
+            &HintContext {
+                claims: token.claims(),
+                req,
+                authority: &self.authority,
+                in_build: self.in_build,
+            },
+        );
+        EntraError::refused(body, status, req, endpoint, token.claims(), hint)
+    }
+}
+
+/// `body` with what the server said redacted of `sent` and anything credential-shaped.
+fn redacted(body: ErrorBody, sent: &[&str]) -> ErrorBody {
+    let shown = |t: &str| http::server_text(t, sent);
+    ErrorBody {
+        error: shown(&body.error),
+        message: shown(&body.message),
+        code: body.code,
+        trace_id: body.trace_id.as_deref().map(shown),
+        correlation_id: body.correlation_id.as_deref().map(shown),
     }
 }
 
