@@ -33,9 +33,10 @@
 //! `VERCEL_OIDC_OAUTH_ISSUER` (default `https://vercel.com`) move the endpoints (for tests);
 //! `PATH` finds `vercel`; `XDG_DATA_HOME` and `HOME` find the files.
 
-use std::io::Read as _;
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc::Receiver;
 use std::time::{Duration as StdDuration, Instant};
 
 use serde::Deserialize;
@@ -340,68 +341,18 @@ impl<'a> Refresher<'a> {
     }
 
     fn mint_with_cli(&self, cli: &Path) -> Result<Secret, RefreshError> {
-        let mut cmd = Command::new(cli);
-        cmd.args(["project", "token", &self.link.project_id, "--format=json"]);
-        if let Some(org) = &self.link.org_id {
-            cmd.args(["--scope", org]);
-        }
-        crate::debug!(
-            "running `{} project token {}`",
-            cli.display(),
-            self.link.project_id
-        );
-        let mut child = cmd
-            .env_clear()
-            .envs(self.env.vars())
-            .current_dir(&self.link.root)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| RefreshError::Cli(format!("cannot run `{}`: {e}", cli.display())))?;
-        let stdout = child.stdout.take().expect("piped");
-        let stderr = child.stderr.take().expect("piped");
-        let (out_tx, out_rx) = std::sync::mpsc::channel();
-        let (err_tx, err_rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || out_tx.send(read_output(stdout)));
-        std::thread::spawn(move || err_tx.send(read_output(stderr)));
-        let start = Instant::now();
-        let status = loop {
-            match child.try_wait() {
-                Ok(Some(status)) => break status,
-                Ok(None) if start.elapsed() < CLI_TIMEOUT => {
-                    std::thread::sleep(StdDuration::from_millis(20))
-                }
-                Ok(None) => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    return Err(RefreshError::Cli(format!(
-                        "it did not finish within {}s",
-                        CLI_TIMEOUT.as_secs()
-                    )));
-                }
-                Err(e) => return Err(RefreshError::Cli(e.to_string())),
-            }
-        };
+        let mut child = self.spawn_cli(cli)?;
+        let stdout = spawn_reader(child.stdout.take().expect("piped"));
+        let stderr = spawn_reader(child.stderr.take().expect("piped"));
+        let status = wait_within(&mut child, CLI_TIMEOUT)?;
         // A process the CLI left behind may hold its pipes open: wait a little, not for it.
         let grace = Instant::now() + CLI_PIPE_GRACE;
-        let collect = |rx: std::sync::mpsc::Receiver<(String, bool)>| {
-            rx.recv_timeout(grace.saturating_duration_since(Instant::now()))
-                .ok()
-        };
-        let (out, err) = (collect(out_rx), collect(err_rx));
-        let (err, _) = err.unwrap_or_default();
+        let (out, err) = (collect_by(stdout, grace), collect_by(stderr, grace));
         if !status.success() {
-            let tail: Vec<&str> = err
-                .lines()
-                .filter(|l| !l.trim().is_empty())
-                .rev()
-                .take(3)
-                .collect();
-            let tail: Vec<&str> = tail.into_iter().rev().collect();
+            let (err, _) = err.unwrap_or_default();
             return Err(RefreshError::Cli(format!(
                 "it exited with {status}: {}",
-                http::server_text(&tail.join(" / "), &[])
+                http::server_text(&last_lines(&err, 3), &[])
             )));
         }
         let Some((out, out_whole)) = out else {
@@ -415,13 +366,31 @@ impl<'a> Refresher<'a> {
                 fsutil::human_bytes(CLI_OUTPUT_LIMIT)
             )));
         }
-        #[derive(Deserialize)]
-        struct Minted {
-            token: String,
+        minted(out.trim())
+            .ok_or_else(|| RefreshError::Cli("its output is not `{\"token\": …}` JSON".into()))
+    }
+
+    /// Starts `<cli> project token <projectId> --format=json [--scope <orgId>]` in the project,
+    /// with our environment, no input, and both outputs piped.
+    fn spawn_cli(&self, cli: &Path) -> Result<Child, RefreshError> {
+        let mut cmd = Command::new(cli);
+        cmd.args(["project", "token", &self.link.project_id, "--format=json"]);
+        if let Some(org) = &self.link.org_id {
+            cmd.args(["--scope", org]);
         }
-        serde_json::from_str::<Minted>(out.trim())
-            .map(|m| Secret::new(m.token))
-            .map_err(|_| RefreshError::Cli("its output is not `{\"token\": …}` JSON".into()))
+        crate::debug!(
+            "running `{} project token {}`",
+            cli.display(),
+            self.link.project_id
+        );
+        cmd.env_clear()
+            .envs(self.env.vars())
+            .current_dir(&self.link.root)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| RefreshError::Cli(format!("cannot run `{}`: {e}", cli.display())))
     }
 
     /// The Vercel CLI's login file, when there is one.
@@ -442,32 +411,8 @@ impl<'a> Refresher<'a> {
 
     fn mint_with_api(&self, now: OffsetDateTime) -> Result<Secret, RefreshError> {
         let login_path = self.login_path();
-        let bytes = fsutil::read_capped(&login_path, fsutil::limits::CONFIG).map_err(|error| {
-            if error.is_not_found() {
-                RefreshError::NoLogin {
-                    looked: login_path.clone(),
-                }
-            } else {
-                RefreshError::LoginRead {
-                    path: login_path.clone(),
-                    error,
-                }
-            }
-        })?;
-        let login: serde_json::Value =
-            serde_json::from_slice(&bytes).map_err(|_| RefreshError::NoLogin {
-                looked: login_path.clone(),
-            })?;
-        let api = self
-            .env
-            .get("VERCEL_OIDC_API_URL")
-            .unwrap_or("https://api.vercel.com")
-            .trim_end_matches('/')
-            .to_string();
-        http::check_endpoint(&api).map_err(|reason| RefreshError::Mint {
-            project_id: self.link.project_id.clone(),
-            reason,
-        })?;
+        let login = read_login(&login_path)?;
+        let api = self.api_url()?;
         let clients = Clients {
             token: http::client(self.env)?,
             documents: http::document_client(self.env)?,
@@ -475,50 +420,67 @@ impl<'a> Refresher<'a> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .map_err(|e| RefreshError::Mint {
-                project_id: self.link.project_id.clone(),
-                reason: e.to_string(),
-            })?;
+            .map_err(|e| self.mint_error(e.to_string()))?;
         runtime.block_on(async {
             let bearer = self.login_token(&clients, &login_path, login, now).await?;
-            let mut url = format!(
-                "{api}/v1/projects/{}/token?source=vercel-oidc-refresh",
-                self.link.project_id
-            );
-            if let Some(org) = &self.link.org_id {
-                url.push_str(&format!("&teamId={org}"));
-            }
-            crate::debug!(
-                "minting a token with the Vercel API for project `{}`",
-                self.link.project_id
-            );
-            let mint_error = |reason: String| RefreshError::Mint {
-                project_id: self.link.project_id.clone(),
-                reason,
-            };
-            let request = clients.token.post(&url).bearer_auth(bearer.expose_secret());
-            let received = http::send(request)
-                .await
-                .map_err(|e| mint_error(receive_reason(e)))?;
-            let body = received.text();
-            if !received.is_success() {
-                return Err(mint_error(format!(
-                    "HTTP {}{}",
-                    received.status,
-                    api_error_detail(&body, &[bearer.expose_secret()])
-                )));
-            }
-            #[derive(Deserialize)]
-            struct Minted {
-                token: String,
-            }
-            serde_json::from_str::<Minted>(&body)
-                .map(|m| Secret::new(m.token))
-                .map_err(|_| mint_error("the answer has no `token`".into()))
+            self.mint_project_token(&clients.token, &api, &bearer).await
         })
     }
 
-    /// The login's bearer token, refreshed first when it has expired.
+    /// `VERCEL_OIDC_API_URL`, else `https://api.vercel.com`, without a trailing slash.
+    fn api_url(&self) -> Result<String, RefreshError> {
+        let api = self
+            .env
+            .get("VERCEL_OIDC_API_URL")
+            .unwrap_or("https://api.vercel.com")
+            .trim_end_matches('/')
+            .to_string();
+        http::check_endpoint(&api).map_err(|reason| self.mint_error(reason))?;
+        Ok(api)
+    }
+
+    /// `POST <api>/v1/projects/<projectId>/token?source=vercel-oidc-refresh[&teamId=<orgId>]`
+    /// with the login's `bearer` token → `{"token": …}`.
+    async fn mint_project_token(
+        &self,
+        client: &reqwest::Client,
+        api: &str,
+        bearer: &Secret,
+    ) -> Result<Secret, RefreshError> {
+        let mut url = format!(
+            "{api}/v1/projects/{}/token?source=vercel-oidc-refresh",
+            self.link.project_id
+        );
+        if let Some(org) = &self.link.org_id {
+            url.push_str(&format!("&teamId={org}"));
+        }
+        crate::debug!(
+            "minting a token with the Vercel API for project `{}`",
+            self.link.project_id
+        );
+        let request = client.post(&url).bearer_auth(bearer.expose_secret());
+        let received = http::send(request)
+            .await
+            .map_err(|e| self.mint_error(receive_reason(e)))?;
+        let body = received.text();
+        if !received.is_success() {
+            return Err(self.mint_error(format!(
+                "HTTP {}{}",
+                received.status,
+                api_error_detail(&body, &[bearer.expose_secret()])
+            )));
+        }
+        minted(&body).ok_or_else(|| self.mint_error("the answer has no `token`".into()))
+    }
+
+    fn mint_error(&self, reason: String) -> RefreshError {
+        RefreshError::Mint {
+            project_id: self.link.project_id.clone(),
+            reason,
+        }
+    }
+
+    /// The login's bearer token, refreshed first when it has expired (or is about to).
     async fn login_token(
         &self,
         clients: &Clients,
@@ -526,11 +488,7 @@ impl<'a> Refresher<'a> {
         mut login: serde_json::Value,
         now: OffsetDateTime,
     ) -> Result<Secret, RefreshError> {
-        let token = login
-            .get("token")
-            .and_then(|t| t.as_str())
-            .filter(|t| !t.is_empty())
-            .map(Secret::new);
+        let token = login_secret(&login, "token");
         let expires_at = login.get("expiresAt").and_then(|e| e.as_i64());
         if let Some(token) = &token
             && expires_at.is_none_or(|e| e > now.unix_timestamp() + 60)
@@ -541,109 +499,229 @@ impl<'a> Refresher<'a> {
             path: path.to_path_buf(),
             reason,
         };
-        let refresh_token = login
-            .get("refreshToken")
-            .and_then(|t| t.as_str())
-            .filter(|t| !t.is_empty())
-            .map(Secret::new)
-            .ok_or_else(|| {
-                if token.is_some() {
-                    fail("it has no refresh token".into())
-                } else {
-                    RefreshError::NoLogin {
-                        looked: path.to_path_buf(),
-                    }
+        let refresh_token = login_secret(&login, "refreshToken").ok_or_else(|| {
+            if token.is_some() {
+                fail("it has no refresh token".into())
+            } else {
+                RefreshError::NoLogin {
+                    looked: path.to_path_buf(),
                 }
-            })?;
+            }
+        })?;
+        let tokens = self
+            .refresh_login(clients, path, &refresh_token)
+            .await
+            .map_err(fail)?;
+        save_login(path, &mut login, &tokens, now).map_err(fail)?;
+        Ok(Secret::new(tokens.access_token))
+    }
+
+    /// New tokens for the login from the token endpoint of Vercel's OAuth issuer
+    /// (`VERCEL_OIDC_OAUTH_ISSUER`, else `https://vercel.com`); an error is why not.
+    async fn refresh_login(
+        &self,
+        clients: &Clients,
+        path: &Path,
+        refresh_token: &Secret,
+    ) -> Result<LoginTokens, String> {
         let issuer = self
             .env
             .get("VERCEL_OIDC_OAUTH_ISSUER")
             .unwrap_or("https://vercel.com")
             .trim_end_matches('/')
             .to_string();
-        http::check_endpoint(&issuer).map_err(fail)?;
+        http::check_endpoint(&issuer)?;
         crate::debug!("refreshing the Vercel CLI login in `{}`", path.display());
-        #[derive(Deserialize)]
-        struct Discovery {
-            token_endpoint: String,
-        }
-        let discovery_url = format!("{issuer}/.well-known/openid-configuration");
-        let received = http::fetch(clients.documents.get(&discovery_url))
-            .await
-            .map_err(|e| fail(format!("discovery failed: {}", receive_reason(e))))?;
-        if !received.is_success() {
-            return Err(fail(format!(
-                "discovery failed: `{discovery_url}` answered HTTP {}",
-                received.status
-            )));
-        }
-        let discovery: Discovery = serde_json::from_slice(&received.body)
-            .map_err(|_| fail("the discovery document has no `token_endpoint`".into()))?;
-        http::check_endpoint(&discovery.token_endpoint).map_err(fail)?;
-        let request = clients.token.post(&discovery.token_endpoint).form(&[
-            ("client_id", VERCEL_CLI_CLIENT_ID),
-            ("grant_type", "refresh_token"),
-            ("refresh_token", refresh_token.expose_secret()),
-        ]);
-        let received = http::send(request)
-            .await
-            .map_err(|e| fail(receive_reason(e)))?;
-        let body = received.text();
-        if !received.is_success() {
-            return Err(fail(format!(
-                "HTTP {}{}",
-                received.status,
-                api_error_detail(&body, &[refresh_token.expose_secret()])
-            )));
-        }
-        #[derive(Deserialize)]
-        struct Tokens {
-            access_token: String,
-            token_type: String,
-            expires_in: i64,
-            refresh_token: Option<String>,
-        }
-        let tokens: Tokens = serde_json::from_str(&body)
-            .map_err(|_| fail("the token endpoint's answer is not a token response".into()))?;
-        if !tokens.token_type.eq_ignore_ascii_case("bearer") {
-            return Err(fail(format!(
-                "unexpected token_type `{}`",
-                tokens.token_type
-            )));
-        }
-        let obj = login
-            .as_object_mut()
-            .ok_or_else(|| fail("the login file is not a JSON object".into()))?;
-        obj.insert("token".into(), tokens.access_token.clone().into());
-        obj.insert(
-            "expiresAt".into(),
-            (now.unix_timestamp() + tokens.expires_in).into(),
-        );
-        if let Some(r) = &tokens.refresh_token {
-            obj.insert("refreshToken".into(), r.clone().into());
-        }
-        let text = serde_json::to_string_pretty(&login).expect("json") + "\n";
-        let target = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
-        if let Err(e) = fsutil::write_private(&target, text.as_bytes()) {
-            // The new login works for this run; the old one stays on disk untouched.
-            crate::debug!(
-                "could not save the refreshed login to `{}`: {e}",
-                target.display()
-            );
-        }
-        Ok(Secret::new(tokens.access_token))
+        let endpoint = token_endpoint(&clients.documents, &issuer).await?;
+        redeem(&clients.token, &endpoint, refresh_token).await
     }
+}
+
+/// The Vercel CLI's login file as JSON; one that is missing or not JSON is no login.
+fn read_login(path: &Path) -> Result<serde_json::Value, RefreshError> {
+    let no_login = || RefreshError::NoLogin {
+        looked: path.to_path_buf(),
+    };
+    let bytes = fsutil::read_capped(path, fsutil::limits::CONFIG).map_err(|error| {
+        if error.is_not_found() {
+            no_login()
+        } else {
+            RefreshError::LoginRead {
+                path: path.to_path_buf(),
+                error,
+            }
+        }
+    })?;
+    serde_json::from_slice(&bytes).map_err(|_| no_login())
+}
+
+/// A non-empty string field of the login.
+fn login_secret(login: &serde_json::Value, field: &str) -> Option<Secret> {
+    login
+        .get(field)
+        .and_then(|t| t.as_str())
+        .filter(|t| !t.is_empty())
+        .map(Secret::new)
+}
+
+/// The `token_endpoint` of `issuer`'s OpenID discovery document, checked as an endpoint.
+async fn token_endpoint(documents: &reqwest::Client, issuer: &str) -> Result<String, String> {
+    #[derive(Deserialize)]
+    struct Discovery {
+        token_endpoint: String,
+    }
+    let url = format!("{issuer}/.well-known/openid-configuration");
+    let received = http::fetch(documents.get(&url))
+        .await
+        .map_err(|e| format!("discovery failed: {}", receive_reason(e)))?;
+    if !received.is_success() {
+        return Err(format!(
+            "discovery failed: `{url}` answered HTTP {}",
+            received.status
+        ));
+    }
+    let discovery: Discovery = serde_json::from_slice(&received.body)
+        .map_err(|_| "the discovery document has no `token_endpoint`".to_string())?;
+    http::check_endpoint(&discovery.token_endpoint)?;
+    Ok(discovery.token_endpoint)
+}
+
+/// What the token endpoint answers a refresh with.
+#[derive(Deserialize)]
+struct LoginTokens {
+    access_token: String,
+    token_type: String,
+    expires_in: i64,
+    refresh_token: Option<String>,
+}
+
+/// The `refresh_token` grant for the Vercel CLI's client at `endpoint`; an error is why it
+/// failed.
+async fn redeem(
+    client: &reqwest::Client,
+    endpoint: &str,
+    refresh_token: &Secret,
+) -> Result<LoginTokens, String> {
+    let request = client.post(endpoint).form(&[
+        ("client_id", VERCEL_CLI_CLIENT_ID),
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh_token.expose_secret()),
+    ]);
+    let received = http::send(request).await.map_err(receive_reason)?;
+    let body = received.text();
+    if !received.is_success() {
+        return Err(format!(
+            "HTTP {}{}",
+            received.status,
+            api_error_detail(&body, &[refresh_token.expose_secret()])
+        ));
+    }
+    let tokens: LoginTokens = serde_json::from_str(&body)
+        .map_err(|_| "the token endpoint's answer is not a token response".to_string())?;
+    if !tokens.token_type.eq_ignore_ascii_case("bearer") {
+        return Err(format!("unexpected token_type `{}`", tokens.token_type));
+    }
+    Ok(tokens)
+}
+
+/// Puts the refreshed `tokens` into `login`, keeping its other fields, and writes it back to
+/// `path` (through a symlink), 0600 and atomically. A login that cannot be saved still serves
+/// this run; the old one then stays on disk untouched.
+fn save_login(
+    path: &Path,
+    login: &mut serde_json::Value,
+    tokens: &LoginTokens,
+    now: OffsetDateTime,
+) -> Result<(), String> {
+    let obj = login
+        .as_object_mut()
+        .ok_or("the login file is not a JSON object")?;
+    obj.insert("token".into(), tokens.access_token.clone().into());
+    obj.insert(
+        "expiresAt".into(),
+        (now.unix_timestamp() + tokens.expires_in).into(),
+    );
+    if let Some(r) = &tokens.refresh_token {
+        obj.insert("refreshToken".into(), r.clone().into());
+    }
+    let text = serde_json::to_string_pretty(login).expect("json") + "\n";
+    let target = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+    if let Err(e) = fsutil::write_private(&target, text.as_bytes()) {
+        crate::debug!(
+            "could not save the refreshed login to `{}`: {e}",
+            target.display()
+        );
+    }
+    Ok(())
+}
+
+/// The token of a `{"token": …}` answer.
+fn minted(text: &str) -> Option<Secret> {
+    #[derive(Deserialize)]
+    struct Minted {
+        token: String,
+    }
+    serde_json::from_str::<Minted>(text)
+        .ok()
+        .map(|m| Secret::new(m.token))
 }
 
 /// The most kept of what `vercel project token` prints on each of stdout and stderr.
 const CLI_OUTPUT_LIMIT: u64 = 1024 * 1024;
 
-/// What a child printed on one stream, up to [`CLI_OUTPUT_LIMIT`], and whether that was all of
-/// it; the rest is read and dropped, so that the child never blocks on a full pipe.
 /// How long the CLI's output may stay open after it exits (a process it started may hold it).
 const CLI_PIPE_GRACE: StdDuration = StdDuration::from_secs(2);
 
-fn read_output(mut stream: impl std::io::Read) -> (String, bool) {
+/// Reads `stream` to its end on a thread of its own; the receiver gets [`read_output`]'s result.
+fn spawn_reader(stream: impl Read + Send + 'static) -> Receiver<(String, bool)> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(read_output(stream)));
+    rx
+}
+
+/// What a reader of [`spawn_reader`] got, if it finished by `deadline`.
+fn collect_by(rx: Receiver<(String, bool)>, deadline: Instant) -> Option<(String, bool)> {
+    rx.recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        .ok()
+}
+
+/// How `child` exited; killed, an error, when it has not within `timeout`.
+fn wait_within(child: &mut Child, timeout: StdDuration) -> Result<ExitStatus, RefreshError> {
+    let start = Instant::now();
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return Ok(status),
+            Ok(None) if start.elapsed() < timeout => {
+                std::thread::sleep(StdDuration::from_millis(20))
+            }
+            Ok(None) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(RefreshError::Cli(format!(
+                    "it did not finish within {}s",
+                    timeout.as_secs()
+                )));
+            }
+            Err(e) => return Err(RefreshError::Cli(e.to_string())),
+        }
+    }
+}
+
+/// The last `n` non-blank lines of `text`, joined with ` / `.
+fn last_lines(text: &str, n: usize) -> String {
+    let mut tail: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .rev()
+        .take(n)
+        .collect();
+    tail.reverse();
+    tail.join(" / ")
+}
+
+/// What a child printed on one stream, up to [`CLI_OUTPUT_LIMIT`], and whether that was all of
+/// it; the rest is read and dropped, so that the child never blocks on a full pipe.
+fn read_output(mut stream: impl Read) -> (String, bool) {
     let mut kept = Vec::new();
     let _ = (&mut stream)
         .take(CLI_OUTPUT_LIMIT + 1)

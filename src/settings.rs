@@ -16,6 +16,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use crate::env::Env;
+use crate::problem::{Explain, Explanation};
 
 /// The commands that take settings as flags.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -304,10 +305,16 @@ pub struct Resolved {
 
 /// A value that is not what its setting takes.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{problem}\n  {fix}")]
+#[error("{}", self.explain())]
 pub struct BadValue {
     pub problem: String,
     pub fix: String,
+}
+
+impl Explain for BadValue {
+    fn explain(&self) -> Explanation {
+        Explanation::new(&self.problem, &self.fix)
+    }
 }
 
 impl Resolved {
@@ -537,16 +544,6 @@ fn file_relative(setting: &Setting, raw: &Raw, path: Option<&std::path::Path>) -
         },
         _ => raw.clone(),
     }
-}
-
-/// The first line of an error: what is wrong, without what to do.
-pub fn first_line(error: &dyn fmt::Display) -> String {
-    error
-        .to_string()
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .to_string()
 }
 
 /// `--flag` (or `VAR`, or `key` in vercel-oidc.toml), for messages.

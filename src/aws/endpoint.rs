@@ -26,13 +26,28 @@ pub struct StsEndpoint {
     pub origin: Origin,
 }
 
+/// Why the STS endpoint cannot be chosen; `Display` is the
+/// [`Explanation`](crate::problem::Explanation).
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum EndpointError {
-    #[error(
-        "`{}` is not an AWS region name\n  use a region such as `us-east-1` (from --region, AWS_REGION or AWS_DEFAULT_REGION)",
-        .0.escape_debug()
-    )]
     BadRegion(String),
+}
+
+impl crate::problem::Explain for EndpointError {
+    fn explain(&self) -> crate::problem::Explanation {
+        match self {
+            Self::BadRegion(region) => crate::problem::Explanation::new(
+                format!("`{}` is not an AWS region name", region.escape_debug()),
+                "use a region such as `us-east-1` (from --region, AWS_REGION or AWS_DEFAULT_REGION)",
+            ),
+        }
+    }
+}
+
+impl std::fmt::Display for EndpointError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&crate::problem::Explain::explain(self), f)
+    }
 }
 
 /// A region name: lowercase letters, digits and `-`.

@@ -47,55 +47,93 @@ pub struct AwsConfig {
     pub endpoint: StsEndpoint,
 }
 
+/// Why the AWS settings cannot be used; `Display` is the [`Explanation`](crate::problem::Explanation).
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error(
-        "no role to assume\n  pass --role-arn or set AWS_ROLE_ARN to the IAM role whose trust policy names the Vercel OIDC provider"
-    )]
     MissingRole,
-    #[error(
-        "`{}` is not an IAM role ARN\n  it should look like `arn:aws:iam::123456789012:role/NAME` (--role-arn or AWS_ROLE_ARN)",
-        .0.escape_debug()
-    )]
     BadRoleArn(String),
-    #[error(
-        "session name `{}` is not allowed by STS\n  use 2 to 64 characters of letters, digits and `+=,.@_-` (--session-name or AWS_ROLE_SESSION_NAME), or leave it out for the default",
-        .0.escape_debug()
-    )]
     BadSessionName(String),
-    #[error(
-        "duration {0}s is out of range\n  --duration-seconds must be between 900 and 43200 (and at most the role's maximum session duration)"
-    )]
     BadDuration(u32),
-    #[error(
-        "{0} session policy ARNs given, STS takes at most 10\n  combine them into fewer managed policies"
-    )]
     TooManyPolicyArns(usize),
-    #[error(
-        "`{}` is not an IAM policy ARN\n  it should look like `arn:aws:iam::aws:policy/ReadOnlyAccess` (--policy-arn)",
-        .0.escape_debug()
-    )]
     BadPolicyArn(String),
-    #[error("cannot read the session policy file `{}`: {}\n  pass --policy @FILE with a regular file holding the policy JSON (STS takes at most 2,048 characters of it once packed)", path.display(), error.reason())]
     PolicyFile {
         path: PathBuf,
         error: crate::fsutil::ReadError,
     },
-    #[error(
-        "the session policy from {origin} is not valid JSON: {error}\n  pass an IAM policy document, inline or as --policy @FILE"
-    )]
     PolicyJson {
         origin: String,
         error: serde_json::Error,
     },
-    #[error(transparent)]
-    Region(#[from] endpoint::EndpointError),
-    #[error(
-        "cannot use the STS endpoint: {0}\n  fix --region, AWS_ENDPOINT_URL_STS or AWS_ENDPOINT_URL"
-    )]
+    /// Shown as the region error itself, which is not also its source.
+    Region(endpoint::EndpointError),
     Endpoint(String),
-    #[error(transparent)]
+    /// A value that is not what its setting takes (a number that is not one).
     Value(#[from] crate::settings::BadValue),
+}
+
+impl crate::problem::Explain for ConfigError {
+    fn explain(&self) -> crate::problem::Explanation {
+        use crate::problem::Explanation as E;
+        match self {
+            Self::Value(bad) => bad.explain(),
+            Self::MissingRole => E::new(
+                "no role to assume",
+                "pass --role-arn or set AWS_ROLE_ARN to the IAM role whose trust policy names the Vercel OIDC provider",
+            ),
+            Self::BadRoleArn(arn) => E::new(
+                format!("`{}` is not an IAM role ARN", arn.escape_debug()),
+                "it should look like `arn:aws:iam::123456789012:role/NAME` (--role-arn or AWS_ROLE_ARN)",
+            ),
+            Self::BadSessionName(name) => E::new(
+                format!(
+                    "session name `{}` is not allowed by STS",
+                    name.escape_debug()
+                ),
+                "use 2 to 64 characters of letters, digits and `+=,.@_-` (--session-name or AWS_ROLE_SESSION_NAME), or leave it out for the default",
+            ),
+            Self::BadDuration(seconds) => E::new(
+                format!("duration {seconds}s is out of range"),
+                "--duration-seconds must be between 900 and 43200 (and at most the role's maximum session duration)",
+            ),
+            Self::TooManyPolicyArns(n) => E::new(
+                format!("{n} session policy ARNs given, STS takes at most 10"),
+                "combine them into fewer managed policies",
+            ),
+            Self::BadPolicyArn(arn) => E::new(
+                format!("`{}` is not an IAM policy ARN", arn.escape_debug()),
+                "it should look like `arn:aws:iam::aws:policy/ReadOnlyAccess` (--policy-arn)",
+            ),
+            Self::PolicyFile { path, error } => E::new(
+                format!(
+                    "cannot read the session policy file `{}`: {}",
+                    path.display(),
+                    error.reason()
+                ),
+                "pass --policy @FILE with a regular file holding the policy JSON (STS takes at most 2,048 characters of it once packed)",
+            ),
+            Self::PolicyJson { origin, error } => E::new(
+                format!("the session policy from {origin} is not valid JSON: {error}"),
+                "pass an IAM policy document, inline or as --policy @FILE",
+            ),
+            Self::Region(error) => error.explain(),
+            Self::Endpoint(reason) => E::new(
+                format!("cannot use the STS endpoint: {reason}"),
+                "fix --region, AWS_ENDPOINT_URL_STS or AWS_ENDPOINT_URL",
+            ),
+        }
+    }
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&crate::problem::Explain::explain(self), f)
+    }
+}
+
+impl From<endpoint::EndpointError> for ConfigError {
+    fn from(error: endpoint::EndpointError) -> Self {
+        Self::Region(error)
+    }
 }
 
 impl AwsConfig {

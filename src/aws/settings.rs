@@ -1,6 +1,7 @@
 //! The AWS settings: one entry each (see [`crate::settings`]).
 
 use super::{check_duration, check_policy_arns, check_role_arn, check_session_name};
+use crate::problem::problem_of;
 use crate::settings::{Command, Default, Kind, Raw, Setting, Table};
 use crate::vars;
 
@@ -40,7 +41,7 @@ pub static ROLE_ARN: Setting = Setting {
     help: "IAM role to assume",
     long_help: "",
     example: "arn:aws:iam::123456789012:role/deploy",
-    check: Some(|v| check_role_arn(v.first().trim()).map_err(what)),
+    check: Some(|v| check_role_arn(v.first().trim()).map_err(problem_of)),
     commands: EXCHANGE,
     yields_to: &[],
     at_path: false,
@@ -58,7 +59,7 @@ pub static SESSION_NAME: Setting = Setting {
     help: "STS session name [default: vercel-<project>-<environment> from the token]",
     long_help: "",
     example: "vercel-ci",
-    check: Some(|v| check_session_name(v.first()).map_err(what)),
+    check: Some(|v| check_session_name(v.first()).map_err(problem_of)),
     commands: EXCHANGE,
     yields_to: &[],
     at_path: false,
@@ -82,7 +83,7 @@ pub static DURATION_SECONDS: Setting = Setting {
     example: "1800",
     check: Some(|v| {
         let seconds = v.first().parse().unwrap_or(0);
-        check_duration(seconds).map_err(what)
+        check_duration(seconds).map_err(problem_of)
     }),
     commands: EXCHANGE,
     yields_to: &[],
@@ -101,7 +102,7 @@ pub static REGION: Setting = Setting {
     help: "Region whose STS endpoint to call; wins over AWS_REGION [default: AWS_REGION, else global]",
     long_help: "On Vercel, AWS_REGION is the function's execution region, so name the STS region here.",
     example: "eu-west-1",
-    check: Some(|v| super::endpoint::check_region(v.first()).map_err(what)),
+    check: Some(|v| super::endpoint::check_region(v.first()).map_err(problem_of)),
     commands: EXCHANGE,
     yields_to: &[],
     at_path: false,
@@ -120,8 +121,8 @@ pub static POLICY_ARNS: Setting = Setting {
     long_help: "",
     example: "arn:aws:iam::aws:policy/ReadOnlyAccess",
     check: Some(|v| match v {
-        Raw::List(arns) => check_policy_arns(arns).map_err(what),
-        Raw::One(arn) => check_policy_arns(std::slice::from_ref(arn)).map_err(what),
+        Raw::List(arns) => check_policy_arns(arns).map_err(problem_of),
+        Raw::One(arn) => check_policy_arns(std::slice::from_ref(arn)).map_err(problem_of),
     }),
     commands: EXCHANGE,
     yields_to: &[],
@@ -169,7 +170,3 @@ pub static EXEC_CREDENTIALS: Setting = Setting {
     at_path: false,
 };
 
-/// What is wrong, for the project file's error, which says where.
-fn what(error: impl std::fmt::Display) -> String {
-    crate::settings::first_line(&error)
-}

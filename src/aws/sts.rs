@@ -11,12 +11,16 @@
 //! after [`http::server_text`] has redacted them, and credentials that have expired or expire
 //! within [`CLOCK_SKEW`] are an error, never printed.
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::aws::endpoint::StsEndpoint;
 use crate::aws::trust;
 use crate::http::{self, RetryPolicy};
+use crate::problem::{Explain, Explanation};
+use crate::refusal::{Hint, Identity, Refusal, Service};
 use crate::secret::Secret;
 use crate::timefmt;
 use crate::token::{CLOCK_SKEW, Claims, OidcToken};
@@ -164,61 +168,90 @@ impl LocalName for roxmltree::Node<'_, '_> {
     }
 }
 
-/// Why STS gave no credentials.
+/// Why STS gave no credentials; `Display` is the [`Explanation`].
 #[derive(Debug, thiserror::Error)]
 pub enum StsError {
-    #[error(
-        "STS refused to let the token assume `{role_arn}` ({endpoint}): {code}: {message}\n{hint}"
-    )]
     Refused {
-        code: String,
-        message: String,
-        status: u16,
         role_arn: String,
         endpoint: String,
-        hint: String,
+        refusal: Box<Refusal>,
     },
-
-    #[error(
-        "cannot reach STS at `{endpoint}`: {detail}\n  check the network, HTTPS_PROXY/NO_PROXY, and the endpoint (--region, AWS_ENDPOINT_URL_STS)"
-    )]
     Network {
         endpoint: String,
         detail: String,
         transient: bool,
     },
-
-    #[error(
-        "STS at `{endpoint}` answered HTTP {status} with a body that is not an STS response: {detail}\n  check that the endpoint (--region, AWS_ENDPOINT_URL_STS) is really STS"
-    )]
     BadResponse {
         endpoint: String,
         status: u16,
         detail: String,
     },
-
-    #[error(
-        "STS at `{endpoint}` {error}\n  point the endpoint (--region, AWS_ENDPOINT_URL_STS) at STS itself, not at an address that redirects"
-    )]
     Redirected {
         endpoint: String,
         error: http::ReceiveError,
     },
+    Expired {
+        endpoint: String,
+        why: String,
+    },
+}
 
-    #[error(
-        "STS at `{endpoint}` issued credentials that cannot be used: {why}\n  check this machine's clock (`date -u`), and that the endpoint (--region, AWS_ENDPOINT_URL_STS) is really STS"
-    )]
-    Expired { endpoint: String, why: String },
+impl Explain for StsError {
+    fn explain(&self) -> Explanation {
+        match self {
+            Self::Refused {
+                role_arn,
+                endpoint,
+                refusal,
+            } => Explanation::new(
+                format!(
+                    "STS refused to let the token assume `{role_arn}` ({endpoint}): {}: {}",
+                    refusal.code, refusal.message
+                ),
+                refusal.hint.fix(),
+            ),
+            Self::Network {
+                endpoint, detail, ..
+            } => Explanation::new(
+                format!("cannot reach STS at `{endpoint}`: {detail}"),
+                "check the network, HTTPS_PROXY/NO_PROXY, and the endpoint (--region, AWS_ENDPOINT_URL_STS)",
+            ),
+            Self::BadResponse {
+                endpoint,
+                status,
+                detail,
+            } => Explanation::new(
+                format!(
+                    "STS at `{endpoint}` answered HTTP {status} with a body that is not an STS response: {detail}"
+                ),
+                "check that the endpoint (--region, AWS_ENDPOINT_URL_STS) is really STS",
+            ),
+            Self::Redirected { endpoint, error } => Explanation::new(
+                format!("STS at `{endpoint}` {error}"),
+                "point the endpoint (--region, AWS_ENDPOINT_URL_STS) at STS itself, not at an address that redirects",
+            ),
+            Self::Expired { endpoint, why } => Explanation::new(
+                format!("STS at `{endpoint}` issued credentials that cannot be used: {why}"),
+                "check this machine's clock (`date -u`), and that the endpoint (--region, AWS_ENDPOINT_URL_STS) is really STS",
+            ),
+        }
+    }
+}
+
+impl fmt::Display for StsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.explain(), f)
+    }
 }
 
 impl StsError {
     /// Whether trying again may help.
     pub fn is_transient(&self) -> bool {
         match self {
-            Self::Refused { code, status, .. } => {
-                *status >= 500
+            Self::Refused { refusal, .. } => {
+                refusal.status >= 500
                     || matches!(
-                        code.as_str(),
+                        refusal.code.as_str(),
                         "IDPCommunicationError"
                             | "Throttling"
                             | "ThrottlingException"
@@ -234,7 +267,7 @@ impl StsError {
     /// The STS error code, when STS sent one.
     pub fn code(&self) -> Option<&str> {
         match self {
-            Self::Refused { code, .. } => Some(code),
+            Self::Refused { refusal, .. } => Some(&refusal.code),
             _ => None,
         }
     }
@@ -342,17 +375,18 @@ impl StsClient {
             return Ok(creds);
         }
         match parse_error(&text) {
-            Some((code, message)) => {
-                let hint = hint_for(&code, req, token.claims());
-                Err(StsError::Refused {
+            Some((code, message)) => Err(StsError::Refused {
+                role_arn: req.role_arn.clone(),
+                endpoint,
+                refusal: Box::new(Refusal {
+                    service: Service::Sts,
+                    status,
+                    hint: hint_for(&code, req, token.claims()),
                     code: http::server_text(&code, &sent),
                     message: http::server_text(&message, &sent),
-                    status,
-                    role_arn: req.role_arn.clone(),
-                    endpoint,
-                    hint,
-                })
-            }
+                    identity: Identity::of(token.claims()),
+                }),
+            }),
             None => Err(StsError::BadResponse {
                 endpoint,
                 status,
@@ -379,43 +413,52 @@ fn receive_error(endpoint: &str, error: http::ReceiveError) -> StsError {
     }
 }
 
-/// What to do about each STS error code.
-pub fn hint_for(code: &str, req: &AssumeRoleRequest, claims: &Claims) -> String {
+/// What to do about each STS error code: a diagnosis, and for the codes that are about trust,
+/// the set-up that accepts the token ([`trust::explain`]).
+pub fn hint_for(code: &str, req: &AssumeRoleRequest, claims: &Claims) -> Hint {
     let trust = || trust::explain(claims, &req.role_arn);
     match code {
-        "AccessDenied" => format!(
-            "  the role's trust policy does not accept this token (usually its `sub` or `aud` condition).\n{}",
-            trust()
-        ),
-        "InvalidIdentityToken" => format!(
-            "  STS could not validate the token: the account needs an IAM OIDC provider for the token's issuer and audience.\n{}",
-            trust()
-        ),
-        "IDPRejectedClaim" => format!(
-            "  the IAM OIDC provider rejected a claim: its audience list must include the token's `aud`.\n{}",
-            trust()
-        ),
-        "ExpiredTokenException" => format!(
-            "  STS says the token has expired; check this machine's clock, then get a fresh token: {}",
+        "AccessDenied" => Hint::new(
+            "the role's trust policy does not accept this token (usually its `sub` or `aud` condition).",
+        )
+        .then(trust()),
+        "InvalidIdentityToken" => Hint::new(
+            "STS could not validate the token: the account needs an IAM OIDC provider for the token's issuer and audience.",
+        )
+        .then(trust()),
+        "IDPRejectedClaim" => Hint::new(
+            "the IAM OIDC provider rejected a claim: its audience list must include the token's `aud`.",
+        )
+        .then(trust()),
+        "ExpiredTokenException" => Hint::new(format!(
+            "STS says the token has expired; check this machine's clock, then get a fresh token: {}",
             crate::token::fresh_token_hint(false)
+        )),
+        "IDPCommunicationError" => Hint::new(
+            "STS could not fetch the issuer's signing keys (`<issuer>/.well-known/jwks`); this is usually brief: try again in a minute",
         ),
-        "IDPCommunicationError" => "  STS could not fetch the issuer's signing keys (`<issuer>/.well-known/jwks`); this is usually brief: try again in a minute".into(),
-        "Throttling" | "ThrottlingException" | "RequestLimitExceeded" => {
-            "  STS is throttling requests from this account; leave the cache on (it is, unless --no-cache) and try again shortly".into()
-        }
-        "MalformedPolicyDocument" => "  the session policy given with --policy is not a valid IAM policy; check its JSON and actions".into(),
-        "PackedPolicyTooLarge" => {
-            "  the session policies (--policy and --policy-arn) are too large once packed; shorten --policy or pass fewer --policy-arn".into()
-        }
-        "RegionDisabledException" => {
-            "  STS is not activated in this endpoint's region for the account; activate it in IAM > Account settings, or choose another --region".into()
-        }
-        "ValidationError" => format!(
-            "  a parameter was rejected. Check that --duration-seconds ({}) is at most the role's maximum session duration, that the role ARN is right, and that the session name `{}` fits [\\w+=,.@-]{{2,64}}",
+        "Throttling" | "ThrottlingException" | "RequestLimitExceeded" => Hint::new(
+            "STS is throttling requests from this account; leave the cache on (it is, unless --no-cache) and try again shortly",
+        ),
+        "MalformedPolicyDocument" => Hint::new(
+            "the session policy given with --policy is not a valid IAM policy; check its JSON and actions",
+        ),
+        "PackedPolicyTooLarge" => Hint::new(
+            "the session policies (--policy and --policy-arn) are too large once packed; shorten --policy or pass fewer --policy-arn",
+        ),
+        "RegionDisabledException" => Hint::new(
+            "STS is not activated in this endpoint's region for the account; activate it in IAM > Account settings, or choose another --region",
+        ),
+        "ValidationError" => Hint::new(format!(
+            "a parameter was rejected. Check that --duration-seconds ({}) is at most the role's maximum session duration, that the role ARN is right, and that the session name `{}` fits [\\w+=,.@-]{{2,64}}",
             req.duration_seconds, req.session_name
+        )),
+        "InvalidParameterValue" | "MissingParameter" => Hint::new(
+            "a parameter was rejected; check --role-arn, --session-name and --duration-seconds",
         ),
-        "InvalidParameterValue" | "MissingParameter" => "  a parameter was rejected; check --role-arn, --session-name and --duration-seconds".into(),
-        _ => "  see the AWS STS AssumeRoleWithWebIdentity documentation for this error code".into(),
+        _ => Hint::new(
+            "see the AWS STS AssumeRoleWithWebIdentity documentation for this error code",
+        ),
     }
 }
 
@@ -567,12 +610,16 @@ mod tests {
     #[test]
     fn transient_classification() {
         let refused = |code: &str, status| StsError::Refused {
-            code: code.into(),
-            message: String::new(),
-            status,
             role_arn: String::new(),
             endpoint: String::new(),
-            hint: String::new(),
+            refusal: Box::new(Refusal {
+                service: Service::Sts,
+                status,
+                code: code.into(),
+                message: String::new(),
+                identity: Identity::default(),
+                hint: Hint::default(),
+            }),
         };
         assert!(refused("IDPCommunicationError", 400).is_transient());
         assert!(refused("Throttling", 400).is_transient());

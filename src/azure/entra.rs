@@ -17,11 +17,15 @@
 //! [`http::server_text`] has redacted it, and an access token that has expired or expires
 //! within [`CLOCK_SKEW`] is an error.
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::azure::{Authority, trust};
 use crate::http::{self, RetryPolicy};
+use crate::problem::{Explain, Explanation};
+use crate::refusal::{Hint, Identity, Refusal, Service};
 use crate::secret::Secret;
 use crate::timefmt;
 use crate::token::{CLOCK_SKEW, Claims, OidcToken};
@@ -158,73 +162,150 @@ pub fn parse_error(body: &str) -> Option<ErrorBody> {
     })
 }
 
-/// Why Entra gave no access token.
+/// Why Entra gave no access token; `Display` is the [`Explanation`].
 #[derive(Debug, thiserror::Error)]
 pub enum EntraError {
-    #[error(
-        "Entra ID refused the token for app `{client_id}` in tenant `{tenant_id}` ({endpoint}): {error}: {message}\n{hint}{ids}",
-        error = body.error,
-        message = body.message,
-        ids = support_ids(body),
-    )]
     Refused {
-        body: ErrorBody,
-        status: u16,
+        refusal: Box<Refusal>,
+        /// The OAuth `error` Entra sent, such as `invalid_client`.
+        error: String,
+        /// The AADSTS number, when Entra sent one.
+        aadsts: Option<u32>,
+        trace_id: Option<String>,
+        correlation_id: Option<String>,
         client_id: String,
         tenant_id: String,
         endpoint: String,
-        hint: String,
     },
-
-    #[error(
-        "cannot reach Entra ID at `{endpoint}`: {detail}\n  check the network, HTTPS_PROXY/NO_PROXY, SSL_CERT_FILE for a TLS-inspecting proxy, and --authority-host"
-    )]
     Network {
         endpoint: String,
         detail: String,
         transient: bool,
     },
-
-    #[error(
-        "Entra ID at `{endpoint}` answered HTTP {status} with a body that is not a token response: {detail}\n  check that --authority-host (AZURE_AUTHORITY_HOST) is a Microsoft Entra authority"
-    )]
     BadResponse {
         endpoint: String,
         status: u16,
         detail: String,
     },
-
-    #[error(
-        "Entra ID at `{endpoint}` {error}\n  set --authority-host (AZURE_AUTHORITY_HOST) to the authority itself, not to an address that redirects"
-    )]
     Redirected {
         endpoint: String,
         error: http::ReceiveError,
     },
-
-    #[error(
-        "Entra ID at `{endpoint}` issued an access token that cannot be used: {why}\n  check this machine's clock (`date -u`), and that --authority-host (AZURE_AUTHORITY_HOST) is a Microsoft Entra authority"
-    )]
-    Expired { endpoint: String, why: String },
+    Expired {
+        endpoint: String,
+        why: String,
+    },
 }
 
-fn support_ids(body: &ErrorBody) -> String {
-    match (&body.trace_id, &body.correlation_id) {
+impl Explain for EntraError {
+    fn explain(&self) -> Explanation {
+        match self {
+            Self::Refused {
+                refusal,
+                error,
+                trace_id,
+                correlation_id,
+                client_id,
+                tenant_id,
+                endpoint,
+                ..
+            } => Explanation::new(
+                format!(
+                    "Entra ID refused the token for app `{client_id}` in tenant `{tenant_id}` ({endpoint}): {error}: {}",
+                    refusal.message
+                ),
+                format!(
+                    "{}{}",
+                    refusal.hint.fix(),
+                    support_ids(trace_id.as_deref(), correlation_id.as_deref())
+                ),
+            ),
+            Self::Network {
+                endpoint, detail, ..
+            } => Explanation::new(
+                format!("cannot reach Entra ID at `{endpoint}`: {detail}"),
+                "check the network, HTTPS_PROXY/NO_PROXY, SSL_CERT_FILE for a TLS-inspecting proxy, and --authority-host",
+            ),
+            Self::BadResponse {
+                endpoint,
+                status,
+                detail,
+            } => Explanation::new(
+                format!(
+                    "Entra ID at `{endpoint}` answered HTTP {status} with a body that is not a token response: {detail}"
+                ),
+                "check that --authority-host (AZURE_AUTHORITY_HOST) is a Microsoft Entra authority",
+            ),
+            Self::Redirected { endpoint, error } => Explanation::new(
+                format!("Entra ID at `{endpoint}` {error}"),
+                "set --authority-host (AZURE_AUTHORITY_HOST) to the authority itself, not to an address that redirects",
+            ),
+            Self::Expired { endpoint, why } => Explanation::new(
+                format!(
+                    "Entra ID at `{endpoint}` issued an access token that cannot be used: {why}"
+                ),
+                "check this machine's clock (`date -u`), and that --authority-host (AZURE_AUTHORITY_HOST) is a Microsoft Entra authority",
+            ),
+        }
+    }
+}
+
+impl fmt::Display for EntraError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.explain(), f)
+    }
+}
+
+/// The ids Microsoft support asks for, on a line of their own; nothing when Entra sent neither.
+fn support_ids(trace: Option<&str>, correlation: Option<&str>) -> String {
+    match (trace, correlation) {
         (None, None) => String::new(),
         (trace, correlation) => format!(
             "\n  (for Microsoft support: trace id `{}`, correlation id `{}`)",
-            trace.as_deref().unwrap_or("-"),
-            correlation.as_deref().unwrap_or("-")
+            trace.unwrap_or("-"),
+            correlation.unwrap_or("-")
         ),
     }
 }
 
 impl EntraError {
+    /// The refusal Entra answered HTTP `status` with, as read (and redacted) into `body`.
+    fn refused(
+        body: ErrorBody,
+        status: u16,
+        req: &TokenRequest,
+        endpoint: &str,
+        claims: &Claims,
+        hint: Hint,
+    ) -> Self {
+        let code = match body.code {
+            Some(n) => format!("AADSTS{n}"),
+            None => body.error.clone(),
+        };
+        Self::Refused {
+            refusal: Box::new(Refusal {
+                service: Service::EntraId,
+                status,
+                code,
+                message: body.message,
+                identity: Identity::of(claims),
+                hint,
+            }),
+            error: body.error,
+            aadsts: body.code,
+            trace_id: body.trace_id,
+            correlation_id: body.correlation_id,
+            client_id: req.client_id.clone(),
+            tenant_id: req.tenant_id.clone(),
+            endpoint: endpoint.to_string(),
+        }
+    }
+
     /// Whether trying again may help.
     pub fn is_transient(&self) -> bool {
         match self {
-            Self::Refused { body, status, .. } => {
-                *status >= 500 || *status == 429 || body.error == "temporarily_unavailable"
+            Self::Refused { refusal, error, .. } => {
+                refusal.status >= 500 || refusal.status == 429 || error == "temporarily_unavailable"
             }
             Self::Network { transient, .. } => *transient,
             Self::BadResponse { status, .. } => *status >= 500 || *status == 429,
@@ -235,7 +316,7 @@ impl EntraError {
     /// The AADSTS code, when Entra sent one.
     pub fn code(&self) -> Option<u32> {
         match self {
-            Self::Refused { body, .. } => body.code,
+            Self::Refused { aadsts, .. } => *aadsts,
             _ => None,
         }
     }
@@ -249,66 +330,73 @@ pub struct HintContext<'a> {
     pub in_build: bool,
 }
 
-/// What to do about each AADSTS code.
-pub fn hint_for(code: Option<u32>, cx: &HintContext<'_>) -> String {
+/// What to do about each AADSTS code: a diagnosis, and for the codes that are about the
+/// federated credential, the one that matches the token ([`trust::explain`]).
+pub fn hint_for(code: Option<u32>, cx: &HintContext<'_>) -> Hint {
     let client = &cx.req.client_id;
     let tenant = &cx.req.tenant_id;
     let explain = || trust::explain(cx.claims, client);
     let Some(code) = code else {
-        return "  Entra ID sent no AADSTS code; check --tenant-id, --client-id and --scope".into();
+        return Hint::new(
+            "Entra ID sent no AADSTS code; check --tenant-id, --client-id and --scope",
+        );
     };
     match code {
-        700024 => format!(
-            "  the token is outside its valid time (it expires at {}): check this machine's clock, then get a fresh token: {}",
+        700024 => Hint::new(format!(
+            "the token is outside its valid time (it expires at {}): check this machine's clock, then get a fresh token: {}",
             timefmt::rfc3339_z(cx.claims.expires_at()),
             crate::token::fresh_token_hint(cx.in_build)
-        ),
-        70021 | 700210..=700219 => {
-            let part = match code {
-                700211 => "; Entra ID names its issuer (`iss`) as what differs",
-                700212 => "; Entra ID names its audience (`aud`) as what differs",
-                700213 => "; Entra ID names its subject (`sub`) as what differs",
-                _ => "",
-            };
-            format!(
-                "  no federated credential on app `{client}` matches the token{part}.\n{}",
-                explain()
-            )
-        }
-        70025 => format!(
-            "  app `{client}` has no federated credential yet; add one for the token.\n{}",
-            explain()
-        ),
-        700016 => format!(
-            "  no app with client id `{client}` exists in tenant `{tenant}`: check --client-id (AZURE_CLIENT_ID) is the Application (client) ID, not the object id, and that --tenant-id (AZURE_TENANT_ID) is the tenant the app is registered in"
-        ),
-        90002 => format!(
-            "  tenant `{tenant}` does not exist at `{}`: check --tenant-id (AZURE_TENANT_ID) is the Directory (tenant) ID, and that --authority-host is your cloud's (https://login.microsoftonline.us/ for US Government, https://login.chinacloudapi.cn/ for China)",
+        )),
+        70021 | 700210..=700219 => Hint::new(format!(
+            "no federated credential on app `{client}` matches the token{}.",
+            what_differs(code)
+        ))
+        .then(explain()),
+        70025 => Hint::new(format!(
+            "app `{client}` has no federated credential yet; add one for the token."
+        ))
+        .then(explain()),
+        700016 => Hint::new(format!(
+            "no app with client id `{client}` exists in tenant `{tenant}`: check --client-id (AZURE_CLIENT_ID) is the Application (client) ID, not the object id, and that --tenant-id (AZURE_TENANT_ID) is the tenant the app is registered in"
+        )),
+        90002 => Hint::new(format!(
+            "tenant `{tenant}` does not exist at `{}`: check --tenant-id (AZURE_TENANT_ID) is the Directory (tenant) ID, and that --authority-host is your cloud's (https://login.microsoftonline.us/ for US Government, https://login.chinacloudapi.cn/ for China)",
             cx.authority.as_str()
-        ),
-        900021..=900023 => format!(
-            "  `{tenant}` is not a valid tenant: pass the Directory (tenant) ID, a GUID, or a verified domain of the tenant (--tenant-id or AZURE_TENANT_ID)"
-        ),
-        70011 | 1002012 => format!(
-            "  Entra ID does not accept the scope `{}`: check the resource's URI (its address or app ID URI) and pass it with `/.default`, for example `https://management.azure.com/.default`",
+        )),
+        900021..=900023 => Hint::new(format!(
+            "`{tenant}` is not a valid tenant: pass the Directory (tenant) ID, a GUID, or a verified domain of the tenant (--tenant-id or AZURE_TENANT_ID)"
+        )),
+        70011 | 1002012 => Hint::new(format!(
+            "Entra ID does not accept the scope `{}`: check the resource's URI (its address or app ID URI) and pass it with `/.default`, for example `https://management.azure.com/.default`",
             cx.req.scope
-        ),
-        500011 => format!(
-            "  the resource of scope `{}` has no service principal in tenant `{tenant}`: check the scope's resource URI, or have an administrator add or consent to that resource in the tenant",
+        )),
+        500011 => Hint::new(format!(
+            "the resource of scope `{}` has no service principal in tenant `{tenant}`: check the scope's resource URI, or have an administrator add or consent to that resource in the tenant",
             cx.req.scope
-        ),
-        7000112 => format!(
-            "  app `{client}` is disabled in tenant `{tenant}`: an administrator must enable its service principal (Enterprise applications > Properties)"
-        ),
-        700027 | 50027 => format!(
-            "  Entra ID could not verify the token's signature with the issuer's keys (`{}/.well-known/jwks`): pass the token exactly as Vercel issued it; {}",
+        )),
+        7000112 => Hint::new(format!(
+            "app `{client}` is disabled in tenant `{tenant}`: an administrator must enable its service principal (Enterprise applications > Properties)"
+        )),
+        700027 | 50027 => Hint::new(format!(
+            "Entra ID could not verify the token's signature with the issuer's keys (`{}/.well-known/jwks`): pass the token exactly as Vercel issued it; {}",
             cx.claims.iss.trim_end_matches('/'),
             crate::token::fresh_token_hint(cx.in_build)
-        ),
-        other => format!(
-            "  look the code up at {}, and check --tenant-id, --client-id and --scope",
+        )),
+        other => Hint::new(format!(
+            "look the code up at {}, and check --tenant-id, --client-id and --scope",
             cx.authority.error_page(other)
-        ),
+        )),
+    }
+}
+
+/// The claim Entra names as the one no federated credential matched, for the codes that name
+/// one.
+fn what_differs(code: u32) -> &'static str {
+    match code {
+        700211 => "; Entra ID names its issuer (`iss`) as what differs",
+        700212 => "; Entra ID names its audience (`aud`) as what differs",
+        700213 => "; Entra ID names its subject (`sub`) as what differs",
+        _ => "",
     }
 }
 
@@ -420,39 +508,46 @@ impl EntraClient {
             return Ok(access);
         }
         match parse_error(&text) {
-            Some(body) => {
-                let shown = |t: &str| http::server_text(t, &sent);
-                let body = ErrorBody {
-                    error: shown(&body.error),
-                    message: shown(&body.message),
-                    code: body.code,
-                    trace_id: body.trace_id.as_deref().map(shown),
-                    correlation_id: body.correlation_id.as_deref().map(shown),
-                };
-                let hint = hint_for(
-                    body.code,
-                    &HintContext {
-                        claims: token.claims(),
-                        req,
-                        authority: &self.authority,
-                        in_build: self.in_build,
-                    },
-                );
-                Err(EntraError::Refused {
-                    body,
-                    status,
-                    client_id: req.client_id.clone(),
-                    tenant_id: req.tenant_id.clone(),
-                    endpoint: endpoint.to_string(),
-                    hint,
-                })
-            }
+            Some(body) => Err(self.refusal(endpoint, status, redacted(body, &sent), req, token)),
             None => Err(EntraError::BadResponse {
                 endpoint: endpoint.to_string(),
                 status,
                 detail: http::excerpt(&text, &sent),
             }),
         }
+    }
+
+    /// Entra's refusal `body` of `token`, with the hint its AADSTS code calls for.
+    fn refusal(
+        &self,
+        endpoint: &str,
+        status: u16,
+        body: ErrorBody,
+        req: &TokenRequest,
+        token: &OidcToken,
+    ) -> EntraError {
+        let hint = hint_for(
+            body.code,
+            &HintContext {
+                claims: token.claims(),
+                req,
+                authority: &self.authority,
+                in_build: self.in_build,
+            },
+        );
+        EntraError::refused(body, status, req, endpoint, token.claims(), hint)
+    }
+}
+
+/// `body` with what the server said redacted of `sent` and anything credential-shaped.
+fn redacted(body: ErrorBody, sent: &[&str]) -> ErrorBody {
+    let shown = |t: &str| http::server_text(t, sent);
+    ErrorBody {
+        error: shown(&body.error),
+        message: shown(&body.message),
+        code: body.code,
+        trace_id: body.trace_id.as_deref().map(shown),
+        correlation_id: body.correlation_id.as_deref().map(shown),
     }
 }
 
@@ -670,25 +765,34 @@ mod tests {
             (None, &["sent no AADSTS code"]),
         ];
         for (code, wants) in cases {
-            let hint = hint_for(*code, &cx(false));
+            let hint = hint_for(*code, &cx(false)).to_string();
             assert!(hint.starts_with("  "), "{code:?}: {hint}");
             for want in *wants {
                 assert!(hint.contains(want), "{code:?}: {hint:?} lacks {want:?}");
             }
         }
-        assert!(hint_for(Some(700024), &cx(true)).contains("in a Vercel build"));
+        assert!(
+            hint_for(Some(700024), &cx(true))
+                .to_string()
+                .contains("in a Vercel build")
+        );
     }
 
     #[test]
     fn refused_message_names_app_tenant_and_support_ids() {
-        let err = EntraError::Refused {
-            body: parse_error(r#"{"error":"invalid_request","error_description":"AADSTS90002: Tenant 't' not found.\r\nTrace ID: t-1","trace_id":"t-1"}"#).unwrap(),
-            status: 400,
-            client_id: "c".into(),
-            tenant_id: "t".into(),
-            endpoint: "https://login.microsoftonline.com/t/oauth2/v2.0/token".into(),
-            hint: "  do this".into(),
-        };
+        let claims = decode_claims(&jwt(&claims_json(2_000_000_000))).unwrap();
+        let err = EntraError::refused(
+            parse_error(r#"{"error":"invalid_request","error_description":"AADSTS90002: Tenant 't' not found.\r\nTrace ID: t-1","trace_id":"t-1"}"#).unwrap(),
+            400,
+            &TokenRequest {
+                tenant_id: "t".into(),
+                client_id: "c".into(),
+                scope: String::new(),
+            },
+            "https://login.microsoftonline.com/t/oauth2/v2.0/token",
+            &claims,
+            Hint::new("do this"),
+        );
         assert_eq!(
             err.to_string(),
             "Entra ID refused the token for app `c` in tenant `t` (https://login.microsoftonline.com/t/oauth2/v2.0/token): invalid_request: AADSTS90002: Tenant 't' not found.\n  do this\n  (for Microsoft support: trace id `t-1`, correlation id `-`)"
@@ -699,16 +803,13 @@ mod tests {
 
     #[test]
     fn transient_classification() {
-        let refused = |error: &str, status| EntraError::Refused {
-            body: ErrorBody {
+        let claims = decode_claims(&jwt(&claims_json(2_000_000_000))).unwrap();
+        let refused = |error: &str, status| {
+            let body = ErrorBody {
                 error: error.into(),
                 ..ErrorBody::default()
-            },
-            status,
-            client_id: String::new(),
-            tenant_id: String::new(),
-            endpoint: String::new(),
-            hint: String::new(),
+            };
+            EntraError::refused(body, status, &req(), "", &claims, Hint::default())
         };
         assert!(refused("temporarily_unavailable", 400).is_transient());
         assert!(refused("server_error", 503).is_transient());

@@ -118,45 +118,73 @@ impl Authority {
     }
 }
 
+/// Why the Azure settings cannot be used; `Display` is the
+/// [`Explanation`](crate::problem::Explanation).
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error(
-        "no Azure tenant id\n  pass --tenant-id or set AZURE_TENANT_ID (or `tenant_id` under `[azure]` in vercel-oidc.toml) to the Directory (tenant) ID shown on the app registration's overview"
-    )]
     MissingTenant,
-    #[error(
-        "`{}` is not a tenant id\n  use the Directory (tenant) ID, a GUID, or a verified domain such as `contoso.onmicrosoft.com` (--tenant-id or AZURE_TENANT_ID)",
-        .0.escape_debug()
-    )]
     BadTenant(String),
-    #[error(
-        "tenant `{}` names no single directory, and an app's own token needs one\n  pass the Directory (tenant) ID of the app registration (--tenant-id or AZURE_TENANT_ID)",
-        .0.escape_debug()
-    )]
     MultiTenantAlias(String),
-    #[error(
-        "no Azure client id\n  pass --client-id or set AZURE_CLIENT_ID (or `client_id` under `[azure]` in vercel-oidc.toml) to the Application (client) ID of the app registration (or user-assigned managed identity) that trusts the Vercel token"
-    )]
     MissingClient,
-    #[error(
-        "`{}` is not a client id\n  use the Application (client) ID, a GUID like `00000000-0000-0000-0000-000000000000` shown on the app registration's overview, not its name or object id (--client-id or AZURE_CLIENT_ID)",
-        .0.escape_debug()
-    )]
     BadClient(String),
-    #[error(
-        "cannot use the authority host `{}`: {reason}\n  use https://login.microsoftonline.com/ (the default) or your cloud's, such as https://login.microsoftonline.us/ (--authority-host or AZURE_AUTHORITY_HOST)",
-        value.escape_debug()
-    )]
     BadAuthority { value: String, reason: String },
-    #[error(
-        "no scope to request\n  pass --scope with the resource's `.default` scope, for example `https://management.azure.com/.default`"
-    )]
     MissingScope,
-    #[error(
-        "`{}` is not a scope Entra ID accepts here: {}\n  pass one `<resource>/.default` scope, for example `https://management.azure.com/.default` (--scope)",
-        .0.escape_debug(), .1
-    )]
     BadScope(String, String),
+}
+
+impl crate::problem::Explain for ConfigError {
+    fn explain(&self) -> crate::problem::Explanation {
+        use crate::problem::Explanation as E;
+        match self {
+            Self::MissingTenant => E::new(
+                "no Azure tenant id",
+                "pass --tenant-id or set AZURE_TENANT_ID (or `tenant_id` under `[azure]` in vercel-oidc.toml) to the Directory (tenant) ID shown on the app registration's overview",
+            ),
+            Self::BadTenant(tenant) => E::new(
+                format!("`{}` is not a tenant id", tenant.escape_debug()),
+                "use the Directory (tenant) ID, a GUID, or a verified domain such as `contoso.onmicrosoft.com` (--tenant-id or AZURE_TENANT_ID)",
+            ),
+            Self::MultiTenantAlias(tenant) => E::new(
+                format!(
+                    "tenant `{}` names no single directory, and an app's own token needs one",
+                    tenant.escape_debug()
+                ),
+                "pass the Directory (tenant) ID of the app registration (--tenant-id or AZURE_TENANT_ID)",
+            ),
+            Self::MissingClient => E::new(
+                "no Azure client id",
+                "pass --client-id or set AZURE_CLIENT_ID (or `client_id` under `[azure]` in vercel-oidc.toml) to the Application (client) ID of the app registration (or user-assigned managed identity) that trusts the Vercel token",
+            ),
+            Self::BadClient(client) => E::new(
+                format!("`{}` is not a client id", client.escape_debug()),
+                "use the Application (client) ID, a GUID like `00000000-0000-0000-0000-000000000000` shown on the app registration's overview, not its name or object id (--client-id or AZURE_CLIENT_ID)",
+            ),
+            Self::BadAuthority { value, reason } => E::new(
+                format!(
+                    "cannot use the authority host `{}`: {reason}",
+                    value.escape_debug()
+                ),
+                "use https://login.microsoftonline.com/ (the default) or your cloud's, such as https://login.microsoftonline.us/ (--authority-host or AZURE_AUTHORITY_HOST)",
+            ),
+            Self::MissingScope => E::new(
+                "no scope to request",
+                "pass --scope with the resource's `.default` scope, for example `https://management.azure.com/.default`",
+            ),
+            Self::BadScope(scope, reason) => E::new(
+                format!(
+                    "`{}` is not a scope Entra ID accepts here: {reason}",
+                    scope.escape_debug()
+                ),
+                "pass one `<resource>/.default` scope, for example `https://management.azure.com/.default` (--scope)",
+            ),
+        }
+    }
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&crate::problem::Explain::explain(self), f)
+    }
 }
 
 impl AzureConfig {

@@ -1,6 +1,7 @@
 //! The Azure settings: one entry each (see [`crate::settings`]).
 
 use super::{Authority, DEFAULT_AUTHORITY_HOST, check_client, check_tenant};
+use crate::problem::problem_of;
 use crate::settings::{Command, Default, Kind, Setting, Table};
 use crate::vars;
 
@@ -37,7 +38,7 @@ pub static TENANT_ID: Setting = Setting {
     help: "Directory (tenant) ID of the app registration",
     long_help: "A verified domain of the tenant, such as contoso.onmicrosoft.com, works too.",
     example: "72f988bf-86f1-41af-91ab-2d7cd011db47",
-    check: Some(|v| check_tenant(v.first().trim()).map_err(what)),
+    check: Some(|v| check_tenant(v.first().trim()).map_err(problem_of)),
     commands: EXCHANGE,
     yields_to: &[],
     at_path: false,
@@ -55,7 +56,7 @@ pub static CLIENT_ID: Setting = Setting {
     help: "Application (client) ID of the app that trusts the Vercel token",
     long_help: "",
     example: "11111111-2222-3333-4444-555555555555",
-    check: Some(|v| check_client(v.first().trim()).map_err(what)),
+    check: Some(|v| check_client(v.first().trim()).map_err(problem_of)),
     commands: EXCHANGE,
     yields_to: &[],
     at_path: false,
@@ -77,7 +78,7 @@ pub static AUTHORITY_HOST: Setting = Setting {
     help: "Entra ID authority host, https only [default: https://login.microsoftonline.com/]",
     long_help: "The host of another cloud: the example is US Government's.",
     example: "https://login.microsoftonline.us/",
-    check: Some(|v| Authority::parse(v.first()).map(drop).map_err(what)),
+    check: Some(|v| Authority::parse(v.first()).map(drop).map_err(problem_of)),
     commands: EXCHANGE,
     yields_to: &[],
     at_path: false,
@@ -119,7 +120,3 @@ pub static SCOPE: Setting = Setting {
     at_path: false,
 };
 
-/// What is wrong, for the project file's error, which says where.
-fn what(error: impl std::fmt::Display) -> String {
-    crate::settings::first_line(&error)
-}

@@ -296,9 +296,9 @@ impl Check {
         }
     }
 
-    /// A settings error: the message's first line, and the rest as the hint.
-    fn bad_settings(error: &dyn std::fmt::Display) -> Self {
-        let (message, hint) = split_message(&error.to_string());
+    /// A settings error: what is wrong, and what to do as the hint.
+    fn bad_settings(error: &dyn vercel_oidc::problem::Explain) -> Self {
+        let message = error.problem();
         Self::failed(
             format!("the settings are not valid: {message}"),
             CloudError {
@@ -306,27 +306,10 @@ impl Check {
                 status: None,
                 code: None,
                 message,
-                hint,
+                hint: error.fix(),
             },
         )
     }
-}
-
-/// The first line of a message, and the rest (trimmed, one line each) as its hint.
-fn split_message(text: &str) -> (String, Option<String>) {
-    let mut lines = text.lines();
-    let first = lines.next().unwrap_or("").trim().to_string();
-    let rest: Vec<&str> = lines.map(str::trim).filter(|l| !l.is_empty()).collect();
-    (first, (!rest.is_empty()).then(|| rest.join("\n")))
-}
-
-/// The first line of a cloud error's hint: its diagnosis (the trust set-up it goes on with is
-/// shown apart, in full).
-fn first_hint_line(hint: &str) -> Option<String> {
-    hint.lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .map(|l| l.trim_end_matches(':').to_string())
 }
 
 // --- the token ---

@@ -631,7 +631,7 @@ async fn supervise(
     ctx: &Ctx,
     mut command: tokio::process::Command,
     program: &Path,
-    mut token: OidcToken,
+    token: OidcToken,
     token_path: &Path,
     aws_expiry: Option<OffsetDateTime>,
 ) -> anyhow::Result<std::process::ExitStatus> {
@@ -639,83 +639,138 @@ async fn supervise(
         .spawn()
         .with_context(|| format!("cannot run `{}`", program.display()))?;
     let pid = child.id().context("the child exited at once")? as libc::pid_t;
-    let mut forwarded = Vec::new();
-    for kind in [
-        SignalKind::terminate(),
-        SignalKind::hangup(),
-        SignalKind::user_defined1(),
-        SignalKind::user_defined2(),
-    ] {
-        forwarded.push((kind.as_raw_value(), signal(kind)?));
-    }
+    let mut forwarded = forwarded_signals()?;
     catch_interrupts()?;
     let mut interrupts = tokio::time::interval(StdDuration::from_millis(50));
-    let every = ctx
-        .env()
-        .get("VERCEL_OIDC_EXEC_CHECK_SECONDS")
-        .and_then(|s| s.parse::<u64>().ok())
-        .unwrap_or(30)
-        .max(1);
-    let mut ticks = tokio::time::interval(StdDuration::from_secs(every));
-    let mut warned_token = false;
-    let mut warned_aws = false;
-    let name = display_name(program);
+    let mut ticks = tokio::time::interval(check_interval(ctx));
+    let mut upkeep = Upkeep {
+        ctx,
+        token,
+        token_path,
+        aws_expiry,
+        name: display_name(program),
+        warned_token: false,
+        warned_aws: false,
+    };
     loop {
-        let [(s0, r0), (s1, r1), (s2, r2), (s3, r3)] = &mut forwarded[..] else {
-            unreachable!()
-        };
+        let [(s0, r0), (s1, r1), (s2, r2), (s3, r3)] = &mut forwarded;
         tokio::select! {
             status = child.wait() => return Ok(status?),
             _ = r0.recv() => forward(pid, *s0),
             _ = r1.recv() => forward(pid, *s1),
             _ = r2.recv() => forward(pid, *s2),
             _ = r3.recv() => forward(pid, *s3),
-            _ = interrupts.tick() => {
-                let sig = SENT_BY_A_PROCESS.swap(0, Ordering::SeqCst);
-                if sig != 0 {
-                    forward(pid, sig);
-                }
-            }
-            _ = ticks.tick() => {
-                let now = ctx.now();
-                if token.claims().expires_at() - KEEP_FRESH <= now {
-                    match renew(ctx, now) {
-                        Some(fresh) if fresh.expose_secret() != token.expose_secret() => {
-                            match fsutil::write_private(token_path, fresh.expose_secret().as_bytes()) {
-                                Ok(()) => {
-                                    vercel_oidc::debug!("renewed the run's token file from {}", fresh.source());
-                                    token = fresh;
-                                }
-                                Err(e) => eprintln!("vercel-oidc: warning: cannot renew `{}`: {e}", token_path.display()),
-                            }
-                        }
-                        _ if !warned_token => {
-                            warned_token = true;
-                            let exp = token.claims().expires_at();
-                            eprintln!(
-                                "vercel-oidc: warning: the Vercel OIDC token expires {} (at {}) and no fresh one can be had here{}; GCP and Azure clients in `{name}` will fail after that{}",
-                                timefmt::relative(exp, now),
-                                timefmt::rfc3339_z(exp),
-                                if ctx.env().flag("VERCEL") { " (build tokens last about an hour)" } else { "" },
-                                aws_expiry.map(|t| format!(", AWS credentials last until {}", timefmt::rfc3339_z(t))).unwrap_or_default(),
-                            );
-                        }
-                        _ => {}
-                    }
-                }
-                if let Some(exp) = aws_expiry
-                    && !warned_aws
-                    && exp - AWS_WARNING <= now
-                {
-                    warned_aws = true;
-                    eprintln!(
-                        "vercel-oidc: warning: the AWS credentials given to `{name}` expire {} (at {}); a running process cannot be handed new ones\n  raise the role's maximum session duration and --duration-seconds",
-                        timefmt::relative(exp, now),
-                        timefmt::rfc3339_z(exp)
-                    );
-                }
-            }
+            _ = interrupts.tick() => forward_interrupt(pid),
+            _ = ticks.tick() => upkeep.check(ctx.now()),
         }
+    }
+}
+
+/// The signals passed on to the child as they arrive, each with its number: `SIGTERM`,
+/// `SIGHUP`, `SIGUSR1`, `SIGUSR2`. (`SIGINT` and `SIGQUIT` are [`catch_interrupts`]'.)
+fn forwarded_signals() -> std::io::Result<[(i32, tokio::signal::unix::Signal); 4]> {
+    let listen = |kind: SignalKind| signal(kind).map(|s| (kind.as_raw_value(), s));
+    Ok([
+        listen(SignalKind::terminate())?,
+        listen(SignalKind::hangup())?,
+        listen(SignalKind::user_defined1())?,
+        listen(SignalKind::user_defined2())?,
+    ])
+}
+
+/// How often the token and the AWS expiry are looked at: `VERCEL_OIDC_EXEC_CHECK_SECONDS`, else
+/// every 30 s.
+fn check_interval(ctx: &Ctx) -> StdDuration {
+    let every = ctx
+        .env()
+        .get("VERCEL_OIDC_EXEC_CHECK_SECONDS")
+        .and_then(|s| s.parse::<u64>().ok())
+        .unwrap_or(30)
+        .max(1);
+    StdDuration::from_secs(every)
+}
+
+/// Passes on the `SIGINT` or `SIGQUIT` another process sent, if one is waiting.
+fn forward_interrupt(pid: libc::pid_t) {
+    let sig = SENT_BY_A_PROCESS.swap(0, Ordering::SeqCst);
+    if sig != 0 {
+        forward(pid, sig);
+    }
+}
+
+/// What [`supervise`] looks after besides the child: the run's token file, and a warning, once
+/// each, before an expiry that cannot be helped.
+struct Upkeep<'a> {
+    ctx: &'a Ctx,
+    /// The token in the file.
+    token: OidcToken,
+    token_path: &'a Path,
+    aws_expiry: Option<OffsetDateTime>,
+    /// The child's name, for warnings.
+    name: String,
+    warned_token: bool,
+    warned_aws: bool,
+}
+
+impl Upkeep<'_> {
+    fn check(&mut self, now: OffsetDateTime) {
+        if self.token.claims().expires_at() - KEEP_FRESH <= now {
+            self.renew_token(now);
+        }
+        if let Some(exp) = self.aws_expiry
+            && !self.warned_aws
+            && exp - AWS_WARNING <= now
+        {
+            self.warned_aws = true;
+            eprintln!(
+                "vercel-oidc: warning: the AWS credentials given to `{}` expire {} (at {}); a running process cannot be handed new ones\n  raise the role's maximum session duration and --duration-seconds",
+                self.name,
+                timefmt::relative(exp, now),
+                timefmt::rfc3339_z(exp)
+            );
+        }
+    }
+
+    /// Writes a fresh token to the file, or says (once) that none can be had.
+    fn renew_token(&mut self, now: OffsetDateTime) {
+        match renew(self.ctx, now) {
+            Some(fresh) if fresh.expose_secret() != self.token.expose_secret() => {
+                match fsutil::write_private(self.token_path, fresh.expose_secret().as_bytes()) {
+                    Ok(()) => {
+                        vercel_oidc::debug!("renewed the run's token file from {}", fresh.source());
+                        self.token = fresh;
+                    }
+                    Err(e) => eprintln!(
+                        "vercel-oidc: warning: cannot renew `{}`: {e}",
+                        self.token_path.display()
+                    ),
+                }
+            }
+            _ if !self.warned_token => {
+                self.warned_token = true;
+                self.warn_token_expiry(now);
+            }
+            _ => {}
+        }
+    }
+
+    fn warn_token_expiry(&self, now: OffsetDateTime) {
+        let exp = self.token.claims().expires_at();
+        let build = if self.ctx.env().flag(vars::VERCEL) {
+            " (build tokens last about an hour)"
+        } else {
+            ""
+        };
+        let aws = self
+            .aws_expiry
+            .map(|t| format!(", AWS credentials last until {}", timefmt::rfc3339_z(t)))
+            .unwrap_or_default();
+        eprintln!(
+            "vercel-oidc: warning: the Vercel OIDC token expires {} (at {}) and no fresh one can be had here{build}; GCP and Azure clients in `{}` will fail after that{aws}",
+            timefmt::relative(exp, now),
+            timefmt::rfc3339_z(exp),
+            self.name,
+        );
     }
 }
 

@@ -197,89 +197,127 @@ impl IdKind {
     }
 }
 
+/// Why the GCP settings cannot be used; `Display` is the
+/// [`Explanation`](crate::problem::Explanation).
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error(
-        "no GCP workload identity provider given\n  pass --project-number, --pool and --provider (or set GCP_PROJECT_NUMBER, GCP_WORKLOAD_IDENTITY_POOL_ID and GCP_WORKLOAD_IDENTITY_POOL_PROVIDER_ID), or the full --audience //iam.googleapis.com/projects/<NUMBER>/locations/global/workloadIdentityPools/<POOL>/providers/<PROVIDER>"
-    )]
     MissingProvider,
-
-    #[error(
-        "the GCP workload identity provider is incomplete: missing {}\n  give all three of --project-number, --pool and --provider, or the full --audience",
-        .0.join(", ")
-    )]
     IncompleteProvider(Vec<&'static str>),
-
-    #[error(
-        "`{}` is not a workload identity provider audience: {reason}\n  pass --audience //iam.googleapis.com/projects/<NUMBER>/locations/global/workloadIdentityPools/<POOL>/providers/<PROVIDER> (or VERCEL_OIDC_GCP_AUDIENCE)",
-        audience.escape_debug()
-    )]
-    BadAudience { audience: String, reason: String },
-
-    #[error(
-        "`{}` names a workforce pool, which is for people signing in, not for workloads\n  create a workload identity pool and pass its provider's audience",
-        .0.escape_debug()
-    )]
+    BadAudience {
+        audience: String,
+        reason: String,
+    },
     WorkforceAudience(String),
-
-    #[error(
-        "project number `{}` is not a number\n  --project-number (GCP_PROJECT_NUMBER) is the numeric id; find it with `gcloud projects describe <PROJECT_ID> --format='value(projectNumber)'`",
-        .0.escape_debug()
-    )]
     BadProjectNumber(String),
-
-    #[error(
-        "{} id `{}` is not valid\n  {} ({}) takes the id (4 to 32 lowercase letters, digits and hyphens), not the display name or the resource path",
-        kind.describe().0, value.escape_debug(), kind.describe().1, kind.describe().2
-    )]
-    BadId { kind: IdKind, value: String },
-
-    #[error(
-        "`{}` is not a service account email\n  --service-account (GCP_SERVICE_ACCOUNT_EMAIL) looks like `NAME@PROJECT_ID.iam.gserviceaccount.com`",
-        .0.escape_debug()
-    )]
+    BadId {
+        kind: IdKind,
+        value: String,
+    },
     BadServiceAccount(String),
-
-    #[error(
-        "a token lifetime of {0}s is out of range\n  --token-lifetime-seconds must be between 600 and 43200 (above 3600 needs the organisation policy constraints/iam.allowServiceAccountCredentialLifetimeExtension)"
-    )]
     BadLifetime(u32),
-
-    #[error(
-        "{0} only applies when impersonating a service account\n  pass --service-account (or GCP_SERVICE_ACCOUNT_EMAIL), or drop {0}"
-    )]
     NeedsServiceAccount(&'static str),
-
-    #[error(
-        "the impersonation URL `{url}` is for `{found}`, not for the service account `{service_account}`\n  pass a base URL (such as https://iamcredentials.googleapis.com) to --impersonation-url, or make the two agree"
-    )]
     ImpersonationUrlMismatch {
         url: String,
         found: String,
         service_account: String,
     },
-
-    #[error("cannot use the {what}: {reason}\n  fix {flag}")]
     Endpoint {
         what: &'static str,
         flag: &'static str,
         reason: String,
     },
-
-    #[error(
-        "scope `{}` is not valid\n  --scope takes one OAuth scope per flag, such as https://www.googleapis.com/auth/cloud-platform",
-        .0.escape_debug()
-    )]
     BadScope(String),
-
-    #[error(
-        "project id `{}` is not valid\n  --project-id (GCP_PROJECT_ID) is the project's id, such as `my-project-123`",
-        .0.escape_debug()
-    )]
     BadProjectId(String),
 
-    #[error(transparent)]
+    /// A value that is not what its setting takes (a number that is not one).
     Value(#[from] crate::settings::BadValue),
+}
+
+impl crate::problem::Explain for ConfigError {
+    fn explain(&self) -> crate::problem::Explanation {
+        use crate::problem::Explanation as E;
+        match self {
+            Self::Value(bad) => bad.explain(),
+            Self::MissingProvider => E::new(
+                "no GCP workload identity provider given",
+                "pass --project-number, --pool and --provider (or set GCP_PROJECT_NUMBER, GCP_WORKLOAD_IDENTITY_POOL_ID and GCP_WORKLOAD_IDENTITY_POOL_PROVIDER_ID), or the full --audience //iam.googleapis.com/projects/<NUMBER>/locations/global/workloadIdentityPools/<POOL>/providers/<PROVIDER>",
+            ),
+            Self::IncompleteProvider(missing) => E::new(
+                format!(
+                    "the GCP workload identity provider is incomplete: missing {}",
+                    missing.join(", ")
+                ),
+                "give all three of --project-number, --pool and --provider, or the full --audience",
+            ),
+            Self::BadAudience { audience, reason } => E::new(
+                format!(
+                    "`{}` is not a workload identity provider audience: {reason}",
+                    audience.escape_debug()
+                ),
+                "pass --audience //iam.googleapis.com/projects/<NUMBER>/locations/global/workloadIdentityPools/<POOL>/providers/<PROVIDER> (or VERCEL_OIDC_GCP_AUDIENCE)",
+            ),
+            Self::WorkforceAudience(audience) => E::new(
+                format!(
+                    "`{}` names a workforce pool, which is for people signing in, not for workloads",
+                    audience.escape_debug()
+                ),
+                "create a workload identity pool and pass its provider's audience",
+            ),
+            Self::BadProjectNumber(value) => E::new(
+                format!("project number `{}` is not a number", value.escape_debug()),
+                "--project-number (GCP_PROJECT_NUMBER) is the numeric id; find it with `gcloud projects describe <PROJECT_ID> --format='value(projectNumber)'`",
+            ),
+            Self::BadId { kind, value } => {
+                let (what, flag, var) = kind.describe();
+                E::new(
+                    format!("{what} id `{}` is not valid", value.escape_debug()),
+                    format!(
+                        "{flag} ({var}) takes the id (4 to 32 lowercase letters, digits and hyphens), not the display name or the resource path"
+                    ),
+                )
+            }
+            Self::BadServiceAccount(value) => E::new(
+                format!("`{}` is not a service account email", value.escape_debug()),
+                "--service-account (GCP_SERVICE_ACCOUNT_EMAIL) looks like `NAME@PROJECT_ID.iam.gserviceaccount.com`",
+            ),
+            Self::BadLifetime(seconds) => E::new(
+                format!("a token lifetime of {seconds}s is out of range"),
+                "--token-lifetime-seconds must be between 600 and 43200 (above 3600 needs the organisation policy constraints/iam.allowServiceAccountCredentialLifetimeExtension)",
+            ),
+            Self::NeedsServiceAccount(flag) => E::new(
+                format!("{flag} only applies when impersonating a service account"),
+                format!("pass --service-account (or GCP_SERVICE_ACCOUNT_EMAIL), or drop {flag}"),
+            ),
+            Self::ImpersonationUrlMismatch {
+                url,
+                found,
+                service_account,
+            } => E::new(
+                format!(
+                    "the impersonation URL `{url}` is for `{found}`, not for the service account `{service_account}`"
+                ),
+                "pass a base URL (such as https://iamcredentials.googleapis.com) to --impersonation-url, or make the two agree",
+            ),
+            Self::Endpoint { what, flag, reason } => E::new(
+                format!("cannot use the {what}: {reason}"),
+                format!("fix {flag}"),
+            ),
+            Self::BadScope(scope) => E::new(
+                format!("scope `{}` is not valid", scope.escape_debug()),
+                "--scope takes one OAuth scope per flag, such as https://www.googleapis.com/auth/cloud-platform",
+            ),
+            Self::BadProjectId(id) => E::new(
+                format!("project id `{}` is not valid", id.escape_debug()),
+                "--project-id (GCP_PROJECT_ID) is the project's id, such as `my-project-123`",
+            ),
+        }
+    }
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&crate::problem::Explain::explain(self), f)
+    }
 }
 
 impl GcpConfig {

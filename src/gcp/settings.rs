@@ -5,6 +5,7 @@ use super::{
     check_id, check_lifetime, check_project_id, check_project_number, check_scope,
     check_service_account,
 };
+use crate::problem::problem_of;
 use crate::settings::{Command, Default, Kind, Raw, Setting, Table};
 use crate::vars;
 
@@ -51,7 +52,7 @@ pub static AUDIENCE: Setting = Setting {
     check: Some(|v| {
         WorkloadProvider::parse_audience(v.first().trim())
             .map(drop)
-            .map_err(what)
+            .map_err(problem_of)
     }),
     commands: EXCHANGE,
     // Parts named by a stronger source set an audience from a weaker one aside.
@@ -71,7 +72,7 @@ pub static PROJECT_NUMBER: Setting = Setting {
     help: "Project number (digits) of the workload identity pool",
     long_help: "",
     example: "123456789012",
-    check: Some(|v| check_project_number(v.first()).map(drop).map_err(what)),
+    check: Some(|v| check_project_number(v.first()).map(drop).map_err(problem_of)),
     commands: EXCHANGE,
     yields_to: &[],
     at_path: false,
@@ -92,7 +93,7 @@ pub static POOL: Setting = Setting {
     check: Some(|v| {
         check_id(IdKind::Pool, v.first().trim())
             .map(drop)
-            .map_err(what)
+            .map_err(problem_of)
     }),
     commands: EXCHANGE,
     yields_to: &[],
@@ -114,7 +115,7 @@ pub static PROVIDER: Setting = Setting {
     check: Some(|v| {
         check_id(IdKind::Provider, v.first().trim())
             .map(drop)
-            .map_err(what)
+            .map_err(problem_of)
     }),
     commands: EXCHANGE,
     yields_to: &[],
@@ -136,7 +137,7 @@ pub static SERVICE_ACCOUNT: Setting = Setting {
     check: Some(|v| {
         check_service_account(v.first().trim())
             .map(drop)
-            .map_err(what)
+            .map_err(problem_of)
     }),
     commands: EXCHANGE,
     yields_to: &[],
@@ -159,7 +160,7 @@ pub static TOKEN_LIFETIME_SECONDS: Setting = Setting {
     help: "Lifetime of the service account's tokens, 600-43200 [default: 3600]",
     long_help: "Above 3600 needs the organisation policy constraints/iam.allowServiceAccountCredentialLifetimeExtension.",
     example: "1800",
-    check: Some(|v| check_lifetime(v.first().parse().unwrap_or(0)).map_err(what)),
+    check: Some(|v| check_lifetime(v.first().parse().unwrap_or(0)).map_err(problem_of)),
     commands: EXCHANGE,
     yields_to: &[],
     at_path: false,
@@ -229,8 +230,8 @@ pub static SCOPES: Setting = Setting {
         Raw::List(scopes) => scopes
             .iter()
             .try_for_each(|s| check_scope(s.trim()))
-            .map_err(what),
-        Raw::One(scope) => check_scope(scope.trim()).map_err(what),
+            .map_err(problem_of),
+        Raw::One(scope) => check_scope(scope.trim()).map_err(problem_of),
     }),
     commands: &[Command::GcpAccessToken],
     yields_to: &[],
@@ -249,7 +250,7 @@ pub static PROJECT_ID: Setting = Setting {
     help: "GCP project id, for GOOGLE_CLOUD_PROJECT, gcloud and the commands doctor shows",
     long_help: "",
     example: "my-project",
-    check: Some(|v| check_project_id(v.first().trim()).map_err(what)),
+    check: Some(|v| check_project_id(v.first().trim()).map_err(problem_of)),
     commands: &[Command::GcpConfigure, Command::Exec, Command::Doctor],
     yields_to: &[],
     at_path: false,
@@ -302,7 +303,3 @@ fn endpoint_url(v: &Raw) -> Result<(), String> {
         .map_err(|reason| format!("cannot use `{url}`: {reason}"))
 }
 
-/// What is wrong, for the project file's error, which says where.
-fn what(error: impl std::fmt::Display) -> String {
-    crate::settings::first_line(&error)
-}

@@ -19,11 +19,15 @@
 //! (the Vercel token, the STS token sent on to IAM Credentials, anything credential-shaped);
 //! an access token that has expired or expires within [`CLOCK_SKEW`] is an error.
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
 use crate::gcp::{CLOUD_PLATFORM_SCOPE, GcpConfig, JWT_TOKEN_TYPE, trust};
 use crate::http::{self, RetryPolicy};
+use crate::problem::{Explain, Explanation};
+use crate::refusal::{self, Hint, Identity, Refusal};
 use crate::secret::Secret;
 use crate::timefmt;
 use crate::token::{CLOCK_SKEW, OidcToken};
@@ -45,35 +49,18 @@ impl AccessToken {
     }
 }
 
-/// Why no access token was had.
+/// Why no access token was had; `Display` is the [`Explanation`].
 #[derive(Debug, thiserror::Error)]
 pub enum GcpError {
-    #[error(
-        "Google STS (`{endpoint}`) refused the token: HTTP {status} {error}: {description}\n{hint}"
-    )]
     StsRefused {
         endpoint: String,
-        status: u16,
-        error: String,
-        description: String,
-        hint: String,
+        refusal: Box<Refusal>,
     },
-
-    #[error(
-        "IAM Credentials refused to impersonate `{service_account}` (`{endpoint}`): HTTP {status} {code}: {message}\n{hint}"
-    )]
     ImpersonationRefused {
         endpoint: String,
         service_account: String,
-        status: u16,
-        code: String,
-        message: String,
-        hint: String,
+        refusal: Box<Refusal>,
     },
-
-    #[error(
-        "cannot reach {service} at `{endpoint}`: {detail}\n  check the network, HTTPS_PROXY/NO_PROXY, and {flag}"
-    )]
     Network {
         service: &'static str,
         flag: &'static str,
@@ -81,10 +68,6 @@ pub enum GcpError {
         detail: String,
         transient: bool,
     },
-
-    #[error(
-        "{service} at `{endpoint}` answered HTTP {status} with a body it does not send: {detail}\n  check that {flag} points at {service}"
-    )]
     BadResponse {
         service: &'static str,
         flag: &'static str,
@@ -92,20 +75,12 @@ pub enum GcpError {
         status: u16,
         detail: String,
     },
-
-    #[error(
-        "{service} at `{endpoint}` {error}\n  set {flag} to {service} itself, not to an address that redirects"
-    )]
     Redirected {
         service: &'static str,
         flag: &'static str,
         endpoint: String,
         error: http::ReceiveError,
     },
-
-    #[error(
-        "{service} at `{endpoint}` issued an access token that cannot be used: {why}\n  check this machine's clock (`date -u`), and that {flag} points at {service}"
-    )]
     Expired {
         service: &'static str,
         flag: &'static str,
@@ -114,13 +89,88 @@ pub enum GcpError {
     },
 }
 
+impl Explain for GcpError {
+    fn explain(&self) -> Explanation {
+        match self {
+            Self::StsRefused { endpoint, refusal } => Explanation::new(
+                format!(
+                    "Google STS (`{endpoint}`) refused the token: HTTP {} {}: {}",
+                    refusal.status, refusal.code, refusal.message
+                ),
+                refusal.hint.fix(),
+            ),
+            Self::ImpersonationRefused {
+                endpoint,
+                service_account,
+                refusal,
+            } => Explanation::new(
+                format!(
+                    "IAM Credentials refused to impersonate `{service_account}` (`{endpoint}`): HTTP {} {}: {}",
+                    refusal.status, refusal.code, refusal.message
+                ),
+                refusal.hint.fix(),
+            ),
+            Self::Network {
+                service,
+                flag,
+                endpoint,
+                detail,
+                ..
+            } => Explanation::new(
+                format!("cannot reach {service} at `{endpoint}`: {detail}"),
+                format!("check the network, HTTPS_PROXY/NO_PROXY, and {flag}"),
+            ),
+            Self::BadResponse {
+                service,
+                flag,
+                endpoint,
+                status,
+                detail,
+            } => Explanation::new(
+                format!(
+                    "{service} at `{endpoint}` answered HTTP {status} with a body it does not send: {detail}"
+                ),
+                format!("check that {flag} points at {service}"),
+            ),
+            Self::Redirected {
+                service,
+                flag,
+                endpoint,
+                error,
+            } => Explanation::new(
+                format!("{service} at `{endpoint}` {error}"),
+                format!("set {flag} to {service} itself, not to an address that redirects"),
+            ),
+            Self::Expired {
+                service,
+                flag,
+                endpoint,
+                why,
+            } => Explanation::new(
+                format!(
+                    "{service} at `{endpoint}` issued an access token that cannot be used: {why}"
+                ),
+                format!(
+                    "check this machine's clock (`date -u`), and that {flag} points at {service}"
+                ),
+            ),
+        }
+    }
+}
+
+impl fmt::Display for GcpError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.explain(), f)
+    }
+}
+
 impl GcpError {
     /// Whether trying again may help.
     pub fn is_transient(&self) -> bool {
         let retryable = |status: u16| status == 429 || status >= 500;
         match self {
-            Self::StsRefused { status, .. } | Self::ImpersonationRefused { status, .. } => {
-                retryable(*status)
+            Self::StsRefused { refusal, .. } | Self::ImpersonationRefused { refusal, .. } => {
+                retryable(refusal.status)
             }
             Self::BadResponse { status, .. } => retryable(*status),
             Self::Network { transient, .. } => *transient,
@@ -137,11 +187,16 @@ enum Service {
 }
 
 impl Service {
-    fn name(self) -> &'static str {
+    /// The service as a [`Refusal`] names it.
+    fn refusing(self) -> refusal::Service {
         match self {
-            Self::Sts => "Google STS",
-            Self::Iam => "IAM Credentials",
+            Self::Sts => refusal::Service::GoogleSts,
+            Self::Iam => refusal::Service::IamCredentials,
         }
+    }
+
+    fn name(self) -> &'static str {
+        self.refusing().name()
     }
 
     fn flag(self) -> &'static str {
@@ -149,6 +204,26 @@ impl Service {
             Self::Sts => "--token-url (VERCEL_OIDC_GCP_TOKEN_URL)",
             Self::Iam => "--impersonation-url (VERCEL_OIDC_GCP_IMPERSONATION_URL)",
         }
+    }
+
+    /// The refusal of this service, answered with HTTP `status`, `code` and `message` (both
+    /// redacted already), to `token`.
+    fn refusal(
+        self,
+        status: u16,
+        code: String,
+        message: String,
+        token: &OidcToken,
+        hint: Hint,
+    ) -> Box<Refusal> {
+        Box::new(Refusal {
+            service: self.refusing(),
+            status,
+            code,
+            message,
+            identity: Identity::of(token.claims()),
+            hint,
+        })
     }
 }
 
@@ -386,10 +461,7 @@ impl GcpClient {
                     trust::explain_sts(&error, &description, token.claims(), &config.provider);
                 Err(GcpError::StsRefused {
                     endpoint,
-                    status,
-                    error,
-                    description,
-                    hint,
+                    refusal: Service::Sts.refusal(status, error, description, token, hint),
                 })
             }
             None => Err(bad_body(Service::Sts, endpoint, status, &text, &sent)),
@@ -444,10 +516,7 @@ impl GcpClient {
                 Err(GcpError::ImpersonationRefused {
                     endpoint,
                     service_account: imp.service_account.clone(),
-                    status,
-                    code,
-                    message,
-                    hint,
+                    refusal: Service::Iam.refusal(status, code, message, token, hint),
                 })
             }
             None => Err(bad_body(Service::Iam, endpoint, status, &text, &sent)),
@@ -655,12 +724,19 @@ mod tests {
 
     #[test]
     fn transient_classification() {
+        let refusal = |service, status, code: &str| {
+            Box::new(Refusal {
+                service,
+                status,
+                code: code.into(),
+                message: String::new(),
+                identity: Identity::default(),
+                hint: Hint::default(),
+            })
+        };
         let sts = |status| GcpError::StsRefused {
             endpoint: String::new(),
-            status,
-            error: "e".into(),
-            description: String::new(),
-            hint: String::new(),
+            refusal: refusal(refusal::Service::GoogleSts, status, "e"),
         };
         assert!(sts(500).is_transient());
         assert!(sts(503).is_transient());
@@ -670,10 +746,7 @@ mod tests {
         let iam = |status| GcpError::ImpersonationRefused {
             endpoint: String::new(),
             service_account: String::new(),
-            status,
-            code: String::new(),
-            message: String::new(),
-            hint: String::new(),
+            refusal: refusal(refusal::Service::IamCredentials, status, ""),
         };
         assert!(!iam(403).is_transient());
         assert!(iam(502).is_transient());

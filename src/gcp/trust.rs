@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use crate::gcp::WorkloadProvider;
+use crate::refusal::Hint;
 use crate::token::Claims;
 
 /// The attribute mapping this tool recommends: the subject, plus the claims worth binding on.
@@ -176,48 +177,48 @@ pub fn explain_sts(
     description: &str,
     claims: &Claims,
     provider: &WorkloadProvider,
-) -> String {
+) -> Hint {
     let lower = description.to_ascii_lowercase();
-    let first = if error == "invalid_target"
+    let diagnosis = if error == "invalid_target"
         || (error == "invalid_request" && lower.contains("audience"))
     {
         format!(
-            "  the audience sent does not name an existing, enabled provider: check the project number ({}, a number, not the project id), the pool id (`{}`) and the provider id (`{}`)",
+            "the audience sent does not name an existing, enabled provider: check the project number ({}, a number, not the project id), the pool id (`{}`) and the provider id (`{}`)",
             provider.project_number, provider.pool, provider.provider
         )
     } else if lower.contains("attribute condition") {
-        "  the provider's attribute condition rejected this token's claims; loosen the condition or make it match the claims below".to_string()
+        "the provider's attribute condition rejected this token's claims; loosen the condition or make it match the claims below".to_string()
     } else if lower.contains("audience") {
         format!(
-            "  the provider's allowed audiences must include the token's `aud` (`{}`); a new provider allows only its own resource name by default",
+            "the provider's allowed audiences must include the token's `aud` (`{}`); a new provider allows only its own resource name by default",
             claims.aud.first()
         )
     } else if lower.contains("issuer") || lower.contains("iss ") {
         format!(
-            "  the provider's issuer URI must be exactly the token's `iss` (`{}`)",
+            "the provider's issuer URI must be exactly the token's `iss` (`{}`)",
             claims.iss
         )
     } else if lower.contains("expired") || lower.contains("stale") {
         format!(
-            "  Google says the token is too old; check this machine's clock, then get a fresh token: {}",
+            "Google says the token is too old; check this machine's clock, then get a fresh token: {}",
             crate::token::fresh_token_hint(false)
         )
     } else if lower.contains("google.subject") || lower.contains("127") {
         format!(
-            "  the mapped `google.subject` must be at most {SUBJECT_LIMIT} bytes; this token's `sub` is {} bytes",
+            "the mapped `google.subject` must be at most {SUBJECT_LIMIT} bytes; this token's `sub` is {} bytes",
             claims.sub.len()
         )
     } else {
-        "  Google STS did not accept the token for this provider".to_string()
+        "Google STS did not accept the token for this provider".to_string()
     };
-    format!(
-        "{first}\n{}\n  audience sent: {}\n  Google STS accepts it when {provider} has:\n    issuer URI:        {}\n    allowed audience:  {}\n    attribute mapping: google.subject=assertion.sub (and any attribute condition accepts the claims above)\n  for example:\n    {}",
+    Hint::new(diagnosis).then(format!(
+        "{}\n  audience sent: {}\n  Google STS accepts it when {provider} has:\n    issuer URI:        {}\n    allowed audience:  {}\n    attribute mapping: google.subject=assertion.sub (and any attribute condition accepts the claims above)\n  for example:\n    {}",
         token_lines(claims),
         provider.audience(),
         claims.iss,
         claims.aud.first(),
         provider_command("update-oidc", claims, provider, None),
-    )
+    ))
 }
 
 /// Why IAM Credentials refused to impersonate `service_account`, and the binding that allows it.
@@ -227,28 +228,36 @@ pub fn explain_impersonation(
     claims: &Claims,
     provider: &WorkloadProvider,
     service_account: &str,
-) -> String {
+) -> Hint {
     let principal = provider.principal(&claims.sub);
     let project = claims.project.as_deref().unwrap_or("<PROJECT>");
     let principal_set = provider.principal_set("project", project);
-    let binding = format!(
-        "  the service account `{service_account}` must grant {WORKLOAD_IDENTITY_USER} to this token's principal:\n    {principal}\n  or to a set of them, such as every environment of the project (needs the mapping attribute.project=assertion.project):\n    {principal_set}\n  for example:\n    gcloud iam service-accounts add-iam-policy-binding {service_account} --role={WORKLOAD_IDENTITY_USER} --member={principal}"
+    let grant = format!(
+        "the service account `{service_account}` must grant {WORKLOAD_IDENTITY_USER} to this token's principal"
     );
+    let members = format!(
+        "    {principal}\n  or to a set of them, such as every environment of the project (needs the mapping attribute.project=assertion.project):\n    {principal_set}\n  for example:\n    gcloud iam service-accounts add-iam-policy-binding {service_account} --role={WORKLOAD_IDENTITY_USER} --member={principal}"
+    );
+    let binding = Hint::new(grant.clone())
+        .introducing(members.clone())
+        .to_string();
     let lower = message.to_ascii_lowercase();
     match status {
-        403 if lower.contains("api has not been used") || lower.contains("is disabled") => format!(
-            "  the IAM Service Account Credentials API is not enabled; enable it: gcloud services enable iamcredentials.googleapis.com --project=<PROJECT_ID>\n{binding}"
-        ),
-        401 | 403 => format!(
-            "{binding}\n  (the binding can take a few minutes to apply)\n{}",
+        403 if lower.contains("api has not been used") || lower.contains("is disabled") => Hint::new(
+            "the IAM Service Account Credentials API is not enabled; enable it: gcloud services enable iamcredentials.googleapis.com --project=<PROJECT_ID>",
+        )
+        .then(binding),
+        401 | 403 => Hint::new(grant).introducing(format!(
+            "{members}\n  (the binding can take a few minutes to apply)\n{}",
             token_lines(claims)
-        ),
-        404 => format!(
-            "  the service account `{service_account}` does not exist, or this principal cannot see it; check --service-account (GCP_SERVICE_ACCOUNT_EMAIL)\n{binding}"
-        ),
-        400 if lower.contains("lifetime") => "  the requested lifetime is too long: above 3600s it needs the organisation policy constraints/iam.allowServiceAccountCredentialLifetimeExtension to list the service account; lower --token-lifetime-seconds".to_string(),
-        400 if lower.contains("scope") => "  a requested scope is not valid; check --scope".to_string(),
-        _ => "  IAM Credentials refused the request; see the message above".to_string(),
+        )),
+        404 => Hint::new(format!(
+            "the service account `{service_account}` does not exist, or this principal cannot see it; check --service-account (GCP_SERVICE_ACCOUNT_EMAIL)"
+        ))
+        .then(binding),
+        400 if lower.contains("lifetime") => Hint::new("the requested lifetime is too long: above 3600s it needs the organisation policy constraints/iam.allowServiceAccountCredentialLifetimeExtension to list the service account; lower --token-lifetime-seconds"),
+        400 if lower.contains("scope") => Hint::new("a requested scope is not valid; check --scope"),
+        _ => Hint::new("IAM Credentials refused the request; see the message above"),
     }
 }
 
@@ -316,7 +325,7 @@ mod tests {
             ),
         ];
         for (error, description, first) in cases {
-            let hint = explain_sts(error, description, &claims(), &provider());
+            let hint = explain_sts(error, description, &claims(), &provider()).to_string();
             assert!(hint.starts_with(first), "{description}:\n{hint}");
             for needed in [
                 "    iss: https://oidc.vercel.com/acme",
@@ -445,7 +454,8 @@ mod tests {
             ),
         ];
         for (status, message, needed) in cases {
-            let hint = explain_impersonation(status, message, &claims(), &provider(), sa);
+            let hint =
+                explain_impersonation(status, message, &claims(), &provider(), sa).to_string();
             for n in needed {
                 assert!(
                     hint.contains(n),

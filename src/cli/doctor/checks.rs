@@ -15,7 +15,7 @@ use vercel_oidc::{secret, timefmt};
 
 use super::origins::{Row, SettingList, listing};
 use super::trust::{aws_trust, azure_trust, gcp_trust};
-use super::{AZURE_SCOPE, Check, CloudError, CloudReport, Status, first_hint_line, split_message};
+use super::{AZURE_SCOPE, Check, CloudError, CloudReport, Status};
 use crate::cli::Ctx;
 
 pub(super) struct Checker<'a> {
@@ -49,7 +49,7 @@ impl Checker<'_> {
     /// The check of one cloud: settings, then a token, then the exchange `run`, whose result
     /// `passed` describes; `refused` reads the cloud's own refusals, anything else is reported
     /// as it is.
-    fn exchange<C, E: std::fmt::Display, T>(
+    fn exchange<C, E: vercel_oidc::problem::Explain, T>(
         &self,
         config: &Result<C, E>,
         run: impl FnOnce(&C, OidcToken) -> anyhow::Result<T>,
@@ -271,42 +271,26 @@ fn provider_or_placeholders(settings: &Resolved) -> WorkloadProvider {
     }
 }
 
-/// A refusal by `service`: its status, code and message, and the first line of the hint.
-fn refusal(
-    summary: String,
-    service: &str,
-    status: u16,
-    code: &str,
-    message: &str,
-    hint: &str,
-) -> Check {
+/// A refusal: who refused, its status, code and message, and this tool's diagnosis as the hint
+/// (the trust set-up it goes on with is shown apart, in full).
+fn refusal(summary: String, refusal: &vercel_oidc::refusal::Refusal) -> Check {
     Check::failed(
         summary,
         CloudError {
-            service: service.into(),
-            status: Some(status),
-            code: Some(code.into()),
-            message: message.into(),
-            hint: first_hint_line(hint),
+            service: refusal.service.name().into(),
+            status: Some(refusal.status),
+            code: Some(refusal.code.clone()),
+            message: refusal.message.clone(),
+            hint: Some(refusal.hint.diagnosis.clone()),
         },
     )
 }
 
 fn sts_refusal(error: &anyhow::Error) -> Option<Check> {
     match error.downcast_ref::<StsError>()? {
-        StsError::Refused {
-            code,
-            message,
-            status,
-            hint,
-            ..
-        } => Some(refusal(
-            format!("STS refused the token: {code}: {message}"),
-            "STS",
-            *status,
-            code,
-            message,
-            hint,
+        StsError::Refused { refusal: r, .. } => Some(refusal(
+            format!("STS refused the token: {}: {}", r.code, r.message),
+            r,
         )),
         _ => None,
     }
@@ -314,36 +298,20 @@ fn sts_refusal(error: &anyhow::Error) -> Option<Check> {
 
 fn google_refusal(error: &anyhow::Error) -> Option<Check> {
     match error.downcast_ref::<GcpError>()? {
-        GcpError::StsRefused {
-            status,
-            error,
-            description,
-            hint,
-            ..
-        } => Some(refusal(
-            format!("Google STS refused the token: {error}: {description}"),
-            "Google STS",
-            *status,
-            error,
-            description,
-            hint,
+        GcpError::StsRefused { refusal: r, .. } => Some(refusal(
+            format!("Google STS refused the token: {}: {}", r.code, r.message),
+            r,
         )),
         GcpError::ImpersonationRefused {
             service_account,
-            status,
-            code,
-            message,
-            hint,
+            refusal: r,
             ..
         } => Some(refusal(
             format!(
-                "IAM Credentials refused to let the token impersonate `{service_account}`: HTTP {status} {code}: {message}"
+                "IAM Credentials refused to let the token impersonate `{service_account}`: HTTP {} {}: {}",
+                r.status, r.code, r.message
             ),
-            "IAM Credentials",
-            *status,
-            code,
-            message,
-            hint,
+            r,
         )),
         _ => None,
     }
@@ -352,30 +320,20 @@ fn google_refusal(error: &anyhow::Error) -> Option<Check> {
 fn entra_refusal(error: &anyhow::Error) -> Option<Check> {
     match error.downcast_ref::<EntraError>()? {
         EntraError::Refused {
-            body, status, hint, ..
-        } => {
-            let code = body
-                .code
-                .map_or_else(|| body.error.clone(), |c| format!("AADSTS{c}"));
-            Some(refusal(
-                format!(
-                    "Entra ID refused the token: {}: {}",
-                    body.error, body.message
-                ),
-                "Entra ID",
-                *status,
-                &code,
-                &body.message,
-                hint,
-            ))
-        }
+            refusal: r, error, ..
+        } => Some(refusal(
+            format!("Entra ID refused the token: {error}: {}", r.message),
+            r,
+        )),
         _ => None,
     }
 }
 
 /// A failure that is not the cloud refusing the token: the network, an odd answer, the token.
+/// An error of the library that explains itself gives the message (after whatever context was
+/// put around it) and the hint; anything else is shown whole, without a hint.
 fn other_failure(service: &str, error: &anyhow::Error) -> Check {
-    let (message, hint) = split_message(&format!("{error:#}"));
+    let (message, hint) = explained(error).unwrap_or_else(|| (format!("{error:#}"), None));
     Check::failed(
         message.clone(),
         CloudError {
@@ -386,4 +344,69 @@ fn other_failure(service: &str, error: &anyhow::Error) -> Check {
             hint,
         },
     )
+}
+
+/// The problem of the first error in `error`'s chain that explains itself, after the messages
+/// of the errors around it, and its fix.
+fn explained(error: &anyhow::Error) -> Option<(String, Option<String>)> {
+    let mut messages = Vec::new();
+    for cause in error.chain() {
+        match vercel_oidc::problem::explained(cause) {
+            Some(e) => {
+                messages.push(e.problem());
+                return Some((messages.join(": "), e.fix()));
+            }
+            None => messages.push(cause.to_string()),
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unreachable() -> StsError {
+        StsError::Network {
+            endpoint: "https://sts.example".into(),
+            detail: "connection refused".into(),
+            transient: false,
+        }
+    }
+
+    /// One row per failure: the message and hint doctor reports.
+    #[test]
+    fn other_failures_keep_the_library_errors_parts() {
+        let cases: Vec<(anyhow::Error, &str, Option<&str>)> = vec![
+            (
+                unreachable().into(),
+                "cannot reach STS at `https://sts.example`: connection refused",
+                Some(
+                    "check the network, HTTPS_PROXY/NO_PROXY, and the endpoint (--region, AWS_ENDPOINT_URL_STS)",
+                ),
+            ),
+            (
+                anyhow::Error::from(unreachable()).context("while checking AWS"),
+                "while checking AWS: cannot reach STS at `https://sts.example`: connection refused",
+                Some(
+                    "check the network, HTTPS_PROXY/NO_PROXY, and the endpoint (--region, AWS_ENDPOINT_URL_STS)",
+                ),
+            ),
+            (
+                anyhow::anyhow!("something else\n  with a second line"),
+                "something else\n  with a second line",
+                None,
+            ),
+        ];
+        for (error, message, hint) in cases {
+            let check = other_failure("STS", &error);
+            let error = check.error.expect("a failure has an error");
+            assert_eq!(
+                (check.summary.as_str(), error.message.as_str()),
+                (message, message)
+            );
+            assert_eq!(error.hint.as_deref(), hint, "{message}");
+            assert_eq!(error.service, "STS");
+        }
+    }
 }

@@ -4,73 +4,104 @@
 use time::OffsetDateTime;
 use vercel_oidc::timefmt;
 
-use super::{CloudReport, Report, Status};
+use super::{ClaimsReport, CloudReport, Report, Status, TokenReport};
 
 pub(super) fn render(report: &Report, now: OffsetDateTime) -> String {
-    let mut out = String::new();
-    let mut line = |text: String| {
-        out.push_str(&text);
-        out.push('\n');
-    };
-    let row = |key: &str, value: &str| format!("  {key:<13}{value}");
+    let mut out = Out::default();
+    token(&mut out, &report.token, now);
+    out.line("");
+    project_config(&mut out, report);
+    for (name, cloud) in [
+        ("AWS", &report.aws),
+        ("GCP", &report.gcp),
+        ("Azure", &report.azure),
+    ] {
+        if let Some(cloud) = cloud {
+            out.line("");
+            cloud_section(&mut out, name, cloud);
+        }
+    }
+    out.line("");
+    result(&mut out, report);
+    out.0
+}
 
-    line("Token".into());
-    let t = &report.token;
+/// The report as written so far, a line at a time.
+#[derive(Default)]
+struct Out(String);
+
+impl Out {
+    fn line(&mut self, text: impl AsRef<str>) {
+        self.0.push_str(text.as_ref());
+        self.0.push('\n');
+    }
+
+    /// `key` in a column of 13, then `value`.
+    fn row(&mut self, key: &str, value: &str) {
+        self.line(format!("  {key:<13}{value}"));
+    }
+
+    /// A message of several lines: the first after `error`, each further one below it.
+    fn error_rows(&mut self, error: &str) {
+        for (i, l) in error.lines().enumerate() {
+            self.row(if i == 0 { "error" } else { "" }, l.trim());
+        }
+    }
+}
+
+/// The token: where it came from, its claims, whether it can be used and refreshed.
+fn token(out: &mut Out, t: &TokenReport, now: OffsetDateTime) {
+    out.line("Token");
     if let Some(source) = &t.source_description {
-        line(row("source", source));
+        out.row("source", source);
     }
     if let Some(c) = &t.claims {
-        let with_id = |name: &Option<String>, id: &Option<String>| match (name, id) {
-            (Some(n), Some(i)) => format!("{n} ({i})"),
-            (Some(n), None) => n.clone(),
-            (None, Some(i)) => i.clone(),
-            (None, None) => "-".into(),
-        };
-        line(row(
-            "issuer",
-            &format!("{} ({} issuer)", c.iss, c.issuer_mode),
-        ));
-        line(row("subject", &c.sub));
-        line(row("audience", &c.aud.join(", ")));
-        line(row("owner", &with_id(&c.owner, &c.owner_id)));
-        line(row("project", &with_id(&c.project, &c.project_id)));
-        line(row("environment", c.environment.as_deref().unwrap_or("-")));
-        let exp = timefmt::parse_rfc3339(&c.expires_at).unwrap_or(now);
-        let verb = if t.status == "valid" {
-            "expires"
-        } else {
-            "expired"
-        };
-        line(row(
-            verb,
-            &format!("{} ({})", c.expires_at, timefmt::relative(exp, now)),
-        ));
+        claims(out, c, t.status == "valid", now);
     }
-    line(row("status", t.status));
+    out.row("status", t.status);
     if let Some(error) = &t.error {
-        for (i, l) in error.lines().enumerate() {
-            line(row(if i == 0 { "error" } else { "" }, l.trim()));
-        }
+        out.error_rows(error);
     }
     let refresh = if t.refresh.possible {
         format!("possible: {}", t.refresh.reason)
     } else {
         format!("not possible: {}", t.refresh.reason)
     };
-    line(row("refresh", &refresh));
+    out.row("refresh", &refresh);
+}
 
-    line(String::new());
-    line("Project config".into());
+fn claims(out: &mut Out, c: &ClaimsReport, valid: bool, now: OffsetDateTime) {
+    let with_id = |name: &Option<String>, id: &Option<String>| match (name, id) {
+        (Some(n), Some(i)) => format!("{n} ({i})"),
+        (Some(n), None) => n.clone(),
+        (None, Some(i)) => i.clone(),
+        (None, None) => "-".into(),
+    };
+    out.row("issuer", &format!("{} ({} issuer)", c.iss, c.issuer_mode));
+    out.row("subject", &c.sub);
+    out.row("audience", &c.aud.join(", "));
+    out.row("owner", &with_id(&c.owner, &c.owner_id));
+    out.row("project", &with_id(&c.project, &c.project_id));
+    out.row("environment", c.environment.as_deref().unwrap_or("-"));
+    let exp = timefmt::parse_rfc3339(&c.expires_at).unwrap_or(now);
+    let verb = if valid { "expires" } else { "expired" };
+    out.row(
+        verb,
+        &format!("{} ({})", c.expires_at, timefmt::relative(exp, now)),
+    );
+}
+
+/// The project config: its file, its error, and the clouds it and the environment configure.
+fn project_config(out: &mut Out, report: &Report) {
+    out.line("Project config");
     let file = match &report.config.path {
         Some(p) => format!("`{}`", p.display()),
         None => "none (no vercel-oidc.toml from here up; --config or VERCEL_OIDC_CONFIG name one)"
             .into(),
     };
-    line(row("file", &file));
+    out.row("file", &file);
     if let Some(error) = &report.config.error {
-        for (i, l) in error.lines().enumerate() {
-            line(row(if i == 0 { "error" } else { "" }, l.trim()));
-        }
+        out.error_rows(error);
     }
     let configured = if report.configured.is_empty() {
         "none".to_string()
@@ -82,83 +113,70 @@ pub(super) fn render(report: &Report, now: OffsetDateTime) -> String {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    line(row("configured", &configured));
+    out.row("configured", &configured);
+}
 
-    for (name, cloud) in [
-        ("AWS", &report.aws),
-        ("GCP", &report.gcp),
-        ("Azure", &report.azure),
-    ] {
-        let Some(cloud) = cloud else { continue };
-        line(String::new());
-        line(format!(
-            "{name}{}",
-            if cloud.configured {
-                ""
-            } else {
-                " (not configured)"
-            }
-        ));
-        for s in &cloud.settings.0 {
-            let Some(value) = &s.value else { continue };
-            let from = s.origin_label();
-            line(format!("  {:<23}{value}  ({from})", s.name));
-        }
-        let c = &cloud.check;
-        let status = match c.status {
-            Status::Passed => "passed",
-            Status::Failed => "FAILED",
-            Status::Skipped => "skipped",
-        };
-        line(format!("  {:<23}{status}: {}", "check", c.summary));
-        if let Some(hint) = c.error.as_ref().and_then(|e| e.hint.as_ref()) {
-            for l in hint.lines() {
-                line(format!("  {:<23}{l}", ""));
-            }
-        }
-        if !cloud.trust_text.is_empty() {
-            let heading = match c.status {
-                Status::Failed => "  the trust configuration that accepts this token:",
-                _ => "  the trust configuration this token needs:",
-            };
-            line(heading.into());
-            for l in &cloud.trust_text {
-                line(format!("    {l}"));
-            }
+/// One cloud: its settings and where each came from, its check, and the trust it needs.
+fn cloud_section(out: &mut Out, name: &str, cloud: &CloudReport) {
+    let configured = if cloud.configured {
+        ""
+    } else {
+        " (not configured)"
+    };
+    out.line(format!("{name}{configured}"));
+    for s in &cloud.settings.0 {
+        if let Some(value) = &s.value {
+            out.line(format!("  {:<23}{value}  ({})", s.name, s.origin_label()));
         }
     }
+    let c = &cloud.check;
+    let status = match c.status {
+        Status::Passed => "passed",
+        Status::Failed => "FAILED",
+        Status::Skipped => "skipped",
+    };
+    out.line(format!("  {:<23}{status}: {}", "check", c.summary));
+    if let Some(hint) = c.error.as_ref().and_then(|e| e.hint.as_ref()) {
+        for l in hint.lines() {
+            out.line(format!("  {:<23}{l}", ""));
+        }
+    }
+    if !cloud.trust_text.is_empty() {
+        out.line(match c.status {
+            Status::Failed => "  the trust configuration that accepts this token:",
+            _ => "  the trust configuration this token needs:",
+        });
+        for l in &cloud.trust_text {
+            out.line(format!("    {l}"));
+        }
+    }
+}
 
-    line(String::new());
-    let checks: Vec<&CloudReport> = [&report.aws, &report.gcp, &report.azure]
+
+/// Whether everything passed, or the problems in the way.
+fn result(out: &mut Out, report: &Report) {
+    let checks = [&report.aws, &report.gcp, &report.azure]
         .into_iter()
         .flatten()
-        .collect();
-    if report.ok {
-        if report.offline {
-            line(format!(
-                "Result: offline, nothing was called; the settings of {} are valid, and the trust each needs is shown above",
-                plural(checks.len(), "cloud")
-            ));
-        } else {
-            line(format!(
-                "Result: {} passed",
-                if checks.len() == 1 {
-                    "the check".to_string()
-                } else {
-                    format!("all {} checks", checks.len())
-                }
-            ));
-        }
-    } else {
-        line(format!(
+        .count();
+    if !report.ok {
+        out.line(format!(
             "Result: {}",
             plural(report.problems.len(), "problem")
         ));
         for p in &report.problems {
-            line(format!("  - {p}"));
+            out.line(format!("  - {p}"));
         }
+    } else if report.offline {
+        out.line(format!(
+            "Result: offline, nothing was called; the settings of {} are valid, and the trust each needs is shown above",
+            plural(checks, "cloud")
+        ));
+    } else if checks == 1 {
+        out.line("Result: the check passed");
+    } else {
+        out.line(format!("Result: all {checks} checks passed"));
     }
-    out
 }
 
 fn display_name(key: &str) -> &str {
