@@ -30,36 +30,74 @@ pub const USER_AGENT: &str = concat!("vercel-oidc/", env!("CARGO_PKG_VERSION"));
 /// The most redirects a document fetch follows.
 const MAX_DOCUMENT_REDIRECTS: usize = 5;
 
+/// Why the HTTP client cannot be set up; `Display` is the
+/// [`Explanation`](crate::problem::Explanation).
 #[derive(Debug, thiserror::Error)]
 pub enum HttpSetupError {
-    #[error(
-        "cannot read SSL_CERT_FILE `{}`: {}\n  point SSL_CERT_FILE at a PEM bundle (a regular file of at most {}), or unset it",
-        path.display(),
-        error.reason(),
-        fsutil::human_bytes(limits::CERT_FILE.bytes)
-    )]
-    CertFile { path: PathBuf, error: ReadError },
-    #[error(
-        "SSL_CERT_FILE `{}` holds no usable PEM certificate: {error}\n  point SSL_CERT_FILE at a PEM bundle, or unset it",
-        path.display()
-    )]
+    CertFile {
+        path: PathBuf,
+        error: ReadError,
+    },
     CertParse {
         path: PathBuf,
         error: reqwest::Error,
     },
-    #[error(
-        "SSL_CERT_FILE `{}` holds no certificate (no `-----BEGIN CERTIFICATE-----` block)\n  point SSL_CERT_FILE at a PEM bundle of CA certificates, or unset it",
-        path.display()
-    )]
-    NoCertificate { path: PathBuf },
-    #[error("invalid proxy URL in {var} (`{value}`): {error}\n  fix or unset {var}")]
+    NoCertificate {
+        path: PathBuf,
+    },
     Proxy {
         var: &'static str,
         value: String,
         error: reqwest::Error,
     },
-    #[error("cannot set up the HTTP client: {0}")]
     Build(reqwest::Error),
+}
+
+impl crate::problem::Explain for HttpSetupError {
+    fn explain(&self) -> crate::problem::Explanation {
+        use crate::problem::Explanation as E;
+        match self {
+            Self::CertFile { path, error } => E::new(
+                format!(
+                    "cannot read SSL_CERT_FILE `{}`: {}",
+                    path.display(),
+                    error.reason()
+                ),
+                format!(
+                    "point SSL_CERT_FILE at a PEM bundle (a regular file of at most {}), or unset it",
+                    fsutil::human_bytes(limits::CERT_FILE.bytes)
+                ),
+            ),
+            Self::CertParse { path, error } => E::new(
+                format!(
+                    "SSL_CERT_FILE `{}` holds no usable PEM certificate: {error}",
+                    path.display()
+                ),
+                "point SSL_CERT_FILE at a PEM bundle, or unset it",
+            ),
+            Self::NoCertificate { path } => E::new(
+                format!(
+                    "SSL_CERT_FILE `{}` holds no certificate (no `-----BEGIN CERTIFICATE-----` block)",
+                    path.display()
+                ),
+                "point SSL_CERT_FILE at a PEM bundle of CA certificates, or unset it",
+            ),
+            Self::Proxy { var, value, error } => E::new(
+                format!("invalid proxy URL in {var} (`{value}`): {error}"),
+                format!("fix or unset {var}"),
+            ),
+            Self::Build(error) => crate::problem::Explanation {
+                problem: format!("cannot set up the HTTP client: {error}"),
+                fix: None,
+            },
+        }
+    }
+}
+
+impl std::fmt::Display for HttpSetupError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&crate::problem::Explain::explain(self), f)
+    }
 }
 
 /// The client for requests that carry a token or a credential: configured from `env` as the

@@ -85,6 +85,11 @@ pub fn explained<'a>(error: &'a (dyn Error + 'static)) -> Option<&'a dyn Explain
         crate::gcp::ConfigError,
         crate::azure::EntraError,
         crate::azure::ConfigError,
+        crate::token::TokenError,
+        crate::refresh::RefreshError,
+        crate::http::HttpSetupError,
+        crate::settings::BadValue,
+        crate::session::Error,
     );
     None
 }

@@ -63,35 +63,90 @@ pub struct ProjectLink {
     pub org_id: Option<String>,
 }
 
+/// Why no fresh token could be had; `Display` is the
+/// [`Explanation`](crate::problem::Explanation).
 #[derive(Debug, thiserror::Error)]
 pub enum RefreshError {
-    #[error("cannot read `{}`: {error}\n  run `vercel link` again to re-link this project", path.display())]
-    Link { path: PathBuf, error: String },
-    #[error("there is no user data directory (neither XDG_DATA_HOME nor HOME is set)\n  set HOME")]
+    Link {
+        path: PathBuf,
+        error: String,
+    },
     NoDataDir,
-    #[error(
-        "`vercel project token` failed: {0}\n  run `vercel login`, or `vercel env pull` to write a fresh token to `.env.local`"
-    )]
     Cli(String),
-    #[error("no Vercel CLI login found (looked for `{}`)\n  install the Vercel CLI and run `vercel login`, or run `vercel env pull`", looked.display())]
-    NoLogin { looked: PathBuf },
-    #[error("cannot read the Vercel CLI login `{}`: {}\n  run `vercel login` to write it again, or run `vercel env pull`", path.display(), error.reason())]
+    NoLogin {
+        looked: PathBuf,
+    },
     LoginRead {
         path: PathBuf,
         error: fsutil::ReadError,
     },
-    #[error("the Vercel CLI login in `{}` has expired and could not be refreshed: {reason}\n  run `vercel login` (the login file was left as it was)", path.display())]
-    LoginRefresh { path: PathBuf, reason: String },
-    #[error(
-        "the Vercel API did not mint a token for project `{project_id}`: {reason}\n  check that your login can access the project (`vercel whoami`, `vercel link`), or run `vercel env pull`"
-    )]
-    Mint { project_id: String, reason: String },
-    #[error(
-        "the Vercel CLI returned a token that is not usable: {0}\n  run `vercel env pull` to write a fresh token to `.env.local`"
-    )]
+    LoginRefresh {
+        path: PathBuf,
+        reason: String,
+    },
+    Mint {
+        project_id: String,
+        reason: String,
+    },
     BadToken(TokenError),
-    #[error(transparent)]
     Http(#[from] http::HttpSetupError),
+}
+
+impl crate::problem::Explain for RefreshError {
+    fn explain(&self) -> crate::problem::Explanation {
+        use crate::problem::Explanation as E;
+        match self {
+            Self::Link { path, error } => E::new(
+                format!("cannot read `{}`: {error}", path.display()),
+                "run `vercel link` again to re-link this project",
+            ),
+            Self::NoDataDir => E::new(
+                "there is no user data directory (neither XDG_DATA_HOME nor HOME is set)",
+                "set HOME",
+            ),
+            Self::Cli(reason) => E::new(
+                format!("`vercel project token` failed: {reason}"),
+                "run `vercel login`, or `vercel env pull` to write a fresh token to `.env.local`",
+            ),
+            Self::NoLogin { looked } => E::new(
+                format!(
+                    "no Vercel CLI login found (looked for `{}`)",
+                    looked.display()
+                ),
+                "install the Vercel CLI and run `vercel login`, or run `vercel env pull`",
+            ),
+            Self::LoginRead { path, error } => E::new(
+                format!(
+                    "cannot read the Vercel CLI login `{}`: {}",
+                    path.display(),
+                    error.reason()
+                ),
+                "run `vercel login` to write it again, or run `vercel env pull`",
+            ),
+            Self::LoginRefresh { path, reason } => E::new(
+                format!(
+                    "the Vercel CLI login in `{}` has expired and could not be refreshed: {reason}",
+                    path.display()
+                ),
+                "run `vercel login` (the login file was left as it was)",
+            ),
+            Self::Mint { project_id, reason } => E::new(
+                format!("the Vercel API did not mint a token for project `{project_id}`: {reason}"),
+                "check that your login can access the project (`vercel whoami`, `vercel link`), or run `vercel env pull`",
+            ),
+            Self::BadToken(token) => E::new(
+                format!("the Vercel CLI returned a token that is not usable: {token}"),
+                "run `vercel env pull` to write a fresh token to `.env.local`",
+            ),
+            Self::Http(e) => e.explain(),
+        }
+    }
+}
+
+impl std::fmt::Display for RefreshError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&crate::problem::Explain::explain(self), f)
+    }
 }
 
 /// Walks up from `start` to the first folder holding `.vercel/`; reads its `project.json`.

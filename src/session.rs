@@ -31,6 +31,7 @@ use crate::cache::{self, Cache, UntrustedCache};
 use crate::env::Env;
 use crate::gcp::{self, GcpClient, GcpConfig, GcpError};
 use crate::http::{self, HttpSetupError, RetryPolicy};
+use crate::problem::{Explain, Explanation};
 use crate::refresh::{self, RefreshError, Refresher};
 use crate::token::{self, OidcToken, TokenError, TokenSource};
 
@@ -40,7 +41,7 @@ pub enum Error {
     #[error(transparent)]
     Token(#[from] TokenError),
     /// The token is missing or expired, and a local refresh failed too.
-    #[error("{token}\n  automatic refresh failed: {refresh}")]
+    #[error("{}", self.explain())]
     Refresh {
         token: Box<TokenError>,
         refresh: Box<RefreshError>,
@@ -74,6 +75,34 @@ impl From<GcpError> for Error {
 impl From<EntraError> for Error {
     fn from(e: EntraError) -> Self {
         Self::Entra(Box::new(e))
+    }
+}
+
+impl Explain for Error {
+    /// For a failed refresh: the token's problem, then what to do about it and why the refresh
+    /// failed.
+    fn explain(&self) -> Explanation {
+        let inner: &dyn Explain = match self {
+            Self::Token(e) => e,
+            Self::Refresh { token, refresh } => {
+                let fix = token.fix().unwrap_or_default();
+                return Explanation::new(
+                    token.problem(),
+                    format!("{fix}\n  automatic refresh failed: {refresh}"),
+                );
+            }
+            Self::Http(e) => e,
+            Self::Sts(e) => e.as_ref(),
+            Self::Gcp(e) => e.as_ref(),
+            Self::Entra(e) => e.as_ref(),
+            Self::Cache(_) | Self::Runtime(_) => {
+                return Explanation {
+                    problem: self.to_string(),
+                    fix: None,
+                };
+            }
+        };
+        inner.explain()
     }
 }
 

@@ -287,48 +287,82 @@ impl OidcToken {
     }
 }
 
-/// Why no usable token could be had. Each message names the source and what to do.
+/// Why no usable token could be had. Each message names the source and what to do; `Display` is
+/// the [`Explanation`](crate::problem::Explanation).
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
-    #[error(
-        "no Vercel OIDC token found (looked at --token-file, VERCEL_OIDC_TOKEN_FILE, VERCEL_OIDC_TOKEN and `.env.local` from `{}` up to the project root)\n  {}",
-        searched_from.display(),
-        fresh_token_hint(*in_build)
-    )]
     NotFound {
         searched_from: PathBuf,
         in_build: bool,
     },
-
-    #[error(
-        "cannot read the Vercel OIDC token from {origin}: {}\n  {}",
-        error.reason(),
-        read_hint(origin, error)
-    )]
     Read {
         origin: TokenSource,
         error: ReadError,
     },
-
-    #[error(
-        "the Vercel OIDC token from {origin} is empty\n  {}",
-        fresh_token_hint(false)
-    )]
-    Empty { origin: TokenSource },
-
-    #[error(
-        "the Vercel OIDC token from {origin} is not a JWT: {reason}\n  it should be three base64url parts joined by dots, as Vercel issues it; {}",
-        fresh_token_hint(false)
-    )]
-    Malformed { origin: TokenSource, reason: String },
-
-    #[error("the Vercel OIDC token from {origin} expired {when} (at {expired})\n  {}", fresh_token_hint(*in_build))]
+    Empty {
+        origin: TokenSource,
+    },
+    Malformed {
+        origin: TokenSource,
+        reason: String,
+    },
     Expired {
         origin: TokenSource,
         expired: String,
         when: String,
         in_build: bool,
     },
+}
+
+impl crate::problem::Explain for TokenError {
+    fn explain(&self) -> crate::problem::Explanation {
+        use crate::problem::Explanation as E;
+        match self {
+            Self::NotFound {
+                searched_from,
+                in_build,
+            } => E::new(
+                format!(
+                    "no Vercel OIDC token found (looked at --token-file, VERCEL_OIDC_TOKEN_FILE, VERCEL_OIDC_TOKEN and `.env.local` from `{}` up to the project root)",
+                    searched_from.display()
+                ),
+                fresh_token_hint(*in_build),
+            ),
+            Self::Read { origin, error } => E::new(
+                format!(
+                    "cannot read the Vercel OIDC token from {origin}: {}",
+                    error.reason()
+                ),
+                read_hint(origin, error),
+            ),
+            Self::Empty { origin } => E::new(
+                format!("the Vercel OIDC token from {origin} is empty"),
+                fresh_token_hint(false),
+            ),
+            Self::Malformed { origin, reason } => E::new(
+                format!("the Vercel OIDC token from {origin} is not a JWT: {reason}"),
+                format!(
+                    "it should be three base64url parts joined by dots, as Vercel issues it; {}",
+                    fresh_token_hint(false)
+                ),
+            ),
+            Self::Expired {
+                origin,
+                expired,
+                when,
+                in_build,
+            } => E::new(
+                format!("the Vercel OIDC token from {origin} expired {when} (at {expired})"),
+                fresh_token_hint(*in_build),
+            ),
+        }
+    }
+}
+
+impl std::fmt::Display for TokenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&crate::problem::Explain::explain(self), f)
+    }
 }
 
 /// What to do about a token file or `.env.local` that cannot be read.

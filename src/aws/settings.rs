@@ -169,4 +169,3 @@ pub static EXEC_CREDENTIALS: Setting = Setting {
     yields_to: &[],
     at_path: false,
 };
-

@@ -119,4 +119,3 @@ pub static SCOPE: Setting = Setting {
     yields_to: &[],
     at_path: false,
 };
-

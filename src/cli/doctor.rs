@@ -36,10 +36,11 @@ use std::process::ExitCode;
 use clap::Args;
 use serde::Serialize;
 use time::OffsetDateTime;
+use vercel_oidc::problem::Explain as _;
 use vercel_oidc::project::ProjectConfig;
 use vercel_oidc::refresh::Refresher;
-use vercel_oidc::timefmt;
 use vercel_oidc::token::{self, IssuerMode, OidcToken, TokenError, TokenSource};
+use vercel_oidc::{session, timefmt};
 
 use super::clouds::Settings;
 use super::flags::{self, CloudFlags, SettingFlags};
@@ -344,7 +345,7 @@ fn inspect_token(ctx: &Ctx, offline: bool, now: OffsetDateTime) -> TokenState {
                 usable: None,
                 problem: Some(format!(
                     "the Vercel OIDC token is {status}: {}",
-                    error.lines().last().unwrap_or("").trim()
+                    what_to_do(&e)
                 )),
                 report: TokenReport {
                     status,
@@ -367,13 +368,10 @@ fn inspect_token(ctx: &Ctx, offline: bool, now: OffsetDateTime) -> TokenState {
     };
     let (shown, usable, error) = match fresh {
         Ok(t) => (t.clone(), Some(t), None),
-        Err(e) => (loaded.clone(), None, Some(format!("{e:#}"))),
+        Err(e) => (loaded.clone(), None, Some(e)),
     };
     let problem = error.as_ref().map(|e| {
-        let mut text = format!(
-            "the Vercel OIDC token has expired: {}",
-            e.lines().last().unwrap_or("").trim()
-        );
+        let mut text = format!("the Vercel OIDC token has expired: {}", what_to_do(e));
         if offline && refresh.possible {
             text.push_str(" (or run doctor without --offline, which refreshes it)");
         }
@@ -382,7 +380,7 @@ fn inspect_token(ctx: &Ctx, offline: bool, now: OffsetDateTime) -> TokenState {
     let claims = shown.claims();
     let report = TokenReport {
         status: if usable.is_some() { "valid" } else { "expired" },
-        error,
+        error: error.map(|e| format!("{e:#}")),
         source: Some(shown.source().clone()),
         source_description: Some(shown.source().to_string()),
         claims: Some(ClaimsReport {
@@ -414,6 +412,20 @@ fn inspect_token(ctx: &Ctx, offline: bool, now: OffsetDateTime) -> TokenState {
     }
 }
 
+/// What to do about a token that cannot be used: the fix of the error that explains it (for a
+/// failed refresh, the refresh's own).
+fn what_to_do(error: &anyhow::Error) -> String {
+    for cause in error.chain() {
+        if let Some(session::Error::Refresh { refresh, .. }) = cause.downcast_ref() {
+            return refresh.fix().unwrap_or_else(|| refresh.problem());
+        }
+        if let Some(explained) = vercel_oidc::problem::explained(cause) {
+            return explained.fix().unwrap_or_else(|| explained.problem());
+        }
+    }
+    error.to_string()
+}
+
 /// Whether a local refresh could replace an expiring token here, and why (not).
 fn refresh_report(ctx: &Ctx) -> RefreshReport {
     let no = |reason: String| RefreshReport {
@@ -436,8 +448,8 @@ fn refresh_report(ctx: &Ctx) -> RefreshReport {
             ));
         }
         Some(Err(e)) => {
-            let text = e.to_string();
-            return no(text.lines().map(str::trim).collect::<Vec<_>>().join("; "));
+            let fix = e.fix().map(|f| format!("; {f}")).unwrap_or_default();
+            return no(format!("{}{fix}", e.problem()));
         }
         Some(Ok(r)) => r,
     };

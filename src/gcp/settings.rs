@@ -72,7 +72,11 @@ pub static PROJECT_NUMBER: Setting = Setting {
     help: "Project number (digits) of the workload identity pool",
     long_help: "",
     example: "123456789012",
-    check: Some(|v| check_project_number(v.first()).map(drop).map_err(problem_of)),
+    check: Some(|v| {
+        check_project_number(v.first())
+            .map(drop)
+            .map_err(problem_of)
+    }),
     commands: EXCHANGE,
     yields_to: &[],
     at_path: false,
@@ -302,4 +306,3 @@ fn endpoint_url(v: &Raw) -> Result<(), String> {
         .map(drop)
         .map_err(|reason| format!("cannot use `{url}`: {reason}"))
 }
-

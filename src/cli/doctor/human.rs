@@ -152,7 +152,6 @@ fn cloud_section(out: &mut Out, name: &str, cloud: &CloudReport) {
     }
 }
 
-
 /// Whether everything passed, or the problems in the way.
 fn result(out: &mut Out, report: &Report) {
     let checks = [&report.aws, &report.gcp, &report.azure]
