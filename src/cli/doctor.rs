@@ -75,26 +75,9 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<ExitCode> {
     let token = inspect_token(ctx, args.offline, now);
     let claims = token.loaded.as_ref().map(OidcToken::claims);
     let environment = claims.and_then(|c| c.environment.as_deref());
-    let (project, config) = match ctx.project() {
-        Ok(project) => {
-            let config = ConfigReport {
-                path: project.path.clone(),
-                error: None,
-            };
-            (project, config)
-        }
-        Err(e) => {
-            let config = ConfigReport {
-                path: ctx.config.as_ref().map(|p| ctx.env().absolute(p)),
-                error: Some(format!("{e:#}")),
-            };
-            (ProjectConfig::default(), config)
-        }
-    };
+    let (project, config) = project_config(ctx);
     let settings = Settings::resolve(ctx, &args.settings.given, &project, environment);
-    let configured = settings.configured();
     let want = settings.wanted(args.clouds.into());
-
     let check = Checker {
         ctx,
         now,
@@ -102,42 +85,24 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<ExitCode> {
         token: token.usable.as_ref(),
         claims,
     };
-    let aws = want.aws.then(|| check.aws(&settings.aws));
-    let gcp = want.gcp.then(|| check.gcp(&settings.gcp));
-    let azure = want.azure.then(|| check.azure(&settings.azure));
-
-    let mut problems = Vec::new();
-    if let Some(problem) = &token.problem {
-        problems.push(problem.clone());
-    }
-    if config.error.is_some() {
-        problems.push("the project config cannot be used: fix the error shown under it".into());
-    }
-    if !want.any() {
-        problems.push(NOTHING_CONFIGURED.into());
-    }
-    for (name, cloud) in [("AWS", &aws), ("GCP", &gcp), ("Azure", &azure)] {
-        if let Some(cloud) = cloud
-            && cloud.check.status == Status::Failed
-        {
-            problems.push(format!("{name}: {}", cloud.check.summary));
-        }
-    }
-    let report = Report {
-        ok: problems.is_empty(),
+    let mut report = Report {
+        ok: false,
         offline: args.offline,
-        token: token.report,
-        config,
-        configured: configured
+        configured: settings
+            .configured()
             .names()
             .into_iter()
             .map(str::to_ascii_lowercase)
             .collect(),
-        aws,
-        gcp,
-        azure,
-        problems,
+        aws: want.aws.then(|| check.aws(&settings.aws)),
+        gcp: want.gcp.then(|| check.gcp(&settings.gcp)),
+        azure: want.azure.then(|| check.azure(&settings.azure)),
+        problems: Vec::new(),
+        token: token.report,
+        config,
     };
+    report.problems = problems(&report, token.problem, want.any());
+    report.ok = report.problems.is_empty();
     let text = if args.json {
         serde_json::to_string_pretty(&report)? + "\n"
     } else {
@@ -149,6 +114,47 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// The project config, or an empty one and the error that stopped it.
+fn project_config(ctx: &Ctx) -> (ProjectConfig, ConfigReport) {
+    match ctx.project() {
+        Ok(project) => {
+            let path = project.path.clone();
+            (project, ConfigReport { path, error: None })
+        }
+        Err(e) => {
+            let config = ConfigReport {
+                path: ctx.config.as_ref().map(|p| ctx.env().absolute(p)),
+                error: Some(format!("{e:#}")),
+            };
+            (ProjectConfig::default(), config)
+        }
+    }
+}
+
+/// What stands in the way, each with what to do: the token's problem, the project config's,
+/// no cloud at all, and each failed check.
+fn problems(report: &Report, token_problem: Option<String>, any_cloud: bool) -> Vec<String> {
+    let mut problems: Vec<String> = token_problem.into_iter().collect();
+    if report.config.error.is_some() {
+        problems.push("the project config cannot be used: fix the error shown under it".into());
+    }
+    if !any_cloud {
+        problems.push(NOTHING_CONFIGURED.into());
+    }
+    for (name, cloud) in [
+        ("AWS", &report.aws),
+        ("GCP", &report.gcp),
+        ("Azure", &report.azure),
+    ] {
+        if let Some(cloud) = cloud
+            && cloud.check.status == Status::Failed
+        {
+            problems.push(format!("{name}: {}", cloud.check.summary));
+        }
+    }
+    problems
 }
 
 const NOTHING_CONFIGURED: &str = "no cloud is configured, so there is nothing to check: set AWS_ROLE_ARN, the GCP_* variables or AZURE_TENANT_ID and AZURE_CLIENT_ID, or commit a vercel-oidc.toml (see the README), or name a cloud with --aws, --gcp or --azure";
@@ -334,29 +340,7 @@ fn inspect_token(ctx: &Ctx, offline: bool, now: OffsetDateTime) -> TokenState {
     };
     let loaded = match loaded {
         Ok(t) => t,
-        Err(e) => {
-            let status = match e.downcast_ref::<TokenError>() {
-                Some(TokenError::NotFound { .. }) => "missing",
-                _ => "invalid",
-            };
-            let error = format!("{e:#}");
-            return TokenState {
-                loaded: None,
-                usable: None,
-                problem: Some(format!(
-                    "the Vercel OIDC token is {status}: {}",
-                    what_to_do(&e)
-                )),
-                report: TokenReport {
-                    status,
-                    error: Some(error),
-                    source: None,
-                    source_description: None,
-                    claims: None,
-                    refresh,
-                },
-            };
-        }
+        Err(e) => return no_token(&e, refresh),
     };
     let fresh = if offline {
         loaded
@@ -368,7 +352,7 @@ fn inspect_token(ctx: &Ctx, offline: bool, now: OffsetDateTime) -> TokenState {
     };
     let (shown, usable, error) = match fresh {
         Ok(t) => (t.clone(), Some(t), None),
-        Err(e) => (loaded.clone(), None, Some(e)),
+        Err(e) => (loaded, None, Some(e)),
     };
     let problem = error.as_ref().map(|e| {
         let mut text = format!("the Vercel OIDC token has expired: {}", what_to_do(e));
@@ -377,13 +361,49 @@ fn inspect_token(ctx: &Ctx, offline: bool, now: OffsetDateTime) -> TokenState {
         }
         text
     });
-    let claims = shown.claims();
     let report = TokenReport {
         status: if usable.is_some() { "valid" } else { "expired" },
         error: error.map(|e| format!("{e:#}")),
         source: Some(shown.source().clone()),
         source_description: Some(shown.source().to_string()),
-        claims: Some(ClaimsReport {
+        claims: Some(ClaimsReport::new(shown.claims(), now)),
+        refresh,
+    };
+    TokenState {
+        loaded: Some(shown),
+        usable,
+        report,
+        problem,
+    }
+}
+
+/// No token to show: missing, or one that cannot be read.
+fn no_token(error: &anyhow::Error, refresh: RefreshReport) -> TokenState {
+    let status = match error.downcast_ref::<TokenError>() {
+        Some(TokenError::NotFound { .. }) => "missing",
+        _ => "invalid",
+    };
+    TokenState {
+        loaded: None,
+        usable: None,
+        problem: Some(format!(
+            "the Vercel OIDC token is {status}: {}",
+            what_to_do(error)
+        )),
+        report: TokenReport {
+            status,
+            error: Some(format!("{error:#}")),
+            source: None,
+            source_description: None,
+            claims: None,
+            refresh,
+        },
+    }
+}
+
+impl ClaimsReport {
+    fn new(claims: &vercel_oidc::token::Claims, now: OffsetDateTime) -> Self {
+        Self {
             iss: claims.iss.clone(),
             issuer_mode: claims.issuer_mode(),
             sub: claims.sub.clone(),
@@ -401,14 +421,7 @@ fn inspect_token(ctx: &Ctx, offline: bool, now: OffsetDateTime) -> TokenState {
             issued_at: claims.issued_at().map(timefmt::rfc3339_z),
             expires_at: timefmt::rfc3339_z(claims.expires_at()),
             expires_in_seconds: (claims.expires_at() - now).whole_seconds(),
-        }),
-        refresh,
-    };
-    TokenState {
-        loaded: Some(shown),
-        usable,
-        report,
-        problem,
+        }
     }
 }
 

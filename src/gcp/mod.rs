@@ -320,97 +320,31 @@ impl std::fmt::Display for ConfigError {
     }
 }
 
+/// A setting's value, trimmed; `None` when unset or blank.
+fn given(r: &Resolved, setting: &Setting) -> Option<String> {
+    r.text(setting)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
 impl GcpConfig {
     /// Checks the resolved settings. No I/O.
     pub fn from_settings(r: &Resolved) -> Result<Self, ConfigError> {
-        use settings::{
-            AUDIENCE, IMPERSONATION_URL, POOL, PROJECT_ID, PROJECT_NUMBER, PROVIDER, SCOPES,
-            SERVICE_ACCOUNT, TOKEN_LIFETIME_SECONDS, TOKEN_URL,
-        };
-        let given = |setting: &Setting| {
-            r.text(setting)
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-        };
-        let provider = match given(&AUDIENCE) {
-            Some(audience) => WorkloadProvider::parse_audience(&audience)?,
-            None => {
-                let (number, pool, provider) =
-                    (given(&PROJECT_NUMBER), given(&POOL), given(&PROVIDER));
-                match (number, pool, provider) {
-                    (Some(number), Some(pool), Some(provider)) => WorkloadProvider {
-                        project_number: check_project_number(&number)?,
-                        pool: check_id(IdKind::Pool, &pool)?,
-                        provider: check_id(IdKind::Provider, &provider)?,
-                    },
-                    (None, None, None) => return Err(ConfigError::MissingProvider),
-                    (number, pool, provider) => {
-                        let mut missing = Vec::new();
-                        if number.is_none() {
-                            missing.push("--project-number (GCP_PROJECT_NUMBER)");
-                        }
-                        if pool.is_none() {
-                            missing.push("--pool (GCP_WORKLOAD_IDENTITY_POOL_ID)");
-                        }
-                        if provider.is_none() {
-                            missing.push("--provider (GCP_WORKLOAD_IDENTITY_POOL_PROVIDER_ID)");
-                        }
-                        return Err(ConfigError::IncompleteProvider(missing));
-                    }
-                }
-            }
-        };
-
-        let token_url = given(&TOKEN_URL).unwrap_or_else(|| DEFAULT_TOKEN_URL.to_string());
+        let provider = provider_from(r)?;
+        let token_url =
+            given(r, &settings::TOKEN_URL).unwrap_or_else(|| DEFAULT_TOKEN_URL.to_string());
         crate::http::check_endpoint(&token_url).map_err(|reason| ConfigError::Endpoint {
             what: "STS token URL",
             flag: "--token-url (VERCEL_OIDC_GCP_TOKEN_URL)",
             reason,
         })?;
-
-        let lifetime = r.number(&TOKEN_LIFETIME_SECONDS)?;
-        let impersonation = match given(&SERVICE_ACCOUNT) {
-            Some(email) => {
-                let email = check_service_account(&email)?;
-                let lifetime_seconds = lifetime.unwrap_or(DEFAULT_TOKEN_LIFETIME_SECONDS);
-                check_lifetime(lifetime_seconds)?;
-                let url = impersonation_url(given(&IMPERSONATION_URL).as_deref(), &email)?;
-                Some(Impersonation {
-                    service_account: email,
-                    url,
-                    lifetime_seconds,
-                })
-            }
-            None => {
-                if lifetime.is_some() {
-                    return Err(ConfigError::NeedsServiceAccount("--token-lifetime-seconds"));
-                }
-                // An endpoint set for every command is harmless when nothing is impersonated.
-                if r.set_value(&IMPERSONATION_URL).is_some() {
-                    crate::debug!("no service account: the IAM Credentials URL is not used");
-                }
-                None
-            }
-        };
-
-        let mut scopes = Vec::new();
-        for scope in r.list(&SCOPES) {
-            let scope = scope.trim();
-            check_scope(scope)?;
-            if !scopes.iter().any(|s| s == scope) {
-                scopes.push(scope.to_string());
-            }
-        }
-        if scopes.is_empty() {
-            scopes.push(CLOUD_PLATFORM_SCOPE.to_string());
-        }
-
-        let project_id = given(&PROJECT_ID);
+        let impersonation = impersonation_from(r)?;
+        let scopes = scopes_from(r)?;
+        let project_id = given(r, &settings::PROJECT_ID);
         if let Some(id) = &project_id {
             check_project_id(id)?;
         }
-
         Ok(Self {
             provider,
             token_url,
@@ -437,6 +371,81 @@ impl GcpConfig {
     pub fn min_remaining(&self) -> Duration {
         cache::min_remaining_for(self.lifetime())
     }
+}
+
+/// The provider: the audience, else all three of its parts.
+fn provider_from(r: &Resolved) -> Result<WorkloadProvider, ConfigError> {
+    if let Some(audience) = given(r, &settings::AUDIENCE) {
+        return WorkloadProvider::parse_audience(&audience);
+    }
+    let parts = [
+        (
+            &settings::PROJECT_NUMBER,
+            "--project-number (GCP_PROJECT_NUMBER)",
+        ),
+        (&settings::POOL, "--pool (GCP_WORKLOAD_IDENTITY_POOL_ID)"),
+        (
+            &settings::PROVIDER,
+            "--provider (GCP_WORKLOAD_IDENTITY_POOL_PROVIDER_ID)",
+        ),
+    ]
+    .map(|(setting, named)| (given(r, setting), named));
+    match parts {
+        [(Some(number), _), (Some(pool), _), (Some(provider), _)] => Ok(WorkloadProvider {
+            project_number: check_project_number(&number)?,
+            pool: check_id(IdKind::Pool, &pool)?,
+            provider: check_id(IdKind::Provider, &provider)?,
+        }),
+        [(None, _), (None, _), (None, _)] => Err(ConfigError::MissingProvider),
+        parts => Err(ConfigError::IncompleteProvider(
+            parts
+                .iter()
+                .filter(|(value, _)| value.is_none())
+                .map(|(_, named)| *named)
+                .collect(),
+        )),
+    }
+}
+
+/// The service account to impersonate, through which URL and for how long; `None` without one,
+/// where a lifetime is an error.
+fn impersonation_from(r: &Resolved) -> Result<Option<Impersonation>, ConfigError> {
+    let lifetime = r.number(&settings::TOKEN_LIFETIME_SECONDS)?;
+    let Some(email) = given(r, &settings::SERVICE_ACCOUNT) else {
+        if lifetime.is_some() {
+            return Err(ConfigError::NeedsServiceAccount("--token-lifetime-seconds"));
+        }
+        // An endpoint set for every command is harmless when nothing is impersonated.
+        if r.set_value(&settings::IMPERSONATION_URL).is_some() {
+            crate::debug!("no service account: the IAM Credentials URL is not used");
+        }
+        return Ok(None);
+    };
+    let email = check_service_account(&email)?;
+    let lifetime_seconds = lifetime.unwrap_or(DEFAULT_TOKEN_LIFETIME_SECONDS);
+    check_lifetime(lifetime_seconds)?;
+    let url = impersonation_url(given(r, &settings::IMPERSONATION_URL).as_deref(), &email)?;
+    Ok(Some(Impersonation {
+        service_account: email,
+        url,
+        lifetime_seconds,
+    }))
+}
+
+/// The scopes, checked, each once; the cloud-platform scope when none is given.
+fn scopes_from(r: &Resolved) -> Result<Vec<String>, ConfigError> {
+    let mut scopes: Vec<String> = Vec::new();
+    for scope in r.list(&settings::SCOPES) {
+        let scope = scope.trim();
+        check_scope(scope)?;
+        if !scopes.iter().any(|s| s == scope) {
+            scopes.push(scope.to_string());
+        }
+    }
+    if scopes.is_empty() {
+        scopes.push(CLOUD_PLATFORM_SCOPE.to_string());
+    }
+    Ok(scopes)
 }
 
 /// The cache key for an access token of `config` with a token of these claims.
