@@ -155,3 +155,149 @@ async fn no_token_is_not_loaded_and_a_bad_role_is_a_build_error() {
         .build();
     assert!(from_env.is_ok());
 }
+
+/// The sandbox's environment, as the provider sees it.
+fn sandbox_env(sb: &Sandbox) -> Env {
+    Env::from_pairs(sb.env.clone(), sb.path())
+}
+
+fn assume_requests(server: &MockServer) -> usize {
+    server
+        .requests()
+        .iter()
+        .filter(|r| r.form_value("Action").as_deref() == Some("AssumeRoleWithWebIdentity"))
+        .count()
+}
+
+/// A sandbox whose role comes from `vercel-oidc.toml` and whose STS is `server`.
+fn project_sandbox(server: &MockServer) -> Sandbox {
+    let mut sb = Sandbox::new();
+    sb.set("VERCEL_OIDC_TOKEN", fresh_token())
+        .set("AWS_ENDPOINT_URL_STS", server.url());
+    std::fs::write(
+        sb.path().join("vercel-oidc.toml"),
+        format!("[production.aws]\nrole_arn = \"{ROLE}\"\nduration_seconds = 1800\n"),
+    )
+    .unwrap();
+    sb
+}
+
+async fn sdk_account(provider: VercelOidcCredentialsProvider, server: &MockServer) -> String {
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .credentials_provider(provider)
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(server.url())
+        .load()
+        .await;
+    let who = aws_sdk_sts::Client::new(&config)
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap();
+    who.account().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn the_provider_and_credential_process_share_one_sts_request() {
+    let server = MockServer::start(stub_sts);
+    let sb = project_sandbox(&server);
+    // The provider reads the role and duration from vercel-oidc.toml, as the binary does.
+    let provider = VercelOidcCredentialsProvider::builder()
+        .env(sandbox_env(&sb))
+        .build()
+        .unwrap();
+    assert_eq!(sdk_account(provider, &server).await, "123456789012");
+    assert_eq!(assume_requests(&server), 1);
+    let sent = &server.requests()[0];
+    assert_eq!(sent.form_value("RoleArn").as_deref(), Some(ROLE));
+    assert_eq!(sent.form_value("DurationSeconds").as_deref(), Some("1800"));
+
+    let out = sb.run(&["aws", "credential-process"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(json["AccessKeyId"], AKID);
+    assert_eq!(
+        assume_requests(&server),
+        1,
+        "credential-process was served from the provider's cache entry"
+    );
+
+    // And the other way round: a fresh cache, the binary first.
+    let server = MockServer::start(stub_sts);
+    let sb = project_sandbox(&server);
+    assert_eq!(sb.run(&["aws", "credential-process"]).code, 0);
+    let provider = VercelOidcCredentialsProvider::builder()
+        .env(sandbox_env(&sb))
+        .build()
+        .unwrap();
+    let creds = provider.provide_credentials().await.unwrap();
+    assert_eq!(creds.access_key_id(), AKID);
+    assert_eq!(assume_requests(&server), 1, "the provider used the binary's entry");
+}
+
+#[tokio::test]
+async fn the_cache_and_the_project_config_can_each_be_turned_off() {
+    let server = MockServer::start(stub_sts);
+    let sb = project_sandbox(&server);
+    let uncached = VercelOidcCredentialsProvider::builder()
+        .env(sandbox_env(&sb))
+        .no_cache()
+        .build()
+        .unwrap();
+    uncached.provide_credentials().await.unwrap();
+    uncached.provide_credentials().await.unwrap();
+    assert_eq!(assume_requests(&server), 2, "no cache: every load asks STS");
+    assert!(
+        !sb.cache_dir().exists() || file_names(&sb.cache_dir()).is_empty(),
+        "nothing was written to the cache"
+    );
+
+    let err = VercelOidcCredentialsProvider::builder()
+        .env(sandbox_env(&sb))
+        .no_project_config()
+        .build()
+        .unwrap_err();
+    assert!(
+        err.to_string().starts_with("no role to assume"),
+        "without vercel-oidc.toml there is no role: {err}"
+    );
+}
+
+#[tokio::test]
+async fn an_expired_token_is_refreshed_in_a_linked_project_unless_refresh_is_off() {
+    let minted = jwt(&claims(now() + 12 * 3600));
+    let body = format!(r#"{{"token":"{minted}"}}"#);
+    let api = MockServer::start(move |_, req| match req.path.split('?').next().unwrap_or("") {
+        "/v1/projects/prj_web123/token" => Reply::json(200, body.clone()),
+        _ => Reply::json(404, "{}"),
+    });
+    let sts = MockServer::start(stub_sts);
+    let (sb, app) = linked_project(&api);
+    let env = Env::from_pairs(sb.env.clone(), &app);
+    let builder = || {
+        VercelOidcCredentialsProvider::builder()
+            .role_arn(ROLE)
+            .endpoint_url(sts.url())
+            .env(env.clone())
+            .no_cache()
+    };
+    let off = builder().no_refresh().build().unwrap();
+    let err = off.provide_credentials().await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            aws_credential_types::provider::error::CredentialsError::InvalidConfiguration(_)
+        ),
+        "{err:?}"
+    );
+    assert_eq!(api.count(), 0, "refresh off: the Vercel API is not called");
+    assert_eq!(sts.count(), 0);
+
+    builder().build().unwrap().provide_credentials().await.unwrap();
+    assert_eq!(api.count(), 1);
+    assert_eq!(
+        sts.requests()[0].form_value("WebIdentityToken").as_deref(),
+        Some(minted.as_str()),
+        "the refreshed token was sent"
+    );
+}
