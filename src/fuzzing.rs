@@ -9,14 +9,14 @@
 //! | --- | --- | --- |
 //! | [`token`] | JWT claims ([`crate::token::decode_claims`], [`OidcToken::parse`]) | the expiry is a time, never 1970 for a huge `exp`; the freshness check answers |
 //! | [`dotenv`] | `.env.local` ([`crate::token::dotenv_value_bytes`]) | a leading BOM changes nothing; a line appended last wins |
-//! | [`sts_xml`] | STS responses ([`crate::aws::sts::parse_success`], `parse_error`) | credentials print as the 5-key `credential_process` JSON and read back equal |
+//! | [`sts_xml`] | STS responses (`crate::aws::sts::parse_success`, `parse_error`) | credentials print as the 5-key `credential_process` JSON and read back equal |
 //! | [`gcp_json`] | Google STS and IAM Credentials bodies | a token is never empty; its expiry formats |
 //! | [`entra_json`] | Entra ID bodies | a token is never empty; `to_json` is JSON |
-//! | [`cache_entry`] | a cache entry file, through [`crate::cache::Cache::get`] | a miss or a value, never an error |
+//! | [`cache_entry`] | a cache entry file, through `crate::cache::Cache::get` | a miss or a value, never an error |
 //! | [`project_toml`] | `vercel-oidc.toml` ([`crate::project::ProjectConfig::parse`]) | every environment's sections resolve |
-//! | [`aws_config`] | the AWS config file editor ([`crate::aws::config_file`]) | other lines kept in order, the entries present, a second edit changes nothing |
+//! | [`aws_config`] | the AWS config file editor (`crate::aws::config_file`) | other lines kept in order, the entries present, a second edit changes nothing |
 //! | [`jwks`] | `verify`'s discovery document, JWKS and token header | kept keys have a `kid` and 2048–4096 bits; a usable `jwks_uri` |
-//! | [`redaction`] | [`crate::http::redact`] and [`crate::http::server_text`] of server text | no secret sent, no `eyJ`, no control character left |
+//! | [`redaction`] | `crate::http::redact` and `crate::http::server_text` of server text | no secret sent, no `eyJ`, no control character left |
 //! | [`env_output`] | [`crate::output::render`] of any value | a POSIX shell reads back exactly the value (sh) or the escaped value (dotenv) |
 
 use time::OffsetDateTime;

@@ -1,22 +1,58 @@
 //! `vercel-oidc`: trade Vercel's OIDC token for short-lived cloud credentials.
 //!
-//! The binary is the main product; this library exposes the pieces a Rust program needs to do the
-//! same in process:
+//! The binary is the main product; this library does the same in process. Its public API:
 //!
 //! - [`token`]: find and decode the Vercel OIDC token (`VERCEL_OIDC_TOKEN`, a token file, or
 //!   `.env.local` written by `vercel env pull`).
-//! - [`refresh`]: a fresh token for local development, through the Vercel CLI or its login.
-//! - [`aws`]: STS `AssumeRoleWithWebIdentity`, and [`aws::VercelOidcCredentialsProvider`], an
-//!   `aws-config` credentials provider backed by the Vercel token.
-//! - [`gcp`]: `external_account` credential files, the executable-sourced response, and the
-//!   STS / IAM Credentials exchange.
-//! - [`azure`]: federated token files and the Entra ID client-assertion exchange.
+//! - [`Session`]: the exchange with each cloud, as every command makes it: the shared on-disk
+//!   cache, a local refresh of an expiring token, the fetch. Its configurations:
+//!   [`aws::AwsConfig`], [`gcp::GcpConfig`], [`azure::AzureConfig`], each checked from its
+//!   cloud's [`settings`] table (flags or code, then environment variables, then
+//!   `vercel-oidc.toml` through [`project`]).
+//! - [`aws::VercelOidcCredentialsProvider`]: an `aws-config` credentials provider doing what
+//!   `vercel-oidc aws credential-process` does.
 //! - [`verify`]: full verification of a Vercel token (discovery, JWKS, RS256, claims) for APIs
 //!   that trust Vercel.
-//! - [`project`]: `vercel-oidc.toml`, the settings of each cloud per Vercel environment.
-//! - [`cache`], [`http`], [`fsutil`]: the shared private cache, the HTTP client and retries, and
-//!   bounded reads and atomic private files that all of the above use; [`rundir`]: the private
-//!   directory of one `exec` run.
+//! - [`vars`]: every environment variable name; [`problem`] and [`refusal`]: errors as data.
+//!
+//! Without the default `cli` feature (`default-features = false`) the library builds no command
+//! line and does not depend on clap.
+//!
+//! The token, and who it says it is:
+//!
+//! ```no_run
+//! # fn example() -> Result<(), Box<dyn std::error::Error>> {
+//! let env = vercel_oidc::Env::from_process();
+//! let token = vercel_oidc::token::load(&env, None)?;
+//! println!("{} ({})", token.claims().sub, token.source());
+//! # Ok(()) }
+//! ```
+//!
+//! AWS credentials, GCP and Azure access tokens, resolving each cloud's settings as the binary
+//! does (here from the environment alone):
+//!
+//! ```no_run
+//! # fn example() -> Result<(), Box<dyn std::error::Error>> {
+//! use vercel_oidc::settings::{FileLayers, Given, Resolved};
+//! use vercel_oidc::{Env, Session, aws, azure, gcp};
+//!
+//! let env = Env::from_process();
+//! let session = Session::new(env.clone());
+//! let resolve = |table| Resolved::resolve(table, &Given::default(), &env, FileLayers::default());
+//!
+//! let config = aws::AwsConfig::from_settings(&resolve(&aws::settings::TABLE), &env)?;
+//! let creds = session.aws_credentials(&config, session.load_token()?, false)?;
+//!
+//! let config = gcp::GcpConfig::from_settings(&resolve(&gcp::settings::TABLE))?;
+//! let google = session.gcp_access_token(&config, session.load_token()?, false)?;
+//!
+//! let config = azure::AzureConfig::from_settings(&resolve(&azure::settings::TABLE))?;
+//! let scope = "https://management.azure.com/.default";
+//! let entra = session.azure_access_token(&config, scope, session.load_token()?, false)?;
+//! # let _ = (creds, google, entra); Ok(()) }
+//! ```
+//!
+//! The provider, for the AWS SDK for Rust:
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
@@ -31,31 +67,60 @@
 //!     .await;
 //! # let _ = config; Ok(()) }
 //! ```
+//!
+//! Verifying a token that a request carries, as an API that trusts Vercel:
+//!
+//! ```no_run
+//! # async fn example(token: &str) -> Result<(), Box<dyn std::error::Error>> {
+//! use vercel_oidc::verify::{Verifier, VerifyConfig, VerifyOptions};
+//!
+//! let config = VerifyConfig::from_options(&VerifyOptions {
+//!     issuer: Some("https://oidc.vercel.com/acme".into()),
+//!     audience: Some("https://vercel.com/acme".into()),
+//!     project_ids: vec!["prj_a1b2c3".into()],
+//!     ..VerifyOptions::default()
+//! })?;
+//! let verifier = Verifier::for_env(config, &vercel_oidc::Env::from_process())?;
+//! let verified = verifier.verify(token).await?;
+//! println!("{}", verified.payload["sub"]);
+//! # Ok(()) }
+//! ```
+
+// Without the command line, the pieces only it uses (the AWS config file editor, exec's
+// credentials endpoint, the trust set-ups doctor shows...) are built but not called.
+#![cfg_attr(not(feature = "cli"), allow(dead_code))]
 
 pub mod aws;
 pub mod azure;
-pub mod cache;
+pub(crate) mod cache;
+#[cfg(feature = "cli")]
+#[doc(hidden)]
+pub mod cli;
 pub mod env;
-pub mod fsutil;
+pub(crate) mod fsutil;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod gcp;
-pub mod http;
-pub mod log;
+pub(crate) mod http;
+pub(crate) mod log;
+#[doc(hidden)]
 pub mod output;
 pub mod problem;
 pub mod project;
-pub mod refresh;
+pub(crate) mod refresh;
 pub mod refusal;
-pub mod rundir;
+pub(crate) mod rundir;
 pub mod secret;
 pub mod session;
 pub mod settings;
+#[doc(hidden)]
 pub mod timefmt;
 pub mod token;
 pub mod vars;
 pub mod verify;
 
 pub use env::Env;
+pub use http::{HttpSetupError, RetryPolicy};
+pub use refresh::RefreshError;
 pub use secret::Secret;
 pub use session::Session;

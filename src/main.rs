@@ -1,6 +1,5 @@
-//! The `vercel-oidc` command. Everything but argument parsing lives in the library.
-
-mod cli;
+//! The `vercel-oidc` command: [`vercel_oidc::cli`], which the library holds behind its `cli`
+//! feature.
 
 /// musl's allocator maps and unmaps memory for most allocations: about a hundred system calls in
 /// a cache hit, whose whole point is to cost little more than reading a file. mimalloc keeps its
@@ -10,5 +9,5 @@ mod cli;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
-    cli::main()
+    vercel_oidc::cli::main()
 }

@@ -2,7 +2,8 @@
 
 use std::fmt::Write as _;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum EnvFormat {
     /// `export NAME='value'` for sh, bash and zsh (`eval "$(…)"`).
     #[default]

@@ -159,7 +159,7 @@ impl Session {
         self
     }
 
-    /// Uses this HTTP client: it must follow no redirect (see [`http::client`]).
+    /// Uses this HTTP client: it must follow no redirect (see `http::client`).
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
@@ -249,7 +249,7 @@ impl Session {
 
     /// What refreshes the token here; `None` when refresh is off or there is nothing to refresh
     /// from.
-    pub fn refresher(&self) -> Option<Result<Refresher<'_>, RefreshError>> {
+    pub(crate) fn refresher(&self) -> Option<Result<Refresher<'_>, RefreshError>> {
         if !self.refresh {
             return None;
         }
@@ -258,7 +258,7 @@ impl Session {
 
     /// The shared cache, unless `no_cache` or there is nowhere to put it; an error when its
     /// directory is not one to trust.
-    pub fn cache(&self, no_cache: bool) -> Result<Option<Cache>, UntrustedCache> {
+    pub(crate) fn cache(&self, no_cache: bool) -> Result<Option<Cache>, UntrustedCache> {
         if no_cache {
             crate::debug!("cache disabled");
             return Ok(None);
@@ -274,7 +274,7 @@ impl Session {
     /// The result of an exchange: from the shared cache while it has more than
     /// `min_remaining` left, else from `fetch` with a live token, one process at a time per
     /// key. The key follows the token actually sent.
-    pub fn exchange<T>(
+    pub(crate) fn exchange<T>(
         &self,
         token: OidcToken,
         no_cache: bool,

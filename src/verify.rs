@@ -13,8 +13,8 @@
 //!    60 s, at most 300 s); then each optional constraint: `sub`, `owner_id`, `owner`,
 //!    `project_id`, `project`, `environment`, each met by any one of its given values.
 //!
-//! Requests: `GET`, `Accept: application/json`, through [`crate::http::fetch`] (give the
-//! verifier a client from [`crate::http::document_client`]); network errors, HTTP 429 and 5xx
+//! Requests: `GET`, `Accept: application/json`, through `crate::http::fetch` (give the
+//! verifier a client from `crate::http::document_client`); network errors, HTTP 429 and 5xx
 //! are retried with backoff for at most 5 seconds. No token is ever sent.
 //! - `<issuer>/.well-known/openid-configuration`: its `issuer` must equal the trusted issuer, and
 //!   its `jwks_uri` (https, or http to this machine) is where the keys are;
@@ -25,7 +25,7 @@
 //! refused; so is a redirect the client did not follow (its `Location` is named).
 //!
 //! File: the discovered `jwks_uri` and the keys are cached in the shared cache directory
-//! ([`crate::cache`]) as `jwks-<hash of the issuer>.json`, for as long as the JWKS response's
+//! (`crate::cache`) as `jwks-<hash of the issuer>.json`, for as long as the JWKS response's
 //! `Cache-Control: max-age` says, bounded to 1 minute – 1 hour (10 minutes without one). While it
 //! is fresh, verifying makes no request at all. A token whose `kid` is not among the cached keys
 //! makes one refetch of the JWKS that bypasses the cache (Vercel rotated its keys); a `kid` missing
@@ -51,6 +51,7 @@ use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
 use crate::cache::{self, Cache};
+use crate::http::HttpSetupError;
 use crate::http::RetryPolicy;
 use crate::timefmt;
 use crate::token::Claims;
@@ -436,9 +437,17 @@ pub struct Verifier {
 }
 
 impl Verifier {
+    /// A verifier configured from `env`: its proxy and CA settings, and the shared key cache
+    /// when there is one to trust (else keys are fetched on every call).
+    pub fn for_env(config: VerifyConfig, env: &crate::Env) -> Result<Self, HttpSetupError> {
+        let http = crate::http::document_client(env)?;
+        let cache = Cache::for_env(env).filter(|c| c.check().is_ok());
+        Ok(Self::new(config, http, cache))
+    }
+
     /// A verifier that caches keys in `cache` (none: fetch them on every call) and reads the
     /// system clock.
-    pub fn new(config: VerifyConfig, http: reqwest::Client, cache: Option<Cache>) -> Self {
+    pub(crate) fn new(config: VerifyConfig, http: reqwest::Client, cache: Option<Cache>) -> Self {
         Self {
             config,
             http,

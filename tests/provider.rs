@@ -232,7 +232,11 @@ async fn the_provider_and_credential_process_share_one_sts_request() {
         .unwrap();
     let creds = provider.provide_credentials().await.unwrap();
     assert_eq!(creds.access_key_id(), AKID);
-    assert_eq!(assume_requests(&server), 1, "the provider used the binary's entry");
+    assert_eq!(
+        assume_requests(&server),
+        1,
+        "the provider used the binary's entry"
+    );
 }
 
 #[tokio::test]
@@ -267,10 +271,12 @@ async fn the_cache_and_the_project_config_can_each_be_turned_off() {
 async fn an_expired_token_is_refreshed_in_a_linked_project_unless_refresh_is_off() {
     let minted = jwt(&claims(now() + 12 * 3600));
     let body = format!(r#"{{"token":"{minted}"}}"#);
-    let api = MockServer::start(move |_, req| match req.path.split('?').next().unwrap_or("") {
-        "/v1/projects/prj_web123/token" => Reply::json(200, body.clone()),
-        _ => Reply::json(404, "{}"),
-    });
+    let api = MockServer::start(
+        move |_, req| match req.path.split('?').next().unwrap_or("") {
+            "/v1/projects/prj_web123/token" => Reply::json(200, body.clone()),
+            _ => Reply::json(404, "{}"),
+        },
+    );
     let sts = MockServer::start(stub_sts);
     let (sb, app) = linked_project(&api);
     let env = Env::from_pairs(sb.env.clone(), &app);
@@ -293,7 +299,12 @@ async fn an_expired_token_is_refreshed_in_a_linked_project_unless_refresh_is_off
     assert_eq!(api.count(), 0, "refresh off: the Vercel API is not called");
     assert_eq!(sts.count(), 0);
 
-    builder().build().unwrap().provide_credentials().await.unwrap();
+    builder()
+        .build()
+        .unwrap()
+        .provide_credentials()
+        .await
+        .unwrap();
     assert_eq!(api.count(), 1);
     assert_eq!(
         sts.requests()[0].form_value("WebIdentityToken").as_deref(),

@@ -12,13 +12,13 @@
 //! policies, endpoint, and the token's identity (issuer, subject, audience, owner, project,
 //! environment), so a token for another project or environment never gets old credentials.
 
-pub mod config_file;
-pub mod container;
+pub(crate) mod config_file;
+pub(crate) mod container;
 pub mod endpoint;
 pub mod provider;
 pub mod settings;
-pub mod sts;
-pub mod trust;
+pub(crate) mod sts;
+pub(crate) mod trust;
 
 use std::path::PathBuf;
 

@@ -241,7 +241,7 @@ impl Builder {
 
     /// Uses this HTTP client instead of one configured from the environment. It must follow no
     /// redirect (build it with `redirect(reqwest::redirect::Policy::none())`, as
-    /// [`crate::http::client`] does): STS is sent the token, and a redirect would send it on.
+    /// `crate::http::client` does): STS is sent the token, and a redirect would send it on.
     /// Should it follow one anyway, the answer is refused.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);

@@ -283,7 +283,7 @@ pub struct StsClient {
 }
 
 impl StsClient {
-    /// `http` must follow no redirect: build it with [`http::client`].
+    /// `http` must follow no redirect: build it with `http::client`.
     pub fn new(http: reqwest::Client, endpoint: StsEndpoint, retry: RetryPolicy) -> Self {
         Self {
             http,

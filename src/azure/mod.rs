@@ -3,10 +3,10 @@
 //! Two ways, both for an app registration (or user-assigned managed identity) that has a
 //! federated identity credential matching the token's `iss`, `sub` and `aud`:
 //!
-//! - [`federated_file`]: write the token to a federated token file and name it in the variables
+//! - `federated_file`: write the token to a federated token file and name it in the variables
 //!   every Azure SDK reads (`AZURE_CLIENT_ID`, `AZURE_TENANT_ID`, `AZURE_FEDERATED_TOKEN_FILE`,
 //!   `AZURE_AUTHORITY_HOST`); the SDK then makes the exchange itself. No request is made here.
-//! - [`entra`]: make the exchange here, `POST <authority>/<tenant>/oauth2/v2.0/token` (the form
+//! - `entra`: make the exchange here, `POST <authority>/<tenant>/oauth2/v2.0/token` (the form
 //!   is described there), and return an access token for one scope.
 //!
 //! Settings, each from a flag or an environment variable (the CLI reads them):
@@ -15,21 +15,21 @@
 //! - client id (`AZURE_CLIENT_ID`), required: the Application (client) ID, a GUID;
 //! - authority host (`AZURE_AUTHORITY_HOST`), default `https://login.microsoftonline.com/`,
 //!   always https (the SDKs refuse anything else); a bare host name gets `https://`;
-//! - the federated token file (`VERCEL_OIDC_AZURE_TOKEN_FILE`), see [`federated_file`];
+//! - the federated token file (`VERCEL_OIDC_AZURE_TOKEN_FILE`), see `federated_file`;
 //! - for access tokens, the scope (`VERCEL_OIDC_AZURE_SCOPE`): one `<resource>/.default`, as
 //!   client-credential tokens need.
 //!
-//! The HTTP client reads `SSL_CERT_FILE` and the proxy variables ([`crate::http`]).
+//! The HTTP client reads `SSL_CERT_FILE` and the proxy variables (`crate::http`).
 //!
 //! Files written: the federated token file; for access tokens, the shared cache entry
-//! `azure-<hash>.json` ([`crate::cache`]), whose key covers everything that changes the result:
+//! `azure-<hash>.json` (`crate::cache`), whose key covers everything that changes the result:
 //! authority, tenant, client, scope, and the token's identity (issuer, subject, audience, owner,
 //! project, environment). An entry is handed out while more than [`MIN_REMAINING`] is left.
 
-pub mod entra;
-pub mod federated_file;
+pub(crate) mod entra;
+pub(crate) mod federated_file;
 pub mod settings;
-pub mod trust;
+pub(crate) mod trust;
 
 use serde::Serialize;
 use time::Duration;

@@ -3,14 +3,14 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use crate::aws::settings::{POLICY, REGION, ROLE_ARN, TABLE};
+use crate::aws::{AwsConfig, AwsCredentials, config_file};
+use crate::output;
+use crate::settings::{Command, Given, Raw, Resolved, Setting};
+use crate::token::{OidcToken, TokenSource};
+use crate::{fsutil, session, vars};
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
-use vercel_oidc::aws::settings::{POLICY, REGION, ROLE_ARN, TABLE};
-use vercel_oidc::aws::{AwsConfig, AwsCredentials, config_file};
-use vercel_oidc::output;
-use vercel_oidc::settings::{Command, Given, Raw, Resolved, Setting};
-use vercel_oidc::token::{OidcToken, TokenSource};
-use vercel_oidc::{fsutil, session, vars};
 
 use super::flags::{self, CacheFlag, FormatFlag, SettingFlags};
 use super::{Ctx, print_stdout};
@@ -272,7 +272,7 @@ fn pinned_project_dir(ctx: &Ctx, token: Option<&OidcToken>) -> Option<PathBuf> {
     }
     match token.map(OidcToken::source) {
         Some(TokenSource::DotEnv(path)) => path.parent().map(Path::to_path_buf),
-        Some(TokenSource::Refreshed { .. }) => vercel_oidc::refresh::find_link(ctx.env().cwd())?
+        Some(TokenSource::Refreshed { .. }) => crate::refresh::find_link(ctx.env().cwd())?
             .ok()
             .map(|l| l.root),
         _ => None,

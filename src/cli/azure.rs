@@ -2,13 +2,13 @@
 
 use std::process::ExitCode;
 
+use crate::azure::settings::{FEDERATED_TOKEN_FILE, SCOPE, TABLE};
+use crate::azure::{self, AccessToken, AzureConfig, federated_file};
+use crate::output;
+use crate::settings::{FileLayers, Given, Resolved};
+use crate::token::{self, OidcToken};
+use crate::{session, timefmt};
 use clap::{Args, Subcommand};
-use vercel_oidc::azure::settings::{FEDERATED_TOKEN_FILE, SCOPE, TABLE};
-use vercel_oidc::azure::{self, AccessToken, AzureConfig, federated_file};
-use vercel_oidc::output;
-use vercel_oidc::settings::{FileLayers, Given, Resolved};
-use vercel_oidc::token::{self, OidcToken};
-use vercel_oidc::{session, timefmt};
 
 use super::flags::{self, CacheFlag, FormatFlag, SettingFlags};
 use super::{Ctx, print_stdout};

@@ -1,13 +1,13 @@
 //! The settings of every cloud at once, for the commands that use several (`exec`, `doctor`),
-//! resolved as each cloud's own subcommands resolve them (see [`vercel_oidc::settings`]).
+//! resolved as each cloud's own subcommands resolve them (see [`crate::settings`]).
 //!
 //! A cloud counts as configured when it has what it cannot do without (its table's
 //! `configured_when`): AWS a role ARN, GCP a provider audience or a project number, Azure both a
 //! tenant and a client id.
 
-use vercel_oidc::project::ProjectConfig;
-use vercel_oidc::settings::{Given, Resolved};
-use vercel_oidc::{aws, azure, gcp};
+use crate::project::ProjectConfig;
+use crate::settings::{Given, Resolved};
+use crate::{aws, azure, gcp};
 
 use super::Ctx;
 use super::flags::CloudFlags;

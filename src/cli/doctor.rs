@@ -18,7 +18,7 @@
 //! each cloud's settings and where each came from, and each check's result. The token, secrets
 //! and access tokens are never printed; an AWS key id only masked (`****ABCD`). For every cloud
 //! whose check did not pass (or was not made), the trust configuration that accepts this very
-//! token ([`vercel_oidc::aws::trust`], [`vercel_oidc::gcp::trust`], [`vercel_oidc::azure::trust`]).
+//! token ([`crate::aws::trust`], [`crate::gcp::trust`], [`crate::azure::trust`]).
 //! Writes nothing (a refreshed token goes to the shared store, as for every command).
 //!
 //! Exit status: 0 when the token is usable and every check passed (with `--offline`: when the
@@ -33,14 +33,14 @@ mod trust;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::problem::Explain as _;
+use crate::project::ProjectConfig;
+use crate::refresh::Refresher;
+use crate::token::{self, IssuerMode, OidcToken, TokenError, TokenSource};
+use crate::{session, timefmt};
 use clap::Args;
 use serde::Serialize;
 use time::OffsetDateTime;
-use vercel_oidc::problem::Explain as _;
-use vercel_oidc::project::ProjectConfig;
-use vercel_oidc::refresh::Refresher;
-use vercel_oidc::token::{self, IssuerMode, OidcToken, TokenError, TokenSource};
-use vercel_oidc::{session, timefmt};
 
 use super::clouds::Settings;
 use super::flags::{self, CloudFlags, SettingFlags};
@@ -304,7 +304,7 @@ impl Check {
     }
 
     /// A settings error: what is wrong, and what to do as the hint.
-    fn bad_settings(error: &dyn vercel_oidc::problem::Explain) -> Self {
+    fn bad_settings(error: &dyn crate::problem::Explain) -> Self {
         let message = error.problem();
         Self::failed(
             format!("the settings are not valid: {message}"),
@@ -402,7 +402,7 @@ fn no_token(error: &anyhow::Error, refresh: RefreshReport) -> TokenState {
 }
 
 impl ClaimsReport {
-    fn new(claims: &vercel_oidc::token::Claims, now: OffsetDateTime) -> Self {
+    fn new(claims: &crate::token::Claims, now: OffsetDateTime) -> Self {
         Self {
             iss: claims.iss.clone(),
             issuer_mode: claims.issuer_mode(),
@@ -432,7 +432,7 @@ fn what_to_do(error: &anyhow::Error) -> String {
         if let Some(session::Error::Refresh { refresh, .. }) = cause.downcast_ref() {
             return refresh.fix().unwrap_or_else(|| refresh.problem());
         }
-        if let Some(explained) = vercel_oidc::problem::explained(cause) {
+        if let Some(explained) = crate::problem::explained(cause) {
             return explained.fix().unwrap_or_else(|| explained.problem());
         }
     }

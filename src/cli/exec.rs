@@ -5,7 +5,7 @@
 //! - Inside another `exec` (`VERCEL_OIDC_EXEC` is set) it refuses unless `--force`.
 //! - A private directory (0700, in the user's runtime or cache directory, removed when the child
 //!   exits, however it exits, and by the next run when this one was killed: see
-//!   [`vercel_oidc::rundir`]) holds:
+//!   [`crate::rundir`]) holds:
 //!   `token` (the Vercel token, 0600, no trailing newline, kept fresh while the child runs) and,
 //!   for GCP, `gcp-credentials.json` (an `external_account` file whose source is `token`).
 //! - The child's environment: `VERCEL_OIDC_TOKEN` and `VERCEL_OIDC_TOKEN_FILE` (the run's token
@@ -37,19 +37,19 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::Duration as StdDuration;
 
+use crate::aws::container::{self, Delivery};
+use crate::aws::settings::{DURATION_SECONDS, EXEC_CREDENTIALS};
+use crate::aws::{AwsConfig, AwsCredentials, StsError, config_file};
+use crate::azure::AzureConfig;
+use crate::gcp::GcpConfig;
+use crate::gcp::credfile::{self, CredentialSource};
+use crate::settings::{BadValue, Origin, Resolved};
+use crate::token::{OidcToken, TokenSource};
+use crate::{Env, Secret, fsutil, timefmt, vars};
 use anyhow::Context as _;
 use clap::Args;
 use time::{Duration, OffsetDateTime};
 use tokio::signal::unix::{SignalKind, signal};
-use vercel_oidc::aws::container::{self, Delivery};
-use vercel_oidc::aws::settings::{DURATION_SECONDS, EXEC_CREDENTIALS};
-use vercel_oidc::aws::{AwsConfig, AwsCredentials, StsError, config_file};
-use vercel_oidc::azure::AzureConfig;
-use vercel_oidc::gcp::GcpConfig;
-use vercel_oidc::gcp::credfile::{self, CredentialSource};
-use vercel_oidc::settings::{BadValue, Origin, Resolved};
-use vercel_oidc::token::{OidcToken, TokenSource};
-use vercel_oidc::{Env, Secret, fsutil, timefmt, vars};
 
 use super::clouds::{Clouds, Settings};
 use super::flags::{self, CacheFlag, CloudFlags, SettingFlags};
@@ -110,12 +110,12 @@ pub fn run(ctx: &Ctx, args: &ExecArgs) -> anyhow::Result<ExitCode> {
     }
     let token = ctx.fresh(ctx.load_token()?)?;
     let plan = plan(ctx, args, &token)?;
-    let run_dir = vercel_oidc::rundir::RunDir::create(ctx.env())?;
+    let run_dir = crate::rundir::RunDir::create(ctx.env())?;
     let token_path = run_dir.path().join("token");
     fsutil::write_private(&token_path, token.expose_secret().as_bytes())
         .with_context(|| format!("cannot write `{}`", token_path.display()))?;
     let (wiring, endpoint) = wire(ctx, &plan, &token, args.cache.no_cache, run_dir.path())?;
-    vercel_oidc::debug!(
+    crate::debug!(
         "running `{}` with {} wired",
         program.display(),
         plan.want.names().join(", ")
@@ -158,7 +158,7 @@ fn plan(ctx: &Ctx, args: &ExecArgs, token: &OidcToken) -> anyhow::Result<Plan> {
             let config = AwsConfig::from_settings(&settings.aws, ctx.env())?;
             let (delivery, origin) =
                 choose_delivery(ctx.env(), &settings.aws, ctx.session.can_refresh())?;
-            vercel_oidc::debug!(
+            crate::debug!(
                 "AWS credentials reach the command by {}: {}",
                 delivery.as_str(),
                 describe_choice(&origin)
@@ -301,7 +301,7 @@ fn wire_aws(
         )
     };
     let cache = ctx.cache(no_cache)?;
-    let refused_key = vercel_oidc::cache::Key::new(
+    let refused_key = crate::cache::Key::new(
         "aws-max-duration",
         &(&config.role_arn, &config.endpoint.url),
     );
@@ -318,9 +318,7 @@ fn wire_aws(
                 if e.downcast_ref::<StsError>().and_then(StsError::code)
                     == Some("ValidationError") =>
             {
-                vercel_oidc::debug!(
-                    "the role does not allow 12-hour sessions; asking for the default"
-                );
+                crate::debug!("the role does not allow 12-hour sessions; asking for the default");
                 if let Some(c) = &cache {
                     let _ = c.put(&refused_key, &true, ctx.now() + Duration::hours(1));
                 }
@@ -349,7 +347,7 @@ fn wire_aws(
 }
 
 /// How AWS reaches the child, and where that came from: the setting
-/// ([`vercel_oidc::aws::settings::EXEC_CREDENTIALS`]: `--aws-credentials`, its variable, or
+/// ([`crate::aws::settings::EXEC_CREDENTIALS`]: `--aws-credentials`, its variable, or
 /// `credentials` under `[aws]`), else the default: `endpoint` in local development where a fresh
 /// token can be had (`refreshable`), else `env`.
 pub(super) fn choose_delivery(
@@ -428,7 +426,7 @@ fn wire_aws_endpoint(
         ),
     ]);
     wiring.set.extend(
-        vercel_oidc::aws::region_env_vars(config.endpoint.region.as_deref())
+        crate::aws::region_env_vars(config.endpoint.region.as_deref())
             .into_iter()
             .map(|(k, v)| (k.to_string(), v)),
     );
@@ -737,7 +735,7 @@ impl Upkeep<'_> {
             Some(fresh) if fresh.expose_secret() != self.token.expose_secret() => {
                 match fsutil::write_private(self.token_path, fresh.expose_secret().as_bytes()) {
                     Ok(()) => {
-                        vercel_oidc::debug!("renewed the run's token file from {}", fresh.source());
+                        crate::debug!("renewed the run's token file from {}", fresh.source());
                         self.token = fresh;
                     }
                     Err(e) => eprintln!(
@@ -780,7 +778,7 @@ fn renew(ctx: &Ctx, now: OffsetDateTime) -> Option<OidcToken> {
         Ok(refresher) => match refresher.fresh_token_within(|| ctx.now(), KEEP_FRESH) {
             Ok(token) => Some(token),
             Err(e) => {
-                vercel_oidc::debug!(
+                crate::debug!(
                     "could not renew the token at {}: {e}",
                     timefmt::rfc3339_z(now)
                 );
@@ -788,7 +786,7 @@ fn renew(ctx: &Ctx, now: OffsetDateTime) -> Option<OidcToken> {
             }
         },
         Err(e) => {
-            vercel_oidc::debug!("{e}");
+            crate::debug!("{e}");
             None
         }
     }
@@ -829,7 +827,7 @@ fn catch_interrupts() -> std::io::Result<()> {
 }
 
 fn forward(pid: libc::pid_t, sig: i32) {
-    vercel_oidc::debug!("forwarding signal {sig} to the child");
+    crate::debug!("forwarding signal {sig} to the child");
     // SAFETY: kill(2) with a pid this process spawned and still waits for.
     unsafe {
         libc::kill(pid, sig);

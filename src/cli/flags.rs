@@ -2,16 +2,16 @@
 //!
 //! [`SettingFlags`] adds to a command every setting whose table lists that command, with its
 //! help and environment variable, and reads back only what the command line gave: the
-//! environment and the project file are read by [`vercel_oidc::settings::Resolved::resolve`],
+//! environment and the project file are read by [`crate::settings::Resolved::resolve`],
 //! which records where each value came from.
 
 use std::marker::PhantomData;
 
+use crate::output::EnvFormat;
+use crate::settings::{Command, Given, Kind, Origin, Raw, Setting, Table};
+use crate::vars;
 use clap::parser::ValueSource;
 use clap::{Arg, ArgAction, ArgMatches, Args};
-use vercel_oidc::output::EnvFormat;
-use vercel_oidc::settings::{Command, Given, Kind, Origin, Raw, Setting, Table};
-use vercel_oidc::vars;
 
 /// The tables and the command whose flags a [`SettingFlags`] adds.
 pub trait Flagged {
@@ -134,9 +134,9 @@ macro_rules! flagged {
     )+};
 }
 
-use vercel_oidc::aws::settings::TABLE as AWS;
-use vercel_oidc::azure::settings::TABLE as AZURE;
-use vercel_oidc::gcp::settings::TABLE as GCP;
+use crate::aws::settings::TABLE as AWS;
+use crate::azure::settings::TABLE as AZURE;
+use crate::gcp::settings::TABLE as GCP;
 
 flagged! {
     AwsCredentialProcess => AwsCredentialProcess: [AWS];

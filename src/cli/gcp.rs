@@ -4,17 +4,17 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use crate::fsutil::{self, DirRule, SecretFileError};
+use crate::gcp::credfile::{self, CredentialSource};
+use crate::gcp::executable::{self, ExecutableError};
+use crate::gcp::settings::{OUTPUT, SOURCE, TABLE};
+use crate::gcp::{AccessToken, GcpConfig};
+use crate::output;
+use crate::settings::Resolved;
+use crate::token::{OidcToken, TokenError};
+use crate::{session, timefmt, vars};
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
-use vercel_oidc::fsutil::{self, DirRule, SecretFileError};
-use vercel_oidc::gcp::credfile::{self, CredentialSource};
-use vercel_oidc::gcp::executable::{self, ExecutableError};
-use vercel_oidc::gcp::settings::{OUTPUT, SOURCE, TABLE};
-use vercel_oidc::gcp::{AccessToken, GcpConfig};
-use vercel_oidc::output;
-use vercel_oidc::settings::Resolved;
-use vercel_oidc::token::{OidcToken, TokenError};
-use vercel_oidc::{session, timefmt, vars};
 
 use super::flags::{self, CacheFlag, FormatFlag, SettingFlags};
 use super::{Ctx, print_stdout};
@@ -115,7 +115,7 @@ pub(super) fn access_token(
 /// Node parse the two together.
 fn executable_source(ctx: &Ctx) -> anyhow::Result<ExitCode> {
     // Not a byte on stderr on success, whatever -v or VERCEL_OIDC_VERBOSE say.
-    vercel_oidc::log::set_level(0);
+    crate::log::set_level(0);
     let output_file = ctx
         .env()
         .get(vars::GOOGLE_EXTERNAL_ACCOUNT_OUTPUT_FILE)

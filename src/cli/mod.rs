@@ -1,6 +1,9 @@
 //! Command-line parsing and dispatch. Clap structs live here and nowhere else; each subcommand
 //! turns its flags into the library's validated configuration before doing any I/O.
 
+// Doc comments here are clap's help text, not rustdoc: URLs in them are examples to copy.
+#![allow(rustdoc::bare_urls, rustdoc::invalid_html_tags)]
+
 mod aws;
 mod azure;
 mod clouds;
@@ -15,12 +18,12 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::project::ProjectConfig;
+use crate::settings::{Given, Resolved, Table};
+use crate::token::OidcToken;
+use crate::{Env, Session, session, vars};
 use clap::{Parser, Subcommand};
 use time::OffsetDateTime;
-use vercel_oidc::project::ProjectConfig;
-use vercel_oidc::settings::{Given, Resolved, Table};
-use vercel_oidc::token::OidcToken;
-use vercel_oidc::{Env, Session, session, vars};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -178,7 +181,7 @@ impl Ctx {
     }
 
     /// See [`Session::cache`].
-    pub fn cache(&self, no_cache: bool) -> anyhow::Result<Option<vercel_oidc::cache::Cache>> {
+    pub fn cache(&self, no_cache: bool) -> anyhow::Result<Option<crate::cache::Cache>> {
         Ok(self.session.cache(no_cache)?)
     }
 }
@@ -196,7 +199,7 @@ pub fn main() -> ExitCode {
             }),
         None => 0,
     };
-    vercel_oidc::log::set_level(cli.verbose.max(from_env));
+    crate::log::set_level(cli.verbose.max(from_env));
     let project_dir = cli.project_dir.map(|d| env.absolute(d));
     let env = match &project_dir {
         Some(dir) if !dir.is_dir() => {

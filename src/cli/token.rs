@@ -2,10 +2,10 @@
 
 use std::process::ExitCode;
 
+use crate::timefmt;
+use crate::token::{Claims, IssuerMode, TokenSource};
 use clap::Args;
 use serde::Serialize;
-use vercel_oidc::timefmt;
-use vercel_oidc::token::{Claims, IssuerMode, TokenSource};
 
 use super::{Ctx, print_stdout};
 

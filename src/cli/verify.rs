@@ -2,11 +2,11 @@
 
 use std::process::ExitCode;
 
+use crate::fsutil::{self, ReadError, limits};
+use crate::token;
+use crate::verify::{Verifier, VerifyConfig, VerifyOptions};
+use crate::{Secret, http};
 use clap::Args;
-use vercel_oidc::fsutil::{self, ReadError, limits};
-use vercel_oidc::token;
-use vercel_oidc::verify::{Verifier, VerifyConfig, VerifyOptions};
-use vercel_oidc::{Secret, http};
 
 use super::{Ctx, print_stdout};
 
@@ -189,7 +189,7 @@ fn read_token(ctx: &Ctx, arg: Option<&str>) -> anyhow::Result<Secret> {
         Some(raw) => Ok(Secret::new(raw.trim())),
         None => {
             let loaded = token::load(ctx.env(), ctx.token_file())?;
-            vercel_oidc::debug!("verifying the token from {}", loaded.source());
+            crate::debug!("verifying the token from {}", loaded.source());
             Ok(Secret::new(loaded.expose_secret()))
         }
     }

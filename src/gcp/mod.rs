@@ -1,11 +1,11 @@
 //! GCP: workload identity federation with the Vercel token.
 //!
 //! Three ways to use it, all from one validated [`GcpConfig`]:
-//! - [`credfile`] writes an `external_account` credential file that google-auth (Python, Node, Go,
+//! - `credfile` writes an `external_account` credential file that google-auth (Python, Node, Go,
 //!   Java), gcloud and Terraform read unchanged, with the token either in a file beside it or
-//!   fetched by running this binary ([`executable`]);
-//! - [`executable`] is the response the file's `executable` source prints;
-//! - [`sts`] performs the exchange itself for an access token: Google STS, then IAM Credentials
+//!   fetched by running this binary (`executable`);
+//! - `executable` is the response the file's `executable` source prints;
+//! - `sts` performs the exchange itself for an access token: Google STS, then IAM Credentials
 //!   `generateAccessToken` when a service account is impersonated.
 //!
 //! Settings, each from a flag or an environment variable (the CLI names them; the defaults are
@@ -26,11 +26,11 @@
 //! service account, lifetime, scopes and the token's identity (issuer, subject, audience, owner,
 //! project, environment).
 
-pub mod credfile;
-pub mod executable;
+pub(crate) mod credfile;
+pub(crate) mod executable;
 pub mod settings;
-pub mod sts;
-pub mod trust;
+pub(crate) mod sts;
+pub(crate) mod trust;
 
 use std::fmt;
 

@@ -2,16 +2,16 @@
 //! through the code the cloud's own subcommands use (cache bypassed), and the trust set-up that
 //! accepts the token when the check does not pass.
 
+use crate::aws::settings as aws_settings;
+use crate::aws::{self, AwsConfig, StsError};
+use crate::azure::settings as azure_settings;
+use crate::azure::{AzureConfig, EntraError};
+use crate::gcp::settings as gcp_settings;
+use crate::gcp::{GcpConfig, GcpError, WorkloadProvider};
+use crate::settings::{Origin, Resolved};
+use crate::token::{Claims, OidcToken};
+use crate::{secret, timefmt};
 use time::OffsetDateTime;
-use vercel_oidc::aws::settings as aws_settings;
-use vercel_oidc::aws::{self, AwsConfig, StsError};
-use vercel_oidc::azure::settings as azure_settings;
-use vercel_oidc::azure::{AzureConfig, EntraError};
-use vercel_oidc::gcp::settings as gcp_settings;
-use vercel_oidc::gcp::{GcpConfig, GcpError, WorkloadProvider};
-use vercel_oidc::settings::{Origin, Resolved};
-use vercel_oidc::token::{Claims, OidcToken};
-use vercel_oidc::{secret, timefmt};
 
 use super::origins::{Row, SettingList, listing};
 use super::trust::{aws_trust, azure_trust, gcp_trust};
@@ -49,7 +49,7 @@ impl Checker<'_> {
     /// The check of one cloud: settings, then a token, then the exchange `run`, whose result
     /// `passed` describes; `refused` reads the cloud's own refusals, anything else is reported
     /// as it is.
-    fn exchange<C, E: vercel_oidc::problem::Explain, T>(
+    fn exchange<C, E: crate::problem::Explain, T>(
         &self,
         config: &Result<C, E>,
         run: impl FnOnce(&C, OidcToken) -> anyhow::Result<T>,
@@ -273,7 +273,7 @@ fn provider_or_placeholders(settings: &Resolved) -> WorkloadProvider {
 
 /// A refusal: who refused, its status, code and message, and this tool's diagnosis as the hint
 /// (the trust set-up it goes on with is shown apart, in full).
-fn refusal(summary: String, refusal: &vercel_oidc::refusal::Refusal) -> Check {
+fn refusal(summary: String, refusal: &crate::refusal::Refusal) -> Check {
     Check::failed(
         summary,
         CloudError {
@@ -351,7 +351,7 @@ fn other_failure(service: &str, error: &anyhow::Error) -> Check {
 fn explained(error: &anyhow::Error) -> Option<(String, Option<String>)> {
     let mut messages = Vec::new();
     for cause in error.chain() {
-        match vercel_oidc::problem::explained(cause) {
+        match crate::problem::explained(cause) {
             Some(e) => {
                 messages.push(e.problem());
                 return Some((messages.join(": "), e.fix()));

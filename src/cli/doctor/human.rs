@@ -1,8 +1,8 @@
 //! `doctor`'s report for people: one screen, sections for the token, the project config and
 //! each checked cloud, then the result.
 
+use crate::timefmt;
 use time::OffsetDateTime;
-use vercel_oidc::timefmt;
 
 use super::{ClaimsReport, CloudReport, Report, Status, TokenReport};
 

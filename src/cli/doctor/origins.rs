@@ -1,9 +1,9 @@
 //! `doctor`'s listing of each cloud's settings: the value and origin each was resolved with
-//! (see [`vercel_oidc::settings`]), nothing worked out again here.
+//! (see [`crate::settings`]), nothing worked out again here.
 
+use crate::settings::{Command, Origin, Resolved, Setting, Value};
 use serde::Serialize;
 use serde::ser::SerializeMap;
-use vercel_oidc::settings::{Command, Origin, Resolved, Setting, Value};
 
 /// One row: a setting's name, its value, and where it came from (`None`: unset).
 pub(super) struct Row {

@@ -1,10 +1,10 @@
 //! The trust set-up that accepts a token, for `doctor`: as JSON (from the library's trust
 //! modules) and as the report's lines.
 
+use crate::gcp::WorkloadProvider;
+use crate::token::{self, Claims};
+use crate::{aws, azure, gcp};
 use serde::Serialize;
-use vercel_oidc::gcp::WorkloadProvider;
-use vercel_oidc::token::{self, Claims};
-use vercel_oidc::{aws, azure, gcp};
 
 fn indented_json(value: &impl Serialize, indent: &str) -> Vec<String> {
     serde_json::to_string_pretty(value)
