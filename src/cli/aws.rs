@@ -64,13 +64,13 @@ pub struct ConfigureArgs {
 #[derive(Debug, Args)]
 pub struct EnvArgs {
     #[command(flatten)]
-    format: FormatFlag,
-
-    #[command(flatten)]
     settings: SettingFlags<flags::AwsEnv>,
 
     #[command(flatten)]
     cache: CacheFlag,
+
+    #[command(flatten)]
+    format: FormatFlag,
 }
 
 pub fn run(ctx: &Ctx, cmd: AwsCommand) -> anyhow::Result<ExitCode> {

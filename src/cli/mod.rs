@@ -252,3 +252,122 @@ pub fn print_stdout(text: &str) -> anyhow::Result<()> {
     out.flush()?;
     Ok(())
 }
+
+#[cfg(test)]
+mod readme {
+    //! The README's flag tables agree with the commands, whose setting flags come from the
+    //! settings tables: each table lists, in order, every flag of its command (global flags
+    //! aside) with its environment variable and `vercel-oidc.toml` key.
+
+    use clap::CommandFactory;
+
+    use super::Cli;
+    use crate::settings::Table;
+
+    /// `(flag, variable, toml key)` rows.
+    type Rows = Vec<(String, Option<String>, Option<String>)>;
+
+    /// Each `### \`vercel-oidc …\`` section's command and the rows of its flag table.
+    fn readme_tables() -> Vec<(String, Rows)> {
+        let text = include_str!("../../README.md");
+        let mut tables = Vec::new();
+        for section in text.split("\n### `vercel-oidc ").skip(1) {
+            let command = section.split('`').next().unwrap_or_default().to_string();
+            let rows: Rows = section
+                .lines()
+                .take_while(|l| !l.starts_with("## "))
+                .filter(|l| l.starts_with("| `--"))
+                .map(|l| {
+                    let cells = cells(l);
+                    let cell = |i: usize| cells.get(i).and_then(|c| backticked(c));
+                    let flag = cell(0).map(|f| {
+                        f.split([' ', '='])
+                            .next()
+                            .unwrap_or_default()
+                            .trim_start_matches("--")
+                            .to_string()
+                    });
+                    let var = cell(1).map(|v| v.split('=').next().unwrap_or_default().to_string());
+                    (flag.unwrap_or_default(), var, cell(2))
+                })
+                .collect();
+            if !rows.is_empty() {
+                tables.push((command, rows));
+            }
+        }
+        tables
+    }
+
+    /// A table row's cells, split at each `|` that is not escaped as `\|`.
+    fn cells(row: &str) -> Vec<String> {
+        let mut cells = vec![String::new()];
+        let mut chars = row.trim().trim_matches('|').chars().peekable();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' if chars.peek() == Some(&'|') => {
+                    cells.last_mut().unwrap().push('|');
+                    chars.next();
+                }
+                '|' => cells.push(String::new()),
+                c => cells.last_mut().unwrap().push(c),
+            }
+        }
+        cells
+    }
+
+    /// The first `…` of a cell.
+    fn backticked(cell: &str) -> Option<String> {
+        let start = cell.find('`')? + 1;
+        let len = cell[start..].find('`')?;
+        Some(cell[start..start + len].to_string())
+    }
+
+    /// The rows the command `path` (`aws credential-process`) really has.
+    fn command_rows(path: &str) -> Rows {
+        let mut cmd = Cli::command();
+        cmd.build();
+        let mut sub = &cmd;
+        for word in path.split(' ') {
+            sub = sub
+                .find_subcommand(word)
+                .unwrap_or_else(|| panic!("README names `{path}`, which is not a command"));
+        }
+        let tables: [&Table; 3] = crate::project::tables();
+        sub.get_arguments()
+            .filter(|a| !a.is_global_set() && a.get_id() != "help")
+            .filter_map(|a| {
+                let long = a.get_long()?;
+                let var = a.get_env().map(|v| v.to_string_lossy().into_owned());
+                let id = a.get_id().as_str();
+                let key = tables.iter().find_map(|t| {
+                    let name = id.strip_prefix(t.section)?.strip_prefix('.')?;
+                    t.setting(name)?.file_key
+                });
+                Some((long.to_string(), var, key.map(str::to_string)))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_flag_table_lists_its_commands_flags_variables_and_keys() {
+        let tables = readme_tables();
+        let commands: Vec<&str> = tables.iter().map(|(c, _)| c.as_str()).collect();
+        assert_eq!(
+            commands,
+            [
+                "aws credential-process",
+                "aws configure",
+                "aws env",
+                "gcp configure",
+                "gcp access-token",
+                "azure configure",
+                "azure access-token",
+                "verify",
+            ],
+            "the README's flag tables"
+        );
+        for (command, rows) in tables {
+            assert_eq!(rows, command_rows(&command), "README table of `{command}`");
+        }
+    }
+}
