@@ -15,6 +15,7 @@
 //!
 //! A missing, corrupt, truncated, untrusted or unreadable entry is a miss, never a failure.
 
+use crate::vars;
 use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -92,7 +93,7 @@ impl Cache {
     /// rather than changed when others may write to it), else the per-user default.
     pub fn for_env(env: &Env) -> Option<Self> {
         let dir = env.cache_dir()?;
-        let rule = if env.get("VERCEL_OIDC_CACHE_DIR").is_some() {
+        let rule = if env.get(vars::VERCEL_OIDC_CACHE_DIR).is_some() {
             DirRule::Chosen
         } else {
             DirRule::Own

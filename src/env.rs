@@ -3,6 +3,7 @@
 //! Nothing else in the crate calls `std::env`: tests build an [`Env`] from a list of pairs and a
 //! working directory, and never touch the real process environment.
 
+use crate::vars;
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -71,22 +72,22 @@ impl Env {
     }
 
     pub fn home(&self) -> Option<PathBuf> {
-        self.get("HOME").map(PathBuf::from)
+        self.get(vars::HOME).map(PathBuf::from)
     }
 
     /// Whether this looks like a Vercel build or another CI run rather than a laptop.
     pub fn in_build(&self) -> bool {
-        self.flag("VERCEL") || self.flag("CI")
+        self.flag(vars::VERCEL) || self.flag(vars::CI)
     }
 
     /// The per-user cache directory for this tool: `VERCEL_OIDC_CACHE_DIR`, else
     /// `$XDG_CACHE_HOME/vercel-oidc`, else `~/.cache/vercel-oidc` (`~/Library/Caches` on macOS).
     pub fn cache_dir(&self) -> Option<PathBuf> {
-        if let Some(dir) = self.get("VERCEL_OIDC_CACHE_DIR") {
+        if let Some(dir) = self.get(vars::VERCEL_OIDC_CACHE_DIR) {
             return Some(self.absolute(dir));
         }
         if let Some(xdg) = self
-            .get("XDG_CACHE_HOME")
+            .get(vars::XDG_CACHE_HOME)
             .filter(|p| Path::new(p).is_absolute())
         {
             return Some(PathBuf::from(xdg).join("vercel-oidc"));
@@ -142,25 +143,28 @@ mod tests {
     fn cache_dir_precedence() {
         let env = Env::from_pairs(
             [
-                ("VERCEL_OIDC_CACHE_DIR", "rel"),
-                ("XDG_CACHE_HOME", "/x"),
-                ("HOME", "/h"),
+                (vars::VERCEL_OIDC_CACHE_DIR, "rel"),
+                (vars::XDG_CACHE_HOME, "/x"),
+                (vars::HOME, "/h"),
             ],
             "/work",
         );
         assert_eq!(env.cache_dir().unwrap(), PathBuf::from("/work/rel"));
-        let env = Env::from_pairs([("XDG_CACHE_HOME", "/x"), ("HOME", "/h")], "/");
+        let env = Env::from_pairs([(vars::XDG_CACHE_HOME, "/x"), (vars::HOME, "/h")], "/");
         assert_eq!(env.cache_dir().unwrap(), PathBuf::from("/x/vercel-oidc"));
-        let env = Env::from_pairs([("XDG_CACHE_HOME", "relative"), ("HOME", "/h")], "/");
+        let env = Env::from_pairs(
+            [(vars::XDG_CACHE_HOME, "relative"), (vars::HOME, "/h")],
+            "/",
+        );
         assert!(env.cache_dir().unwrap().starts_with("/h"));
         assert_eq!(Env::from_pairs::<&str, &str>([], "/").cache_dir(), None);
     }
 
     #[test]
     fn debug_hides_values() {
-        let env = Env::from_pairs([("VERCEL_OIDC_TOKEN", "secret-value")], "/");
+        let env = Env::from_pairs([(vars::VERCEL_OIDC_TOKEN, "secret-value")], "/");
         let shown = format!("{env:?}");
-        assert!(shown.contains("VERCEL_OIDC_TOKEN"));
+        assert!(shown.contains(vars::VERCEL_OIDC_TOKEN));
         assert!(!shown.contains("secret-value"));
     }
 }

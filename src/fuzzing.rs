@@ -19,6 +19,7 @@
 //! | [`redaction`] | `crate::http::redact` and `crate::http::server_text` of server text | no secret sent, no `eyJ`, no control character left |
 //! | [`env_output`] | [`crate::output::render`] of any value | a POSIX shell reads back exactly the value (sh) or the escaped value (dotenv) |
 
+use crate::vars;
 use time::OffsetDateTime;
 use time::macros::datetime;
 
@@ -54,7 +55,7 @@ pub fn token(data: &[u8]) {
 
 /// `.env.local`, as the token loader reads it.
 pub fn dotenv(data: &[u8]) {
-    const KEY: &str = "VERCEL_OIDC_TOKEN";
+    const KEY: &str = vars::VERCEL_OIDC_TOKEN;
     let found = token::dotenv_value_bytes(data, KEY);
     if let Some(v) = &found {
         assert!(!v.is_empty());

@@ -18,6 +18,7 @@
 //! - Server text: whatever a server says that reaches a message goes through [`redact`] (or
 //!   [`excerpt`]) first, so an endpoint that echoes the request cannot print the token.
 
+use crate::vars;
 use std::ops::Range;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -132,7 +133,7 @@ fn build(
         .timeout(Duration::from_secs(10))
         .redirect(redirect)
         .no_proxy();
-    if let Some(path) = env.get("SSL_CERT_FILE") {
+    if let Some(path) = env.get(vars::SSL_CERT_FILE) {
         let path = PathBuf::from(path);
         let pem = fsutil::read_capped(&path, limits::CERT_FILE).map_err(|error| {
             HttpSetupError::CertFile {
@@ -157,13 +158,16 @@ fn build(
             builder = builder.add_root_certificate(cert);
         }
     }
-    let no_proxy =
-        reqwest::NoProxy::from_string(env.get("NO_PROXY").or(env.get("no_proxy")).unwrap_or(""));
+    let no_proxy = reqwest::NoProxy::from_string(
+        env.get(vars::NO_PROXY)
+            .or(env.get("no_proxy"))
+            .unwrap_or(""),
+    );
     let https: fn(&str) -> reqwest::Result<reqwest::Proxy> = |u| reqwest::Proxy::https(u);
     let http: fn(&str) -> reqwest::Result<reqwest::Proxy> = |u| reqwest::Proxy::http(u);
     for (vars, make) in [
-        (["HTTPS_PROXY", "https_proxy"], https),
-        (["HTTP_PROXY", "http_proxy"], http),
+        ([vars::HTTPS_PROXY, "https_proxy"], https),
+        ([vars::HTTP_PROXY, "http_proxy"], http),
     ] {
         let Some((var, value)) = vars.iter().find_map(|v| env.get(v).map(|val| (*v, val))) else {
             continue;

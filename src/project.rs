@@ -246,6 +246,7 @@ impl<'de> serde::de::DeserializeSeed<'de> for TopKeySeed {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::vars;
 
     const FULL: &str = r#"
 [aws]
@@ -494,7 +495,7 @@ client_id = "00000000-0000-0000-0000-0000000000cd"
             err.contains("cannot read the project config") && err.contains("missing.toml"),
             "{err}"
         );
-        let named = Env::from_pairs([("VERCEL_OIDC_CONFIG", "../vercel-oidc.toml")], &nested);
+        let named = Env::from_pairs([(vars::VERCEL_OIDC_CONFIG, "../vercel-oidc.toml")], &nested);
         let named = ProjectConfig::load(&named, None).unwrap();
         assert_eq!(
             value(&named, &aws::settings::TABLE, None, "region").as_deref(),

@@ -33,6 +33,7 @@
 //! `VERCEL_OIDC_OAUTH_ISSUER` (default `https://vercel.com`) move the endpoints (for tests);
 //! `PATH` finds `vercel`; `XDG_DATA_HOME` and `HOME` find the files.
 
+use crate::vars;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -193,7 +194,7 @@ pub fn find_link(start: &Path) -> Option<Result<ProjectLink, RefreshError>> {
 /// `$XDG_DATA_HOME`, else `~/.local/share` (`~/Library/Application Support` on macOS).
 pub fn data_dir(env: &Env) -> Option<PathBuf> {
     if let Some(xdg) = env
-        .get("XDG_DATA_HOME")
+        .get(vars::XDG_DATA_HOME)
         .filter(|p| Path::new(p).is_absolute())
     {
         return Some(PathBuf::from(xdg));
@@ -249,7 +250,7 @@ impl<'a> Refresher<'a> {
     /// A refresher for the project linked at or above the working directory; `None` when there is
     /// nothing to refresh from (not linked, or inside a Vercel build).
     pub fn for_env(env: &'a Env) -> Option<Result<Self, RefreshError>> {
-        if env.flag("VERCEL") {
+        if env.flag(vars::VERCEL) {
             return None;
         }
         let link = match find_link(env.cwd())? {
@@ -391,7 +392,7 @@ impl<'a> Refresher<'a> {
 
     /// The `vercel` found on `PATH`, if any.
     pub fn vercel_cli(&self) -> Option<PathBuf> {
-        let path = self.env.get("PATH")?;
+        let path = self.env.get(vars::PATH)?;
         which::which_in("vercel", Some(path), self.env.cwd()).ok()
     }
 
@@ -486,7 +487,7 @@ impl<'a> Refresher<'a> {
     fn api_url(&self) -> Result<String, RefreshError> {
         let api = self
             .env
-            .get("VERCEL_OIDC_API_URL")
+            .get(vars::VERCEL_OIDC_API_URL)
             .unwrap_or("https://api.vercel.com")
             .trim_end_matches('/')
             .to_string();
@@ -581,7 +582,7 @@ impl<'a> Refresher<'a> {
     ) -> Result<LoginTokens, String> {
         let issuer = self
             .env
-            .get("VERCEL_OIDC_OAUTH_ISSUER")
+            .get(vars::VERCEL_OIDC_OAUTH_ISSUER)
             .unwrap_or("https://vercel.com")
             .trim_end_matches('/')
             .to_string();
@@ -866,9 +867,9 @@ mod tests {
 
     #[test]
     fn data_dir_precedence() {
-        let env = Env::from_pairs([("XDG_DATA_HOME", "/xdg"), ("HOME", "/h")], "/");
+        let env = Env::from_pairs([(vars::XDG_DATA_HOME, "/xdg"), (vars::HOME, "/h")], "/");
         assert_eq!(data_dir(&env), Some(PathBuf::from("/xdg")));
-        let env = Env::from_pairs([("HOME", "/h")], "/");
+        let env = Env::from_pairs([(vars::HOME, "/h")], "/");
         assert!(data_dir(&env).unwrap().starts_with("/h"));
     }
 

@@ -14,6 +14,7 @@
 //! run directory whose lock no process holds and that is older than 10 seconds (the time a run
 //! takes to lock it), and temporary files of ours left there by killed writers.
 
+use crate::vars;
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
@@ -112,7 +113,7 @@ pub fn base_dir(env: &Env) -> Result<PathBuf, RunDirError> {
 
 /// `XDG_RUNTIME_DIR` when it is absolute and a directory of ours that no one else may use.
 fn private_runtime_dir(env: &Env) -> Option<PathBuf> {
-    let dir = PathBuf::from(env.get("XDG_RUNTIME_DIR")?);
+    let dir = PathBuf::from(env.get(vars::XDG_RUNTIME_DIR)?);
     let meta = std::fs::metadata(&dir).ok()?;
     let private = dir.is_absolute()
         && meta.is_dir()
@@ -175,7 +176,10 @@ mod tests {
 
     fn env(root: &Path) -> Env {
         Env::from_pairs(
-            [("XDG_CACHE_HOME", root.join("cache").display().to_string())],
+            [(
+                vars::XDG_CACHE_HOME,
+                root.join("cache").display().to_string(),
+            )],
             root,
         )
     }
@@ -205,10 +209,10 @@ mod tests {
             let env = Env::from_pairs(
                 [
                     (
-                        "XDG_CACHE_HOME",
+                        vars::XDG_CACHE_HOME,
                         root.path().join("cache").display().to_string(),
                     ),
-                    ("XDG_RUNTIME_DIR", runtime.display().to_string()),
+                    (vars::XDG_RUNTIME_DIR, runtime.display().to_string()),
                 ],
                 root.path(),
             );

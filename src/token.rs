@@ -15,6 +15,7 @@
 //! Claims are decoded without checking the signature: the cloud checks it. They serve for expiry,
 //! messages, session names and cache keys.
 
+use crate::vars;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -52,7 +53,7 @@ impl fmt::Display for TokenSource {
         match self {
             Self::Flag(p) => write!(f, "--token-file `{}`", p.display()),
             Self::EnvFile(p) => write!(f, "VERCEL_OIDC_TOKEN_FILE (`{}`)", p.display()),
-            Self::Env => f.write_str("VERCEL_OIDC_TOKEN"),
+            Self::Env => f.write_str(vars::VERCEL_OIDC_TOKEN),
             Self::DotEnv(p) => write!(f, "VERCEL_OIDC_TOKEN in `{}`", p.display()),
             Self::Refreshed { via, path } => write!(
                 f,
@@ -428,10 +429,10 @@ pub fn load(env: &Env, token_file: Option<&Path>) -> Result<OidcToken, TokenErro
     if let Some(path) = token_file {
         return read_file(TokenSource::Flag(env.absolute(path)));
     }
-    if let Some(path) = env.get("VERCEL_OIDC_TOKEN_FILE") {
+    if let Some(path) = env.get(vars::VERCEL_OIDC_TOKEN_FILE) {
         return read_file(TokenSource::EnvFile(env.absolute(path)));
     }
-    if let Some(raw) = env.get("VERCEL_OIDC_TOKEN") {
+    if let Some(raw) = env.get(vars::VERCEL_OIDC_TOKEN) {
         return OidcToken::parse(raw, TokenSource::Env);
     }
     if let Some((path, raw)) = find_in_dotenv(env.cwd())? {
@@ -478,7 +479,7 @@ pub fn find_in_dotenv(start: &Path) -> Result<Option<(PathBuf, String)>, TokenEr
         let candidate = dir.join(".env.local");
         match fsutil::read_capped(&candidate, limits::CONFIG) {
             Ok(content) => {
-                if let Some(value) = dotenv_value_bytes(&content, "VERCEL_OIDC_TOKEN") {
+                if let Some(value) = dotenv_value_bytes(&content, vars::VERCEL_OIDC_TOKEN) {
                     return Ok(Some((candidate, value)));
                 }
             }
@@ -733,7 +734,7 @@ pub(crate) mod tests {
         ];
         for (content, expected) in cases {
             assert_eq!(
-                dotenv_value(content, "VERCEL_OIDC_TOKEN").as_deref(),
+                dotenv_value(content, vars::VERCEL_OIDC_TOKEN).as_deref(),
                 *expected,
                 "{content:?}"
             );
@@ -744,11 +745,12 @@ pub(crate) mod tests {
     fn dotenv_bytes_survive_stray_invalid_utf8() {
         let content = b"# Created by Vercel CLI\nNAME=\"caf\xe9\"\nVERCEL_OIDC_TOKEN=\"a.b.c\"\nOTHER=\"\xff\xfe\"\n";
         assert_eq!(
-            dotenv_value_bytes(content, "VERCEL_OIDC_TOKEN").as_deref(),
+            dotenv_value_bytes(content, vars::VERCEL_OIDC_TOKEN).as_deref(),
             Some("a.b.c")
         );
         assert_eq!(
-            dotenv_value_bytes(b"VERCEL_OIDC_TOKEN=\"a.b\xff.c\"", "VERCEL_OIDC_TOKEN").as_deref(),
+            dotenv_value_bytes(b"VERCEL_OIDC_TOKEN=\"a.b\xff.c\"", vars::VERCEL_OIDC_TOKEN)
+                .as_deref(),
             Some("a.b\u{fffd}.c")
         );
     }
@@ -803,8 +805,11 @@ pub(crate) mod tests {
         };
         let all = Env::from_pairs(
             [
-                ("VERCEL_OIDC_TOKEN_FILE", file.to_str().unwrap().to_string()),
-                ("VERCEL_OIDC_TOKEN", tok("from-env")),
+                (
+                    vars::VERCEL_OIDC_TOKEN_FILE,
+                    file.to_str().unwrap().to_string(),
+                ),
+                (vars::VERCEL_OIDC_TOKEN, tok("from-env")),
             ],
             dir.path(),
         );
@@ -816,7 +821,7 @@ pub(crate) mod tests {
             project(&all, None),
             ("from-file".into(), TokenSource::EnvFile(file.clone()))
         );
-        let env_only = Env::from_pairs([("VERCEL_OIDC_TOKEN", tok("from-env"))], dir.path());
+        let env_only = Env::from_pairs([(vars::VERCEL_OIDC_TOKEN, tok("from-env"))], dir.path());
         assert_eq!(
             project(&env_only, None),
             ("from-env".into(), TokenSource::Env)
@@ -830,7 +835,7 @@ pub(crate) mod tests {
             )
         );
         let missing = Env::from_pairs(
-            [("VERCEL_OIDC_TOKEN_FILE", "/nonexistent/token")],
+            [(vars::VERCEL_OIDC_TOKEN_FILE, "/nonexistent/token")],
             dir.path(),
         );
         let err = load(&missing, None).unwrap_err().to_string();

@@ -5,6 +5,7 @@ mod common;
 
 use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
+use vercel_oidc::vars;
 
 use common::*;
 
@@ -48,8 +49,8 @@ fn sts_error(status: u16, code: &str, message: &str) -> Reply {
 fn sandbox(server: &MockServer) -> (Sandbox, String) {
     let mut sb = Sandbox::new();
     let token = fresh_token();
-    sb.set("AWS_ENDPOINT_URL_STS", server.url())
-        .set("VERCEL_OIDC_TOKEN", token.clone());
+    sb.set(vars::AWS_ENDPOINT_URL_STS, server.url())
+        .set(vars::VERCEL_OIDC_TOKEN, token.clone());
     (sb, token)
 }
 
@@ -313,8 +314,11 @@ fn unreachable_sts_is_retried_within_the_time_budget() {
         .unwrap()
         .port();
     let mut sb = Sandbox::new();
-    sb.set("AWS_ENDPOINT_URL_STS", format!("http://127.0.0.1:{port}"))
-        .set("VERCEL_OIDC_TOKEN", fresh_token());
+    sb.set(
+        vars::AWS_ENDPOINT_URL_STS,
+        format!("http://127.0.0.1:{port}"),
+    )
+    .set(vars::VERCEL_OIDC_TOKEN, fresh_token());
     let start = std::time::Instant::now();
     let out = sb.run(&["-v", "aws", "credential-process", "--role-arn", ROLE]);
     assert_eq!(out.code, 1);
@@ -383,13 +387,13 @@ fn another_environment_never_gets_cached_credentials() {
     let (mut sb, _) = sandbox(&server);
     assert_eq!(credential_process(&sb).code, 0);
     // A newer token of the same identity shares the entry.
-    sb.set("VERCEL_OIDC_TOKEN", jwt(&claims(now() + 3000)));
+    sb.set(vars::VERCEL_OIDC_TOKEN, jwt(&claims(now() + 3000)));
     assert_eq!(credential_process(&sb).code, 0);
     assert_eq!(server.count(), 1);
     let mut preview = claims(now() + 3600);
     preview["environment"] = "preview".into();
     preview["sub"] = "owner:acme:project:web:environment:preview".into();
-    sb.set("VERCEL_OIDC_TOKEN", jwt(&preview));
+    sb.set(vars::VERCEL_OIDC_TOKEN, jwt(&preview));
     assert_eq!(credential_process(&sb).code, 0);
     assert_eq!(server.count(), 2);
     assert_eq!(
@@ -435,7 +439,7 @@ fn unwritable_cache_still_gives_credentials() {
     let blocker = sb.path().join("not-a-dir");
     std::fs::write(&blocker, "").unwrap();
     sb.set(
-        "VERCEL_OIDC_CACHE_DIR",
+        vars::VERCEL_OIDC_CACHE_DIR,
         blocker.join("cache").display().to_string(),
     );
     let out = credential_process(&sb);
@@ -464,7 +468,7 @@ fn cached_credentials_outlive_an_expired_build_token() {
     let server = MockServer::start(|_, _| sts_ok(3600));
     let (mut sb, _) = sandbox(&server);
     assert_eq!(credential_process(&sb).code, 0);
-    sb.set("VERCEL_OIDC_TOKEN", jwt(&claims(now() - 60)));
+    sb.set(vars::VERCEL_OIDC_TOKEN, jwt(&claims(now() - 60)));
     let out = credential_process(&sb);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(server.count(), 1);
@@ -494,9 +498,9 @@ fn token_problems_fail_before_any_request() {
     ];
     for (token, want) in cases {
         let mut sb = Sandbox::new();
-        sb.set("AWS_ENDPOINT_URL_STS", server.url());
+        sb.set(vars::AWS_ENDPOINT_URL_STS, server.url());
         if let Some(t) = token {
-            sb.set("VERCEL_OIDC_TOKEN", t);
+            sb.set(vars::VERCEL_OIDC_TOKEN, t);
         }
         let out = credential_process(&sb);
         assert_eq!(out.code, 1);
@@ -538,8 +542,8 @@ fn bad_options_fail_with_the_fix() {
     }
     let mut remote = Sandbox::new();
     remote
-        .set("AWS_ENDPOINT_URL_STS", "http://sts.example.com")
-        .set("VERCEL_OIDC_TOKEN", fresh_token());
+        .set(vars::AWS_ENDPOINT_URL_STS, "http://sts.example.com")
+        .set(vars::VERCEL_OIDC_TOKEN, fresh_token());
     let out = credential_process(&remote);
     assert_eq!(out.code, 1);
     assert!(out.stderr.contains("plain http"), "{}", out.stderr);
@@ -550,11 +554,11 @@ fn bad_options_fail_with_the_fix() {
 fn role_and_options_come_from_the_environment() {
     let server = MockServer::start(|_, _| sts_ok(3600));
     let (mut sb, _) = sandbox(&server);
-    sb.set("AWS_ROLE_ARN", ROLE)
-        .set("AWS_ROLE_SESSION_NAME", "from-env")
-        .set("VERCEL_OIDC_AWS_DURATION_SECONDS", "1800")
+    sb.set(vars::AWS_ROLE_ARN, ROLE)
+        .set(vars::AWS_ROLE_SESSION_NAME, "from-env")
+        .set(vars::VERCEL_OIDC_AWS_DURATION_SECONDS, "1800")
         .set(
-            "VERCEL_OIDC_AWS_POLICY_ARNS",
+            vars::VERCEL_OIDC_AWS_POLICY_ARNS,
             "arn:aws:iam::aws:policy/A,arn:aws:iam::aws:policy/B",
         );
     let out = sb.run(&["aws", "credential-process"]);
@@ -620,9 +624,9 @@ fn env_prints_quoted_assignments() {
 
     let json = sb.run(&["aws", "env", "--role-arn", ROLE, "--format", "json"]);
     let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
-    assert_eq!(v["AWS_SESSION_TOKEN"], SESSION_TOKEN);
+    assert_eq!(v[vars::AWS_SESSION_TOKEN], SESSION_TOKEN);
     assert!(
-        v["AWS_CREDENTIAL_EXPIRATION"]
+        v[vars::AWS_CREDENTIAL_EXPIRATION]
             .as_str()
             .unwrap()
             .ends_with('Z')
@@ -647,7 +651,7 @@ fn configure_writes_a_runnable_profile_and_keeps_the_rest() {
     let config = sb.path().join("aws-config");
     let before = "# my settings\n[default]\nregion = us-east-1\n\n[profile other]\noutput = json\n";
     std::fs::write(&config, before).unwrap();
-    sb.set("AWS_CONFIG_FILE", config.display().to_string());
+    sb.set(vars::AWS_CONFIG_FILE, config.display().to_string());
     let args = [
         "aws",
         "configure",
@@ -722,7 +726,7 @@ fn configure_updates_in_place_and_warns_about_conflicts() {
         "[profile vercel]\n# note\ncredential_process = old\nrole_arn = x\n[profile z]\n",
     )
     .unwrap();
-    sb.unset("AWS_CONFIG_FILE");
+    sb.unset(vars::AWS_CONFIG_FILE);
     let out = sb.run(&[
         "aws",
         "configure",
@@ -760,7 +764,7 @@ fn configure_quotes_inline_policies_for_every_reader() {
     let server = MockServer::start(|_, _| sts_ok(3600));
     let (mut sb, _) = sandbox(&server);
     let config = sb.path().join("cfg");
-    sb.set("AWS_CONFIG_FILE", config.display().to_string());
+    sb.set(vars::AWS_CONFIG_FILE, config.display().to_string());
     let policy = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}"#;
     let out = sb.run(&[
         "aws",
@@ -803,7 +807,7 @@ fn configure_refuses_bad_input_and_leaves_the_file_alone() {
     let mut sb = Sandbox::new();
     let config = sb.path().join("cfg");
     std::fs::write(&config, "[default]\n").unwrap();
-    sb.set("AWS_CONFIG_FILE", config.display().to_string());
+    sb.set(vars::AWS_CONFIG_FILE, config.display().to_string());
     let out = sb.run(&["aws", "configure", "--profile", "p", "--role-arn", "nope"]);
     assert_eq!(out.code, 1);
     assert!(out.stderr.contains("`nope` is not an IAM role ARN"));
@@ -819,7 +823,7 @@ fn configure_refuses_bad_input_and_leaves_the_file_alone() {
 fn token_summary_json_and_print() {
     let mut sb = Sandbox::new();
     let token = fresh_token();
-    sb.set("VERCEL_OIDC_TOKEN", token.clone());
+    sb.set(vars::VERCEL_OIDC_TOKEN, token.clone());
     let out = sb.run(&["token"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     for want in [
@@ -889,8 +893,8 @@ fn token_from_dotenv_local_in_a_linked_project() {
 #[test]
 fn token_expired_fails_with_nothing_on_stdout_in_machine_modes() {
     let mut sb = Sandbox::new();
-    sb.set("VERCEL_OIDC_TOKEN", jwt(&claims(now() - 120)))
-        .set("VERCEL", "1");
+    sb.set(vars::VERCEL_OIDC_TOKEN, jwt(&claims(now() - 120)))
+        .set(vars::VERCEL, "1");
     for args in [&["token", "--json"][..], &["token", "--print"][..]] {
         let out = sb.run(args);
         assert_eq!(out.code, 1);
@@ -910,7 +914,7 @@ fn token_file_flag_wins_and_is_reported() {
     let mut c = claims(now() + 3600);
     c["project"] = "from-file".into();
     std::fs::write(&file, jwt(&c) + "\n").unwrap();
-    sb.set("VERCEL_OIDC_TOKEN", fresh_token());
+    sb.set(vars::VERCEL_OIDC_TOKEN, fresh_token());
     let out = sb.run(&["--token-file", "tok", "token", "--json"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
@@ -948,15 +952,15 @@ fn proxies_from_the_environment_are_honoured() {
     let proxy = MockServer::start(|_, _| sts_ok(3600));
     let target = "http://127.0.0.1:9/";
     let mut sb = Sandbox::new();
-    sb.set("VERCEL_OIDC_TOKEN", fresh_token())
-        .set("AWS_ENDPOINT_URL_STS", target)
-        .set("HTTP_PROXY", proxy.url())
-        .set("VERCEL_OIDC_NO_CACHE", "1");
+    sb.set(vars::VERCEL_OIDC_TOKEN, fresh_token())
+        .set(vars::AWS_ENDPOINT_URL_STS, target)
+        .set(vars::HTTP_PROXY, proxy.url())
+        .set(vars::VERCEL_OIDC_NO_CACHE, "1");
     let out = credential_process(&sb);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(proxy.requests()[0].path, target);
     // NO_PROXY sends it straight to the (unreachable) target instead.
-    sb.set("NO_PROXY", "127.0.0.1");
+    sb.set(vars::NO_PROXY, "127.0.0.1");
     let out = credential_process(&sb);
     assert_eq!(out.code, 1);
     assert!(
@@ -1016,9 +1020,9 @@ fn a_profile_configured_in_a_project_works_from_any_folder() {
     )
     .unwrap();
     let config = sb.path().join("aws-config");
-    sb.set("AWS_CONFIG_FILE", config.display().to_string())
-        .set("AWS_ENDPOINT_URL_STS", server.url())
-        .set("VERCEL_OIDC_NO_REFRESH", "1");
+    sb.set(vars::AWS_CONFIG_FILE, config.display().to_string())
+        .set(vars::AWS_ENDPOINT_URL_STS, server.url())
+        .set(vars::VERCEL_OIDC_NO_REFRESH, "1");
     let out = sb
         .command(&["aws", "configure", "--profile", "app", "--role-arn", ROLE])
         .current_dir(&project)

@@ -5,6 +5,7 @@ mod common;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use vercel_oidc::vars;
 
 use common::{MockServer, Reply, Sandbox, claims, fresh_token, jwt, now, register_secret};
 
@@ -51,11 +52,11 @@ fn aadsts(status: u16, error: &str, code: u32, text: &str) -> Reply {
 fn sandbox_for(mock: &MockServer, token: &str) -> Sandbox {
     let mut sb = Sandbox::new();
     let ca = mock.write_ca(sb.path());
-    sb.set("VERCEL_OIDC_TOKEN", token)
-        .set("AZURE_TENANT_ID", TENANT)
-        .set("AZURE_CLIENT_ID", CLIENT)
-        .set("AZURE_AUTHORITY_HOST", mock.url())
-        .set("SSL_CERT_FILE", ca.display().to_string());
+    sb.set(vars::VERCEL_OIDC_TOKEN, token)
+        .set(vars::AZURE_TENANT_ID, TENANT)
+        .set(vars::AZURE_CLIENT_ID, CLIENT)
+        .set(vars::AZURE_AUTHORITY_HOST, mock.url())
+        .set(vars::SSL_CERT_FILE, ca.display().to_string());
     sb
 }
 
@@ -118,9 +119,12 @@ fn access_token_sends_exact_form_over_tls() {
 fn access_token_json_and_flags_win_over_env() {
     let mock = MockServer::start_tls(|_, _| token_reply());
     let mut sb = sandbox_for(&mock, &fresh_token());
-    sb.set("AZURE_TENANT_ID", "wrong.example.com")
-        .set("AZURE_CLIENT_ID", "99999999-9999-9999-9999-999999999999")
-        .unset("AZURE_AUTHORITY_HOST");
+    sb.set(vars::AZURE_TENANT_ID, "wrong.example.com")
+        .set(
+            vars::AZURE_CLIENT_ID,
+            "99999999-9999-9999-9999-999999999999",
+        )
+        .unset(vars::AZURE_AUTHORITY_HOST);
     let url = mock.url();
     let before = now();
     let out = sb.run(&[
@@ -177,7 +181,7 @@ fn access_token_is_cached_per_identity_and_scope() {
     assert_eq!(mock.count(), 1, "the second call is served from the cache");
 
     // A newer token of the same identity shares the entry.
-    sb.set("VERCEL_OIDC_TOKEN", jwt(&claims(now() + 3000)));
+    sb.set(vars::VERCEL_OIDC_TOKEN, jwt(&claims(now() + 3000)));
     let third = sb.run(&["azure", "access-token", "--scope", SCOPE]);
     assert_eq!((third.code, &third.stdout), (0, &first.stdout));
     assert_eq!(mock.count(), 1);
@@ -200,7 +204,7 @@ fn access_token_is_cached_per_identity_and_scope() {
     let mut preview = claims(now() + 3600);
     preview["sub"] = "owner:acme:project:web:environment:preview".into();
     preview["environment"] = "preview".into();
-    sb.set("VERCEL_OIDC_TOKEN", jwt(&preview));
+    sb.set(vars::VERCEL_OIDC_TOKEN, jwt(&preview));
     let other = sb.run(&["azure", "access-token", "--scope", SCOPE]);
     assert_eq!(other.code, 0);
     assert_ne!(
@@ -210,7 +214,7 @@ fn access_token_is_cached_per_identity_and_scope() {
     assert_eq!(mock.count(), 4);
     assert_eq!(
         mock.requests()[3].form_value("client_assertion").as_deref(),
-        Some(sb.env["VERCEL_OIDC_TOKEN"].as_str())
+        Some(sb.env[vars::VERCEL_OIDC_TOKEN].as_str())
     );
 }
 
@@ -305,7 +309,7 @@ fn aadsts_errors_map_to_hints() {
             ),
             vec![
                 "no app with client id",
-                "AZURE_CLIENT_ID",
+                vars::AZURE_CLIENT_ID,
                 "not the object id",
             ],
         ),
@@ -316,7 +320,7 @@ fn aadsts_errors_map_to_hints() {
                 90002,
                 "Tenant '72f988bf-86f1-41af-91ab-2d7cd011db47' not found.",
             ),
-            vec![&no_tenant, "AZURE_TENANT_ID", "--authority-host"],
+            vec![&no_tenant, vars::AZURE_TENANT_ID, "--authority-host"],
         ),
         (
             aadsts(
@@ -406,7 +410,7 @@ fn expired_token_makes_no_request() {
 fn untrusted_certificate_is_refused() {
     let mock = MockServer::start_tls(|_, _| token_reply());
     let mut sb = sandbox_for(&mock, &fresh_token());
-    sb.unset("SSL_CERT_FILE");
+    sb.unset(vars::SSL_CERT_FILE);
     let out = sb.run(&["azure", "access-token", "--scope", SCOPE]);
     assert_eq!(out.code, 1);
     assert_eq!(out.stdout, "");
@@ -433,9 +437,9 @@ fn plain_http_authorities_are_refused() {
     let plain = MockServer::start(|_, _| Reply::json(200, "{}"));
     let sb = {
         let mut sb = Sandbox::new();
-        sb.set("VERCEL_OIDC_TOKEN", fresh_token())
-            .set("AZURE_TENANT_ID", TENANT)
-            .set("AZURE_CLIENT_ID", CLIENT);
+        sb.set(vars::VERCEL_OIDC_TOKEN, fresh_token())
+            .set(vars::AZURE_TENANT_ID, TENANT)
+            .set(vars::AZURE_CLIENT_ID, CLIENT);
         sb
     };
     for host in ["http://login.example.com/", plain.url().as_str()] {
@@ -469,7 +473,7 @@ fn plain_http_authorities_are_refused() {
 fn settings_errors_say_what_to_do() {
     let sb = {
         let mut sb = Sandbox::new();
-        sb.set("VERCEL_OIDC_TOKEN", fresh_token());
+        sb.set(vars::VERCEL_OIDC_TOKEN, fresh_token());
         sb
     };
     let cases: &[(&[&str], &str)] = &[
@@ -541,9 +545,9 @@ fn settings_errors_say_what_to_do() {
 
 fn configure_sandbox(token: &str) -> Sandbox {
     let mut sb = Sandbox::new();
-    sb.set("VERCEL_OIDC_TOKEN", token)
-        .set("AZURE_TENANT_ID", TENANT)
-        .set("AZURE_CLIENT_ID", CLIENT);
+    sb.set(vars::VERCEL_OIDC_TOKEN, token)
+        .set(vars::AZURE_TENANT_ID, TENANT)
+        .set(vars::AZURE_CLIENT_ID, CLIENT);
     sb
 }
 
@@ -605,14 +609,14 @@ fn configure_formats() {
     let keys: Vec<&str> = obj.keys().map(String::as_str).collect();
     assert_eq!(keys.len(), 4);
     for k in [
-        "AZURE_CLIENT_ID",
-        "AZURE_TENANT_ID",
-        "AZURE_FEDERATED_TOKEN_FILE",
-        "AZURE_AUTHORITY_HOST",
+        vars::AZURE_CLIENT_ID,
+        vars::AZURE_TENANT_ID,
+        vars::AZURE_FEDERATED_TOKEN_FILE,
+        vars::AZURE_AUTHORITY_HOST,
     ] {
         assert!(obj.contains_key(k), "{k}");
     }
-    let file = v["AZURE_FEDERATED_TOKEN_FILE"]
+    let file = v[vars::AZURE_FEDERATED_TOKEN_FILE]
         .as_str()
         .unwrap()
         .to_string();
@@ -642,12 +646,12 @@ fn configure_rewrites_the_same_file_with_the_current_token() {
     let mut sb = configure_sandbox(&first);
     let a = sb.run(&["azure", "configure", "--format", "json"]);
     let second = jwt(&claims(now() + 3500));
-    sb.set("VERCEL_OIDC_TOKEN", second.clone());
+    sb.set(vars::VERCEL_OIDC_TOKEN, second.clone());
     let b = sb.run(&["azure", "configure", "--format", "json"]);
     assert_eq!((a.code, b.code), (0, 0));
     assert_eq!(a.stdout, b.stdout, "same identity, same file");
     let v: serde_json::Value = serde_json::from_str(&b.stdout).unwrap();
-    let file = v["AZURE_FEDERATED_TOKEN_FILE"].as_str().unwrap();
+    let file = v[vars::AZURE_FEDERATED_TOKEN_FILE].as_str().unwrap();
     assert_eq!(std::fs::read_to_string(file).unwrap(), second);
 }
 
@@ -655,7 +659,7 @@ fn configure_rewrites_the_same_file_with_the_current_token() {
 fn configure_to_a_given_file() {
     let token = fresh_token();
     let mut sb = configure_sandbox(&token);
-    sb.set("AZURE_AUTHORITY_HOST", "login.microsoftonline.us");
+    sb.set(vars::AZURE_AUTHORITY_HOST, "login.microsoftonline.us");
     let out = sb.run(&[
         "azure",
         "configure",
@@ -689,7 +693,10 @@ fn configure_to_a_given_file() {
     let other = fresh_token();
     std::fs::write(&source, format!("{other}\n")).unwrap();
     let target = sb.path().join("from-env");
-    sb.set("VERCEL_OIDC_AZURE_TOKEN_FILE", target.display().to_string());
+    sb.set(
+        vars::VERCEL_OIDC_AZURE_TOKEN_FILE,
+        target.display().to_string(),
+    );
     let out = sb.run(&[
         "--token-file",
         source.to_str().unwrap(),
@@ -757,7 +764,7 @@ fn configure_with_an_expired_or_short_lived_token() {
 #[test]
 fn settings_from_the_project_config() {
     let mut sb = Sandbox::new();
-    sb.set("VERCEL_OIDC_TOKEN", fresh_token());
+    sb.set(vars::VERCEL_OIDC_TOKEN, fresh_token());
     std::fs::write(
         sb.path().join("vercel-oidc.toml"),
         format!(
@@ -773,32 +780,39 @@ fn settings_from_the_project_config() {
         serde_json::from_str(&out.stdout).unwrap()
     };
     let v = vars(&sb, &[]);
-    assert_eq!(v["AZURE_TENANT_ID"], TENANT);
-    assert_eq!(v["AZURE_CLIENT_ID"], CLIENT);
+    assert_eq!(v[vars::AZURE_TENANT_ID], TENANT);
+    assert_eq!(v[vars::AZURE_CLIENT_ID], CLIENT);
     assert_eq!(
-        v["AZURE_AUTHORITY_HOST"],
+        v[vars::AZURE_AUTHORITY_HOST],
         "https://login.microsoftonline.us/"
     );
 
     let mut preview = claims(now() + 3600);
     preview["sub"] = "owner:acme:project:web:environment:preview".into();
     preview["environment"] = "preview".into();
-    sb.set("VERCEL_OIDC_TOKEN", jwt(&preview));
+    sb.set(vars::VERCEL_OIDC_TOKEN, jwt(&preview));
     let v = vars(&sb, &[]);
-    assert_eq!(v["AZURE_CLIENT_ID"], "22222222-2222-2222-2222-222222222222");
     assert_eq!(
-        v["AZURE_TENANT_ID"], TENANT,
+        v[vars::AZURE_CLIENT_ID],
+        "22222222-2222-2222-2222-222222222222"
+    );
+    assert_eq!(
+        v[vars::AZURE_TENANT_ID],
+        TENANT,
         "the base section fills the rest"
     );
 
-    sb.set("AZURE_CLIENT_ID", "33333333-3333-3333-3333-333333333333");
+    sb.set(
+        vars::AZURE_CLIENT_ID,
+        "33333333-3333-3333-3333-333333333333",
+    );
     assert_eq!(
-        vars(&sb, &[])["AZURE_CLIENT_ID"],
+        vars(&sb, &[])[vars::AZURE_CLIENT_ID],
         "33333333-3333-3333-3333-333333333333",
         "the environment variable wins over the file"
     );
     assert_eq!(
-        vars(&sb, &["--client-id", CLIENT])["AZURE_CLIENT_ID"],
+        vars(&sb, &["--client-id", CLIENT])[vars::AZURE_CLIENT_ID],
         CLIENT,
         "the flag wins over both"
     );

@@ -4,6 +4,7 @@
 mod common;
 
 use common::*;
+use vercel_oidc::vars;
 
 const FILE: &str = r#"
 [aws]
@@ -30,9 +31,9 @@ fn project(server: &MockServer, environment: &str) -> Sandbox {
     let mut c = claims(now() + 3600);
     c["environment"] = environment.into();
     c["sub"] = format!("owner:acme:project:web:environment:{environment}").into();
-    sb.set("VERCEL_OIDC_TOKEN", jwt(&c))
-        .set("AWS_ENDPOINT_URL_STS", server.url())
-        .set("VERCEL_OIDC_NO_CACHE", "1");
+    sb.set(vars::VERCEL_OIDC_TOKEN, jwt(&c))
+        .set(vars::AWS_ENDPOINT_URL_STS, server.url())
+        .set(vars::VERCEL_OIDC_NO_CACHE, "1");
     sb
 }
 
@@ -66,7 +67,10 @@ fn the_token_environment_picks_the_section() {
 fn flags_then_environment_then_file() {
     let server = sts();
     let mut sb = project(&server, "production");
-    sb.set("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/from-env");
+    sb.set(
+        vars::AWS_ROLE_ARN,
+        "arn:aws:iam::123456789012:role/from-env",
+    );
     assert_eq!(sb.run(&["aws", "credential-process"]).code, 0);
     assert_eq!(
         sent(&server, "RoleArn").as_deref(),
@@ -120,7 +124,7 @@ fn found_from_a_subfolder_or_named_explicitly() {
         "[aws]\nrole_arn = \"arn:aws:iam::123456789012:role/x\"\n",
     )
     .unwrap();
-    env_named.set("VERCEL_OIDC_CONFIG", "x.toml");
+    env_named.set(vars::VERCEL_OIDC_CONFIG, "x.toml");
     assert_eq!(env_named.run(&["aws", "credential-process"]).code, 0);
     assert_eq!(
         sent(&server, "RoleArn").as_deref(),

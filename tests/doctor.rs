@@ -7,6 +7,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
+use vercel_oidc::vars;
 
 use common::*;
 
@@ -98,46 +99,46 @@ fn entra_ok() -> Reply {
 fn sandbox(token: &str, sts: &MockServer, google: &MockServer, entra: &MockServer) -> Sandbox {
     let mut sb = Sandbox::new();
     let ca = entra.write_ca(sb.path());
-    sb.set("VERCEL_OIDC_TOKEN", token)
-        .set("AWS_ROLE_ARN", ROLE)
-        .set("AWS_ENDPOINT_URL_STS", sts.url())
-        .set("GCP_PROJECT_NUMBER", "123456789012")
-        .set("GCP_WORKLOAD_IDENTITY_POOL_ID", "vercel")
-        .set("GCP_WORKLOAD_IDENTITY_POOL_PROVIDER_ID", "vercel-acme")
-        .set("GCP_SERVICE_ACCOUNT_EMAIL", SA)
+    sb.set(vars::VERCEL_OIDC_TOKEN, token)
+        .set(vars::AWS_ROLE_ARN, ROLE)
+        .set(vars::AWS_ENDPOINT_URL_STS, sts.url())
+        .set(vars::GCP_PROJECT_NUMBER, "123456789012")
+        .set(vars::GCP_WORKLOAD_IDENTITY_POOL_ID, "vercel")
+        .set(vars::GCP_WORKLOAD_IDENTITY_POOL_PROVIDER_ID, "vercel-acme")
+        .set(vars::GCP_SERVICE_ACCOUNT_EMAIL, SA)
         .set(
-            "VERCEL_OIDC_GCP_TOKEN_URL",
+            vars::VERCEL_OIDC_GCP_TOKEN_URL,
             format!("{}/v1/token", google.url()),
         )
-        .set("VERCEL_OIDC_GCP_IMPERSONATION_URL", google.url())
-        .set("AZURE_TENANT_ID", TENANT)
-        .set("AZURE_AUTHORITY_HOST", entra.url())
-        .set("SSL_CERT_FILE", ca.display().to_string());
+        .set(vars::VERCEL_OIDC_GCP_IMPERSONATION_URL, google.url())
+        .set(vars::AZURE_TENANT_ID, TENANT)
+        .set(vars::AZURE_AUTHORITY_HOST, entra.url())
+        .set(vars::SSL_CERT_FILE, ca.display().to_string());
     sb
 }
 
 /// A sandbox with `token` and only AWS configured, against `sts`.
 fn aws_only(token: &str, sts: &MockServer) -> Sandbox {
     let mut sb = Sandbox::new();
-    sb.set("VERCEL_OIDC_TOKEN", token)
-        .set("AWS_ROLE_ARN", ROLE)
-        .set("AWS_ENDPOINT_URL_STS", sts.url());
+    sb.set(vars::VERCEL_OIDC_TOKEN, token)
+        .set(vars::AWS_ROLE_ARN, ROLE)
+        .set(vars::AWS_ENDPOINT_URL_STS, sts.url());
     sb
 }
 
 /// A sandbox with `token` and only GCP configured (impersonating [`SA`]), against `google`.
 fn gcp_only(token: &str, google: &MockServer) -> Sandbox {
     let mut sb = Sandbox::new();
-    sb.set("VERCEL_OIDC_TOKEN", token)
-        .set("GCP_PROJECT_NUMBER", "123456789012")
-        .set("GCP_WORKLOAD_IDENTITY_POOL_ID", "vercel")
-        .set("GCP_WORKLOAD_IDENTITY_POOL_PROVIDER_ID", "vercel-acme")
-        .set("GCP_SERVICE_ACCOUNT_EMAIL", SA)
+    sb.set(vars::VERCEL_OIDC_TOKEN, token)
+        .set(vars::GCP_PROJECT_NUMBER, "123456789012")
+        .set(vars::GCP_WORKLOAD_IDENTITY_POOL_ID, "vercel")
+        .set(vars::GCP_WORKLOAD_IDENTITY_POOL_PROVIDER_ID, "vercel-acme")
+        .set(vars::GCP_SERVICE_ACCOUNT_EMAIL, SA)
         .set(
-            "VERCEL_OIDC_GCP_TOKEN_URL",
+            vars::VERCEL_OIDC_GCP_TOKEN_URL,
             format!("{}/v1/token", google.url()),
         )
-        .set("VERCEL_OIDC_GCP_IMPERSONATION_URL", google.url());
+        .set(vars::VERCEL_OIDC_GCP_IMPERSONATION_URL, google.url());
     sb
 }
 
@@ -200,7 +201,7 @@ fn a_working_set_up_passes_every_check_without_the_cache() {
         "[gcp]\nproject_id = \"preview-project\"\n\n[production.gcp]\nproject_id = \"my-project\"\n",
     )
     .unwrap();
-    sb.set("AWS_REGION", "eu-west-1");
+    sb.set(vars::AWS_REGION, "eu-west-1");
 
     let out = doctor(&sb, &["--client-id", CLIENT]);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
@@ -330,7 +331,7 @@ fn a_working_set_up_passes_every_check_without_the_cache() {
     assert_eq!(a["configured"], true);
     assert_eq!(
         a["settings"]["role_arn"],
-        serde_json::json!({"value": ROLE, "from": "env", "origin": "AWS_ROLE_ARN"})
+        serde_json::json!({"value": ROLE, "from": "env", "origin": vars::AWS_ROLE_ARN})
     );
     assert_eq!(a["check"]["status"], "passed");
     assert_eq!(a["check"]["access_key_id"], "****7XYZ");
@@ -534,7 +535,7 @@ fn gcp_invalid_grant_shows_the_provider_mapping_binding_and_commands() {
 
     // Without a service account, the principal is granted roles on the project itself.
     let mut direct = gcp_only(&fresh_token(), &google);
-    direct.unset("GCP_SERVICE_ACCOUNT_EMAIL");
+    direct.unset(vars::GCP_SERVICE_ACCOUNT_EMAIL);
     let out = doctor(&direct, &["--project-id", "my-project"]);
     assert_eq!(out.code, 1);
     assert_contains(
@@ -613,11 +614,11 @@ fn azure_aadsts70021_shows_the_federated_credential_for_this_token() {
     c["environment"] = serde_json::json!("preview");
     let mut sb = Sandbox::new();
     let ca = entra.write_ca(sb.path());
-    sb.set("VERCEL_OIDC_TOKEN", jwt(&c))
-        .set("AZURE_TENANT_ID", TENANT)
-        .set("AZURE_CLIENT_ID", CLIENT)
-        .set("AZURE_AUTHORITY_HOST", entra.url())
-        .set("SSL_CERT_FILE", ca.display().to_string());
+    sb.set(vars::VERCEL_OIDC_TOKEN, jwt(&c))
+        .set(vars::AZURE_TENANT_ID, TENANT)
+        .set(vars::AZURE_CLIENT_ID, CLIENT)
+        .set(vars::AZURE_AUTHORITY_HOST, entra.url())
+        .set(vars::SSL_CERT_FILE, ca.display().to_string());
     let out = doctor(&sb, &[]);
     assert_eq!(out.code, 1, "{}", out.stdout);
     assert_eq!(entra.count(), 1);
@@ -666,7 +667,7 @@ fn offline_makes_no_request_and_shows_the_trust_each_cloud_needs() {
     let google = google(google_sts_ok, iam_ok);
     let entra = MockServer::start_tls(|_, _| entra_ok());
     let mut sb = sandbox(&fresh_token(), &sts, &google, &entra);
-    sb.set("AZURE_CLIENT_ID", CLIENT);
+    sb.set(vars::AZURE_CLIENT_ID, CLIENT);
     let out = doctor(&sb, &["--offline"]);
     assert_eq!(out.code, 0, "{}", out.stdout);
     assert_eq!((sts.count(), google.count(), entra.count()), (0, 0, 0));
@@ -732,8 +733,8 @@ fn an_expired_local_token_is_refreshed_and_the_refreshed_one_is_checked() {
     });
     let sts = MockServer::start(|_, _| sts_ok());
     let (mut sb, app) = linked_project(&api);
-    sb.set("AWS_ROLE_ARN", ROLE)
-        .set("AWS_ENDPOINT_URL_STS", sts.url());
+    sb.set(vars::AWS_ROLE_ARN, ROLE)
+        .set(vars::AWS_ENDPOINT_URL_STS, sts.url());
 
     // Offline: nothing is refreshed, so the token found is expired; the refresh is possible.
     let out = run_in(&sb, &app, &["doctor", "--offline"]);
@@ -807,7 +808,7 @@ fn an_expired_or_missing_token_is_reported_with_what_to_do() {
     assert_eq!(v["aws"]["check"]["status"], "skipped");
 
     let mut missing = aws_only("", &sts);
-    missing.unset("VERCEL_OIDC_TOKEN");
+    missing.unset(vars::VERCEL_OIDC_TOKEN);
     let out = doctor(&missing, &[]);
     assert_eq!(out.code, 1);
     assert_contains(
@@ -828,7 +829,7 @@ fn an_expired_or_missing_token_is_reported_with_what_to_do() {
 #[test]
 fn nothing_configured_is_reported() {
     let mut sb = Sandbox::new();
-    sb.set("VERCEL_OIDC_TOKEN", fresh_token());
+    sb.set(vars::VERCEL_OIDC_TOKEN, fresh_token());
     let out = doctor(&sb, &[]);
     assert_eq!(out.code, 1, "{}", out.stdout);
     assert_eq!(out.stderr, "");
@@ -922,7 +923,7 @@ fn doctor_says_how_exec_hands_aws_credentials_over_and_why() {
         setting(&sb),
         serde_json::json!({"value": "endpoint", "from": "default", "origin": "in local development: the command may outlive its credentials, and the SDKs renew them from the endpoint"})
     );
-    sb.set("VERCEL", "1");
+    sb.set(vars::VERCEL, "1");
     assert_eq!(
         setting(&sb),
         serde_json::json!({"value": "env", "from": "default", "origin": "in a build (VERCEL or CI is set): the build's token cannot be renewed, and environment keys reach every tool"})
@@ -936,14 +937,14 @@ fn doctor_says_how_exec_hands_aws_credentials_over_and_why() {
         setting(&sb),
         serde_json::json!({"value": "endpoint", "from": "file", "origin": sb.path().join("vercel-oidc.toml").display().to_string(), "section": "aws"})
     );
-    sb.set("VERCEL_OIDC_AWS_CREDENTIALS", "env");
+    sb.set(vars::VERCEL_OIDC_AWS_CREDENTIALS, "env");
     assert_eq!(
         setting(&sb),
-        serde_json::json!({"value": "env", "from": "env", "origin": "VERCEL_OIDC_AWS_CREDENTIALS"})
+        serde_json::json!({"value": "env", "from": "env", "origin": vars::VERCEL_OIDC_AWS_CREDENTIALS})
     );
-    sb.set("VERCEL_OIDC_AWS_CREDENTIALS", "ENV");
+    sb.set(vars::VERCEL_OIDC_AWS_CREDENTIALS, "ENV");
     assert_eq!(
         setting(&sb),
-        serde_json::json!({"value": "`ENV` is neither `endpoint` nor `env`", "from": "env", "origin": "VERCEL_OIDC_AWS_CREDENTIALS"})
+        serde_json::json!({"value": "`ENV` is neither `endpoint` nor `env`", "from": "env", "origin": vars::VERCEL_OIDC_AWS_CREDENTIALS})
     );
 }

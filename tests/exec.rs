@@ -6,6 +6,7 @@ mod common;
 use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
+use vercel_oidc::vars;
 
 use common::*;
 
@@ -42,13 +43,13 @@ fn sts(expires_in: i64) -> MockServer {
 fn aws_sandbox(server: &MockServer) -> (Sandbox, String) {
     let mut sb = Sandbox::new();
     let token = fresh_token();
-    sb.set("VERCEL_OIDC_AWS_CREDENTIALS", "env")
-        .set("VERCEL_OIDC_TOKEN", token.clone())
-        .set("AWS_ENDPOINT_URL_STS", server.url())
-        .set("AWS_ROLE_ARN", ROLE)
-        .set("AWS_PROFILE", "stale-profile")
-        .set("AWS_ACCESS_KEY_ID", "AKIASTALEKEY")
-        .set("AWS_SECRET_ACCESS_KEY", "stale-secret");
+    sb.set(vars::VERCEL_OIDC_AWS_CREDENTIALS, "env")
+        .set(vars::VERCEL_OIDC_TOKEN, token.clone())
+        .set(vars::AWS_ENDPOINT_URL_STS, server.url())
+        .set(vars::AWS_ROLE_ARN, ROLE)
+        .set(vars::AWS_PROFILE, "stale-profile")
+        .set(vars::AWS_ACCESS_KEY_ID, "AKIASTALEKEY")
+        .set(vars::AWS_SECRET_ACCESS_KEY, "stale-secret");
     register_secret("stale-secret");
     (sb, token)
 }
@@ -102,23 +103,23 @@ fn the_child_sees_aws_credentials_and_nothing_that_would_win_over_them() {
     );
     assert_eq!(out.code, 0, "{}", out.stderr);
     let env = child_env(&sb);
-    assert_eq!(env["AWS_ACCESS_KEY_ID"], "ASIAEXECTEST");
-    assert_eq!(env["AWS_SECRET_ACCESS_KEY"], SECRET_KEY);
-    assert_eq!(env["AWS_SESSION_TOKEN"], SESSION_TOKEN);
-    assert!(env["AWS_CREDENTIAL_EXPIRATION"].ends_with('Z'));
+    assert_eq!(env[vars::AWS_ACCESS_KEY_ID], "ASIAEXECTEST");
+    assert_eq!(env[vars::AWS_SECRET_ACCESS_KEY], SECRET_KEY);
+    assert_eq!(env[vars::AWS_SESSION_TOKEN], SESSION_TOKEN);
+    assert!(env[vars::AWS_CREDENTIAL_EXPIRATION].ends_with('Z'));
     assert!(
-        !env.contains_key("AWS_PROFILE"),
+        !env.contains_key(vars::AWS_PROFILE),
         "a profile would win over the keys in some SDKs"
     );
-    assert_eq!(env["VERCEL_OIDC_EXEC"], "1");
-    assert_eq!(env["VERCEL_OIDC_TOKEN"], token);
+    assert_eq!(env[vars::VERCEL_OIDC_EXEC], "1");
+    assert_eq!(env[vars::VERCEL_OIDC_TOKEN], token);
     assert_eq!(
         std::fs::read_to_string(sb.path().join("token.out")).unwrap(),
         token,
         "no trailing newline"
     );
     assert!(
-        !PathBuf::from(&env["VERCEL_OIDC_TOKEN_FILE"]).exists(),
+        !PathBuf::from(&env[vars::VERCEL_OIDC_TOKEN_FILE]).exists(),
         "the run's directory is removed"
     );
     let durations: Vec<String> = server
@@ -153,7 +154,7 @@ fn the_run_files_are_private_while_the_child_runs() {
 fn in_a_build_the_longest_lifetime_the_role_allows_is_requested() {
     let server = sts(3600);
     let (mut sb, _) = aws_sandbox(&server);
-    sb.set("VERCEL", "1");
+    sb.set(vars::VERCEL, "1");
     let out = exec_sh(&sb, &[], "true");
     assert_eq!(out.code, 0, "{}", out.stderr);
     let durations: Vec<String> = server
@@ -240,7 +241,7 @@ fn a_missing_command_fetches_nothing() {
 fn nesting_is_refused_unless_forced() {
     let server = sts(3600);
     let (mut sb, _) = aws_sandbox(&server);
-    sb.set("VERCEL_OIDC_EXEC", "1");
+    sb.set(vars::VERCEL_OIDC_EXEC, "1");
     let out = exec_sh(&sb, &[], "true");
     assert_eq!(out.code, 1);
     assert!(
@@ -252,7 +253,7 @@ fn nesting_is_refused_unless_forced() {
     assert_eq!(server.count(), 0);
     assert_eq!(exec_sh(&sb, &["--force"], "true").code, 0);
     // A real nested call, from inside a first exec, is refused too.
-    sb.unset("VERCEL_OIDC_EXEC");
+    sb.unset(vars::VERCEL_OIDC_EXEC);
     let nested = exec_sh(&sb, &[], &format!("'{BIN}' exec -- true"));
     assert_eq!(nested.code, 1);
     assert!(
@@ -265,7 +266,7 @@ fn nesting_is_refused_unless_forced() {
 #[test]
 fn nothing_configured_is_an_error() {
     let mut sb = Sandbox::new();
-    sb.set("VERCEL_OIDC_TOKEN", fresh_token());
+    sb.set(vars::VERCEL_OIDC_TOKEN, fresh_token());
     let out = sb.run(&["exec", "--", "true"]);
     assert_eq!(out.code, 1);
     assert!(
@@ -282,7 +283,7 @@ fn nothing_configured_is_an_error() {
 fn gcp_and_azure_get_files_made_for_the_run() {
     let mut sb = Sandbox::new();
     let token = fresh_token();
-    sb.set("VERCEL_OIDC_TOKEN", token.clone());
+    sb.set(vars::VERCEL_OIDC_TOKEN, token.clone());
     std::fs::write(
         sb.path().join("vercel-oidc.toml"),
         "[gcp]\nproject_number = 123456789012\npool = \"vercel\"\nprovider = \"vercel\"\nproject_id = \"my-project\"\n\n[azure]\ntenant_id = \"72f988bf-86f1-41af-91ab-2d7cd011db47\"\nclient_id = \"11111111-2222-3333-4444-555555555555\"\n",
@@ -296,10 +297,10 @@ fn gcp_and_azure_get_files_made_for_the_run() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     let env = child_env(&sb);
     assert_eq!(
-        env["GOOGLE_APPLICATION_CREDENTIALS"],
-        env["CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE"]
+        env[vars::GOOGLE_APPLICATION_CREDENTIALS],
+        env[vars::CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE]
     );
-    assert_eq!(env["GOOGLE_CLOUD_PROJECT"], "my-project");
+    assert_eq!(env[vars::GOOGLE_CLOUD_PROJECT], "my-project");
     let cred: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(sb.path().join("gcp.out")).unwrap()).unwrap();
     assert_eq!(cred["type"], "external_account");
@@ -309,32 +310,32 @@ fn gcp_and_azure_get_files_made_for_the_run() {
     );
     assert_eq!(
         cred["credential_source"]["file"],
-        env["VERCEL_OIDC_TOKEN_FILE"].as_str()
+        env[vars::VERCEL_OIDC_TOKEN_FILE].as_str()
     );
     assert_eq!(
-        env["AZURE_TENANT_ID"],
+        env[vars::AZURE_TENANT_ID],
         "72f988bf-86f1-41af-91ab-2d7cd011db47"
     );
     assert_eq!(
-        env["AZURE_CLIENT_ID"],
+        env[vars::AZURE_CLIENT_ID],
         "11111111-2222-3333-4444-555555555555"
     );
     assert_eq!(
-        env["AZURE_FEDERATED_TOKEN_FILE"],
-        env["VERCEL_OIDC_TOKEN_FILE"]
+        env[vars::AZURE_FEDERATED_TOKEN_FILE],
+        env[vars::VERCEL_OIDC_TOKEN_FILE]
     );
     assert_eq!(
-        env["AZURE_AUTHORITY_HOST"],
+        env[vars::AZURE_AUTHORITY_HOST],
         "https://login.microsoftonline.com/"
     );
     assert!(
-        !env.contains_key("AWS_ACCESS_KEY_ID"),
+        !env.contains_key(vars::AWS_ACCESS_KEY_ID),
         "AWS is not configured here"
     );
     // --gcp alone wires only GCP.
     let out = exec_sh(&sb, &["--gcp"], "env > env.out");
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(!child_env(&sb).contains_key("AZURE_CLIENT_ID"));
+    assert!(!child_env(&sb).contains_key(vars::AZURE_CLIENT_ID));
 }
 
 #[test]
@@ -343,10 +344,10 @@ fn expiries_that_cannot_be_helped_are_announced() {
     // the AWS credentials run out in 5.
     let server = sts(300);
     let (mut sb, _) = aws_sandbox(&server);
-    sb.set("VERCEL", "1")
-        .set("VERCEL_OIDC_TOKEN", jwt(&claims(now() + 600)))
-        .set("VERCEL_OIDC_AWS_DURATION_SECONDS", "900")
-        .set("VERCEL_OIDC_EXEC_CHECK_SECONDS", "1");
+    sb.set(vars::VERCEL, "1")
+        .set(vars::VERCEL_OIDC_TOKEN, jwt(&claims(now() + 600)))
+        .set(vars::VERCEL_OIDC_AWS_DURATION_SECONDS, "900")
+        .set(vars::VERCEL_OIDC_EXEC_CHECK_SECONDS, "1");
     let out = exec_sh(&sb, &["--no-cache"], "sleep 0.3");
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(
@@ -398,12 +399,18 @@ fn the_token_file_is_renewed_while_the_child_runs() {
         std::os::unix::fs::PermissionsExt::from_mode(0o755),
     )
     .unwrap();
-    sb.set("VERCEL_OIDC_TOKEN", old.clone())
-        .set("PATH", format!("{}:/usr/bin:/bin", bin.display()))
-        .set("XDG_DATA_HOME", app.join("data").display().to_string())
-        .set("AZURE_TENANT_ID", "72f988bf-86f1-41af-91ab-2d7cd011db47")
-        .set("AZURE_CLIENT_ID", "11111111-2222-3333-4444-555555555555")
-        .set("VERCEL_OIDC_EXEC_CHECK_SECONDS", "1");
+    sb.set(vars::VERCEL_OIDC_TOKEN, old.clone())
+        .set(vars::PATH, format!("{}:/usr/bin:/bin", bin.display()))
+        .set(vars::XDG_DATA_HOME, app.join("data").display().to_string())
+        .set(
+            vars::AZURE_TENANT_ID,
+            "72f988bf-86f1-41af-91ab-2d7cd011db47",
+        )
+        .set(
+            vars::AZURE_CLIENT_ID,
+            "11111111-2222-3333-4444-555555555555",
+        )
+        .set(vars::VERCEL_OIDC_EXEC_CHECK_SECONDS, "1");
     let out = exec_sh(
         &sb,
         &[],
@@ -426,7 +433,7 @@ fn the_child_never_gets_cached_credentials_that_are_half_spent() {
     // for a child that may run for a while.
     let server = sts(1800);
     let (mut sb, _) = aws_sandbox(&server);
-    sb.set("VERCEL_OIDC_AWS_DURATION_SECONDS", "3600");
+    sb.set(vars::VERCEL_OIDC_AWS_DURATION_SECONDS, "3600");
     assert_eq!(sb.run(&["aws", "credential-process"]).code, 0);
     assert_eq!(sb.run(&["aws", "credential-process"]).code, 0);
     assert_eq!(server.count(), 1, "the second call was a cache hit");

@@ -13,6 +13,7 @@ use std::process::Child;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+use vercel_oidc::vars;
 
 use common::*;
 
@@ -36,11 +37,11 @@ fn sandbox(server: &MockServer) -> Sandbox {
         r#"{"projectId":"prj_web123","orgId":"team_acme123"}"#,
     )
     .unwrap();
-    sb.set("VERCEL_OIDC_TOKEN", fresh_token())
-        .set("AWS_ENDPOINT_URL_STS", server.url())
-        .set("AWS_ROLE_ARN", ROLE)
-        .set("AWS_ACCESS_KEY_ID", "AKIASTALEKEY")
-        .set("AWS_PROFILE", "stale");
+    sb.set(vars::VERCEL_OIDC_TOKEN, fresh_token())
+        .set(vars::AWS_ENDPOINT_URL_STS, server.url())
+        .set(vars::AWS_ROLE_ARN, ROLE)
+        .set(vars::AWS_ACCESS_KEY_ID, "AKIASTALEKEY")
+        .set(vars::AWS_PROFILE, "stale");
     sb
 }
 
@@ -87,7 +88,7 @@ impl Running {
                     .map(|(k, v)| (k.to_string(), v.to_string()))
             })
             .collect();
-        if let Some(token) = run.env.get("AWS_CONTAINER_AUTHORIZATION_TOKEN") {
+        if let Some(token) = run.env.get(vars::AWS_CONTAINER_AUTHORIZATION_TOKEN) {
             register_secret(token.clone());
         }
         run
@@ -109,7 +110,7 @@ impl Running {
     }
 
     fn port(&self) -> u16 {
-        let uri = &self.env["AWS_CONTAINER_CREDENTIALS_FULL_URI"];
+        let uri = &self.env[vars::AWS_CONTAINER_CREDENTIALS_FULL_URI];
         uri.trim_start_matches("http://127.0.0.1:")
             .trim_end_matches("/credentials")
             .parse()
@@ -117,11 +118,11 @@ impl Running {
     }
 
     fn token(&self) -> &str {
-        &self.env["AWS_CONTAINER_AUTHORIZATION_TOKEN"]
+        &self.env[vars::AWS_CONTAINER_AUTHORIZATION_TOKEN]
     }
 
     fn run_dir(&self) -> PathBuf {
-        PathBuf::from(&self.env["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"])
+        PathBuf::from(&self.env[vars::AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE])
             .parent()
             .unwrap()
             .to_path_buf()
@@ -187,10 +188,10 @@ fn the_child_gets_the_endpoint_and_no_keys() {
     let mut run = Running::start(&sb, &[]);
     let env = &run.env;
     assert_eq!(
-        env["AWS_CONTAINER_CREDENTIALS_FULL_URI"],
+        env[vars::AWS_CONTAINER_CREDENTIALS_FULL_URI],
         format!("http://127.0.0.1:{}/credentials", run.port())
     );
-    let token_file = PathBuf::from(&env["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"]);
+    let token_file = PathBuf::from(&env[vars::AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE]);
     assert_eq!(std::fs::read_to_string(&token_file).unwrap(), run.token());
     assert_eq!(run.token().len(), 64, "256 bits as hex");
     assert!(run.token().bytes().all(|b| b.is_ascii_hexdigit()));
@@ -198,10 +199,10 @@ fn the_child_gets_the_endpoint_and_no_keys() {
     assert_eq!(mode(&token_file), 0o600);
     assert_eq!(mode(&run.run_dir()), 0o700);
     for gone in [
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-        "AWS_PROFILE",
+        vars::AWS_ACCESS_KEY_ID,
+        vars::AWS_SECRET_ACCESS_KEY,
+        vars::AWS_SESSION_TOKEN,
+        vars::AWS_PROFILE,
     ] {
         assert!(
             !env.contains_key(gone),
@@ -407,13 +408,19 @@ fn env_in_a_build_endpoint_locally_and_the_setting_wins() {
     let mut sb = sandbox(&server);
     let mode = |sb: &Sandbox, extra: &[&str]| {
         let mut run = Running::start(sb, extra);
-        let how = if run.env.contains_key("AWS_CONTAINER_CREDENTIALS_FULL_URI") {
-            assert!(!run.env.contains_key("AWS_ACCESS_KEY_ID"));
+        let how = if run
+            .env
+            .contains_key(vars::AWS_CONTAINER_CREDENTIALS_FULL_URI)
+        {
+            assert!(!run.env.contains_key(vars::AWS_ACCESS_KEY_ID));
             "endpoint"
         } else {
             // The STS stand-in's key, not the stale one of the environment.
-            assert!(run.env["AWS_ACCESS_KEY_ID"].starts_with("ASIAENDPOINT"));
-            assert!(!run.env.contains_key("AWS_CONTAINER_AUTHORIZATION_TOKEN"));
+            assert!(run.env[vars::AWS_ACCESS_KEY_ID].starts_with("ASIAENDPOINT"));
+            assert!(
+                !run.env
+                    .contains_key(vars::AWS_CONTAINER_AUTHORIZATION_TOKEN)
+            );
             "env"
         };
         assert_eq!(run.finish().0, 0);
@@ -433,13 +440,13 @@ fn env_in_a_build_endpoint_locally_and_the_setting_wins() {
         "not a linked project: no fresh token"
     );
     std::fs::rename(sb.path().join("unlinked"), sb.path().join(".vercel")).unwrap();
-    sb.set("VERCEL", "1");
+    sb.set(vars::VERCEL, "1");
     assert_eq!(mode(&sb, &[]), "env");
-    sb.unset("VERCEL").set("CI", "true");
+    sb.unset(vars::VERCEL).set(vars::CI, "true");
     assert_eq!(mode(&sb, &[]), "env");
-    sb.set("VERCEL_OIDC_AWS_CREDENTIALS", "endpoint");
+    sb.set(vars::VERCEL_OIDC_AWS_CREDENTIALS, "endpoint");
     assert_eq!(mode(&sb, &[]), "endpoint");
-    sb.unset("VERCEL_OIDC_AWS_CREDENTIALS");
+    sb.unset(vars::VERCEL_OIDC_AWS_CREDENTIALS);
     std::fs::write(
         sb.path().join("vercel-oidc.toml"),
         "[aws]\ncredentials = \"env\"\n\n[production.aws]\ncredentials = \"endpoint\"\n",
@@ -469,7 +476,7 @@ fn verbose_says_which_and_why() {
         "{}",
         out.stderr
     );
-    sb.set("VERCEL", "1");
+    sb.set(vars::VERCEL, "1");
     let out = sb.run(&["-v", "exec", "--", "true"]);
     assert!(
         out.stderr.lines().any(|l| l

@@ -5,6 +5,7 @@ mod common;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
+use vercel_oidc::vars;
 
 use common::*;
 
@@ -60,20 +61,20 @@ fn google() -> MockServer {
 fn sandbox(server: &MockServer) -> (Sandbox, String) {
     let mut sb = Sandbox::new();
     let token = fresh_token();
-    sb.set("VERCEL_OIDC_TOKEN", token.clone())
-        .set("GCP_PROJECT_NUMBER", "123456789012")
-        .set("GCP_WORKLOAD_IDENTITY_POOL_ID", "vercel")
-        .set("GCP_WORKLOAD_IDENTITY_POOL_PROVIDER_ID", "vercel-acme")
+    sb.set(vars::VERCEL_OIDC_TOKEN, token.clone())
+        .set(vars::GCP_PROJECT_NUMBER, "123456789012")
+        .set(vars::GCP_WORKLOAD_IDENTITY_POOL_ID, "vercel")
+        .set(vars::GCP_WORKLOAD_IDENTITY_POOL_PROVIDER_ID, "vercel-acme")
         .set(
-            "VERCEL_OIDC_GCP_TOKEN_URL",
+            vars::VERCEL_OIDC_GCP_TOKEN_URL,
             format!("{}/v1/token", server.url()),
         )
-        .set("VERCEL_OIDC_GCP_IMPERSONATION_URL", server.url());
+        .set(vars::VERCEL_OIDC_GCP_IMPERSONATION_URL, server.url());
     (sb, token)
 }
 
 fn impersonating(sb: &mut Sandbox) -> &mut Sandbox {
-    sb.set("GCP_SERVICE_ACCOUNT_EMAIL", SA)
+    sb.set(vars::GCP_SERVICE_ACCOUNT_EMAIL, SA)
 }
 
 fn mode(p: &Path) -> u32 {
@@ -212,7 +213,7 @@ fn access_token_is_cached_for_every_process() {
     assert_eq!(server.count(), 4);
     let mut no_cache = Sandbox::new();
     no_cache.env = sb.env.clone();
-    no_cache.set("VERCEL_OIDC_NO_CACHE", "1");
+    no_cache.set(vars::VERCEL_OIDC_NO_CACHE, "1");
     assert_eq!(no_cache.run(&["gcp", "access-token"]).code, 0);
     assert_eq!(server.count(), 6);
 
@@ -231,7 +232,7 @@ fn access_token_is_cached_for_every_process() {
     let mut preview = claims(now() + 3600);
     preview["environment"] = "preview".into();
     preview["sub"] = "owner:acme:project:web:environment:preview".into();
-    sb.set("VERCEL_OIDC_TOKEN", jwt(&preview));
+    sb.set(vars::VERCEL_OIDC_TOKEN, jwt(&preview));
     assert_eq!(sb.run(&["gcp", "access-token"]).code, 0);
     assert_eq!(server.count(), 10);
 }
@@ -359,7 +360,7 @@ fn a_body_that_is_not_google_is_reported() {
 fn expired_token_makes_no_request() {
     let server = google();
     let (mut sb, _) = sandbox(&server);
-    sb.set("VERCEL_OIDC_TOKEN", jwt(&claims(now() - 60)));
+    sb.set(vars::VERCEL_OIDC_TOKEN, jwt(&claims(now() - 60)));
     let out = sb.run(&["gcp", "access-token"]);
     assert_eq!(out.code, 1);
     assert_eq!(out.stdout, "");
@@ -370,7 +371,7 @@ fn expired_token_makes_no_request() {
 #[test]
 fn configuration_errors_say_what_to_do() {
     let mut sb = Sandbox::new();
-    sb.set("VERCEL_OIDC_TOKEN", fresh_token());
+    sb.set(vars::VERCEL_OIDC_TOKEN, fresh_token());
     let out = sb.run(&["gcp", "access-token"]);
     assert_eq!(out.code, 1);
     assert!(
@@ -379,7 +380,7 @@ fn configuration_errors_say_what_to_do() {
         "{}",
         out.stderr
     );
-    sb.set("GCP_PROJECT_NUMBER", "my-project");
+    sb.set(vars::GCP_PROJECT_NUMBER, "my-project");
     let out = sb.run(&[
         "gcp",
         "configure",
@@ -403,11 +404,11 @@ fn configuration_errors_say_what_to_do() {
 fn executable_source_prints_the_response_and_nothing_on_stderr() {
     let mut sb = Sandbox::new();
     let token = fresh_token();
-    sb.set("VERCEL_OIDC_TOKEN", token.clone())
-        .set("VERCEL_OIDC_VERBOSE", "2")
+    sb.set(vars::VERCEL_OIDC_TOKEN, token.clone())
+        .set(vars::VERCEL_OIDC_VERBOSE, "2")
         .set("GOOGLE_EXTERNAL_ACCOUNT_AUDIENCE", AUDIENCE)
         .set(
-            "GOOGLE_EXTERNAL_ACCOUNT_TOKEN_TYPE",
+            vars::GOOGLE_EXTERNAL_ACCOUNT_TOKEN_TYPE,
             "urn:ietf:params:oauth:token-type:jwt",
         )
         .set("GOOGLE_EXTERNAL_ACCOUNT_INTERACTIVE", "0");
@@ -443,10 +444,10 @@ fn executable_source_prints_the_response_and_nothing_on_stderr() {
 #[test]
 fn executable_source_writes_the_output_file() {
     let mut sb = Sandbox::new();
-    sb.set("VERCEL_OIDC_TOKEN", fresh_token());
+    sb.set(vars::VERCEL_OIDC_TOKEN, fresh_token());
     let out_file = sb.path().join("run/gcp/response.json");
     sb.set(
-        "GOOGLE_EXTERNAL_ACCOUNT_OUTPUT_FILE",
+        vars::GOOGLE_EXTERNAL_ACCOUNT_OUTPUT_FILE,
         out_file.display().to_string(),
     );
     let out = sb.run(&["gcp", "executable-source"]);
@@ -457,13 +458,13 @@ fn executable_source_writes_the_output_file() {
     assert_eq!(mode(out_file.parent().unwrap()), 0o700);
 
     // A failure leaves the last good response in place, whole.
-    sb.set("VERCEL_OIDC_TOKEN", jwt(&claims(now() - 60)));
+    sb.set(vars::VERCEL_OIDC_TOKEN, jwt(&claims(now() - 60)));
     let failed = sb.run(&["gcp", "executable-source"]);
     assert_eq!(failed.code, 1);
     assert_eq!(std::fs::read_to_string(&out_file).unwrap(), out.stdout);
 
     // Revocation forgets it.
-    sb.set("GOOGLE_EXTERNAL_ACCOUNT_REVOKE", "1");
+    sb.set(vars::GOOGLE_EXTERNAL_ACCOUNT_REVOKE, "1");
     let revoked = sb.run(&["gcp", "executable-source"]);
     assert_eq!(revoked.code, 0);
     assert_eq!(
@@ -477,19 +478,19 @@ fn executable_source_writes_the_output_file() {
 fn executable_source_failures_are_responses_with_codes() {
     let not_found = Sandbox::new();
     let mut expired = Sandbox::new();
-    expired.set("VERCEL_OIDC_TOKEN", jwt(&claims(now() - 60)));
+    expired.set(vars::VERCEL_OIDC_TOKEN, jwt(&claims(now() - 60)));
     let mut malformed = Sandbox::new();
-    malformed.set("VERCEL_OIDC_TOKEN", "not-a-jwt");
+    malformed.set(vars::VERCEL_OIDC_TOKEN, "not-a-jwt");
     let mut saml = Sandbox::new();
-    saml.set("VERCEL_OIDC_TOKEN", fresh_token()).set(
-        "GOOGLE_EXTERNAL_ACCOUNT_TOKEN_TYPE",
+    saml.set(vars::VERCEL_OIDC_TOKEN, fresh_token()).set(
+        vars::GOOGLE_EXTERNAL_ACCOUNT_TOKEN_TYPE,
         "urn:ietf:params:oauth:token-type:saml2",
     );
     let mut unwritable = Sandbox::new();
     std::fs::write(unwritable.path().join("blocker"), "").unwrap();
     let blocked = unwritable.path().join("blocker/out.json");
-    unwritable.set("VERCEL_OIDC_TOKEN", fresh_token()).set(
-        "GOOGLE_EXTERNAL_ACCOUNT_OUTPUT_FILE",
+    unwritable.set(vars::VERCEL_OIDC_TOKEN, fresh_token()).set(
+        vars::GOOGLE_EXTERNAL_ACCOUNT_OUTPUT_FILE,
         blocked.display().to_string(),
     );
     for (sb, code, message) in [
@@ -535,7 +536,7 @@ fn executable_source_failures_are_responses_with_codes() {
 fn configure_file_source_writes_private_files_and_prints_the_environment() {
     let server = google();
     let (mut sb, token) = sandbox(&server);
-    impersonating(&mut sb).set("GCP_PROJECT_ID", "my-project");
+    impersonating(&mut sb).set(vars::GCP_PROJECT_ID, "my-project");
     let out = sb.run(&["gcp", "configure"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let dir = sb.home().join(".config/vercel-oidc/gcp");
@@ -594,7 +595,7 @@ fn configure_file_source_writes_private_files_and_prints_the_environment() {
 fn configure_executable_source_runs_this_binary() {
     let mut sb = Sandbox::new();
     let output = sb.path().join("creds/gcp.json");
-    sb.set("VERCEL_OIDC_TOKEN", fresh_token());
+    sb.set(vars::VERCEL_OIDC_TOKEN, fresh_token());
     let out = sb.run(&[
         "gcp",
         "configure",
@@ -629,9 +630,9 @@ fn configure_executable_source_runs_this_binary() {
     assert_eq!(
         json(&out.stdout),
         serde_json::json!({
-            "GOOGLE_APPLICATION_CREDENTIALS": output.display().to_string(),
-            "CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE": output.display().to_string(),
-            "GOOGLE_EXTERNAL_ACCOUNT_ALLOW_EXECUTABLES": "1",
+            vars::GOOGLE_APPLICATION_CREDENTIALS: output.display().to_string(),
+            vars::CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE: output.display().to_string(),
+            vars::GOOGLE_EXTERNAL_ACCOUNT_ALLOW_EXECUTABLES: "1",
         })
     );
 
@@ -641,8 +642,8 @@ fn configure_executable_source_runs_this_binary() {
     let run = std::process::Command::new(words[0])
         .args(&words[1..])
         .env_clear()
-        .env("HOME", sb.home())
-        .env("VERCEL_OIDC_TOKEN", &later)
+        .env(vars::HOME, sb.home())
+        .env(vars::VERCEL_OIDC_TOKEN, &later)
         .output()
         .unwrap();
     assert!(run.status.success());
@@ -657,9 +658,9 @@ fn configure_executable_source_runs_this_binary() {
 fn configure_passes_a_token_file_to_the_command() {
     let mut sb = Sandbox::new();
     std::fs::write(sb.path().join("token"), fresh_token()).unwrap();
-    sb.set("GCP_PROJECT_NUMBER", "123456789012")
-        .set("GCP_WORKLOAD_IDENTITY_POOL_ID", "vercel")
-        .set("GCP_WORKLOAD_IDENTITY_POOL_PROVIDER_ID", "vercel-acme");
+    sb.set(vars::GCP_PROJECT_NUMBER, "123456789012")
+        .set(vars::GCP_WORKLOAD_IDENTITY_POOL_ID, "vercel")
+        .set(vars::GCP_WORKLOAD_IDENTITY_POOL_PROVIDER_ID, "vercel-acme");
     let out = sb.run(&[
         "--token-file",
         "token",
@@ -691,7 +692,7 @@ fn configure_passes_a_token_file_to_the_command() {
 #[test]
 fn configure_never_overwrites_another_kind_of_credential() {
     let mut sb = Sandbox::new();
-    sb.set("VERCEL_OIDC_TOKEN", fresh_token());
+    sb.set(vars::VERCEL_OIDC_TOKEN, fresh_token());
     let key = sb.path().join("key.json");
     let content = r#"{"type":"service_account","private_key":"-----BEGIN PRIVATE KEY-----"}"#;
     std::fs::write(&key, content).unwrap();
@@ -717,7 +718,7 @@ fn configure_never_overwrites_another_kind_of_credential() {
 #[test]
 fn configure_file_source_needs_a_live_token() {
     let mut sb = Sandbox::new();
-    sb.set("VERCEL_OIDC_TOKEN", jwt(&claims(now() - 60)));
+    sb.set(vars::VERCEL_OIDC_TOKEN, jwt(&claims(now() - 60)));
     let out = sb.run(&[
         "gcp",
         "configure",
@@ -739,26 +740,26 @@ fn every_flag_has_an_environment_variable() {
         (
             "configure",
             &[
-                "VERCEL_OIDC_GCP_AUDIENCE",
-                "GCP_PROJECT_NUMBER",
-                "GCP_WORKLOAD_IDENTITY_POOL_ID",
-                "GCP_WORKLOAD_IDENTITY_POOL_PROVIDER_ID",
-                "GCP_SERVICE_ACCOUNT_EMAIL",
-                "VERCEL_OIDC_GCP_TOKEN_LIFETIME_SECONDS",
-                "VERCEL_OIDC_GCP_TOKEN_URL",
-                "VERCEL_OIDC_GCP_IMPERSONATION_URL",
-                "VERCEL_OIDC_GCP_SOURCE",
-                "VERCEL_OIDC_GCP_CREDENTIALS_FILE",
-                "GCP_PROJECT_ID",
-                "VERCEL_OIDC_FORMAT",
+                vars::VERCEL_OIDC_GCP_AUDIENCE,
+                vars::GCP_PROJECT_NUMBER,
+                vars::GCP_WORKLOAD_IDENTITY_POOL_ID,
+                vars::GCP_WORKLOAD_IDENTITY_POOL_PROVIDER_ID,
+                vars::GCP_SERVICE_ACCOUNT_EMAIL,
+                vars::VERCEL_OIDC_GCP_TOKEN_LIFETIME_SECONDS,
+                vars::VERCEL_OIDC_GCP_TOKEN_URL,
+                vars::VERCEL_OIDC_GCP_IMPERSONATION_URL,
+                vars::VERCEL_OIDC_GCP_SOURCE,
+                vars::VERCEL_OIDC_GCP_CREDENTIALS_FILE,
+                vars::GCP_PROJECT_ID,
+                vars::VERCEL_OIDC_FORMAT,
             ][..],
         ),
         (
             "access-token",
             &[
-                "GCP_SERVICE_ACCOUNT_EMAIL",
-                "VERCEL_OIDC_GCP_SCOPES",
-                "VERCEL_OIDC_NO_CACHE",
+                vars::GCP_SERVICE_ACCOUNT_EMAIL,
+                vars::VERCEL_OIDC_GCP_SCOPES,
+                vars::VERCEL_OIDC_NO_CACHE,
             ][..],
         ),
     ] {
@@ -778,7 +779,7 @@ fn every_flag_has_an_environment_variable() {
 fn project_config_supplies_the_settings_per_environment() {
     let server = google();
     let mut sb = Sandbox::new();
-    sb.set("VERCEL_OIDC_TOKEN", fresh_token());
+    sb.set(vars::VERCEL_OIDC_TOKEN, fresh_token());
     std::fs::write(
         sb.path().join("vercel-oidc.toml"),
         format!(
@@ -830,7 +831,7 @@ fn executable_source_refreshes_an_expired_local_token_silently() {
         }
     });
     let (mut sb, app) = linked_project(&api);
-    sb.set("VERCEL_OIDC_VERBOSE", "2");
+    sb.set(vars::VERCEL_OIDC_VERBOSE, "2");
     let out = sb
         .command(&["gcp", "executable-source"])
         .current_dir(&app)

@@ -9,6 +9,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
+use vercel_oidc::vars;
 
 use common::*;
 
@@ -21,8 +22,8 @@ fn aws_config_sandbox() -> (Sandbox, PathBuf, String) {
     std::fs::create_dir_all(config.parent().unwrap()).unwrap();
     let before = "# managed by hand\n[default]\nregion = us-east-1\n\n; other tools\n[profile other]\noutput = json\n".to_string();
     std::fs::write(&config, &before).unwrap();
-    sb.set("AWS_CONFIG_FILE", config.display().to_string())
-        .set("VERCEL_OIDC_TOKEN", fresh_token());
+    sb.set(vars::AWS_CONFIG_FILE, config.display().to_string())
+        .set(vars::VERCEL_OIDC_TOKEN, fresh_token());
     (sb, config, before)
 }
 
@@ -96,7 +97,7 @@ fn injected_role_arns_are_refused_from_every_source() {
         (
             "environment",
             Box::new(|sb| {
-                sb.set("AWS_ROLE_ARN", evil);
+                sb.set(vars::AWS_ROLE_ARN, evil);
                 vec![]
             }),
         ),
@@ -115,7 +116,7 @@ fn injected_role_arns_are_refused_from_every_source() {
         ] {
             let server = MockServer::start(|_, _| Reply::xml(500, "unexpected"));
             let (mut sb, config, before) = aws_config_sandbox();
-            sb.set("AWS_ENDPOINT_URL_STS", server.url());
+            sb.set(vars::AWS_ENDPOINT_URL_STS, server.url());
             let mut args: Vec<String> = command.iter().map(|s| s.to_string()).collect();
             args.extend(setup(&mut sb));
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -171,7 +172,7 @@ fn control_characters_in_paths_never_reach_credential_process() {
     std::fs::create_dir_all(&dir).unwrap();
     let token_file = dir.join("token");
     std::fs::write(&token_file, fresh_token()).unwrap();
-    sb.unset("VERCEL_OIDC_TOKEN");
+    sb.unset(vars::VERCEL_OIDC_TOKEN);
     let out = sb.run(&[
         "--token-file",
         token_file.to_str().unwrap(),
@@ -198,10 +199,10 @@ fn control_characters_in_paths_never_reach_credential_process() {
 fn gcp_configure_refuses_a_directory_others_may_write_to() {
     let server = MockServer::start(|_, _| Reply::json(500, "{}"));
     let mut sb = Sandbox::new();
-    sb.set("VERCEL_OIDC_TOKEN", fresh_token())
-        .set("GCP_PROJECT_NUMBER", "123456789012")
-        .set("GCP_WORKLOAD_IDENTITY_POOL_ID", "vercel")
-        .set("GCP_WORKLOAD_IDENTITY_POOL_PROVIDER_ID", "vercel");
+    sb.set(vars::VERCEL_OIDC_TOKEN, fresh_token())
+        .set(vars::GCP_PROJECT_NUMBER, "123456789012")
+        .set(vars::GCP_WORKLOAD_IDENTITY_POOL_ID, "vercel")
+        .set(vars::GCP_WORKLOAD_IDENTITY_POOL_PROVIDER_ID, "vercel");
     let shared = sb.path().join("shared");
     std::fs::create_dir(&shared).unwrap();
     std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o777)).unwrap();
@@ -228,8 +229,8 @@ fn gcp_configure_refuses_a_directory_others_may_write_to() {
 /// the path of the one cache entry.
 fn cached_sandbox(server: &MockServer) -> (Sandbox, PathBuf) {
     let mut sb = Sandbox::new();
-    sb.set("AWS_ENDPOINT_URL_STS", server.url())
-        .set("VERCEL_OIDC_TOKEN", fresh_token());
+    sb.set(vars::AWS_ENDPOINT_URL_STS, server.url())
+        .set(vars::VERCEL_OIDC_TOKEN, fresh_token());
     let out = sb.run(&["aws", "credential-process", "--role-arn", ROLE]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let entry = std::fs::read_dir(sb.cache_dir())
@@ -310,7 +311,7 @@ fn a_cache_directory_others_may_write_to_is_refused() {
     std::fs::write(&planted_entry, planted(&entry)).unwrap();
     std::fs::set_permissions(&planted_entry, std::fs::Permissions::from_mode(0o666)).unwrap();
     std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o777)).unwrap();
-    sb.set("VERCEL_OIDC_CACHE_DIR", shared.display().to_string());
+    sb.set(vars::VERCEL_OIDC_CACHE_DIR, shared.display().to_string());
     let out = credential_process(&sb);
     assert_eq!(out.code, 1);
     assert_eq!(out.stdout, "");

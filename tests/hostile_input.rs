@@ -19,6 +19,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+use vercel_oidc::vars;
 
 use common::*;
 
@@ -247,8 +248,8 @@ fn sts_error(status: u16, code: &str, message: &str) -> Reply {
 fn aws_sandbox(url: &str) -> (Sandbox, String) {
     let mut sb = Sandbox::new();
     let token = fresh_token();
-    sb.set("AWS_ENDPOINT_URL_STS", url)
-        .set("VERCEL_OIDC_TOKEN", token.clone());
+    sb.set(vars::AWS_ENDPOINT_URL_STS, url)
+        .set(vars::VERCEL_OIDC_TOKEN, token.clone());
     (sb, token)
 }
 
@@ -259,14 +260,14 @@ const AWS: &[&str] = &["aws", "credential-process", "--role-arn", ROLE];
 fn gcp_sandbox(url: &str, impersonate: bool) -> (Sandbox, String) {
     let mut sb = Sandbox::new();
     let token = fresh_token();
-    sb.set("VERCEL_OIDC_TOKEN", token.clone())
-        .set("GCP_PROJECT_NUMBER", "123456789012")
-        .set("GCP_WORKLOAD_IDENTITY_POOL_ID", "vercel")
-        .set("GCP_WORKLOAD_IDENTITY_POOL_PROVIDER_ID", "vercel-acme")
-        .set("VERCEL_OIDC_GCP_TOKEN_URL", format!("{url}/v1/token"))
-        .set("VERCEL_OIDC_GCP_IMPERSONATION_URL", url);
+    sb.set(vars::VERCEL_OIDC_TOKEN, token.clone())
+        .set(vars::GCP_PROJECT_NUMBER, "123456789012")
+        .set(vars::GCP_WORKLOAD_IDENTITY_POOL_ID, "vercel")
+        .set(vars::GCP_WORKLOAD_IDENTITY_POOL_PROVIDER_ID, "vercel-acme")
+        .set(vars::VERCEL_OIDC_GCP_TOKEN_URL, format!("{url}/v1/token"))
+        .set(vars::VERCEL_OIDC_GCP_IMPERSONATION_URL, url);
     if impersonate {
-        sb.set("GCP_SERVICE_ACCOUNT_EMAIL", SA);
+        sb.set(vars::GCP_SERVICE_ACCOUNT_EMAIL, SA);
     }
     (sb, token)
 }
@@ -294,11 +295,11 @@ fn azure_sandbox(mock: &MockServer) -> (Sandbox, String) {
     let mut sb = Sandbox::new();
     let token = fresh_token();
     let ca = mock.write_ca(sb.path());
-    sb.set("VERCEL_OIDC_TOKEN", token.clone())
-        .set("AZURE_TENANT_ID", TENANT)
-        .set("AZURE_CLIENT_ID", CLIENT)
-        .set("AZURE_AUTHORITY_HOST", mock.url())
-        .set("SSL_CERT_FILE", ca.display().to_string());
+    sb.set(vars::VERCEL_OIDC_TOKEN, token.clone())
+        .set(vars::AZURE_TENANT_ID, TENANT)
+        .set(vars::AZURE_CLIENT_ID, CLIENT)
+        .set(vars::AZURE_AUTHORITY_HOST, mock.url())
+        .set(vars::SSL_CERT_FILE, ca.display().to_string());
     (sb, token)
 }
 
@@ -833,7 +834,7 @@ fn files_that_are_not_small_regular_files_are_refused_at_once() {
         (
             "VERCEL_OIDC_TOKEN_FILE FIFO, credential-process",
             |sb, f| {
-                sb.set("VERCEL_OIDC_TOKEN_FILE", f.fifo.display().to_string());
+                sb.set(vars::VERCEL_OIDC_TOKEN_FILE, f.fifo.display().to_string());
                 (
                     PathBuf::new(),
                     args(AWS),
@@ -845,7 +846,7 @@ fn files_that_are_not_small_regular_files_are_refused_at_once() {
             },
         ),
         ("VERCEL_OIDC_TOKEN_FILE /dev/zero, verify", |sb, _| {
-            sb.set("VERCEL_OIDC_TOKEN_FILE", "/dev/zero");
+            sb.set(vars::VERCEL_OIDC_TOKEN_FILE, "/dev/zero");
             (
                 PathBuf::new(),
                 args(&[
@@ -861,11 +862,11 @@ fn files_that_are_not_small_regular_files_are_refused_at_once() {
             )
         }),
         ("--policy @/dev/zero", |sb, _| {
-            sb.set("VERCEL_OIDC_TOKEN", fresh_token());
+            sb.set(vars::VERCEL_OIDC_TOKEN, fresh_token());
             (PathBuf::new(), args(&["aws", "credential-process", "--role-arn", ROLE, "--policy", "@/dev/zero"]), "error: cannot read the session policy file `/dev/zero`: it is a character device, not a regular file\n  pass --policy @FILE with a regular file holding the policy JSON (STS takes at most 2,048 characters of it once packed)\n".into())
         }),
         ("--policy @FIFO", |sb, f| {
-            sb.set("VERCEL_OIDC_TOKEN", fresh_token());
+            sb.set(vars::VERCEL_OIDC_TOKEN, fresh_token());
             let p = f.fifo.display().to_string();
             (
                 PathBuf::new(),
@@ -883,7 +884,7 @@ fn files_that_are_not_small_regular_files_are_refused_at_once() {
             )
         }),
         ("--config FIFO", |sb, f| {
-            sb.set("VERCEL_OIDC_TOKEN", fresh_token());
+            sb.set(vars::VERCEL_OIDC_TOKEN, fresh_token());
             let p = f.fifo.display().to_string();
             (
                 PathBuf::new(),
@@ -894,8 +895,8 @@ fn files_that_are_not_small_regular_files_are_refused_at_once() {
             )
         }),
         ("VERCEL_OIDC_CONFIG /dev/zero", |sb, _| {
-            sb.set("VERCEL_OIDC_TOKEN", fresh_token())
-                .set("VERCEL_OIDC_CONFIG", "/dev/zero");
+            sb.set(vars::VERCEL_OIDC_TOKEN, fresh_token())
+                .set(vars::VERCEL_OIDC_CONFIG, "/dev/zero");
             (
                 PathBuf::new(),
                 args(&["doctor", "--offline"]),
@@ -930,15 +931,15 @@ fn files_that_are_not_small_regular_files_are_refused_at_once() {
             )
         }),
         ("SSL_CERT_FILE /dev/zero", |sb, _| {
-            sb.set("VERCEL_OIDC_TOKEN", fresh_token())
-                .set("SSL_CERT_FILE", "/dev/zero")
-                .set("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9");
+            sb.set(vars::VERCEL_OIDC_TOKEN, fresh_token())
+                .set(vars::SSL_CERT_FILE, "/dev/zero")
+                .set(vars::AWS_ENDPOINT_URL_STS, "http://127.0.0.1:9");
             (PathBuf::new(), args(AWS), "error: cannot read SSL_CERT_FILE `/dev/zero`: it is a character device, not a regular file\n  point SSL_CERT_FILE at a PEM bundle (a regular file of at most 8 MiB), or unset it\n".into())
         }),
         ("SSL_CERT_FILE FIFO", |sb, f| {
-            sb.set("VERCEL_OIDC_TOKEN", fresh_token())
-                .set("SSL_CERT_FILE", f.fifo.display().to_string())
-                .set("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9");
+            sb.set(vars::VERCEL_OIDC_TOKEN, fresh_token())
+                .set(vars::SSL_CERT_FILE, f.fifo.display().to_string())
+                .set(vars::AWS_ENDPOINT_URL_STS, "http://127.0.0.1:9");
             (
                 PathBuf::new(),
                 args(AWS),
@@ -979,10 +980,10 @@ fn files_that_are_not_small_regular_files_are_refused_at_once() {
             (app, args(&["token", "--json"]), want)
         }),
         ("gcp configure --output FIFO", |sb, f| {
-            sb.set("VERCEL_OIDC_TOKEN", fresh_token())
-                .set("GCP_PROJECT_NUMBER", "123456789012")
-                .set("GCP_WORKLOAD_IDENTITY_POOL_ID", "vercel")
-                .set("GCP_WORKLOAD_IDENTITY_POOL_PROVIDER_ID", "vercel-acme");
+            sb.set(vars::VERCEL_OIDC_TOKEN, fresh_token())
+                .set(vars::GCP_PROJECT_NUMBER, "123456789012")
+                .set(vars::GCP_WORKLOAD_IDENTITY_POOL_ID, "vercel")
+                .set(vars::GCP_WORKLOAD_IDENTITY_POOL_PROVIDER_ID, "vercel-acme");
             let p = f.fifo.display().to_string();
             (
                 PathBuf::new(),
@@ -1255,7 +1256,7 @@ fn oversized_bodies_from_vercel_and_entra_are_refused() {
     let flood = Flood::start(200, Framing::Chunked, None);
     let api = MockServer::start(|_, _| Reply::json(500, "{}"));
     let (mut sb, app) = vercel_project(&api, now() + 3600);
-    sb.set("VERCEL_OIDC_API_URL", flood.url());
+    sb.set(vars::VERCEL_OIDC_API_URL, flood.url());
     let r = run_in(&sb, &app, &["token", "--json"]);
     assert_fails(
         &r.out,
@@ -1475,7 +1476,7 @@ fn huge_negative_and_fractional_exp_claims() {
     ];
     for (name, exp, want) in valid {
         let mut sb = Sandbox::new();
-        sb.set("VERCEL_OIDC_TOKEN", token_with_exp(exp));
+        sb.set(vars::VERCEL_OIDC_TOKEN, token_with_exp(exp));
         let r = run(&sb, &["token", "--json"]);
         assert_eq!((r.out.code, r.out.stderr.as_str()), (0, ""), "{name}");
         let v: serde_json::Value = serde_json::from_str(&r.out.stdout).unwrap();
@@ -1487,7 +1488,7 @@ fn huge_negative_and_fractional_exp_claims() {
     }
     for (name, exp) in [("-2^63", i64::MIN.to_string()), ("-1e300", "-1e300".into())] {
         let mut sb = Sandbox::new();
-        sb.set("VERCEL_OIDC_TOKEN", token_with_exp(&exp));
+        sb.set(vars::VERCEL_OIDC_TOKEN, token_with_exp(&exp));
         let r = run(&sb, &["token", "--json"]);
         let t = vercel_oidc::timefmt::from_unix_saturating(i64::MIN);
         let when = vercel_oidc::timefmt::relative(t, time::OffsetDateTime::now_utc());
@@ -1572,8 +1573,8 @@ fn source_in(shell: &str, script: &str, text: &str, case: &str) -> String {
     let out = cmd
         .current_dir(dir.path())
         .env_clear()
-        .env("HOME", home.path())
-        .env("PATH", "/usr/bin:/bin")
+        .env(vars::HOME, home.path())
+        .env(vars::PATH, "/usr/bin:/bin")
         .output()
         .unwrap();
     assert!(
@@ -1935,7 +1936,7 @@ fn ssl_cert_file_without_a_certificate_is_refused() {
         let (mut sb, _) = aws_sandbox(&sts.url());
         let path = sb.path().join("bundle.pem");
         std::fs::write(&path, content).unwrap();
-        sb.set("SSL_CERT_FILE", path.display().to_string());
+        sb.set(vars::SSL_CERT_FILE, path.display().to_string());
         assert_fails(
             &run(&sb, AWS).out,
             &format!(
@@ -1955,10 +1956,10 @@ fn gcp_configure_output_naming_a_directory() {
     for given in ["out/", "existing", "existing/"] {
         let mut sb = Sandbox::new();
         std::fs::create_dir(sb.path().join("existing")).unwrap();
-        sb.set("VERCEL_OIDC_TOKEN", fresh_token())
-            .set("GCP_PROJECT_NUMBER", "123456789012")
-            .set("GCP_WORKLOAD_IDENTITY_POOL_ID", "vercel")
-            .set("GCP_WORKLOAD_IDENTITY_POOL_PROVIDER_ID", "vercel-acme");
+        sb.set(vars::VERCEL_OIDC_TOKEN, fresh_token())
+            .set(vars::GCP_PROJECT_NUMBER, "123456789012")
+            .set(vars::GCP_WORKLOAD_IDENTITY_POOL_ID, "vercel")
+            .set(vars::GCP_WORKLOAD_IDENTITY_POOL_PROVIDER_ID, "vercel-acme");
         let out = run(&sb, &["gcp", "configure", "--output", given]).out;
         let example = Path::new(given).join("credentials.json");
         assert_fails(

@@ -7,6 +7,7 @@ use aws_credential_types::provider::ProvideCredentials;
 use common::*;
 use vercel_oidc::Env;
 use vercel_oidc::aws::VercelOidcCredentialsProvider;
+use vercel_oidc::vars;
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/vercel-deploy";
 const AKID: &str = "ASIAPROVIDERTEST0001";
@@ -41,7 +42,7 @@ async fn an_sdk_client_signs_with_the_exchanged_credentials() {
     let server = MockServer::start(stub_sts);
     let token = fresh_token();
     let dir = tempfile::tempdir().unwrap();
-    let env = Env::from_pairs([("VERCEL_OIDC_TOKEN", token.as_str())], dir.path());
+    let env = Env::from_pairs([(vars::VERCEL_OIDC_TOKEN, token.as_str())], dir.path());
     let provider = VercelOidcCredentialsProvider::builder()
         .role_arn(ROLE)
         .endpoint_url(server.url())
@@ -151,7 +152,7 @@ async fn no_token_is_not_loaded_and_a_bad_role_is_a_build_error() {
     // The role may also come from the provider's environment, as the CLI reads it.
     let from_env = VercelOidcCredentialsProvider::builder()
         .endpoint_url("http://127.0.0.1:9")
-        .env(Env::from_pairs([("AWS_ROLE_ARN", ROLE)], dir.path()))
+        .env(Env::from_pairs([(vars::AWS_ROLE_ARN, ROLE)], dir.path()))
         .build();
     assert!(from_env.is_ok());
 }
@@ -172,8 +173,8 @@ fn assume_requests(server: &MockServer) -> usize {
 /// A sandbox whose role comes from `vercel-oidc.toml` and whose STS is `server`.
 fn project_sandbox(server: &MockServer) -> Sandbox {
     let mut sb = Sandbox::new();
-    sb.set("VERCEL_OIDC_TOKEN", fresh_token())
-        .set("AWS_ENDPOINT_URL_STS", server.url());
+    sb.set(vars::VERCEL_OIDC_TOKEN, fresh_token())
+        .set(vars::AWS_ENDPOINT_URL_STS, server.url());
     std::fs::write(
         sb.path().join("vercel-oidc.toml"),
         format!("[production.aws]\nrole_arn = \"{ROLE}\"\nduration_seconds = 1800\n"),

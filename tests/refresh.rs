@@ -7,6 +7,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
+use vercel_oidc::vars;
 
 use common::*;
 
@@ -42,10 +43,10 @@ impl Project {
         let data = sb.path().join("data");
         let bin = sb.path().join("bin");
         std::fs::create_dir_all(&bin).unwrap();
-        sb.set("XDG_DATA_HOME", data.display().to_string())
-            .set("VERCEL_OIDC_API_URL", api.url())
-            .set("VERCEL_OIDC_OAUTH_ISSUER", api.url())
-            .set("PATH", format!("{}:/usr/bin:/bin", bin.display()));
+        sb.set(vars::XDG_DATA_HOME, data.display().to_string())
+            .set(vars::VERCEL_OIDC_API_URL, api.url())
+            .set(vars::VERCEL_OIDC_OAUTH_ISSUER, api.url())
+            .set(vars::PATH, format!("{}:/usr/bin:/bin", bin.display()));
         Self { sb, app, data }
     }
 
@@ -372,11 +373,11 @@ fn no_refresh_flag_unlinked_projects_and_builds_never_refresh() {
     assert!(out.stderr.contains("expired"), "{}", out.stderr);
     let mut in_build = Project::new(&api);
     in_build.write_login(now() + 3600);
-    in_build.sb.set("VERCEL", "1");
+    in_build.sb.set(vars::VERCEL, "1");
     assert_eq!(in_build.run(&["token"]).code, 1);
     let mut env_off = Project::new(&api);
     env_off.write_login(now() + 3600);
-    env_off.sb.set("VERCEL_OIDC_NO_REFRESH", "1");
+    env_off.sb.set(vars::VERCEL_OIDC_NO_REFRESH, "1");
     assert_eq!(env_off.run(&["token"]).code, 1);
     assert_eq!(api.count(), 0);
     std::fs::remove_file(project.app.join(".vercel/project.json")).unwrap();
@@ -414,7 +415,7 @@ fn credential_process_exchanges_the_refreshed_token() {
     });
     let mut project = Project::new(&api);
     project.write_login(now() + 3600);
-    project.sb.set("AWS_ENDPOINT_URL_STS", sts.url());
+    project.sb.set(vars::AWS_ENDPOINT_URL_STS, sts.url());
     let out = project.run(&[
         "aws",
         "credential-process",

@@ -7,6 +7,7 @@ mod common;
 
 use common::*;
 use vercel_oidc::settings::{Command, Default, Kind, Setting, Table};
+use vercel_oidc::vars;
 use vercel_oidc::{aws, azure, gcp};
 
 fn tables() -> [&'static Table; 3] {
@@ -49,7 +50,7 @@ fn row(
     prepare: impl FnOnce(&mut Sandbox),
 ) -> serde_json::Value {
     let mut sb = Sandbox::new();
-    sb.set("VERCEL_OIDC_TOKEN", fresh_token());
+    sb.set(vars::VERCEL_OIDC_TOKEN, fresh_token());
     prepare(&mut sb);
     let mut all = vec!["doctor", "--offline", "--json", "--aws", "--gcp", "--azure"];
     all.extend_from_slice(args);

@@ -9,6 +9,7 @@ use std::io::Write as _;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
+use vercel_oidc::vars;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -282,15 +283,15 @@ fn token_from_argument_environment_or_token_file() {
         "no token on stdin",
     );
 
-    sb.set("VERCEL_OIDC_TOKEN", token.as_str());
+    sb.set(vars::VERCEL_OIDC_TOKEN, token.as_str());
     assert_accepted(&sb.run(&base), &claims);
 
     // Issuer, audience and constraints from the environment alone.
-    sb.set("VERCEL_OIDC_VERIFY_ISSUER", url.as_str())
-        .set("VERCEL_OIDC_VERIFY_AUDIENCE", AUDIENCE)
-        .set("VERCEL_OIDC_VERIFY_PROJECT_ID", "prj_web123");
+    sb.set(vars::VERCEL_OIDC_VERIFY_ISSUER, url.as_str())
+        .set(vars::VERCEL_OIDC_VERIFY_AUDIENCE, AUDIENCE)
+        .set(vars::VERCEL_OIDC_VERIFY_PROJECT_ID, "prj_web123");
     assert_accepted(&sb.run(&["verify"]), &claims);
-    sb.set("VERCEL_OIDC_VERIFY_ENVIRONMENT", "preview,development");
+    sb.set(vars::VERCEL_OIDC_VERIFY_ENVIRONMENT, "preview,development");
     assert_rejected(
         &sb.run(&["verify"]),
         "environment mismatch: expected one of `preview`, `development` (found `production`)",
@@ -700,16 +701,16 @@ fn help_names_every_environment_variable() {
     let out = Sandbox::new().run(&["verify", "--help"]);
     assert_eq!(out.code, 0, "{out:?}");
     for var in [
-        "VERCEL_OIDC_VERIFY_ISSUER",
-        "VERCEL_OIDC_VERIFY_AUDIENCE",
-        "VERCEL_OIDC_VERIFY_LEEWAY",
-        "VERCEL_OIDC_VERIFY_PROJECT_ID",
-        "VERCEL_OIDC_VERIFY_PROJECT",
-        "VERCEL_OIDC_VERIFY_ENVIRONMENT",
-        "VERCEL_OIDC_VERIFY_OWNER_ID",
-        "VERCEL_OIDC_VERIFY_OWNER",
-        "VERCEL_OIDC_VERIFY_SUB",
-        "VERCEL_OIDC_NO_CACHE",
+        vars::VERCEL_OIDC_VERIFY_ISSUER,
+        vars::VERCEL_OIDC_VERIFY_AUDIENCE,
+        vars::VERCEL_OIDC_VERIFY_LEEWAY,
+        vars::VERCEL_OIDC_VERIFY_PROJECT_ID,
+        vars::VERCEL_OIDC_VERIFY_PROJECT,
+        vars::VERCEL_OIDC_VERIFY_ENVIRONMENT,
+        vars::VERCEL_OIDC_VERIFY_OWNER_ID,
+        vars::VERCEL_OIDC_VERIFY_OWNER,
+        vars::VERCEL_OIDC_VERIFY_SUB,
+        vars::VERCEL_OIDC_NO_CACHE,
     ] {
         assert!(
             out.stdout.contains(var),

@@ -128,93 +128,93 @@ mod tests {
         type Case<'a> = (&'a [(&'a str, &'a str)], Option<&'a str>, &'a str);
         let cases: &[Case] = &[
             (
-                &[("AWS_REGION", "us-east-1")],
+                &[(vars::AWS_REGION, "us-east-1")],
                 None,
                 "https://sts.us-east-1.amazonaws.com",
             ),
             (
-                &[("AWS_REGION", "eu-west-1")],
+                &[(vars::AWS_REGION, "eu-west-1")],
                 None,
                 "https://sts.eu-west-1.amazonaws.com",
             ),
             (
-                &[("AWS_REGION", "cn-north-1")],
+                &[(vars::AWS_REGION, "cn-north-1")],
                 None,
                 "https://sts.cn-north-1.amazonaws.com.cn",
             ),
             (
-                &[("AWS_REGION", "us-gov-west-1")],
+                &[(vars::AWS_REGION, "us-gov-west-1")],
                 None,
                 "https://sts.us-gov-west-1.amazonaws.com",
             ),
             (
                 &[
-                    ("AWS_REGION", "us-gov-west-1"),
-                    ("AWS_USE_FIPS_ENDPOINT", "true"),
+                    (vars::AWS_REGION, "us-gov-west-1"),
+                    (vars::AWS_USE_FIPS_ENDPOINT, "true"),
                 ],
                 None,
                 "https://sts.us-gov-west-1.amazonaws.com",
             ),
             (
                 &[
-                    ("AWS_REGION", "us-east-2"),
-                    ("AWS_USE_FIPS_ENDPOINT", "true"),
+                    (vars::AWS_REGION, "us-east-2"),
+                    (vars::AWS_USE_FIPS_ENDPOINT, "true"),
                 ],
                 None,
                 "https://sts-fips.us-east-2.amazonaws.com",
             ),
             (
                 &[
-                    ("AWS_REGION", "us-east-2"),
-                    ("AWS_USE_FIPS_ENDPOINT", "false"),
+                    (vars::AWS_REGION, "us-east-2"),
+                    (vars::AWS_USE_FIPS_ENDPOINT, "false"),
                 ],
                 None,
                 "https://sts.us-east-2.amazonaws.com",
             ),
             (&[], None, "https://sts.amazonaws.com"),
             (
-                &[("AWS_USE_FIPS_ENDPOINT", "true")],
+                &[(vars::AWS_USE_FIPS_ENDPOINT, "true")],
                 None,
                 "https://sts-fips.us-east-1.amazonaws.com",
             ),
             (
-                &[("AWS_DEFAULT_REGION", "ap-south-1")],
+                &[(vars::AWS_DEFAULT_REGION, "ap-south-1")],
                 None,
                 "https://sts.ap-south-1.amazonaws.com",
             ),
             (
                 &[
-                    ("AWS_REGION", "eu-west-1"),
-                    ("AWS_DEFAULT_REGION", "ap-south-1"),
+                    (vars::AWS_REGION, "eu-west-1"),
+                    (vars::AWS_DEFAULT_REGION, "ap-south-1"),
                 ],
                 None,
                 "https://sts.eu-west-1.amazonaws.com",
             ),
             (
-                &[("AWS_REGION", "iad1-is-vercel")],
+                &[(vars::AWS_REGION, "iad1-is-vercel")],
                 Some("eu-central-1"),
                 "https://sts.eu-central-1.amazonaws.com",
             ),
             (
                 &[
-                    ("AWS_ENDPOINT_URL", "http://127.0.0.1:1"),
-                    ("AWS_REGION", "eu-west-1"),
+                    (vars::AWS_ENDPOINT_URL, "http://127.0.0.1:1"),
+                    (vars::AWS_REGION, "eu-west-1"),
                 ],
                 None,
                 "http://127.0.0.1:1",
             ),
             (
                 &[
-                    ("AWS_ENDPOINT_URL", "http://127.0.0.1:1"),
-                    ("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:2"),
+                    (vars::AWS_ENDPOINT_URL, "http://127.0.0.1:1"),
+                    (vars::AWS_ENDPOINT_URL_STS, "http://127.0.0.1:2"),
                 ],
                 None,
                 "http://127.0.0.1:2",
             ),
             (
                 &[
-                    ("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:2"),
-                    ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true"),
+                    (vars::AWS_ENDPOINT_URL_STS, "http://127.0.0.1:2"),
+                    (vars::AWS_IGNORE_CONFIGURED_ENDPOINT_URLS, "true"),
                 ],
                 None,
                 "https://sts.amazonaws.com",
@@ -232,7 +232,7 @@ mod tests {
 
     #[test]
     fn region_is_reported_and_checked() {
-        let env = Env::from_pairs([("AWS_REGION", "eu-west-1")], "/");
+        let env = Env::from_pairs([(vars::AWS_REGION, "eu-west-1")], "/");
         assert_eq!(
             resolve_with(&env, Some("us-west-2"))
                 .unwrap()

@@ -363,11 +363,12 @@ mod tests {
     use super::*;
     use crate::token::decode_claims;
     use crate::token::tests::{claims_json, jwt};
+    use crate::vars;
 
     const ROLE: &str = "arn:aws:iam::123456789012:role/deploy";
 
     fn env() -> Env {
-        Env::from_pairs([("AWS_REGION", "eu-west-1")], "/")
+        Env::from_pairs([(vars::AWS_REGION, "eu-west-1")], "/")
     }
 
     /// The role, and `pairs` as if given by flags.

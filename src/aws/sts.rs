@@ -11,6 +11,7 @@
 //! after [`http::server_text`] has redacted them, and credentials that have expired or expire
 //! within [`CLOCK_SKEW`] are an error, never printed.
 
+use crate::vars;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -67,17 +68,17 @@ impl AwsCredentials {
     /// one is known.
     pub fn env_vars(&self, region: Option<&str>) -> Vec<(&'static str, String)> {
         let mut vars = vec![
-            ("AWS_ACCESS_KEY_ID", self.access_key_id.clone()),
+            (vars::AWS_ACCESS_KEY_ID, self.access_key_id.clone()),
             (
-                "AWS_SECRET_ACCESS_KEY",
+                vars::AWS_SECRET_ACCESS_KEY,
                 self.secret_access_key.expose_secret().to_string(),
             ),
             (
-                "AWS_SESSION_TOKEN",
+                vars::AWS_SESSION_TOKEN,
                 self.session_token.expose_secret().to_string(),
             ),
             (
-                "AWS_CREDENTIAL_EXPIRATION",
+                vars::AWS_CREDENTIAL_EXPIRATION,
                 timefmt::rfc3339_z(self.expiration),
             ),
         ];
@@ -467,8 +468,8 @@ pub fn region_env_vars(region: Option<&str>) -> Vec<(&'static str, String)> {
     region
         .map(|r| {
             vec![
-                ("AWS_REGION", r.to_string()),
-                ("AWS_DEFAULT_REGION", r.to_string()),
+                (vars::AWS_REGION, r.to_string()),
+                (vars::AWS_DEFAULT_REGION, r.to_string()),
             ]
         })
         .unwrap_or_default()

@@ -153,6 +153,7 @@ mod tests {
     use super::*;
     use crate::token::tests::{claims_json, jwt};
     use crate::token::{TokenSource, decode_claims};
+    use crate::vars;
     use std::os::unix::fs::PermissionsExt;
 
     fn token(c: &serde_json::Value) -> OidcToken {
@@ -188,7 +189,7 @@ mod tests {
     #[test]
     fn default_location_is_private_and_exact() {
         let root = tempfile::tempdir().unwrap();
-        let env = Env::from_pairs([("XDG_CACHE_HOME", root.path().to_str().unwrap())], "/");
+        let env = Env::from_pairs([(vars::XDG_CACHE_HOME, root.path().to_str().unwrap())], "/");
         let t = token(&claims_json(2_000_000_000));
         let loc = locate(&env, None, t.claims()).unwrap();
         assert!(matches!(loc, Location::Default(_)));

@@ -31,6 +31,7 @@ pub(crate) mod federated_file;
 pub mod settings;
 pub(crate) mod trust;
 
+use crate::vars;
 use serde::Serialize;
 use time::Duration;
 
@@ -210,13 +211,16 @@ impl AzureConfig {
     /// `token_file`.
     pub fn env_vars(&self, token_file: &std::path::Path) -> Vec<(&'static str, String)> {
         vec![
-            ("AZURE_CLIENT_ID", self.client_id.clone()),
-            ("AZURE_TENANT_ID", self.tenant_id.clone()),
+            (vars::AZURE_CLIENT_ID, self.client_id.clone()),
+            (vars::AZURE_TENANT_ID, self.tenant_id.clone()),
             (
-                "AZURE_FEDERATED_TOKEN_FILE",
+                vars::AZURE_FEDERATED_TOKEN_FILE,
                 token_file.display().to_string(),
             ),
-            ("AZURE_AUTHORITY_HOST", self.authority.as_str().to_string()),
+            (
+                vars::AZURE_AUTHORITY_HOST,
+                self.authority.as_str().to_string(),
+            ),
         ]
     }
 

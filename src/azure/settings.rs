@@ -88,7 +88,7 @@ pub static FEDERATED_TOKEN_FILE: Setting = Setting {
     name: "federated_token_file",
     file_key: None,
     flag: Some("federated-token-file"),
-    value_name: "PATH",
+    value_name: vars::PATH,
     env: Some(vars::VERCEL_OIDC_AZURE_TOKEN_FILE),
     inherits: &[],
     kind: Kind::Text,

@@ -30,6 +30,7 @@ mod human;
 mod origins;
 mod trust;
 
+use crate::vars;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -450,7 +451,7 @@ fn refresh_report(ctx: &Ctx) -> RefreshReport {
     if !ctx.session.refreshes() {
         return no("turned off (--no-refresh or VERCEL_OIDC_NO_REFRESH)".into());
     }
-    if ctx.env().flag("VERCEL") {
+    if ctx.env().flag(vars::VERCEL) {
         return no("inside a Vercel build: each build gets its own token, which cannot be renewed; fetch credentials early or use `vercel-oidc exec`".into());
     }
     let refresher = match Refresher::for_env(ctx.env()) {

@@ -269,7 +269,7 @@ fn run_child(
 }
 
 fn resolve_program(ctx: &Ctx, name: &OsString) -> anyhow::Result<PathBuf> {
-    let path = ctx.env().get("PATH").unwrap_or("");
+    let path = ctx.env().get(vars::PATH).unwrap_or("");
     which::which_in(name, Some(path), ctx.env().cwd()).map_err(|_| {
         anyhow::anyhow!(
             "command `{}` not found on PATH\n  check its name or install it; no credentials were fetched",
@@ -413,15 +413,15 @@ fn wire_aws_endpoint(
         .with_context(|| format!("cannot write `{}`", auth_path.display()))?;
     wiring.set.extend([
         (
-            "AWS_CONTAINER_CREDENTIALS_FULL_URI".to_string(),
+            vars::AWS_CONTAINER_CREDENTIALS_FULL_URI.to_string(),
             listener.url(),
         ),
         (
-            "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE".to_string(),
+            vars::AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE.to_string(),
             auth_path.display().to_string(),
         ),
         (
-            "AWS_CONTAINER_AUTHORIZATION_TOKEN".to_string(),
+            vars::AWS_CONTAINER_AUTHORIZATION_TOKEN.to_string(),
             auth.expose_secret().to_string(),
         ),
     ]);
@@ -432,10 +432,10 @@ fn wire_aws_endpoint(
     );
     wiring.remove.extend(
         [
-            "AWS_ACCESS_KEY_ID",
-            "AWS_SECRET_ACCESS_KEY",
-            "AWS_SESSION_TOKEN",
-            "AWS_CREDENTIAL_EXPIRATION",
+            vars::AWS_ACCESS_KEY_ID,
+            vars::AWS_SECRET_ACCESS_KEY,
+            vars::AWS_SESSION_TOKEN,
+            vars::AWS_CREDENTIAL_EXPIRATION,
         ]
         .into_iter()
         .chain(
@@ -444,7 +444,9 @@ fn wire_aws_endpoint(
                 .filter(|v| !v.starts_with("AWS_CONTAINER_")),
         ),
     );
-    wiring.remove.push("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
+    wiring
+        .remove
+        .push(vars::AWS_CONTAINER_CREDENTIALS_RELATIVE_URI);
     warn_about_shadowing_profiles(ctx);
     Ok(EndpointPlan {
         listener,
@@ -457,15 +459,15 @@ fn wire_aws_endpoint(
 
 /// The variables that would win over what `exec` hands the child, or confuse tools.
 const SHADOWING_AWS_VARS: [&str; 9] = [
-    "AWS_PROFILE",
-    "AWS_DEFAULT_PROFILE",
-    "AWS_SECURITY_TOKEN",
-    "AWS_WEB_IDENTITY_TOKEN_FILE",
-    "AWS_ROLE_SESSION_NAME",
-    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
-    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+    vars::AWS_PROFILE,
+    vars::AWS_DEFAULT_PROFILE,
+    vars::AWS_SECURITY_TOKEN,
+    vars::AWS_WEB_IDENTITY_TOKEN_FILE,
+    vars::AWS_ROLE_SESSION_NAME,
+    vars::AWS_CONTAINER_CREDENTIALS_RELATIVE_URI,
+    vars::AWS_CONTAINER_CREDENTIALS_FULL_URI,
+    vars::AWS_CONTAINER_AUTHORIZATION_TOKEN,
+    vars::AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE,
 ];
 
 /// Every SDK tries the default profile before the endpoint: say so when it holds credentials.
@@ -681,7 +683,7 @@ fn forwarded_signals() -> std::io::Result<[(i32, tokio::signal::unix::Signal); 4
 fn check_interval(ctx: &Ctx) -> StdDuration {
     let every = ctx
         .env()
-        .get("VERCEL_OIDC_EXEC_CHECK_SECONDS")
+        .get(vars::VERCEL_OIDC_EXEC_CHECK_SECONDS)
         .and_then(|s| s.parse::<u64>().ok())
         .unwrap_or(30)
         .max(1);

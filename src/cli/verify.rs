@@ -1,5 +1,6 @@
 //! `vercel-oidc verify`: check a Vercel OIDC token completely, for an API that trusts Vercel.
 
+use crate::vars;
 use std::process::ExitCode;
 
 use crate::fsutil::{self, ReadError, limits};
@@ -28,7 +29,7 @@ pub struct VerifyArgs {
     /// slash is ignored. https only, except http to this machine.
     ///
     /// Example: --issuer https://oidc.vercel.com/acme (team) or https://oidc.vercel.com (global)
-    #[arg(long, env = "VERCEL_OIDC_VERIFY_ISSUER", value_name = "URL")]
+    #[arg(long, env = vars::VERCEL_OIDC_VERIFY_ISSUER, value_name = "URL")]
     issuer: Option<String>,
 
     /// Audience the token must carry in `aud`
@@ -36,13 +37,13 @@ pub struct VerifyArgs {
     /// Vercel's default is https://vercel.com/<team>.
     ///
     /// Example: --audience https://vercel.com/acme
-    #[arg(long, env = "VERCEL_OIDC_VERIFY_AUDIENCE", value_name = "AUD")]
+    #[arg(long, env = vars::VERCEL_OIDC_VERIFY_AUDIENCE, value_name = "AUD")]
     audience: Option<String>,
 
     /// Clock skew to allow on `exp` and `nbf`, in seconds, 0-300 [default: 60]
     ///
     /// Example: --leeway 10
-    #[arg(long, env = "VERCEL_OIDC_VERIFY_LEEWAY", value_name = "SECONDS")]
+    #[arg(long, env = vars::VERCEL_OIDC_VERIFY_LEEWAY, value_name = "SECONDS")]
     leeway: Option<u64>,
 
     /// Accept only this project ID (`project_id`); repeat, or separate with commas, for several
@@ -50,7 +51,7 @@ pub struct VerifyArgs {
     /// Example: --project-id prj_a1b2c3
     #[arg(
         long = "project-id",
-        env = "VERCEL_OIDC_VERIFY_PROJECT_ID",
+        env = vars::VERCEL_OIDC_VERIFY_PROJECT_ID,
         value_name = "ID",
         value_delimiter = ','
     )]
@@ -63,7 +64,7 @@ pub struct VerifyArgs {
     /// Example: --project web
     #[arg(
         long = "project",
-        env = "VERCEL_OIDC_VERIFY_PROJECT",
+        env = vars::VERCEL_OIDC_VERIFY_PROJECT,
         value_name = "NAME",
         value_delimiter = ','
     )]
@@ -76,7 +77,7 @@ pub struct VerifyArgs {
     /// Example: --environment production,preview
     #[arg(
         long = "environment",
-        env = "VERCEL_OIDC_VERIFY_ENVIRONMENT",
+        env = vars::VERCEL_OIDC_VERIFY_ENVIRONMENT,
         value_name = "ENV",
         value_delimiter = ','
     )]
@@ -87,7 +88,7 @@ pub struct VerifyArgs {
     /// Example: --owner-id team_a1b2c3
     #[arg(
         long = "owner-id",
-        env = "VERCEL_OIDC_VERIFY_OWNER_ID",
+        env = vars::VERCEL_OIDC_VERIFY_OWNER_ID,
         value_name = "ID",
         value_delimiter = ','
     )]
@@ -100,7 +101,7 @@ pub struct VerifyArgs {
     /// Example: --owner acme
     #[arg(
         long = "owner",
-        env = "VERCEL_OIDC_VERIFY_OWNER",
+        env = vars::VERCEL_OIDC_VERIFY_OWNER,
         value_name = "SLUG",
         value_delimiter = ','
     )]
@@ -111,7 +112,7 @@ pub struct VerifyArgs {
     /// Example: --sub owner:acme:project:web:environment:production
     #[arg(
         long = "sub",
-        env = "VERCEL_OIDC_VERIFY_SUB",
+        env = vars::VERCEL_OIDC_VERIFY_SUB,
         value_name = "SUB",
         value_delimiter = ','
     )]
@@ -122,7 +123,7 @@ pub struct VerifyArgs {
     /// VERCEL_OIDC_NO_CACHE takes 1/0, true/false, yes/no or on/off.
     #[arg(
         long,
-        env = "VERCEL_OIDC_NO_CACHE",
+        env = vars::VERCEL_OIDC_NO_CACHE,
         value_parser = clap::builder::BoolishValueParser::new()
     )]
     no_cache: bool,

@@ -23,6 +23,7 @@
 //!   whole-word double quotes, Python uses `shlex`. A path with a space, a quote or a backslash
 //!   cannot be written so that all three read it alike, and is refused.
 
+use crate::vars;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -132,15 +133,18 @@ pub fn env_vars(
 ) -> Vec<(&'static str, String)> {
     let path = path.display().to_string();
     let mut vars = vec![
-        ("GOOGLE_APPLICATION_CREDENTIALS", path.clone()),
-        ("CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE", path),
+        (vars::GOOGLE_APPLICATION_CREDENTIALS, path.clone()),
+        (vars::CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE, path),
     ];
     if let Some(project) = &config.project_id {
-        vars.push(("GOOGLE_CLOUD_PROJECT", project.clone()));
-        vars.push(("CLOUDSDK_CORE_PROJECT", project.clone()));
+        vars.push((vars::GOOGLE_CLOUD_PROJECT, project.clone()));
+        vars.push((vars::CLOUDSDK_CORE_PROJECT, project.clone()));
     }
     if matches!(source, CredentialSource::Executable { .. }) {
-        vars.push(("GOOGLE_EXTERNAL_ACCOUNT_ALLOW_EXECUTABLES", "1".to_string()));
+        vars.push((
+            vars::GOOGLE_EXTERNAL_ACCOUNT_ALLOW_EXECUTABLES,
+            "1".to_string(),
+        ));
     }
     vars
 }
@@ -221,7 +225,7 @@ pub fn executable_command(exe: &Path, token_file: Option<&Path>) -> Result<Strin
 /// else `~/.config/vercel-oidc/gcp/credentials.json`. Its directory is kept at 0700.
 pub fn default_path(env: &Env) -> Result<PathBuf, CredFileError> {
     let base = match env
-        .get("XDG_CONFIG_HOME")
+        .get(vars::XDG_CONFIG_HOME)
         .filter(|p| Path::new(p).is_absolute())
     {
         Some(dir) => PathBuf::from(dir),
@@ -471,17 +475,20 @@ mod tests {
 
     #[test]
     fn paths() {
-        let env = Env::from_pairs([("HOME", "/home/me")], "/");
+        let env = Env::from_pairs([(vars::HOME, "/home/me")], "/");
         assert_eq!(
             default_path(&env).unwrap(),
             PathBuf::from("/home/me/.config/vercel-oidc/gcp/credentials.json")
         );
-        let env = Env::from_pairs([("HOME", "/home/me"), ("XDG_CONFIG_HOME", "/cfg")], "/");
+        let env = Env::from_pairs(
+            [(vars::HOME, "/home/me"), (vars::XDG_CONFIG_HOME, "/cfg")],
+            "/",
+        );
         assert_eq!(
             default_path(&env).unwrap(),
             PathBuf::from("/cfg/vercel-oidc/gcp/credentials.json")
         );
-        let env = Env::from_pairs([("XDG_CONFIG_HOME", "relative")], "/");
+        let env = Env::from_pairs([(vars::XDG_CONFIG_HOME, "relative")], "/");
         assert!(default_path(&env).is_err());
         for (config, token) in [
             ("/a/credentials.json", "/a/credentials-token.jwt"),

@@ -32,6 +32,7 @@ pub mod settings;
 pub(crate) mod sts;
 pub(crate) mod trust;
 
+use crate::vars;
 use std::fmt;
 
 use serde::Serialize;
@@ -186,12 +187,12 @@ impl IdKind {
             Self::Pool => (
                 "workload identity pool",
                 "--pool",
-                "GCP_WORKLOAD_IDENTITY_POOL_ID",
+                vars::GCP_WORKLOAD_IDENTITY_POOL_ID,
             ),
             Self::Provider => (
                 "workload identity pool provider",
                 "--provider",
-                "GCP_WORKLOAD_IDENTITY_POOL_PROVIDER_ID",
+                vars::GCP_WORKLOAD_IDENTITY_POOL_PROVIDER_ID,
             ),
         }
     }

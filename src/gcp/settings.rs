@@ -286,7 +286,7 @@ pub static OUTPUT: Setting = Setting {
     name: "output",
     file_key: None,
     flag: Some("output"),
-    value_name: "PATH",
+    value_name: vars::PATH,
     env: Some(vars::VERCEL_OIDC_GCP_CREDENTIALS_FILE),
     inherits: &[],
     kind: Kind::Text,

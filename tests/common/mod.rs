@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use vercel_oidc::vars;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -95,10 +96,10 @@ impl Sandbox {
         let home = dir.path().join("home");
         std::fs::create_dir_all(&home).unwrap();
         let mut env = BTreeMap::new();
-        env.insert("HOME".into(), home.display().to_string());
-        env.insert("PATH".into(), "/usr/local/bin:/usr/bin:/bin".into());
+        env.insert(vars::HOME.into(), home.display().to_string());
+        env.insert(vars::PATH.into(), "/usr/local/bin:/usr/bin:/bin".into());
         env.insert(
-            "XDG_CACHE_HOME".into(),
+            vars::XDG_CACHE_HOME.into(),
             dir.path().join("cache").display().to_string(),
         );
         Self { dir, env }
@@ -550,9 +551,9 @@ pub fn linked_project(api: &MockServer) -> (Sandbox, PathBuf) {
         ),
     )
     .unwrap();
-    sb.set("XDG_DATA_HOME", data.display().to_string())
-        .set("VERCEL_OIDC_API_URL", api.url())
-        .set("VERCEL_OIDC_OAUTH_ISSUER", api.url())
-        .set("PATH", "/usr/bin:/bin");
+    sb.set(vars::XDG_DATA_HOME, data.display().to_string())
+        .set(vars::VERCEL_OIDC_API_URL, api.url())
+        .set(vars::VERCEL_OIDC_OAUTH_ISSUER, api.url())
+        .set(vars::PATH, "/usr/bin:/bin");
     (sb, app)
 }
