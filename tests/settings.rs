@@ -159,3 +159,50 @@ fn other_value(setting: &Setting, text: &str) -> String {
         _ => text.to_string(),
     }
 }
+
+/// The words that run `command`.
+fn command_path(command: Command) -> &'static [&'static str] {
+    match command {
+        Command::AwsCredentialProcess => &["aws", "credential-process"],
+        Command::AwsConfigure => &["aws", "configure"],
+        Command::AwsEnv => &["aws", "env"],
+        Command::GcpConfigure => &["gcp", "configure"],
+        Command::GcpAccessToken => &["gcp", "access-token"],
+        Command::AzureConfigure => &["azure", "configure"],
+        Command::AzureAccessToken => &["azure", "access-token"],
+        Command::Exec => &["exec"],
+        Command::Doctor => &["doctor"],
+    }
+}
+
+#[test]
+fn every_command_helps_with_each_of_its_settings_as_the_table_says() {
+    let sb = Sandbox::new();
+    let mut helps = std::collections::HashMap::new();
+    for table in tables() {
+        for setting in table.settings {
+            let Some(flag) = setting.flag else { continue };
+            for command in setting.commands {
+                let help = helps.entry(command_path(*command)).or_insert_with(|| {
+                    let mut args = command_path(*command).to_vec();
+                    args.push("--help");
+                    let out = sb.run(&args);
+                    assert_eq!(out.code, 0, "{args:?}: {}", out.stderr);
+                    // Wrapped lines joined, so that a long help line reads as one.
+                    out.stdout.split_whitespace().collect::<Vec<_>>().join(" ")
+                });
+                let name = format!("{:?} {}", command, setting.name);
+                let wants = [
+                    format!("--{flag} <{}>", setting.value_name),
+                    setting.help.to_string(),
+                    format!("Example: --{flag} "),
+                    format!("[env: {}]", setting.env.unwrap_or("-")),
+                ];
+                for want in wants {
+                    let want = want.split_whitespace().collect::<Vec<_>>().join(" ");
+                    assert!(help.contains(&want), "{name}: `{want}` missing from --help");
+                }
+            }
+        }
+    }
+}
