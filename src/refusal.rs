@@ -54,12 +54,7 @@ impl Identity {
         Self {
             iss: claims.iss.clone(),
             sub: claims.sub.clone(),
-            aud: claims
-                .aud
-                .values()
-                .into_iter()
-                .map(str::to_string)
-                .collect(),
+            aud: claims.aud.to_vec(),
         }
     }
 }

@@ -100,6 +100,28 @@ pub struct Setting {
     pub at_path: bool,
 }
 
+impl Setting {
+    /// What most settings leave as it is, for `..Setting::BASE`: a text value with no default,
+    /// no inherited variable, no check of its own.
+    pub const BASE: Self = Self {
+        name: "",
+        file_key: None,
+        flag: None,
+        value_name: "",
+        env: None,
+        inherits: &[],
+        kind: Kind::Text,
+        default: Default::None,
+        help: "",
+        long_help: "",
+        example: "",
+        check: None,
+        commands: &[],
+        yields_to: &[],
+        at_path: false,
+    };
+}
+
 /// The settings of one cloud.
 #[derive(Debug)]
 pub struct Table {
@@ -519,8 +541,19 @@ impl Resolved {
 /// for tests.
 #[cfg(test)]
 pub(crate) fn resolved_from(table: &'static Table, pairs: &[(&str, &str)], env: &Env) -> Resolved {
+    let pairs: Vec<(&str, Option<&str>)> = pairs.iter().map(|(k, v)| (*k, Some(*v))).collect();
+    resolved_from_options(table, &pairs, env)
+}
+
+/// [`resolved_from`] leaving out the settings given `None`.
+#[cfg(test)]
+pub(crate) fn resolved_from_options(
+    table: &'static Table,
+    pairs: &[(&str, Option<&str>)],
+    env: &Env,
+) -> Resolved {
     let mut given = Given::default();
-    for (name, value) in pairs {
+    for (name, value) in pairs.iter().filter_map(|(k, v)| Some((k, (*v)?))) {
         let setting = table.setting(name).expect("a setting of the table");
         given.set(
             table,
@@ -885,6 +918,13 @@ mod tests {
             let mut names = std::collections::HashSet::new();
             for setting in table.settings {
                 assert!(names.insert(setting.name), "{} twice", setting.name);
+                let described = [
+                    setting.name,
+                    setting.value_name,
+                    setting.help,
+                    setting.example,
+                ];
+                assert!(described.iter().all(|f| !f.is_empty()), "{}", setting.name);
                 if let Some(check) = setting.check {
                     assert_eq!(
                         check(&raw(setting, setting.example)),

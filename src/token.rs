@@ -103,6 +103,11 @@ impl Audience {
         }
     }
 
+    /// Every audience, owned.
+    pub fn to_vec(&self) -> Vec<String> {
+        self.values().into_iter().map(str::to_string).collect()
+    }
+
     /// The first audience: the one clouds compare against.
     pub fn first(&self) -> &str {
         self.values().first().copied().unwrap_or("")

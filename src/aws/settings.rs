@@ -35,16 +35,11 @@ pub static ROLE_ARN: Setting = Setting {
     flag: Some("role-arn"),
     value_name: "ARN",
     env: Some(vars::AWS_ROLE_ARN),
-    inherits: &[],
-    kind: Kind::Text,
-    default: Default::None,
     help: "IAM role to assume",
-    long_help: "",
     example: "arn:aws:iam::123456789012:role/deploy",
     check: Some(|v| check_role_arn(v.first().trim()).map_err(problem_of)),
     commands: EXCHANGE,
-    yields_to: &[],
-    at_path: false,
+    ..Setting::BASE
 };
 
 pub static SESSION_NAME: Setting = Setting {
@@ -53,16 +48,12 @@ pub static SESSION_NAME: Setting = Setting {
     flag: Some("session-name"),
     value_name: "NAME",
     env: Some(vars::AWS_ROLE_SESSION_NAME),
-    inherits: &[],
-    kind: Kind::Text,
     default: Default::Derived("from the token"),
     help: "STS session name [default: vercel-<project>-<environment> from the token]",
-    long_help: "",
     example: "vercel-ci",
     check: Some(|v| check_session_name(v.first()).map_err(problem_of)),
     commands: EXCHANGE,
-    yields_to: &[],
-    at_path: false,
+    ..Setting::BASE
 };
 
 pub static DURATION_SECONDS: Setting = Setting {
@@ -71,7 +62,6 @@ pub static DURATION_SECONDS: Setting = Setting {
     flag: Some("duration-seconds"),
     value_name: "SECONDS",
     env: Some(vars::VERCEL_OIDC_AWS_DURATION_SECONDS),
-    inherits: &[],
     kind: Kind::Seconds,
     default: Default::Value {
         value: "3600",
@@ -79,15 +69,13 @@ pub static DURATION_SECONDS: Setting = Setting {
         only_with: None,
     },
     help: "Credential lifetime in seconds, 900-43200 [default: 3600]",
-    long_help: "",
     example: "1800",
     check: Some(|v| {
         let seconds = v.first().parse().unwrap_or(0);
         check_duration(seconds).map_err(problem_of)
     }),
     commands: EXCHANGE,
-    yields_to: &[],
-    at_path: false,
+    ..Setting::BASE
 };
 
 pub static REGION: Setting = Setting {
@@ -97,15 +85,12 @@ pub static REGION: Setting = Setting {
     value_name: "REGION",
     env: Some(vars::VERCEL_OIDC_AWS_REGION),
     inherits: &[vars::AWS_REGION, vars::AWS_DEFAULT_REGION],
-    kind: Kind::Text,
-    default: Default::None,
     help: "Region whose STS endpoint to call; wins over AWS_REGION [default: AWS_REGION, else global]",
     long_help: "On Vercel, AWS_REGION is the function's execution region, so name the STS region here.",
     example: "eu-west-1",
     check: Some(|v| super::endpoint::check_region(v.first()).map_err(problem_of)),
     commands: EXCHANGE,
-    yields_to: &[],
-    at_path: false,
+    ..Setting::BASE
 };
 
 pub static POLICY_ARNS: Setting = Setting {
@@ -114,19 +99,15 @@ pub static POLICY_ARNS: Setting = Setting {
     flag: Some("policy-arn"),
     value_name: "ARN",
     env: Some(vars::VERCEL_OIDC_AWS_POLICY_ARNS),
-    inherits: &[],
     kind: Kind::List,
-    default: Default::None,
     help: "Managed policy to narrow the session with (repeatable, at most 10)",
-    long_help: "",
     example: "arn:aws:iam::aws:policy/ReadOnlyAccess",
     check: Some(|v| match v {
         Raw::List(arns) => check_policy_arns(arns).map_err(problem_of),
         Raw::One(arn) => check_policy_arns(std::slice::from_ref(arn)).map_err(problem_of),
     }),
     commands: EXCHANGE,
-    yields_to: &[],
-    at_path: false,
+    ..Setting::BASE
 };
 
 pub static POLICY: Setting = Setting {
@@ -135,11 +116,7 @@ pub static POLICY: Setting = Setting {
     flag: Some("policy"),
     value_name: "JSON|@FILE",
     env: Some(vars::VERCEL_OIDC_AWS_POLICY),
-    inherits: &[],
-    kind: Kind::Text,
-    default: Default::None,
     help: "Inline session policy: JSON, or @FILE to read it from a file",
-    long_help: "",
     example: "{\"Version\":\"2012-10-17\",\"Statement\":[]}",
     check: Some(|v| match v.first().strip_prefix('@') {
         Some(_) => Ok(()),
@@ -148,8 +125,8 @@ pub static POLICY: Setting = Setting {
             .map_err(|e| format!("the session policy is not valid JSON: {e}")),
     }),
     commands: EXCHANGE,
-    yields_to: &[],
     at_path: true,
+    ..Setting::BASE
 };
 
 pub static EXEC_CREDENTIALS: Setting = Setting {
@@ -158,14 +135,11 @@ pub static EXEC_CREDENTIALS: Setting = Setting {
     flag: Some("aws-credentials"),
     value_name: "HOW",
     env: Some(vars::VERCEL_OIDC_AWS_CREDENTIALS),
-    inherits: &[],
     kind: Kind::Choice(&["endpoint", "env"]),
     default: Default::Derived("env in a build, endpoint in local development"),
     help: "How AWS credentials reach the command: `endpoint` (renewed while it runs) or `env`",
     long_help: "`endpoint` serves them on 127.0.0.1 for the SDKs to renew (the container-credentials protocol); `env` sets AWS_ACCESS_KEY_ID and friends, fixed for the command's life. Also `credentials` under `[aws]` in vercel-oidc.toml. [default: env in a build (VERCEL or CI set), endpoint otherwise]",
     example: "env",
-    check: None,
     commands: &[Command::Exec, Command::Doctor],
-    yields_to: &[],
-    at_path: false,
+    ..Setting::BASE
 };

@@ -349,16 +349,13 @@ mod tests {
 
     impl AzureConfig {
         fn from_options(o: &AzureOptions) -> Result<Self, ConfigError> {
-            let pairs: Vec<(&str, &str)> = [
+            let pairs = [
                 ("tenant_id", o.tenant_id.as_deref()),
                 ("client_id", o.client_id.as_deref()),
                 ("authority_host", o.authority_host.as_deref()),
-            ]
-            .into_iter()
-            .filter_map(|(k, v)| Some((k, v?)))
-            .collect();
+            ];
             let env = crate::Env::default();
-            Self::from_settings(&crate::settings::resolved_from(
+            Self::from_settings(&crate::settings::resolved_from_options(
                 &settings::TABLE,
                 &pairs,
                 &env,

@@ -2,7 +2,7 @@
 
 use super::{Authority, DEFAULT_AUTHORITY_HOST, check_client, check_tenant};
 use crate::problem::problem_of;
-use crate::settings::{Command, Default, Kind, Setting, Table};
+use crate::settings::{Command, Default, Setting, Table};
 use crate::vars;
 
 /// The commands that exchange the token with Entra ID, or wire it for SDKs that do.
@@ -32,16 +32,12 @@ pub static TENANT_ID: Setting = Setting {
     flag: Some("tenant-id"),
     value_name: "ID",
     env: Some(vars::AZURE_TENANT_ID),
-    inherits: &[],
-    kind: Kind::Text,
-    default: Default::None,
     help: "Directory (tenant) ID of the app registration",
     long_help: "A verified domain of the tenant, such as contoso.onmicrosoft.com, works too.",
     example: "72f988bf-86f1-41af-91ab-2d7cd011db47",
     check: Some(|v| check_tenant(v.first().trim()).map_err(problem_of)),
     commands: EXCHANGE,
-    yields_to: &[],
-    at_path: false,
+    ..Setting::BASE
 };
 
 pub static CLIENT_ID: Setting = Setting {
@@ -50,16 +46,11 @@ pub static CLIENT_ID: Setting = Setting {
     flag: Some("client-id"),
     value_name: "ID",
     env: Some(vars::AZURE_CLIENT_ID),
-    inherits: &[],
-    kind: Kind::Text,
-    default: Default::None,
     help: "Application (client) ID of the app that trusts the Vercel token",
-    long_help: "",
     example: "11111111-2222-3333-4444-555555555555",
     check: Some(|v| check_client(v.first().trim()).map_err(problem_of)),
     commands: EXCHANGE,
-    yields_to: &[],
-    at_path: false,
+    ..Setting::BASE
 };
 
 pub static AUTHORITY_HOST: Setting = Setting {
@@ -68,8 +59,6 @@ pub static AUTHORITY_HOST: Setting = Setting {
     flag: Some("authority-host"),
     value_name: "URL",
     env: Some(vars::AZURE_AUTHORITY_HOST),
-    inherits: &[],
-    kind: Kind::Text,
     default: Default::Value {
         value: DEFAULT_AUTHORITY_HOST,
         why: "Azure's public cloud",
@@ -80,8 +69,7 @@ pub static AUTHORITY_HOST: Setting = Setting {
     example: "https://login.microsoftonline.us/",
     check: Some(|v| Authority::parse(v.first()).map(drop).map_err(problem_of)),
     commands: EXCHANGE,
-    yields_to: &[],
-    at_path: false,
+    ..Setting::BASE
 };
 
 pub static FEDERATED_TOKEN_FILE: Setting = Setting {
@@ -90,16 +78,11 @@ pub static FEDERATED_TOKEN_FILE: Setting = Setting {
     flag: Some("federated-token-file"),
     value_name: vars::PATH,
     env: Some(vars::VERCEL_OIDC_AZURE_TOKEN_FILE),
-    inherits: &[],
-    kind: Kind::Text,
-    default: Default::None,
     help: "Write the token to this file [default: a private file in the cache directory]",
     long_help: "Not to be confused with the global --token-file, which is where the Vercel token is read from.",
     example: "/run/secrets/azure-token",
-    check: None,
     commands: &[Command::AzureConfigure],
-    yields_to: &[],
-    at_path: false,
+    ..Setting::BASE
 };
 
 pub static SCOPE: Setting = Setting {
@@ -108,14 +91,8 @@ pub static SCOPE: Setting = Setting {
     flag: Some("scope"),
     value_name: "SCOPE",
     env: Some(vars::VERCEL_OIDC_AZURE_SCOPE),
-    inherits: &[],
-    kind: Kind::Text,
-    default: Default::None,
     help: "Scope to request: one `<resource>/.default`",
-    long_help: "",
     example: "https://management.azure.com/.default",
-    check: None,
     commands: &[Command::AzureAccessToken],
-    yields_to: &[],
-    at_path: false,
+    ..Setting::BASE
 };

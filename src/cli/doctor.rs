@@ -408,12 +408,7 @@ impl ClaimsReport {
             iss: claims.iss.clone(),
             issuer_mode: claims.issuer_mode(),
             sub: claims.sub.clone(),
-            aud: claims
-                .aud
-                .values()
-                .into_iter()
-                .map(str::to_string)
-                .collect(),
+            aud: claims.aud.to_vec(),
             owner: claims.owner.clone(),
             owner_id: claims.owner_id.clone(),
             project: claims.project.clone(),

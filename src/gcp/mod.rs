@@ -606,7 +606,7 @@ pub(crate) mod tests {
         pub(crate) fn from_options(o: &GcpOptions) -> Result<Self, ConfigError> {
             let lifetime = o.token_lifetime_seconds.map(|s| s.to_string());
             let scopes = (!o.scopes.is_empty()).then(|| o.scopes.join(","));
-            let pairs: Vec<(&str, &str)> = [
+            let pairs = [
                 ("audience", o.audience.as_deref()),
                 ("project_number", o.project_number.as_deref()),
                 ("pool", o.pool.as_deref()),
@@ -617,12 +617,9 @@ pub(crate) mod tests {
                 ("impersonation_url", o.impersonation_url.as_deref()),
                 ("scopes", scopes.as_deref()),
                 ("project_id", o.project_id.as_deref()),
-            ]
-            .into_iter()
-            .filter_map(|(k, v)| Some((k, v?)))
-            .collect();
+            ];
             let env = crate::Env::default();
-            Self::from_settings(&crate::settings::resolved_from(
+            Self::from_settings(&crate::settings::resolved_from_options(
                 &settings::TABLE,
                 &pairs,
                 &env,

@@ -43,11 +43,8 @@ pub static AUDIENCE: Setting = Setting {
     flag: Some("audience"),
     value_name: "AUDIENCE",
     env: Some(vars::VERCEL_OIDC_GCP_AUDIENCE),
-    inherits: &[],
-    kind: Kind::Text,
     default: Default::Derived("made from the project number, pool and provider"),
     help: "Full audience of the workload identity pool provider; wins over the three parts",
-    long_help: "",
     example: "//iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/vercel/providers/vercel",
     check: Some(|v| {
         WorkloadProvider::parse_audience(v.first().trim())
@@ -57,7 +54,7 @@ pub static AUDIENCE: Setting = Setting {
     commands: EXCHANGE,
     // Parts named by a stronger source set an audience from a weaker one aside.
     yields_to: &["project_number", "pool", "provider"],
-    at_path: false,
+    ..Setting::BASE
 };
 
 pub static PROJECT_NUMBER: Setting = Setting {
@@ -66,11 +63,8 @@ pub static PROJECT_NUMBER: Setting = Setting {
     flag: Some("project-number"),
     value_name: "NUMBER",
     env: Some(vars::GCP_PROJECT_NUMBER),
-    inherits: &[],
     kind: Kind::Number,
-    default: Default::None,
     help: "Project number (digits) of the workload identity pool",
-    long_help: "",
     example: "123456789012",
     check: Some(|v| {
         check_project_number(v.first())
@@ -78,8 +72,7 @@ pub static PROJECT_NUMBER: Setting = Setting {
             .map_err(problem_of)
     }),
     commands: EXCHANGE,
-    yields_to: &[],
-    at_path: false,
+    ..Setting::BASE
 };
 
 pub static POOL: Setting = Setting {
@@ -88,11 +81,7 @@ pub static POOL: Setting = Setting {
     flag: Some("pool"),
     value_name: "ID",
     env: Some(vars::GCP_WORKLOAD_IDENTITY_POOL_ID),
-    inherits: &[],
-    kind: Kind::Text,
-    default: Default::None,
     help: "Workload identity pool id",
-    long_help: "",
     example: "vercel",
     check: Some(|v| {
         check_id(IdKind::Pool, v.first().trim())
@@ -100,8 +89,7 @@ pub static POOL: Setting = Setting {
             .map_err(problem_of)
     }),
     commands: EXCHANGE,
-    yields_to: &[],
-    at_path: false,
+    ..Setting::BASE
 };
 
 pub static PROVIDER: Setting = Setting {
@@ -110,11 +98,7 @@ pub static PROVIDER: Setting = Setting {
     flag: Some("provider"),
     value_name: "ID",
     env: Some(vars::GCP_WORKLOAD_IDENTITY_POOL_PROVIDER_ID),
-    inherits: &[],
-    kind: Kind::Text,
-    default: Default::None,
     help: "Workload identity pool provider id",
-    long_help: "",
     example: "vercel",
     check: Some(|v| {
         check_id(IdKind::Provider, v.first().trim())
@@ -122,8 +106,7 @@ pub static PROVIDER: Setting = Setting {
             .map_err(problem_of)
     }),
     commands: EXCHANGE,
-    yields_to: &[],
-    at_path: false,
+    ..Setting::BASE
 };
 
 pub static SERVICE_ACCOUNT: Setting = Setting {
@@ -132,11 +115,7 @@ pub static SERVICE_ACCOUNT: Setting = Setting {
     flag: Some("service-account"),
     value_name: "EMAIL",
     env: Some(vars::GCP_SERVICE_ACCOUNT_EMAIL),
-    inherits: &[],
-    kind: Kind::Text,
-    default: Default::None,
     help: "Service account to impersonate [default: none, use the federated identity directly]",
-    long_help: "",
     example: "deploy@my-project.iam.gserviceaccount.com",
     check: Some(|v| {
         check_service_account(v.first().trim())
@@ -144,8 +123,7 @@ pub static SERVICE_ACCOUNT: Setting = Setting {
             .map_err(problem_of)
     }),
     commands: EXCHANGE,
-    yields_to: &[],
-    at_path: false,
+    ..Setting::BASE
 };
 
 pub static TOKEN_LIFETIME_SECONDS: Setting = Setting {
@@ -154,7 +132,6 @@ pub static TOKEN_LIFETIME_SECONDS: Setting = Setting {
     flag: Some("token-lifetime-seconds"),
     value_name: "SECONDS",
     env: Some(vars::VERCEL_OIDC_GCP_TOKEN_LIFETIME_SECONDS),
-    inherits: &[],
     kind: Kind::Seconds,
     default: Default::Value {
         value: "3600",
@@ -166,8 +143,7 @@ pub static TOKEN_LIFETIME_SECONDS: Setting = Setting {
     example: "1800",
     check: Some(|v| check_lifetime(v.first().parse().unwrap_or(0)).map_err(problem_of)),
     commands: EXCHANGE,
-    yields_to: &[],
-    at_path: false,
+    ..Setting::BASE
 };
 
 pub static TOKEN_URL: Setting = Setting {
@@ -176,20 +152,16 @@ pub static TOKEN_URL: Setting = Setting {
     flag: Some("token-url"),
     value_name: "URL",
     env: Some(vars::VERCEL_OIDC_GCP_TOKEN_URL),
-    inherits: &[],
-    kind: Kind::Text,
     default: Default::Value {
         value: DEFAULT_TOKEN_URL,
         why: "",
         only_with: None,
     },
     help: "Google STS token endpoint [default: https://sts.googleapis.com/v1/token]",
-    long_help: "",
     example: "http://127.0.0.1:8080/v1/token",
     check: Some(endpoint_url),
     commands: EXCHANGE,
-    yields_to: &[],
-    at_path: false,
+    ..Setting::BASE
 };
 
 pub static IMPERSONATION_URL: Setting = Setting {
@@ -198,20 +170,16 @@ pub static IMPERSONATION_URL: Setting = Setting {
     flag: Some("impersonation-url"),
     value_name: "URL",
     env: Some(vars::VERCEL_OIDC_GCP_IMPERSONATION_URL),
-    inherits: &[],
-    kind: Kind::Text,
     default: Default::Value {
         value: DEFAULT_IAM_CREDENTIALS_URL,
         why: "",
         only_with: Some("service_account"),
     },
     help: "IAM Credentials base URL, or a full `…:generateAccessToken` URL [default: https://iamcredentials.googleapis.com]",
-    long_help: "",
     example: "http://127.0.0.1:8080",
     check: Some(endpoint_url),
     commands: EXCHANGE,
-    yields_to: &[],
-    at_path: false,
+    ..Setting::BASE
 };
 
 pub static SCOPES: Setting = Setting {
@@ -220,7 +188,6 @@ pub static SCOPES: Setting = Setting {
     flag: Some("scope"),
     value_name: "SCOPE",
     env: Some(vars::VERCEL_OIDC_GCP_SCOPES),
-    inherits: &[],
     kind: Kind::List,
     default: Default::Value {
         value: CLOUD_PLATFORM_SCOPE,
@@ -228,7 +195,6 @@ pub static SCOPES: Setting = Setting {
         only_with: None,
     },
     help: "OAuth scope of the access token (repeatable) [default: https://www.googleapis.com/auth/cloud-platform]",
-    long_help: "",
     example: "https://www.googleapis.com/auth/devstorage.read_only",
     check: Some(|v| match v {
         Raw::List(scopes) => scopes
@@ -238,8 +204,7 @@ pub static SCOPES: Setting = Setting {
         Raw::One(scope) => check_scope(scope.trim()).map_err(problem_of),
     }),
     commands: &[Command::GcpAccessToken],
-    yields_to: &[],
-    at_path: false,
+    ..Setting::BASE
 };
 
 pub static PROJECT_ID: Setting = Setting {
@@ -248,16 +213,11 @@ pub static PROJECT_ID: Setting = Setting {
     flag: Some("project-id"),
     value_name: "ID",
     env: Some(vars::GCP_PROJECT_ID),
-    inherits: &[],
-    kind: Kind::Text,
-    default: Default::None,
     help: "GCP project id, for GOOGLE_CLOUD_PROJECT, gcloud and the commands doctor shows",
-    long_help: "",
     example: "my-project",
     check: Some(|v| check_project_id(v.first().trim()).map_err(problem_of)),
     commands: &[Command::GcpConfigure, Command::Exec, Command::Doctor],
-    yields_to: &[],
-    at_path: false,
+    ..Setting::BASE
 };
 
 pub static SOURCE: Setting = Setting {
@@ -266,7 +226,6 @@ pub static SOURCE: Setting = Setting {
     flag: Some("source"),
     value_name: "SOURCE",
     env: Some(vars::VERCEL_OIDC_GCP_SOURCE),
-    inherits: &[],
     kind: Kind::Choice(&["file", "executable"]),
     default: Default::Value {
         value: "file",
@@ -276,10 +235,8 @@ pub static SOURCE: Setting = Setting {
     help: "Where clients get the token from: `file` or `executable` [default: file]",
     long_help: "`file`: a file beside the credential file holding the current token; run configure again when the token is renewed. `executable`: this binary, run by the client on every refresh (clients need GOOGLE_EXTERNAL_ACCOUNT_ALLOW_EXECUTABLES=1).",
     example: "executable",
-    check: None,
     commands: &[Command::GcpConfigure],
-    yields_to: &[],
-    at_path: false,
+    ..Setting::BASE
 };
 
 pub static OUTPUT: Setting = Setting {
@@ -288,16 +245,11 @@ pub static OUTPUT: Setting = Setting {
     flag: Some("output"),
     value_name: vars::PATH,
     env: Some(vars::VERCEL_OIDC_GCP_CREDENTIALS_FILE),
-    inherits: &[],
-    kind: Kind::Text,
-    default: Default::None,
     help: "Credential file to write [default: ~/.config/vercel-oidc/gcp/credentials.json]",
     long_help: "An existing file is replaced only when it is an external_account file.",
     example: "/tmp/gcp-credentials.json",
-    check: None,
     commands: &[Command::GcpConfigure],
-    yields_to: &[],
-    at_path: false,
+    ..Setting::BASE
 };
 
 fn endpoint_url(v: &Raw) -> Result<(), String> {
