@@ -206,3 +206,28 @@ fn every_command_helps_with_each_of_its_settings_as_the_table_says() {
         }
     }
 }
+
+#[test]
+fn a_number_that_is_not_one_is_refused_once_naming_where_it_came_from() {
+    let mut sb = Sandbox::new();
+    sb.set("VERCEL_OIDC_TOKEN", fresh_token())
+        .set(
+            vercel_oidc::vars::AWS_ROLE_ARN,
+            aws::settings::ROLE_ARN.example,
+        )
+        .set(vercel_oidc::vars::VERCEL_OIDC_AWS_DURATION_SECONDS, "abc");
+    let out = sb.run(&["aws", "credential-process"]);
+    assert_eq!(out.code, 1);
+    assert_eq!(out.stdout, "");
+    assert_eq!(
+        out.stderr,
+        "error: `abc` from env VERCEL_OIDC_AWS_DURATION_SECONDS is not a whole number\n  give --duration-seconds, VERCEL_OIDC_AWS_DURATION_SECONDS or `duration_seconds` in vercel-oidc.toml as digits, such as 3600\n"
+    );
+    let out = sb.run(&["aws", "credential-process", "--duration-seconds", "1h"]);
+    assert!(
+        out.stderr
+            .starts_with("error: `1h` from --duration-seconds is not a whole number\n"),
+        "{}",
+        out.stderr
+    );
+}

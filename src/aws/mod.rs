@@ -67,8 +67,9 @@ pub enum ConfigError {
     /// Shown as the region error itself, which is not also its source.
     Region(endpoint::EndpointError),
     Endpoint(String),
-    /// A value that is not what its setting takes (a number that is not one).
-    Value(#[from] crate::settings::BadValue),
+    /// A value that is not what its setting takes (a number that is not one); shown as itself,
+    /// which is not also its source.
+    Value(crate::settings::BadValue),
 }
 
 impl crate::problem::Explain for ConfigError {
@@ -121,6 +122,12 @@ impl crate::problem::Explain for ConfigError {
                 "fix --region, AWS_ENDPOINT_URL_STS or AWS_ENDPOINT_URL",
             ),
         }
+    }
+}
+
+impl From<crate::settings::BadValue> for ConfigError {
+    fn from(bad: crate::settings::BadValue) -> Self {
+        Self::Value(bad)
     }
 }
 

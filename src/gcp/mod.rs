@@ -230,8 +230,9 @@ pub enum ConfigError {
     BadScope(String),
     BadProjectId(String),
 
-    /// A value that is not what its setting takes (a number that is not one).
-    Value(#[from] crate::settings::BadValue),
+    /// A value that is not what its setting takes (a number that is not one); shown as itself,
+    /// which is not also its source.
+    Value(crate::settings::BadValue),
 }
 
 impl crate::problem::Explain for ConfigError {
@@ -312,6 +313,12 @@ impl crate::problem::Explain for ConfigError {
                 "--project-id (GCP_PROJECT_ID) is the project's id, such as `my-project-123`",
             ),
         }
+    }
+}
+
+impl From<crate::settings::BadValue> for ConfigError {
+    fn from(bad: crate::settings::BadValue) -> Self {
+        Self::Value(bad)
     }
 }
 
