@@ -24,9 +24,12 @@
 //! role_arn = "arn:aws:iam::123456789012:role/vercel-production"
 //! ```
 //!
-//! Precedence, for every setting: a flag, then its environment variable, then this file.
-//! Unknown keys, wrong types and values that fail their setting's own check (a role ARN, a
-//! region, a tenant id...) are errors naming the file, line and key, found as the file is read.
+//! The keys of each section are those of its cloud's settings table (`file_key`), each read with
+//! its setting's kind and check; [`ProjectConfig::layers`] hands the two sections that apply to
+//! a token to [`crate::settings::Resolved::resolve`], which ranks them after flags and
+//! environment variables. Unknown keys, wrong types and values that fail their setting's own
+//! check (a role ARN, a region, a tenant id...) are errors naming the file, line and key, found
+//! as the file is read.
 //! The file must be a regular file of at most 1 MiB, in UTF-8.
 
 use std::fmt;
