@@ -10,6 +10,9 @@
 //! renamed over it, so a reader sees the old content or the new, never half of either. A file
 //! that other processes of ours may edit at once is edited under [`FileLock::beside`] it.
 
+// Some of this serves only the command line (the files configure and exec write).
+#![cfg_attr(not(feature = "cli"), allow(dead_code))]
+
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};

@@ -86,10 +86,6 @@
 //! # Ok(()) }
 //! ```
 
-// Without the command line, the pieces only it uses (the AWS config file editor, exec's
-// credentials endpoint, the trust set-ups doctor shows...) are built but not called.
-#![cfg_attr(not(feature = "cli"), allow(dead_code))]
-
 pub mod aws;
 pub mod azure;
 pub(crate) mod cache;
@@ -109,6 +105,7 @@ pub mod problem;
 pub mod project;
 pub(crate) mod refresh;
 pub mod refusal;
+#[cfg(feature = "cli")]
 pub(crate) mod rundir;
 pub mod secret;
 pub mod session;
@@ -119,7 +116,10 @@ pub mod token;
 pub mod vars;
 pub mod verify;
 
+pub use cache::UntrustedCache;
 pub use env::Env;
+pub use fsutil::ReadError;
+pub use http::ReceiveError;
 pub use http::{HttpSetupError, RetryPolicy};
 pub use refresh::RefreshError;
 pub use secret::Secret;

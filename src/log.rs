@@ -2,6 +2,9 @@
 //!
 //! Lines name things (sources, paths, env var names, masked key ids), never show secrets.
 
+// Some of this serves only the command line (`-v`).
+#![cfg_attr(not(feature = "cli"), allow(dead_code))]
+
 use std::sync::atomic::{AtomicU8, Ordering};
 
 static LEVEL: AtomicU8 = AtomicU8::new(0);

@@ -33,6 +33,9 @@
 //! `VERCEL_OIDC_OAUTH_ISSUER` (default `https://vercel.com`) move the endpoints (for tests);
 //! `PATH` finds `vercel`; `XDG_DATA_HOME` and `HOME` find the files.
 
+// Some of this serves only the command line (doctor's refresh report).
+#![cfg_attr(not(feature = "cli"), allow(dead_code))]
+
 use crate::vars;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -90,7 +93,14 @@ pub enum RefreshError {
         reason: String,
     },
     BadToken(TokenError),
-    Http(#[from] http::HttpSetupError),
+    /// Shown as the HTTP set-up error itself, which is not also its source.
+    Http(http::HttpSetupError),
+}
+
+impl From<http::HttpSetupError> for RefreshError {
+    fn from(error: http::HttpSetupError) -> Self {
+        Self::Http(error)
+    }
 }
 
 impl crate::problem::Explain for RefreshError {

@@ -6,6 +6,10 @@
 //! A [`Session`] holds what that needs: the environment, where the token comes from, whether it
 //! may be refreshed, and the HTTP client and retry policy to use.
 //!
+//! The exchanges block: call them from a thread that drives no async task (a plain thread, or
+//! `tokio::task::spawn_blocking` as the Rust provider does). On a thread that does, they panic,
+//! as every blocking call into a Tokio runtime does there.
+//!
 //! ```no_run
 //! # fn example() -> Result<(), Box<dyn std::error::Error>> {
 //! use vercel_oidc::settings::{FileLayers, Given, Resolved};
@@ -212,12 +216,10 @@ impl Session {
             TokenSource::Env | TokenSource::DotEnv(_) | TokenSource::Refreshed { .. }
         );
         let in_build = self.env.in_build();
-        let refresher = match self.refresher() {
-            Some(r) if refreshable && refresh::needs_refresh(&token, now) => r,
-            _ => {
-                token.ensure_fresh(now, in_build)?;
-                return Ok(token);
-            }
+        let wanted = refreshable && refresh::needs_refresh(&token, now);
+        let Some(refresher) = wanted.then(|| self.refresher()).flatten() else {
+            token.ensure_fresh(now, in_build)?;
+            return Ok(token);
         };
         match refresher.and_then(|r| r.fresh_token(|| self.now())) {
             Ok(fresh) => {
@@ -325,7 +327,8 @@ impl Session {
             min_remaining,
             |t| aws::cache_key(&config.request(t.claims()), &config.endpoint, t.claims()),
             |t| {
-                let sts = StsClient::new(self.http()?, config.endpoint.clone(), self.retry);
+                let sts = StsClient::new(self.http()?, config.endpoint.clone(), self.retry)
+                    .with_clock(self.clock);
                 let request = config.request(t.claims());
                 let creds = self.block_on(sts.assume_role_with_web_identity(&request, t))??;
                 let expires = creds.expiration;
@@ -347,7 +350,7 @@ impl Session {
             config.min_remaining(),
             |t| gcp::cache_key(config, t.claims()),
             |t| {
-                let client = GcpClient::new(self.http()?, self.retry);
+                let client = GcpClient::new(self.http()?, self.retry).with_clock(self.clock);
                 let access = self.block_on(client.access_token(config, t))??;
                 let expires = access.expires_at();
                 Ok((access, expires))
@@ -371,7 +374,8 @@ impl Session {
             |t| azure::cache_key(&request, &config.authority, t.claims()),
             |t| {
                 let entra = EntraClient::new(self.http()?, config.authority.clone(), self.retry)
-                    .in_build(self.env.in_build());
+                    .in_build(self.env.in_build())
+                    .with_clock(self.clock);
                 let access = self.block_on(entra.request_token(&request, t))??;
                 let expires = access.expires_at();
                 Ok((access, expires))

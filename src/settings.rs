@@ -49,7 +49,7 @@ pub enum Kind {
 
 /// What a setting is when nothing sets it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Default {
+pub enum WhenUnset {
     /// Nothing: unset.
     None,
     /// This value; `why` says where it comes from (may be empty). With `only_with`, only when
@@ -81,7 +81,7 @@ pub struct Setting {
     /// Other tools' variables it falls back on after the project file, in order.
     pub inherits: &'static [&'static str],
     pub kind: Kind,
-    pub default: Default,
+    pub default: WhenUnset,
     /// The flag's short help: one line, imperative.
     pub help: &'static str,
     /// Further paragraphs of `--help`; empty when none.
@@ -101,6 +101,14 @@ pub struct Setting {
 }
 
 impl Setting {
+    /// How a derived default is worked out (its [`WhenUnset::Derived`] text); empty for others.
+    pub fn derivation(&self) -> &'static str {
+        match self.default {
+            WhenUnset::Derived(how) => how,
+            _ => "",
+        }
+    }
+
     /// What most settings leave as it is, for `..Setting::BASE`: a text value with no default,
     /// no inherited variable, no check of its own.
     pub const BASE: Self = Self {
@@ -111,7 +119,7 @@ impl Setting {
         env: None,
         inherits: &[],
         kind: Kind::Text,
-        default: Default::None,
+        default: WhenUnset::None,
         help: "",
         long_help: "",
         example: "",
@@ -214,13 +222,16 @@ pub enum Origin {
 }
 
 impl Origin {
-    /// How strong the source is, for [`Setting::yields_to`]: given and environment alike, then
-    /// the file's environment section, then its base section, then the rest.
-    fn tier(&self, base_section: &str) -> u8 {
+    /// How strong the source is, for [`Setting::yields_to`]: given and the setting's own
+    /// variable alike, then the file's environment section, then its base section, then the
+    /// variables of other tools it inherits, then the default.
+    fn tier(&self, setting: &Setting, base_section: &str) -> u8 {
         match self {
-            Self::Flag(_) | Self::Given | Self::Env(_) => 0,
+            Self::Flag(_) | Self::Given => 0,
+            Self::Env(var) if setting.env == Some(*var) => 0,
             Self::File { section, .. } if section != base_section => 1,
             Self::File { .. } => 2,
+            Self::Env(_) => 3,
             Self::Default(_) => 4,
         }
     }
@@ -348,7 +359,13 @@ impl Resolved {
             .map(|s| Self::strongest(table, s, given, env, &file))
             .collect();
         for (i, setting) in table.settings.iter().enumerate() {
-            let Some(tier) = values[i].as_ref().map(|v| v.origin.tier(table.section)) else {
+            let tier_of = |j: usize| {
+                let other = table.settings[j];
+                values[j]
+                    .as_ref()
+                    .map(|v| v.origin.tier(other, table.section))
+            };
+            let Some(tier) = tier_of(i) else {
                 continue;
             };
             let outranked = setting.yields_to.iter().any(|other| {
@@ -356,8 +373,8 @@ impl Resolved {
                     .settings
                     .iter()
                     .position(|s| s.name == *other)
-                    .and_then(|j| values[j].as_ref())
-                    .is_some_and(|v| v.origin.tier(table.section) < tier)
+                    .and_then(tier_of)
+                    .is_some_and(|t| t < tier)
             });
             if outranked {
                 values[i] = None;
@@ -376,7 +393,11 @@ impl Resolved {
         env: &Env,
         file: &FileLayers<'_>,
     ) -> Option<Value> {
-        if let Some(value) = given.get(table, setting) {
+        // An empty value given counts as unset, as an empty variable does.
+        if let Some(value) = given
+            .get(table, setting)
+            .filter(|v| !v.raw.text().trim().is_empty())
+        {
             return Some(value.clone());
         }
         let from_env = |var: &'static str| {
@@ -409,7 +430,7 @@ impl Resolved {
             if self.values[i].is_some() {
                 continue;
             }
-            if let Default::Value {
+            if let WhenUnset::Value {
                 value,
                 why,
                 only_with,
@@ -502,7 +523,12 @@ impl Resolved {
             Some(word) => Ok(Some(word)),
             None => Err(BadValue {
                 problem: format!("`{}` is {}", text.escape_debug(), not_one_of(words)),
-                fix: format!("set {} to {}", describe(setting), one_of(words)),
+                fix: format!(
+                    "set {} to {} (this one came from {})",
+                    describe(setting),
+                    one_of(words),
+                    value.origin
+                ),
             }),
         }
     }
@@ -537,8 +563,8 @@ impl Resolved {
     }
 }
 
-/// Settings of `table` given in code by name (a list's items separated by commas), over `env`:
-/// for tests.
+/// Settings of `table` given by name as their flags would give them (a list's items separated by
+/// commas), over `env`: for tests.
 #[cfg(test)]
 pub(crate) fn resolved_from(table: &'static Table, pairs: &[(&str, &str)], env: &Env) -> Resolved {
     let pairs: Vec<(&str, Option<&str>)> = pairs.iter().map(|(k, v)| (*k, Some(*v))).collect();
@@ -555,12 +581,8 @@ pub(crate) fn resolved_from_options(
     let mut given = Given::default();
     for (name, value) in pairs.iter().filter_map(|(k, v)| Some((k, (*v)?))) {
         let setting = table.setting(name).expect("a setting of the table");
-        given.set(
-            table,
-            setting,
-            Raw::from_env(setting.kind, value),
-            Origin::Given,
-        );
+        let origin = setting.flag.map_or(Origin::Given, Origin::Flag);
+        given.set(table, setting, Raw::from_env(setting.kind, value), origin);
     }
     Resolved::resolve(table, &given, env, FileLayers::default())
 }
@@ -843,7 +865,7 @@ mod tests {
                 }
                 assert!(!steps.is_empty(), "{}: no way to set it", setting.name);
                 let default = match setting.default {
-                    Default::Value {
+                    WhenUnset::Value {
                         value,
                         why,
                         only_with: None,

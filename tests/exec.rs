@@ -428,6 +428,45 @@ fn the_token_file_is_renewed_while_the_child_runs() {
 }
 
 #[test]
+fn the_token_file_is_renewed_through_the_vercel_api_while_the_child_runs() {
+    // No `vercel` on PATH: the renewal mints through the Vercel API with the CLI login, which
+    // blocks, and must not run on the thread that supervises the child (it used to panic there).
+    let minted = jwt(&claims(now() + 12 * 3600));
+    let body = format!(r#"{{"token":"{minted}"}}"#);
+    let api = MockServer::start(
+        move |_, req| match req.path.split('?').next().unwrap_or("") {
+            "/v1/projects/prj_web123/token" => Reply::json(200, body.clone()),
+            _ => Reply::json(404, "{}"),
+        },
+    );
+    let (mut sb, app) = linked_project(&api);
+    std::fs::remove_file(app.join(".env.local")).unwrap();
+    sb.set(vars::VERCEL_OIDC_TOKEN, jwt(&claims(now() + 600)))
+        .set(
+            vars::AZURE_TENANT_ID,
+            "72f988bf-86f1-41af-91ab-2d7cd011db47",
+        )
+        .set(
+            vars::AZURE_CLIENT_ID,
+            "11111111-2222-3333-4444-555555555555",
+        )
+        .set(vars::VERCEL_OIDC_EXEC_CHECK_SECONDS, "1");
+    let script = "sleep 1.5; cat \"$AZURE_FEDERATED_TOKEN_FILE\" > after.out";
+    let out = sb
+        .command(&["exec", "--", "sh", "-c", script])
+        .current_dir(&app)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(app.join("after.out")).unwrap(),
+        minted
+    );
+    assert_eq!(api.count(), 1);
+}
+
+#[test]
 fn the_child_never_gets_cached_credentials_that_are_half_spent() {
     // STS hands out 30-minute credentials: good for the cache (over 20 minutes left), too old
     // for a child that may run for a while.

@@ -6,7 +6,7 @@
 mod common;
 
 use common::*;
-use vercel_oidc::settings::{Command, Default, Kind, Setting, Table};
+use vercel_oidc::settings::{Command, Kind, Setting, Table, WhenUnset};
 use vercel_oidc::vars;
 use vercel_oidc::{aws, azure, gcp};
 
@@ -18,13 +18,13 @@ fn tables() -> [&'static Table; 3] {
     ]
 }
 
-/// The settings doctor lists: those it takes as a flag, and those the project file may set.
+/// The settings doctor lists: those it takes.
 fn listed(table: &'static Table) -> impl Iterator<Item = &'static Setting> {
     table
         .settings
         .iter()
         .copied()
-        .filter(|s| s.commands.contains(&Command::Doctor) || s.file_key.is_some())
+        .filter(|s| s.commands.contains(&Command::Doctor))
 }
 
 /// `key = example` as TOML.
@@ -127,7 +127,7 @@ fn every_setting_says_where_its_value_came_from() {
             }
             let got = row(table, setting, &[], |_| {});
             match setting.default {
-                Default::Value {
+                WhenUnset::Value {
                     value,
                     why,
                     only_with: None,
@@ -137,11 +137,19 @@ fn every_setting_says_where_its_value_came_from() {
                         serde_json::json!({"value": value, "from": "default", "origin": why});
                     assert_eq!(got, want, "{name}: nothing set");
                 }
-                Default::None | Default::Value { .. } => assert!(
-                    matches!(got["from"].as_str(), Some("unset" | "default")),
+                WhenUnset::None | WhenUnset::Value { .. } => assert_eq!(
+                    got,
+                    serde_json::json!({"value": null, "from": "unset", "origin": null}),
+                    "{name}: nothing set"
+                ),
+                // Worked out from the token or the other settings: shown as a default, with
+                // why, when it can be.
+                WhenUnset::Derived(_) => assert!(
+                    got["from"] == "unset"
+                        || (got["from"] == "default"
+                            && got["origin"].as_str().is_some_and(|o| !o.is_empty())),
                     "{name}: nothing set: {got}"
                 ),
-                Default::Derived(_) => assert_ne!(got["from"], "flag", "{name}: {got}"),
             }
         }
     }
@@ -208,26 +216,44 @@ fn every_command_helps_with_each_of_its_settings_as_the_table_says() {
 }
 
 #[test]
-fn a_number_that_is_not_one_is_refused_once_naming_where_it_came_from() {
+fn a_malformed_value_is_refused_as_the_command_line_is_read_and_explained_by_doctor() {
     let mut sb = Sandbox::new();
-    sb.set("VERCEL_OIDC_TOKEN", fresh_token())
+    sb.set(vercel_oidc::vars::VERCEL_OIDC_TOKEN, fresh_token())
         .set(
             vercel_oidc::vars::AWS_ROLE_ARN,
             aws::settings::ROLE_ARN.example,
         )
         .set(vercel_oidc::vars::VERCEL_OIDC_AWS_DURATION_SECONDS, "abc");
+    // Before any token is read or request made, as clap refuses any malformed argument.
     let out = sb.run(&["aws", "credential-process"]);
-    assert_eq!(out.code, 1);
-    assert_eq!(out.stdout, "");
-    assert_eq!(
-        out.stderr,
-        "error: `abc` from env VERCEL_OIDC_AWS_DURATION_SECONDS is not a whole number\n  give --duration-seconds, VERCEL_OIDC_AWS_DURATION_SECONDS or `duration_seconds` in vercel-oidc.toml as digits, such as 3600\n"
-    );
-    let out = sb.run(&["aws", "credential-process", "--duration-seconds", "1h"]);
+    assert_eq!((out.code, out.stdout.as_str()), (2, ""));
     assert!(
-        out.stderr
-            .starts_with("error: `1h` from --duration-seconds is not a whole number\n"),
+        out.stderr.starts_with(
+            "error: invalid value 'abc' for '--duration-seconds <SECONDS>': invalid digit found in string\n"
+        ),
         "{}",
         out.stderr
+    );
+    let out = sb.run(&["exec", "--aws-credentials", "bogus", "--", "true"]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr
+            .starts_with("error: invalid value 'bogus' for '--aws-credentials <HOW>'\n"),
+        "{}",
+        out.stderr
+    );
+    // Doctor takes any value and says, once, what is wrong with it and where it came from.
+    let out = sb.run(&["doctor", "--offline", "--json"]);
+    assert_eq!(out.code, 1);
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(
+        report["aws"]["check"]["error"],
+        serde_json::json!({
+            "service": "settings",
+            "status": null,
+            "code": null,
+            "message": "`abc` from env VERCEL_OIDC_AWS_DURATION_SECONDS is not a whole number",
+            "hint": "give --duration-seconds, VERCEL_OIDC_AWS_DURATION_SECONDS or `duration_seconds` in vercel-oidc.toml as digits, such as 3600",
+        })
     );
 }

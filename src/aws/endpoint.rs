@@ -17,6 +17,9 @@ use crate::env::Env;
 use crate::settings::{Origin, Value};
 use crate::vars;
 
+/// The STS endpoint to call: `AWS_ENDPOINT_URL_STS`, then `AWS_ENDPOINT_URL` (unless
+/// `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS`), else the region's for its partition (FIPS with
+/// `AWS_USE_FIPS_ENDPOINT`), else the global one.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct StsEndpoint {
     pub url: String,
@@ -30,15 +33,21 @@ pub struct StsEndpoint {
 /// [`Explanation`](crate::problem::Explanation).
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum EndpointError {
-    BadRegion(String),
+    /// A region that is not one, and where it came from when known.
+    BadRegion(String, Option<Origin>),
 }
 
 impl crate::problem::Explain for EndpointError {
     fn explain(&self) -> crate::problem::Explanation {
         match self {
-            Self::BadRegion(region) => crate::problem::Explanation::new(
+            Self::BadRegion(region, origin) => crate::problem::Explanation::new(
                 format!("`{}` is not an AWS region name", region.escape_debug()),
-                "use a region such as `us-east-1` (from --region, AWS_REGION or AWS_DEFAULT_REGION)",
+                match origin {
+                    Some(origin) => {
+                        format!("use a region such as `us-east-1` (this one came from {origin})")
+                    }
+                    None => "use a region such as `us-east-1`".to_string(),
+                },
             ),
         }
     }
@@ -59,15 +68,18 @@ pub fn check_region(region: &str) -> Result<(), EndpointError> {
     if ok {
         Ok(())
     } else {
-        Err(EndpointError::BadRegion(region.to_string()))
+        Err(EndpointError::BadRegion(region.to_string(), None))
     }
 }
 
 /// Resolves the endpoint as described in the module docs, for the resolved `region`.
 pub fn resolve(env: &Env, region: Option<&Value>) -> Result<StsEndpoint, EndpointError> {
+    let origin = region.map(|v| v.origin.clone());
     let region = region.map(|v| v.raw.text()).filter(|r| !r.is_empty());
     if let Some(r) = &region {
-        check_region(r)?;
+        check_region(r).map_err(|EndpointError::BadRegion(bad, _)| {
+            EndpointError::BadRegion(bad, origin.clone())
+        })?;
     }
     if !env.flag(vars::AWS_IGNORE_CONFIGURED_ENDPOINT_URLS)
         && let Some(var) = [vars::AWS_ENDPOINT_URL_STS, vars::AWS_ENDPOINT_URL]

@@ -6,15 +6,16 @@
 //!   `[\w+=,.@-]{2,64}`;
 //! - duration (900–43200 s, default 3600), session policy ARNs (up to 10), an inline session
 //!   policy (JSON, or `@file`);
-//! - the STS endpoint: see [`endpoint`].
+//! - the STS endpoint: see [`StsEndpoint`].
 //!
 //! The cache key covers everything that changes the result: role, session name, duration,
 //! policies, endpoint, and the token's identity (issuer, subject, audience, owner, project,
 //! environment), so a token for another project or environment never gets old credentials.
 
 pub(crate) mod config_file;
+#[cfg(feature = "cli")]
 pub(crate) mod container;
-pub mod endpoint;
+pub(crate) mod endpoint;
 pub mod provider;
 pub mod settings;
 pub(crate) mod sts;
@@ -25,9 +26,10 @@ use std::path::PathBuf;
 use serde::Serialize;
 use time::Duration;
 
-pub use endpoint::StsEndpoint;
+pub use endpoint::{EndpointError, StsEndpoint};
 pub use provider::VercelOidcCredentialsProvider;
-pub use sts::{AssumeRoleRequest, AwsCredentials, StsClient, StsError, region_env_vars};
+pub use sts::{AssumeRoleRequest, AwsCredentials, StsError};
+pub(crate) use sts::{StsClient, region_env_vars};
 
 use crate::cache;
 use crate::env::Env;
@@ -165,7 +167,7 @@ impl AwsConfig {
         let policy_arns = r.list(&settings::POLICY_ARNS).to_vec();
         check_policy_arns(&policy_arns)?;
         let policy = r
-            .text(&settings::POLICY)
+            .get(&settings::POLICY)
             .map(|p| read_policy(p, env))
             .transpose()?;
         let endpoint = endpoint::resolve(env, r.get(&settings::REGION))?;
@@ -209,7 +211,11 @@ impl AwsConfig {
 }
 
 /// The cache key for `req` at `endpoint` with a token of these claims.
-pub fn cache_key(req: &AssumeRoleRequest, endpoint: &StsEndpoint, claims: &Claims) -> cache::Key {
+pub(crate) fn cache_key(
+    req: &AssumeRoleRequest,
+    endpoint: &StsEndpoint,
+    claims: &Claims,
+) -> cache::Key {
     #[derive(Serialize)]
     struct Parts<'a> {
         v: u8,
@@ -229,8 +235,10 @@ pub fn cache_key(req: &AssumeRoleRequest, endpoint: &StsEndpoint, claims: &Claim
     )
 }
 
-fn read_policy(value: &str, env: &Env) -> Result<String, ConfigError> {
-    let (text, origin) = match value.strip_prefix('@') {
+/// The policy `value` names, packed: inline JSON, or `@file`.
+fn read_policy(value: &crate::settings::Value, env: &Env) -> Result<String, ConfigError> {
+    let raw = value.raw.text();
+    let (text, origin) = match raw.strip_prefix('@') {
         Some(path) => {
             let path = env.absolute(path);
             let bytes = crate::fsutil::read_capped(&path, crate::fsutil::limits::POLICY).map_err(
@@ -242,7 +250,7 @@ fn read_policy(value: &str, env: &Env) -> Result<String, ConfigError> {
             let text = String::from_utf8_lossy(&bytes).into_owned();
             (text, format!("`{}`", path.display()))
         }
-        None => (value.to_string(), "--policy".to_string()),
+        None => (raw.clone(), value.origin.to_string()),
     };
     let json: serde_json::Value =
         serde_json::from_str(&text).map_err(|error| ConfigError::PolicyJson { origin, error })?;
@@ -492,7 +500,7 @@ mod tests {
             ),
             (
                 vec![("duration_seconds", "long")],
-                "`long` from set in code is not a whole number",
+                "`long` from --duration-seconds is not a whole number",
             ),
         ];
         for (pairs, want) in cases {

@@ -40,6 +40,7 @@ use crate::project::{ProjectConfig, ProjectConfigError};
 use crate::session::{self, Session};
 use crate::settings::{FileLayers, Given, Origin, Raw, Resolved, Setting};
 use crate::token::{OidcToken, TokenError};
+use crate::vars;
 
 const PROVIDER_NAME: &str = "VercelOidc";
 
@@ -80,8 +81,8 @@ pub struct Builder {
     endpoint_url: Option<String>,
     http: Option<reqwest::Client>,
     retry: Option<RetryPolicy>,
-    no_cache: bool,
-    no_refresh: bool,
+    no_cache: Option<bool>,
+    no_refresh: Option<bool>,
     no_project_config: bool,
 }
 
@@ -162,7 +163,18 @@ impl ProvideCredentials for VercelOidcCredentialsProvider {
 
 impl Builder {
     /// Sets any AWS setting of [`crate::aws::settings`], as its flag would.
+    ///
+    /// # Panics
+    ///
+    /// When `setting` is not one of the AWS table's.
     pub fn setting(mut self, setting: &Setting, value: impl Into<String>) -> Self {
+        assert!(
+            TABLE
+                .setting(setting.name)
+                .is_some_and(|own| std::ptr::eq(own, setting)),
+            "`{}` is not an AWS setting",
+            setting.name
+        );
         let raw = match setting.kind {
             crate::settings::Kind::List => Raw::List(vec![value.into()]),
             _ => Raw::One(value.into()),
@@ -221,15 +233,17 @@ impl Builder {
         self
     }
 
-    /// Neither reads nor writes the on-disk cache shared with the binary.
+    /// Neither reads nor writes the on-disk cache shared with the binary (default: as
+    /// `VERCEL_OIDC_NO_CACHE` says, as for the binary).
     pub fn no_cache(mut self) -> Self {
-        self.no_cache = true;
+        self.no_cache = Some(true);
         self
     }
 
-    /// Never refreshes an expired token through the Vercel CLI or API.
+    /// Never refreshes an expired token through the Vercel CLI or API (default: as
+    /// `VERCEL_OIDC_NO_REFRESH` says, as for the binary).
     pub fn no_refresh(mut self) -> Self {
-        self.no_refresh = true;
+        self.no_refresh = Some(true);
         self
     }
 
@@ -269,9 +283,15 @@ impl Builder {
         let environment = crate::token::load(&env, self.token_file.as_deref())
             .ok()
             .and_then(|t: OidcToken| t.claims().environment.clone());
+        let no_cache = self
+            .no_cache
+            .unwrap_or_else(|| env.flag(vars::VERCEL_OIDC_NO_CACHE));
+        let no_refresh = self
+            .no_refresh
+            .unwrap_or_else(|| env.flag(vars::VERCEL_OIDC_NO_REFRESH));
         let session = Session::new(env)
             .token_file(self.token_file)
-            .refresh(!self.no_refresh)
+            .refresh(!no_refresh)
             .http_client(http)
             .retry_policy(self.retry.unwrap_or_default());
         let inner = Inner {
@@ -279,7 +299,7 @@ impl Builder {
             given: self.given,
             project,
             endpoint_url: self.endpoint_url,
-            no_cache: self.no_cache,
+            no_cache,
         };
         inner.config(environment.as_deref())?;
         Ok(VercelOidcCredentialsProvider {

@@ -2,7 +2,7 @@
 
 use super::{check_duration, check_policy_arns, check_role_arn, check_session_name};
 use crate::problem::problem_of;
-use crate::settings::{Command, Default, Kind, Raw, Setting, Table};
+use crate::settings::{Command, Kind, Raw, Setting, Table, WhenUnset};
 use crate::vars;
 
 /// The commands that exchange the token with STS, and so take every AWS setting.
@@ -48,7 +48,7 @@ pub static SESSION_NAME: Setting = Setting {
     flag: Some("session-name"),
     value_name: "NAME",
     env: Some(vars::AWS_ROLE_SESSION_NAME),
-    default: Default::Derived("from the token"),
+    default: WhenUnset::Derived("from the token"),
     help: "STS session name [default: vercel-<project>-<environment> from the token]",
     example: "vercel-ci",
     check: Some(|v| check_session_name(v.first()).map_err(problem_of)),
@@ -63,12 +63,12 @@ pub static DURATION_SECONDS: Setting = Setting {
     value_name: "SECONDS",
     env: Some(vars::VERCEL_OIDC_AWS_DURATION_SECONDS),
     kind: Kind::Seconds,
-    default: Default::Value {
+    default: WhenUnset::Value {
         value: "3600",
         why: "",
         only_with: None,
     },
-    help: "Credential lifetime in seconds, 900-43200 [default: 3600]",
+    help: "Credential lifetime in seconds, 900-43200",
     example: "1800",
     check: Some(|v| {
         let seconds = v.first().parse().unwrap_or(0);
@@ -136,10 +136,23 @@ pub static EXEC_CREDENTIALS: Setting = Setting {
     value_name: "HOW",
     env: Some(vars::VERCEL_OIDC_AWS_CREDENTIALS),
     kind: Kind::Choice(&["endpoint", "env"]),
-    default: Default::Derived("env in a build, endpoint in local development"),
+    default: WhenUnset::Derived("env in a build, endpoint in local development"),
     help: "How AWS credentials reach the command: `endpoint` (renewed while it runs) or `env`",
-    long_help: "`endpoint` serves them on 127.0.0.1 for the SDKs to renew (the container-credentials protocol); `env` sets AWS_ACCESS_KEY_ID and friends, fixed for the command's life. Also `credentials` under `[aws]` in vercel-oidc.toml. [default: env in a build (VERCEL or CI set), endpoint otherwise]",
+    long_help: "`endpoint` serves them on 127.0.0.1 for the SDKs to renew (the container-credentials protocol); `env` sets AWS_ACCESS_KEY_ID and friends, fixed for the command's life. [default: `endpoint` in local development where a fresh token can be had, `env` in a build (VERCEL or CI set) and wherever none can]",
     example: "env",
     commands: &[Command::Exec, Command::Doctor],
     ..Setting::BASE
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_duration_default_is_the_one_the_code_falls_back_on() {
+        let WhenUnset::Value { value, .. } = DURATION_SECONDS.default else {
+            panic!("a plain default");
+        };
+        assert_eq!(value, super::super::DEFAULT_DURATION_SECONDS.to_string());
+    }
+}

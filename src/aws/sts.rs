@@ -300,10 +300,6 @@ impl StsClient {
         self
     }
 
-    pub fn endpoint(&self) -> &StsEndpoint {
-        &self.endpoint
-    }
-
     /// Exchanges `token` for credentials of `req.role_arn`.
     pub async fn assume_role_with_web_identity(
         &self,
@@ -416,7 +412,7 @@ fn receive_error(endpoint: &str, error: http::ReceiveError) -> StsError {
 
 /// What to do about each STS error code: a diagnosis, and for the codes that are about trust,
 /// the set-up that accepts the token ([`trust::explain`]).
-pub fn hint_for(code: &str, req: &AssumeRoleRequest, claims: &Claims) -> Hint {
+pub(crate) fn hint_for(code: &str, req: &AssumeRoleRequest, claims: &Claims) -> Hint {
     let trust = || trust::explain(claims, &req.role_arn);
     match code {
         "AccessDenied" => Hint::new(

@@ -1,5 +1,8 @@
 //! The IAM trust set-up that would accept a given token, for error messages and `doctor`.
 
+// Some of this serves only the command line (doctor's full trust set-up).
+#![cfg_attr(not(feature = "cli"), allow(dead_code))]
+
 use serde::Serialize;
 
 use crate::token::{Claims, issuer_host_path};

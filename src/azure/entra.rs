@@ -332,7 +332,7 @@ pub struct HintContext<'a> {
 
 /// What to do about each AADSTS code: a diagnosis, and for the codes that are about the
 /// federated credential, the one that matches the token ([`trust::explain`]).
-pub fn hint_for(code: Option<u32>, cx: &HintContext<'_>) -> Hint {
+pub(crate) fn hint_for(code: Option<u32>, cx: &HintContext<'_>) -> Hint {
     let client = &cx.req.client_id;
     let tenant = &cx.req.tenant_id;
     let explain = || trust::explain(cx.claims, client);

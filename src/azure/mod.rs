@@ -27,6 +27,7 @@
 //! project, environment). An entry is handed out while more than [`MIN_REMAINING`] is left.
 
 pub(crate) mod entra;
+#[cfg(feature = "cli")]
 pub(crate) mod federated_file;
 pub mod settings;
 pub(crate) mod trust;
@@ -35,7 +36,8 @@ use crate::vars;
 use serde::Serialize;
 use time::Duration;
 
-pub use entra::{AccessToken, EntraClient, EntraError, TokenRequest};
+pub(crate) use entra::EntraClient;
+pub use entra::{AccessToken, EntraError, TokenRequest};
 
 use crate::cache;
 use crate::settings::Resolved;
@@ -309,7 +311,7 @@ pub fn check_scope(scope: Option<&str>) -> Result<String, ConfigError> {
 }
 
 /// The cache key for `req` at `authority` with a token of these claims.
-pub fn cache_key(req: &TokenRequest, authority: &Authority, claims: &Claims) -> cache::Key {
+pub(crate) fn cache_key(req: &TokenRequest, authority: &Authority, claims: &Claims) -> cache::Key {
     #[derive(Serialize)]
     struct Parts<'a> {
         v: u8,

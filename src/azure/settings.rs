@@ -2,7 +2,7 @@
 
 use super::{Authority, DEFAULT_AUTHORITY_HOST, check_client, check_tenant};
 use crate::problem::problem_of;
-use crate::settings::{Command, Default, Setting, Table};
+use crate::settings::{Command, Setting, Table, WhenUnset};
 use crate::vars;
 
 /// The commands that exchange the token with Entra ID, or wire it for SDKs that do.
@@ -59,12 +59,12 @@ pub static AUTHORITY_HOST: Setting = Setting {
     flag: Some("authority-host"),
     value_name: "URL",
     env: Some(vars::AZURE_AUTHORITY_HOST),
-    default: Default::Value {
+    default: WhenUnset::Value {
         value: DEFAULT_AUTHORITY_HOST,
         why: "Azure's public cloud",
         only_with: None,
     },
-    help: "Entra ID authority host, https only [default: https://login.microsoftonline.com/]",
+    help: "Entra ID authority host, https only",
     long_help: "The host of another cloud: the example is US Government's.",
     example: "https://login.microsoftonline.us/",
     check: Some(|v| Authority::parse(v.first()).map(drop).map_err(problem_of)),
@@ -76,7 +76,7 @@ pub static FEDERATED_TOKEN_FILE: Setting = Setting {
     name: "federated_token_file",
     file_key: None,
     flag: Some("federated-token-file"),
-    value_name: vars::PATH,
+    value_name: "PATH",
     env: Some(vars::VERCEL_OIDC_AZURE_TOKEN_FILE),
     help: "Write the token to this file [default: a private file in the cache directory]",
     long_help: "Not to be confused with the global --token-file, which is where the Vercel token is read from.",

@@ -69,6 +69,10 @@ pub struct DoctorArgs {
 
     #[command(flatten)]
     settings: SettingFlags<flags::Doctor>,
+
+    /// Accepted as every command that exchanges accepts it: doctor never uses the cache anyway
+    #[arg(long, hide = true)]
+    no_cache: bool,
 }
 
 pub fn run(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<ExitCode> {

@@ -661,7 +661,7 @@ async fn supervise(
             _ = r2.recv() => forward(pid, *s2),
             _ = r3.recv() => forward(pid, *s3),
             _ = interrupts.tick() => forward_interrupt(pid),
-            _ = ticks.tick() => upkeep.check(ctx.now()),
+            _ = ticks.tick() => upkeep.check(ctx.now()).await,
         }
     }
 }
@@ -713,9 +713,9 @@ struct Upkeep<'a> {
 }
 
 impl Upkeep<'_> {
-    fn check(&mut self, now: OffsetDateTime) {
+    async fn check(&mut self, now: OffsetDateTime) {
         if self.token.claims().expires_at() - KEEP_FRESH <= now {
-            self.renew_token(now);
+            self.renew_token(now).await;
         }
         if let Some(exp) = self.aws_expiry
             && !self.warned_aws
@@ -731,9 +731,16 @@ impl Upkeep<'_> {
         }
     }
 
-    /// Writes a fresh token to the file, or says (once) that none can be had.
-    fn renew_token(&mut self, now: OffsetDateTime) {
-        match renew(self.ctx, now) {
+    /// Writes a fresh token to the file, or says (once) that none can be had. The refresh
+    /// blocks (it may run the Vercel CLI or call the Vercel API), so it runs off this thread,
+    /// which drives the child's supervision.
+    async fn renew_token(&mut self, now: OffsetDateTime) {
+        let session = self.ctx.session.clone();
+        let fresh = tokio::task::spawn_blocking(move || renew(&session, now))
+            .await
+            .ok()
+            .flatten();
+        match fresh {
             Some(fresh) if fresh.expose_secret() != self.token.expose_secret() => {
                 match fsutil::write_private(self.token_path, fresh.expose_secret().as_bytes()) {
                     Ok(()) => {
@@ -775,9 +782,9 @@ impl Upkeep<'_> {
 }
 
 /// A token good for more than [`KEEP_FRESH`], when local development allows one.
-fn renew(ctx: &Ctx, now: OffsetDateTime) -> Option<OidcToken> {
-    match ctx.session.refresher()? {
-        Ok(refresher) => match refresher.fresh_token_within(|| ctx.now(), KEEP_FRESH) {
+fn renew(session: &crate::Session, now: OffsetDateTime) -> Option<OidcToken> {
+    match session.refresher()? {
+        Ok(refresher) => match refresher.fresh_token_within(|| session.now(), KEEP_FRESH) {
             Ok(token) => Some(token),
             Err(e) => {
                 crate::debug!(

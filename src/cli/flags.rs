@@ -8,7 +8,7 @@
 use std::marker::PhantomData;
 
 use crate::output::EnvFormat;
-use crate::settings::{Command, Given, Kind, Origin, Raw, Setting, Table};
+use crate::settings::{Command, Given, Kind, Origin, Raw, Setting, Table, WhenUnset};
 use crate::vars;
 use clap::parser::ValueSource;
 use clap::{Arg, ArgAction, ArgMatches, Args};
@@ -30,34 +30,56 @@ fn id(table: &Table, setting: &Setting) -> String {
     format!("{}.{}", table.section, setting.name)
 }
 
-/// The clap argument of `setting`: its flag, value name, variable (shown in `--help`; the value
-/// itself is read with the others, in precedence order) and help.
-fn argument(table: &Table, setting: &'static Setting) -> Arg {
+/// The clap argument of `setting` for `command`: its flag, value name, variable (shown in
+/// `--help`; the value itself is read with the others, in precedence order), help with its
+/// default, project-file key and example, and a parser that refuses a malformed value as the
+/// command line is read (doctor takes any text, and says what is wrong with it).
+fn argument(table: &Table, setting: &'static Setting, command: Command) -> Arg {
     let flag = setting.flag.expect("only settings with a flag");
-    let mut long_help = setting.help.to_string();
+    let help = match setting.default {
+        WhenUnset::Value { value, .. } => format!("{} [default: {value}]", setting.help),
+        _ => setting.help.to_string(),
+    };
+    let mut long_help = vec![help.clone()];
     if !setting.long_help.is_empty() {
-        long_help = format!("{long_help}\n\n{}", setting.long_help);
+        long_help.push(setting.long_help.to_string());
     }
-    long_help = format!(
-        "{long_help}\n\nExample: --{flag} {}",
-        shell_word(setting.example)
-    );
-    if let Kind::Choice(words) = setting.kind {
-        long_help = format!("{long_help}\n\n[possible values: {}]", words.join(", "));
+    if let Some(key) = setting.file_key {
+        long_help.push(format!(
+            "In vercel-oidc.toml: `{key}` under `[{0}]` (or `[production.{0}]`, `[preview.{0}]`, `[development.{0}]`).",
+            table.section
+        ));
+    }
+    long_help.push(format!("Example: --{flag} {}", shell_word(setting.example)));
+    let checked = command != Command::Doctor;
+    if let (Kind::Choice(words), false) = (setting.kind, checked) {
+        long_help.push(format!("[possible values: {}]", words.join(", ")));
     }
     let mut arg = Arg::new(id(table, setting))
         .long(flag)
         .value_name(setting.value_name)
-        .help(setting.help)
-        .long_help(long_help)
+        .help(help)
+        .long_help(long_help.join("\n\n"))
         .hide_env_values(true);
     if let Some(var) = setting.env {
         arg = arg.env(var);
     }
     match setting.kind {
+        Kind::Seconds if checked => arg = arg.value_parser(seconds),
+        Kind::Choice(words) if checked => {
+            arg = arg.value_parser(clap::builder::PossibleValuesParser::new(words));
+        }
+        _ => {}
+    }
+    match setting.kind {
         Kind::List => arg.action(ArgAction::Append).value_delimiter(','),
         _ => arg.action(ArgAction::Set),
     }
+}
+
+/// A whole number of seconds, kept as the text given.
+fn seconds(value: &str) -> Result<String, std::num::ParseIntError> {
+    value.trim().parse::<u32>().map(|_| value.to_string())
 }
 
 /// `word` as a shell reads it back: bare when it has only safe characters, else single-quoted.
@@ -74,7 +96,7 @@ impl<C: Flagged> Args for SettingFlags<C> {
     fn augment_args(mut cmd: clap::Command) -> clap::Command {
         for table in C::tables() {
             for setting in table.for_command(C::COMMAND) {
-                cmd = cmd.arg(argument(table, setting));
+                cmd = cmd.arg(argument(table, setting, C::COMMAND));
             }
         }
         cmd
@@ -153,7 +175,7 @@ flagged! {
 /// `--no-cache`, for every command that uses the shared cache.
 #[derive(Clone, Copy, Debug, Args)]
 pub struct CacheFlag {
-    /// Always ask the cloud (or, for verify, the issuer); neither read nor write the shared cache
+    /// Always ask again; neither read nor write the shared cache
     ///
     /// VERCEL_OIDC_NO_CACHE takes 1/0, true/false, yes/no or on/off.
     #[arg(
@@ -169,7 +191,7 @@ pub struct CacheFlag {
 pub struct FormatFlag {
     /// Format of the printed environment
     ///
-    /// Example: vercel-oidc gcp configure --format fish … | source
+    /// Example: --format fish, then read the output with `… | source`
     #[arg(long, value_enum, default_value_t = EnvFormat::Sh, env = vars::VERCEL_OIDC_FORMAT)]
     pub format: EnvFormat,
 }

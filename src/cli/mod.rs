@@ -45,7 +45,7 @@ pub struct Cli {
     /// Read the Vercel OIDC token from this file
     ///
     /// Wins over VERCEL_OIDC_TOKEN_FILE, VERCEL_OIDC_TOKEN and `.env.local`.
-    #[arg(long, global = true, value_name = vars::PATH)]
+    #[arg(long, global = true, value_name = "PATH")]
     token_file: Option<PathBuf>,
 
     /// Look for `.env.local`, `.vercel/` and vercel-oidc.toml from this folder, not the working one
@@ -64,7 +64,7 @@ pub struct Cli {
     /// Read cloud settings from this project config instead of the nearest vercel-oidc.toml
     ///
     /// Also VERCEL_OIDC_CONFIG. Flags and environment variables win over the file.
-    #[arg(long, global = true, value_name = vars::PATH)]
+    #[arg(long, global = true, value_name = "PATH")]
     config: Option<PathBuf>,
 
     /// Never refresh an expired token through the Vercel CLI or API (local development)

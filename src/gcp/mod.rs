@@ -26,7 +26,9 @@
 //! service account, lifetime, scopes and the token's identity (issuer, subject, audience, owner,
 //! project, environment).
 
+#[cfg(feature = "cli")]
 pub(crate) mod credfile;
+#[cfg(feature = "cli")]
 pub(crate) mod executable;
 pub mod settings;
 pub(crate) mod sts;
@@ -38,7 +40,8 @@ use std::fmt;
 use serde::Serialize;
 use time::Duration;
 
-pub use sts::{AccessToken, GcpClient, GcpError};
+pub(crate) use sts::GcpClient;
+pub use sts::{AccessToken, GcpError};
 
 use crate::cache;
 use crate::settings::{Resolved, Setting};
@@ -216,7 +219,9 @@ pub enum ConfigError {
     },
     BadServiceAccount(String),
     BadLifetime(u32),
-    NeedsServiceAccount(&'static str),
+    /// A lifetime set (where: `--token-lifetime-seconds`, `env …`, `vercel-oidc.toml [gcp]`)
+    /// with no service account.
+    NeedsServiceAccount(String),
     ImpersonationUrlMismatch {
         url: String,
         found: String,
@@ -420,8 +425,8 @@ fn provider_from(r: &Resolved) -> Result<WorkloadProvider, ConfigError> {
 fn impersonation_from(r: &Resolved) -> Result<Option<Impersonation>, ConfigError> {
     let lifetime = r.number(&settings::TOKEN_LIFETIME_SECONDS)?;
     let Some(email) = given(r, &settings::SERVICE_ACCOUNT) else {
-        if lifetime.is_some() {
-            return Err(ConfigError::NeedsServiceAccount("--token-lifetime-seconds"));
+        if let Some(set) = r.get(&settings::TOKEN_LIFETIME_SECONDS) {
+            return Err(ConfigError::NeedsServiceAccount(set.origin.to_string()));
         }
         // An endpoint set for every command is harmless when nothing is impersonated.
         if r.set_value(&settings::IMPERSONATION_URL).is_some() {
@@ -457,7 +462,7 @@ fn scopes_from(r: &Resolved) -> Result<Vec<String>, ConfigError> {
 }
 
 /// The cache key for an access token of `config` with a token of these claims.
-pub fn cache_key(config: &GcpConfig, claims: &Claims) -> cache::Key {
+pub(crate) fn cache_key(config: &GcpConfig, claims: &Claims) -> cache::Key {
     #[derive(Serialize)]
     struct Parts<'a> {
         v: u8,

@@ -6,7 +6,7 @@ use super::{
     check_service_account,
 };
 use crate::problem::problem_of;
-use crate::settings::{Command, Default, Kind, Raw, Setting, Table};
+use crate::settings::{Command, Kind, Raw, Setting, Table, WhenUnset};
 use crate::vars;
 
 /// The commands that exchange the token with Google, or wire it for clients that do.
@@ -43,7 +43,7 @@ pub static AUDIENCE: Setting = Setting {
     flag: Some("audience"),
     value_name: "AUDIENCE",
     env: Some(vars::VERCEL_OIDC_GCP_AUDIENCE),
-    default: Default::Derived("made from the project number, pool and provider"),
+    default: WhenUnset::Derived("made from the project number, pool and provider"),
     help: "Full audience of the workload identity pool provider; wins over the three parts",
     example: "//iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/vercel/providers/vercel",
     check: Some(|v| {
@@ -133,12 +133,12 @@ pub static TOKEN_LIFETIME_SECONDS: Setting = Setting {
     value_name: "SECONDS",
     env: Some(vars::VERCEL_OIDC_GCP_TOKEN_LIFETIME_SECONDS),
     kind: Kind::Seconds,
-    default: Default::Value {
+    default: WhenUnset::Value {
         value: "3600",
         why: "",
         only_with: Some("service_account"),
     },
-    help: "Lifetime of the service account's tokens, 600-43200 [default: 3600]",
+    help: "Lifetime of the service account's tokens, 600-43200",
     long_help: "Above 3600 needs the organisation policy constraints/iam.allowServiceAccountCredentialLifetimeExtension.",
     example: "1800",
     check: Some(|v| check_lifetime(v.first().parse().unwrap_or(0)).map_err(problem_of)),
@@ -152,12 +152,12 @@ pub static TOKEN_URL: Setting = Setting {
     flag: Some("token-url"),
     value_name: "URL",
     env: Some(vars::VERCEL_OIDC_GCP_TOKEN_URL),
-    default: Default::Value {
+    default: WhenUnset::Value {
         value: DEFAULT_TOKEN_URL,
         why: "",
         only_with: None,
     },
-    help: "Google STS token endpoint [default: https://sts.googleapis.com/v1/token]",
+    help: "Google STS token endpoint",
     example: "http://127.0.0.1:8080/v1/token",
     check: Some(endpoint_url),
     commands: EXCHANGE,
@@ -170,12 +170,12 @@ pub static IMPERSONATION_URL: Setting = Setting {
     flag: Some("impersonation-url"),
     value_name: "URL",
     env: Some(vars::VERCEL_OIDC_GCP_IMPERSONATION_URL),
-    default: Default::Value {
+    default: WhenUnset::Value {
         value: DEFAULT_IAM_CREDENTIALS_URL,
         why: "",
         only_with: Some("service_account"),
     },
-    help: "IAM Credentials base URL, or a full `…:generateAccessToken` URL [default: https://iamcredentials.googleapis.com]",
+    help: "IAM Credentials base URL, or a full `…:generateAccessToken` URL",
     example: "http://127.0.0.1:8080",
     check: Some(endpoint_url),
     commands: EXCHANGE,
@@ -189,12 +189,12 @@ pub static SCOPES: Setting = Setting {
     value_name: "SCOPE",
     env: Some(vars::VERCEL_OIDC_GCP_SCOPES),
     kind: Kind::List,
-    default: Default::Value {
+    default: WhenUnset::Value {
         value: CLOUD_PLATFORM_SCOPE,
         why: "",
         only_with: None,
     },
-    help: "OAuth scope of the access token (repeatable) [default: https://www.googleapis.com/auth/cloud-platform]",
+    help: "OAuth scope of the access token (repeatable)",
     example: "https://www.googleapis.com/auth/devstorage.read_only",
     check: Some(|v| match v {
         Raw::List(scopes) => scopes
@@ -203,7 +203,8 @@ pub static SCOPES: Setting = Setting {
             .map_err(problem_of),
         Raw::One(scope) => check_scope(scope.trim()).map_err(problem_of),
     }),
-    commands: &[Command::GcpAccessToken],
+    // doctor's check asks for an access token with them.
+    commands: &[Command::GcpAccessToken, Command::Doctor],
     ..Setting::BASE
 };
 
@@ -227,12 +228,12 @@ pub static SOURCE: Setting = Setting {
     value_name: "SOURCE",
     env: Some(vars::VERCEL_OIDC_GCP_SOURCE),
     kind: Kind::Choice(&["file", "executable"]),
-    default: Default::Value {
+    default: WhenUnset::Value {
         value: "file",
         why: "",
         only_with: None,
     },
-    help: "Where clients get the token from: `file` or `executable` [default: file]",
+    help: "Where clients get the token from: `file` or `executable`",
     long_help: "`file`: a file beside the credential file holding the current token; run configure again when the token is renewed. `executable`: this binary, run by the client on every refresh (clients need GOOGLE_EXTERNAL_ACCOUNT_ALLOW_EXECUTABLES=1).",
     example: "executable",
     commands: &[Command::GcpConfigure],
@@ -243,7 +244,7 @@ pub static OUTPUT: Setting = Setting {
     name: "output",
     file_key: None,
     flag: Some("output"),
-    value_name: vars::PATH,
+    value_name: "PATH",
     env: Some(vars::VERCEL_OIDC_GCP_CREDENTIALS_FILE),
     help: "Credential file to write [default: ~/.config/vercel-oidc/gcp/credentials.json]",
     long_help: "An existing file is replaced only when it is an external_account file.",
@@ -257,4 +258,20 @@ fn endpoint_url(v: &Raw) -> Result<(), String> {
     crate::http::check_endpoint(url.trim())
         .map(drop)
         .map_err(|reason| format!("cannot use `{url}`: {reason}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lifetime_default_is_the_one_the_code_falls_back_on() {
+        let WhenUnset::Value { value, .. } = TOKEN_LIFETIME_SECONDS.default else {
+            panic!("a plain default");
+        };
+        assert_eq!(
+            value,
+            super::super::DEFAULT_TOKEN_LIFETIME_SECONDS.to_string()
+        );
+    }
 }

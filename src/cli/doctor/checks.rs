@@ -99,7 +99,7 @@ impl Checker<'_> {
         let mut rows = listing(settings, |setting| match setting.name {
             "session_name" => self.claims.map(|c| {
                 let name = aws::default_session_name(c);
-                Row::derived(setting.name, name, Origin::Default("from the token"))
+                Row::derived(setting.name, name, Origin::Default(setting.derivation()))
             }),
             _ => None,
         });
@@ -151,7 +151,7 @@ impl Checker<'_> {
             ("audience", Ok(c)) => Some(Row::derived(
                 setting.name,
                 c.audience(),
-                Origin::Default("made from the project number, pool and provider"),
+                Origin::Default(setting.derivation()),
             )),
             _ => None,
         });

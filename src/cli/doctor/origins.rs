@@ -74,8 +74,8 @@ fn origin_text(origin: Option<&Origin>) -> Option<String> {
     }
 }
 
-/// The rows of `resolved`: every setting doctor takes as a flag or the project file may set, in
-/// the table's order. An unset one is asked of `derived`, which works out defaults that depend
+/// The rows of `resolved`: every setting doctor takes (those its checks use), in the table's
+/// order. An unset one is asked of `derived`, which works out defaults that depend
 /// on the token or on other settings.
 pub(super) fn listing(
     resolved: &Resolved,
@@ -83,7 +83,7 @@ pub(super) fn listing(
 ) -> Vec<Row> {
     resolved
         .iter()
-        .filter(|(s, _)| s.commands.contains(&Command::Doctor) || s.file_key.is_some())
+        .filter(|(s, _)| s.commands.contains(&Command::Doctor))
         .map(|(setting, value)| match value {
             Some(value) => Row::new(setting.name, Some(value)),
             None => derived(setting).unwrap_or_else(|| Row::new(setting.name, None)),
