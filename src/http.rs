@@ -718,6 +718,17 @@ pub fn check_endpoint(url: &str) -> Result<reqwest::Url, String> {
     }
 }
 
+/// Whether `url`'s host is one of `domains` or below one of them, or this machine: what a
+/// project file may send a token to.
+pub(crate) fn host_within(url: &reqwest::Url, domains: &[&str]) -> bool {
+    let within = |host: &str| {
+        domains
+            .iter()
+            .any(|d| host == *d || host.strip_suffix(d).is_some_and(|rest| rest.ends_with('.')))
+    };
+    is_loopback(url) || url.host_str().is_some_and(within)
+}
+
 fn is_loopback(url: &reqwest::Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d == "localhost",

@@ -235,3 +235,63 @@ fn a_bad_value_in_the_file_is_reported_at_its_line_and_key() {
         assert_eq!(server.count(), 0);
     }
 }
+
+#[test]
+fn a_committed_file_cannot_send_the_token_to_another_host() {
+    // Anyone who can commit vercel-oidc.toml must not be able to point an exchange, and so the
+    // token, at a host of theirs: endpoints in the file must be the cloud's own (or this
+    // machine's). The user's own flag or variable may still name any https host.
+    let server = sts();
+    let sb = project(&server, "production");
+    let path = sb.path().join("vercel-oidc.toml");
+    for (text, command, problem, caret) in [
+        (
+            "[gcp]\naudience = \"//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/pool/providers/prov\"\ntoken_url = \"https://sts.googleapis.com.evil.example/v1/token\"\n",
+            &["gcp", "access-token"][..],
+            "`https://sts.googleapis.com.evil.example/v1/token` is not a Google endpoint: the token is sent there, so vercel-oidc.toml may name only `*.googleapis.com` or this machine; set another host with its flag or variable",
+            "TOML parse error at line 3, column 13\n  |\n3 | token_url = \"https://sts.googleapis.com.evil.example/v1/token\"\n  |             ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^",
+        ),
+        (
+            "[gcp]\nimpersonation_url = \"https://evil.example\"\n",
+            &["gcp", "access-token"][..],
+            "`https://evil.example` is not a Google endpoint: the token is sent there, so vercel-oidc.toml may name only `*.googleapis.com` or this machine; set another host with its flag or variable",
+            "TOML parse error at line 2, column 21\n  |\n2 | impersonation_url = \"https://evil.example\"\n  |                     ^^^^^^^^^^^^^^^^^^^^^^",
+        ),
+        (
+            "[production.azure]\nauthority_host = \"login.microsoftonline.com.evil.example\"\n",
+            &[
+                "azure",
+                "access-token",
+                "--scope",
+                "https://management.azure.com/.default",
+            ][..],
+            "`https://login.microsoftonline.com.evil.example/` is not an Entra ID host: the token is sent there, so vercel-oidc.toml may name only login.microsoftonline.com, login.microsoftonline.us, login.chinacloudapi.cn, login.partner.microsoftonline.cn or this machine; set another host with --authority-host or AZURE_AUTHORITY_HOST",
+            "TOML parse error at line 2, column 18\n  |\n2 | authority_host = \"login.microsoftonline.com.evil.example\"\n  |                  ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^",
+        ),
+    ] {
+        std::fs::write(&path, text).unwrap();
+        let out = sb.run(command);
+        assert_eq!(out.code, 1, "{}", out.stderr);
+        assert_eq!(out.stdout, "");
+        assert_eq!(
+            out.stderr,
+            format!(
+                "error: invalid project config `{}`: {caret}\n{problem}\n  see the `vercel-oidc.toml` section of the README for the keys each section takes\n",
+                path.display()
+            )
+        );
+    }
+    // The cloud's own hosts, and this machine, are fine.
+    std::fs::write(
+        &path,
+        "[gcp]\ntoken_url = \"https://sts.europe-west1.rep.googleapis.com/v1/token\"\n\n[azure]\nauthority_host = \"login.microsoftonline.us\"\n\n[preview.gcp]\ntoken_url = \"http://127.0.0.1:1/v1/token\"\n",
+    )
+    .unwrap();
+    let out = sb.run(&["doctor", "--offline", "--json"]);
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(
+        report["config"]["error"],
+        serde_json::Value::Null,
+        "{report:#}"
+    );
+}

@@ -67,7 +67,7 @@ pub static AUTHORITY_HOST: Setting = Setting {
     help: "Entra ID authority host, https only",
     long_help: "The host of another cloud: the example is US Government's.",
     example: "https://login.microsoftonline.us/",
-    check: Some(|v| Authority::parse(v.first()).map(drop).map_err(problem_of)),
+    check: Some(file_authority),
     commands: EXCHANGE,
     ..Setting::BASE
 };
@@ -96,3 +96,27 @@ pub static SCOPE: Setting = Setting {
     commands: &[Command::AzureAccessToken],
     ..Setting::BASE
 };
+
+/// Entra ID's hosts in Azure's clouds: public, US Government, China.
+const ENTRA_HOSTS: &[&str] = &[
+    "login.microsoftonline.com",
+    "login.microsoftonline.us",
+    "login.chinacloudapi.cn",
+    "login.partner.microsoftonline.cn",
+];
+
+/// An authority a project file may name: an https Entra ID host of one of Azure's clouds, or
+/// this machine, since the token is sent there. Another host takes the flag or the variable.
+fn file_authority(v: &crate::settings::Raw) -> Result<(), String> {
+    let authority = Authority::parse(v.first()).map_err(problem_of)?;
+    let url = reqwest::Url::parse(authority.as_str()).map_err(|e| e.to_string())?;
+    if crate::http::host_within(&url, ENTRA_HOSTS) {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{}` is not an Entra ID host: the token is sent there, so vercel-oidc.toml may name only {} or this machine; set another host with --authority-host or AZURE_AUTHORITY_HOST",
+            authority.as_str(),
+            ENTRA_HOSTS.join(", ")
+        ))
+    }
+}

@@ -253,11 +253,21 @@ pub static OUTPUT: Setting = Setting {
     ..Setting::BASE
 };
 
+/// An endpoint a project file may name: https (or http to this machine), and Google's own
+/// (`*.googleapis.com`, private and regional endpoints included) or this machine's, since the
+/// token is sent there. Another host takes a flag or a variable, which the user sets, not a
+/// file anyone with commit access can change.
 fn endpoint_url(v: &Raw) -> Result<(), String> {
     let url = v.first();
-    crate::http::check_endpoint(url.trim())
-        .map(drop)
-        .map_err(|reason| format!("cannot use `{url}`: {reason}"))
+    let parsed = crate::http::check_endpoint(url.trim())
+        .map_err(|reason| format!("cannot use `{url}`: {reason}"))?;
+    if crate::http::host_within(&parsed, &["googleapis.com"]) {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{url}` is not a Google endpoint: the token is sent there, so vercel-oidc.toml may name only `*.googleapis.com` or this machine; set another host with its flag or variable"
+        ))
+    }
 }
 
 #[cfg(test)]
