@@ -313,3 +313,28 @@ async fn an_expired_token_is_refreshed_in_a_linked_project_unless_refresh_is_off
         "the refreshed token was sent"
     );
 }
+
+#[tokio::test]
+async fn the_cache_switch_of_the_environment_is_honoured_as_the_binary_honours_it() {
+    let server = MockServer::start(stub_sts);
+    let mut sb = project_sandbox(&server);
+    sb.set(vars::VERCEL_OIDC_NO_CACHE, "1");
+    let provider = VercelOidcCredentialsProvider::builder()
+        .env(sandbox_env(&sb))
+        .build()
+        .unwrap();
+    provider.provide_credentials().await.unwrap();
+    provider.provide_credentials().await.unwrap();
+    assert_eq!(
+        assume_requests(&server),
+        2,
+        "VERCEL_OIDC_NO_CACHE=1: no cache"
+    );
+}
+
+#[test]
+#[should_panic(expected = "`scopes` is not an AWS setting")]
+fn another_clouds_setting_is_refused() {
+    let _ =
+        VercelOidcCredentialsProvider::builder().setting(&vercel_oidc::gcp::settings::SCOPES, "x");
+}

@@ -97,13 +97,14 @@ impl Checker<'_> {
     pub(super) fn aws(&self, settings: &Resolved) -> CloudReport {
         let config = AwsConfig::from_settings(settings, self.ctx.env());
         let mut rows = listing(settings, |setting| match setting.name {
-            "session_name" => self.claims.map(|c| {
+            n if n == aws_settings::SESSION_NAME.name => self.claims.map(|c| {
                 let name = aws::default_session_name(c);
                 Row::derived(setting.name, name, Origin::Default(setting.derivation()))
             }),
             _ => None,
         });
-        if let Some(exec) = rows.iter_mut().find(|r| r.name == "exec_credentials") {
+        let exec_name = aws_settings::EXEC_CREDENTIALS.name;
+        if let Some(exec) = rows.iter_mut().find(|r| r.name == exec_name) {
             *exec = self.exec_credentials(settings);
         }
         let after_region = rows
@@ -148,7 +149,7 @@ impl Checker<'_> {
     pub(super) fn gcp(&self, settings: &Resolved) -> CloudReport {
         let config = GcpConfig::from_settings(settings);
         let rows = listing(settings, |setting| match (setting.name, &config) {
-            ("audience", Ok(c)) => Some(Row::derived(
+            (n, Ok(c)) if n == gcp_settings::AUDIENCE.name => Some(Row::derived(
                 setting.name,
                 c.audience(),
                 Origin::Default(setting.derivation()),
