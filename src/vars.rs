@@ -90,6 +90,8 @@ pub const GOOGLE_EXTERNAL_ACCOUNT_ALLOW_EXECUTABLES: &str =
 pub const GOOGLE_EXTERNAL_ACCOUNT_TOKEN_TYPE: &str = "GOOGLE_EXTERNAL_ACCOUNT_TOKEN_TYPE";
 pub const GOOGLE_EXTERNAL_ACCOUNT_OUTPUT_FILE: &str = "GOOGLE_EXTERNAL_ACCOUNT_OUTPUT_FILE";
 pub const GOOGLE_EXTERNAL_ACCOUNT_REVOKE: &str = "GOOGLE_EXTERNAL_ACCOUNT_REVOKE";
+/// Set by google-auth for the executable it runs (named in its docs, not read here).
+pub const GOOGLE_EXTERNAL_ACCOUNT_AUDIENCE: &str = "GOOGLE_EXTERNAL_ACCOUNT_AUDIENCE";
 
 // --- Azure: the SDKs' names, which this tool reads and sets ---
 

@@ -371,3 +371,147 @@ mod readme {
         }
     }
 }
+
+#[cfg(test)]
+mod names {
+    //! Every flag and environment variable that the code's messages and docs name is one this
+    //! tool has (or, for flags, one of the other tools' commands it prints): a message cannot go
+    //! on naming a flag or a variable after it was renamed.
+
+    use clap::CommandFactory;
+
+    /// Flags of gcloud, aws and az that the trust set-ups print.
+    const OTHER_TOOLS: &[&str] = &[
+        "env-file",
+        "allowed-audiences",
+        "attribute-condition",
+        "attribute-mapping",
+        "client-id-list",
+        "id",
+        "issuer-uri",
+        "location",
+        "member",
+        "parameters",
+        "policy-document",
+        "role",
+        "role-name",
+        "url",
+        "workload-identity-pool",
+    ];
+
+    fn sources() -> Vec<(std::path::PathBuf, String)> {
+        fn walk(dir: &std::path::Path, out: &mut Vec<(std::path::PathBuf, String)>) {
+            for entry in std::fs::read_dir(dir).unwrap().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    out.push((path, text));
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut out,
+        );
+        out
+    }
+
+    /// The words of `text` that start with `--` (after a character that is not part of a word).
+    fn flags_named(text: &str) -> Vec<String> {
+        let bytes = text.as_bytes();
+        let word = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
+        let mut found = Vec::new();
+        for i in 0..bytes.len().saturating_sub(2) {
+            let starts =
+                bytes[i] == b'-' && bytes[i + 1] == b'-' && bytes[i + 2].is_ascii_lowercase();
+            if starts && (i == 0 || !word(bytes[i - 1])) {
+                let end = (i + 2..bytes.len())
+                    .find(|&j| {
+                        !(bytes[j].is_ascii_lowercase()
+                            || bytes[j].is_ascii_digit()
+                            || bytes[j] == b'-')
+                    })
+                    .unwrap_or(bytes.len());
+                found.push(text[i + 2..end].trim_end_matches('-').to_string());
+            }
+        }
+        found
+    }
+
+    fn every_flag() -> std::collections::BTreeSet<String> {
+        fn collect(cmd: &clap::Command, out: &mut std::collections::BTreeSet<String>) {
+            out.extend(
+                cmd.get_arguments()
+                    .filter_map(|a| a.get_long().map(str::to_string)),
+            );
+            for sub in cmd.get_subcommands() {
+                collect(sub, out);
+            }
+        }
+        let mut cmd = super::Cli::command();
+        cmd.build();
+        let mut out = std::collections::BTreeSet::from(["help".to_string(), "version".to_string()]);
+        collect(&cmd, &mut out);
+        out
+    }
+
+    #[test]
+    fn every_flag_named_in_the_code_exists() {
+        let flags = every_flag();
+        for (path, text) in sources() {
+            for flag in flags_named(&text) {
+                assert!(
+                    flags.contains(&flag) || OTHER_TOOLS.contains(&flag.as_str()) || flag == "flag",
+                    "{} names `--{flag}`, which no command has",
+                    path.display()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_variable_named_in_the_code_is_in_vars() {
+        let vars_rs = include_str!("../vars.rs");
+        let known: Vec<&str> = vars_rs
+            .lines()
+            .filter_map(|l| l.strip_prefix("pub const ")?.split(':').next())
+            .collect();
+        let prefixes = [
+            "VERCEL_",
+            "AWS_",
+            "GCP_",
+            "GOOGLE_",
+            "AZURE_",
+            "CLOUDSDK_",
+            "XDG_",
+        ];
+        let sources = sources();
+        // Rust constants of the same shape (`AZURE_SCOPE`) are code, not variables.
+        let constants: Vec<&str> = sources
+            .iter()
+            .flat_map(|(_, text)| text.split("const ").skip(1))
+            .filter_map(|rest| rest.split(':').next())
+            .collect();
+        for (path, text) in &sources {
+            let words =
+                text.split(|c: char| !(c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'));
+            for word in words.filter(|w| prefixes.iter().any(|p| w.starts_with(p))) {
+                // A prefix alone (`AWS_CONTAINER_*`) names a family, not a variable.
+                if word.ends_with('_') {
+                    continue;
+                }
+                if constants.contains(&word) {
+                    continue;
+                }
+                assert!(
+                    known.contains(&word),
+                    "{} names `{word}`, which is not in vars.rs",
+                    path.display()
+                );
+            }
+        }
+    }
+}
