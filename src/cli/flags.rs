@@ -26,8 +26,10 @@ pub struct SettingFlags<C> {
     command: PhantomData<C>,
 }
 
-fn id(table: &Table, setting: &Setting) -> String {
-    format!("{}.{}", table.section, setting.name)
+/// The clap id of `setting`: its name, which is unique across the tables (a settings test says
+/// so), and static, so that no run pays for making ids.
+fn id(setting: &'static Setting) -> &'static str {
+    setting.name
 }
 
 /// The clap argument of `setting` for `command`: its flag, value name, variable (shown in
@@ -36,6 +38,42 @@ fn id(table: &Table, setting: &Setting) -> String {
 /// command line is read (doctor takes any text, and says what is wrong with it).
 fn argument(table: &Table, setting: &'static Setting, command: Command) -> Arg {
     let flag = setting.flag.expect("only settings with a flag");
+    let mut arg = Arg::new(id(setting))
+        .long(flag)
+        .value_name(setting.value_name)
+        .hide_env_values(true);
+    if let Some(var) = setting.env {
+        arg = arg.env(var);
+    }
+    if *HELP_WANTED {
+        arg = with_help(arg, table, setting, command);
+    }
+    let checked = command != Command::Doctor;
+    match setting.kind {
+        Kind::Seconds if checked => arg = arg.value_parser(seconds),
+        Kind::Choice(words) if checked => {
+            arg = arg.value_parser(clap::builder::PossibleValuesParser::new(words));
+        }
+        _ => {}
+    }
+    match setting.kind {
+        Kind::List => arg.action(ArgAction::Append).value_delimiter(','),
+        _ => arg.action(ArgAction::Set),
+    }
+}
+
+/// Whether this run shows help (`-h`, `--help`, `help`): only then is each setting's help put
+/// together, which costs a tenth of a millisecond a run that a cache hit does not pay.
+static HELP_WANTED: std::sync::LazyLock<bool> = std::sync::LazyLock::new(|| {
+    std::env::args_os()
+        .skip(1)
+        .any(|a| a == "-h" || a == "--help" || a == "help")
+});
+
+/// `arg` with its help: the line with the setting's default, and the long help with the
+/// project-file key and the example.
+fn with_help(arg: Arg, table: &Table, setting: &Setting, command: Command) -> Arg {
+    let flag = setting.flag.unwrap_or_default();
     let help = match setting.default {
         WhenUnset::Value { value, .. } => format!("{} [default: {value}]", setting.help),
         _ => setting.help.to_string(),
@@ -51,30 +89,10 @@ fn argument(table: &Table, setting: &'static Setting, command: Command) -> Arg {
         ));
     }
     long_help.push(format!("Example: --{flag} {}", shell_word(setting.example)));
-    let checked = command != Command::Doctor;
-    if let (Kind::Choice(words), false) = (setting.kind, checked) {
+    if let (Kind::Choice(words), Command::Doctor) = (setting.kind, command) {
         long_help.push(format!("[possible values: {}]", words.join(", ")));
     }
-    let mut arg = Arg::new(id(table, setting))
-        .long(flag)
-        .value_name(setting.value_name)
-        .help(help)
-        .long_help(long_help.join("\n\n"))
-        .hide_env_values(true);
-    if let Some(var) = setting.env {
-        arg = arg.env(var);
-    }
-    match setting.kind {
-        Kind::Seconds if checked => arg = arg.value_parser(seconds),
-        Kind::Choice(words) if checked => {
-            arg = arg.value_parser(clap::builder::PossibleValuesParser::new(words));
-        }
-        _ => {}
-    }
-    match setting.kind {
-        Kind::List => arg.action(ArgAction::Append).value_delimiter(','),
-        _ => arg.action(ArgAction::Set),
-    }
+    arg.help(help).long_help(long_help.join("\n\n"))
 }
 
 /// A whole number of seconds, kept as the text given.
@@ -112,12 +130,12 @@ impl<C: Flagged> clap::FromArgMatches for SettingFlags<C> {
         let mut given = Given::default();
         for table in C::tables() {
             for setting in table.for_command(C::COMMAND) {
-                let id = id(table, setting);
-                if matches.value_source(&id) != Some(ValueSource::CommandLine) {
+                let id = id(setting);
+                if matches.value_source(id) != Some(ValueSource::CommandLine) {
                     continue;
                 }
                 let values: Vec<String> = matches
-                    .get_many::<String>(&id)
+                    .get_many::<String>(id)
                     .into_iter()
                     .flatten()
                     .cloned()

@@ -333,6 +333,7 @@ mod readme {
                 .unwrap_or_else(|| panic!("README names `{path}`, which is not a command"));
         }
         let tables: [&Table; 3] = crate::project::tables();
+        let command = command_of(path);
         sub.get_arguments()
             .filter(|a| !a.is_global_set() && a.get_id() != "help")
             .filter_map(|a| {
@@ -340,12 +341,30 @@ mod readme {
                 let var = a.get_env().map(|v| v.to_string_lossy().into_owned());
                 let id = a.get_id().as_str();
                 let key = tables.iter().find_map(|t| {
-                    let name = id.strip_prefix(t.section)?.strip_prefix('.')?;
-                    t.setting(name)?.file_key
+                    let setting = t.setting(id)?;
+                    command.filter(|c| setting.commands.contains(c))?;
+                    setting.file_key
                 });
                 Some((long.to_string(), var, key.map(str::to_string)))
             })
             .collect()
+    }
+
+    /// The settings tables' name for the command `path`.
+    fn command_of(path: &str) -> Option<crate::settings::Command> {
+        use crate::settings::Command as C;
+        Some(match path {
+            "aws credential-process" => C::AwsCredentialProcess,
+            "aws configure" => C::AwsConfigure,
+            "aws env" => C::AwsEnv,
+            "gcp configure" => C::GcpConfigure,
+            "gcp access-token" => C::GcpAccessToken,
+            "azure configure" => C::AzureConfigure,
+            "azure access-token" => C::AzureAccessToken,
+            "exec" => C::Exec,
+            "doctor" => C::Doctor,
+            _ => return None,
+        })
     }
 
     #[test]
