@@ -95,11 +95,7 @@ impl crate::problem::Explain for HttpSetupError {
     }
 }
 
-impl std::fmt::Display for HttpSetupError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Display::fmt(&crate::problem::Explain::explain(self), f)
-    }
-}
+crate::problem::display_as_explained!(HttpSetupError);
 
 /// The client for requests that carry a token or a credential: configured from `env` as the
 /// module docs say, and following no redirect.

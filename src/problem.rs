@@ -41,6 +41,19 @@ impl fmt::Display for Explanation {
     }
 }
 
+/// Implements `Display` for error types as their [`Explanation`]: one line for each, so that
+/// every such error is shown the same way.
+macro_rules! display_as_explained {
+    ($($ty:ty),+ $(,)?) => {$(
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                std::fmt::Display::fmt(&$crate::problem::Explain::explain(self), f)
+            }
+        }
+    )+};
+}
+pub(crate) use display_as_explained;
+
 /// An error that can say what is wrong and what to do, apart.
 pub trait Explain {
     fn explain(&self) -> Explanation;

@@ -154,11 +154,7 @@ impl crate::problem::Explain for RefreshError {
     }
 }
 
-impl std::fmt::Display for RefreshError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Display::fmt(&crate::problem::Explain::explain(self), f)
-    }
-}
+crate::problem::display_as_explained!(RefreshError);
 
 /// Walks up from `start` to the first folder holding `.vercel/`; reads its `project.json`.
 /// `None` when the project is not linked.

@@ -365,11 +365,7 @@ impl crate::problem::Explain for TokenError {
     }
 }
 
-impl std::fmt::Display for TokenError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Display::fmt(&crate::problem::Explain::explain(self), f)
-    }
-}
+crate::problem::display_as_explained!(TokenError);
 
 /// What to do about a token file or `.env.local` that cannot be read.
 fn read_hint(origin: &TokenSource, error: &ReadError) -> &'static str {

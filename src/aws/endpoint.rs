@@ -53,11 +53,7 @@ impl crate::problem::Explain for EndpointError {
     }
 }
 
-impl std::fmt::Display for EndpointError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Display::fmt(&crate::problem::Explain::explain(self), f)
-    }
-}
+crate::problem::display_as_explained!(EndpointError);
 
 /// A region name: lowercase letters, digits and `-`.
 pub fn check_region(region: &str) -> Result<(), EndpointError> {

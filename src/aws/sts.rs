@@ -12,7 +12,6 @@
 //! within [`CLOCK_SKEW`] are an error, never printed.
 
 use crate::vars;
-use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -239,11 +238,7 @@ impl Explain for StsError {
     }
 }
 
-impl fmt::Display for StsError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.explain(), f)
-    }
-}
+crate::problem::display_as_explained!(StsError);
 
 impl StsError {
     /// Whether trying again may help.

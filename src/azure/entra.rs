@@ -17,8 +17,6 @@
 //! [`http::server_text`] has redacted it, and an access token that has expired or expires
 //! within [`CLOCK_SKEW`] is an error.
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -250,11 +248,7 @@ impl Explain for EntraError {
     }
 }
 
-impl fmt::Display for EntraError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.explain(), f)
-    }
-}
+crate::problem::display_as_explained!(EntraError);
 
 /// The ids Microsoft support asks for, on a line of their own; nothing when Entra sent neither.
 fn support_ids(trace: Option<&str>, correlation: Option<&str>) -> String {

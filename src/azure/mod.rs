@@ -184,11 +184,7 @@ impl crate::problem::Explain for ConfigError {
     }
 }
 
-impl std::fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Display::fmt(&crate::problem::Explain::explain(self), f)
-    }
-}
+crate::problem::display_as_explained!(ConfigError);
 
 impl AzureConfig {
     /// Checks the resolved settings.

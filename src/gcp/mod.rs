@@ -327,11 +327,7 @@ impl From<crate::settings::BadValue> for ConfigError {
     }
 }
 
-impl std::fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Display::fmt(&crate::problem::Explain::explain(self), f)
-    }
-}
+crate::problem::display_as_explained!(ConfigError);
 
 /// A setting's value, trimmed; `None` when unset or blank.
 fn given(r: &Resolved, setting: &Setting) -> Option<String> {

@@ -19,8 +19,6 @@
 //! (the Vercel token, the STS token sent on to IAM Credentials, anything credential-shaped);
 //! an access token that has expired or expires within [`CLOCK_SKEW`] is an error.
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
@@ -158,11 +156,7 @@ impl Explain for GcpError {
     }
 }
 
-impl fmt::Display for GcpError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.explain(), f)
-    }
-}
+crate::problem::display_as_explained!(GcpError);
 
 impl GcpError {
     /// Whether trying again may help.
