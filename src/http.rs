@@ -414,7 +414,7 @@ impl RetryPolicy {
     /// or the time budget run out; returns the last result. Each attempt is told how much of the
     /// budget is left, to use as its request timeout, so that a server that accepts the
     /// connection and never answers cannot hold the caller past the budget.
-    pub async fn run<T, E, F, Fut>(
+    pub(crate) async fn run<T, E, F, Fut>(
         &self,
         is_transient: impl Fn(&E) -> bool,
         mut op: F,

@@ -118,7 +118,7 @@ pub mod verify;
 
 pub use cache::UntrustedCache;
 pub use env::Env;
-pub use fsutil::ReadError;
+pub use fsutil::{DirError, Limit, ReadError};
 pub use http::ReceiveError;
 pub use http::{HttpSetupError, RetryPolicy};
 pub use refresh::RefreshError;

@@ -236,6 +236,19 @@ impl Origin {
         }
     }
 
+    /// `setting` as it was set here, for a message: `--flag`, the variable, or its key in the
+    /// project file (`` `key` in vercel-oidc.toml [section] ``).
+    pub fn naming(&self, setting: &Setting) -> String {
+        match self {
+            Self::Flag(flag) => format!("--{flag}"),
+            Self::Env(var) => (*var).to_string(),
+            Self::File { .. } => {
+                format!("`{}` in {self}", setting.file_key.unwrap_or(setting.name))
+            }
+            Self::Given | Self::Default(_) => format!("`{}`", setting.name),
+        }
+    }
+
     /// `flag`, `env`, `file`, `default`: its kind, for JSON.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -599,6 +612,17 @@ fn file_relative(setting: &Setting, raw: &Raw, path: Option<&std::path::Path>) -
         },
         _ => raw.clone(),
     }
+}
+
+/// `--flag or VAR`, for messages that send the user to the command line.
+pub(crate) fn flag_or_variable(setting: &Setting) -> String {
+    let ways: Vec<String> = setting
+        .flag
+        .map(|f| format!("--{f}"))
+        .into_iter()
+        .chain(setting.env.map(str::to_string))
+        .collect();
+    ways.join(" or ")
 }
 
 /// `--flag` (or `VAR`, or `key` in vercel-oidc.toml), for messages.

@@ -248,14 +248,21 @@ fn a_committed_file_cannot_send_the_token_to_another_host() {
         (
             "[gcp]\naudience = \"//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/pool/providers/prov\"\ntoken_url = \"https://sts.googleapis.com.evil.example/v1/token\"\n",
             &["gcp", "access-token"][..],
-            "`https://sts.googleapis.com.evil.example/v1/token` is not a Google endpoint: the token is sent there, so vercel-oidc.toml may name only `*.googleapis.com` or this machine; set another host with its flag or variable",
+            "`https://sts.googleapis.com.evil.example/v1/token` is not Google's sts endpoint: the token is sent there, so vercel-oidc.toml may name only sts.googleapis.com (or its mTLS, regional or Private Service Connect names) or this machine; remove `token_url` from the file, and set another host with --token-url or VERCEL_OIDC_GCP_TOKEN_URL",
             "TOML parse error at line 3, column 13\n  |\n3 | token_url = \"https://sts.googleapis.com.evil.example/v1/token\"\n  |             ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^",
         ),
         (
             "[gcp]\nimpersonation_url = \"https://evil.example\"\n",
             &["gcp", "access-token"][..],
-            "`https://evil.example` is not a Google endpoint: the token is sent there, so vercel-oidc.toml may name only `*.googleapis.com` or this machine; set another host with its flag or variable",
+            "`https://evil.example` is not Google's iamcredentials endpoint: the token is sent there, so vercel-oidc.toml may name only iamcredentials.googleapis.com (or its mTLS, regional or Private Service Connect names) or this machine; remove `impersonation_url` from the file, and set another host with --impersonation-url or VERCEL_OIDC_GCP_IMPERSONATION_URL",
             "TOML parse error at line 2, column 21\n  |\n2 | impersonation_url = \"https://evil.example\"\n  |                     ^^^^^^^^^^^^^^^^^^^^^^",
+        ),
+        (
+            // Under googleapis.com, but a bucket anyone can own.
+            "[gcp]\ntoken_url = \"https://sts.storage.googleapis.com/v1/token\"\n",
+            &["gcp", "access-token"][..],
+            "`https://sts.storage.googleapis.com/v1/token` is not Google's sts endpoint: the token is sent there, so vercel-oidc.toml may name only sts.googleapis.com (or its mTLS, regional or Private Service Connect names) or this machine; remove `token_url` from the file, and set another host with --token-url or VERCEL_OIDC_GCP_TOKEN_URL",
+            "TOML parse error at line 2, column 13\n  |\n2 | token_url = \"https://sts.storage.googleapis.com/v1/token\"\n  |             ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^",
         ),
         (
             "[production.azure]\nauthority_host = \"login.microsoftonline.com.evil.example\"\n",
@@ -265,7 +272,7 @@ fn a_committed_file_cannot_send_the_token_to_another_host() {
                 "--scope",
                 "https://management.azure.com/.default",
             ][..],
-            "`https://login.microsoftonline.com.evil.example/` is not an Entra ID host: the token is sent there, so vercel-oidc.toml may name only login.microsoftonline.com, login.microsoftonline.us, login.chinacloudapi.cn, login.partner.microsoftonline.cn or this machine; set another host with --authority-host or AZURE_AUTHORITY_HOST",
+            "`https://login.microsoftonline.com.evil.example/` is not an Entra ID host: the token is sent there, so vercel-oidc.toml may name only login.microsoftonline.com, login.microsoftonline.us, login.chinacloudapi.cn, login.partner.microsoftonline.cn or this machine (over https); remove `authority_host` from the file, and set another host with --authority-host or AZURE_AUTHORITY_HOST",
             "TOML parse error at line 2, column 18\n  |\n2 | authority_host = \"login.microsoftonline.com.evil.example\"\n  |                  ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^",
         ),
     ] {

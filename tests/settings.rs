@@ -216,20 +216,33 @@ fn every_command_helps_with_each_of_its_settings_as_the_table_says() {
 }
 
 #[test]
-fn a_malformed_value_is_refused_as_the_command_line_is_read_and_explained_by_doctor() {
+fn help_asked_for_among_short_flags_is_whole() {
+    let out = Sandbox::new().run(&["gcp", "access-token", "-vh"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let setting = &gcp::settings::AUDIENCE;
+    let line = format!("--{} <{}>", setting.flag.unwrap(), setting.value_name);
+    let shown = out.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        shown.contains(&format!("{line} {}", setting.help)),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn a_malformed_flag_is_refused_as_the_command_line_is_read_and_a_variable_where_it_is_used() {
     let mut sb = Sandbox::new();
     sb.set(vercel_oidc::vars::VERCEL_OIDC_TOKEN, fresh_token())
         .set(
             vercel_oidc::vars::AWS_ROLE_ARN,
             aws::settings::ROLE_ARN.example,
-        )
-        .set(vercel_oidc::vars::VERCEL_OIDC_AWS_DURATION_SECONDS, "abc");
-    // Before any token is read or request made, as clap refuses any malformed argument.
-    let out = sb.run(&["aws", "credential-process"]);
+        );
+    // A flag: before any token is read or request made, as clap refuses any malformed argument.
+    let out = sb.run(&["aws", "credential-process", "--duration-seconds", "1h"]);
     assert_eq!((out.code, out.stdout.as_str()), (2, ""));
     assert!(
         out.stderr.starts_with(
-            "error: invalid value 'abc' for '--duration-seconds <SECONDS>': invalid digit found in string\n"
+            "error: invalid value '1h' for '--duration-seconds <SECONDS>': not a whole number of seconds\n"
         ),
         "{}",
         out.stderr
@@ -237,12 +250,21 @@ fn a_malformed_value_is_refused_as_the_command_line_is_read_and_explained_by_doc
     let out = sb.run(&["exec", "--aws-credentials", "bogus", "--", "true"]);
     assert_eq!(out.code, 2);
     assert!(
-        out.stderr
-            .starts_with("error: invalid value 'bogus' for '--aws-credentials <HOW>'\n"),
+        out.stderr.starts_with(
+            "error: invalid value 'bogus' for '--aws-credentials <HOW>': possible values: endpoint, env\n"
+        ),
         "{}",
         out.stderr
     );
-    // Doctor takes any value and says, once, what is wrong with it and where it came from.
+    // A variable: once, naming the variable, when its setting is used.
+    sb.set(vercel_oidc::vars::VERCEL_OIDC_AWS_DURATION_SECONDS, "abc");
+    let out = sb.run(&["aws", "credential-process"]);
+    assert_eq!((out.code, out.stdout.as_str()), (1, ""));
+    assert_eq!(
+        out.stderr,
+        "error: `abc` from env VERCEL_OIDC_AWS_DURATION_SECONDS is not a whole number\n  give --duration-seconds, VERCEL_OIDC_AWS_DURATION_SECONDS or `duration_seconds` in vercel-oidc.toml as digits, such as 3600\n"
+    );
+    // Doctor takes any value and says what is wrong with it and where it came from.
     let out = sb.run(&["doctor", "--offline", "--json"]);
     assert_eq!(out.code, 1);
     let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
@@ -256,4 +278,33 @@ fn a_malformed_value_is_refused_as_the_command_line_is_read_and_explained_by_doc
             "hint": "give --duration-seconds, VERCEL_OIDC_AWS_DURATION_SECONDS or `duration_seconds` in vercel-oidc.toml as digits, such as 3600",
         })
     );
+}
+
+#[test]
+fn an_empty_variable_or_flag_is_unset_and_an_unused_clouds_is_not_read() {
+    let server = MockServer::start(|_, _| sts_credentials("ASIAEMPTY", 3600));
+    let mut sb = Sandbox::new();
+    sb.set(vercel_oidc::vars::VERCEL_OIDC_TOKEN, fresh_token())
+        .set(
+            vercel_oidc::vars::AWS_ROLE_ARN,
+            aws::settings::ROLE_ARN.example,
+        )
+        .set(vercel_oidc::vars::AWS_ENDPOINT_URL_STS, server.url())
+        .set(vercel_oidc::vars::VERCEL_OIDC_AWS_DURATION_SECONDS, "")
+        .set(vercel_oidc::vars::VERCEL_OIDC_AWS_CREDENTIALS, "")
+        // GCP is not configured, so its settings are never read.
+        .set(
+            vercel_oidc::vars::VERCEL_OIDC_GCP_TOKEN_LIFETIME_SECONDS,
+            "1h",
+        );
+    let out = sb.run(&["aws", "credential-process", "--session-name", ""]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let sent = &server.requests()[0];
+    assert_eq!(sent.form_value("DurationSeconds").as_deref(), Some("3600"));
+    assert_eq!(
+        sent.form_value("RoleSessionName").as_deref(),
+        Some("vercel-web-production")
+    );
+    let out = sb.run(&["exec", "--", "true"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
 }

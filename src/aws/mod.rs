@@ -28,8 +28,10 @@ use time::Duration;
 
 pub use endpoint::{EndpointError, StsEndpoint};
 pub use provider::VercelOidcCredentialsProvider;
+pub(crate) use sts::StsClient;
+#[cfg(feature = "cli")]
+pub(crate) use sts::region_env_vars;
 pub use sts::{AssumeRoleRequest, AwsCredentials, StsError};
-pub(crate) use sts::{StsClient, region_env_vars};
 
 use crate::cache;
 use crate::env::Env;

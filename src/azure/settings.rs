@@ -114,9 +114,11 @@ fn file_authority(v: &crate::settings::Raw) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "`{}` is not an Entra ID host: the token is sent there, so vercel-oidc.toml may name only {} or this machine; set another host with --authority-host or AZURE_AUTHORITY_HOST",
+            "`{}` is not an Entra ID host: the token is sent there, so vercel-oidc.toml may name only {} or this machine (over https); remove `{}` from the file, and set another host with {}",
             authority.as_str(),
-            ENTRA_HOSTS.join(", ")
+            ENTRA_HOSTS.join(", "),
+            AUTHORITY_HOST.file_key.unwrap_or(AUTHORITY_HOST.name),
+            crate::settings::flag_or_variable(&AUTHORITY_HOST)
         ))
     }
 }

@@ -6,6 +6,7 @@
 //! which records where each value came from.
 
 use std::marker::PhantomData;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::output::EnvFormat;
 use crate::settings::{Command, Given, Kind, Origin, Raw, Setting, Table, WhenUnset};
@@ -32,11 +33,10 @@ fn id(setting: &'static Setting) -> &'static str {
     setting.name
 }
 
-/// The clap argument of `setting` for `command`: its flag, value name, variable (shown in
-/// `--help`; the value itself is read with the others, in precedence order), help with its
-/// default, project-file key and example, and a parser that refuses a malformed value as the
-/// command line is read (doctor takes any text, and says what is wrong with it).
-fn argument(table: &Table, setting: &'static Setting, command: Command) -> Arg {
+/// The clap argument of `setting`: its flag, value name, variable (shown in `--help`; the value
+/// itself is read with the others, in precedence order, and checked where it is used), and, when
+/// help is shown, its help with its default, project-file key and example.
+fn argument(table: &Table, setting: &'static Setting) -> Arg {
     let flag = setting.flag.expect("only settings with a flag");
     let mut arg = Arg::new(id(setting))
         .long(flag)
@@ -45,16 +45,8 @@ fn argument(table: &Table, setting: &'static Setting, command: Command) -> Arg {
     if let Some(var) = setting.env {
         arg = arg.env(var);
     }
-    if *HELP_WANTED {
-        arg = with_help(arg, table, setting, command);
-    }
-    let checked = command != Command::Doctor;
-    match setting.kind {
-        Kind::Seconds if checked => arg = arg.value_parser(seconds),
-        Kind::Choice(words) if checked => {
-            arg = arg.value_parser(clap::builder::PossibleValuesParser::new(words));
-        }
-        _ => {}
+    if HELP_WANTED.load(Ordering::Relaxed) {
+        arg = with_help(arg, table, setting);
     }
     match setting.kind {
         Kind::List => arg.action(ArgAction::Append).value_delimiter(','),
@@ -62,17 +54,41 @@ fn argument(table: &Table, setting: &'static Setting, command: Command) -> Arg {
     }
 }
 
-/// Whether this run shows help (`-h`, `--help`, `help`): only then is each setting's help put
-/// together, which costs a tenth of a millisecond a run that a cache hit does not pay.
-static HELP_WANTED: std::sync::LazyLock<bool> = std::sync::LazyLock::new(|| {
-    std::env::args_os()
-        .skip(1)
-        .any(|a| a == "-h" || a == "--help" || a == "help")
-});
+/// Whether help is being shown: only then is each setting's help put together, which costs a
+/// tenth of a millisecond a run that a cache hit does not pay. `cli::main` sets it and parses
+/// again when the first parse asks for help.
+pub static HELP_WANTED: AtomicBool = AtomicBool::new(false);
+
+/// A flag's value that its setting cannot take, refused as the command line is read, as clap
+/// refuses any malformed argument (exit 2). Variables are checked where they are used, and say
+/// which variable; doctor takes any value, and says what is wrong with it.
+fn check_flag(setting: &Setting, value: &str) -> Result<(), clap::Error> {
+    let flag = setting.flag.unwrap_or(setting.name);
+    let bad = |why: String| {
+        clap::Error::raw(
+            clap::error::ErrorKind::InvalidValue,
+            format!(
+                "invalid value '{}' for '--{flag} <{}>': {why}",
+                value.escape_debug(),
+                setting.value_name
+            ),
+        )
+    };
+    match setting.kind {
+        _ if value.trim().is_empty() => Ok(()),
+        Kind::Seconds if value.trim().parse::<u32>().is_err() => {
+            Err(bad("not a whole number of seconds".into()))
+        }
+        Kind::Choice(words) if !words.contains(&value) => {
+            Err(bad(format!("possible values: {}", words.join(", "))))
+        }
+        _ => Ok(()),
+    }
+}
 
 /// `arg` with its help: the line with the setting's default, and the long help with the
 /// project-file key and the example.
-fn with_help(arg: Arg, table: &Table, setting: &Setting, command: Command) -> Arg {
+fn with_help(arg: Arg, table: &Table, setting: &Setting) -> Arg {
     let flag = setting.flag.unwrap_or_default();
     let help = match setting.default {
         WhenUnset::Value { value, .. } => format!("{} [default: {value}]", setting.help),
@@ -89,15 +105,10 @@ fn with_help(arg: Arg, table: &Table, setting: &Setting, command: Command) -> Ar
         ));
     }
     long_help.push(format!("Example: --{flag} {}", shell_word(setting.example)));
-    if let (Kind::Choice(words), Command::Doctor) = (setting.kind, command) {
+    if let Kind::Choice(words) = setting.kind {
         long_help.push(format!("[possible values: {}]", words.join(", ")));
     }
     arg.help(help).long_help(long_help.join("\n\n"))
-}
-
-/// A whole number of seconds, kept as the text given.
-fn seconds(value: &str) -> Result<String, std::num::ParseIntError> {
-    value.trim().parse::<u32>().map(|_| value.to_string())
 }
 
 /// `word` as a shell reads it back: bare when it has only safe characters, else single-quoted.
@@ -114,7 +125,7 @@ impl<C: Flagged> Args for SettingFlags<C> {
     fn augment_args(mut cmd: clap::Command) -> clap::Command {
         for table in C::tables() {
             for setting in table.for_command(C::COMMAND) {
-                cmd = cmd.arg(argument(table, setting, C::COMMAND));
+                cmd = cmd.arg(argument(table, setting));
             }
         }
         cmd
@@ -140,6 +151,9 @@ impl<C: Flagged> clap::FromArgMatches for SettingFlags<C> {
                     .flatten()
                     .cloned()
                     .collect();
+                if C::COMMAND != Command::Doctor {
+                    values.iter().try_for_each(|v| check_flag(setting, v))?;
+                }
                 let raw = match setting.kind {
                     Kind::List => Raw::List(values),
                     _ => Raw::One(values.into_iter().next().unwrap_or_default()),

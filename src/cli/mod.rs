@@ -41,7 +41,7 @@ Examples:
 /// native mechanisms.
 #[derive(Debug, Parser)]
 #[command(name = "vercel-oidc", version, about, after_help = EXAMPLES, max_term_width = 100)]
-pub struct Cli {
+pub(crate) struct Cli {
     /// Read the Vercel OIDC token from this file
     ///
     /// Wins over VERCEL_OIDC_TOKEN_FILE, VERCEL_OIDC_TOKEN and `.env.local`.
@@ -110,7 +110,7 @@ enum Command {
 
 /// What every subcommand needs: the session (the environment read once at start, the token's
 /// source, refresh on or off) and the global flags.
-pub struct Ctx {
+pub(crate) struct Ctx {
     pub session: Session,
     /// `--project-dir`, absolute, when given.
     pub project_dir: Option<PathBuf>,
@@ -187,7 +187,7 @@ impl Ctx {
 }
 
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse();
     let env = Env::from_process();
     let from_env = match env.get(vars::VERCEL_OIDC_VERBOSE) {
         Some(v) => v
@@ -238,6 +238,25 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// The command line; when it asks for help (`-h`, `--help`, `help`, or a command that needs a
+/// subcommand), parsed again with every setting's help put together, which only help needs.
+fn parse() -> Cli {
+    use clap::error::ErrorKind;
+    match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e)
+            if matches!(
+                e.kind(),
+                ErrorKind::DisplayHelp | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) =>
+        {
+            flags::HELP_WANTED.store(true, std::sync::atomic::Ordering::Relaxed);
+            Cli::parse()
+        }
+        Err(e) => e.exit(),
+    }
+}
+
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|e| {
         e.downcast_ref::<std::io::Error>()
@@ -246,7 +265,7 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 }
 
 /// Writes `text` to stdout in one go, so a reader never sees half of it.
-pub fn print_stdout(text: &str) -> anyhow::Result<()> {
+pub(crate) fn print_stdout(text: &str) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())?;
     out.flush()?;

@@ -219,8 +219,8 @@ pub enum ConfigError {
     },
     BadServiceAccount(String),
     BadLifetime(u32),
-    /// A lifetime set (where: `--token-lifetime-seconds`, `env …`, `vercel-oidc.toml [gcp]`)
-    /// with no service account.
+    /// A lifetime set (as `--token-lifetime-seconds`, its variable, or its key in the project
+    /// file) with no service account.
     NeedsServiceAccount(String),
     ImpersonationUrlMismatch {
         url: String,
@@ -422,7 +422,8 @@ fn impersonation_from(r: &Resolved) -> Result<Option<Impersonation>, ConfigError
     let lifetime = r.number(&settings::TOKEN_LIFETIME_SECONDS)?;
     let Some(email) = given(r, &settings::SERVICE_ACCOUNT) else {
         if let Some(set) = r.get(&settings::TOKEN_LIFETIME_SECONDS) {
-            return Err(ConfigError::NeedsServiceAccount(set.origin.to_string()));
+            let what = set.origin.naming(&settings::TOKEN_LIFETIME_SECONDS);
+            return Err(ConfigError::NeedsServiceAccount(what));
         }
         // An endpoint set for every command is harmless when nothing is impersonated.
         if r.set_value(&settings::IMPERSONATION_URL).is_some() {

@@ -159,7 +159,7 @@ pub static TOKEN_URL: Setting = Setting {
     },
     help: "Google STS token endpoint",
     example: "http://127.0.0.1:8080/v1/token",
-    check: Some(endpoint_url),
+    check: Some(|v| google_endpoint(v, "sts", &TOKEN_URL)),
     commands: EXCHANGE,
     ..Setting::BASE
 };
@@ -177,7 +177,7 @@ pub static IMPERSONATION_URL: Setting = Setting {
     },
     help: "IAM Credentials base URL, or a full `…:generateAccessToken` URL",
     example: "http://127.0.0.1:8080",
-    check: Some(endpoint_url),
+    check: Some(|v| google_endpoint(v, "iamcredentials", &IMPERSONATION_URL)),
     commands: EXCHANGE,
     ..Setting::BASE
 };
@@ -253,21 +253,27 @@ pub static OUTPUT: Setting = Setting {
     ..Setting::BASE
 };
 
-/// An endpoint a project file may name: https (or http to this machine), and Google's own
-/// (`*.googleapis.com`, private and regional endpoints included) or this machine's, since the
-/// token is sent there. Another host takes a flag or a variable, which the user sets, not a
-/// file anyone with commit access can change.
-fn endpoint_url(v: &Raw) -> Result<(), String> {
+/// An endpoint a project file may name for Google's `service` (`sts`, `iamcredentials`): https
+/// (or http to this machine), on one of that service's own hosts or this machine, since the
+/// token is sent there. Another host takes the flag or the variable, which the user sets, not a
+/// file that anyone with commit access can change.
+fn google_endpoint(v: &Raw, service: &str, setting: &Setting) -> Result<(), String> {
     let url = v.first();
     let parsed = crate::http::check_endpoint(url.trim())
         .map_err(|reason| format!("cannot use `{url}`: {reason}"))?;
-    if crate::http::host_within(&parsed, &["googleapis.com"]) {
-        Ok(())
-    } else {
-        Err(format!(
-            "`{url}` is not a Google endpoint: the token is sent there, so vercel-oidc.toml may name only `*.googleapis.com` or this machine; set another host with its flag or variable"
-        ))
+    let host = parsed.host_str().unwrap_or_default();
+    let own = host == format!("{service}.googleapis.com")
+        || host == format!("{service}.mtls.googleapis.com")
+        || (host.starts_with(&format!("{service}.")) && host.ends_with(".rep.googleapis.com"))
+        || (host.starts_with(&format!("{service}-")) && host.ends_with(".p.googleapis.com"));
+    if own || crate::http::host_within(&parsed, &[]) {
+        return Ok(());
     }
+    Err(format!(
+        "`{url}` is not Google's {service} endpoint: the token is sent there, so vercel-oidc.toml may name only {service}.googleapis.com (or its mTLS, regional or Private Service Connect names) or this machine; remove `{}` from the file, and set another host with {}",
+        setting.file_key.unwrap_or(setting.name),
+        crate::settings::flag_or_variable(setting)
+    ))
 }
 
 #[cfg(test)]
