@@ -616,27 +616,23 @@ fn file_relative(setting: &Setting, raw: &Raw, path: Option<&std::path::Path>) -
 
 /// `--flag or VAR`, for messages that send the user to the command line.
 pub(crate) fn flag_or_variable(setting: &Setting) -> String {
-    let ways: Vec<String> = setting
-        .flag
-        .map(|f| format!("--{f}"))
-        .into_iter()
-        .chain(setting.env.map(str::to_string))
-        .collect();
-    ways.join(" or ")
+    ways(setting, false)
 }
 
-/// `--flag` (or `VAR`, or `key` in vercel-oidc.toml), for messages.
+/// `--flag, VAR or `key` in vercel-oidc.toml`, for messages.
 fn describe(setting: &Setting) -> String {
-    let mut ways: Vec<String> = Vec::new();
-    if let Some(flag) = setting.flag {
-        ways.push(format!("--{flag}"));
-    }
-    if let Some(var) = setting.env {
-        ways.push(var.to_string());
-    }
-    if let Some(key) = setting.file_key {
-        ways.push(format!("`{key}` in vercel-oidc.toml"));
-    }
+    ways(setting, true)
+}
+
+/// The ways to set `setting`, the project file's key among them when `with_file`.
+fn ways(setting: &Setting, with_file: bool) -> String {
+    let flag = setting.flag.map(|f| format!("--{f}"));
+    let var = setting.env.map(str::to_string);
+    let key = setting
+        .file_key
+        .filter(|_| with_file)
+        .map(|k| format!("`{k}` in vercel-oidc.toml"));
+    let ways: Vec<String> = [flag, var, key].into_iter().flatten().collect();
     match ways.as_slice() {
         [] => setting.name.to_string(),
         [one] => one.clone(),

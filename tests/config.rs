@@ -190,11 +190,27 @@ fn a_broken_file_is_an_error_naming_file_line_and_key() {
     );
 }
 
+/// Writes `text` as the sandbox's vercel-oidc.toml and checks that `command` refuses it with
+/// `error` (the parser's caret and the problem), printing nothing on stdout.
+fn assert_refused(sb: &Sandbox, text: &str, command: &[&str], error: &str) {
+    let path = sb.path().join("vercel-oidc.toml");
+    std::fs::write(&path, text).unwrap();
+    let out = sb.run(command);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert_eq!(out.stdout, "");
+    assert_eq!(
+        out.stderr,
+        format!(
+            "error: invalid project config `{}`: {error}\n  see the `vercel-oidc.toml` section of the README for the keys each section takes\n",
+            path.display()
+        )
+    );
+}
+
 #[test]
 fn a_bad_value_in_the_file_is_reported_at_its_line_and_key() {
     let server = sts();
     let sb = project(&server, "production");
-    let path = sb.path().join("vercel-oidc.toml");
     for (text, command, problem, caret) in [
         (
             "[aws]\nregion = \"eu-west-1\"\n\n[production.aws]\nrole_arn = \"arn:aws:iam::123:role/x\"\n",
@@ -221,17 +237,7 @@ fn a_bad_value_in_the_file_is_reported_at_its_line_and_key() {
             "TOML parse error at line 2, column 8\n  |\n2 | pool = \"My Pool\"\n  |        ^^^^^^^^^",
         ),
     ] {
-        std::fs::write(&path, text).unwrap();
-        let out = sb.run(command);
-        assert_eq!(out.code, 1, "{}", out.stderr);
-        assert_eq!(out.stdout, "");
-        assert_eq!(
-            out.stderr,
-            format!(
-                "error: invalid project config `{}`: {caret}\n{problem}\n  see the `vercel-oidc.toml` section of the README for the keys each section takes\n",
-                path.display()
-            )
-        );
+        assert_refused(&sb, text, command, &format!("{caret}\n{problem}"));
         assert_eq!(server.count(), 0);
     }
 }
@@ -276,17 +282,7 @@ fn a_committed_file_cannot_send_the_token_to_another_host() {
             "TOML parse error at line 2, column 18\n  |\n2 | authority_host = \"login.microsoftonline.com.evil.example\"\n  |                  ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^",
         ),
     ] {
-        std::fs::write(&path, text).unwrap();
-        let out = sb.run(command);
-        assert_eq!(out.code, 1, "{}", out.stderr);
-        assert_eq!(out.stdout, "");
-        assert_eq!(
-            out.stderr,
-            format!(
-                "error: invalid project config `{}`: {caret}\n{problem}\n  see the `vercel-oidc.toml` section of the README for the keys each section takes\n",
-                path.display()
-            )
-        );
+        assert_refused(&sb, text, command, &format!("{caret}\n{problem}"));
     }
     // The cloud's own hosts, and this machine, are fine.
     std::fs::write(
