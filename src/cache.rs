@@ -6,7 +6,8 @@
 //! `<kind>-<hash>.lock`, held while one process fetches so that concurrent cold callers make one
 //! request between them.
 //!
-//! Trust: the directory must belong to the current user and others may not write to it. The
+//! Trust: the directory must belong to the current user and others may not write to it, nor to
+//! any folder above it ([`crate::fsutil::check_above`]). The
 //! default directory is ours, so a drifted mode is tightened back to 0700; a directory named by
 //! `VERCEL_OIDC_CACHE_DIR` is refused instead ([`Cache::check`]). An entry is served only when
 //! it is a regular file (not followed through a symlink) owned by the current user that neither
@@ -112,10 +113,14 @@ impl Cache {
         if !meta.is_dir() {
             return Ok(());
         }
-        match fsutil::check_dir(&self.dir, &meta, self.rule) {
-            Err(e @ (DirError::NotOwned { .. } | DirError::OthersMayWrite { .. })) => {
-                Err(UntrustedCache(e))
-            }
+        match fsutil::check_above(&self.dir)
+            .and_then(|()| fsutil::check_dir(&self.dir, &meta, self.rule))
+        {
+            Err(
+                e @ (DirError::NotOwned { .. }
+                | DirError::OthersMayWrite { .. }
+                | DirError::Above { .. }),
+            ) => Err(UntrustedCache(e)),
             _ => Ok(()),
         }
     }

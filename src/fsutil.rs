@@ -286,6 +286,11 @@ pub enum DirError {
     NotOwned { path: PathBuf, owner: u32, me: u32 },
     #[error("other users may write to the directory `{}` (mode {mode:04o}) and could replace what is in it", path.display())]
     OthersMayWrite { path: PathBuf, mode: u32 },
+    #[error("{untrusted}, so whoever can write it could replace `{}`", path.display())]
+    Above {
+        path: PathBuf,
+        untrusted: crate::ownership::Untrusted,
+    },
     #[error("cannot prepare the directory `{}`: {error}", path.display())]
     Io { path: PathBuf, error: io::Error },
 }
@@ -305,12 +310,14 @@ pub enum DirRule {
     Shared,
 }
 
-/// Makes sure `dir` exists (created 0700 with its missing parents) and satisfies `rule`.
+/// Makes sure `dir` exists (created 0700 with its missing parents) and satisfies `rule`, and
+/// that every folder above it is one no other user may write ([`check_above`]).
 pub fn prepare_dir(dir: &Path, rule: DirRule) -> Result<(), DirError> {
     let io_err = |error| DirError::Io {
         path: dir.into(),
         error,
     };
+    check_above(dir)?;
     match fs::metadata(dir) {
         Ok(meta) => check_dir(dir, &meta, rule),
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
@@ -325,6 +332,33 @@ pub fn prepare_dir(dir: &Path, rule: DirRule) -> Result<(), DirError> {
         }
         Err(error) => Err(io_err(error)),
     }
+}
+
+/// Checks that every existing folder above `dir` up to `/` belongs to you or root and that no one
+/// else may write it unless it is sticky ([`crate::ownership`], with no one else trusted):
+/// otherwise whoever may write it could rename `dir` and put their own in its place.
+pub fn check_above(dir: &Path) -> Result<(), DirError> {
+    use crate::ownership::{CheckError, Owners, check_ancestors};
+    check_ancestors(dir, &Owners::strict()).map_err(|e| match e {
+        CheckError::Untrusted(untrusted) => DirError::Above {
+            path: dir.into(),
+            untrusted,
+        },
+        CheckError::Io(path, error) => DirError::Io { path, error },
+    })
+}
+
+/// `dir`/`name`, where `name` must be one plain file name: not empty, not `.` or `..`, without
+/// `/` or NUL. Whatever a caller passes, the path stays inside `dir`.
+pub fn file_in(dir: &Path, name: &str) -> io::Result<PathBuf> {
+    let plain = !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\0']);
+    if !plain {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("`{}` is not a plain file name", name.escape_debug()),
+        ));
+    }
+    Ok(dir.join(name))
 }
 
 /// Checks an existing directory `dir` (its metadata `meta`) against `rule`.

@@ -101,6 +101,7 @@ pub(crate) mod http;
 pub(crate) mod log;
 #[doc(hidden)]
 pub mod output;
+pub mod ownership;
 pub mod problem;
 pub mod project;
 pub(crate) mod refresh;
@@ -115,6 +116,7 @@ pub mod timefmt;
 pub mod token;
 pub mod vars;
 pub mod verify;
+pub mod walk;
 
 pub use cache::UntrustedCache;
 pub use env::Env;

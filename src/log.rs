@@ -37,3 +37,18 @@ macro_rules! trace {
         }
     };
 }
+
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Silences [`warn`]: for modes whose caller reads stderr as part of the answer (a GCP
+/// executable source, whose clients merge stderr into the JSON they parse).
+pub fn set_quiet(quiet: bool) {
+    QUIET.store(quiet, Ordering::Relaxed);
+}
+
+/// A warning on stderr: `vercel-oidc: warning: {line}`, unless [`set_quiet`].
+pub fn warn(line: &str) {
+    if !QUIET.load(Ordering::Relaxed) {
+        eprintln!("vercel-oidc: warning: {line}");
+    }
+}

@@ -1,8 +1,9 @@
 //! `vercel-oidc.toml`: the settings of each cloud, committed with the project so that build
 //! commands need no flags.
 //!
-//! Found by walking up from the working directory (or named with `--config PATH` /
-//! `VERCEL_OIDC_CONFIG`). Every key is optional; sections named after a Vercel environment
+//! Found by walking up from the working directory to the project's root, [`crate::walk`] (or
+//! named with `--config PATH` / `VERCEL_OIDC_CONFIG`), and read only when no other user could
+//! have written it ([`crate::ownership`]). Every key is optional; sections named after a Vercel environment
 //! override the base sections for tokens of that environment (the token's `environment` claim):
 //!
 //! ```toml
@@ -39,7 +40,9 @@ use serde::Deserialize;
 use serde::de::{MapAccess, Visitor};
 
 use crate::env::Env;
+use crate::ownership::{self, CheckError, Owners, Untrusted};
 use crate::settings::{FileLayers, Section, SectionSeed, Table};
+use crate::walk::Walk;
 
 pub const FILE_NAME: &str = "vercel-oidc.toml";
 
@@ -64,6 +67,20 @@ pub enum ProjectConfigError {
     },
     #[error("invalid project config `{}`: {message}\n  see the `vercel-oidc.toml` section of the README for the keys each section takes", path.display())]
     Invalid { path: PathBuf, message: String },
+    #[error("will not read the project config `{}`: {untrusted}, so another user could have written it\n  {}", path.display(), untrusted.fix())]
+    Untrusted { path: PathBuf, untrusted: Untrusted },
+}
+
+/// A project config named by `--config` or `VERCEL_OIDC_CONFIG`, when no other user could have
+/// written it.
+fn named_file(path: PathBuf, env: &Env) -> Result<PathBuf, ProjectConfigError> {
+    match ownership::check_file(&path, &Owners::for_env(env)) {
+        Err(CheckError::Untrusted(untrusted)) => {
+            Err(ProjectConfigError::Untrusted { path, untrusted })
+        }
+        // A missing or unreadable file: the read that follows says so.
+        _ => Ok(path),
+    }
 }
 
 /// One cloud's section: `aws`, or `production.aws` for one environment.
@@ -100,19 +117,17 @@ impl ProjectConfig {
     }
 
     /// The file named by `explicit` (`--config`), else `VERCEL_OIDC_CONFIG`, else the first
-    /// `vercel-oidc.toml` walking up from the working directory; an empty config when none.
+    /// `vercel-oidc.toml` walking up from the working directory to the project's root
+    /// ([`crate::walk`]); an empty config when none. Either way only a file that no other user
+    /// could have written is read ([`crate::ownership`]): a named one that fails the rule is an
+    /// error, a found one is passed over with a warning.
     pub fn load(env: &Env, explicit: Option<&Path>) -> Result<Self, ProjectConfigError> {
         let named = explicit
             .map(Path::to_path_buf)
             .or_else(|| env.get(crate::vars::VERCEL_OIDC_CONFIG).map(PathBuf::from));
         let path = match named {
-            Some(p) => env.absolute(p),
-            None => match env
-                .cwd()
-                .ancestors()
-                .map(|d| d.join(FILE_NAME))
-                .find(|p| p.is_file())
-            {
+            Some(p) => named_file(env.absolute(p), env)?,
+            None => match Walk::for_env(env).find(FILE_NAME) {
                 Some(p) => p,
                 None => return Ok(Self::default()),
             },

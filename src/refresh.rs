@@ -3,7 +3,9 @@
 //! group-writable token file, and a failed login refresh that logs the user out).
 //!
 //! Only in a linked project (a `.vercel/project.json` = `{"projectId", "orgId"}` found walking up
-//! from the working directory) and never inside a Vercel build (`VERCEL=1`).
+//! from the working directory, [`crate::walk`], and only when no other user could have written
+//! it) and never inside a Vercel build (`VERCEL=1`). Both ids must have the shapes Vercel issues
+//! ([`ids`]) before they reach a path, a URL or an argument list.
 //!
 //! 1. The shared token store, `<data>/com.vercel.token/<projectId>.json` = `{"token": …}`, which
 //!    Vercel's JavaScript helpers read and write too: used while it has more than
@@ -12,7 +14,7 @@
 //! 2. Otherwise one process at a time (a lock in this tool's cache directory, then a second look
 //!    at the store) mints a token:
 //!    - with the Vercel CLI when `vercel` is on `PATH`:
-//!      `vercel project token <projectId> --format=json [--scope <orgId>]` → `{"token": …}`;
+//!      `vercel project token --format=json [--scope=<orgId>] -- <projectId>` → `{"token": …}`;
 //!    - else (or when the CLI fails) with the CLI's stored login, `<data>/com.vercel.cli/auth.json`
 //!      (or `~/.now/auth.json`) = `{"token", "expiresAt", "refreshToken"}`:
 //!      `POST <api>/v1/projects/<projectId>/token?source=vercel-oidc-refresh&teamId=<orgId>` with
@@ -50,6 +52,7 @@ use crate::cache::{Cache, Key};
 use crate::env::Env;
 use crate::secret::Secret;
 use crate::token::{OidcToken, TokenError, TokenSource};
+use crate::walk::Walk;
 use crate::{fsutil, http};
 
 /// A token with less than this left is refreshed.
@@ -156,16 +159,14 @@ impl crate::problem::Explain for RefreshError {
 
 crate::problem::display_as_explained!(RefreshError);
 
-/// Walks up from `start` to the first folder holding `.vercel/`; reads its `project.json`.
-/// `None` when the project is not linked.
-pub fn find_link(start: &Path) -> Option<Result<ProjectLink, RefreshError>> {
-    let root = start.ancestors().find(|d| d.join(".vercel").is_dir())?;
+/// The linked project at the top of `walk` (its boundary holds `.vercel/`): its
+/// `project.json`, when that is a file no other user could have written ([`Walk::trusts`]).
+/// `None` when the project is not linked (or its link is passed over).
+pub fn find_link(walk: &Walk) -> Option<Result<ProjectLink, RefreshError>> {
+    let root = walk.linked_root()?;
     let path = root.join(".vercel/project.json");
-    #[derive(Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct ProjectJson {
-        project_id: Option<String>,
-        org_id: Option<String>,
+    if path.exists() && !walk.trusts(&path) {
+        return None;
     }
     let bytes = match fsutil::read_capped(&path, fsutil::limits::CONFIG) {
         Ok(bytes) => bytes,
@@ -177,24 +178,80 @@ pub fn find_link(start: &Path) -> Option<Result<ProjectLink, RefreshError>> {
             }));
         }
     };
-    Some(match serde_json::from_slice::<ProjectJson>(&bytes) {
-        Ok(ProjectJson {
-            project_id: Some(project_id),
-            org_id,
-        }) if !project_id.is_empty() => Ok(ProjectLink {
-            root: root.to_path_buf(),
-            project_id,
-            org_id: org_id.filter(|o| !o.is_empty()),
-        }),
-        Ok(_) => Err(RefreshError::Link {
-            path,
-            error: "it has no `projectId`".into(),
-        }),
-        Err(e) => Err(RefreshError::Link {
-            path,
-            error: format!("it is not JSON ({e})"),
-        }),
+    Some(parse_link(root, &path, &bytes))
+}
+
+/// `project.json` = `{"projectId", "orgId"}`, each id checked against the shapes Vercel issues
+/// ([`ids`]) before it can reach a path, a URL or an argument list.
+fn parse_link(root: &Path, path: &Path, bytes: &[u8]) -> Result<ProjectLink, RefreshError> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct ProjectJson {
+        project_id: Option<String>,
+        org_id: Option<String>,
+    }
+    let link_error = |error: String| RefreshError::Link {
+        path: path.to_path_buf(),
+        error,
+    };
+    let json: ProjectJson =
+        serde_json::from_slice(bytes).map_err(|e| link_error(format!("it is not JSON ({e})")))?;
+    let project_id = json
+        .project_id
+        .filter(|p| !p.is_empty())
+        .ok_or_else(|| link_error("it has no `projectId`".into()))?;
+    let project_id = ids::project_id(&project_id).map_err(link_error)?;
+    let org_id = match json.org_id.filter(|o| !o.is_empty()) {
+        Some(org) => Some(ids::org_id(&org).map_err(link_error)?),
+        None => None,
+    };
+    Ok(ProjectLink {
+        root: root.to_path_buf(),
+        project_id,
+        org_id,
     })
+}
+
+/// The shapes of the ids Vercel issues, as its CLI writes them to `.vercel/project.json`:
+///
+/// - a project id is `prj_` then 1 to 64 ASCII letters and digits (`prj_a1B2c3…`, 28 after the
+///   prefix today);
+/// - an owner id is a team's, `team_` then 1 to 64 letters and digits, or a personal account's
+///   user id, 1 to 64 letters and digits.
+///
+/// Nothing else is taken: an id never holds `/`, `.`, `?`, `&`, `%`, a blank or a leading `-`.
+pub mod ids {
+    /// `id` when it is a project id.
+    pub fn project_id(id: &str) -> Result<String, String> {
+        match id.strip_prefix("prj_") {
+            Some(rest) if is_word(rest) => Ok(id.to_string()),
+            _ => Err(refusal("projectId", id, "`prj_` then letters and digits")),
+        }
+    }
+
+    /// `id` when it is a team's id or a user's.
+    pub fn org_id(id: &str) -> Result<String, String> {
+        if is_word(id.strip_prefix("team_").unwrap_or(id)) {
+            Ok(id.to_string())
+        } else {
+            Err(refusal(
+                "orgId",
+                id,
+                "`team_` then letters and digits, or a user id of letters and digits",
+            ))
+        }
+    }
+
+    fn is_word(s: &str) -> bool {
+        (1..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric())
+    }
+
+    fn refusal(key: &str, id: &str, shape: &str) -> String {
+        format!(
+            "its `{key}` `{}` is not an id Vercel issues ({shape})",
+            id.escape_debug()
+        )
+    }
 }
 
 /// `$XDG_DATA_HOME`, else `~/.local/share` (`~/Library/Application Support` on macOS).
@@ -213,6 +270,16 @@ pub fn data_dir(env: &Env) -> Option<PathBuf> {
     })
 }
 
+/// `<data>/com.vercel.token/<projectId>.json`, where the name must be one plain file name
+/// ([`fsutil::file_in`] refuses anything else, whatever the link held).
+fn store_path(data: &Path, link: &ProjectLink) -> Result<PathBuf, RefreshError> {
+    let dir = data.join("com.vercel.token");
+    fsutil::file_in(&dir, &format!("{}.json", link.project_id)).map_err(|e| RefreshError::Link {
+        path: link.root.join(".vercel/project.json"),
+        error: e.to_string(),
+    })
+}
+
 /// Whether a token with these claims should be replaced.
 pub fn needs_refresh(token: &OidcToken, now: OffsetDateTime) -> bool {
     token.claims().expires_at() - REFRESH_MARGIN <= now
@@ -223,6 +290,8 @@ pub struct Refresher<'a> {
     env: &'a Env,
     link: ProjectLink,
     data: PathBuf,
+    /// `<data>/com.vercel.token/<projectId>.json`.
+    store: PathBuf,
     cache: Option<Cache>,
 }
 
@@ -259,18 +328,23 @@ impl<'a> Refresher<'a> {
         if env.flag(vars::VERCEL) {
             return None;
         }
-        let link = match find_link(env.cwd())? {
+        let link = match find_link(&Walk::for_env(env))? {
             Ok(link) => link,
             Err(e) => return Some(Err(e)),
         };
         let Some(data) = data_dir(env) else {
             return Some(Err(RefreshError::NoDataDir));
         };
+        let store = match store_path(&data, &link) {
+            Ok(store) => store,
+            Err(e) => return Some(Err(e)),
+        };
         let cache = Cache::for_env(env);
         Some(Ok(Self {
             env,
             link,
             data,
+            store,
             cache,
         }))
     }
@@ -281,9 +355,7 @@ impl<'a> Refresher<'a> {
 
     /// `<data>/com.vercel.token/<projectId>.json`.
     pub fn store_path(&self) -> PathBuf {
-        self.data
-            .join("com.vercel.token")
-            .join(format!("{}.json", self.link.project_id))
+        self.store.clone()
     }
 
     /// A token good for more than [`REFRESH_MARGIN`]: from the shared store, or newly minted.
@@ -432,14 +504,16 @@ impl<'a> Refresher<'a> {
             .ok_or_else(|| RefreshError::Cli("its output is not `{\"token\": …}` JSON".into()))
     }
 
-    /// Starts `<cli> project token <projectId> --format=json [--scope <orgId>]` in the project,
+    /// Starts `<cli> project token --format=json [--scope=<orgId>] -- <projectId>` in the project,
     /// with our environment, no input, and both outputs piped.
     fn spawn_cli(&self, cli: &Path) -> Result<Child, RefreshError> {
         let mut cmd = Command::new(cli);
-        cmd.args(["project", "token", &self.link.project_id, "--format=json"]);
+        cmd.args(["project", "token", "--format=json"]);
         if let Some(org) = &self.link.org_id {
-            cmd.args(["--scope", org]);
+            cmd.arg(format!("--scope={org}"));
         }
+        // Whatever an id held, it could never be read as an option.
+        cmd.args(["--", &self.link.project_id]);
         crate::debug!(
             "running `{} project token {}`",
             cli.display(),
@@ -509,18 +583,12 @@ impl<'a> Refresher<'a> {
         api: &str,
         bearer: &Secret,
     ) -> Result<Secret, RefreshError> {
-        let mut url = format!(
-            "{api}/v1/projects/{}/token?source=vercel-oidc-refresh",
-            self.link.project_id
-        );
-        if let Some(org) = &self.link.org_id {
-            url.push_str(&format!("&teamId={org}"));
-        }
+        let url = self.mint_url(api)?;
         crate::debug!(
             "minting a token with the Vercel API for project `{}`",
             self.link.project_id
         );
-        let request = client.post(&url).bearer_auth(bearer.expose_secret());
+        let request = client.post(url).bearer_auth(bearer.expose_secret());
         let received = http::send(request)
             .await
             .map_err(|e| self.mint_error(receive_reason(e)))?;
@@ -533,6 +601,23 @@ impl<'a> Refresher<'a> {
             )));
         }
         minted(&body).ok_or_else(|| self.mint_error("the answer has no `token`".into()))
+    }
+
+    /// `<api>/v1/projects/<projectId>/token?source=vercel-oidc-refresh[&teamId=<orgId>]`, each
+    /// path segment and query value encoded by the URL type.
+    fn mint_url(&self, api: &str) -> Result<reqwest::Url, RefreshError> {
+        let mut url = reqwest::Url::parse(api).map_err(|e| self.mint_error(e.to_string()))?;
+        url.path_segments_mut()
+            .map_err(|()| self.mint_error(format!("`{api}` cannot hold a path")))?
+            .pop_if_empty()
+            .extend(["v1", "projects", &self.link.project_id, "token"]);
+        let mut query = url.query_pairs_mut();
+        query.append_pair("source", "vercel-oidc-refresh");
+        if let Some(org) = &self.link.org_id {
+            query.append_pair("teamId", org);
+        }
+        drop(query);
+        Ok(url)
     }
 
     fn mint_error(&self, reason: String) -> RefreshError {
@@ -836,39 +921,92 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let nested = dir.path().join("a/b");
         std::fs::create_dir_all(&nested).unwrap();
-        assert!(find_link(&nested).is_none());
+        let find = || find_link(&Walk::new(&nested, crate::ownership::Owners::strict()));
+        assert!(find().is_none());
         std::fs::create_dir_all(dir.path().join("a/.vercel")).unwrap();
         assert!(
-            find_link(&nested).is_none(),
+            find().is_none(),
             "a .vercel folder without project.json is not linked"
         );
-        std::fs::write(
-            dir.path().join("a/.vercel/project.json"),
-            r#"{"projectId":"prj_1","orgId":"team_1"}"#,
-        )
-        .unwrap();
-        let link = find_link(&nested).unwrap().unwrap();
+        let json = dir.path().join("a/.vercel/project.json");
+        std::fs::write(&json, r#"{"projectId":"prj_1","orgId":"team_1"}"#).unwrap();
+        let link = find().unwrap().unwrap();
         assert_eq!(link.project_id, "prj_1");
         assert_eq!(link.org_id.as_deref(), Some("team_1"));
         assert_eq!(link.root, dir.path().join("a"));
-        std::fs::write(dir.path().join("a/.vercel/project.json"), "{").unwrap();
-        let err = find_link(&nested).unwrap().unwrap_err().to_string();
+        std::fs::write(&json, "{").unwrap();
+        let err = find().unwrap().unwrap_err().to_string();
         assert!(
             err.contains("is not JSON") && err.contains("vercel link"),
             "{err}"
         );
-        std::fs::write(
-            dir.path().join("a/.vercel/project.json"),
-            r#"{"orgId":"x"}"#,
-        )
-        .unwrap();
+        std::fs::write(&json, r#"{"orgId":"x"}"#).unwrap();
         assert!(
-            find_link(&nested)
+            find()
                 .unwrap()
                 .unwrap_err()
                 .to_string()
                 .contains("no `projectId`")
         );
+    }
+
+    #[test]
+    fn ids_have_the_shapes_vercel_issues() {
+        let project = |id: &str| ids::project_id(id).map_err(|e| e.to_string());
+        let org = |id: &str| ids::org_id(id).map_err(|e| e.to_string());
+        for good in ["prj_1", "prj_ExTFWgs8imGtKhq3TZZXaYgkWIXd"] {
+            assert_eq!(project(good).as_deref(), Ok(good));
+        }
+        for good in ["team_JQA0H42e2w989PGtnkin3Boi", "AbC123userid", "team_x"] {
+            assert_eq!(org(good).as_deref(), Ok(good));
+        }
+        let shape = "`prj_` then letters and digits";
+        for bad in [
+            "prj_",
+            "prj_../../x",
+            "prj_a/b",
+            "--help",
+            "prj_a?b",
+            "prj_a b",
+            "PRJ_a",
+            "prj_a\n",
+            "prj_a.json",
+            "x",
+            "prj_%2e%2e",
+        ] {
+            assert_eq!(
+                project(bad),
+                Err(format!(
+                    "its `projectId` `{}` is not an id Vercel issues ({shape})",
+                    bad.escape_debug()
+                ))
+            );
+        }
+        let long = format!("prj_{}", "a".repeat(65));
+        assert!(project(&long).is_err());
+        for bad in [
+            "team_a&x=1",
+            "--scope",
+            "team_",
+            "a/b",
+            "",
+            "-x",
+            "team_a\u{1b}[2J",
+        ] {
+            assert!(org(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_store_path_holds_one_file_name() {
+        assert_eq!(
+            fsutil::file_in(Path::new("/d"), "prj_1.json").unwrap(),
+            Path::new("/d/prj_1.json")
+        );
+        for bad in ["", ".", "..", "a/b", "../x.json", "a\0b"] {
+            let err = fsutil::file_in(Path::new("/d"), bad).unwrap_err();
+            assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput, "{bad:?}");
+        }
     }
 
     #[test]

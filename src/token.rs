@@ -5,7 +5,11 @@
 //! 2. `VERCEL_OIDC_TOKEN_FILE`, a file holding the token (newer Vercel libraries read it first);
 //! 3. `VERCEL_OIDC_TOKEN`, the token itself (what every Vercel build gets);
 //! 4. `VERCEL_OIDC_TOKEN` in `.env.local`, as `vercel env pull` writes it, found by walking up from
-//!    the working directory, stopping at the folder that holds `.vercel/`.
+//!    the working directory to the project's root ([`crate::walk`]).
+//!
+//! A file, found or named, is read only when no other user could have written it
+//! ([`crate::ownership`]): a token file named by a flag or variable that fails the rule is an
+//! error, a `.env.local` found on the walk is passed over with a warning.
 //!
 //! A token file must be a regular file of at most 64 KiB, `.env.local` one of at most 1 MiB: a
 //! FIFO or a device is refused without waiting on it. `.env.local` is read as bytes and each
@@ -26,8 +30,10 @@ use time::{Duration, OffsetDateTime};
 
 use crate::env::Env;
 use crate::fsutil::{self, ReadError, limits};
+use crate::ownership::{self, CheckError, Owners, Untrusted};
 use crate::secret::Secret;
 use crate::timefmt;
+use crate::walk::Walk;
 
 /// How close to its expiry a token is treated as expired, for clock skew between here and the
 /// cloud, and for the time the exchange itself takes.
@@ -318,6 +324,11 @@ pub enum TokenError {
         when: String,
         in_build: bool,
     },
+    /// A token file named by a flag or a variable that another user could have written.
+    Untrusted {
+        origin: TokenSource,
+        untrusted: Untrusted,
+    },
 }
 
 impl crate::problem::Explain for TokenError {
@@ -360,6 +371,12 @@ impl crate::problem::Explain for TokenError {
             } => E::new(
                 format!("the Vercel OIDC token from {origin} expired {when} (at {expired})"),
                 fresh_token_hint(*in_build),
+            ),
+            Self::Untrusted { origin, untrusted } => E::new(
+                format!(
+                    "will not read the Vercel OIDC token from {origin}: {untrusted}, so another user could have written it"
+                ),
+                untrusted.fix(),
             ),
         }
     }
@@ -428,15 +445,15 @@ pub fn decode_claims(raw: &str) -> Result<Claims, String> {
 /// Finds the token, following the order in the module docs. Does not check expiry.
 pub fn load(env: &Env, token_file: Option<&Path>) -> Result<OidcToken, TokenError> {
     if let Some(path) = token_file {
-        return read_file(TokenSource::Flag(env.absolute(path)));
+        return read_file(TokenSource::Flag(env.absolute(path)), env);
     }
     if let Some(path) = env.get(vars::VERCEL_OIDC_TOKEN_FILE) {
-        return read_file(TokenSource::EnvFile(env.absolute(path)));
+        return read_file(TokenSource::EnvFile(env.absolute(path)), env);
     }
     if let Some(raw) = env.get(vars::VERCEL_OIDC_TOKEN) {
         return OidcToken::parse(raw, TokenSource::Env);
     }
-    if let Some((path, raw)) = find_in_dotenv(env.cwd())? {
+    if let Some((path, raw)) = find_in_dotenv(&Walk::for_env(env))? {
         return OidcToken::parse(&raw, TokenSource::DotEnv(path));
     }
     Err(TokenError::NotFound {
@@ -457,11 +474,21 @@ pub fn load_fresh(
     Ok(token)
 }
 
-fn read_file(source: TokenSource) -> Result<OidcToken, TokenError> {
+/// Reads a token file named by a flag or a variable: only one that no other user could have
+/// written ([`crate::ownership`]), as for a file found by walking.
+fn read_file(source: TokenSource, env: &Env) -> Result<OidcToken, TokenError> {
     let path = match &source {
         TokenSource::Flag(p) | TokenSource::EnvFile(p) => p.clone(),
         _ => unreachable!("only file sources are read"),
     };
+    if let Err(CheckError::Untrusted(untrusted)) =
+        ownership::check_file(&path, &Owners::for_env(env))
+    {
+        return Err(TokenError::Untrusted {
+            origin: source,
+            untrusted,
+        });
+    }
     match fsutil::read_capped(&path, limits::TOKEN) {
         Ok(raw) => OidcToken::parse(&String::from_utf8_lossy(&raw), source),
         Err(error) => Err(TokenError::Read {
@@ -471,13 +498,16 @@ fn read_file(source: TokenSource) -> Result<OidcToken, TokenError> {
     }
 }
 
-/// Walks up from `start` looking for `VERCEL_OIDC_TOKEN` in `.env.local`, stopping after the
-/// folder that holds `.vercel/` (the linked project's root). A `.env.local` that is there but
-/// cannot be read (not a regular file, over 1 MiB) is an error; one that cannot be opened
-/// (permissions) is passed over.
-pub fn find_in_dotenv(start: &Path) -> Result<Option<(PathBuf, String)>, TokenError> {
-    for dir in start.ancestors() {
+/// Walks up `walk` looking for `VERCEL_OIDC_TOKEN` in `.env.local`, up to the project's root. A
+/// `.env.local` that another user could have written is passed over ([`Walk::trusts`]); one that
+/// is there but cannot be read (not a regular file, over 1 MiB) is an error; one that cannot be
+/// opened (permissions) is passed over.
+pub fn find_in_dotenv(walk: &Walk) -> Result<Option<(PathBuf, String)>, TokenError> {
+    for dir in walk.folders() {
         let candidate = dir.join(".env.local");
+        if !candidate.exists() || !walk.trusts(&candidate) {
+            continue;
+        }
         match fsutil::read_capped(&candidate, limits::CONFIG) {
             Ok(content) => {
                 if let Some(value) = dotenv_value_bytes(&content, vars::VERCEL_OIDC_TOKEN) {
@@ -491,9 +521,6 @@ pub fn find_in_dotenv(start: &Path) -> Result<Option<(PathBuf, String)>, TokenEr
                     error,
                 });
             }
-        }
-        if dir.join(".vercel").is_dir() {
-            return Ok(None);
         }
     }
     Ok(None)
@@ -768,8 +795,9 @@ pub(crate) mod tests {
             "VERCEL_OIDC_TOKEN=\"outside\"",
         )
         .unwrap();
+        let walk = || Walk::new(&nested, Owners::strict());
         assert_eq!(
-            find_in_dotenv(&nested).unwrap(),
+            find_in_dotenv(&walk()).unwrap(),
             None,
             "must not look above the .vercel folder"
         );
@@ -778,7 +806,7 @@ pub(crate) mod tests {
             "# Created by Vercel CLI\nVERCEL_OIDC_TOKEN=\"inside\"",
         )
         .unwrap();
-        let (path, value) = find_in_dotenv(&nested).unwrap().unwrap();
+        let (path, value) = find_in_dotenv(&walk()).unwrap().unwrap();
         assert_eq!(path, project.join(".env.local"));
         assert_eq!(value, "inside");
     }

@@ -19,6 +19,9 @@ pub const VERCEL_OIDC_CONFIG: &str = "VERCEL_OIDC_CONFIG";
 pub const VERCEL_OIDC_NO_REFRESH: &str = "VERCEL_OIDC_NO_REFRESH";
 pub const VERCEL_OIDC_NO_CACHE: &str = "VERCEL_OIDC_NO_CACHE";
 pub const VERCEL_OIDC_CACHE_DIR: &str = "VERCEL_OIDC_CACHE_DIR";
+/// Folders whose files are trusted whoever owns them (`:`-separated, or `*`), as git's
+/// `safe.directory`: see [`crate::ownership`].
+pub const VERCEL_OIDC_SAFE_DIRS: &str = "VERCEL_OIDC_SAFE_DIRS";
 pub const VERCEL_OIDC_VERBOSE: &str = "VERCEL_OIDC_VERBOSE";
 pub const VERCEL_OIDC_FORMAT: &str = "VERCEL_OIDC_FORMAT";
 /// Set to `1` in the environment of the command `exec` runs.

@@ -315,7 +315,7 @@ fn the_vercel_cli_is_used_when_on_path() {
     assert_eq!(v["source"]["via"], "`vercel project token`");
     assert_eq!(
         std::fs::read_to_string(&log).unwrap(),
-        "project token prj_web123 --format=json --scope team_acme123\n"
+        "project token --format=json --scope=team_acme123 -- prj_web123\n"
     );
     assert_eq!(api.count(), 0);
     let stored: serde_json::Value =

@@ -168,9 +168,11 @@ fn edit_profile(
     profile: &str,
     entries: &[(&str, &str)],
 ) -> anyhow::Result<Option<&'static str>> {
-    if let Some(dir) = target.parent() {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create `{}`", dir.display()))?;
+    // The AWS CLI runs what the file says: no other user may be able to swap a folder above it.
+    if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
+        fsutil::prepare_dir(dir, fsutil::DirRule::Shared).with_context(|| {
+            format!("will not write the AWS config file `{}`", target.display())
+        })?;
     }
     let _lock = fsutil::FileLock::beside(target).with_context(|| {
         format!(
@@ -272,9 +274,11 @@ fn pinned_project_dir(ctx: &Ctx, token: Option<&OidcToken>) -> Option<PathBuf> {
     }
     match token.map(OidcToken::source) {
         Some(TokenSource::DotEnv(path)) => path.parent().map(Path::to_path_buf),
-        Some(TokenSource::Refreshed { .. }) => crate::refresh::find_link(ctx.env().cwd())?
-            .ok()
-            .map(|l| l.root),
+        Some(TokenSource::Refreshed { .. }) => {
+            crate::refresh::find_link(&crate::walk::Walk::for_env(ctx.env()))?
+                .ok()
+                .map(|l| l.root)
+        }
         _ => None,
     }
 }

@@ -105,6 +105,10 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<ExitCode> {
         problems: Vec::new(),
         token: token.report,
         config,
+        skipped: crate::walk::skipped()
+            .into_iter()
+            .map(SkippedReport::from)
+            .collect(),
     };
     report.problems = problems(&report, token.problem, want.any());
     report.ok = report.problems.is_empty();
@@ -181,6 +185,30 @@ struct Report {
     azure: Option<CloudReport>,
     /// What stands in the way, each with what to do; empty when `ok`.
     problems: Vec<String>,
+    /// Files found walking up from here that another user could have written, and were passed
+    /// over.
+    skipped: Vec<SkippedReport>,
+}
+
+#[derive(Serialize)]
+struct SkippedReport {
+    file: String,
+    /// The owner of the file, or of the folder above it that is at fault.
+    owner: u32,
+    problem: String,
+    /// How to trust it.
+    fix: String,
+}
+
+impl From<crate::walk::Skipped> for SkippedReport {
+    fn from(s: crate::walk::Skipped) -> Self {
+        Self {
+            file: crate::ownership::shown(&s.file),
+            owner: s.untrusted.owner,
+            problem: s.untrusted.describe(),
+            fix: s.untrusted.fix(),
+        }
+    }
 }
 
 #[derive(Serialize)]

@@ -116,6 +116,7 @@ pub(super) fn access_token(
 fn executable_source(ctx: &Ctx) -> anyhow::Result<ExitCode> {
     // Not a byte on stderr on success, whatever -v or VERCEL_OIDC_VERBOSE say.
     crate::log::set_level(0);
+    crate::log::set_quiet(true);
     let output_file = ctx
         .env()
         .get(vars::GOOGLE_EXTERNAL_ACCOUNT_OUTPUT_FILE)

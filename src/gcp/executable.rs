@@ -89,6 +89,7 @@ pub fn token_code(error: &TokenError) -> &'static str {
         TokenError::Read { .. } => "TOKEN_UNREADABLE",
         TokenError::Empty { .. } | TokenError::Malformed { .. } => "TOKEN_INVALID",
         TokenError::Expired { .. } => "TOKEN_EXPIRED",
+        TokenError::Untrusted { .. } => "TOKEN_UNTRUSTED",
     }
 }
 
@@ -131,18 +132,19 @@ pub fn revoked() -> String {
     "{\"version\":1,\"success\":true}\n".to_string()
 }
 
-/// Leaves `response` at `path`: 0600, atomically, creating a missing directory 0700.
+/// Leaves `response` at `path`: 0600, atomically, creating a missing directory 0700, and only
+/// where no other user could replace it: the clients read the file before they run us, so it
+/// takes the rule of every file another program trusts ([`fsutil::write_secret`]).
 pub fn write_output_file(path: &Path, response: &str) -> Result<(), ExecutableError> {
-    let wrap = |error| ExecutableError::OutputFile {
-        path: path.to_path_buf(),
-        error,
-    };
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
-        && !dir.exists()
-    {
-        fsutil::ensure_private_dir(dir).map_err(wrap)?;
-    }
-    fsutil::write_private(path, response.as_bytes()).map_err(wrap)
+    fsutil::write_secret(path, response.as_bytes(), fsutil::DirRule::Shared).map_err(|e| {
+        ExecutableError::OutputFile {
+            path: path.to_path_buf(),
+            error: match e {
+                fsutil::SecretFileError::Write { error, .. } => error,
+                other => std::io::Error::other(other.to_string()),
+            },
+        }
+    })
 }
 
 #[cfg(test)]

@@ -114,6 +114,16 @@ fn project_config(out: &mut Out, report: &Report) {
             .join(", ")
     };
     out.row("configured", &configured);
+    for skipped in &report.skipped {
+        out.row(
+            "untrusted",
+            &format!(
+                "passed over `{}` (owner uid {}): {}",
+                skipped.file, skipped.owner, skipped.fix
+            ),
+        );
+        out.row("", &skipped.problem);
+    }
 }
 
 /// One cloud: its settings and where each came from, its check, and the trust it needs.
