@@ -174,15 +174,15 @@ const THIS_MACHINE: &str = "127.0.0.0/8,::1,localhost";
 fn proxies(env: &Env) -> Result<Vec<reqwest::Proxy>, HttpSetupError> {
     let user = env
         .get(vars::NO_PROXY)
-        .or(env.get("no_proxy"))
+        .or(env.get(vars::NO_PROXY_LOWER))
         .unwrap_or("");
     let direct = reqwest::NoProxy::from_string(&format!("{user},{THIS_MACHINE}"));
     let https: fn(&str) -> reqwest::Result<reqwest::Proxy> = |u| reqwest::Proxy::https(u);
     let http: fn(&str) -> reqwest::Result<reqwest::Proxy> = |u| reqwest::Proxy::http(u);
     let mut proxies = Vec::new();
     for (vars, make) in [
-        ([vars::HTTPS_PROXY, "https_proxy"], https),
-        ([vars::HTTP_PROXY, "http_proxy"], http),
+        ([vars::HTTPS_PROXY, vars::HTTPS_PROXY_LOWER], https),
+        ([vars::HTTP_PROXY, vars::HTTP_PROXY_LOWER], http),
     ] {
         let Some((var, value)) = vars.iter().find_map(|v| env.get(v).map(|val| (*v, val))) else {
             continue;

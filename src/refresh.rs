@@ -398,7 +398,7 @@ impl<'a> Refresher<'a> {
 
     /// The `vercel` found on `PATH`, if any.
     pub fn vercel_cli(&self) -> Option<PathBuf> {
-        let path = self.env.get(vars::PATH)?;
+        let path = self.env.get_os(vars::PATH)?;
         which::which_in("vercel", Some(path), self.env.cwd()).ok()
     }
 
@@ -433,7 +433,7 @@ impl<'a> Refresher<'a> {
     }
 
     /// Starts `<cli> project token <projectId> --format=json [--scope <orgId>]` in the project,
-    /// with our environment, no input, and both outputs piped.
+    /// with our environment (byte for byte), no input, and both outputs piped.
     fn spawn_cli(&self, cli: &Path) -> Result<Child, RefreshError> {
         let mut cmd = Command::new(cli);
         cmd.args(["project", "token", &self.link.project_id, "--format=json"]);
