@@ -4,13 +4,13 @@
 //! - rustls with the Mozilla roots compiled in, plus every certificate in the PEM file named by
 //!   `SSL_CERT_FILE` (for a corporate proxy or a test CA; a regular file of at most 8 MiB holding
 //!   at least one certificate). No OpenSSL.
-//! - Proxies from `HTTPS_PROXY` / `https_proxy` (and `HTTP_PROXY` / `http_proxy` for plain-http
-//!   endpoints), with `NO_PROXY` / `no_proxy` exceptions; `ALL_PROXY` is not read. The proxy
-//!   rule: this machine (127.0.0.0/8, `::1`, `localhost`) is always reached directly, whatever
-//!   those variables say, so a local STS or emulator gets its requests and no proxy sees them;
-//!   and a token never travels over plain http to another machine ([`check_endpoint`] refuses
-//!   such an endpoint where it is set, and [`send`] again before sending), so a proxy carries a
-//!   token only inside a TLS tunnel (`CONNECT`).
+//! - The proxy from `HTTPS_PROXY` / `https_proxy`, with `NO_PROXY` / `no_proxy` exceptions. The
+//!   proxy rule: this machine (127.0.0.0/8, `::1`, `localhost`) is always reached directly,
+//!   whatever those variables say, so a local STS or emulator gets its requests and no proxy
+//!   sees them; and a token never travels over plain http to another machine
+//!   ([`check_endpoint`] refuses such an endpoint where it is set, and [`send`] again before
+//!   sending), so a proxy carries a token only inside a TLS tunnel (`CONNECT`). Plain http goes
+//!   only to this machine, so `HTTP_PROXY` is not read; nor is `ALL_PROXY`.
 //! - Connect timeout 3 s, whole-request timeout 10 s, `User-Agent: vercel-oidc/<version>`.
 //! - Redirects. A request that carries a token or a credential ([`client`]: AWS STS, Google STS,
 //!   IAM Credentials, Entra ID, the Vercel API) follows none: a 3xx is an error naming its
@@ -159,7 +159,7 @@ fn build(
             builder = builder.add_root_certificate(cert);
         }
     }
-    for proxy in proxies(env)? {
+    if let Some(proxy) = proxy(env)? {
         builder = builder.proxy(proxy);
     }
     builder.build().map_err(HttpSetupError::Build)
@@ -169,33 +169,27 @@ fn build(
 /// same hosts [`is_loopback`] names, matched by reqwest as address ranges, not as text.
 const THIS_MACHINE: &str = "127.0.0.0/8,::1,localhost";
 
-/// The proxies `env` names, each with its exceptions: `NO_PROXY` / `no_proxy` and, whatever
-/// those say, this machine ([`THIS_MACHINE`]).
-fn proxies(env: &Env) -> Result<Vec<reqwest::Proxy>, HttpSetupError> {
+/// The proxy `HTTPS_PROXY` (else `https_proxy`) names, if any, with its exceptions: `NO_PROXY`
+/// (else `no_proxy`) and, whatever those say, this machine ([`THIS_MACHINE`]).
+fn proxy(env: &Env) -> Result<Option<reqwest::Proxy>, HttpSetupError> {
+    let Some((var, value)) = [vars::HTTPS_PROXY, vars::HTTPS_PROXY_LOWER]
+        .into_iter()
+        .find_map(|v| env.get(v).map(|value| (v, value)))
+    else {
+        return Ok(None);
+    };
+    let proxy = reqwest::Proxy::https(value).map_err(|error| HttpSetupError::Proxy {
+        var,
+        value: without_userinfo(value),
+        error,
+    })?;
     let user = env
         .get(vars::NO_PROXY)
         .or(env.get(vars::NO_PROXY_LOWER))
         .unwrap_or("");
     let direct = reqwest::NoProxy::from_string(&format!("{user},{THIS_MACHINE}"));
-    let https: fn(&str) -> reqwest::Result<reqwest::Proxy> = |u| reqwest::Proxy::https(u);
-    let http: fn(&str) -> reqwest::Result<reqwest::Proxy> = |u| reqwest::Proxy::http(u);
-    let mut proxies = Vec::new();
-    for (vars, make) in [
-        ([vars::HTTPS_PROXY, vars::HTTPS_PROXY_LOWER], https),
-        ([vars::HTTP_PROXY, vars::HTTP_PROXY_LOWER], http),
-    ] {
-        let Some((var, value)) = vars.iter().find_map(|v| env.get(v).map(|val| (*v, val))) else {
-            continue;
-        };
-        let proxy = make(value).map_err(|error| HttpSetupError::Proxy {
-            var,
-            value: without_userinfo(value),
-            error,
-        })?;
-        crate::debug!("using the proxy from {var}, except for this machine");
-        proxies.push(proxy.no_proxy(direct.clone()));
-    }
-    Ok(proxies)
+    crate::debug!("using the proxy from {var}, except for this machine");
+    Ok(Some(proxy.no_proxy(direct)))
 }
 
 /// A response read whole, within [`limits::HTTP_BODY`].
@@ -829,12 +823,15 @@ mod tests {
         (listener, url)
     }
 
+    /// Even with a client that has a plain-http proxy (the provider takes one from its caller).
     #[tokio::test]
     async fn a_token_is_never_sent_in_the_clear_to_another_machine() {
         let (proxy, proxy_url) = idle_proxy();
-        let env = Env::from_pairs([(vars::HTTP_PROXY, proxy_url.as_str())], "/");
-        let request = client(&env)
-            .unwrap()
+        let client = reqwest::Client::builder()
+            .proxy(reqwest::Proxy::http(&proxy_url).unwrap())
+            .build()
+            .unwrap();
+        let request = client
             .post("http://sts.example.com/")
             .timeout(Duration::from_secs(2))
             .body("WebIdentityToken=eyJ.x.y");

@@ -126,8 +126,8 @@ pub const SSL_CERT_FILE: &str = "SSL_CERT_FILE";
 pub const HTTPS_PROXY: &str = "HTTPS_PROXY";
 /// Read when `HTTPS_PROXY` is not set, as curl does.
 pub const HTTPS_PROXY_LOWER: &str = "https_proxy";
+/// Not read: plain http goes only to this machine, which is reached directly (`crate::http`).
 pub const HTTP_PROXY: &str = "HTTP_PROXY";
-pub const HTTP_PROXY_LOWER: &str = "http_proxy";
 pub const NO_PROXY: &str = "NO_PROXY";
 pub const NO_PROXY_LOWER: &str = "no_proxy";
 
@@ -206,8 +206,6 @@ pub const READ: &[&str] = &[
     SSL_CERT_FILE,
     HTTPS_PROXY,
     HTTPS_PROXY_LOWER,
-    HTTP_PROXY,
-    HTTP_PROXY_LOWER,
     NO_PROXY,
     NO_PROXY_LOWER,
 ];

@@ -24,8 +24,8 @@ const STS_TOKEN: &str = "ya29.c.federated-sts-token-0123456789";
 const GOOGLE_ACCESS: &str = "ya29.c.impersonated-access-token-0123";
 const ENTRA_ACCESS: &str = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.entra-access.sig";
 
-/// The names a proxy may be given in: the ones this tool reads (`HTTPS_PROXY` first, then
-/// `https_proxy`; the same for http) and `ALL_PROXY`, which curl and others read.
+/// The names a proxy may be given in: the ones this tool reads (`HTTPS_PROXY`, else
+/// `https_proxy`) and those others read (`HTTP_PROXY` and `ALL_PROXY`, as curl does).
 const ALL_PROXY_VARS: &[&str] = &[
     vars::HTTPS_PROXY,
     "https_proxy",
