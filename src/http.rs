@@ -4,8 +4,13 @@
 //! - rustls with the Mozilla roots compiled in, plus every certificate in the PEM file named by
 //!   `SSL_CERT_FILE` (for a corporate proxy or a test CA; a regular file of at most 8 MiB holding
 //!   at least one certificate). No OpenSSL.
-//! - Proxies from `HTTPS_PROXY` / `https_proxy` (and `HTTP_PROXY` for plain-http endpoints), with
-//!   `NO_PROXY` / `no_proxy` exceptions.
+//! - The proxy from `HTTPS_PROXY` / `https_proxy`, with `NO_PROXY` / `no_proxy` exceptions. The
+//!   proxy rule: this machine (127.0.0.0/8, `::1`, `localhost`) is always reached directly,
+//!   whatever those variables say, so a local STS or emulator gets its requests and no proxy
+//!   sees them; and a token never travels over plain http to another machine
+//!   ([`check_endpoint`] refuses such an endpoint where it is set, and [`send`] again before
+//!   sending), so a proxy carries a token only inside a TLS tunnel (`CONNECT`). Plain http goes
+//!   only to this machine, so `HTTP_PROXY` is not read; nor is `ALL_PROXY`.
 //! - Connect timeout 3 s, whole-request timeout 10 s, `User-Agent: vercel-oidc/<version>`.
 //! - Redirects. A request that carries a token or a credential ([`client`]: AWS STS, Google STS,
 //!   IAM Credentials, Entra ID, the Vercel API) follows none: a 3xx is an error naming its
@@ -154,29 +159,37 @@ fn build(
             builder = builder.add_root_certificate(cert);
         }
     }
-    let no_proxy = reqwest::NoProxy::from_string(
-        env.get(vars::NO_PROXY)
-            .or(env.get("no_proxy"))
-            .unwrap_or(""),
-    );
-    let https: fn(&str) -> reqwest::Result<reqwest::Proxy> = |u| reqwest::Proxy::https(u);
-    let http: fn(&str) -> reqwest::Result<reqwest::Proxy> = |u| reqwest::Proxy::http(u);
-    for (vars, make) in [
-        ([vars::HTTPS_PROXY, "https_proxy"], https),
-        ([vars::HTTP_PROXY, "http_proxy"], http),
-    ] {
-        let Some((var, value)) = vars.iter().find_map(|v| env.get(v).map(|val| (*v, val))) else {
-            continue;
-        };
-        let proxy = make(value).map_err(|error| HttpSetupError::Proxy {
-            var,
-            value: without_userinfo(value),
-            error,
-        })?;
-        crate::debug!("using the proxy from {var}");
-        builder = builder.proxy(proxy.no_proxy(no_proxy.clone()));
+    if let Some(proxy) = proxy(env)? {
+        builder = builder.proxy(proxy);
     }
     builder.build().map_err(HttpSetupError::Build)
+}
+
+/// This machine, as a `NO_PROXY` list: what is always reached directly (the proxy rule). The
+/// same hosts [`is_loopback`] names, matched by reqwest as address ranges, not as text.
+const THIS_MACHINE: &str = "127.0.0.0/8,::1,localhost";
+
+/// The proxy `HTTPS_PROXY` (else `https_proxy`) names, if any, with its exceptions: `NO_PROXY`
+/// (else `no_proxy`) and, whatever those say, this machine ([`THIS_MACHINE`]).
+fn proxy(env: &Env) -> Result<Option<reqwest::Proxy>, HttpSetupError> {
+    let Some((var, value)) = [vars::HTTPS_PROXY, vars::HTTPS_PROXY_LOWER]
+        .into_iter()
+        .find_map(|v| env.get(v).map(|value| (v, value)))
+    else {
+        return Ok(None);
+    };
+    let proxy = reqwest::Proxy::https(value).map_err(|error| HttpSetupError::Proxy {
+        var,
+        value: without_userinfo(value),
+        error,
+    })?;
+    let user = env
+        .get(vars::NO_PROXY)
+        .or(env.get(vars::NO_PROXY_LOWER))
+        .unwrap_or("");
+    let direct = reqwest::NoProxy::from_string(&format!("{user},{THIS_MACHINE}"));
+    crate::debug!("using the proxy from {var}, except for this machine");
+    Ok(Some(proxy.no_proxy(direct)))
 }
 
 /// A response read whole, within [`limits::HTTP_BODY`].
@@ -273,11 +286,20 @@ const TOKEN_REDIRECT: &str = "a token is sent only to the endpoint configured";
 
 /// Sends a request that carries a token or a credential and reads the answer: a redirect is an
 /// error (and, should the client have followed one, so is an answer from another address), and
-/// the body is capped at [`limits::HTTP_BODY`]. Build the client with [`client`].
+/// the body is capped at [`limits::HTTP_BODY`]. Build the client with [`client`]. A request to
+/// an address [`check_endpoint`] refuses (plain http to another machine) is not sent at all:
+/// every caller checks its endpoint first, and this keeps a token out of the clear, and out of
+/// a proxy, should one forget.
 pub async fn send(request: reqwest::RequestBuilder) -> Result<Received, ReceiveError> {
     let (client, request) = request.build_split();
     let request = request.map_err(network)?;
     let requested = request.url().clone();
+    if let Err(why) = check_endpoint(requested.as_str()) {
+        return Err(ReceiveError::Network {
+            detail: format!("nothing was sent: {why}"),
+            transient: false,
+        });
+    }
     let sent = sent_secrets(&request);
     let sent: Vec<&str> = sent.iter().map(String::as_str).collect();
     let response = client.execute(request).await.map_err(network)?;
@@ -791,6 +813,35 @@ mod tests {
         let r: Result<(), ()> = policy.run(|_| true, |_| async { Err(()) }).await;
         assert!(r.is_err());
         assert!(start.elapsed() < Duration::from_millis(400));
+    }
+
+    /// A listener standing in for a proxy: whether anything connected to it.
+    fn idle_proxy() -> (std::net::TcpListener, String) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        (listener, url)
+    }
+
+    /// Even with a client that has a plain-http proxy (the provider takes one from its caller).
+    #[tokio::test]
+    async fn a_token_is_never_sent_in_the_clear_to_another_machine() {
+        let (proxy, proxy_url) = idle_proxy();
+        let client = reqwest::Client::builder()
+            .proxy(reqwest::Proxy::http(&proxy_url).unwrap())
+            .build()
+            .unwrap();
+        let request = client
+            .post("http://sts.example.com/")
+            .timeout(Duration::from_secs(2))
+            .body("WebIdentityToken=eyJ.x.y");
+        let err = send(request).await.unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "nothing was sent: `http://sts.example.com/` is plain http; the token would cross the network unencrypted: use https"
+        );
+        assert!(!err.is_transient());
+        assert!(proxy.accept().is_err(), "the proxy was reached");
     }
 
     #[test]

@@ -23,6 +23,7 @@
 //! ```no_run
 //! # fn example() -> Result<(), Box<dyn std::error::Error>> {
 //! let env = vercel_oidc::Env::from_process();
+//! env.check_text()?; // a variable read as text whose value is not UTF-8, named
 //! let token = vercel_oidc::token::load(&env, None)?;
 //! println!("{} ({})", token.claims().sub, token.source());
 //! # Ok(()) }
@@ -37,6 +38,7 @@
 //! use vercel_oidc::{Env, Session, aws, azure, gcp};
 //!
 //! let env = Env::from_process();
+//! env.check_text()?;
 //! let session = Session::new(env.clone());
 //! let resolve = |table| Resolved::resolve(table, &Given::default(), &env, FileLayers::default());
 //!
@@ -119,7 +121,7 @@ pub mod verify;
 pub mod walk;
 
 pub use cache::UntrustedCache;
-pub use env::Env;
+pub use env::{Env, NotText};
 pub use fsutil::{DirError, Limit, ReadError};
 pub use http::ReceiveError;
 pub use http::{HttpSetupError, RetryPolicy};

@@ -470,7 +470,7 @@ impl<'a> Refresher<'a> {
 
     /// The `vercel` found on `PATH`, if any.
     pub fn vercel_cli(&self) -> Option<PathBuf> {
-        let path = self.env.get(vars::PATH)?;
+        let path = self.env.get_os(vars::PATH)?;
         which::which_in("vercel", Some(path), self.env.cwd()).ok()
     }
 
@@ -505,7 +505,7 @@ impl<'a> Refresher<'a> {
     }
 
     /// Starts `<cli> project token --format=json [--scope=<orgId>] -- <projectId>` in the project,
-    /// with our environment, no input, and both outputs piped.
+    /// with our environment (byte for byte), no input, and both outputs piped.
     fn spawn_cli(&self, cli: &Path) -> Result<Child, RefreshError> {
         let mut cmd = Command::new(cli);
         cmd.args(["project", "token", "--format=json"]);

@@ -16,6 +16,7 @@
 //! use vercel_oidc::{Env, Session, aws};
 //!
 //! let env = Env::from_process();
+//! env.check_text()?;
 //! let settings = Resolved::resolve(&aws::settings::TABLE, &Given::default(), &env, FileLayers::default());
 //! let config = aws::AwsConfig::from_settings(&settings, &env)?;
 //! let session = Session::new(env);

@@ -946,30 +946,41 @@ fn help_and_version() {
     );
 }
 
+/// HTTPS_PROXY is honoured for another machine, and NO_PROXY too. The "proxy" records what
+/// reaches it (a `CONNECT` naming the target) and refuses the tunnel; the target, 0.0.0.0, is
+/// not this machine by name (which would be reached directly: tests/hostile_proxy.rs), and
+/// reached directly it is a closed port, failing at once without leaving the machine.
 #[test]
 fn proxies_from_the_environment_are_honoured() {
-    // The "proxy" is a recording server: a request through it names the full target URL.
-    let proxy = MockServer::start(|_, _| sts_ok(3600));
-    let target = "http://127.0.0.1:9/";
+    let proxy = MockServer::start(|_, _| Reply::new(502, "text/plain", ""));
+    let target = "https://0.0.0.0:9/";
     let mut sb = Sandbox::new();
     sb.set(vars::VERCEL_OIDC_TOKEN, fresh_token())
         .set(vars::AWS_ENDPOINT_URL_STS, target)
-        .set(vars::HTTP_PROXY, proxy.url())
+        .set(vars::HTTPS_PROXY, proxy.url())
         .set(vars::VERCEL_OIDC_NO_CACHE, "1");
     let out = credential_process(&sb);
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    assert_eq!(proxy.requests()[0].path, target);
+    assert_eq!((out.code, out.stdout.as_str()), (1, ""));
+    let through = proxy.requests();
+    assert!(!through.is_empty());
+    for req in &through {
+        assert_eq!(
+            (req.method.as_str(), req.path.as_str()),
+            ("CONNECT", "0.0.0.0:9")
+        );
+    }
     // NO_PROXY sends it straight to the (unreachable) target instead.
-    sb.set(vars::NO_PROXY, "127.0.0.1");
+    sb.set(vars::NO_PROXY, "0.0.0.0");
     let out = credential_process(&sb);
     assert_eq!(out.code, 1);
     assert!(
         out.stderr
-            .contains("cannot reach STS at `http://127.0.0.1:9/`"),
+            .starts_with("error: cannot reach STS at `https://0.0.0.0:9/`"),
         "{}",
         out.stderr
     );
-    assert_eq!(proxy.count(), 1);
+    assert!(out.stderr.contains("Connection refused"), "{}", out.stderr);
+    assert_eq!(proxy.count(), through.len());
 }
 
 #[test]

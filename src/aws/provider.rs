@@ -53,6 +53,8 @@ pub enum BuildError {
     Http(#[from] HttpSetupError),
     #[error(transparent)]
     Project(#[from] ProjectConfigError),
+    #[error(transparent)]
+    Env(#[from] crate::env::NotText),
 }
 
 /// Supplies AWS credentials by exchanging the Vercel OIDC token with STS.
@@ -271,6 +273,7 @@ impl Builder {
     /// Checks the settings (for the environment of the token found now, if any).
     pub fn build(self) -> Result<VercelOidcCredentialsProvider, BuildError> {
         let env = self.env.unwrap_or_else(Env::from_process);
+        env.check_text()?;
         let project = if self.no_project_config {
             ProjectConfig::default()
         } else {

@@ -8,9 +8,10 @@
 //!   [`crate::rundir`]) holds:
 //!   `token` (the Vercel token, 0600, no trailing newline, kept fresh while the child runs) and,
 //!   for GCP, `gcp-credentials.json` (an `external_account` file whose source is `token`).
-//! - The child's environment: `VERCEL_OIDC_TOKEN` and `VERCEL_OIDC_TOKEN_FILE` (the run's token
-//!   file, so nested `vercel-oidc` calls and Vercel's own helpers read the fresh one),
-//!   `VERCEL_OIDC_EXEC=1`, and per cloud:
+//! - The child's environment: this one byte for byte (names and values that are not UTF-8
+//!   included), less and plus the wiring: `VERCEL_OIDC_TOKEN` and `VERCEL_OIDC_TOKEN_FILE`
+//!   (the run's token file, so nested `vercel-oidc` calls and Vercel's own helpers read the
+//!   fresh one), `VERCEL_OIDC_EXEC=1`, and per cloud:
 //!   - AWS: `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`,
 //!     `AWS_CREDENTIAL_EXPIRATION`, `AWS_REGION`/`AWS_DEFAULT_REGION` when a region is set; the
 //!     variables that would win over them or confuse tools are removed (`AWS_PROFILE`,
@@ -269,7 +270,7 @@ fn run_child(
 }
 
 fn resolve_program(ctx: &Ctx, name: &OsString) -> anyhow::Result<PathBuf> {
-    let path = ctx.env().get(vars::PATH).unwrap_or("");
+    let path = ctx.env().get_os(vars::PATH).unwrap_or_default();
     which::which_in(name, Some(path), ctx.env().cwd()).map_err(|_| {
         anyhow::anyhow!(
             "command `{}` not found on PATH\n  check its name or install it; no credentials were fetched",

@@ -187,8 +187,14 @@ impl Ctx {
 }
 
 pub fn main() -> ExitCode {
-    let cli = parse();
+    // Before the command line, whose setting flags clap also reads from their variables (and
+    // would refuse one that is not UTF-8 without naming it).
     let env = Env::from_process();
+    if let Err(err) = env.check_text() {
+        eprintln!("error: {err}");
+        return ExitCode::FAILURE;
+    }
+    let cli = parse();
     let from_env = match env.get(vars::VERCEL_OIDC_VERBOSE) {
         Some(v) => v
             .parse::<u8>()
@@ -551,5 +557,66 @@ mod names {
                 );
             }
         }
+    }
+
+    /// `Env::check_text` refuses a value that is not UTF-8 only for the variables in
+    /// `vars::READ`: every variable read as text must be there (each setting's own and inherited
+    /// ones, and each one read through `get` or `flag`), and `PATH`, searched byte for byte, not.
+    #[test]
+    fn every_variable_read_as_text_is_in_vars_read() {
+        let settings = crate::project::tables().into_iter().flat_map(|t| {
+            t.settings
+                .iter()
+                .flat_map(|s| s.env.into_iter().chain(s.inherits.iter().copied()))
+        });
+        for var in settings {
+            assert!(crate::vars::READ.contains(&var), "setting variable {var}");
+        }
+        // `NAME: &str = "VALUE"` for each constant of vars.rs.
+        let constants: Vec<(&str, &str)> = include_str!("../vars.rs")
+            .split("pub const ")
+            .skip(1)
+            .filter_map(|c| Some((c.split(':').next()?, c.split('"').nth(1)?)))
+            .collect();
+        for (path, text) in sources() {
+            for call in [
+                ".get(vars::",
+                ".flag(vars::",
+                ".get(crate::vars::",
+                ".flag(crate::vars::",
+            ] {
+                for rest in text.split(call).skip(1) {
+                    let name = rest.split(')').next().unwrap();
+                    // This test's own patterns.
+                    if !name.chars().all(|c| c.is_ascii_uppercase() || c == '_') {
+                        continue;
+                    }
+                    let var = constants.iter().find(|(c, _)| *c == name).map(|(_, v)| *v);
+                    assert!(
+                        var.is_some_and(|v| crate::vars::READ.contains(&v)),
+                        "{} reads {name} as text, which is not in vars::READ",
+                        path.display()
+                    );
+                }
+            }
+        }
+        // Flags clap reads from a variable: as text, but for a path it takes as it is.
+        for (path, text) in sources() {
+            for rest in text.split("env = vars::").skip(1) {
+                let name: String = rest
+                    .chars()
+                    .take_while(|c| c.is_ascii_uppercase() || *c == '_')
+                    .collect();
+                let var = constants.iter().find(|(c, _)| *c == name).map(|(_, v)| *v);
+                assert!(
+                    var.is_some_and(|v| crate::vars::READ.contains(&v))
+                        || name == "VERCEL_OIDC_PROJECT_DIR"
+                        || name.is_empty(),
+                    "{} gives clap {name}, which is not in vars::READ",
+                    path.display()
+                );
+            }
+        }
+        assert!(!crate::vars::READ.contains(&crate::vars::PATH));
     }
 }
