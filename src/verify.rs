@@ -958,24 +958,10 @@ pub fn jwks_ttl(cache_control: Option<&str>) -> Duration {
         .clamp(MIN_JWKS_TTL, MAX_JWKS_TTL)
 }
 
-/// A value from a token or a server, made safe to print: control characters escaped, at most
-/// 100 characters.
+/// A value from a token or a server, made safe to print ([`crate::outside::escaped_within`]):
+/// control and invisible characters escaped, at most 100 characters of output.
 fn shown(value: &str) -> String {
-    let mut out: String = value
-        .chars()
-        .take(100)
-        .flat_map(|c| {
-            if c.is_control() {
-                c.escape_default().collect::<Vec<_>>()
-            } else {
-                vec![c]
-            }
-        })
-        .collect();
-    if value.chars().count() > 100 {
-        out.push('…');
-    }
-    out
+    crate::outside::escaped_within(value, 100)
 }
 
 /// `` `a`, `b` `` or `none`.
@@ -1203,7 +1189,7 @@ mod tests {
             ),
             (
                 token(serde_json::json!({"alg": "HS256\u{1b}[2J"})),
-                Err("(found `HS256\\u{1b}[2J`)"),
+                Err("(found `HS256\\x1b[2J`)"),
             ),
             (
                 token(serde_json::json!({"kid": "k1"})),
@@ -1577,7 +1563,7 @@ mod tests {
     #[test]
     fn shown_escapes_and_truncates() {
         assert_eq!(shown("plain"), "plain");
-        assert_eq!(shown("a\nb\u{1b}"), "a\\nb\\u{1b}");
+        assert_eq!(shown("a\nb\u{1b}"), "a\\nb\\x1b");
         let long = "x".repeat(150);
         assert_eq!(shown(&long), format!("{}…", "x".repeat(100)));
         assert_eq!(backticked(["a", "b"].into_iter()), "`a`, `b`");
