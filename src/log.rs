@@ -1,10 +1,16 @@
 //! Diagnostic output on stderr, switched on by `-v` / `VERCEL_OIDC_VERBOSE`.
 //!
-//! Lines name things (sources, paths, env var names, masked key ids), never show secrets.
+//! Lines name things (sources, paths, env var names, masked key ids), never show secrets. As a
+//! second guard, every line is written through [`write`]: redacted as server text is
+//! ([`crate::http::redact`]: anything shaped like a token or a key) and with control and
+//! invisible characters escaped ([`crate::outside::escaped_lines`]), so that a value a server
+//! sent cannot drive the terminal. A server's value that a line shows goes through
+//! [`crate::http::server_text`] first, which also escapes line breaks.
 
 // Some of this serves only the command line (`-v`).
 #![cfg_attr(not(feature = "cli"), allow(dead_code))]
 
+use std::fmt;
 use std::sync::atomic::{AtomicU8, Ordering};
 
 static LEVEL: AtomicU8 = AtomicU8::new(0);
@@ -18,12 +24,23 @@ pub fn level() -> u8 {
     LEVEL.load(Ordering::Relaxed)
 }
 
+/// Writes one log line to stderr, as [`shown`].
+pub fn write(line: fmt::Arguments<'_>) {
+    eprintln!("vercel-oidc: {}", shown(&line.to_string()));
+}
+
+/// A log line as it is written: redacted, control and invisible characters escaped (line
+/// breaks kept: a message may have a second line saying what to do).
+pub fn shown(line: &str) -> String {
+    crate::outside::escaped_lines(&crate::http::redact(line, &[])).into_owned()
+}
+
 /// Logs a line to stderr when the verbosity is at least 1.
 #[macro_export]
 macro_rules! debug {
     ($($arg:tt)*) => {
         if $crate::log::level() >= 1 {
-            eprintln!("vercel-oidc: {}", format_args!($($arg)*));
+            $crate::log::write(format_args!($($arg)*));
         }
     };
 }
@@ -33,7 +50,18 @@ macro_rules! debug {
 macro_rules! trace {
     ($($arg:tt)*) => {
         if $crate::log::level() >= 2 {
-            eprintln!("vercel-oidc: {}", format_args!($($arg)*));
+            $crate::log::write(format_args!($($arg)*));
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn lines_are_redacted_and_escaped() {
+        assert_eq!(
+            super::shown("issued a Bearer\u{1b}[2J eyJhbGciOi.eyJzdWIi.c2ln token\n  then"),
+            "issued a Bearer\\x1b[2J [redacted] token\n  then"
+        );
+    }
 }
