@@ -1,11 +1,11 @@
 //! Diagnostic output on stderr, switched on by `-v` / `VERCEL_OIDC_VERBOSE`.
 //!
-//! Lines name things (sources, paths, env var names, masked key ids), never show secrets. As a
-//! second guard, every line is written through [`write`]: redacted as server text is
-//! ([`crate::http::redact`]: anything shaped like a token or a key) and with control and
-//! invisible characters escaped ([`crate::outside::escaped_lines`]), so that a value a server
-//! sent cannot drive the terminal. A server's value that a line shows goes through
-//! [`crate::http::server_text`] first, which also escapes line breaks.
+//! Lines name things (sources, paths, env var names, masked key ids), never show secrets. A
+//! server's value that a line shows goes through [`crate::http::server_text`] first (redacted
+//! and escaped, as in error text). Every line is written through [`write`], which escapes
+//! control and invisible characters ([`crate::outside::escaped_lines`]) in whatever else it
+//! names (a path, a setting), so that nothing in it can drive the terminal. Lines are not
+//! redacted as a whole: the redaction's guess at opaque values would take paths for keys.
 
 // Some of this serves only the command line (`-v`).
 #![cfg_attr(not(feature = "cli"), allow(dead_code))]
@@ -29,10 +29,10 @@ pub fn write(line: fmt::Arguments<'_>) {
     eprintln!("vercel-oidc: {}", shown(&line.to_string()));
 }
 
-/// A log line as it is written: redacted, control and invisible characters escaped (line
-/// breaks kept: a message may have a second line saying what to do).
+/// A log line as it is written: control and invisible characters escaped (line breaks kept: a
+/// message may have a second line saying what to do).
 pub fn shown(line: &str) -> String {
-    crate::outside::escaped_lines(&crate::http::redact(line, &[])).into_owned()
+    crate::outside::escaped_lines(line).into_owned()
 }
 
 /// Logs a line to stderr when the verbosity is at least 1.
@@ -58,10 +58,10 @@ macro_rules! trace {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn lines_are_redacted_and_escaped() {
+    fn lines_are_escaped() {
         assert_eq!(
-            super::shown("issued a Bearer\u{1b}[2J eyJhbGciOi.eyJzdWIi.c2ln token\n  then"),
-            "issued a Bearer\\x1b[2J [redacted] token\n  then"
+            super::shown("cache hit `/tmp/ca\u{1b}[2Jche/Ab0\u{202e}.json`\n  then"),
+            "cache hit `/tmp/ca\\x1b[2Jche/Ab0\\u{202e}.json`\n  then"
         );
     }
 }

@@ -1,6 +1,6 @@
 //! The real binary showing text from outside to a person (issue 15, item 6): a token's claims,
-//! a server's refusal or answer, a token file's path, a setting's value; and the commands it
-//! prints for a person to paste.
+//! a server's refusal or answer, a token file's path, a setting's value, a path an error or a
+//! `-v` line names; and the commands it prints for a person to paste.
 //!
 //! Every such string is shown escaped (`\x1b`, `\n`, `\u{202e}`), so that it cannot add a line,
 //! move the cursor, retitle the terminal or reorder the text around it; the machine-read JSON
@@ -606,6 +606,56 @@ fn verbose_shows_the_token_type_redacted_and_escaped() {
     assert!(
         !out.stderr.contains("\nvercel-oidc: forged"),
         "{}",
+        out.stderr
+    );
+}
+
+// --- whatever else reaches stderr -------------------------------------------------------------
+
+/// An error naming a path with an escape sequence in it (here SSL_CERT_FILE) shows the path
+/// escaped, the message's own line break kept.
+#[test]
+fn errors_show_paths_escaped() {
+    let mut sb = Sandbox::new();
+    let missing = sb.path().join("c\u{1b}[2Ja.pem");
+    sb.set(vars::VERCEL_OIDC_TOKEN, token_with(serde_json::json!({})))
+        .set(vars::SSL_CERT_FILE, missing.display().to_string());
+    let out = sb.run(&["aws", "credential-process", "--role-arn", ROLE]);
+    assert_eq!(
+        (out.code, out.stdout.as_str(), out.stderr.as_str()),
+        (
+            1,
+            "",
+            &*format!(
+                "error: cannot read SSL_CERT_FILE `{}/c\\x1b[2Ja.pem`: it does not exist\n  point SSL_CERT_FILE at a PEM bundle (a regular file of at most 8 MiB), or unset it\n",
+                sb.path().display()
+            )
+        ),
+    );
+}
+
+/// Every `-v` line is escaped, whatever it names: here a cache hit in a cache directory whose
+/// name holds an escape sequence.
+#[test]
+fn verbose_lines_show_paths_escaped() {
+    let sts = MockServer::start(|_, _| sts_credentials("ASIAHOSTILEOUTPUT1", 3 * 3600));
+    let mut sb = Sandbox::new();
+    let cache = sb.path().join("ca\u{1b}[2Jche");
+    sb.set(vars::VERCEL_OIDC_TOKEN, token_with(serde_json::json!({})))
+        .set(vars::AWS_ENDPOINT_URL_STS, sts.url())
+        .set(vars::VERCEL_OIDC_CACHE_DIR, cache.display().to_string());
+    let args = ["-v", "aws", "credential-process", "--role-arn", ROLE];
+    assert_eq!(sb.run(&args).code, 0);
+    let out = sb.run(&args);
+    assert_eq!((out.code, sts.count()), (0, 1), "{}", out.stderr);
+    assert_visible(&out.stderr);
+    let hit = format!(
+        "vercel-oidc: cache hit `{}/ca\\x1b[2Jche/",
+        sb.path().display()
+    );
+    assert!(
+        out.stderr.lines().any(|l| l.starts_with(&hit)),
+        "no line starting {hit:?} in:\n{}",
         out.stderr
     );
 }
