@@ -100,33 +100,7 @@ pub fn provider_setup(
         .owner
         .as_deref()
         .map(|owner| format!("assertion.owner == {}", cel_string(owner)));
-    let (grant, grant_command) = match service_account {
-        Some(sa) => (
-            Grant {
-                role: WORKLOAD_IDENTITY_USER.to_string(),
-                on: sa.into(),
-            },
-            grant_command(sa, &principal),
-        ),
-        None => {
-            let command = PasteCommand::new("gcloud projects add-iam-policy-binding");
-            // A placeholder is this program's own, to be replaced: left bare.
-            let (project, command) = match project_id {
-                Some(project) => (project, command.arg(project)),
-                None => ("<PROJECT_ID>", command.words("<PROJECT_ID>")),
-            };
-            (
-                Grant {
-                    role: "<ROLE>".to_string(),
-                    on: Text::new(format!("project {project}")),
-                },
-                command
-                    .words("--role=<ROLE>")
-                    .flag("--member", &principal)
-                    .line(),
-            )
-        }
-    };
+    let (grant, grant_command) = grant(&principal, service_account, project_id);
     let commands = GcloudCommands {
         create_pool: PasteCommand::new("gcloud iam workload-identity-pools create")
             .arg(&provider.pool)
@@ -162,6 +136,37 @@ pub fn provider_setup(
         grant,
         commands,
     }
+}
+
+/// What `principal` needs and the gcloud command that grants it: [`WORKLOAD_IDENTITY_USER`] on
+/// `service_account` when one is given, else roles on the project `project_id` (a placeholder
+/// when not given, left bare for a person to replace).
+fn grant(
+    principal: &str,
+    service_account: Option<&str>,
+    project_id: Option<&str>,
+) -> (Grant, String) {
+    if let Some(sa) = service_account {
+        let grant = Grant {
+            role: WORKLOAD_IDENTITY_USER.to_string(),
+            on: sa.into(),
+        };
+        return (grant, grant_command(sa, principal));
+    }
+    let command = PasteCommand::new("gcloud projects add-iam-policy-binding");
+    let (project, command) = match project_id {
+        Some(project) => (project, command.arg(project)),
+        None => ("<PROJECT_ID>", command.words("<PROJECT_ID>")),
+    };
+    let grant = Grant {
+        role: "<ROLE>".to_string(),
+        on: Text::new(format!("project {project}")),
+    };
+    let command = command
+        .words("--role=<ROLE>")
+        .flag("--member", principal)
+        .line();
+    (grant, command)
 }
 
 /// The gcloud command that grants [`WORKLOAD_IDENTITY_USER`] on `service_account` to
@@ -435,6 +440,20 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    /// The team in the attribute condition is one CEL string, whatever quotes it holds.
+    #[test]
+    fn cel_strings() {
+        for (value, cel) in [
+            ("acme", r#""acme""#),
+            (r#"a"b"#, r#""a\"b""#),
+            (r"a\b", r#""a\\b""#),
+            (r#"x" || true || ""#, r#""x\" || true || \"""#),
+            ("it's", r#""it's""#),
+        ] {
+            assert_eq!(cel_string(value), cel, "{value}");
+        }
     }
 
     #[test]
