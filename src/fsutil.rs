@@ -355,7 +355,10 @@ pub fn file_in(dir: &Path, name: &str) -> io::Result<PathBuf> {
     if !plain {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
-            format!("`{}` is not a plain file name", name.escape_debug()),
+            format!(
+                "`{}` is not a plain file name",
+                crate::outside::escaped(name)
+            ),
         ));
     }
     Ok(dir.join(name))

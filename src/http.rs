@@ -20,8 +20,9 @@
 //!   up to 5 redirects, each to https or to plain http on this machine.
 //! - Bodies: every response body is read through [`send`] or [`fetch`], chunk by chunk, and
 //!   refused once past [`limits::HTTP_BODY`] (1 MiB), without reading the rest.
-//! - Server text: whatever a server says that reaches a message goes through [`redact`] (or
-//!   [`excerpt`]) first, so an endpoint that echoes the request cannot print the token.
+//! - Server text: whatever a server says that reaches a message goes through [`server_text`]
+//!   (or [`excerpt`]) first: [`redact`]ed, so an endpoint that echoes the request cannot print
+//!   the token, and escaped ([`crate::outside::escaped`]), so it cannot drive the terminal.
 
 use crate::vars;
 use std::ops::Range;
@@ -517,29 +518,16 @@ pub fn excerpt(text: &str, sent: &[&str]) -> String {
 }
 
 /// Text a server sent (an error message, a code, an id), made fit to show: [`redact`]ed with
-/// `sent`, control characters escaped, at most 1000 characters.
+/// `sent`, control and invisible characters escaped ([`crate::outside::escaped`]), at most 1000
+/// characters.
 pub fn server_text(text: &str, sent: &[&str]) -> String {
     shown(&redact(text, sent), 1000)
 }
 
-/// Control characters escaped, cut to at most `max` characters of output (then `…`).
+/// [`crate::outside::escaped_within`]: control and invisible characters escaped, cut to at most
+/// `max` characters of output (then `…`).
 fn shown(text: &str, max: usize) -> String {
-    let mut out = String::new();
-    let mut count = 0;
-    for c in text.chars() {
-        let piece: Vec<char> = if c.is_control() {
-            c.escape_default().collect()
-        } else {
-            vec![c]
-        };
-        if count + piece.len() > max {
-            out.push('…');
-            break;
-        }
-        count += piece.len();
-        out.extend(piece);
-    }
-    out
+    crate::outside::escaped_within(text, max)
 }
 
 /// What replaces a secret in text that is shown.
@@ -952,11 +940,14 @@ mod tests {
 
     #[test]
     fn server_text_escapes_and_cuts() {
-        assert_eq!(server_text("a\nb\u{1b}[31m", &[]), "a\\nb\\u{1b}[31m");
+        assert_eq!(
+            server_text("a\nb\u{1b}[31m\u{202e}", &[]),
+            "a\\nb\\x1b[31m\\u{202e}"
+        );
         assert_eq!(server_text(&"x".repeat(1001), &[]).chars().count(), 1001);
         assert_eq!(
             server_text(&"\u{14}".repeat(1000), &[]).chars().count(),
-            997
+            1001
         );
     }
 

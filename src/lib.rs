@@ -13,7 +13,8 @@
 //!   `vercel-oidc aws credential-process` does.
 //! - [`verify`]: full verification of a Vercel token (discovery, JWKS, RS256, claims) for APIs
 //!   that trust Vercel.
-//! - [`vars`]: every environment variable name; [`problem`] and [`refusal`]: errors as data.
+//! - [`vars`]: every environment variable name; [`problem`] and [`refusal`]: errors as data;
+//!   [`outside`]: text from a token, a server or a file, shown escaped.
 //!
 //! Without the default `cli` feature (`default-features = false`) the library builds no command
 //! line and does not depend on clap.
@@ -103,6 +104,7 @@ pub(crate) mod http;
 pub(crate) mod log;
 #[doc(hidden)]
 pub mod output;
+pub mod outside;
 pub mod ownership;
 pub mod problem;
 pub mod project;

@@ -1,6 +1,11 @@
-//! Environment assignments printed for a shell or a tool to read: `sh`, `fish`, `dotenv`, `json`.
+//! What is printed for a shell to read: environment assignments (`sh`, `fish`, `dotenv`,
+//! `json`), and commands for a person to paste ([`PasteCommand`], each argument a
+//! [`shell_word`]).
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
+
+use crate::outside;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
@@ -54,6 +59,99 @@ pub fn render<K: AsRef<str>, V: AsRef<str>>(vars: &[(K, V)], format: EnvFormat) 
 /// POSIX single quotes: everything literal; a `'` becomes `'\''`.
 pub fn sh_quote(v: &str) -> String {
     format!("'{}'", v.replace('\'', r"'\''"))
+}
+
+/// Why a value cannot be put into a command to paste. `Display` names the value, escaped.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Unquotable {
+    /// It holds a character of [`outside::is_hidden`]: a person could not see what they paste.
+    #[error(
+        "`{}` holds a control or invisible character, which cannot be shown in a command to paste",
+        outside::escaped(.0)
+    )]
+    Hidden(String),
+    /// A value standing alone that starts with `-`: the command would read it as an option.
+    #[error("`{}` starts with `-`, which the command would read as an option", outside::escaped(.0))]
+    Dash(String),
+}
+
+/// A word as both POSIX `sh` (and bash, zsh) and Python's `shlex.split` read it: bare when it
+/// holds only `[A-Za-z0-9_@%+=:,./-]` (and does not start with `=`, which zsh expands), else in
+/// single quotes ([`sh_quote`]). Refused when it holds a character of [`outside::is_hidden`].
+pub fn shell_word(word: &str) -> Result<Cow<'_, str>, Unquotable> {
+    if word.chars().any(outside::is_hidden) {
+        return Err(Unquotable::Hidden(word.to_string()));
+    }
+    let bare = |c: char| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c);
+    if !word.is_empty() && !word.starts_with('=') && word.chars().all(bare) {
+        Ok(Cow::Borrowed(word))
+    } else {
+        Ok(Cow::Owned(sh_quote(word)))
+    }
+}
+
+/// A command line for a person to paste, put together word by word: this program's own words
+/// as they are, every other value quoted as a [`shell_word`]. A value that cannot be quoted
+/// turns the whole line into a shell comment saying why ([`PasteCommand::line`]), so that
+/// nothing runs if it is pasted.
+#[derive(Clone, Debug)]
+pub struct PasteCommand {
+    line: String,
+    refused: Option<Unquotable>,
+}
+
+impl PasteCommand {
+    /// A command starting with `words`, this program's own (`aws iam create-role`).
+    pub fn new(words: &str) -> Self {
+        Self {
+            line: words.to_string(),
+            refused: None,
+        }
+    }
+
+    /// This program's own words, as they are (`--location=global`).
+    pub fn words(mut self, words: &str) -> Self {
+        self.line.push(' ');
+        self.line.push_str(words);
+        self
+    }
+
+    /// A value standing alone (a positional argument, or the value after a flag and a space):
+    /// quoted, and refused when it starts with `-`.
+    pub fn arg(self, value: &str) -> Self {
+        if value.starts_with('-') {
+            return self.refuse(Unquotable::Dash(value.to_string()));
+        }
+        self.push("", value)
+    }
+
+    /// The flag `name` joined to `value` by `=`, the value quoted.
+    pub fn flag(self, name: &str, value: &str) -> Self {
+        self.push(&format!("{name}="), value)
+    }
+
+    fn push(mut self, prefix: &str, value: &str) -> Self {
+        match shell_word(value) {
+            Ok(word) => {
+                let _ = write!(self.line, " {prefix}{word}");
+                self
+            }
+            Err(why) => self.refuse(why),
+        }
+    }
+
+    fn refuse(mut self, why: Unquotable) -> Self {
+        self.refused.get_or_insert(why);
+        self
+    }
+
+    /// The command, or `# no command: <why>` when a value could not be quoted.
+    pub fn line(self) -> String {
+        match self.refused {
+            None => self.line,
+            Some(why) => format!("# no command: {why}"),
+        }
+    }
 }
 
 /// fish single quotes: only `\` and `'` are special inside them.
@@ -113,6 +211,61 @@ mod tests {
         assert_eq!(
             render(VARS, EnvFormat::Dotenv),
             "A=\"plain\"\nB=\"it's \\$HOME \\\\ \\\"q\\\"\\nx\"\nC=\"\\`id\\`\\$(id)\"\n"
+        );
+    }
+
+    /// One row per word: how a pasted command writes it, or why it cannot.
+    #[test]
+    fn shell_words() {
+        let hidden = |w: &str| Err(Unquotable::Hidden(w.to_string()));
+        let cases: &[(&str, Result<&str, Unquotable>)] = &[
+            (
+                "https://oidc.vercel.com/acme",
+                Ok("https://oidc.vercel.com/acme"),
+            ),
+            (
+                "--member=principal://x/a:b@c,d%e+f",
+                Ok("--member=principal://x/a:b@c,d%e+f"),
+            ),
+            ("", Ok("''")),
+            ("=cmd", Ok("'=cmd'")),
+            ("a b", Ok("'a b'")),
+            ("$(touch x)", Ok("'$(touch x)'")),
+            ("`id`;id|id&", Ok("'`id`;id|id&'")),
+            ("it's", Ok(r"'it'\''s'")),
+            ("\"q\" \\ ~ * ! {a,b}", Ok("'\"q\" \\ ~ * ! {a,b}'")),
+            ("a\nb", hidden("a\nb")),
+            ("esc\u{1b}[2J", hidden("esc\u{1b}[2J")),
+            ("rtl\u{202e}", hidden("rtl\u{202e}")),
+        ];
+        for (word, want) in cases {
+            let got = shell_word(word).map(Cow::into_owned);
+            assert_eq!(got, want.clone().map(str::to_string), "{word:?}");
+        }
+        assert_eq!(
+            hidden("a\u{1b}b").unwrap_err().to_string(),
+            "`a\\x1bb` holds a control or invisible character, which cannot be shown in a command to paste"
+        );
+    }
+
+    #[test]
+    fn paste_commands() {
+        let ok = PasteCommand::new("tool run")
+            .arg("it's")
+            .words("--location=global")
+            .flag("--member", "$(x)")
+            .line();
+        assert_eq!(ok, r"tool run 'it'\''s' --location=global --member='$(x)'");
+        let refused = PasteCommand::new("tool")
+            .arg("--url")
+            .flag("--member", "a\nb");
+        assert_eq!(
+            refused.line(),
+            "# no command: `--url` starts with `-`, which the command would read as an option"
+        );
+        assert_eq!(
+            PasteCommand::new("tool").flag("--member", "a\nb").line(),
+            "# no command: `a\\nb` holds a control or invisible character, which cannot be shown in a command to paste"
         );
     }
 

@@ -259,21 +259,9 @@ pub enum CheckError {
     Io(PathBuf, std::io::Error),
 }
 
-/// A path as shown in a message: control characters as visible escapes.
+/// A path as shown in a message: control and invisible characters as visible escapes.
 pub(crate) fn shown(path: &Path) -> String {
-    let text = path.to_string_lossy();
-    if !text.chars().any(char::is_control) {
-        return text.into_owned();
-    }
-    text.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
+    crate::outside::escaped(&path.to_string_lossy()).into_owned()
 }
 
 #[cfg(test)]

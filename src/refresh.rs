@@ -249,7 +249,7 @@ pub mod ids {
     fn refusal(key: &str, id: &str, shape: &str) -> String {
         format!(
             "its `{key}` `{}` is not an id Vercel issues ({shape})",
-            id.escape_debug()
+            crate::outside::escaped(id)
         )
     }
 }
@@ -978,7 +978,7 @@ mod tests {
                 project(bad),
                 Err(format!(
                     "its `projectId` `{}` is not an id Vercel issues ({shape})",
-                    bad.escape_debug()
+                    crate::outside::escaped(bad)
                 ))
             );
         }

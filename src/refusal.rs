@@ -5,11 +5,14 @@
 //! [`crate::aws::StsError::Refused`], [`crate::gcp::GcpError::StsRefused`] and
 //! [`crate::gcp::GcpError::ImpersonationRefused`], and [`crate::azure::EntraError::Refused`] each
 //! hold one. Their messages show the hint under their first line; `doctor` reads the fields.
+//! What the service said ([`Refusal::code`], [`Refusal::message`]) is kept redacted and escaped
+//! ([`crate::http::server_text`]); what the token said is [`Text`], shown escaped.
 
 use std::fmt;
 
 use serde::Serialize;
 
+use crate::outside::Text;
 use crate::token::Claims;
 
 /// The service that refused.
@@ -41,12 +44,13 @@ impl fmt::Display for Service {
     }
 }
 
-/// The identity the refused token presented: its `iss`, `sub` and `aud`, as sent.
+/// The identity the refused token presented: its `iss`, `sub` and `aud`, as sent (shown
+/// escaped: they are [`Text`]).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Identity {
-    pub iss: String,
-    pub sub: String,
-    pub aud: Vec<String>,
+    pub iss: Text,
+    pub sub: Text,
+    pub aud: Vec<Text>,
 }
 
 impl Identity {

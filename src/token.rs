@@ -17,7 +17,9 @@
 //! are not UTF-8 on another line do not hide the token.
 //!
 //! Claims are decoded without checking the signature: the cloud checks it. They serve for expiry,
-//! messages, session names and cache keys.
+//! messages, session names and cache keys. Their strings are [`Text`]: shown in a message, they
+//! are escaped ([`crate::outside`]); used, they are what the token says. Where a token was found
+//! ([`TokenSource`]) is shown with its path escaped the same way.
 
 use crate::vars;
 use std::fmt;
@@ -30,6 +32,7 @@ use time::{Duration, OffsetDateTime};
 
 use crate::env::Env;
 use crate::fsutil::{self, ReadError, limits};
+use crate::outside::{self, Text};
 use crate::ownership::{self, CheckError, Owners, Untrusted};
 use crate::secret::Secret;
 use crate::timefmt;
@@ -54,17 +57,19 @@ pub enum TokenSource {
     Refreshed { via: String, path: PathBuf },
 }
 
+/// Paths [`outside::escaped`].
 impl fmt::Display for TokenSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shown = |p: &Path| outside::escaped(&p.display().to_string()).into_owned();
         match self {
-            Self::Flag(p) => write!(f, "--token-file `{}`", p.display()),
-            Self::EnvFile(p) => write!(f, "VERCEL_OIDC_TOKEN_FILE (`{}`)", p.display()),
+            Self::Flag(p) => write!(f, "--token-file `{}`", shown(p)),
+            Self::EnvFile(p) => write!(f, "VERCEL_OIDC_TOKEN_FILE (`{}`)", shown(p)),
             Self::Env => f.write_str(vars::VERCEL_OIDC_TOKEN),
-            Self::DotEnv(p) => write!(f, "VERCEL_OIDC_TOKEN in `{}`", p.display()),
+            Self::DotEnv(p) => write!(f, "VERCEL_OIDC_TOKEN in `{}`", shown(p)),
             Self::Refreshed { via, path } => write!(
                 f,
                 "a token refreshed through {via} (kept in `{}`)",
-                path.display()
+                shown(path)
             ),
         }
     }
@@ -97,40 +102,48 @@ impl Serialize for TokenSource {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Audience {
-    One(String),
-    Many(Vec<String>),
+    One(Text),
+    Many(Vec<Text>),
 }
 
 impl Audience {
+    /// Every audience, as the token says.
     pub fn values(&self) -> Vec<&str> {
+        self.texts().into_iter().map(Text::as_str).collect()
+    }
+
+    fn texts(&self) -> Vec<&Text> {
         match self {
-            Self::One(a) => vec![a.as_str()],
-            Self::Many(v) => v.iter().map(String::as_str).collect(),
+            Self::One(a) => vec![a],
+            Self::Many(v) => v.iter().collect(),
         }
     }
 
     /// Every audience, owned.
-    pub fn to_vec(&self) -> Vec<String> {
-        self.values().into_iter().map(str::to_string).collect()
+    pub fn to_vec(&self) -> Vec<Text> {
+        self.texts().into_iter().cloned().collect()
     }
 
     /// The first audience: the one clouds compare against.
-    pub fn first(&self) -> &str {
-        self.values().first().copied().unwrap_or("")
+    pub fn first(&self) -> &Text {
+        static NONE: Text = Text::EMPTY;
+        self.texts().first().copied().unwrap_or(&NONE)
     }
 }
 
+/// Each audience escaped, `, ` between them.
 impl fmt::Display for Audience {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.values().join(", "))
+        let shown: Vec<String> = self.texts().iter().map(ToString::to_string).collect();
+        f.write_str(&shown.join(", "))
     }
 }
 
 /// The claims of a Vercel OIDC token that this tool reads.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claims {
-    pub iss: String,
-    pub sub: String,
+    pub iss: Text,
+    pub sub: Text,
     pub aud: Audience,
     /// Unix seconds; a number of any form (see [`timefmt::lenient_seconds`]).
     #[serde(deserialize_with = "timefmt::lenient_seconds::deserialize")]
@@ -148,17 +161,17 @@ pub struct Claims {
     )]
     pub nbf: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner: Option<String>,
+    pub owner: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner_id: Option<String>,
+    pub owner_id: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub project: Option<String>,
+    pub project: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub project_id: Option<String>,
+    pub project_id: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub environment: Option<String>,
+    pub environment: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<String>,
+    pub user_id: Option<Text>,
 }
 
 /// The claims that say whose token this is, for cache keys: a newer token of the same project

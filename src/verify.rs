@@ -484,7 +484,8 @@ impl Verifier {
         let claims = parse_claims(&payload)?;
         check_claims(&self.config, &claims, (self.clock)())?;
         crate::debug!(
-            "verified: signed by key `{kid}` of {}; every claim holds",
+            "verified: signed by key `{}` of {}; every claim holds",
+            shown(&kid),
             self.config.issuer
         );
         Ok(VerifiedToken {
@@ -508,7 +509,7 @@ impl Verifier {
         let key = self.cache_key();
         if let Some(cached) = cache.get::<KeySet>(&key, (self.clock)(), Duration::ZERO) {
             if let Some(found) = cached.find(kid) {
-                crate::debug!("key `{kid}` found in the cached JWKS");
+                crate::debug!("key `{}` found in the cached JWKS", shown(kid));
                 return Ok(found.clone());
             }
             let now = (self.clock)().unix_timestamp();
@@ -746,7 +747,7 @@ fn check_signature(
         Ok(data) => Ok(data.claims),
         Err(e) => Err(match e.kind() {
             JwtErrorKind::InvalidSignature => VerifyError::Signature {
-                kid: key.kid.clone(),
+                kid: shown(&key.kid),
                 issuer: issuer.to_string(),
             },
             JwtErrorKind::Base64(_) => {
@@ -906,21 +907,22 @@ fn rsa_key(jwk: &serde_json::Value) -> Result<RsaKey, String> {
         return Err("meant for another algorithm".into());
     }
     let kid = field("kid").filter(|k| !k.is_empty()).ok_or("no `kid`")?;
+    let shown_kid = shown(kid);
     let (Some(n), Some(e)) = (field("n"), field("e")) else {
-        return Err(format!("key `{kid}` has no `n` or `e`"));
+        return Err(format!("key `{shown_kid}` has no `n` or `e`"));
     };
     let modulus = URL_SAFE_NO_PAD
         .decode(n)
-        .map_err(|_| format!("key `{kid}`: `n` is not base64url"))?;
+        .map_err(|_| format!("key `{shown_kid}`: `n` is not base64url"))?;
     let exponent = URL_SAFE_NO_PAD
         .decode(e)
-        .map_err(|_| format!("key `{kid}`: `e` is not base64url"))?;
+        .map_err(|_| format!("key `{shown_kid}`: `e` is not base64url"))?;
     let bits = bit_length(&modulus);
     if !(MIN_RSA_BITS..=MAX_RSA_BITS).contains(&bits) {
-        return Err(format!("key `{kid}` has {bits} bits"));
+        return Err(format!("key `{shown_kid}` has {bits} bits"));
     }
     if bit_length(&exponent) < 2 {
-        return Err(format!("key `{kid}` has no usable exponent"));
+        return Err(format!("key `{shown_kid}` has no usable exponent"));
     }
     Ok(RsaKey {
         kid: kid.to_string(),
@@ -958,24 +960,10 @@ pub fn jwks_ttl(cache_control: Option<&str>) -> Duration {
         .clamp(MIN_JWKS_TTL, MAX_JWKS_TTL)
 }
 
-/// A value from a token or a server, made safe to print: control characters escaped, at most
-/// 100 characters.
+/// A value from a token or a server, made safe to print ([`crate::outside::escaped_within`]):
+/// control and invisible characters escaped, at most 100 characters of output.
 fn shown(value: &str) -> String {
-    let mut out: String = value
-        .chars()
-        .take(100)
-        .flat_map(|c| {
-            if c.is_control() {
-                c.escape_default().collect::<Vec<_>>()
-            } else {
-                vec![c]
-            }
-        })
-        .collect();
-    if value.chars().count() > 100 {
-        out.push('…');
-    }
-    out
+    crate::outside::escaped_within(value, 100)
 }
 
 /// `` `a`, `b` `` or `none`.
@@ -1203,7 +1191,7 @@ mod tests {
             ),
             (
                 token(serde_json::json!({"alg": "HS256\u{1b}[2J"})),
-                Err("(found `HS256\\u{1b}[2J`)"),
+                Err("(found `HS256\\x1b[2J`)"),
             ),
             (
                 token(serde_json::json!({"kid": "k1"})),
@@ -1502,6 +1490,17 @@ mod tests {
         }
     }
 
+    /// Why a key of the JWKS is skipped (shown under `-v`): its `kid`, which the server chose,
+    /// escaped.
+    #[test]
+    fn skipped_keys_show_their_kid_escaped() {
+        let key = serde_json::json!({"kty": "RSA", "kid": "k\nvercel-oidc: forged\u{1b}[2J"});
+        assert_eq!(
+            rsa_key(&key).err().as_deref(),
+            Some("key `k\\nvercel-oidc: forged\\x1b[2J` has no `n` or `e`")
+        );
+    }
+
     #[test]
     fn bit_lengths() {
         assert_eq!(bit_length(&[]), 0);
@@ -1577,7 +1576,7 @@ mod tests {
     #[test]
     fn shown_escapes_and_truncates() {
         assert_eq!(shown("plain"), "plain");
-        assert_eq!(shown("a\nb\u{1b}"), "a\\nb\\u{1b}");
+        assert_eq!(shown("a\nb\u{1b}"), "a\\nb\\x1b");
         let long = "x".repeat(150);
         assert_eq!(shown(&long), format!("{}…", "x".repeat(100)));
         assert_eq!(backticked(["a", "b"].into_iter()), "`a`, `b`");

@@ -498,7 +498,7 @@ fn gcp_invalid_grant_shows_the_provider_mapping_binding_and_commands() {
             "      issuer URI           https://oidc.vercel.com/acme\n",
             "      allowed audience     https://vercel.com/acme\n",
             "      attribute mapping    google.subject=assertion.sub,attribute.owner=assertion.owner,attribute.project=assertion.project,attribute.environment=assertion.environment\n",
-            "      attribute condition  assertion.owner == 'acme'\n",
+            "      attribute condition  assertion.owner == \"acme\"\n",
             &format!(
                 "    IAM binding: roles/iam.workloadIdentityUser on {SA}, for this token's principal:\n      {PRINCIPAL}\n"
             ),

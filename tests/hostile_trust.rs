@@ -430,7 +430,7 @@ fn ids_that_are_not_vercels_never_reach_a_path_a_url_or_argv() {
         ),
         (
             r#"{"projectId":"prj_ok\u001b[2J","orgId":"team_a"}"#,
-            "its `projectId` `prj_ok\\u{1b}[2J` is not an id Vercel issues (`prj_` then letters and digits)",
+            "its `projectId` `prj_ok\\x1b[2J` is not an id Vercel issues (`prj_` then letters and digits)",
         ),
     ];
     for (json, problem) in cases {

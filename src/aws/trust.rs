@@ -1,10 +1,16 @@
 //! The IAM trust set-up that would accept a given token, for error messages and `doctor`.
+//!
+//! What comes from the token is shown escaped ([`Text`]); the policy JSON is shown with
+//! [`outside::shown_json`]; the AWS CLI commands quote each value ([`PasteCommand`]), and one
+//! whose value cannot be shown safely is a comment saying so.
 
 // Some of this serves only the command line (doctor's full trust set-up).
 #![cfg_attr(not(feature = "cli"), allow(dead_code))]
 
 use serde::Serialize;
 
+use crate::output::PasteCommand;
+use crate::outside::{self, Text};
 use crate::token::{Claims, issuer_host_path};
 
 /// The file name the AWS CLI commands of [`cli_commands`] read the trust policy from.
@@ -32,11 +38,11 @@ pub fn role_name(role_arn: &str) -> &str {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct OidcProvider {
     /// The provider URL: the token's issuer.
-    pub url: String,
+    pub url: Text,
     /// The audience (client id) the provider must list: the token's `aud`.
-    pub audience: String,
+    pub audience: Text,
     /// `arn:<partition>:iam::<account>:oidc-provider/<issuer host and path>`.
-    pub arn: String,
+    pub arn: Text,
 }
 
 /// The provider for this token's issuer and audience, in the account of `role_arn`.
@@ -44,29 +50,43 @@ pub fn oidc_provider(claims: &Claims, role_arn: &str) -> OidcProvider {
     let (partition, account) = role_account(role_arn).unwrap_or(("aws", "<ACCOUNT_ID>"));
     OidcProvider {
         url: claims.iss.clone(),
-        audience: claims.aud.first().to_string(),
-        arn: format!(
+        audience: claims.aud.first().clone(),
+        arn: Text::new(format!(
             "arn:{partition}:iam::{account}:oidc-provider/{}",
             issuer_host_path(&claims.iss)
-        ),
+        )),
     }
 }
 
 /// The AWS CLI commands that create the provider and give the role the trust policy of
-/// [`trust_policy`], saved as [`POLICY_FILE`]. (IAM finds the issuer's certificate itself; no
-/// thumbprint is needed.)
+/// [`trust_policy`], saved as [`POLICY_FILE`], each value quoted for the shell (see
+/// [`PasteCommand::line`]). (IAM finds the issuer's certificate itself; no thumbprint is
+/// needed.)
 pub fn cli_commands(claims: &Claims, role_arn: &str) -> Vec<String> {
     let provider = oidc_provider(claims, role_arn);
     vec![
-        format!(
-            "aws iam create-open-id-connect-provider --url {} --client-id-list {}",
-            provider.url, provider.audience
-        ),
-        format!(
-            "aws iam update-assume-role-policy --role-name {} --policy-document file://{POLICY_FILE}",
-            role_name(role_arn)
-        ),
+        PasteCommand::new("aws iam create-open-id-connect-provider --url")
+            .arg(&provider.url)
+            .words("--client-id-list")
+            .arg(&provider.audience)
+            .line(),
+        PasteCommand::new("aws iam update-assume-role-policy --role-name")
+            .arg(role_name(role_arn))
+            .words(&format!("--policy-document file://{POLICY_FILE}"))
+            .line(),
     ]
+}
+
+/// The condition that admits every environment of the token's project, as the JSON to put in
+/// the policy instead of its `StringEquals` (`"StringLike": {"<issuer>:sub": "owner:…:*"}`),
+/// fit to show.
+pub fn every_environment(claims: &Claims) -> String {
+    let owner = claims.owner.as_deref().unwrap_or("<TEAM>");
+    let project = claims.project.as_deref().unwrap_or("<PROJECT>");
+    let string = |s: &str| serde_json::to_string(s).expect("json");
+    let key = string(&format!("{}:sub", issuer_host_path(&claims.iss)));
+    let value = string(&format!("owner:{owner}:project:{project}:environment:*"));
+    outside::shown_json(&format!("\"StringLike\": {{{key}: {value}}}"))
 }
 
 /// The trust policy statement that accepts exactly this token's issuer, audience and subject.
@@ -90,10 +110,11 @@ pub fn trust_policy(claims: &Claims, role_arn: &str) -> serde_json::Value {
 
 /// A few lines naming what the token carried and the IAM set-up that accepts it.
 pub fn explain(claims: &Claims, role_arn: &str) -> String {
-    let host_path = issuer_host_path(&claims.iss);
+    let host_path = Text::from(issuer_host_path(&claims.iss));
     let (_, account) = role_account(role_arn).unwrap_or(("aws", "<ACCOUNT_ID>"));
     let provider_arn = oidc_provider(claims, role_arn).arn;
     let policy = serde_json::to_string_pretty(&trust_policy(claims, role_arn)).expect("json");
+    let policy = outside::shown_json(&policy);
     let policy = policy
         .lines()
         .map(|l| format!("    {l}"))

@@ -13,15 +13,16 @@
 //!
 //! HTTP 5xx, 429, `temporarily_unavailable` and network failures are retried under the
 //! [`RetryPolicy`]; everything else fails at once. A redirect is not followed (an error naming
-//! its `Location`), a body over 1 MiB is not read, what Entra says is shown only after
-//! [`http::server_text`] has redacted it, and an access token that has expired or expires
-//! within [`CLOCK_SKEW`] is an error.
+//! its `Location`), a body over 1 MiB is not read, what Entra says (in an error, or the
+//! `token_type` under `-v`) is shown only after [`http::server_text`] has redacted and escaped
+//! it, and an access token that has expired or expires within [`CLOCK_SKEW`] is an error.
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::azure::{Authority, trust};
 use crate::http::{self, RetryPolicy};
+use crate::outside::Text;
 use crate::problem::{Explain, Explanation};
 use crate::refusal::{Hint, Identity, Refusal, Service};
 use crate::secret::Secret;
@@ -373,7 +374,7 @@ pub(crate) fn hint_for(code: Option<u32>, cx: &HintContext<'_>) -> Hint {
         )),
         700027 | 50027 => Hint::new(format!(
             "Entra ID could not verify the token's signature with the issuer's keys (`{}/.well-known/jwks`): pass the token exactly as Vercel issued it; {}",
-            cx.claims.iss.trim_end_matches('/'),
+            Text::from(cx.claims.iss.trim_end_matches('/')),
             crate::token::fresh_token_hint(cx.in_build)
         )),
         other => Hint::new(format!(
@@ -455,7 +456,7 @@ impl EntraClient {
             .await?;
         crate::debug!(
             "Entra ID issued a {} token until {}",
-            access.token_type,
+            http::server_text(&access.token_type, &[token.expose_secret()]),
             timefmt::rfc3339_z(access.expires_at())
         );
         Ok(access)

@@ -1,6 +1,11 @@
 //! The federated identity credential that would accept a given token, for error messages.
+//!
+//! What comes from the token is shown escaped ([`Text`]), the credential's JSON with
+//! [`outside::shown_json`]; the Azure CLI command quotes its value ([`PasteCommand`]).
 
 use crate::azure::AZURE_DEFAULT_AUDIENCE;
+use crate::output::PasteCommand;
+use crate::outside::{self, Text};
 use crate::token::Claims;
 
 /// A credential name Entra accepts (letters, digits, `-` and `_`, 3 to 120 characters), made
@@ -25,9 +30,9 @@ pub fn credential_name(claims: &Claims) -> String {
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct FederatedCredential {
     pub name: String,
-    pub issuer: String,
-    pub subject: String,
-    pub audiences: Vec<String>,
+    pub issuer: Text,
+    pub subject: Text,
+    pub audiences: Vec<Text>,
 }
 
 /// The credential whose issuer, subject and audience equal the token's.
@@ -36,7 +41,7 @@ pub fn federated_credential(claims: &Claims) -> FederatedCredential {
         name: credential_name(claims),
         issuer: claims.iss.clone(),
         subject: claims.sub.clone(),
-        audiences: vec![claims.aud.first().to_string()],
+        audiences: vec![claims.aud.first().clone()],
     }
 }
 
@@ -44,14 +49,18 @@ pub fn federated_credential(claims: &Claims) -> FederatedCredential {
 pub const CREDENTIAL_FILE: &str = "credential.json";
 
 /// The Azure CLI command that adds the credential, saved as [`CREDENTIAL_FILE`], to app
-/// `client_id`.
+/// `client_id`, quoted for the shell (see [`PasteCommand::line`]).
 pub fn create_command(client_id: &str) -> String {
-    format!("az ad app federated-credential create --id {client_id} --parameters {CREDENTIAL_FILE}")
+    PasteCommand::new("az ad app federated-credential create --id")
+        .arg(client_id)
+        .words(&format!("--parameters {CREDENTIAL_FILE}"))
+        .line()
 }
 
 /// A few lines naming what the token carried and the federated credential that matches it.
 pub fn explain(claims: &Claims, client_id: &str) -> String {
     let json = serde_json::to_string_pretty(&federated_credential(claims)).expect("json");
+    let json = outside::shown_json(&json);
     let json = json
         .lines()
         .map(|l| format!("    {l}"))

@@ -236,7 +236,8 @@ fn report_configured(ctx: &Ctx, verb: Option<&str>, profile: &str, target: &Path
             "warning: AWS_ACCESS_KEY_ID is set in this environment and wins over any profile; unset it to use `{profile}`"
         );
     }
-    eprintln!("try: aws sts get-caller-identity --profile {profile}");
+    let try_it = output::PasteCommand::new("aws sts get-caller-identity --profile").arg(profile);
+    eprintln!("try: {}", try_it.line());
 }
 
 fn config_path(ctx: &Ctx) -> anyhow::Result<PathBuf> {
@@ -337,21 +338,18 @@ fn pinned_values(ctx: &Ctx, setting: &Setting, raw: &Raw, config: &AwsConfig) ->
     }
 }
 
-/// A word as both POSIX `sh` and Python's `shlex.split` read it: bare when it has only safe
-/// characters, else in single quotes.
+/// A word as both POSIX `sh` and Python's `shlex.split` read it ([`output::shell_word`]), with
+/// no single quote (which not every reader of credential_process takes inside quotes).
 fn quote_word(word: &str) -> anyhow::Result<String> {
-    anyhow::ensure!(
-        !word.chars().any(char::is_control),
-        "`{}` holds a line break or another control character, which cannot be written into credential_process\n  remove it from the setting or path that produced it",
-        word.escape_debug()
-    );
-    let safe = |c: char| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c);
-    if !word.is_empty() && word.chars().all(safe) {
-        return Ok(word.to_string());
-    }
+    let quoted = output::shell_word(word).map_err(|_| {
+        anyhow::anyhow!(
+            "`{}` holds a line break or another control character, which cannot be written into credential_process\n  remove it from the setting or path that produced it",
+            word.escape_debug()
+        )
+    })?;
     anyhow::ensure!(
         !word.contains('\''),
         "`{word}` contains a single quote, which cannot be written into credential_process portably\n  put the policy in a file and pass --policy @FILE"
     );
-    Ok(format!("'{word}'"))
+    Ok(quoted.into_owned())
 }

@@ -21,6 +21,11 @@
 //! token ([`crate::aws::trust`], [`crate::gcp::trust`], [`crate::azure::trust`]).
 //! Writes nothing (a refreshed token goes to the shared store, as for every command).
 //!
+//! The report for people shows everything from outside escaped (claims, server messages,
+//! setting values, paths: see [`crate::outside`]), one report line per line written; every
+//! command in it quotes its values for the shell, and one whose value cannot be shown safely is
+//! a `# no command: …` comment instead.
+//!
 //! Exit status: 0 when the token is usable and every check passed (with `--offline`: when the
 //! settings are valid), 1 otherwise, including a missing or expired token, an invalid project
 //! config and no configured cloud.
@@ -34,6 +39,7 @@ use crate::vars;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::outside::Text;
 use crate::problem::Explain as _;
 use crate::project::ProjectConfig;
 use crate::refresh::Refresher;
@@ -223,17 +229,18 @@ struct TokenReport {
     refresh: RefreshReport,
 }
 
+/// The claims as the token says them (in JSON as they are; shown escaped).
 #[derive(Serialize)]
 struct ClaimsReport {
-    iss: String,
+    iss: Text,
     issuer_mode: IssuerMode,
-    sub: String,
-    aud: Vec<String>,
-    owner: Option<String>,
-    owner_id: Option<String>,
-    project: Option<String>,
-    project_id: Option<String>,
-    environment: Option<String>,
+    sub: Text,
+    aud: Vec<Text>,
+    owner: Option<Text>,
+    owner_id: Option<Text>,
+    project: Option<Text>,
+    project_id: Option<Text>,
+    environment: Option<Text>,
     issued_at: Option<String>,
     expires_at: String,
     expires_in_seconds: i64,

@@ -21,7 +21,7 @@ use std::process::ExitCode;
 use crate::project::ProjectConfig;
 use crate::settings::{Given, Resolved, Table};
 use crate::token::OidcToken;
-use crate::{Env, Session, session, vars};
+use crate::{Env, Session, outside, session, vars};
 use clap::{Parser, Subcommand};
 use time::OffsetDateTime;
 
@@ -238,7 +238,9 @@ pub fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            // Outside text in errors is escaped where it is put in; this also covers the rest
+            // (a path, a setting), keeping the message's own line breaks.
+            eprintln!("error: {}", outside::escaped_lines(&format!("{err:#}")));
             ExitCode::FAILURE
         }
     }

@@ -1,11 +1,16 @@
-//! `vercel-oidc token`: the token that would be used, summarised.
+//! `vercel-oidc token`: the token that would be used, summarised: for people one line per
+//! claim, each value shown escaped ([`crate::outside`]), so that a claim cannot add a line or
+//! drive the terminal; with `--json` the claims as the token says them; with `--print` the
+//! token itself.
 
 use std::process::ExitCode;
 
+use crate::outside::{self, Text};
 use crate::timefmt;
 use crate::token::{Claims, IssuerMode, TokenSource};
 use clap::Args;
 use serde::Serialize;
+use time::OffsetDateTime;
 
 use super::{Ctx, print_stdout};
 
@@ -74,27 +79,40 @@ pub fn run(ctx: &Ctx, args: &TokenArgs) -> anyhow::Result<ExitCode> {
         print_stdout(&(serde_json::to_string_pretty(&summary)? + "\n"))?;
         return Ok(ExitCode::SUCCESS);
     }
-    let with_id = |name: Option<&str>, id: Option<&str>| match (name, id) {
+    print_stdout(&human(claims, &summary, now))?;
+    fresh?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The summary for people: one `key value` line each, every value [`outside::escaped`] (the
+/// claims are [`Text`], escaped already; this also covers the source's path).
+fn human(claims: &Claims, summary: &Summary, now: OffsetDateTime) -> String {
+    let with_id = |name: Option<&Text>, id: Option<&Text>| match (name, id) {
         (Some(n), Some(i)) => format!("{n} ({i})"),
         (Some(n), None) => n.to_string(),
         (None, Some(i)) => i.to_string(),
         (None, None) => "-".to_string(),
     };
     let mut text = String::new();
-    let mut line = |k: &str, v: String| text.push_str(&format!("{k:<12} {v}\n"));
+    let mut line = |k: &str, v: String| {
+        text.push_str(&format!("{k:<12} {}\n", outside::escaped(&v)));
+    };
     line("source", summary.source_description.clone());
     line(
         "issuer",
         format!("{} ({} issuer)", claims.iss, summary.issuer_mode),
     );
-    line("subject", claims.sub.clone());
+    line("subject", claims.sub.to_string());
     line("audience", claims.aud.to_string());
-    line("owner", with_id(summary.owner, summary.owner_id));
-    line("project", with_id(summary.project, summary.project_id));
     line(
-        "environment",
-        summary.environment.unwrap_or("-").to_string(),
+        "owner",
+        with_id(claims.owner.as_ref(), claims.owner_id.as_ref()),
     );
+    line(
+        "project",
+        with_id(claims.project.as_ref(), claims.project_id.as_ref()),
+    );
+    line("environment", with_id(claims.environment.as_ref(), None));
     if let Some(iat) = claims.issued_at() {
         line(
             "issued",
@@ -106,7 +124,11 @@ pub fn run(ctx: &Ctx, args: &TokenArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let exp = claims.expires_at();
-    let state = if fresh.is_err() { "expired" } else { "expires" };
+    let state = if summary.expired {
+        "expired"
+    } else {
+        "expires"
+    };
     line(
         state,
         format!(
@@ -115,7 +137,5 @@ pub fn run(ctx: &Ctx, args: &TokenArgs) -> anyhow::Result<ExitCode> {
             timefmt::relative(exp, now)
         ),
     );
-    print_stdout(&text)?;
-    fresh?;
-    Ok(ExitCode::SUCCESS)
+    text
 }

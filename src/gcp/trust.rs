@@ -1,5 +1,9 @@
 //! The Google Cloud set-up that would accept a given token, for error messages: the provider's
 //! issuer, allowed audience and attribute mapping, and the IAM binding on a service account.
+//!
+//! What comes from the token or the settings is shown escaped ([`Text`]); the gcloud commands
+//! quote each value ([`PasteCommand`]), and one whose value cannot be shown safely is a comment
+//! saying so. The attribute condition quotes the team as a CEL string ([`cel_string`]).
 
 // Some of this serves only the command line (doctor's full trust set-up).
 #![cfg_attr(not(feature = "cli"), allow(dead_code))]
@@ -7,6 +11,8 @@
 use serde::Serialize;
 
 use crate::gcp::WorkloadProvider;
+use crate::output::PasteCommand;
+use crate::outside::Text;
 use crate::refusal::Hint;
 use crate::token::Claims;
 
@@ -24,18 +30,18 @@ pub const WORKLOAD_IDENTITY_USER: &str = "roles/iam.workloadIdentityUser";
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ProviderSetup {
     /// The provider's resource name, `projects/<N>/locations/global/workloadIdentityPools/<POOL>/providers/<PROVIDER>`.
-    pub provider: String,
+    pub provider: Text,
     /// Must equal the token's `iss`.
-    pub issuer_uri: String,
+    pub issuer_uri: Text,
     /// Must include the token's `aud`.
-    pub allowed_audience: String,
+    pub allowed_audience: Text,
     pub attribute_mapping: &'static str,
     /// Keeps the provider to the token's team (most needed with the global issuer).
-    pub attribute_condition: Option<String>,
+    pub attribute_condition: Option<Text>,
     /// The IAM member of exactly this token's subject.
-    pub principal: String,
+    pub principal: Text,
     /// The IAM member of every environment of the token's project.
-    pub principal_set: Option<String>,
+    pub principal_set: Option<Text>,
     /// What the member needs, and on what: a service account, or the resources themselves.
     pub grant: Grant,
     pub commands: GcloudCommands,
@@ -69,7 +75,12 @@ pub struct Grant {
     pub role: String,
     /// A service account email, or `project <PROJECT_ID>` when the principal is granted roles on
     /// resources directly.
-    pub on: String,
+    pub on: Text,
+}
+
+/// `value` as a CEL string literal in double quotes, `\` and `"` escaped.
+pub fn cel_string(value: &str) -> String {
+    format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
 /// The set-up that accepts this token through `provider`, impersonating `service_account` when
@@ -84,39 +95,18 @@ pub fn provider_setup(
     let principal_set = claims
         .project
         .as_deref()
-        .map(|p| provider.principal_set("project", p));
+        .map(|p| Text::new(provider.principal_set("project", p)));
     let attribute_condition = claims
         .owner
         .as_deref()
-        .map(|owner| format!("assertion.owner == '{owner}'"));
-    let (grant, grant_command) = match service_account {
-        Some(sa) => (
-            Grant {
-                role: WORKLOAD_IDENTITY_USER.to_string(),
-                on: sa.to_string(),
-            },
-            format!(
-                "gcloud iam service-accounts add-iam-policy-binding {sa} --role={WORKLOAD_IDENTITY_USER} --member={principal}"
-            ),
-        ),
-        None => {
-            let project = project_id.unwrap_or("<PROJECT_ID>");
-            (
-                Grant {
-                    role: "<ROLE>".to_string(),
-                    on: format!("project {project}"),
-                },
-                format!(
-                    "gcloud projects add-iam-policy-binding {project} --role=<ROLE> --member={principal}"
-                ),
-            )
-        }
-    };
+        .map(|owner| format!("assertion.owner == {}", cel_string(owner)));
+    let (grant, grant_command) = grant(&principal, service_account, project_id);
     let commands = GcloudCommands {
-        create_pool: format!(
-            "gcloud iam workload-identity-pools create {} --project={} --location=global",
-            provider.pool, provider.project_number
-        ),
+        create_pool: PasteCommand::new("gcloud iam workload-identity-pools create")
+            .arg(&provider.pool)
+            .flag("--project", &provider.project_number)
+            .words("--location=global")
+            .line(),
         create_provider: provider_command(
             "create-oidc",
             claims,
@@ -132,16 +122,61 @@ pub fn provider_setup(
         grant: grant_command,
     };
     ProviderSetup {
-        provider: format!("{}/providers/{}", provider.pool_name(), provider.provider),
+        provider: Text::new(format!(
+            "{}/providers/{}",
+            provider.pool_name(),
+            provider.provider
+        )),
         issuer_uri: claims.iss.clone(),
-        allowed_audience: claims.aud.first().to_string(),
+        allowed_audience: claims.aud.first().clone(),
         attribute_mapping: ATTRIBUTE_MAPPING,
-        attribute_condition,
-        principal,
+        attribute_condition: attribute_condition.map(Text::from),
+        principal: Text::new(principal),
         principal_set,
         grant,
         commands,
     }
+}
+
+/// What `principal` needs and the gcloud command that grants it: [`WORKLOAD_IDENTITY_USER`] on
+/// `service_account` when one is given, else roles on the project `project_id` (a placeholder
+/// when not given, left bare for a person to replace).
+fn grant(
+    principal: &str,
+    service_account: Option<&str>,
+    project_id: Option<&str>,
+) -> (Grant, String) {
+    if let Some(sa) = service_account {
+        let grant = Grant {
+            role: WORKLOAD_IDENTITY_USER.to_string(),
+            on: sa.into(),
+        };
+        return (grant, grant_command(sa, principal));
+    }
+    let command = PasteCommand::new("gcloud projects add-iam-policy-binding");
+    let (project, command) = match project_id {
+        Some(project) => (project, command.arg(project)),
+        None => ("<PROJECT_ID>", command.words("<PROJECT_ID>")),
+    };
+    let grant = Grant {
+        role: "<ROLE>".to_string(),
+        on: Text::new(format!("project {project}")),
+    };
+    let command = command
+        .words("--role=<ROLE>")
+        .flag("--member", principal)
+        .line();
+    (grant, command)
+}
+
+/// The gcloud command that grants [`WORKLOAD_IDENTITY_USER`] on `service_account` to
+/// `principal`.
+fn grant_command(service_account: &str, principal: &str) -> String {
+    PasteCommand::new("gcloud iam service-accounts add-iam-policy-binding")
+        .arg(service_account)
+        .words(&format!("--role={WORKLOAD_IDENTITY_USER}"))
+        .flag("--member", principal)
+        .line()
 }
 
 /// `gcloud iam workload-identity-pools providers <verb> …` with the settings that accept the
@@ -152,18 +187,20 @@ fn provider_command(
     provider: &WorkloadProvider,
     condition: Option<&str>,
 ) -> String {
-    let mut command = format!(
-        "gcloud iam workload-identity-pools providers {verb} {} --project={} --location=global --workload-identity-pool={} --issuer-uri={} --allowed-audiences={} --attribute-mapping={ATTRIBUTE_MAPPING}",
-        provider.provider,
-        provider.project_number,
-        provider.pool,
-        claims.iss,
-        claims.aud.first(),
-    );
+    let mut command = PasteCommand::new(&format!(
+        "gcloud iam workload-identity-pools providers {verb}"
+    ))
+    .arg(&provider.provider)
+    .flag("--project", &provider.project_number)
+    .words("--location=global")
+    .flag("--workload-identity-pool", &provider.pool)
+    .flag("--issuer-uri", &claims.iss)
+    .flag("--allowed-audiences", claims.aud.first())
+    .flag("--attribute-mapping", ATTRIBUTE_MAPPING);
     if let Some(condition) = condition {
-        command.push_str(&format!(" --attribute-condition=\"{condition}\""));
+        command = command.flag("--attribute-condition", condition);
     }
-    command
+    command.line()
 }
 
 /// What the token carried, indented for an error message.
@@ -232,14 +269,15 @@ pub fn explain_impersonation(
     provider: &WorkloadProvider,
     service_account: &str,
 ) -> Hint {
-    let principal = provider.principal(&claims.sub);
+    let principal = Text::new(provider.principal(&claims.sub));
     let project = claims.project.as_deref().unwrap_or("<PROJECT>");
-    let principal_set = provider.principal_set("project", project);
+    let principal_set = Text::new(provider.principal_set("project", project));
     let grant = format!(
         "the service account `{service_account}` must grant {WORKLOAD_IDENTITY_USER} to this token's principal"
     );
     let members = format!(
-        "    {principal}\n  or to a set of them, such as every environment of the project (needs the mapping attribute.project=assertion.project):\n    {principal_set}\n  for example:\n    gcloud iam service-accounts add-iam-policy-binding {service_account} --role={WORKLOAD_IDENTITY_USER} --member={principal}"
+        "    {principal}\n  or to a set of them, such as every environment of the project (needs the mapping attribute.project=assertion.project):\n    {principal_set}\n  for example:\n    {}",
+        grant_command(service_account, &principal)
     );
     let binding = Hint::new(grant.clone())
         .introducing(members.clone())
@@ -358,7 +396,7 @@ mod tests {
         assert_eq!(setup.allowed_audience, "https://vercel.com/acme");
         assert_eq!(
             setup.attribute_condition.as_deref(),
-            Some("assertion.owner == 'acme'")
+            Some("assertion.owner == \"acme\"")
         );
         assert_eq!(
             setup.principal,
@@ -380,7 +418,7 @@ mod tests {
             }
         );
         let commands = setup.commands.list();
-        let provider_flags = "vercel-acme --project=123456789012 --location=global --workload-identity-pool=vercel --issuer-uri=https://oidc.vercel.com/acme --allowed-audiences=https://vercel.com/acme --attribute-mapping=google.subject=assertion.sub,attribute.owner=assertion.owner,attribute.project=assertion.project,attribute.environment=assertion.environment --attribute-condition=\"assertion.owner == 'acme'\"";
+        let provider_flags = "vercel-acme --project=123456789012 --location=global --workload-identity-pool=vercel --issuer-uri=https://oidc.vercel.com/acme --allowed-audiences=https://vercel.com/acme --attribute-mapping=google.subject=assertion.sub,attribute.owner=assertion.owner,attribute.project=assertion.project,attribute.environment=assertion.environment --attribute-condition='assertion.owner == \"acme\"'";
         assert_eq!(
             commands,
             [
@@ -402,6 +440,20 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    /// The team in the attribute condition is one CEL string, whatever quotes it holds.
+    #[test]
+    fn cel_strings() {
+        for (value, cel) in [
+            ("acme", r#""acme""#),
+            (r#"a"b"#, r#""a\"b""#),
+            (r"a\b", r#""a\\b""#),
+            (r#"x" || true || ""#, r#""x\" || true || \"""#),
+            ("it's", r#""it's""#),
+        ] {
+            assert_eq!(cel_string(value), cel, "{value}");
+        }
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! `doctor`'s report for people: one screen, sections for the token, the project config and
-//! each checked cloud, then the result.
+//! each checked cloud, then the result. Every line is written through [`Out::line`], which
+//! escapes what a terminal would act on, so that no value can start a line or move the cursor.
 
+use crate::outside::{self, Text};
 use crate::timefmt;
 use time::OffsetDateTime;
 
@@ -31,13 +33,15 @@ pub(super) fn render(report: &Report, now: OffsetDateTime) -> String {
 struct Out(String);
 
 impl Out {
+    /// One line of the report, with every character of [`outside::is_hidden`] escaped
+    /// (claims are escaped already; this also covers settings, paths and error text).
     fn line(&mut self, text: impl AsRef<str>) {
-        self.0.push_str(text.as_ref());
+        self.0.push_str(&outside::escaped(text.as_ref()));
         self.0.push('\n');
     }
 
-    /// `key` in a column of 13, then `value`.
-    fn row(&mut self, key: &str, value: &str) {
+    /// `key` in a column of 13, then `value` as it displays (a [`Text`] escaped).
+    fn row(&mut self, key: &str, value: impl std::fmt::Display) {
         self.line(format!("  {key:<13}{value}"));
     }
 
@@ -71,23 +75,24 @@ fn token(out: &mut Out, t: &TokenReport, now: OffsetDateTime) {
 }
 
 fn claims(out: &mut Out, c: &ClaimsReport, valid: bool, now: OffsetDateTime) {
-    let with_id = |name: &Option<String>, id: &Option<String>| match (name, id) {
+    let with_id = |name: &Option<Text>, id: &Option<Text>| match (name, id) {
         (Some(n), Some(i)) => format!("{n} ({i})"),
-        (Some(n), None) => n.clone(),
-        (None, Some(i)) => i.clone(),
+        (Some(n), None) => n.to_string(),
+        (None, Some(i)) => i.to_string(),
         (None, None) => "-".into(),
     };
-    out.row("issuer", &format!("{} ({} issuer)", c.iss, c.issuer_mode));
+    let audiences: Vec<String> = c.aud.iter().map(Text::to_string).collect();
+    out.row("issuer", format!("{} ({} issuer)", c.iss, c.issuer_mode));
     out.row("subject", &c.sub);
-    out.row("audience", &c.aud.join(", "));
-    out.row("owner", &with_id(&c.owner, &c.owner_id));
-    out.row("project", &with_id(&c.project, &c.project_id));
-    out.row("environment", c.environment.as_deref().unwrap_or("-"));
+    out.row("audience", audiences.join(", "));
+    out.row("owner", with_id(&c.owner, &c.owner_id));
+    out.row("project", with_id(&c.project, &c.project_id));
+    out.row("environment", with_id(&c.environment, &None));
     let exp = timefmt::parse_rfc3339(&c.expires_at).unwrap_or(now);
     let verb = if valid { "expires" } else { "expired" };
     out.row(
         verb,
-        &format!("{} ({})", c.expires_at, timefmt::relative(exp, now)),
+        format!("{} ({})", c.expires_at, timefmt::relative(exp, now)),
     );
 }
 

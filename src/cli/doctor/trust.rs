@@ -1,14 +1,17 @@
 //! The trust set-up that accepts a token, for `doctor`: as JSON (from the library's trust
-//! modules) and as the report's lines.
+//! modules) and as the report's lines, where values from the token are shown escaped (they are
+//! [`crate::outside::Text`]) and JSON with [`outside::shown_json`].
 
 use crate::gcp::WorkloadProvider;
+use crate::outside;
 use crate::token::{self, Claims};
 use crate::{aws, azure, gcp};
 use serde::Serialize;
 
+/// `value` as pretty JSON fit to show, each line after `indent`.
 fn indented_json(value: &impl Serialize, indent: &str) -> Vec<String> {
-    serde_json::to_string_pretty(value)
-        .expect("json")
+    let json = serde_json::to_string_pretty(value).expect("json");
+    outside::shown_json(&json)
         .lines()
         .map(|l| format!("{indent}{l}"))
         .collect()
@@ -19,9 +22,6 @@ pub(super) fn aws_trust(claims: &Claims, role_arn: &str) -> (serde_json::Value, 
     let policy = aws::trust::trust_policy(claims, role_arn);
     let commands = aws::trust::cli_commands(claims, role_arn);
     let host_path = token::issuer_host_path(&claims.iss);
-    let owner = claims.owner.as_deref().unwrap_or("<TEAM>");
-    let project = claims.project.as_deref().unwrap_or("<PROJECT>");
-    let every_environment = format!("owner:{owner}:project:{project}:environment:*");
     let json = serde_json::json!({
         "oidc_provider": provider,
         "role_arn": role_arn,
@@ -49,7 +49,8 @@ pub(super) fn aws_trust(claims: &Claims, role_arn: &str) -> (serde_json::Value, 
     text.push("commands:".into());
     text.extend(commands.iter().map(|c| format!("  {c}")));
     text.push(format!(
-        "(to admit every environment of the project, use `\"StringLike\": {{\"{host_path}:sub\": \"{every_environment}\"}}` instead)"
+        "(to admit every environment of the project, use `{}` instead)",
+        aws::trust::every_environment(claims)
     ));
     (json, text)
 }
