@@ -185,7 +185,7 @@ fn find_section<'i>(ini: &'i Ini, profile: &str) -> Result<Option<&'i Section>, 
     refuse_lookalikes(ini, profile)?;
     let mut found = ini.sections.iter().filter(|s| is_section_of(s, profile));
     let first = found.next();
-    match (first, found.last()) {
+    match (first, found.next_back()) {
         (Some(first), Some(last)) => Err(ConfigFileError::TwoSections {
             first: first.header + 1,
             second: last.header + 1,

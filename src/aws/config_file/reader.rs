@@ -416,7 +416,8 @@ mod tests {
             "[DEFAULT]\nk = d\n[profile ci]\n  Region : a\n\n  # c\n\t  b\nX=1\n [s]\nn =\n  a = b\n",
         );
         assert_eq!(ini.error, None);
-        let seen: Vec<(&str, usize, usize, Vec<(&str, &str)>)> = ini
+        type Seen<'a> = (&'a str, usize, usize, Vec<(&'a str, &'a str)>);
+        let seen: Vec<Seen> = ini
             .sections
             .iter()
             .map(|s| {
