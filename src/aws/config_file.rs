@@ -611,7 +611,7 @@ mod tests {
             (
                 "a continuation line after credential_process",
                 "ci",
-                "[profile ci]\ncredential_process = /bin/old\n  --evil\n",
+                "[profile ci]\ncredential_process = /bin/old\n  /tmp/evil\n",
                 "line 3 is indented below `credential_process` (line 2), so botocore reads it as part of that value and would add it to the value written here\n  remove the line, or its indentation if it is a setting of its own, then run again",
             ),
             (
