@@ -14,7 +14,7 @@
 //! | [`entra_json`] | Entra ID bodies | a token is never empty; `to_json` is JSON |
 //! | [`cache_entry`] | a cache entry file, through `crate::cache::Cache::get` | a miss or a value, never an error |
 //! | [`project_toml`] | `vercel-oidc.toml` ([`crate::project::ProjectConfig::parse`]) | every environment's sections resolve |
-//! | [`aws_config`] | the AWS config file editor (`crate::aws::config_file`) | other lines kept in order, the entries present, a second edit changes nothing |
+//! | [`aws_config`] | the AWS config file editor (`crate::aws::config_file`) | a refusal names a line; botocore's reader finds the entries; other lines kept in order with their line ends; a second edit changes nothing |
 //! | [`jwks`] | `verify`'s discovery document, JWKS and token header | kept keys have a `kid` and 2048–4096 bits; a usable `jwks_uri` |
 //! | [`redaction`] | `crate::http::redact` and `crate::http::server_text` of server text | no secret sent, no `eyJ`, no control character left |
 //! | [`env_output`] | [`crate::output::render`] of any value | a POSIX shell reads back exactly the value (sh) or the escaped value (dotenv) |
@@ -169,6 +169,7 @@ pub fn project_toml(data: &[u8]) {
 
 /// The AWS config file editor, on any file content, with the entries `aws configure` writes.
 pub fn aws_config(data: &[u8]) {
+    use aws::config_file::{self, reader};
     let content = text(data);
     let profile = ["vercel", "default", "with space"][data.len() % 3];
     let entries = [
@@ -178,62 +179,66 @@ pub fn aws_config(data: &[u8]) {
         ),
         ("region", "eu-west-1"),
     ];
-    let once = match aws::config_file::upsert_profile(&content, profile, &entries) {
+    let once = match config_file::upsert_profile(&content, profile, &entries) {
         Ok(text) => text,
-        Err(_) => {
-            // Only a name botocore would not find again is refused, whatever the file holds.
-            assert!(!aws::config_file::is_profile_name(profile));
+        Err(e) => {
+            // A name botocore would not find again, or a file it would read otherwise, named
+            // by its line; never an edit that changes what botocore reads elsewhere.
+            let e = e.to_string();
+            assert!(
+                !config_file::is_profile_name(profile) || e.starts_with("line"),
+                "{e}"
+            );
             return;
         }
     };
-    let twice = aws::config_file::upsert_profile(&once, profile, &entries)
+    let twice = config_file::upsert_profile(&once, profile, &entries)
         .expect("a profile written once can be written again");
+    assert_eq!(once, twice, "a second edit changed the file");
+    // botocore reads the entries as the profile's.
+    let read = reader::read(&once);
+    let section = read
+        .sections
+        .iter()
+        .rfind(|s| reader::profile_of(&s.name).as_deref() == Some(profile))
+        .expect("the profile is there");
+    for (k, v) in entries {
+        let found = section.settings.iter().find(|s| s.key == k);
+        assert_eq!(found.map(|s| s.value.as_str()), Some(v), "`{k}`");
+    }
     // Whatever the file held, what is written for the entries is one line each.
     let value: String = text(data).chars().take(40).collect();
-    if let Err(e) = aws::config_file::upsert_profile(&once, profile, &[("region", &value)]) {
+    if let Err(e) = config_file::upsert_profile(&once, profile, &[("region", &value)]) {
         assert!(
-            value.chars().any(char::is_control) || value.contains(" #") || value.contains(" ;"),
+            value.chars().any(char::is_control)
+                || value.contains(" #")
+                || value.contains(" ;")
+                || value.trim() != value,
             "{e}"
         );
     }
-    // Line by line, carriage returns aside: an edit of an existing section rewrites CRLF line
-    // ends as LF (and a `\r` before one is then taken for part of it), while adding a section
-    // keeps the file's own, so the bytes of a CRLF file change on the second edit.
-    let lines = |t: &str| -> Vec<String> {
-        t.lines()
-            .map(|l| l.trim_end_matches('\r').to_string())
-            .collect()
-    };
-    assert_eq!(
-        lines(&once),
-        lines(&twice),
-        "a second edit changed the file"
-    );
-    let out: Vec<&str> = once.lines().map(|l| l.trim_end_matches('\r')).collect();
-    for (k, v) in entries {
-        // As botocore reads it: surrounding blanks do not count.
-        let line = format!("{k} = {v}");
-        assert!(out.iter().any(|l| l.trim() == line), "`{line}` is missing");
-    }
-    // Every line but those the edit may replace (a top-level `credential_process =` or
-    // `region =`) is kept, in order.
+    // Every line but those the edit may replace (a key line of one of the entries) is kept, in
+    // order, with its line end (a last line without one may gain one).
     let replaceable = |l: &str| {
-        !l.starts_with([' ', '\t'])
-            && l.split_once('=')
-                .is_some_and(|(k, _)| entries.iter().any(|(e, _)| k.trim() == *e))
+        let l = reader::py_trim(l).to_lowercase();
+        entries.iter().any(|(k, _)| {
+            l.strip_prefix(k)
+                .is_some_and(|rest| reader::py_trim(rest).starts_with(['=', ':']))
+        })
     };
-    let mut rest = out.iter();
-    for line in content
-        .lines()
-        .map(|l| l.trim_end_matches('\r'))
-        .filter(|l| !replaceable(l))
-    {
+    let before = reader::split_lines(&content);
+    let mut rest = reader::split_lines(&once).into_iter();
+    for (i, line) in before.iter().enumerate() {
+        if replaceable(line.text) {
+            continue;
+        }
+        let last = i + 1 == before.len();
         assert!(
-            rest.any(|o| *o == line),
+            rest.any(|o| o.text == line.text && (o.end == line.end || last)),
             "the line {line:?} was lost or moved"
         );
     }
-    let _ = aws::config_file::conflicting_keys(&once, profile);
+    let _ = config_file::conflicting_keys(&once, profile);
 }
 
 /// `verify`'s documents: the OpenID configuration, the JWKS and a token's header.

@@ -336,6 +336,7 @@ fn aws_config_editor() {
         b"# my settings\n[default]\nregion = us-east-1\n\n[profile vercel]\nregion = eu-west-1\ns3 =\n  max_concurrent_requests = 20\ncredential_process = old\n\n[profile other]\noutput = json\n".to_vec(),
         b"[ profile  vercel ]\r\nrole_arn = x\r\n; comment\r\n[sso-session s]\nsso_region = x".to_vec(),
         b"[profile with space]\n[profile vercel]\n[profile vercel]\nregion=a\n".to_vec(),
+        b"[DEFAULT]\rs3 =\r  a = b\r[profile vercel]\r  CREDENTIAL_PROCESS: old\r  --more\r\r[default]\rRegion : x".to_vec(),
         Vec::new(),
     ];
     let dict: &[&[u8]] = &[
@@ -353,6 +354,11 @@ fn aws_config_editor() {
         b";",
         b"region = x\n",
         b"credential_process = y\n",
+        b":",
+        b"\r",
+        b"[DEFAULT]",
+        b"REGION",
+        b"[ profile vercel ]",
     ];
     run(
         "aws_config",

@@ -195,6 +195,109 @@ fn control_characters_in_paths_never_reach_credential_process() {
     assert_eq!(std::fs::read_to_string(&config).unwrap(), before);
 }
 
+/// Runs `aws configure --profile ci` on a config file holding `before`; returns the run, the
+/// file's path, and the sandbox that holds it.
+fn configure_ci(before: &str) -> (Output, PathBuf, Sandbox) {
+    let (sb, config, _) = aws_config_sandbox();
+    std::fs::write(&config, before).unwrap();
+    let out = sb.run(&["aws", "configure", "--profile", "ci", "--role-arn", ROLE]);
+    (out, config, sb)
+}
+
+/// The `credential_process` line that `configure` reported writing.
+fn written_command(stderr: &str) -> &str {
+    stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("  credential_process = "))
+        .unwrap_or_else(|| panic!("no credential_process in:\n{stderr}"))
+}
+
+#[test]
+fn aws_configure_edits_the_profile_botocore_reads_in_every_shape() {
+    // {cp} stands for the credential_process line written.
+    for (shape, before, verb, after) in [
+        (
+            "CR-only line ends",
+            "[default]\rregion = a\r[profile ci]\rcredential_process = old\r",
+            "updated",
+            "[default]\rregion = a\r[profile ci]\rcredential_process = {cp}\r",
+        ),
+        (
+            "CRLF line ends, a new profile",
+            "[default]\r\nregion = a\r\n",
+            "added",
+            "[default]\r\nregion = a\r\n\r\n[profile ci]\r\ncredential_process = {cp}\r\n",
+        ),
+        (
+            "`:`, upper case and indentation",
+            "[profile ci]\n  output = json\n  CREDENTIAL_PROCESS: old\n  region = a\n[profile x]\n",
+            "updated",
+            "[profile ci]\n  output = json\n  credential_process = {cp}\n  region = a\n[profile x]\n",
+        ),
+        (
+            "blanks between the words of the header",
+            "[profile  ci ]\nregion = a\n\n[default]\n",
+            "updated",
+            "[profile  ci ]\nregion = a\ncredential_process = {cp}\n\n[default]\n",
+        ),
+    ] {
+        let (out, config, _sb) = configure_ci(before);
+        assert_eq!(out.code, 0, "{shape}: {}", out.stderr);
+        assert_eq!(out.stdout, "", "{shape}");
+        assert_eq!(
+            first_line(&out.stderr),
+            format!("{verb} profile `ci` in `{}`", config.display()),
+            "{shape}"
+        );
+        let want = after.replace("{cp}", written_command(&out.stderr));
+        assert_eq!(std::fs::read_to_string(&config).unwrap(), want, "{shape}");
+    }
+}
+
+#[test]
+fn aws_configure_refuses_files_botocore_reads_otherwise_and_changes_nothing() {
+    for (shape, before, message) in [
+        (
+            "blanks inside the brackets",
+            "[default]\nregion = a\n\n[ profile ci ]\ncredential_process = /bin/old\n",
+            "line 4, `[ profile ci ]`, looks like profile `ci`, but botocore does not read it as that profile: it keeps the blanks inside the brackets as part of the name\n  write it as `[profile ci]`, then run again",
+        ),
+        (
+            "a continuation line after credential_process",
+            "[profile ci]\r\ncredential_process = /bin/old\r\n  --really-old\r\n",
+            "line 3 is indented below `credential_process` (line 2), so botocore reads it as part of that value and would add it to the value written here\n  remove the line, or its indentation if it is a setting of its own, then run again",
+        ),
+        (
+            "a line botocore cannot read, CR-only",
+            "[default]\rregion = a\rnot a setting\r",
+            "line 3 is not a `[section]` header, a `key = value` setting or a comment, so botocore cannot read the file (nor can the AWS CLI)\n  correct that line, then run again",
+        ),
+        (
+            "two sections for the profile",
+            "[profile ci]\nregion = a\n[profile\tci]\n",
+            "lines 1 and 3 both open profile `ci`, and botocore reads only the last\n  merge them into one section, then run again",
+        ),
+    ] {
+        let (out, config, _sb) = configure_ci(before);
+        assert_eq!(out.code, 1, "{shape}: {}", out.stderr);
+        assert_eq!(out.stdout, "", "{shape}");
+        assert_eq!(
+            out.stderr,
+            format!(
+                "error: the AWS config file `{}` is left as it is: {message}\n",
+                config.display()
+            ),
+            "{shape}"
+        );
+        assert_eq!(std::fs::read_to_string(&config).unwrap(), before, "{shape}");
+        assert_eq!(
+            file_names(config.parent().unwrap()),
+            [".config.vercel-oidc.lock", "config"],
+            "{shape}: no temporary file left"
+        );
+    }
+}
+
 #[test]
 fn gcp_configure_refuses_a_directory_others_may_write_to() {
     let server = MockServer::start(|_, _| Reply::json(500, "{}"));

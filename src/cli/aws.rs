@@ -182,7 +182,12 @@ fn edit_profile(
     })?;
     let before = read_config_file(target)?;
     let old = before.as_deref().unwrap_or("");
-    let after = config_file::upsert_profile(old, profile, entries)?;
+    let after = config_file::upsert_profile(old, profile, entries).with_context(|| {
+        format!(
+            "the AWS config file `{}` is left as it is",
+            target.display()
+        )
+    })?;
     for key in config_file::conflicting_keys(&after, profile) {
         eprintln!(
             "warning: profile `{profile}` also sets `{key}`, which the AWS CLI prefers over credential_process; remove it from `{}`",
@@ -197,8 +202,7 @@ fn edit_profile(
         .unwrap_or(0o600);
     fsutil::write_atomic(target, after.as_bytes(), mode)
         .with_context(|| format!("cannot write the AWS config file `{}`", target.display()))?;
-    let header = config_file::section_header(profile);
-    let existed = old.lines().any(|l| l.trim() == header);
+    let existed = config_file::has_profile(old, profile);
     Ok(Some(if existed { "updated" } else { "added" }))
 }
 
