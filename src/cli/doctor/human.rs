@@ -122,7 +122,7 @@ fn project_config(out: &mut Out, report: &Report) {
     for skipped in &report.skipped {
         out.row(
             "untrusted",
-            &format!(
+            format!(
                 "passed over `{}` (owner uid {}): {}",
                 skipped.file, skipped.owner, skipped.fix
             ),
