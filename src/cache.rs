@@ -4,7 +4,9 @@
 //! `~/.cache/vercel-oidc`; mode 0700. Entries: `<kind>-<sha256 of the key>.json`, mode 0600,
 //! `{"expires_at": <unix seconds>, "value": …}`, written to a temporary file and renamed. Locks:
 //! `<kind>-<hash>.lock`, held while one process fetches so that concurrent cold callers make one
-//! request between them.
+//! request between them. The key of a cloud's credentials covers the request and the token's
+//! claims, and is bound to the exact token that got them ([`Key::bound_to`]), so an entry is
+//! never served to an expired token or to another with the same claims.
 //!
 //! Trust: the directory must belong to the current user and others may not write to it. The
 //! default directory is ours, so a drifted mode is tightened back to 0700; a directory named by
@@ -72,6 +74,17 @@ impl Key {
         let digest = Sha256::digest(&bytes);
         let hash = digest.iter().take(20).map(|b| format!("{b:02x}")).collect();
         Self { kind, hash }
+    }
+
+    /// This key tied to one exact token: what was fetched with `token` is served to that token
+    /// alone, never to another carrying the same claims (one that has expired, or whose
+    /// signature no cloud has checked). Only a digest of the token goes into the key.
+    pub fn bound_to(self, token: &str) -> Self {
+        let token_digest: String = Sha256::digest(token.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        Self::new(self.kind, &(&self.hash, token_digest))
     }
 }
 
@@ -299,6 +312,15 @@ mod tests {
     fn keys_differ_by_parts() {
         assert_ne!(Key::new("t", &("a", 1)), Key::new("t", &("a", 2)));
         assert_eq!(Key::new("t", &("a", 1)), Key::new("t", &("a", 1)));
+    }
+
+    #[test]
+    fn keys_bound_to_tokens_differ_by_token() {
+        let key = || Key::new("t", &("a", 1));
+        assert_eq!(key().bound_to("h.c.s1"), key().bound_to("h.c.s1"));
+        assert_ne!(key().bound_to("h.c.s1"), key().bound_to("h.c.s2"));
+        assert_ne!(key().bound_to("h.c.s1"), key());
+        assert_eq!(key().bound_to("h.c.s1").kind, "t");
     }
 
     #[test]
