@@ -527,8 +527,9 @@ pub fn write_atomic(path: &Path, contents: &[u8], mode: u32) -> io::Result<()> {
     Ok(())
 }
 
-/// Removes our temporary files in `dir` that a killed writer left: older than 10 seconds and
-/// locked by no process. Anything else, and any error, is left alone.
+/// Removes our temporary files in `dir` that a killed writer left: with a time stamp more than
+/// 10 seconds from now (in the past, or in the future after the clock was set back) and locked
+/// by no process. Anything else, and any error, is left alone.
 pub fn remove_stale_temp_files(dir: &Path) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
@@ -546,16 +547,28 @@ pub fn remove_stale_temp_files(dir: &Path) {
     }
 }
 
-/// A directory last changed more than [`STALE_AFTER`] ago.
+/// A directory whose time stamp is more than [`STALE_AFTER`] from now, either way.
 pub fn is_stale_dir(dir: &Path) -> bool {
-    fs::symlink_metadata(dir)
-        .and_then(|m| m.modified())
-        .ok()
-        .and_then(|m| m.elapsed().ok())
-        .is_some_and(|age| age > STALE_AFTER)
+    fs::symlink_metadata(dir).is_ok_and(|meta| is_old(&meta))
 }
 
-/// A regular file of ours, older than [`STALE_AFTER`], whose lock no process holds.
+/// Whether `meta`'s time stamp lies more than [`STALE_AFTER`] from now, in the past or in the
+/// future: a time stamp ahead of the clock (a clock set back, a file from another machine)
+/// would otherwise never grow old, and what it marks would never be cleaned up. A writer on a
+/// file system whose server clock runs a few seconds ahead is still young.
+fn is_old(meta: &fs::Metadata) -> bool {
+    let Ok(modified) = meta.modified() else {
+        return false;
+    };
+    let distance = match modified.elapsed() {
+        Ok(age) => age,
+        Err(ahead) => ahead.duration(),
+    };
+    distance > STALE_AFTER
+}
+
+/// A regular file of ours, with a time stamp more than [`STALE_AFTER`] from now either way,
+/// whose lock no process holds.
 pub fn is_stale(path: &Path) -> bool {
     let Ok(file) = OpenOptions::new()
         .read(true)
@@ -567,12 +580,7 @@ pub fn is_stale(path: &Path) -> bool {
     let Ok(meta) = file.metadata() else {
         return false;
     };
-    let old = meta
-        .modified()
-        .ok()
-        .and_then(|m| m.elapsed().ok())
-        .is_some_and(|age| age > STALE_AFTER);
-    meta.is_file() && meta.uid() == my_uid() && old && file.try_lock().is_ok()
+    meta.is_file() && meta.uid() == my_uid() && is_old(&meta) && file.try_lock().is_ok()
 }
 
 #[cfg(test)]

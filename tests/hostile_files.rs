@@ -439,3 +439,36 @@ fn temporary_files_that_killed_writers_left_are_removed() {
     );
     assert!(foreign.exists(), "what is not ours stays");
 }
+
+#[test]
+fn temporary_files_dated_in_the_future_are_removed_too() {
+    let server = MockServer::start(|_, _| sts_credentials("ASIAREALKEY000001", 3600));
+    let (sb, _) = cached_sandbox(&server);
+    // A clock set back a day leaves a killed writer's file dated a day ahead; a file system
+    // whose clock runs a few seconds ahead dates a live writer's file a little ahead.
+    let ahead = sb
+        .cache_dir()
+        .join(".vercel-oidc-killed-before-the-clock-went-back.tmp");
+    let skewed = sb.cache_dir().join(".vercel-oidc-writing-on-nfs.tmp");
+    let now = std::time::SystemTime::now();
+    for (p, by) in [(&ahead, 86_400), (&skewed, 3)] {
+        std::fs::write(p, "{\"half\":").unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(p)
+            .unwrap()
+            .set_modified(now + Duration::from_secs(by))
+            .unwrap();
+    }
+    let out = sb.run(&[
+        "aws",
+        "credential-process",
+        "--role-arn",
+        ROLE,
+        "--session-name",
+        "other",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(!ahead.exists(), "a day ahead is as stale as a day old");
+    assert!(skewed.exists(), "a few seconds ahead is young");
+}
