@@ -101,6 +101,8 @@ pub(crate) mod http;
 pub(crate) mod log;
 #[doc(hidden)]
 pub mod output;
+#[cfg(feature = "cli")]
+pub(crate) mod peer;
 pub mod problem;
 pub mod project;
 pub(crate) mod refresh;
