@@ -4,7 +4,10 @@
 //! `~/.cache/vercel-oidc`; mode 0700. Entries: `<kind>-<sha256 of the key>.json`, mode 0600,
 //! `{"expires_at": <unix seconds>, "value": …}`, written to a temporary file and renamed. Locks:
 //! `<kind>-<hash>.lock`, held while one process fetches so that concurrent cold callers make one
-//! request between them.
+//! request between them; each holder writes its process id there, and a caller that waits more
+//! than a second says on stderr which process it waits for. The key of a cloud's credentials covers the request and the token's
+//! claims, and is bound to the exact token that got them ([`Key::bound_to`]), so an entry is
+//! never served to an expired token or to another with the same claims.
 //!
 //! Trust: the directory must belong to the current user and others may not write to it, nor to
 //! any folder above it ([`crate::fsutil::check_above`]). The
@@ -20,7 +23,6 @@ use crate::vars;
 use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -73,6 +75,17 @@ impl Key {
         let digest = Sha256::digest(&bytes);
         let hash = digest.iter().take(20).map(|b| format!("{b:02x}")).collect();
         Self { kind, hash }
+    }
+
+    /// This key tied to one exact token: what was fetched with `token` is served to that token
+    /// alone, never to another carrying the same claims (one that has expired, or whose
+    /// signature no cloud has checked). Only a digest of the token goes into the key.
+    pub fn bound_to(self, token: &str) -> Self {
+        let token_digest: String = Sha256::digest(token.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        Self::new(self.kind, &(&self.hash, token_digest))
     }
 }
 
@@ -190,8 +203,9 @@ impl Cache {
         fsutil::write_private(&self.entry_path(key), &bytes)
     }
 
-    /// Takes the fetch lock for `key`, waiting for another process that holds it. When the lock
-    /// cannot be had (read-only cache, a holder stuck for `LOCK_WAIT` (30 s)), returns a lock that
+    /// Takes the fetch lock for `key`, waiting for another process that holds it (and saying
+    /// so, after a second, naming the process: [`fsutil::wait_for_lock`]). When the lock cannot
+    /// be had (read-only cache, a holder stuck for `LOCK_WAIT` (30 s)), returns a lock that
     /// holds nothing: the caller fetches anyway, which is correct, only less thrifty.
     pub fn lock(&self, key: &Key) -> Lock {
         if let Err(e) = self.prepare_dir() {
@@ -206,17 +220,11 @@ impl Cache {
                 return Lock { _file: None };
             }
         };
-        let start = Instant::now();
-        loop {
-            match file.try_lock() {
-                Ok(()) => return Lock { _file: Some(file) },
-                Err(std::fs::TryLockError::WouldBlock) if start.elapsed() < LOCK_WAIT => {
-                    std::thread::sleep(std::time::Duration::from_millis(5));
-                }
-                Err(e) => {
-                    crate::debug!("going on without lock `{}`: {e:?}", path.display());
-                    return Lock { _file: None };
-                }
+        match fsutil::wait_for_lock(&file, &path, LOCK_WAIT) {
+            Ok(()) => Lock { _file: Some(file) },
+            Err(e) => {
+                crate::debug!("going on without lock `{}`: {e:?}", path.display());
+                Lock { _file: None }
             }
         }
     }
@@ -304,6 +312,15 @@ mod tests {
     fn keys_differ_by_parts() {
         assert_ne!(Key::new("t", &("a", 1)), Key::new("t", &("a", 2)));
         assert_eq!(Key::new("t", &("a", 1)), Key::new("t", &("a", 1)));
+    }
+
+    #[test]
+    fn keys_bound_to_tokens_differ_by_token() {
+        let key = || Key::new("t", &("a", 1));
+        assert_eq!(key().bound_to("h.c.s1"), key().bound_to("h.c.s1"));
+        assert_ne!(key().bound_to("h.c.s1"), key().bound_to("h.c.s2"));
+        assert_ne!(key().bound_to("h.c.s1"), key());
+        assert_eq!(key().bound_to("h.c.s1").kind, "t");
     }
 
     #[test]

@@ -8,7 +8,9 @@
 //!
 //! Writing: 0600 in a 0700 directory, written to a temporary file beside the target and
 //! renamed over it, so a reader sees the old content or the new, never half of either. A file
-//! that other processes of ours may edit at once is edited under [`FileLock::beside`] it.
+//! that other processes of ours may edit at once is edited under [`FileLock::beside`] it. A
+//! wait for a lock of ours that another process holds is said on stderr after a second, naming
+//! that process ([`wait_for_lock`]).
 
 // Some of this serves only the command line (the files configure and exec write).
 #![cfg_attr(not(feature = "cli"), allow(dead_code))]
@@ -17,6 +19,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 /// A size cap for one kind of input, with the words that name it in an error.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -454,42 +457,92 @@ pub fn write_secret(path: &Path, contents: &[u8], rule: DirRule) -> Result<(), S
 /// processes of ours may run at the same time: each holds the lock across its read, edit and
 /// rename, so none works from a copy another is about to replace. The lock file
 /// (`.<name>.vercel-oidc.lock`, mode 0600) stays, since removing it would race a waiter; it is
-/// locked with `flock`, so a killed holder releases it.
+/// locked with `flock`, so a killed holder releases it. It holds the process id of its last
+/// holder (see [`wait_for_lock`]).
 pub struct FileLock {
     _file: File,
 }
 
 /// How long [`FileLock::beside`] waits for another holder.
-const FILE_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+const FILE_LOCK_WAIT: Duration = Duration::from_secs(30);
 
 impl FileLock {
-    /// Waits (at most 30 seconds) for the lock beside `target`, whose directory must exist. The
-    /// lock file must be a regular file of ours: it is opened without following a symlink and
-    /// without waiting on a FIFO, so a neighbour in a shared directory cannot hang or redirect it.
+    /// Waits (at most 30 seconds) for the lock beside `target`, whose directory must exist,
+    /// saying on stderr which process it waits for ([`wait_for_lock`]). The lock file must be
+    /// a regular file of ours: it is opened without following a symlink and without waiting on
+    /// a FIFO, so a neighbour in a shared directory cannot hang or redirect it.
     pub fn beside(target: &Path) -> io::Result<Self> {
         let path = lock_path_beside(target);
         let file = open_lock_file(&path)?;
-        let start = std::time::Instant::now();
-        loop {
-            match file.try_lock() {
-                Ok(()) => return Ok(Self { _file: file }),
-                Err(fs::TryLockError::WouldBlock) if start.elapsed() < FILE_LOCK_WAIT => {
-                    std::thread::sleep(std::time::Duration::from_millis(10));
-                }
-                Err(fs::TryLockError::WouldBlock) => {
-                    return Err(io::Error::new(
-                        io::ErrorKind::TimedOut,
-                        format!(
-                            "another process has held `{}` for 30 seconds; try again, or find the process (`fuser {}`)",
-                            path.display(),
-                            path.display()
-                        ),
-                    ));
-                }
-                Err(fs::TryLockError::Error(e)) => return Err(e),
-            }
+        match wait_for_lock(&file, &path, FILE_LOCK_WAIT) {
+            Ok(()) => Ok(Self { _file: file }),
+            Err(fs::TryLockError::WouldBlock) => Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!(
+                    "{} has held `{}` for 30 seconds; try again, or find the process (`fuser {}`)",
+                    lock_holder(&file),
+                    path.display(),
+                    path.display()
+                ),
+            )),
+            Err(fs::TryLockError::Error(e)) => Err(e),
         }
     }
+}
+
+/// How long a wait for a lock goes unmentioned.
+const QUIET_WAIT: Duration = Duration::from_secs(1);
+
+/// Takes the `flock` on `file`, the lock file at `path`, waiting at most `limit` for the
+/// process that holds it (`WouldBlock` when it still does). A wait of more than a second is
+/// said once on stderr, naming the lock file and the holder: every holder writes its process
+/// id into the lock file once it has it. (The id is written, not asked of the kernel: `flock`
+/// locks, unlike POSIX record locks, do not report their holder through `fcntl`.)
+pub fn wait_for_lock(file: &File, path: &Path, limit: Duration) -> Result<(), fs::TryLockError> {
+    let start = Instant::now();
+    let mut said = false;
+    loop {
+        match file.try_lock() {
+            Ok(()) => {
+                record_holder(file);
+                return Ok(());
+            }
+            Err(fs::TryLockError::WouldBlock) if start.elapsed() < limit => {
+                if !said && start.elapsed() >= QUIET_WAIT {
+                    said = true;
+                    crate::notice!(
+                        "waiting for {}, which holds `{}` (at most {} seconds)",
+                        lock_holder(file),
+                        path.display(),
+                        limit.as_secs()
+                    );
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Writes this process's id into the lock file it has just taken, for waiters to name. A
+/// failure only leaves them saying "another process".
+fn record_holder(file: &File) {
+    use std::os::unix::fs::FileExt;
+    let pid = format!("{}\n", std::process::id());
+    let _ = file
+        .write_all_at(pid.as_bytes(), 0)
+        .and_then(|()| file.set_len(pid.len() as u64));
+}
+
+/// `process 1234`, as the holder of the lock file wrote itself there, else `another process`.
+pub fn lock_holder(file: &File) -> String {
+    use std::os::unix::fs::FileExt;
+    let mut buf = [0u8; 16];
+    let n = file.read_at(&mut buf, 0).unwrap_or(0);
+    std::str::from_utf8(&buf[..n])
+        .ok()
+        .and_then(|text| text.trim_end().parse::<u32>().ok())
+        .map_or_else(|| "another process".into(), |pid| format!("process {pid}"))
 }
 
 /// Opens (creating, 0600) the lock file at `path`: not through a symlink, never waiting on a
@@ -498,6 +551,7 @@ pub fn open_lock_file(path: &Path) -> io::Result<File> {
     let file = OpenOptions::new()
         .create(true)
         .truncate(false)
+        .read(true)
         .write(true)
         .mode(0o600)
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
@@ -538,7 +592,7 @@ pub fn write_private(path: &Path, contents: &[u8]) -> io::Result<()> {
 const TEMP_PREFIX: &str = ".vercel-oidc-";
 const TEMP_SUFFIX: &str = ".tmp";
 /// A temporary file of ours this old that no process holds was left by a killed writer.
-const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(10);
+const STALE_AFTER: Duration = Duration::from_secs(10);
 
 /// Writes `contents` to `path` atomically with the given mode. The parent directory must exist.
 /// The temporary file is locked while it is written, and temporary files that killed writers
@@ -564,8 +618,9 @@ pub fn write_atomic(path: &Path, contents: &[u8], mode: u32) -> io::Result<()> {
     Ok(())
 }
 
-/// Removes our temporary files in `dir` that a killed writer left: older than 10 seconds and
-/// locked by no process. Anything else, and any error, is left alone.
+/// Removes our temporary files in `dir` that a killed writer left: with a time stamp more than
+/// 10 seconds from now (in the past, or in the future after the clock was set back) and locked
+/// by no process. Anything else, and any error, is left alone.
 pub fn remove_stale_temp_files(dir: &Path) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
@@ -583,16 +638,28 @@ pub fn remove_stale_temp_files(dir: &Path) {
     }
 }
 
-/// A directory last changed more than [`STALE_AFTER`] ago.
+/// A directory whose time stamp is more than [`STALE_AFTER`] from now, either way.
 pub fn is_stale_dir(dir: &Path) -> bool {
-    fs::symlink_metadata(dir)
-        .and_then(|m| m.modified())
-        .ok()
-        .and_then(|m| m.elapsed().ok())
-        .is_some_and(|age| age > STALE_AFTER)
+    fs::symlink_metadata(dir).is_ok_and(|meta| is_old(&meta))
 }
 
-/// A regular file of ours, older than [`STALE_AFTER`], whose lock no process holds.
+/// Whether `meta`'s time stamp lies more than [`STALE_AFTER`] from now, in the past or in the
+/// future: a time stamp ahead of the clock (a clock set back, a file from another machine)
+/// would otherwise never grow old, and what it marks would never be cleaned up. A writer on a
+/// file system whose server clock runs a few seconds ahead is still young.
+fn is_old(meta: &fs::Metadata) -> bool {
+    let Ok(modified) = meta.modified() else {
+        return false;
+    };
+    let distance = match modified.elapsed() {
+        Ok(age) => age,
+        Err(ahead) => ahead.duration(),
+    };
+    distance > STALE_AFTER
+}
+
+/// A regular file of ours, with a time stamp more than [`STALE_AFTER`] from now either way,
+/// whose lock no process holds.
 pub fn is_stale(path: &Path) -> bool {
     let Ok(file) = OpenOptions::new()
         .read(true)
@@ -604,12 +671,7 @@ pub fn is_stale(path: &Path) -> bool {
     let Ok(meta) = file.metadata() else {
         return false;
     };
-    let old = meta
-        .modified()
-        .ok()
-        .and_then(|m| m.elapsed().ok())
-        .is_some_and(|age| age > STALE_AFTER);
-    meta.is_file() && meta.uid() == my_uid() && old && file.try_lock().is_ok()
+    meta.is_file() && meta.uid() == my_uid() && is_old(&meta) && file.try_lock().is_ok()
 }
 
 #[cfg(test)]
@@ -787,7 +849,16 @@ mod tests {
             other.try_lock(),
             Err(fs::TryLockError::WouldBlock)
         ));
+        assert_eq!(
+            lock_holder(&other),
+            format!("process {}", std::process::id()),
+            "the holder names itself for waiters"
+        );
         drop(held);
         other.try_lock().unwrap();
+        for junk in ["", "x\n", "12345678901234567890\n", "-1\n"] {
+            fs::write(lock_path_beside(&target), junk).unwrap();
+            assert_eq!(lock_holder(&other), "another process", "{junk:?}");
+        }
     }
 }

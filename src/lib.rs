@@ -4,9 +4,9 @@
 //!
 //! - [`token`]: find and decode the Vercel OIDC token (`VERCEL_OIDC_TOKEN`, a token file, or
 //!   `.env.local` written by `vercel env pull`).
-//! - [`Session`]: the exchange with each cloud, as every command makes it: the shared on-disk
-//!   cache, a local refresh of an expiring token, the fetch. Its configurations:
-//!   [`aws::AwsConfig`], [`gcp::GcpConfig`], [`azure::AzureConfig`], each checked from its
+//! - [`Session`]: the exchange with each cloud, as every command makes it: a local refresh of
+//!   an expiring token, the shared on-disk cache (bound to the token), the fetch. Its
+//!   configurations: [`aws::AwsConfig`], [`gcp::GcpConfig`], [`azure::AzureConfig`], each checked from its
 //!   cloud's [`settings`] table (flags or code, then environment variables, then
 //!   `vercel-oidc.toml` through [`project`]).
 //! - [`aws::VercelOidcCredentialsProvider`]: an `aws-config` credentials provider doing what
@@ -106,6 +106,8 @@ pub(crate) mod log;
 pub mod output;
 pub mod outside;
 pub mod ownership;
+#[cfg(feature = "cli")]
+pub(crate) mod peer;
 pub mod problem;
 pub mod project;
 pub(crate) mod refresh;

@@ -1,4 +1,6 @@
-//! Diagnostic output on stderr, switched on by `-v` / `VERCEL_OIDC_VERBOSE`.
+//! Diagnostic output on stderr, switched on by `-v` / `VERCEL_OIDC_VERBOSE`, and notices that
+//! a person would otherwise miss (a wait behind another process), which the command line turns
+//! on ([`set_notices`]) except where stderr must stay empty; the library leaves them off.
 //!
 //! Lines name things (sources, paths, env var names, masked key ids), never show secrets. A
 //! server's value that a line shows goes through [`crate::http::server_text`] first (redacted
@@ -11,9 +13,10 @@
 #![cfg_attr(not(feature = "cli"), allow(dead_code))]
 
 use std::fmt;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 static LEVEL: AtomicU8 = AtomicU8::new(0);
+static NOTICES: AtomicBool = AtomicBool::new(false);
 
 /// Sets how much is logged: 0 nothing, 1 decisions (`-v`), 2 and more also HTTP traffic (`-vv`).
 pub fn set_level(level: u8) {
@@ -33,6 +36,26 @@ pub fn write(line: fmt::Arguments<'_>) {
 /// message may have a second line saying what to do).
 pub fn shown(line: &str) -> String {
     crate::outside::escaped_lines(line).into_owned()
+}
+
+/// Whether [`notice!`](crate::notice) lines reach stderr.
+pub fn set_notices(on: bool) {
+    NOTICES.store(on, Ordering::Relaxed);
+}
+
+pub fn notices() -> bool {
+    NOTICES.load(Ordering::Relaxed)
+}
+
+/// Says something on stderr that a person should not have to ask for with `-v` (that this
+/// process waits for another), when notices are on; escaped as [`shown`].
+#[macro_export]
+macro_rules! notice {
+    ($($arg:tt)*) => {
+        if $crate::log::notices() {
+            $crate::log::write(format_args!($($arg)*));
+        }
+    };
 }
 
 /// Logs a line to stderr when the verbosity is at least 1.
@@ -55,18 +78,10 @@ macro_rules! trace {
     };
 }
 
-static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// Silences [`warn`]: for modes whose caller reads stderr as part of the answer (a GCP
-/// executable source, whose clients merge stderr into the JSON they parse).
-pub fn set_quiet(quiet: bool) {
-    QUIET.store(quiet, Ordering::Relaxed);
-}
-
-/// A warning on stderr: `vercel-oidc: warning: {line}`, escaped as [`shown`], unless
-/// [`set_quiet`].
+/// A warning on stderr, `vercel-oidc: warning: {line}`, escaped as [`shown`], when notices are
+/// on ([`set_notices`]).
 pub fn warn(line: &str) {
-    if !QUIET.load(Ordering::Relaxed) {
+    if notices() {
         eprintln!("vercel-oidc: warning: {}", shown(line));
     }
 }

@@ -11,8 +11,9 @@
 //! held for as long as any process of the run lives, even one orphaned by a killed `exec`.
 //!
 //! A run killed with `SIGKILL` cannot remove its directory, so each new run first removes every
-//! run directory whose lock no process holds and that is older than 10 seconds (the time a run
-//! takes to lock it), and temporary files of ours left there by killed writers.
+//! run directory whose lock no process holds and whose time stamp is more than 10 seconds from
+//! now (the time a run takes to lock it; a time stamp in the future, left by a clock set back,
+//! counts as far), and temporary files of ours left there by killed writers.
 
 use crate::vars;
 use std::fs::{File, OpenOptions};
@@ -174,6 +175,12 @@ mod tests {
         File::open(dir).unwrap().set_modified(old).unwrap();
     }
 
+    /// Dates `dir` a day ahead, as a clock set back leaves it.
+    fn date_ahead(dir: &Path) {
+        let ahead = std::time::SystemTime::now() + std::time::Duration::from_secs(86_400);
+        File::open(dir).unwrap().set_modified(ahead).unwrap();
+    }
+
     fn env(root: &Path) -> Env {
         Env::from_pairs(
             [(
@@ -234,6 +241,11 @@ mod tests {
         std::fs::write(dead.join(LOCK), "").unwrap();
         std::fs::write(dead.join("token"), "secret").unwrap();
         age(&dead);
+        // A killed run dated a day ahead (the clock was set back since).
+        let ahead = base.join("exec-ahead");
+        std::fs::create_dir(&ahead).unwrap();
+        std::fs::write(ahead.join(LOCK), "").unwrap();
+        date_ahead(&ahead);
         // A run that has made its lock and not yet taken it: young, so kept.
         let locking = base.join("exec-locking");
         std::fs::create_dir(&locking).unwrap();
@@ -245,6 +257,7 @@ mod tests {
         std::fs::create_dir(&other).unwrap();
         let next = RunDir::create(&env).unwrap();
         assert!(!dead.exists());
+        assert!(!ahead.exists(), "a day ahead is as stale as a day old");
         assert!(live.path().exists());
         assert!(young.exists());
         assert!(locking.exists());

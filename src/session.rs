@@ -1,7 +1,9 @@
 //! The exchange sequence, one function per cloud, shared by every command, `exec`, `doctor`
-//! and the Rust provider: the shared cache first (a cached result may outlive the token that got
-//! it), then a live token (refreshed in local development), then the cache's lock and the fetch,
-//! so that concurrent callers make one request between them.
+//! and the Rust provider: a live token first (refreshed in local development; an expired one is
+//! an error, whatever the cache holds), then the shared cache, whose entries are bound to the
+//! exact token that got them, then the cache's lock and the fetch, so that concurrent callers
+//! make one request between them. A cached result is never handed to a token that has expired,
+//! nor to another token carrying the same claims, whose signature only the cloud checks.
 //!
 //! A [`Session`] holds what that needs: the environment, where the token comes from, whether it
 //! may be refreshed, and the HTTP client and retry policy to use.
@@ -274,9 +276,10 @@ impl Session {
         Ok(Some(cache))
     }
 
-    /// The result of an exchange: from the shared cache while it has more than
-    /// `min_remaining` left, else from `fetch` with a live token, one process at a time per
-    /// key. The key follows the token actually sent.
+    /// The result of an exchange for a live token (refreshed first when it is about to
+    /// expire): from the shared cache while it has more than `min_remaining` left, else from
+    /// `fetch`, one process at a time per key. The key is bound to the exact token sent, so an
+    /// entry is served only to the token that got it.
     pub(crate) fn exchange<T>(
         &self,
         token: OidcToken,
@@ -289,19 +292,12 @@ impl Session {
         T: serde::Serialize + serde::de::DeserializeOwned,
     {
         crate::debug!("using the token from {}", token.source());
-        let cache = self.cache(no_cache)?;
-        if let Some(cache) = &cache
-            && let Some(hit) = cache.get(&key(&token), self.now(), min_remaining)
-        {
-            return Ok(hit);
-        }
         let token = self.fresh(token)?;
-        match cache {
-            Some(cache) => {
-                cache.get_or_fetch(&key(&token), || self.now(), min_remaining, || fetch(&token))
-            }
-            None => Ok(fetch(&token)?.0),
-        }
+        let Some(cache) = self.cache(no_cache)? else {
+            return Ok(fetch(&token)?.0);
+        };
+        let key = key(&token).bound_to(token.expose_secret());
+        cache.get_or_fetch(&key, || self.now(), min_remaining, || fetch(&token))
     }
 
     /// AWS credentials for `config` that have the cache's margin left.

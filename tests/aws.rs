@@ -386,18 +386,20 @@ fn another_environment_never_gets_cached_credentials() {
     let server = MockServer::start(|_, _| sts_ok(3600));
     let (mut sb, _) = sandbox(&server);
     assert_eq!(credential_process(&sb).code, 0);
-    // A newer token of the same identity shares the entry.
+    assert_eq!(server.count(), 1);
+    // Entries are bound to the token that got them: even a newer token of the same identity
+    // is sent to STS.
     sb.set(vars::VERCEL_OIDC_TOKEN, jwt(&claims(now() + 3000)));
     assert_eq!(credential_process(&sb).code, 0);
-    assert_eq!(server.count(), 1);
+    assert_eq!(server.count(), 2);
     let mut preview = claims(now() + 3600);
     preview["environment"] = "preview".into();
     preview["sub"] = "owner:acme:project:web:environment:preview".into();
     sb.set(vars::VERCEL_OIDC_TOKEN, jwt(&preview));
     assert_eq!(credential_process(&sb).code, 0);
-    assert_eq!(server.count(), 2);
+    assert_eq!(server.count(), 3);
     assert_eq!(
-        server.requests()[1]
+        server.requests()[2]
             .form_value("RoleSessionName")
             .as_deref(),
         Some("vercel-web-preview")
@@ -464,24 +466,18 @@ fn concurrent_cold_calls_make_one_request() {
 }
 
 #[test]
-fn cached_credentials_outlive_an_expired_build_token() {
+fn an_expired_token_is_an_error_even_with_cached_credentials() {
     let server = MockServer::start(|_, _| sts_ok(3600));
     let (mut sb, _) = sandbox(&server);
     assert_eq!(credential_process(&sb).code, 0);
     sb.set(vars::VERCEL_OIDC_TOKEN, jwt(&claims(now() - 60)));
-    let out = credential_process(&sb);
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    assert_eq!(server.count(), 1);
-    // Without a cache there is nothing to fall back on.
-    let out = sb.run(&[
-        "aws",
-        "credential-process",
-        "--role-arn",
-        ROLE,
-        "--no-cache",
-    ]);
-    assert_eq!(out.code, 1);
-    assert!(out.stderr.contains("expired 1m"), "{}", out.stderr);
+    for no_cache in [&[][..], &["--no-cache"]] {
+        let mut args = vec!["aws", "credential-process", "--role-arn", ROLE];
+        args.extend_from_slice(no_cache);
+        let out = sb.run(&args);
+        assert_eq!((out.code, out.stdout.as_str()), (1, ""), "{}", out.stderr);
+        assert!(out.stderr.contains("expired 1m"), "{}", out.stderr);
+    }
     assert_eq!(server.count(), 1, "an expired token is never sent");
 }
 

@@ -180,16 +180,18 @@ fn access_token_is_cached_per_identity_and_scope() {
     assert_eq!((second.code, &second.stdout), (0, &first.stdout));
     assert_eq!(mock.count(), 1, "the second call is served from the cache");
 
-    // A newer token of the same identity shares the entry.
+    // Entries are bound to the token that got them: a newer token of the same identity is
+    // sent to Entra ID.
     sb.set(vars::VERCEL_OIDC_TOKEN, jwt(&claims(now() + 3000)));
     let third = sb.run(&["azure", "access-token", "--scope", SCOPE]);
-    assert_eq!((third.code, &third.stdout), (0, &first.stdout));
-    assert_eq!(mock.count(), 1);
+    assert_eq!(third.code, 0);
+    assert_ne!(third.stdout, first.stdout);
+    assert_eq!(mock.count(), 2);
 
     let no_cache = sb.run(&["azure", "access-token", "--scope", SCOPE, "--no-cache"]);
     assert_eq!(no_cache.code, 0);
-    assert_ne!(no_cache.stdout, first.stdout);
-    assert_eq!(mock.count(), 2);
+    assert_ne!(no_cache.stdout, third.stdout);
+    assert_eq!(mock.count(), 3);
 
     let graph = sb.run(&[
         "azure",
@@ -198,8 +200,8 @@ fn access_token_is_cached_per_identity_and_scope() {
         "https://graph.microsoft.com/.default",
     ]);
     assert_eq!(graph.code, 0);
-    assert_ne!(graph.stdout, first.stdout);
-    assert_eq!(mock.count(), 3);
+    assert_ne!(graph.stdout, third.stdout);
+    assert_eq!(mock.count(), 4);
 
     let mut preview = claims(now() + 3600);
     preview["sub"] = "owner:acme:project:web:environment:preview".into();
@@ -211,9 +213,9 @@ fn access_token_is_cached_per_identity_and_scope() {
         other.stdout, first.stdout,
         "another environment never gets the old token"
     );
-    assert_eq!(mock.count(), 4);
+    assert_eq!(mock.count(), 5);
     assert_eq!(
-        mock.requests()[3].form_value("client_assertion").as_deref(),
+        mock.requests()[4].form_value("client_assertion").as_deref(),
         Some(sb.env[vars::VERCEL_OIDC_TOKEN].as_str())
     );
 }

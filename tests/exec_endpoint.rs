@@ -159,6 +159,8 @@ impl Drop for Running {
 /// `GET /credentials` with `authorization`, returning the status and body.
 fn get(port: u16, authorization: Option<&str>) -> (u16, String) {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    // Generous: a hang fails the test rather than blocking it.
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let auth = authorization.map_or(String::new(), |a| format!("Authorization: {a}\r\n"));
     write!(
         s,
@@ -400,6 +402,65 @@ fn a_client_holding_a_connection_open_cannot_keep_exec_alive() {
     assert!(started.elapsed() < Duration::from_secs(3));
     assert!(!run_dir.exists());
     drop(slow);
+}
+
+#[test]
+fn idle_connections_cannot_crowd_out_the_child() {
+    let server = sts(|_| 3600);
+    let sb = sandbox(&server);
+    let mut run = Running::start(&sb, &[]);
+    // More idle connections than the endpoint has handlers, all held open, paced so that each
+    // is accepted (none waits in the listen queue).
+    let idle: Vec<TcpStream> = (0..200)
+        .map(|_| {
+            std::thread::sleep(Duration::from_millis(1));
+            TcpStream::connect(("127.0.0.1", run.port())).unwrap()
+        })
+        .collect();
+    let (status, body) = get(run.port(), Some(run.token()));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(key_id(&body), "ASIAENDPOINT00001");
+    drop(idle);
+    assert_eq!(run.finish().0, 0);
+}
+
+/// What a `GET /credentials` with `token` gets back when sent by a shell running as `uid`
+/// (through bash's `/dev/tcp`; the token goes in the environment, not in an argument).
+fn get_as(uid: u32, port: u16, token: &str) -> String {
+    use std::os::unix::process::CommandExt as _;
+    let script = r#"exec 3<>"/dev/tcp/127.0.0.1/$PORT" && printf 'GET /credentials HTTP/1.1\r\nAuthorization: %s\r\n\r\n' "$TOKEN" >&3 && timeout 10 cat <&3"#;
+    let out = std::process::Command::new("bash")
+        .args(["-c", script])
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("PORT", port.to_string())
+        .env("TOKEN", token)
+        .current_dir("/")
+        .uid(uid)
+        .gid(uid)
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn another_users_connections_are_closed_unanswered() {
+    // SAFETY: geteuid has no preconditions.
+    let me = unsafe { libc::geteuid() };
+    if me != 0 {
+        return; // Only root can connect as another user.
+    }
+    let server = sts(|_| 3600);
+    let sb = sandbox(&server);
+    let mut run = Running::start(&sb, &[]);
+    assert_eq!(
+        get_as(65534, run.port(), run.token()),
+        "",
+        "another user gets nothing, even with the token"
+    );
+    let ours = get_as(me, run.port(), run.token());
+    assert!(ours.starts_with("HTTP/1.1 200 OK\r\n"), "{ours:?}");
+    assert_eq!(run.finish().0, 0);
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! Hostile input that reaches files: values that would inject lines into the AWS config file,
-//! concurrent editors of one file, and files or directories on disk that someone else planted.
+//! concurrent editors of one file, files or directories on disk that someone else planted, and
+//! waits behind a lock that another process holds.
 //! Each case runs the real binary and checks the exit code, stdout, the error and what is left
 //! on disk.
 
@@ -541,4 +542,186 @@ fn temporary_files_that_killed_writers_left_are_removed() {
         "a file another writer may still be writing stays"
     );
     assert!(foreign.exists(), "what is not ours stays");
+}
+
+#[test]
+fn temporary_files_dated_in_the_future_are_removed_too() {
+    let server = MockServer::start(|_, _| sts_credentials("ASIAREALKEY000001", 3600));
+    let (sb, _) = cached_sandbox(&server);
+    // A clock set back a day leaves a killed writer's file dated a day ahead; a file system
+    // whose clock runs a few seconds ahead dates a live writer's file a little ahead.
+    let ahead = sb
+        .cache_dir()
+        .join(".vercel-oidc-killed-before-the-clock-went-back.tmp");
+    let skewed = sb.cache_dir().join(".vercel-oidc-writing-on-nfs.tmp");
+    let now = std::time::SystemTime::now();
+    for (p, by) in [(&ahead, 86_400), (&skewed, 3)] {
+        std::fs::write(p, "{\"half\":").unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(p)
+            .unwrap()
+            .set_modified(now + Duration::from_secs(by))
+            .unwrap();
+    }
+    let out = sb.run(&[
+        "aws",
+        "credential-process",
+        "--role-arn",
+        ROLE,
+        "--session-name",
+        "other",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(!ahead.exists(), "a day ahead is as stale as a day old");
+    assert!(skewed.exists(), "a few seconds ahead is young");
+}
+
+/// The first line `child` writes on stderr, within `limit` (None when it writes none).
+fn first_stderr_line(child: &mut std::process::Child, limit: Duration) -> Option<String> {
+    use std::io::BufRead as _;
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut reader = std::io::BufReader::new(stderr);
+        let mut line = String::new();
+        let _ = reader.read_line(&mut line);
+        let mut rest = String::new();
+        let _ = std::io::Read::read_to_string(&mut reader, &mut rest);
+        let _ = tx.send((line, rest));
+    });
+    // The rest is read on the same thread, so that the child never blocks on a full pipe.
+    let first = rx.recv_timeout(limit).ok();
+    first.map(|(line, rest)| {
+        assert_no_secrets(&line);
+        assert_no_secrets(&rest);
+        format!("{line}{rest}")
+    })
+}
+
+#[test]
+fn a_caller_behind_a_stopped_lock_holder_says_once_which_process_it_waits_for() {
+    let gate = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let open = gate.clone();
+    let server = MockServer::start(move |_, _| {
+        while !open.load(std::sync::atomic::Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        sts_credentials("ASIAREALKEY000001", 3600)
+    });
+    let mut sb = Sandbox::new();
+    sb.set(vars::AWS_ENDPOINT_URL_STS, server.url())
+        .set(vars::VERCEL_OIDC_TOKEN, fresh_token());
+    let args = ["aws", "credential-process", "--role-arn", ROLE];
+    let spawn = || {
+        sb.command(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    // The holder takes the cache's lock, asks STS, and is stopped before the answer comes.
+    let holder = spawn();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while server.count() == 0 {
+        assert!(std::time::Instant::now() < deadline, "no request to STS");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let holder_pid = holder.id() as libc::pid_t;
+    // SAFETY: signals to a child of this test.
+    unsafe { libc::kill(holder_pid, libc::SIGSTOP) };
+    gate.store(true, std::sync::atomic::Ordering::SeqCst);
+    let lock = std::fs::read_dir(sb.cache_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "lock"))
+        .unwrap();
+
+    let mut waiter = spawn();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stdout = waiter.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        let mut out = String::new();
+        let _ = std::io::Read::read_to_string(&mut { stdout }, &mut out);
+        let _ = tx.send(out);
+    });
+    // Stopped for three seconds after the waiter began: it says so once, then waits on.
+    let resume = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(3));
+        // SAFETY: as above.
+        unsafe { libc::kill(holder_pid, libc::SIGCONT) };
+    });
+    let held = holder.wait_with_output().unwrap();
+    resume.join().unwrap();
+    assert_eq!(held.status.code(), Some(0));
+    let stderr = first_stderr_line(&mut waiter, Duration::from_secs(20));
+    let status = waiter.wait().unwrap();
+    assert_eq!(
+        stderr.as_deref(),
+        Some(
+            format!(
+                "vercel-oidc: waiting for process {holder_pid}, which holds `{}` (at most 30 seconds)\n",
+                lock.display()
+            )
+            .as_str()
+        )
+    );
+    assert_eq!(status.code(), Some(0));
+    let out = rx.recv_timeout(Duration::from_secs(5)).unwrap();
+    assert_eq!(
+        out,
+        String::from_utf8(held.stdout).unwrap(),
+        "served from the cache"
+    );
+    assert_eq!(server.count(), 1);
+}
+
+#[test]
+fn aws_configure_behind_a_held_config_lock_says_which_process_and_goes_on() {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let (sb, config, _) = aws_config_sandbox();
+    let lock = config.parent().unwrap().join(".config.vercel-oidc.lock");
+    // Held here, with this process's id written in it, as every holder of ours does.
+    let held = std::fs::File::options()
+        .create(true)
+        .truncate(true)
+        .read(true)
+        .write(true)
+        .mode(0o600)
+        .open(&lock)
+        .unwrap();
+    held.lock().unwrap();
+    std::io::Write::write_all(&mut &held, format!("{}\n", std::process::id()).as_bytes()).unwrap();
+    let mut child = sb
+        .command(&["aws", "configure", "--profile", "ci", "--role-arn", ROLE])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(2500));
+    assert!(child.try_wait().unwrap().is_none(), "it waits for the lock");
+    assert!(
+        !std::fs::read_to_string(&config)
+            .unwrap()
+            .contains("[profile ci]"),
+        "nothing is written while another holds the lock"
+    );
+    drop(held);
+    let stderr = first_stderr_line(&mut child, Duration::from_secs(10)).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        stderr,
+        format!(
+            "vercel-oidc: waiting for process {}, which holds `{}` (at most 30 seconds)\nadded profile `ci` in `{}`\n  credential_process = {BIN} aws credential-process --role-arn {ROLE}\ntry: aws sts get-caller-identity --profile ci\n",
+            std::process::id(),
+            lock.display(),
+            config.display()
+        )
+    );
+    assert!(
+        std::fs::read_to_string(&config)
+            .unwrap()
+            .contains("[profile ci]")
+    );
 }

@@ -2,7 +2,8 @@
 //! redirects on token requests, server text that echoes secrets, inputs that are not regular
 //! files or are too large (with a timeout, so that a hang fails instead of blocking), oversized
 //! HTTP bodies (with the child's peak memory measured), expiries, shell quoting of `env`
-//! output, `verify`'s issuer check and its negative cache for unknown key ids.
+//! output, `verify`'s issuer check and its negative cache for unknown key ids; and (issue 15)
+//! cached results that go only to the token that got them.
 //!
 //! Every run goes through [`run_command`], which kills the child after [`TIMEOUT`] and fails
 //! the test, samples its peak resident memory, and checks that no registered secret reached
@@ -1449,6 +1450,65 @@ fn issued_credentials_that_expire_at_once_are_errors() {
         ))
         .collect();
     assert_fails_with_one_of(&out, &candidates);
+}
+
+/// Each cloud's cached result goes only to the token that got it: the same token is served
+/// from the cache, an expired token with the same claims gets the expiry error (not the cached
+/// result), and a token with the same claims but another signature is sent to the cloud.
+#[test]
+fn cached_results_go_only_to_the_token_that_got_them() {
+    let google = MockServer::start(|_, _| gcp_sts_ok(3600));
+    register_secret("entra-access-token-value");
+    let entra = MockServer::start_tls(|_, _| {
+        Reply::json(
+            200,
+            r#"{"token_type":"Bearer","expires_in":3600,"access_token":"entra-access-token-value"}"#,
+        )
+    });
+    let sts = MockServer::start(|_, _| sts_ok(3600));
+    let clouds: [(&str, Sandbox, &MockServer, &[&str]); 3] = [
+        ("aws", aws_sandbox(&sts.url()).0, &sts, AWS),
+        ("gcp", gcp_sandbox(&google.url(), false).0, &google, GCP),
+        ("azure", azure_sandbox(&entra).0, &entra, AZURE),
+    ];
+    let live = claims(now() + 3600);
+    let expired = now() - 3600;
+    for (cloud, mut sb, server, args) in clouds {
+        sb.set(vars::VERCEL_OIDC_TOKEN, jwt(&live));
+        for _ in 0..2 {
+            let out = run(&sb, args).out;
+            assert_eq!((out.code, out.stderr.as_str()), (0, ""), "{cloud}");
+        }
+        assert_eq!(
+            server.count(),
+            1,
+            "{cloud}: the same token is served from the cache"
+        );
+
+        sb.set(vars::VERCEL_OIDC_TOKEN, jwt(&claims(expired)));
+        let at = vercel_oidc::timefmt::from_unix_saturating(expired);
+        assert_fails(
+            &run(&sb, args).out,
+            &format!(
+                "error: the Vercel OIDC token from VERCEL_OIDC_TOKEN expired 1h 0m ago (at {})\n  locally, run `vercel link` once and then `vercel env pull` to write a fresh token (valid about 12 hours) to `.env.local`\n",
+                vercel_oidc::timefmt::rfc3339_z(at)
+            ),
+        );
+        assert_eq!(
+            server.count(),
+            1,
+            "{cloud}: an expired token is neither served nor sent"
+        );
+
+        sb.set(vars::VERCEL_OIDC_TOKEN, jwt(&live));
+        let out = run(&sb, args).out;
+        assert_eq!((out.code, out.stderr.as_str()), (0, ""), "{cloud}");
+        assert_eq!(
+            server.count(),
+            2,
+            "{cloud}: the same claims with another signature go to the cloud"
+        );
+    }
 }
 
 // --- class 7: odd `exp` claims --------------------------------------------------------------

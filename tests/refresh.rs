@@ -584,3 +584,72 @@ fn a_redirect_that_echoes_the_login_token_does_not_show_it() {
         out.stderr
     );
 }
+
+#[test]
+fn a_wait_for_another_refresh_is_said_except_where_stderr_must_stay_empty() {
+    let api = vercel_api(String::new(), oauth_ok(), 200);
+    let mut project = Project::new(&api);
+    project
+        .sb
+        .set(
+            vars::GOOGLE_EXTERNAL_ACCOUNT_TOKEN_TYPE,
+            "urn:ietf:params:oauth:token-type:jwt",
+        )
+        .set("GOOGLE_EXTERNAL_ACCOUNT_AUDIENCE", "//iam.googleapis.com/x");
+    let spawn = |args: &[&str]| {
+        project
+            .sb
+            .command(args)
+            .current_dir(&project.app)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    for (args, silent) in [
+        (&["token", "--json"][..], false),
+        (&["gcp", "executable-source"], true),
+    ] {
+        let _ = std::fs::remove_file(project.store_path());
+        let log = project.fake_cli(&fresh_project_token(), "3", 0);
+        let _ = std::fs::remove_file(&log);
+        // The holder has the refresh lock once it runs `vercel`, which takes 3 seconds.
+        let holder = spawn(&["token", "--json"]);
+        let holder_pid = holder.id();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !log.exists() {
+            assert!(Instant::now() < deadline, "`vercel` never ran");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let waiter = spawn(args);
+        let (held, waited) = (
+            holder.wait_with_output().unwrap(),
+            waiter.wait_with_output().unwrap(),
+        );
+        let stderr = String::from_utf8(waited.stderr).unwrap();
+        assert_no_secrets(&stderr);
+        assert_eq!(held.status.code(), Some(0));
+        assert_eq!(waited.status.code(), Some(0), "{args:?}: {stderr}");
+        let lock = std::fs::read_dir(project.sb.cache_dir())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with("refresh-")
+            })
+            .unwrap();
+        let want = if silent {
+            String::new()
+        } else {
+            format!(
+                "vercel-oidc: waiting for process {}, which holds `{}` (at most 30 seconds)\n",
+                holder_pid,
+                lock.display()
+            )
+        };
+        assert_eq!(stderr, want, "{args:?}");
+        assert_eq!(std::fs::read_to_string(&log).unwrap().lines().count(), 1);
+    }
+}

@@ -19,17 +19,26 @@
 //! show. A client has one second, in all, to send a request head of at most 8 KiB; at most 128
 //! are handled at once, so a slow or hostile client can neither hold a handler for long nor keep
 //! the endpoint (and so `exec`) from ending.
+//!
+//! Only the user running `exec` is served: a connection whose other end belongs to another
+//! user ([`crate::peer`] asks the kernel, on Linux) is closed at once, unanswered, before it
+//! takes a handler. (Where the kernel cannot say, the token alone guards the endpoint.) When
+//! all 128 handlers are busy, a new connection takes the one of the connection that has waited
+//! longest to send its request, which is closed unanswered: idle connections cannot crowd out
+//! the child, whose SDK sends its request as soon as it connects.
 
+use std::collections::VecDeque;
 use std::io::{self, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::Arc;
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread::Scope;
 use std::time::{Duration, Instant};
 
 use crate::aws::AwsCredentials;
+use crate::peer::{self, Owner};
 use crate::secret::Secret;
-use crate::timefmt;
+use crate::{fsutil, timefmt};
 
 /// The path the endpoint serves.
 pub const PATH: &str = "/credentials";
@@ -37,8 +46,11 @@ pub const PATH: &str = "/credentials";
 const MAX_HEAD: usize = 8 * 1024;
 /// How long a client has, in all, to send its request head (the SDKs send it at once).
 const HEAD_DEADLINE: Duration = Duration::from_secs(1);
-/// Requests handled at once; more are closed unanswered.
+/// Requests handled at once; beyond that, a new connection takes the slot of the one that has
+/// waited longest for its request head.
 const MAX_CONNECTIONS: usize = 128;
+/// Handler threads at most, counting those of connections given up and still ending.
+const MAX_THREADS: usize = 2 * MAX_CONNECTIONS;
 
 /// How AWS credentials reach the child of `exec`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
@@ -133,20 +145,20 @@ impl Listener {
             token,
             source,
             busy: AtomicUsize::new(0),
+            waiting: Mutex::new(VecDeque::new()),
         });
         scope.spawn(move || {
-            for stream in self.listener.incoming() {
+            for (id, stream) in self.listener.incoming().enumerate() {
                 if stop.load(Ordering::SeqCst) {
                     break;
                 }
                 let Ok(stream) = stream else { continue };
-                if shared.busy.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
-                    shared.busy.fetch_sub(1, Ordering::SeqCst);
+                if !from_this_user(&stream) || !shared.take_slot(id, &stream) {
                     continue;
                 }
                 let shared = shared.clone();
                 scope.spawn(move || {
-                    shared.handle(stream);
+                    shared.handle(id, stream);
                     shared.busy.fetch_sub(1, Ordering::SeqCst);
                 });
             }
@@ -170,20 +182,63 @@ impl Serving {
     }
 }
 
+/// Whether the other end of `stream` is a socket of the user running `exec`; when the kernel
+/// cannot say, it is let in, and the token decides.
+fn from_this_user(stream: &TcpStream) -> bool {
+    match peer::owner(stream) {
+        Owner::Uid(uid) if uid == fsutil::my_uid() => true,
+        Owner::Unknown => true,
+        Owner::Uid(uid) => {
+            crate::debug!("closed a connection to the credentials endpoint from uid {uid}");
+            false
+        }
+        Owner::Gone => false,
+    }
+}
+
 struct Shared<F> {
     token: Secret,
     source: F,
+    /// Handler threads running.
     busy: AtomicUsize,
+    /// The connections still sending their request head, oldest first, by accept number.
+    waiting: Mutex<VecDeque<(usize, TcpStream)>>,
 }
 
 impl<F: Fn() -> Answer> Shared<F> {
-    fn handle(&self, mut stream: TcpStream) {
-        let _ = stream.set_write_timeout(Some(HEAD_DEADLINE));
-        let reply = match read_head(&stream, Instant::now() + HEAD_DEADLINE) {
-            Some(head) => self.answer(&head),
-            None => return,
+    /// Takes a handler slot for connection `id`: a free one, else that of the connection that
+    /// has waited longest for its request head, which is shut down (its handler then ends at
+    /// once). False, and `stream` is closed, when every handler is answering a request.
+    fn take_slot(&self, id: usize, stream: &TcpStream) -> bool {
+        let mut waiting = self.waiting.lock().unwrap_or_else(|e| e.into_inner());
+        let busy = self.busy.load(Ordering::SeqCst);
+        if busy >= MAX_THREADS {
+            return false;
+        }
+        if busy >= MAX_CONNECTIONS {
+            let Some((_, oldest)) = waiting.pop_front() else {
+                return false;
+            };
+            let _ = oldest.shutdown(Shutdown::Both);
+        }
+        let Ok(handle) = stream.try_clone() else {
+            return false;
         };
-        let _ = stream.write_all(reply.as_bytes());
+        waiting.push_back((id, handle));
+        self.busy.fetch_add(1, Ordering::SeqCst);
+        true
+    }
+
+    fn handle(&self, id: usize, mut stream: TcpStream) {
+        let _ = stream.set_write_timeout(Some(HEAD_DEADLINE));
+        let head = read_head(&stream, Instant::now() + HEAD_DEADLINE);
+        self.waiting
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|(other, _)| *other != id);
+        if let Some(head) = head {
+            let _ = stream.write_all(self.answer(&head).as_bytes());
+        }
     }
 
     fn answer(&self, head: &Head) -> String {
@@ -390,6 +445,40 @@ mod tests {
             "{:?}",
             started.elapsed()
         );
+    }
+
+    /// 200 connections held open, paced so that each is accepted (none waits in the listen
+    /// queue), then one request with the token.
+    fn request_behind_idle_connections(addr: SocketAddr) -> String {
+        let idle: Vec<TcpStream> = (0..200)
+            .map(|_| {
+                std::thread::sleep(Duration::from_millis(1));
+                TcpStream::connect(addr).unwrap()
+            })
+            .collect();
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s.write_all(b"GET /credentials HTTP/1.1\r\nAuthorization: t\r\n\r\n")
+            .unwrap();
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        drop(idle);
+        out
+    }
+
+    #[test]
+    fn idle_connections_cannot_crowd_out_the_token_holder() {
+        let listener = Listener::bind().unwrap();
+        let addr = listener.addr;
+        let out = std::thread::scope(|scope| {
+            let serving = listener.serve(scope, Secret::new("t"), || {
+                Ok((creds(), "arn:aws:iam::123456789012:role/r".into()))
+            });
+            let out = request_behind_idle_connections(addr);
+            serving.stop();
+            out
+        });
+        assert_eq!(out.lines().next(), Some("HTTP/1.1 200 OK"), "{out:?}");
     }
 
     #[test]

@@ -10,7 +10,8 @@
 //!
 //! The cache key covers everything that changes the result: role, session name, duration,
 //! policies, endpoint, and the token's identity (issuer, subject, audience, owner, project,
-//! environment), so a token for another project or environment never gets old credentials.
+//! environment), so a token for another project or environment never gets old credentials; the
+//! session binds it to the exact token, so only the token that got them gets them again.
 
 pub(crate) mod config_file;
 #[cfg(feature = "cli")]

@@ -6,7 +6,7 @@
 //! is refreshed), and resolves the AWS settings as the CLI does: the builder's values, then the
 //! environment variables, then `vercel-oidc.toml` for the token's environment (see
 //! [`crate::aws::settings`]). Credentials come from the on-disk cache the binary shares while
-//! they have 20 minutes left, else from STS. Each of the cache, the refresh and the project
+//! they have 20 minutes left and were fetched with the same token, else from STS. Each of the cache, the refresh and the project
 //! file can be turned off on the builder.
 //!
 //! ```no_run

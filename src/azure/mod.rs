@@ -24,7 +24,7 @@
 //! Files written: the federated token file; for access tokens, the shared cache entry
 //! `azure-<hash>.json` (`crate::cache`), whose key covers everything that changes the result:
 //! authority, tenant, client, scope, and the token's identity (issuer, subject, audience, owner,
-//! project, environment). An entry is handed out while more than [`MIN_REMAINING`] is left.
+//! project, environment), bound to the exact token that got it. An entry is handed out while more than [`MIN_REMAINING`] is left.
 
 pub(crate) mod entra;
 #[cfg(feature = "cli")]

@@ -114,9 +114,10 @@ pub(super) fn access_token(
 /// `executable-source`: the response on stdout and nothing at all on stderr, since Python and
 /// Node parse the two together.
 fn executable_source(ctx: &Ctx) -> anyhow::Result<ExitCode> {
-    // Not a byte on stderr on success, whatever -v or VERCEL_OIDC_VERBOSE say.
+    // Not a byte on stderr on success, whatever -v or VERCEL_OIDC_VERBOSE say, nor while
+    // waiting for another process.
     crate::log::set_level(0);
-    crate::log::set_quiet(true);
+    crate::log::set_notices(false);
     let output_file = ctx
         .env()
         .get(vars::GOOGLE_EXTERNAL_ACCOUNT_OUTPUT_FILE)

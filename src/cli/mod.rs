@@ -206,6 +206,7 @@ pub fn main() -> ExitCode {
         None => 0,
     };
     crate::log::set_level(cli.verbose.max(from_env));
+    crate::log::set_notices(true);
     let project_dir = cli.project_dir.map(|d| env.absolute(d));
     let env = match &project_dir {
         Some(dir) if !dir.is_dir() => {

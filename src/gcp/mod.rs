@@ -24,7 +24,7 @@
 //!
 //! Cached access tokens are keyed by everything that changes the result: audience, endpoints,
 //! service account, lifetime, scopes and the token's identity (issuer, subject, audience, owner,
-//! project, environment).
+//! project, environment), and are bound to the exact token that got them.
 
 #[cfg(feature = "cli")]
 pub(crate) mod credfile;
