@@ -153,11 +153,7 @@ pub fn human_bytes(n: u64) -> String {
     }
 }
 
-/// The effective user id of this process.
-pub fn my_uid() -> u32 {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    unsafe { libc::geteuid() }
-}
+pub use crate::ownership::my_uid;
 
 /// Reads `path` whole if it is a regular file of at most `limit` bytes. Symlinks are followed;
 /// a FIFO, socket or device is refused without waiting on it.

@@ -28,8 +28,13 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use crate::env::Env;
-use crate::fsutil::my_uid;
 use crate::vars;
+
+/// The effective user id of this process.
+pub fn my_uid() -> u32 {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() }
+}
 
 /// Whose files are trusted, and which folders the user vouched for.
 #[derive(Clone, Debug, PartialEq, Eq)]
