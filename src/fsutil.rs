@@ -135,8 +135,17 @@ impl ReadError {
 impl std::fmt::Display for ReadError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::Io { path, error } => write!(f, "cannot read `{}`: {error}", path.display()),
-            other => write!(f, "`{}` {}", other.path().display(), other.predicate()),
+            Self::Io { path, error } => write!(
+                f,
+                "cannot read `{}`: {error}",
+                crate::ownership::shown(path)
+            ),
+            other => write!(
+                f,
+                "`{}` {}",
+                crate::ownership::shown(other.path()),
+                other.predicate()
+            ),
         }
     }
 }
@@ -186,7 +195,73 @@ pub fn read_stream_capped(
     read_to_limit(reader, Path::new(name), limit)
 }
 
+/// Why a file was not read by [`read_checked`].
+#[derive(Debug)]
+pub enum Refused {
+    Read(ReadError),
+    Untrusted(crate::ownership::Untrusted),
+}
+
+impl From<ReadError> for Refused {
+    fn from(e: ReadError) -> Self {
+        Self::Read(e)
+    }
+}
+
+/// Reads `path` whole, as [`read_capped`], only when no one but `owners` could have written it
+/// ([`crate::ownership`]): the name's folders are checked, then the file is opened once and the
+/// open file is checked where it really is, and read through the same handle. A check that
+/// cannot be made refuses the file. A missing file is `Read(NotFound)`; another user's FIFO or
+/// folder is `Untrusted` before it is `NotRegular`.
+pub fn read_checked(
+    path: &Path,
+    limit: Limit,
+    owners: &crate::ownership::Owners,
+) -> Result<Vec<u8>, Refused> {
+    use crate::ownership::{CheckError, check_name, check_opened};
+    match check_name(path, owners) {
+        Ok(()) => {}
+        Err(CheckError::Io(_, e)) if e.kind() == io::ErrorKind::NotFound => {
+            return Err(ReadError::NotFound { path: path.into() }.into());
+        }
+        Err(CheckError::Io(at, e)) => {
+            return Err(Refused::Untrusted(crate::ownership::Untrusted::unverified(
+                &at,
+                e.to_string(),
+            )));
+        }
+        Err(CheckError::Untrusted(u)) => return Err(Refused::Untrusted(u)),
+    }
+    let (file, meta) = open_any(path, false)?;
+    if !meta.is_file() {
+        // Never read: another user's is passed over as theirs, a device of root's is refused.
+        owners
+            .check_owner(path, &meta)
+            .map_err(Refused::Untrusted)?;
+        return Err(ensure_regular(path, &meta).unwrap_err().into());
+    }
+    check_opened(&file, &meta, path, owners).map_err(Refused::Untrusted)?;
+    Ok(read_to_limit(file, path, limit)?)
+}
+
 fn open_regular(path: &Path, no_follow: bool) -> Result<(File, fs::Metadata), ReadError> {
+    let (file, meta) = open_any(path, no_follow)?;
+    ensure_regular(path, &meta)?;
+    Ok((file, meta))
+}
+
+fn ensure_regular(path: &Path, meta: &fs::Metadata) -> Result<(), ReadError> {
+    if meta.is_file() {
+        return Ok(());
+    }
+    Err(ReadError::NotRegular {
+        path: path.into(),
+        kind: file_kind(meta),
+    })
+}
+
+/// Opens `path` for reading without waiting on a FIFO, and its metadata.
+fn open_any(path: &Path, no_follow: bool) -> Result<(File, fs::Metadata), ReadError> {
     let mut flags = libc::O_NONBLOCK | libc::O_CLOEXEC;
     if no_follow {
         flags |= libc::O_NOFOLLOW;
@@ -209,12 +284,6 @@ fn open_regular(path: &Path, no_follow: bool) -> Result<(File, fs::Metadata), Re
         path: path.into(),
         error,
     })?;
-    if !meta.is_file() {
-        return Err(ReadError::NotRegular {
-            path: path.into(),
-            kind: file_kind(&meta),
-        });
-    }
     Ok((file, meta))
 }
 
@@ -279,18 +348,30 @@ pub fn file_kind(meta: &fs::Metadata) -> &'static str {
 /// Why a directory will not hold secrets of ours.
 #[derive(Debug, thiserror::Error)]
 pub enum DirError {
-    #[error("`{}` is {kind}, not a directory", path.display())]
+    #[error("`{}` is {kind}, not a directory", crate::ownership::shown(path))]
     NotDirectory { path: PathBuf, kind: &'static str },
-    #[error("the directory `{}` belongs to uid {owner}, not to you (uid {me}), so its owner could replace what is in it", path.display())]
+    #[error(
+        "the directory `{}` belongs to uid {owner}, not to you (uid {me}), so its owner could replace what is in it",
+        crate::ownership::shown(path)
+    )]
     NotOwned { path: PathBuf, owner: u32, me: u32 },
-    #[error("other users may write to the directory `{}` (mode {mode:04o}) and could replace what is in it", path.display())]
+    #[error(
+        "other users may write to the directory `{}` (mode {mode:04o}) and could replace what is in it",
+        crate::ownership::shown(path)
+    )]
     OthersMayWrite { path: PathBuf, mode: u32 },
-    #[error("{untrusted}, so whoever can write it could replace `{}`", path.display())]
+    #[error(
+        "{untrusted}, so whoever can write it could replace `{}`",
+        crate::ownership::shown(path)
+    )]
     Above {
         path: PathBuf,
         untrusted: crate::ownership::Untrusted,
     },
-    #[error("cannot prepare the directory `{}`: {error}", path.display())]
+    #[error(
+        "cannot prepare the directory `{}`: {error}",
+        crate::ownership::shown(path)
+    )]
     Io { path: PathBuf, error: io::Error },
 }
 
@@ -338,13 +419,21 @@ pub fn prepare_dir(dir: &Path, rule: DirRule) -> Result<(), DirError> {
 /// otherwise whoever may write it could rename `dir` and put their own in its place.
 pub fn check_above(dir: &Path) -> Result<(), DirError> {
     use crate::ownership::{CheckError, Owners, check_ancestors};
-    check_ancestors(dir, &Owners::strict()).map_err(|e| match e {
-        CheckError::Untrusted(untrusted) => DirError::Above {
-            path: dir.into(),
-            untrusted,
-        },
-        CheckError::Io(path, error) => DirError::Io { path, error },
-    })
+    let above = |path: &Path| {
+        check_ancestors(path, &Owners::strict()).map_err(|e| match e {
+            CheckError::Untrusted(untrusted) => DirError::Above {
+                path: dir.into(),
+                untrusted,
+            },
+            CheckError::Io(path, error) => DirError::Io { path, error },
+        })
+    };
+    above(dir)?;
+    // A folder reached through a link lives where the link points: check above that too.
+    match dir.canonicalize() {
+        Ok(real) if real != dir => above(&real),
+        _ => Ok(()),
+    }
 }
 
 /// `dir`/`name`, where `name` must be one plain file name: not empty, not `.` or `..`, without
@@ -390,11 +479,14 @@ pub fn check_dir(dir: &Path, meta: &fs::Metadata, rule: DirRule) -> Result<(), D
                 }
             })
         }
-        DirRule::Chosen if mode & 0o022 != 0 => Err(DirError::OthersMayWrite {
-            path: dir.into(),
-            mode,
-        }),
-        DirRule::Shared if mode & 0o022 != 0 && mode & 0o1000 == 0 => {
+        // Ours alone: not even a sticky folder, where others' files could block our names.
+        DirRule::Chosen if mode & 0o002 != 0 || crate::ownership::writers(meta).is_some() => {
+            Err(DirError::OthersMayWrite {
+                path: dir.into(),
+                mode,
+            })
+        }
+        DirRule::Shared if crate::ownership::writers(meta).is_some() => {
             Err(DirError::OthersMayWrite {
                 path: dir.into(),
                 mode,
@@ -415,11 +507,14 @@ pub fn ensure_private_dir(dir: &Path) -> io::Result<()> {
 /// Why a secret file could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum SecretFileError {
-    #[error("`{}` is a directory; name the file to write in it", path.display())]
+    #[error(
+        "`{}` is a directory; name the file to write in it",
+        crate::ownership::shown(path)
+    )]
     IsDirectory { path: PathBuf },
     #[error(transparent)]
     Directory(#[from] DirError),
-    #[error("cannot write `{}`: {error}", path.display())]
+    #[error("cannot write `{}`: {error}", crate::ownership::shown(path))]
     Write { path: PathBuf, error: io::Error },
 }
 

@@ -86,11 +86,22 @@ impl Owners {
         }
     }
 
-    /// Whether a file or folder with metadata `meta` at `path` is one to trust.
-    fn check(&self, path: &Path, meta: &fs::Metadata, what: Kind) -> Result<(), Untrusted> {
-        if self.vouched_for(path) {
+    /// Whether what `meta` describes at `path` belongs to a trusted owner, its mode aside.
+    pub fn check_owner(&self, path: &Path, meta: &fs::Metadata) -> Result<(), Untrusted> {
+        if self.trusts_uid(meta.uid()) || self.vouched_for(path) {
             return Ok(());
         }
+        Err(Untrusted {
+            path: path.to_path_buf(),
+            what: Kind::File,
+            owner: meta.uid(),
+            mode: meta.mode() & 0o7777,
+            why: Why::Owner { me: self.me },
+        })
+    }
+
+    /// Whether a file or folder with metadata `meta` at `path` is one to trust.
+    fn check(&self, path: &Path, meta: &fs::Metadata, what: Kind) -> Result<(), Untrusted> {
         let untrusted = |why| Untrusted {
             path: path.to_path_buf(),
             what,
@@ -98,24 +109,38 @@ impl Owners {
             mode: meta.mode() & 0o7777,
             why,
         };
-        if !self.trusts_uid(meta.uid()) {
+        if !self.trusts_uid(meta.uid()) && !self.vouched_for(path) {
             return Err(untrusted(Why::Owner { me: self.me }));
         }
         // A symbolic link's own mode means nothing: only its owner can change it.
         if meta.file_type().is_symlink() {
             return Ok(());
         }
-        let mode = meta.mode();
-        let sticky = meta.is_dir() && mode & 0o1000 != 0;
-        if mode & 0o002 != 0 && !sticky {
-            return Err(untrusted(Why::OthersWrite));
+        match writers(meta) {
+            Some(why) => Err(untrusted(why)),
+            None => Ok(()),
         }
-        // The owner's own group (`umask 002` with user private groups) adds no writer.
-        if mode & 0o020 != 0 && meta.gid() != meta.uid() && !sticky {
-            return Err(untrusted(Why::GroupWrite { gid: meta.gid() }));
-        }
-        Ok(())
     }
+}
+
+/// Who besides the owner may write what `meta` describes, if anyone: the one rule for a file or
+/// folder of ours or one we read. Others' write bit counts unless on a sticky folder (where they
+/// may add files but not rename or remove ours); the group's counts unless the group is the
+/// owner's own (gid equal to the owner's uid: the user private group that `umask 002` systems
+/// give each user) or the folder is sticky.
+pub fn writers(meta: &fs::Metadata) -> Option<Why> {
+    let mode = meta.mode();
+    let sticky = meta.is_dir() && mode & 0o1000 != 0;
+    if sticky {
+        return None;
+    }
+    if mode & 0o002 != 0 {
+        return Some(Why::OthersWrite);
+    }
+    if mode & 0o020 != 0 && meta.gid() != meta.uid() {
+        return Some(Why::GroupWrite { gid: meta.gid() });
+    }
+    None
 }
 
 impl SafeDirs {
@@ -148,11 +173,17 @@ pub enum Kind {
 }
 
 /// Why an owner or a mode makes a path untrusted.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Why {
-    Owner { me: u32 },
+    Owner {
+        me: u32,
+    },
     OthersWrite,
-    GroupWrite { gid: u32 },
+    GroupWrite {
+        gid: u32,
+    },
+    /// The path could not be checked (the reason): it is not trusted either.
+    Unverified(String),
 }
 
 /// A file, or a folder above it, that someone else could have written.
@@ -168,6 +199,17 @@ pub struct Untrusted {
 }
 
 impl Untrusted {
+    /// `path` (a file or a folder above it) could not be checked, for `reason`.
+    pub fn unverified(path: &Path, reason: String) -> Self {
+        Self {
+            path: path.to_path_buf(),
+            what: Kind::File,
+            owner: 0,
+            mode: 0,
+            why: Why::Unverified(reason),
+        }
+    }
+
     /// `` `/tmp/vercel-oidc.toml` belongs to uid 1001, not to you (uid 1000) or root ``.
     pub fn describe(&self) -> String {
         let path = shown(&self.path);
@@ -175,7 +217,7 @@ impl Untrusted {
             Kind::File => "",
             Kind::Folder => "the folder ",
         };
-        match self.why {
+        match &self.why {
             Why::Owner { me } => format!(
                 "{what}`{path}` belongs to uid {}, not to you (uid {me}) or root",
                 self.owner
@@ -188,10 +230,14 @@ impl Untrusted {
                 "{what}`{path}` may be written by group {gid} (mode {:04o})",
                 self.mode
             ),
+            Why::Unverified(reason) => {
+                format!("{what}`{path}` cannot be checked ({reason})")
+            }
         }
     }
 
-    /// How to trust it: make it yours, close its mode, or vouch for its folder.
+    /// How to trust it: close its mode, or vouch for its owner's folder; never a folder that
+    /// others share, where vouching would trust every neighbour.
     pub fn fix(&self) -> String {
         let folder = match self.what {
             Kind::Folder => self.path.clone(),
@@ -200,7 +246,11 @@ impl Untrusted {
                 .parent()
                 .map_or_else(|| PathBuf::from("/"), Path::to_path_buf),
         };
-        match self.why {
+        match &self.why {
+            Why::Owner { .. } if is_shared(&folder) => format!(
+                "it is not yours and lies in `{}`, which others share: delete it if you did not put it there, and keep your own files in a folder only you can write",
+                shown(&folder)
+            ),
             Why::Owner { .. } => format!(
                 "if you trust uid {}, set {}={}",
                 self.owner,
@@ -208,34 +258,68 @@ impl Untrusted {
                 shown(&folder)
             ),
             Why::OthersWrite | Why::GroupWrite { .. } => format!(
-                "make it writable by its owner alone (`chmod go-w {}`), or set {}={}",
-                shown(&self.path),
-                vars::VERCEL_OIDC_SAFE_DIRS,
-                shown(&folder)
+                "make it writable by its owner alone (`chmod go-w {}`)",
+                shown(&self.path)
             ),
+            Why::Unverified(_) => "check the path and the folders above it".into(),
         }
     }
 }
 
-/// Checks the file at `path` (followed through symlinks) and every folder above it, and above
-/// the link itself when `path` is one. The file must exist; what is not a regular file passes
-/// here, to be refused by the reader.
-pub fn check_file(path: &Path, owners: &Owners) -> Result<(), CheckError> {
+/// A folder that other users may write to, sticky or not (`/tmp`).
+fn is_shared(folder: &Path) -> bool {
+    fs::metadata(folder).is_ok_and(|m| m.mode() & 0o002 != 0)
+}
+
+/// Checks where the name `path` lives before it is opened: every folder above it, and the link
+/// itself when it is one (a link's target is checked once open, by [`check_opened`]). A missing
+/// path is `Io` with `NotFound`.
+pub fn check_name(path: &Path, owners: &Owners) -> Result<(), CheckError> {
     let link_meta = fs::symlink_metadata(path).map_err(|e| CheckError::Io(path.into(), e))?;
+    check_ancestors(path, owners)?;
     if link_meta.file_type().is_symlink() {
-        check_ancestors(path, owners)?;
         owners.check(path, &link_meta, Kind::File)?;
     }
-    let real = path
-        .canonicalize()
-        .map_err(|e| CheckError::Io(path.into(), e))?;
-    check_ancestors(&real, owners)?;
-    let meta = fs::metadata(&real).map_err(|e| CheckError::Io(real.clone(), e))?;
-    // What is not a regular file is never read: the reader refuses it in its own words.
-    if !meta.is_file() {
-        return Ok(());
+    Ok(())
+}
+
+/// Checks a file already open (its metadata `meta`, opened as `path`): where it really is (found
+/// from the open handle, not from the name, so that a rename after the open changes nothing),
+/// every folder above that place, and the file itself. Whatever cannot be checked is untrusted.
+pub fn check_opened(
+    file: &fs::File,
+    meta: &fs::Metadata,
+    path: &Path,
+    owners: &Owners,
+) -> Result<(), Untrusted> {
+    let unverified = |reason: String| Untrusted {
+        path: path.to_path_buf(),
+        what: Kind::File,
+        owner: meta.uid(),
+        mode: meta.mode() & 0o7777,
+        why: Why::Unverified(reason),
+    };
+    let real = real_path(file, path).map_err(|e| unverified(e.to_string()))?;
+    let named = fs::metadata(&real).map_err(|e| unverified(e.to_string()))?;
+    if (named.dev(), named.ino()) != (meta.dev(), meta.ino()) {
+        return Err(unverified("it was moved while it was read".into()));
     }
-    Ok(owners.check(&real, &meta, Kind::File)?)
+    check_ancestors(&real, owners).map_err(|e| match e {
+        CheckError::Untrusted(u) => u,
+        CheckError::Io(_, error) => unverified(error.to_string()),
+    })?;
+    owners.check(&real, meta, Kind::File)
+}
+
+/// Where an open file is: the kernel's name for its descriptor where there is one (Linux's
+/// `/proc/self/fd`), else the path with its links resolved.
+fn real_path(file: &fs::File, path: &Path) -> std::io::Result<PathBuf> {
+    use std::os::fd::AsRawFd;
+    let by_fd = PathBuf::from(format!("/proc/self/fd/{}", file.as_raw_fd()));
+    match fs::read_link(&by_fd) {
+        Ok(real) if real.is_absolute() => Ok(real),
+        _ => path.canonicalize(),
+    }
 }
 
 /// Checks every existing folder above `path` up to `/`, after resolving symlinks in them.
@@ -279,10 +363,11 @@ mod tests {
     }
 
     fn untrusted(path: &Path, owners: &Owners) -> Option<Untrusted> {
-        match check_file(path, owners) {
-            Ok(()) => None,
-            Err(CheckError::Untrusted(u)) => Some(u),
-            Err(e) => panic!("{e}"),
+        use crate::fsutil::{Refused, limits, read_checked};
+        match read_checked(path, limits::CONFIG, owners) {
+            Ok(_) => None,
+            Err(Refused::Untrusted(u)) => Some(u),
+            Err(Refused::Read(e)) => panic!("{e}"),
         }
     }
 
@@ -332,24 +417,38 @@ mod tests {
     }
 
     #[test]
-    fn safe_dirs_vouch_for_what_is_below_them() {
+    fn safe_dirs_vouch_for_owners_below_them_not_for_open_modes() {
         let root = tempfile::tempdir().unwrap();
         let file = root.path().join("f");
         fs::write(&file, "x").unwrap();
-        set_mode(&file, 0o666);
         let real = root.path().canonicalize().unwrap();
-        let env = Env::from_pairs(
+        let listed = Env::from_pairs(
             [(
                 vars::VERCEL_OIDC_SAFE_DIRS,
                 format!("/nowhere:{}", real.display()),
             )],
             "/",
         );
-        assert_eq!(untrusted(&file, &Owners::for_env(&env)), None);
         let all = Env::from_pairs([(vars::VERCEL_OIDC_SAFE_DIRS, "*")], "/");
-        assert_eq!(untrusted(&file, &Owners::for_env(&all)), None);
         let relative = Env::from_pairs([(vars::VERCEL_OIDC_SAFE_DIRS, "tmp")], "/");
-        assert!(untrusted(&file, &Owners::for_env(&relative)).is_some());
+        set_mode(&file, 0o666);
+        for env in [&listed, &all] {
+            let u = untrusted(&file, &Owners::for_env(env)).unwrap();
+            assert_eq!(
+                u.why,
+                Why::OthersWrite,
+                "a mode others may write is never vouched for"
+            );
+        }
+        set_mode(&file, 0o644);
+        if my_uid() != 0 {
+            return;
+        }
+        std::os::unix::fs::chown(&file, Some(4242), Some(4242)).unwrap();
+        assert_eq!(untrusted(&file, &Owners::for_env(&listed)), None);
+        assert_eq!(untrusted(&file, &Owners::for_env(&all)), None);
+        let u = untrusted(&file, &Owners::for_env(&relative)).unwrap();
+        assert_eq!(u.why, Why::Owner { me: 0 });
     }
 
     #[test]

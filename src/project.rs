@@ -40,7 +40,8 @@ use serde::Deserialize;
 use serde::de::{MapAccess, Visitor};
 
 use crate::env::Env;
-use crate::ownership::{self, CheckError, Owners, Untrusted};
+use crate::fsutil::{self, Refused};
+use crate::ownership::{Owners, Untrusted};
 use crate::settings::{FileLayers, Section, SectionSeed, Table};
 use crate::walk::Walk;
 
@@ -60,27 +61,45 @@ pub fn tables() -> [&'static Table; 3] {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectConfigError {
-    #[error("cannot read the project config `{}`: {}\n  check the path given to --config or VERCEL_OIDC_CONFIG (a regular file of at most 1 MiB)", path.display(), error.reason())]
+    #[error("cannot read the project config `{}`: {}\n  check the path given to --config or VERCEL_OIDC_CONFIG (a regular file of at most 1 MiB)", crate::ownership::shown(path), error.reason())]
     Read {
         path: PathBuf,
         error: crate::fsutil::ReadError,
     },
-    #[error("invalid project config `{}`: {message}\n  see the `vercel-oidc.toml` section of the README for the keys each section takes", path.display())]
+    #[error(
+        "invalid project config `{}`: {message}\n  see the `vercel-oidc.toml` section of the README for the keys each section takes",
+        crate::ownership::shown(path)
+    )]
     Invalid { path: PathBuf, message: String },
-    #[error("will not read the project config `{}`: {untrusted}, so another user could have written it\n  {}", path.display(), untrusted.fix())]
+    #[error("will not read the project config `{}`: {untrusted}, so another user could have written it\n  {}", crate::ownership::shown(path), untrusted.fix())]
     Untrusted { path: PathBuf, untrusted: Untrusted },
 }
 
-/// A project config named by `--config` or `VERCEL_OIDC_CONFIG`, when no other user could have
-/// written it.
-fn named_file(path: PathBuf, env: &Env) -> Result<PathBuf, ProjectConfigError> {
-    match ownership::check_file(&path, &Owners::for_env(env)) {
-        Err(CheckError::Untrusted(untrusted)) => {
+/// The project config named by `--config` or `VERCEL_OIDC_CONFIG`, read when no other user
+/// could have written it.
+fn named_file(path: PathBuf, env: &Env) -> Result<(PathBuf, Vec<u8>), ProjectConfigError> {
+    match fsutil::read_checked(&path, fsutil::limits::CONFIG, &Owners::for_env(env)) {
+        Ok(bytes) => Ok((path, bytes)),
+        Err(Refused::Read(error)) => Err(ProjectConfigError::Read { path, error }),
+        Err(Refused::Untrusted(untrusted)) => {
             Err(ProjectConfigError::Untrusted { path, untrusted })
         }
-        // A missing or unreadable file: the read that follows says so.
-        _ => Ok(path),
     }
+}
+
+/// The nearest `vercel-oidc.toml` on the walk from the working directory that is a regular file
+/// no other user could have written ([`Walk::read`]), and what it holds.
+fn found_file(env: &Env) -> Result<Option<(PathBuf, Vec<u8>)>, ProjectConfigError> {
+    let walk = Walk::for_env(env);
+    for dir in walk.folders() {
+        let path = dir.join(FILE_NAME);
+        match walk.read(&path, fsutil::limits::CONFIG) {
+            None | Some(Err(fsutil::ReadError::NotRegular { .. })) => {}
+            Some(Ok(bytes)) => return Ok(Some((path, bytes))),
+            Some(Err(error)) => return Err(ProjectConfigError::Read { path, error }),
+        }
+    }
+    Ok(None)
 }
 
 /// One cloud's section: `aws`, or `production.aws` for one environment.
@@ -125,20 +144,13 @@ impl ProjectConfig {
         let named = explicit
             .map(Path::to_path_buf)
             .or_else(|| env.get(crate::vars::VERCEL_OIDC_CONFIG).map(PathBuf::from));
-        let path = match named {
+        let (path, bytes) = match named {
             Some(p) => named_file(env.absolute(p), env)?,
-            None => match Walk::for_env(env).find(FILE_NAME) {
-                Some(p) => p,
+            None => match found_file(env)? {
+                Some(found) => found,
                 None => return Ok(Self::default()),
             },
         };
-        let bytes =
-            crate::fsutil::read_capped(&path, crate::fsutil::limits::CONFIG).map_err(|error| {
-                ProjectConfigError::Read {
-                    path: path.clone(),
-                    error,
-                }
-            })?;
         let text = String::from_utf8(bytes).map_err(|e| ProjectConfigError::Invalid {
             path: path.clone(),
             message: format!(

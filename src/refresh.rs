@@ -111,7 +111,7 @@ impl crate::problem::Explain for RefreshError {
         use crate::problem::Explanation as E;
         match self {
             Self::Link { path, error } => E::new(
-                format!("cannot read `{}`: {error}", path.display()),
+                format!("cannot read `{}`: {error}", crate::ownership::shown(path)),
                 "run `vercel link` again to re-link this project",
             ),
             Self::NoDataDir => E::new(
@@ -125,14 +125,14 @@ impl crate::problem::Explain for RefreshError {
             Self::NoLogin { looked } => E::new(
                 format!(
                     "no Vercel CLI login found (looked for `{}`)",
-                    looked.display()
+                    crate::ownership::shown(looked)
                 ),
                 "install the Vercel CLI and run `vercel login`, or run `vercel env pull`",
             ),
             Self::LoginRead { path, error } => E::new(
                 format!(
                     "cannot read the Vercel CLI login `{}`: {}",
-                    path.display(),
+                    crate::ownership::shown(path),
                     error.reason()
                 ),
                 "run `vercel login` to write it again, or run `vercel env pull`",
@@ -140,7 +140,7 @@ impl crate::problem::Explain for RefreshError {
             Self::LoginRefresh { path, reason } => E::new(
                 format!(
                     "the Vercel CLI login in `{}` has expired and could not be refreshed: {reason}",
-                    path.display()
+                    crate::ownership::shown(path)
                 ),
                 "run `vercel login` (the login file was left as it was)",
             ),
@@ -160,17 +160,13 @@ impl crate::problem::Explain for RefreshError {
 crate::problem::display_as_explained!(RefreshError);
 
 /// The linked project at the top of `walk` (its boundary holds `.vercel/`): its
-/// `project.json`, when that is a file no other user could have written ([`Walk::trusts`]).
+/// `project.json`, when that is a file no other user could have written ([`Walk::read`]).
 /// `None` when the project is not linked (or its link is passed over).
 pub fn find_link(walk: &Walk) -> Option<Result<ProjectLink, RefreshError>> {
     let root = walk.linked_root()?;
     let path = root.join(".vercel/project.json");
-    if path.exists() && !walk.trusts(&path) {
-        return None;
-    }
-    let bytes = match fsutil::read_capped(&path, fsutil::limits::CONFIG) {
+    let bytes = match walk.read(&path, fsutil::limits::CONFIG)? {
         Ok(bytes) => bytes,
-        Err(e) if e.is_not_found() => return None,
         Err(e) => {
             return Some(Err(RefreshError::Link {
                 path,

@@ -31,9 +31,9 @@ use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
 use crate::env::Env;
-use crate::fsutil::{self, ReadError, limits};
+use crate::fsutil::{self, ReadError, Refused, limits};
 use crate::outside::{self, Text};
-use crate::ownership::{self, CheckError, Owners, Untrusted};
+use crate::ownership::{Owners, Untrusted};
 use crate::secret::Secret;
 use crate::timefmt;
 use crate::walk::Walk;
@@ -494,34 +494,30 @@ fn read_file(source: TokenSource, env: &Env) -> Result<OidcToken, TokenError> {
         TokenSource::Flag(p) | TokenSource::EnvFile(p) => p.clone(),
         _ => unreachable!("only file sources are read"),
     };
-    if let Err(CheckError::Untrusted(untrusted)) =
-        ownership::check_file(&path, &Owners::for_env(env))
-    {
-        return Err(TokenError::Untrusted {
-            origin: source,
-            untrusted,
-        });
-    }
-    match fsutil::read_capped(&path, limits::TOKEN) {
+    match fsutil::read_checked(&path, limits::TOKEN, &Owners::for_env(env)) {
         Ok(raw) => OidcToken::parse(&String::from_utf8_lossy(&raw), source),
-        Err(error) => Err(TokenError::Read {
+        Err(Refused::Read(error)) => Err(TokenError::Read {
             origin: source,
             error,
+        }),
+        Err(Refused::Untrusted(untrusted)) => Err(TokenError::Untrusted {
+            origin: source,
+            untrusted,
         }),
     }
 }
 
 /// Walks up `walk` looking for `VERCEL_OIDC_TOKEN` in `.env.local`, up to the project's root. A
-/// `.env.local` that another user could have written is passed over ([`Walk::trusts`]); one that
+/// `.env.local` that another user could have written is passed over ([`Walk::read`]); one that
 /// is there but cannot be read (not a regular file, over 1 MiB) is an error; one that cannot be
 /// opened (permissions) is passed over.
 pub fn find_in_dotenv(walk: &Walk) -> Result<Option<(PathBuf, String)>, TokenError> {
     for dir in walk.folders() {
         let candidate = dir.join(".env.local");
-        if !candidate.exists() || !walk.trusts(&candidate) {
+        let Some(read) = walk.read(&candidate, limits::CONFIG) else {
             continue;
-        }
-        match fsutil::read_capped(&candidate, limits::CONFIG) {
+        };
+        match read {
             Ok(content) => {
                 if let Some(value) = dotenv_value_bytes(&content, vars::VERCEL_OIDC_TOKEN) {
                     return Ok(Some((candidate, value)));

@@ -15,7 +15,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use crate::env::Env;
-use crate::ownership::{self, CheckError, Owners, Untrusted};
+use crate::fsutil::{self, Limit, ReadError, Refused};
+use crate::ownership::{self, Owners, Untrusted};
 
 /// The folder that makes a linked project's root, and the one that makes a repository's.
 const LINK_DIR: &str = ".vercel";
@@ -93,29 +94,21 @@ impl Walk {
             .filter(|d| d.join(LINK_DIR).is_dir())
     }
 
-    /// The nearest trusted regular file called `name` (a relative path), if any.
-    pub fn find(&self, name: &str) -> Option<PathBuf> {
-        self.folders
-            .iter()
-            .map(|d| d.join(name))
-            .filter(|p| p.is_file())
-            .find(|p| self.trusts(p))
-    }
-
-    /// Whether `file`, found on this walk, may be used; one that may not is recorded and
-    /// reported once on stderr.
-    pub fn trusts(&self, file: &Path) -> bool {
-        match ownership::check_file(file, &self.owners) {
-            Ok(()) => true,
-            Err(CheckError::Untrusted(untrusted)) => {
+    /// Reads `file`, found on this walk, when no other user could have written it
+    /// ([`fsutil::read_checked`]). `None` when it is not there, or when it is passed over: then it
+    /// is recorded and reported once on stderr.
+    pub fn read(&self, file: &Path, limit: Limit) -> Option<Result<Vec<u8>, ReadError>> {
+        match fsutil::read_checked(file, limit, &self.owners) {
+            Ok(bytes) => Some(Ok(bytes)),
+            Err(Refused::Read(e)) if e.is_not_found() => None,
+            Err(Refused::Read(e)) => Some(Err(e)),
+            Err(Refused::Untrusted(untrusted)) => {
                 skip(Skipped {
                     file: file.to_path_buf(),
                     untrusted,
                 });
-                false
+                None
             }
-            // It vanished or cannot be inspected: the read that follows says why.
-            Err(CheckError::Io(..)) => true,
         }
     }
 }
@@ -161,26 +154,25 @@ mod tests {
     }
 
     #[test]
-    fn a_file_others_may_write_is_passed_over_for_the_next() {
+    fn a_file_others_may_write_is_passed_over() {
         let root = tempfile::tempdir().unwrap();
-        let inner = root.path().join("a/b");
-        fs::create_dir_all(&inner).unwrap();
-        let far = root.path().join("a/name.toml");
-        let near = inner.join("name.toml");
-        fs::write(&far, "").unwrap();
-        fs::write(&near, "").unwrap();
+        let near = root.path().join("name.toml");
+        fs::write(&near, "x").unwrap();
         fs::set_permissions(&near, fs::Permissions::from_mode(0o646)).unwrap();
-        let walk = Walk::new(&inner, Owners::strict());
-        assert_eq!(walk.find("name.toml"), Some(far));
+        let walk = Walk::new(root.path(), Owners::strict());
+        let limit = crate::fsutil::limits::CONFIG;
+        assert!(walk.read(&near, limit).is_none());
+        assert!(walk.read(&root.path().join("none"), limit).is_none());
         let skipped = skipped();
         let it = skipped.iter().find(|s| s.file == near).unwrap();
         assert_eq!(
             it.line(),
             format!(
-                "not using `{0}`: it may be written by other users (mode 0646); make it writable by its owner alone (`chmod go-w {0}`), or set VERCEL_OIDC_SAFE_DIRS={1}",
+                "not using `{0}`: it may be written by other users (mode 0646); make it writable by its owner alone (`chmod go-w {0}`)",
                 near.display(),
-                inner.display()
             )
         );
+        fs::set_permissions(&near, fs::Permissions::from_mode(0o644)).unwrap();
+        assert_eq!(walk.read(&near, limit).unwrap().unwrap(), b"x");
     }
 }

@@ -57,11 +57,20 @@ fn plant(dir: &Path, name: &str, content: &str) -> PathBuf {
     path
 }
 
-/// The one warning about `file`, owned by uid 4242, in `folder`.
+/// The one warning about `file`, owned by uid 4242, in the shared folder `folder`.
 fn skipped_line(file: &Path, folder: &Path) -> String {
     format!(
-        "vercel-oidc: warning: not using `{}`: it belongs to uid {OTHER}, not to you (uid 0) or root; if you trust uid {OTHER}, set VERCEL_OIDC_SAFE_DIRS={}\n",
+        "vercel-oidc: warning: not using `{}`: it belongs to uid {OTHER}, not to you (uid 0) or root; {}\n",
         file.display(),
+        shared_fix(folder)
+    )
+}
+
+/// What to do about another user's file in the shared folder `folder`: never to trust the
+/// folder, which would trust every neighbour.
+fn shared_fix(folder: &Path) -> String {
+    format!(
+        "it is not yours and lies in `{}`, which others share: delete it if you did not put it there, and keep your own files in a folder only you can write",
         folder.display()
     )
 }
@@ -100,9 +109,8 @@ fn another_users_env_local_above_the_project_never_supplies_the_token() {
     assert_eq!(out.code, 1);
     assert!(
         out.stderr.starts_with(&format!(
-            "vercel-oidc: warning: not using `{0}`: it may be written by group {OTHER} (mode 0664); make it writable by its owner alone (`chmod go-w {0}`), or set VERCEL_OIDC_SAFE_DIRS={1}\n",
+            "vercel-oidc: warning: not using `{0}`: it may be written by group {OTHER} (mode 0664); make it writable by its owner alone (`chmod go-w {0}`)\n",
             planted.display(),
-            shared.display()
         )),
         "{}",
         out.stderr
@@ -305,9 +313,9 @@ fn files_named_for_us_get_the_same_ownership_check() {
     );
     let token_file = plant(&shared, "their-token", &fresh_token());
     let config_refused = format!(
-        "error: will not read the project config `{0}`: `{0}` belongs to uid {OTHER}, not to you (uid 0) or root, so another user could have written it\n  if you trust uid {OTHER}, set VERCEL_OIDC_SAFE_DIRS={1}\n",
+        "error: will not read the project config `{0}`: `{0}` belongs to uid {OTHER}, not to you (uid 0) or root, so another user could have written it\n  {1}\n",
         config.display(),
-        shared.display()
+        shared_fix(&shared)
     );
     let path = config.to_str().unwrap();
     sb.set(vars::VERCEL_OIDC_TOKEN, fresh_token());
@@ -326,9 +334,9 @@ fn files_named_for_us_get_the_same_ownership_check() {
     assert_eq!(
         out.stderr,
         format!(
-            "error: will not read the Vercel OIDC token from --token-file `{0}`: `{0}` belongs to uid {OTHER}, not to you (uid 0) or root, so another user could have written it\n  if you trust uid {OTHER}, set VERCEL_OIDC_SAFE_DIRS={1}\n",
+            "error: will not read the Vercel OIDC token from --token-file `{0}`: `{0}` belongs to uid {OTHER}, not to you (uid 0) or root, so another user could have written it\n  {1}\n",
             token_file.display(),
-            shared.display()
+            shared_fix(&shared)
         )
     );
     sb.set(vars::VERCEL_OIDC_TOKEN_FILE, token_path);
@@ -364,15 +372,15 @@ fn doctor_names_each_file_it_passed_over() {
             "file": planted.display().to_string(),
             "owner": OTHER,
             "problem": format!("`{}` belongs to uid {OTHER}, not to you (uid 0) or root", planted.display()),
-            "fix": format!("if you trust uid {OTHER}, set VERCEL_OIDC_SAFE_DIRS={}", shared.display()),
+            "fix": shared_fix(&shared),
         }])
     );
     let out = sb.run_in(&proj, &["doctor"]);
     assert!(
         out.stdout.contains(&format!(
-            "passed over `{}` (owner uid {OTHER}): if you trust uid {OTHER}, set VERCEL_OIDC_SAFE_DIRS={}",
+            "passed over `{}` (owner uid {OTHER}): {}",
             planted.display(),
-            shared.display()
+            shared_fix(&shared)
         )),
         "{}",
         out.stdout
@@ -599,4 +607,251 @@ fn a_folder_others_may_write_anywhere_above_is_refused_and_a_sticky_one_is_not()
     let out = sb.run(&["gcp", "configure", "--output", target.to_str().unwrap()]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(target.exists());
+}
+
+// --- review findings: checks that cannot be made, links on the way, ordinary users ---
+
+#[test]
+fn a_link_no_check_can_follow_is_never_trusted() {
+    if !is_root() {
+        return;
+    }
+    // Their `.vercel` is a link into a folder nested past PATH_MAX: the kernel opens what lies
+    // there, but no name for it can be resolved, so nothing about it can be checked.
+    let api = MockServer::start(|_, _| Reply::json(200, r#"{"token":"x"}"#));
+    let (mut sb, shared, proj) = linked_in_shared(&api);
+    let deep = sb.path().join("deep");
+    std::fs::create_dir(&deep).unwrap();
+    // 21 folders of 200 bytes, reached through two links of 10 and 11 of them: each link is
+    // short enough to make, the place they lead to is past PATH_MAX.
+    let script = r#"
+import os, sys
+os.chdir(sys.argv[1])
+part = "d" * 200
+for i in range(21):
+    os.mkdir(part)
+    os.chdir(part)
+    if i == 9:
+        os.symlink("/".join([part] * 11), "L2")
+with open("project.json", "w") as f:
+    f.write('{"projectId":"prj_attacker"}')
+os.chdir(sys.argv[1])
+os.symlink("/".join([part] * 10), "L1")
+"#;
+    let made = std::process::Command::new("python3")
+        .args(["-c", script, deep.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{made:?}");
+    let chown = std::process::Command::new("chown")
+        .args([
+            "-R",
+            "-h",
+            &format!("{OTHER}:{OTHER}"),
+            deep.to_str().unwrap(),
+        ])
+        .status()
+        .unwrap();
+    assert!(chown.success());
+    std::os::unix::fs::symlink("../deep/L1/L2", shared.join(".vercel")).unwrap();
+    std::os::unix::fs::lchown(shared.join(".vercel"), Some(OTHER), Some(OTHER)).unwrap();
+    assert!(
+        shared.join(".vercel/project.json").is_file(),
+        "the kernel reaches it"
+    );
+    assert!(
+        shared.join(".vercel").canonicalize().is_err(),
+        "no name for it resolves"
+    );
+    sb.unset(vars::VERCEL_OIDC_TOKEN);
+    let out = sb.run_in(&proj, &["token", "--json"]);
+    assert_eq!((out.code, out.stdout.as_str()), (1, ""));
+    assert!(
+        out.stderr.starts_with(&format!(
+            "vercel-oidc: warning: not using `{}/.vercel/project.json`: ",
+            shared.display()
+        )),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(api.count(), 0, "no token was minted for their project");
+}
+
+#[test]
+fn a_folder_we_write_through_a_link_is_checked_where_the_link_points() {
+    let mut sb = Sandbox::new();
+    sb.set(vars::VERCEL_OIDC_TOKEN, fresh_token())
+        .set(vars::GCP_PROJECT_NUMBER, "123456789012")
+        .set(vars::GCP_WORKLOAD_IDENTITY_POOL_ID, "vercel")
+        .set(vars::GCP_WORKLOAD_IDENTITY_POOL_PROVIDER_ID, "vercel");
+    let team = sb.path().join("team");
+    let mine = team.join("mine");
+    std::fs::create_dir_all(&mine).unwrap();
+    chmod(&team, 0o777);
+    let link = sb.home().join("creds");
+    std::os::unix::fs::symlink(&mine, &link).unwrap();
+    let target = link.join("gcp.json");
+    let out = sb.run(&["gcp", "configure", "--output", target.to_str().unwrap()]);
+    assert_eq!((out.code, out.stdout.as_str()), (1, ""), "{}", out.stderr);
+    assert!(
+        out.stderr.contains(&format!(
+            "the folder `{}` may be written by other users (mode 0777), so whoever can write it could replace `{}`",
+            team.display(),
+            link.display()
+        )),
+        "{}",
+        out.stderr
+    );
+    assert!(file_names(&mine).is_empty(), "nothing written");
+}
+
+#[test]
+fn a_folder_of_the_owners_own_group_is_not_written_by_others() {
+    if !is_root() {
+        return;
+    }
+    // `umask 002` with user private groups: ~/.aws is 0775, its group the owner's own.
+    let mut sb = Sandbox::new();
+    let aws = sb.home().join(".aws");
+    std::fs::create_dir_all(&aws).unwrap();
+    std::os::unix::fs::chown(&aws, Some(0), Some(0)).unwrap();
+    chmod(&aws, 0o775);
+    chmod(&sb.home(), 0o775);
+    let config = aws.join("config");
+    sb.set(vars::AWS_CONFIG_FILE, config.display().to_string());
+    let out = sb.run(&["aws", "configure", "--profile", "ci", "--role-arn", ROLE]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(config.exists());
+    // Another group's write bit is another writer.
+    std::fs::remove_file(&config).unwrap();
+    std::os::unix::fs::chown(&aws, Some(0), Some(OTHER)).unwrap();
+    let out = sb.run(&["aws", "configure", "--profile", "ci", "--role-arn", ROLE]);
+    assert_eq!((out.code, out.stdout.as_str()), (1, ""), "{}", out.stderr);
+    assert!(!config.exists());
+}
+
+#[test]
+fn a_user_who_is_not_root_gets_the_same_rule() {
+    if !is_root() {
+        return;
+    }
+    // A laptop user (uid 4243) whose project sits in a shared folder where uid 4242 planted a
+    // config: no checkout owner is trusted for an ordinary user.
+    const ME: u32 = 4243;
+    let server = MockServer::start(|_, _| sts_credentials("ASIAVICTIM0000009", 3600));
+    let (mut sb, shared, proj) = shared_sandbox();
+    sb.set(vars::VERCEL_OIDC_TOKEN, fresh_token())
+        .set(vars::AWS_ENDPOINT_URL_STS, sts(&server));
+    for dir in [sb.path().to_path_buf(), sb.home(), proj.clone()] {
+        std::os::unix::fs::chown(&dir, Some(ME), Some(ME)).unwrap();
+    }
+    let planted = plant(
+        &shared,
+        "vercel-oidc.toml",
+        &format!("[aws]\nrole_arn = \"{ATTACKER_ROLE}\"\n"),
+    );
+    let mine = proj.join("vercel-oidc.toml");
+    std::fs::write(&mine, format!("[aws]\nrole_arn = \"{ROLE}\"\n")).unwrap();
+    std::os::unix::fs::chown(&mine, Some(ME), Some(ME)).unwrap();
+    let run = |dir: &Path| {
+        use std::os::unix::process::CommandExt;
+        let out = sb
+            .command(&["aws", "credential-process"])
+            .current_dir(dir)
+            .uid(ME)
+            .gid(ME)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    // Their file above is passed over, whoever runs the walk from the shared folder.
+    let sub = shared.join("other");
+    std::fs::create_dir(&sub).unwrap();
+    std::os::unix::fs::chown(&sub, Some(ME), Some(ME)).unwrap();
+    let (code, stderr) = run(&sub);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.starts_with(&format!(
+            "vercel-oidc: warning: not using `{}`: it belongs to uid {OTHER}, not to you (uid {ME}) or root; {}\n",
+            planted.display(),
+            shared_fix(&shared)
+        )),
+        "{stderr}"
+    );
+    assert_eq!(server.count(), 0);
+    // The user's own file in the project is used.
+    let (code, stderr) = run(&proj);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        server.requests()[0].form_value("RoleArn").as_deref(),
+        Some(ROLE)
+    );
+}
+
+#[test]
+fn the_executable_source_says_in_its_answer_what_it_passed_over() {
+    if !is_root() {
+        return;
+    }
+    let (sb, shared, proj) = shared_sandbox();
+    let planted = plant(
+        &shared,
+        ".env.local",
+        &format!("VERCEL_OIDC_TOKEN=\"{}\"\n", fresh_token()),
+    );
+    let out = sb.run_in(&proj, &["gcp", "executable-source"]);
+    assert_eq!(out.code, 1);
+    assert_eq!(
+        out.stderr, "",
+        "its clients read stderr as part of the answer"
+    );
+    let failure: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(failure["code"], "TOKEN_NOT_FOUND");
+    let message = failure["message"].as_str().unwrap();
+    assert!(
+        message.ends_with(&format!(
+            "\n  not using `{}`: it belongs to uid {OTHER}, not to you (uid 0) or root; {}",
+            planted.display(),
+            shared_fix(&shared)
+        )),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_path_from_outside_cannot_forge_a_line_of_an_error() {
+    let mut sb = Sandbox::new();
+    sb.set(vars::VERCEL_OIDC_TOKEN, fresh_token());
+    let dir = sb.path().join("x\nerror: all is well");
+    std::fs::create_dir(&dir).unwrap();
+    let config = dir.join("vercel-oidc.toml");
+    std::fs::write(&config, "[aws\n").unwrap();
+    let out = sb.run(&["doctor", "--offline", "--config", config.to_str().unwrap()]);
+    assert_eq!(out.code, 1);
+    let shown = format!(
+        "{}/x\\nerror: all is well/vercel-oidc.toml",
+        sb.path().display()
+    );
+    assert!(out.stdout.contains(&shown), "{}", out.stdout);
+    assert!(
+        !out.stdout
+            .lines()
+            .any(|l| l.starts_with("error: all is well")),
+        "{}",
+        out.stdout
+    );
+    let out = sb.run(&[
+        "aws",
+        "credential-process",
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    assert_eq!((out.code, out.stdout.as_str()), (1, ""));
+    assert_eq!(
+        out.stderr.lines().next().unwrap(),
+        format!("error: invalid project config `{shown}`: TOML parse error at line 1, column 5")
+    );
 }

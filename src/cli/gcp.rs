@@ -146,10 +146,19 @@ fn executable_source(ctx: &Ctx) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Err(err) => {
-            print_stdout(&executable::failure(err.code(), &err.to_string()))?;
+            let message = with_skipped_files(err.to_string());
+            print_stdout(&executable::failure(err.code(), &message))?;
             Ok(ExitCode::FAILURE)
         }
     }
+}
+
+/// `message`, and each file the walk passed over as another user's: stderr stays empty here, so
+/// the failure is the one place to say why a `.env.local` or `vercel-oidc.toml` was not used.
+fn with_skipped_files(message: String) -> String {
+    crate::walk::skipped()
+        .iter()
+        .fold(message, |m, s| format!("{m}\n  {}", s.line()))
 }
 
 fn executable_response(ctx: &Ctx, output_file: Option<&Path>) -> Result<String, ExecutableError> {
