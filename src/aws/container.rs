@@ -21,11 +21,11 @@
 //! the endpoint (and so `exec`) from ending.
 //!
 //! The token is the gate, whoever connects: a child that switches to another user
-//! (`gosu node npm start`, `su-exec`, `sudo -u app …` in a container run as root, or
-//! `docker run --network host -u 1000`) is answered like any other holder of the token. Who
-//! owns the other end of a connection ([`crate::peer`] asks the kernel, on Linux) decides only
-//! who goes first when the 128 handlers run short, so that no number of another user's
-//! connections can crowd out those of the user running `exec`:
+//! (`gosu node npm start`, `su-exec`, `sudo -u app …` in a container run as root, or a
+//! container on the host's network run as another uid) is answered like any other holder of
+//! the token. Who owns the other end of a connection ([`crate::peer`] asks the kernel, on
+//! Linux) decides only who goes first when the 128 handlers run short, so that no number of
+//! another user's connections can crowd out those of the user running `exec`:
 //!
 //! - a connection of ours takes a free slot, else that of another user's connection (the one
 //!   that has waited longest to send its request, else one being answered), else that of our
