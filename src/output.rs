@@ -1,6 +1,10 @@
 //! What is printed for a shell to read: environment assignments (`sh`, `fish`, `dotenv`,
 //! `json`), and commands for a person to paste ([`PasteCommand`], each argument a
-//! [`shell_word`]).
+//! [`shell_word`]). Quoting makes a value one word for the shell; the program given it may
+//! still read it as more or other than that one value (a list it splits at `,`, a file it
+//! loads), so a command refuses such a value too, by the program's own rule
+//! ([`PasteCommand::unless_misread`]), or writes it in a form the program reads as exactly it
+//! ([`PasteCommand::arg_as`]).
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -73,6 +77,10 @@ pub enum Unquotable {
     /// A value standing alone that starts with `-`: the command would read it as an option.
     #[error("`{}` starts with `-`, which the command would read as an option", outside::escaped(.0))]
     Dash(String),
+    /// The program would read the value as something other than itself, for the reason given
+    /// (`holds `,`, where gcloud splits a list`).
+    #[error("`{}` {}", outside::escaped(.0), .1)]
+    Misread(String, &'static str),
 }
 
 /// A word as both POSIX `sh` (and bash, zsh) and Python's `shlex.split` read it: bare when it
@@ -125,9 +133,28 @@ impl PasteCommand {
         self.push("", value)
     }
 
+    /// A value standing alone that the program reads written as `written` (for example a
+    /// one-item JSON list, which the AWS CLI reads as exactly that item): `written` quoted,
+    /// and refused, naming `value`, when `value` holds a character of [`outside::is_hidden`].
+    pub fn arg_as(self, value: &str, written: &str) -> Self {
+        if value.chars().any(outside::is_hidden) {
+            return self.refuse(Unquotable::Hidden(value.to_string()));
+        }
+        self.arg(written)
+    }
+
     /// The flag `name` joined to `value` by `=`, the value quoted.
     pub fn flag(self, name: &str, value: &str) -> Self {
         self.push(&format!("{name}="), value)
+    }
+
+    /// Refuses the command when `misread` gives a reason why the program would not read
+    /// `value`, once it is given, as that one value ([`Unquotable::Misread`]).
+    pub fn unless_misread(self, value: &str, misread: fn(&str) -> Option<&'static str>) -> Self {
+        match misread(value) {
+            Some(why) => self.refuse(Unquotable::Misread(value.to_string(), why)),
+            None => self,
+        }
     }
 
     fn push(mut self, prefix: &str, value: &str) -> Self {
@@ -267,6 +294,45 @@ mod tests {
             PasteCommand::new("tool").flag("--member", "a\nb").line(),
             "# no command: `a\\nb` holds a control or invisible character, which cannot be shown in a command to paste"
         );
+    }
+
+    /// One row per value: how a command that refuses a `,` and writes its list argument as
+    /// JSON prints it, or why it cannot.
+    #[test]
+    fn paste_commands_refuse_what_the_program_would_misread() {
+        let comma = |v: &str| {
+            v.contains(',')
+                .then_some("holds `,`, where the tool splits a list")
+        };
+        let command = |value: &str| {
+            PasteCommand::new("tool --client-id-list")
+                .arg_as(value, &serde_json::json!([value]).to_string())
+                .flag("--member", value)
+                .unless_misread(value, comma)
+                .line()
+        };
+        let cases: &[(&str, &str)] = &[
+            ("a b", r#"tool --client-id-list '["a b"]' --member='a b'"#),
+            (
+                "it's",
+                r#"tool --client-id-list '["it'\''s"]' --member='it'\''s'"#,
+            ),
+            (
+                "a,b",
+                "# no command: `a,b` holds `,`, where the tool splits a list",
+            ),
+            (
+                "a\u{202e},b",
+                "# no command: `a\\u{202e},b` holds a control or invisible character, which cannot be shown in a command to paste",
+            ),
+            (
+                "a\u{1b}b",
+                "# no command: `a\\x1bb` holds a control or invisible character, which cannot be shown in a command to paste",
+            ),
+        ];
+        for (value, want) in cases {
+            assert_eq!(command(value), *want, "{value:?}");
+        }
     }
 
     #[test]

@@ -393,7 +393,7 @@ fn aws_access_denied_with_a_team_issuer_shows_the_provider_and_trust_policy() {
             "\"oidc.vercel.com/acme:aud\": \"https://vercel.com/acme\"",
             &format!("\"oidc.vercel.com/acme:sub\": \"{SUB}\""),
             "\"Action\": \"sts:AssumeRoleWithWebIdentity\"",
-            "      aws iam create-open-id-connect-provider --url https://oidc.vercel.com/acme --client-id-list https://vercel.com/acme\n",
+            "      aws iam create-open-id-connect-provider --url https://oidc.vercel.com/acme --client-id-list '[\"https://vercel.com/acme\"]'\n",
             "      aws iam update-assume-role-policy --role-name vercel-deploy --policy-document file://trust-policy.json\n",
             "\"StringLike\": {\"oidc.vercel.com/acme:sub\": \"owner:acme:project:web:environment:*\"}",
         ],
@@ -455,7 +455,7 @@ fn aws_access_denied_with_the_global_issuer_uses_its_condition_keys() {
             "      ARN       arn:aws:iam::123456789012:oidc-provider/oidc.vercel.com\n",
             "\"oidc.vercel.com:aud\": \"https://vercel.com/acme\"",
             &format!("\"oidc.vercel.com:sub\": \"{SUB}\""),
-            "aws iam create-open-id-connect-provider --url https://oidc.vercel.com --client-id-list https://vercel.com/acme\n",
+            "aws iam create-open-id-connect-provider --url https://oidc.vercel.com --client-id-list '[\"https://vercel.com/acme\"]'\n",
         ],
     );
     assert!(

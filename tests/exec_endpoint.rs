@@ -443,8 +443,43 @@ fn get_as(uid: u32, port: u16, token: &str) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// Another user's shell that opens `n` connections to `port` and holds them, unused, until its
+/// stdin closes; it prints `ready` once all are open. Each connection is given 1 ms (a read
+/// that times out) before the next, so that each is accepted rather than left in the listen
+/// queue.
+fn hold_as(uid: u32, port: u16, n: usize) -> Child {
+    use std::os::unix::process::CommandExt as _;
+    let script = r#"for _ in $(seq "$N"); do exec {fd}<>"/dev/tcp/127.0.0.1/$PORT" || exit 1; read -t 0.001 -u "$fd"; done; echo ready; read -r _"#;
+    let mut child = std::process::Command::new("bash")
+        .args(["-c", script])
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("PORT", port.to_string())
+        .env("N", n.to_string())
+        .current_dir("/")
+        .uid(uid)
+        .gid(uid)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut ready = [0u8; 6];
+    child
+        .stdout
+        .as_mut()
+        .unwrap()
+        .read_exact(&mut ready)
+        .unwrap();
+    assert_eq!(&ready, b"ready\n");
+    child
+}
+
+/// The token is the gate, whoever connects: a child that switched to another user (`gosu`,
+/// `su-exec`, `sudo -u`) is answered; another user without the token is refused as anyone is.
+/// And however many connections another user holds open, ours are answered: a connection of
+/// ours, opened before 200 of theirs and sending its request only after them, still is.
 #[test]
-fn another_users_connections_are_closed_unanswered() {
+fn another_user_holding_the_token_is_answered_and_cannot_crowd_out_ours() {
     // SAFETY: geteuid has no preconditions.
     let me = unsafe { libc::geteuid() };
     if me != 0 {
@@ -453,13 +488,39 @@ fn another_users_connections_are_closed_unanswered() {
     let server = sts(|_| 3600);
     let sb = sandbox(&server);
     let mut run = Running::start(&sb, &[]);
+    let theirs = get_as(65534, run.port(), run.token());
+    assert!(theirs.starts_with("HTTP/1.1 200 OK\r\n"), "{theirs:?}");
     assert_eq!(
-        get_as(65534, run.port(), run.token()),
-        "",
-        "another user gets nothing, even with the token"
+        key_id(theirs.split_once("\r\n\r\n").unwrap().1),
+        "ASIAENDPOINT00001"
     );
-    let ours = get_as(me, run.port(), run.token());
-    assert!(ours.starts_with("HTTP/1.1 200 OK\r\n"), "{ours:?}");
+    assert_eq!(
+        get_as(65534, run.port(), "not-the-token"),
+        "HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nContent-Length: 0\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n"
+    );
+
+    let mut ours = TcpStream::connect(("127.0.0.1", run.port())).unwrap();
+    let started = Instant::now();
+    let mut holder = hold_as(65534, run.port(), 200);
+    let waited = started.elapsed();
+    ours.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    // Shut down unanswered, ours would fail here or read nothing.
+    let _ = write!(
+        ours,
+        "GET /credentials HTTP/1.1\r\nAuthorization: {}\r\n\r\n",
+        run.token()
+    );
+    let mut answer = String::new();
+    let _ = ours.read_to_string(&mut answer);
+    drop(holder.stdin.take());
+    holder.wait().unwrap();
+    assert!(
+        waited < Duration::from_millis(900),
+        "ours waited {waited:?}, near the endpoint's one second for a request"
+    );
+    assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer:?}");
+    assert_eq!(get(run.port(), Some(run.token())).0, 200);
     assert_eq!(run.finish().0, 0);
 }
 

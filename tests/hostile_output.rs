@@ -6,8 +6,10 @@
 //! move the cursor, retitle the terminal or reorder the text around it; the machine-read JSON
 //! keeps it as it is. Every pasted command, run by real shells (and split by Python's `shlex`)
 //! with stand-ins for `aws`, `gcloud` and `az` that record their arguments, gives exactly the
-//! arguments intended and runs nothing else; a value that cannot be shown safely gives a
-//! `# no command: …` comment in the command's place. Each case asserts the exact output.
+//! arguments intended and runs nothing else; a value that cannot be shown safely, or that the
+//! tool itself would read as other values than the one shown (a list it splits, a file it
+//! loads), gives a `# no command: …` comment in the command's place. Each case asserts the
+//! exact output.
 
 mod common;
 
@@ -417,7 +419,11 @@ fn pasted_commands_give_exactly_the_intended_arguments() {
     };
     let words = |s: &str| s.split(' ').map(str::to_string).collect::<Vec<_>>();
     let mut create_provider = words("aws iam create-open-id-connect-provider --url");
-    create_provider.extend([iss.clone(), "--client-id-list".into(), aud.clone()]);
+    create_provider.extend([
+        iss.clone(),
+        "--client-id-list".into(),
+        serde_json::json!([aud]).to_string(),
+    ]);
     let mut grant = words("gcloud iam service-accounts add-iam-policy-binding");
     grant.extend([
         SA.to_string(),
@@ -459,6 +465,94 @@ fn pasted_commands_give_exactly_the_intended_arguments() {
         .filter(|n| n != "bin" && n != "argv")
         .collect();
     assert!(made.is_empty(), "a pasted command ran something: {made:?}");
+}
+
+/// One row per claim that a tool would read as more or other than the one value a pasted
+/// command shows, whatever the quoting: the exact commands doctor prints. gcloud splits
+/// `--allowed-audiences` at `,` (or at the separator a leading `^X^` names) and reads an empty
+/// one as no audience, so those give no provider command; the AWS CLI would read a bare
+/// `--client-id-list` value starting with `[` as JSON and one starting with `file://` or (v1)
+/// `https://` as a file or address to load, so the audience goes as a one-item JSON list; and
+/// it loads `--url file://…` (v2), so that gives no command.
+#[test]
+fn doctor_prints_no_command_that_a_tool_would_read_as_other_values() {
+    let gcloud_rest = format!(
+        "--attribute-mapping={MAPPING} --attribute-condition='assertion.owner == \"acme\"'"
+    );
+    let provider = |verb: &str, iss: &str, aud: &str| {
+        format!(
+            "gcloud iam workload-identity-pools providers {verb} vercel-acme --project=123456789012 --location=global --workload-identity-pool=vercel --issuer-uri={iss} --allowed-audiences={aud} {gcloud_rest}"
+        )
+    };
+    let note = "  # instead of create-oidc, for a provider that exists";
+    let aws = |iss: &str, list: &str| {
+        format!("aws iam create-open-id-connect-provider --url {iss} --client-id-list {list}")
+    };
+    let split = "holds `,`, where gcloud splits a list flag's value into several";
+    let iss = "https://oidc.vercel.com/acme";
+    let rows: Vec<(serde_json::Value, [String; 3])> = vec![
+        (
+            serde_json::json!({"aud": "https://vercel.com/a,https://evil.example"}),
+            [
+                aws(iss, r#"'["https://vercel.com/a,https://evil.example"]'"#),
+                format!("# no command: `https://vercel.com/a,https://evil.example` {split}"),
+                format!("# no command: `https://vercel.com/a,https://evil.example` {split}{note}"),
+            ],
+        ),
+        (
+            serde_json::json!({"aud": "^;^https://vercel.com/a;https://evil.example"}),
+            [
+                aws(iss, r#"'["^;^https://vercel.com/a;https://evil.example"]'"#),
+                "# no command: `^;^https://vercel.com/a;https://evil.example` starts with `^`, with which gcloud names another separator for a list flag's value".into(),
+                format!("# no command: `^;^https://vercel.com/a;https://evil.example` starts with `^`, with which gcloud names another separator for a list flag's value{note}"),
+            ],
+        ),
+        (
+            serde_json::json!({"aud": r#"["https://vercel.com/acme","https://evil.example"]"#}),
+            [
+                aws(
+                    iss,
+                    r#"'["[\"https://vercel.com/acme\",\"https://evil.example\"]"]'"#,
+                ),
+                format!("# no command: `[\"https://vercel.com/acme\",\"https://evil.example\"]` {split}"),
+                format!("# no command: `[\"https://vercel.com/acme\",\"https://evil.example\"]` {split}{note}"),
+            ],
+        ),
+        (
+            serde_json::json!({"aud": "file:///home/me/.aws/credentials"}),
+            [
+                aws(iss, r#"'["file:///home/me/.aws/credentials"]'"#),
+                provider("create-oidc", iss, "file:///home/me/.aws/credentials"),
+                provider("update-oidc", iss, "file:///home/me/.aws/credentials") + note,
+            ],
+        ),
+        (
+            serde_json::json!({"iss": "file:///home/me/.aws/credentials"}),
+            [
+                "# no command: `file:///home/me/.aws/credentials` starts with `file://` or `fileb://`, which the AWS CLI reads as a file to load".into(),
+                provider("create-oidc", "file:///home/me/.aws/credentials", "https://vercel.com/acme"),
+                provider("update-oidc", "file:///home/me/.aws/credentials", "https://vercel.com/acme") + note,
+            ],
+        ),
+    ];
+    for (claims, [create_provider, create_oidc, update_oidc]) in rows {
+        let sb = every_cloud(&token_with(claims.clone()));
+        let out = sb.run(&["doctor", "--offline"]);
+        assert_eq!((out.code, out.stderr.as_str()), (0, ""), "{}", out.stdout);
+        assert_eq!(
+            pasted_commands(&out.stdout),
+            [
+                create_provider,
+                "aws iam update-assume-role-policy --role-name deploy --policy-document file://trust-policy.json".to_string(),
+                "gcloud iam workload-identity-pools create vercel --project=123456789012 --location=global".into(),
+                create_oidc,
+                update_oidc,
+                format!("gcloud iam service-accounts add-iam-policy-binding {SA} --role=roles/iam.workloadIdentityUser --member=principal://iam.googleapis.com/{POOL}/subject/owner:acme:project:web:environment:production"),
+                format!("az ad app federated-credential create --id {CLIENT} --parameters credential.json"),
+            ],
+            "{claims}"
+        );
+    }
 }
 
 // --- refusals -------------------------------------------------------------------------------

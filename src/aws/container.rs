@@ -20,25 +20,38 @@
 //! are handled at once, so a slow or hostile client can neither hold a handler for long nor keep
 //! the endpoint (and so `exec`) from ending.
 //!
-//! Only the user running `exec` is served: a connection whose other end belongs to another
-//! user ([`crate::peer`] asks the kernel, on Linux) is closed at once, unanswered, before it
-//! takes a handler. (Where the kernel cannot say, the token alone guards the endpoint.) When
-//! all 128 handlers are busy, a new connection takes the one of the connection that has waited
-//! longest to send its request, which is closed unanswered: idle connections cannot crowd out
-//! the child, whose SDK sends its request as soon as it connects.
+//! The token is the gate, whoever connects: a child that switches to another user
+//! (`gosu node npm start`, `su-exec`, `sudo -u app …` in a container run as root, or a
+//! container on the host's network run as another uid) is answered like any other holder of
+//! the token. Who owns the other end of a connection ([`crate::peer`] asks the kernel, on
+//! Linux) decides only who goes first when the 128 handlers run short, so that no number of
+//! another user's connections can crowd out those of the user running `exec`:
+//!
+//! - a connection of ours takes a free slot, else that of another user's connection (the one
+//!   that has waited longest to send its request, else one being answered), else that of our
+//!   own that has waited longest to send its request: only 128 requests of ours being answered
+//!   at once keep one of ours out;
+//! - another user's connection is taken while a slot is free, else in place of another user's
+//!   connection that has waited longest to send its request (never one of ours), else closed
+//!   unanswered; other users' connections have at most 192 of the 256 handler threads, so
+//!   that threads still ending cannot leave ours without one.
+//!
+//! A connection whose slot is taken is closed unanswered. Where the kernel cannot say who is at
+//! the other end, every connection counts as ours, and the token alone guards the endpoint.
 
-use std::collections::VecDeque;
 use std::io::{self, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::Scope;
 use std::time::{Duration, Instant};
 
 use crate::aws::AwsCredentials;
-use crate::peer::{self, Owner};
 use crate::secret::Secret;
-use crate::{fsutil, timefmt};
+use crate::timefmt;
+
+mod slots;
+use slots::{Admission, Peer, Slots};
 
 /// The path the endpoint serves.
 pub const PATH: &str = "/credentials";
@@ -46,11 +59,6 @@ pub const PATH: &str = "/credentials";
 const MAX_HEAD: usize = 8 * 1024;
 /// How long a client has, in all, to send its request head (the SDKs send it at once).
 const HEAD_DEADLINE: Duration = Duration::from_secs(1);
-/// Requests handled at once; beyond that, a new connection takes the slot of the one that has
-/// waited longest for its request head.
-const MAX_CONNECTIONS: usize = 128;
-/// Handler threads at most, counting those of connections given up and still ending.
-const MAX_THREADS: usize = 2 * MAX_CONNECTIONS;
 
 /// How AWS credentials reach the child of `exec`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
@@ -144,8 +152,7 @@ impl Listener {
         let shared = Arc::new(Shared {
             token,
             source,
-            busy: AtomicUsize::new(0),
-            waiting: Mutex::new(VecDeque::new()),
+            slots: Mutex::new(Slots::default()),
         });
         scope.spawn(move || {
             for (id, stream) in self.listener.incoming().enumerate() {
@@ -153,13 +160,16 @@ impl Listener {
                     break;
                 }
                 let Ok(stream) = stream else { continue };
-                if !from_this_user(&stream) || !shared.take_slot(id, &stream) {
+                let Some(peer) = Peer::of(&stream) else {
+                    continue;
+                };
+                if !shared.take_slot(id, peer, &stream) {
                     continue;
                 }
                 let shared = shared.clone();
                 scope.spawn(move || {
                     shared.handle(id, stream);
-                    shared.busy.fetch_sub(1, Ordering::SeqCst);
+                    shared.slots().release(id, peer);
                 });
             }
         });
@@ -182,63 +192,47 @@ impl Serving {
     }
 }
 
-/// Whether the other end of `stream` is a socket of the user running `exec`; when the kernel
-/// cannot say, it is let in, and the token decides.
-fn from_this_user(stream: &TcpStream) -> bool {
-    match peer::owner(stream) {
-        Owner::Uid(uid) if uid == fsutil::my_uid() => true,
-        Owner::Unknown => true,
-        Owner::Uid(uid) => {
-            crate::debug!("closed a connection to the credentials endpoint from uid {uid}");
-            false
-        }
-        Owner::Gone => false,
-    }
-}
-
 struct Shared<F> {
     token: Secret,
     source: F,
-    /// Handler threads running.
-    busy: AtomicUsize,
-    /// The connections still sending their request head, oldest first, by accept number.
-    waiting: Mutex<VecDeque<(usize, TcpStream)>>,
+    slots: Mutex<Slots<TcpStream>>,
 }
 
 impl<F: Fn() -> Answer> Shared<F> {
-    /// Takes a handler slot for connection `id`: a free one, else that of the connection that
-    /// has waited longest for its request head, which is shut down (its handler then ends at
-    /// once). False, and `stream` is closed, when every handler is answering a request.
-    fn take_slot(&self, id: usize, stream: &TcpStream) -> bool {
-        let mut waiting = self.waiting.lock().unwrap_or_else(|e| e.into_inner());
-        let busy = self.busy.load(Ordering::SeqCst);
-        if busy >= MAX_THREADS {
-            return false;
-        }
-        if busy >= MAX_CONNECTIONS {
-            let Some((_, oldest)) = waiting.pop_front() else {
-                return false;
-            };
-            let _ = oldest.shutdown(Shutdown::Both);
-        }
+    fn slots(&self) -> std::sync::MutexGuard<'_, Slots<TcpStream>> {
+        self.slots.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Takes a handler slot for connection `id` of `peer` ([`Slots::admit`]), shutting down
+    /// the connection it displaces (whose handler then ends at once). False when there is
+    /// none for it: `stream` is then to be closed.
+    fn take_slot(&self, id: usize, peer: Peer, stream: &TcpStream) -> bool {
         let Ok(handle) = stream.try_clone() else {
             return false;
         };
-        waiting.push_back((id, handle));
-        self.busy.fetch_add(1, Ordering::SeqCst);
-        true
+        let admission = self.slots().admit(id, peer, handle);
+        match admission {
+            Admission::Free => true,
+            Admission::Displacing(held) => {
+                if let Peer::Other(uid) = held.peer {
+                    crate::debug!(
+                        "closed a connection to the credentials endpoint from uid {uid} to make room"
+                    );
+                }
+                let _ = held.handle.shutdown(Shutdown::Both);
+                true
+            }
+            Admission::Refused => false,
+        }
     }
 
     fn handle(&self, id: usize, mut stream: TcpStream) {
         let _ = stream.set_write_timeout(Some(HEAD_DEADLINE));
-        let head = read_head(&stream, Instant::now() + HEAD_DEADLINE);
-        self.waiting
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .retain(|(other, _)| *other != id);
-        if let Some(head) = head {
-            let _ = stream.write_all(self.answer(&head).as_bytes());
-        }
+        let Some(head) = read_head(&stream, Instant::now() + HEAD_DEADLINE) else {
+            return;
+        };
+        self.slots().answering(id);
+        let _ = stream.write_all(self.answer(&head).as_bytes());
     }
 
     fn answer(&self, head: &Head) -> String {

@@ -3,6 +3,15 @@
 //! What comes from the token is shown escaped ([`Text`]); the policy JSON is shown with
 //! [`outside::shown_json`]; the AWS CLI commands quote each value ([`PasteCommand`]), and one
 //! whose value cannot be shown safely is a comment saying so.
+//!
+//! The AWS CLI (v1 seen with 1.45, v2 read in its source) reads some values as other than
+//! themselves: a parameter value starting with `file://` or `fileb://` is replaced by that
+//! file's content (v1 spares `--url` of `create-open-id-connect-provider`, v2 does not), v1
+//! also replaces one starting with `http://` or `https://` by what that address serves, and a
+//! list parameter's value starting with `[` is read as a JSON list. A `,` splits nothing. So
+//! the audience goes to `--client-id-list` as a one-item JSON list
+//! (`'["https://vercel.com/acme"]'`), which every version reads as exactly that one client id,
+//! and a command whose `--url` starts with `file://` or `fileb://` is refused.
 
 // Some of this serves only the command line (doctor's full trust set-up).
 #![cfg_attr(not(feature = "cli"), allow(dead_code))]
@@ -67,14 +76,30 @@ pub fn cli_commands(claims: &Claims, role_arn: &str) -> Vec<String> {
     vec![
         PasteCommand::new("aws iam create-open-id-connect-provider --url")
             .arg(&provider.url)
+            .unless_misread(&provider.url, loaded_by_aws_cli)
             .words("--client-id-list")
-            .arg(&provider.audience)
+            .arg_as(&provider.audience, &one_item_list(&provider.audience))
             .line(),
         PasteCommand::new("aws iam update-assume-role-policy --role-name")
             .arg(role_name(role_arn))
             .words(&format!("--policy-document file://{POLICY_FILE}"))
             .line(),
     ]
+}
+
+/// Why the AWS CLI would not send `value` as it is: it loads a value starting with `file://`
+/// or `fileb://` from that file.
+fn loaded_by_aws_cli(value: &str) -> Option<&'static str> {
+    ["file://", "fileb://"]
+        .iter()
+        .any(|prefix| value.starts_with(prefix))
+        .then_some("starts with `file://` or `fileb://`, which the AWS CLI reads as a file to load")
+}
+
+/// `item` as the AWS CLI reads a list of exactly that one item, whatever it holds (a `[`, a
+/// `file://` or `https://` at its start): a JSON list.
+fn one_item_list(item: &str) -> String {
+    serde_json::json!([item]).to_string()
 }
 
 /// The condition that admits every environment of the token's project, as the JSON to put in
@@ -183,7 +208,7 @@ mod tests {
         assert_eq!(
             cli_commands(&claims, role),
             [
-                "aws iam create-open-id-connect-provider --url https://oidc.vercel.com/acme --client-id-list https://vercel.com/acme",
+                "aws iam create-open-id-connect-provider --url https://oidc.vercel.com/acme --client-id-list '[\"https://vercel.com/acme\"]'",
                 "aws iam update-assume-role-policy --role-name deploy --policy-document file://trust-policy.json",
             ]
         );
@@ -196,6 +221,69 @@ mod tests {
             "arn:aws:iam::<ACCOUNT_ID>:oidc-provider/oidc.vercel.com"
         );
         assert_eq!(provider.url, "https://oidc.vercel.com");
+    }
+
+    /// One row per hostile `aud` or `iss`: the provider command, or why there is none. The
+    /// audience is one JSON list item, which the AWS CLI neither splits, loads nor fetches.
+    #[test]
+    fn the_provider_command_registers_exactly_the_tokens_audience() {
+        let hidden =
+            "holds a control or invisible character, which cannot be shown in a command to paste";
+        let loaded =
+            "starts with `file://` or `fileb://`, which the AWS CLI reads as a file to load";
+        let cases: &[(&str, &str, String)] = &[
+            (
+                "https://oidc.vercel.com/acme",
+                "https://vercel.com/a,https://evil.example",
+                r#"--url https://oidc.vercel.com/acme --client-id-list '["https://vercel.com/a,https://evil.example"]'"#.into(),
+            ),
+            (
+                "https://oidc.vercel.com/acme",
+                r#"["https://vercel.com/acme","https://evil.example"]"#,
+                r#"--url https://oidc.vercel.com/acme --client-id-list '["[\"https://vercel.com/acme\",\"https://evil.example\"]"]'"#.into(),
+            ),
+            (
+                "https://oidc.vercel.com/acme",
+                "file:///home/me/.aws/credentials",
+                r#"--url https://oidc.vercel.com/acme --client-id-list '["file:///home/me/.aws/credentials"]'"#.into(),
+            ),
+            (
+                "https://oidc.vercel.com/acme",
+                "it's \"q\" \\ $(id)",
+                r#"--url https://oidc.vercel.com/acme --client-id-list '["it'\''s \"q\" \\ $(id)"]'"#.into(),
+            ),
+            (
+                "https://oidc.vercel.com/acme",
+                "-x",
+                r#"--url https://oidc.vercel.com/acme --client-id-list '["-x"]'"#.into(),
+            ),
+            (
+                "https://oidc.vercel.com/acme",
+                "https://vercel.com/acme\u{1b}[2J",
+                format!("# no command: `https://vercel.com/acme\\x1b[2J` {hidden}"),
+            ),
+            (
+                "file:///home/me/.aws/credentials",
+                "https://vercel.com/acme",
+                format!("# no command: `file:///home/me/.aws/credentials` {loaded}"),
+            ),
+            (
+                "fileb:///etc/shadow",
+                "https://vercel.com/acme",
+                format!("# no command: `fileb:///etc/shadow` {loaded}"),
+            ),
+        ];
+        for (iss, aud, want) in cases {
+            let mut c = claims_json(2_000_000_000);
+            c["iss"] = serde_json::json!(iss);
+            c["aud"] = serde_json::json!(aud);
+            let claims = decode_claims(&jwt(&c)).unwrap();
+            let command = cli_commands(&claims, "arn:aws:iam::123456789012:role/deploy").remove(0);
+            let command = command
+                .strip_prefix("aws iam create-open-id-connect-provider ")
+                .unwrap_or(&command);
+            assert_eq!(command, want, "{iss:?} {aud:?}");
+        }
     }
 
     #[test]

@@ -1,7 +1,10 @@
 //! The federated identity credential that would accept a given token, for error messages.
 //!
 //! What comes from the token is shown escaped ([`Text`]), the credential's JSON with
-//! [`outside::shown_json`]; the Azure CLI command quotes its value ([`PasteCommand`]).
+//! [`outside::shown_json`]; the Azure CLI command quotes its value ([`PasteCommand`]). That
+//! value is the app's client id, a GUID checked where it is set (so it cannot start with the
+//! `@` that makes `az` load a file); the audiences go in the credential's JSON file, which no
+//! list syntax of `az` touches.
 
 use crate::azure::AZURE_DEFAULT_AUDIENCE;
 use crate::output::PasteCommand;

@@ -23,8 +23,10 @@
 //!
 //! The report for people shows everything from outside escaped (claims, server messages,
 //! setting values, paths: see [`crate::outside`]), one report line per line written; every
-//! command in it quotes its values for the shell, and one whose value cannot be shown safely is
-//! a `# no command: …` comment instead.
+//! command in it quotes its values for the shell, and one whose value cannot be shown safely,
+//! or that the tool would read as other values than the one shown (gcloud splits
+//! `--allowed-audiences` at `,`; the AWS CLI loads `--url file://…`), is a `# no command: …`
+//! comment instead.
 //!
 //! Exit status: 0 when the token is usable and every check passed (with `--offline`: when the
 //! settings are valid), 1 otherwise, including a missing or expired token, an invalid project

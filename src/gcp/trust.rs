@@ -4,6 +4,11 @@
 //! What comes from the token or the settings is shown escaped ([`Text`]); the gcloud commands
 //! quote each value ([`PasteCommand`]), and one whose value cannot be shown safely is a comment
 //! saying so. The attribute condition quotes the team as a CEL string ([`cel_string`]).
+//!
+//! gcloud reads `--allowed-audiences` as a list: it splits the value at each `,`, takes a value
+//! starting with `^X^` as naming another separator `X`, and an empty value as no audience at
+//! all. An audience it would not read as itself ([`list_misread`]) gives no provider command.
+//! The other values these commands carry are plain strings to gcloud.
 
 // Some of this serves only the command line (doctor's full trust set-up).
 #![cfg_attr(not(feature = "cli"), allow(dead_code))]
@@ -196,11 +201,25 @@ fn provider_command(
     .flag("--workload-identity-pool", &provider.pool)
     .flag("--issuer-uri", &claims.iss)
     .flag("--allowed-audiences", claims.aud.first())
+    .unless_misread(claims.aud.first(), list_misread)
     .flag("--attribute-mapping", ATTRIBUTE_MAPPING);
     if let Some(condition) = condition {
         command = command.flag("--attribute-condition", condition);
     }
     command.line()
+}
+
+/// Why gcloud would not read `value`, given to a list flag, as that one item.
+fn list_misread(value: &str) -> Option<&'static str> {
+    if value.contains(',') {
+        Some("holds `,`, where gcloud splits a list flag's value into several")
+    } else if value.starts_with('^') {
+        Some("starts with `^`, with which gcloud names another separator for a list flag's value")
+    } else if value.is_empty() {
+        Some("is empty, which gcloud reads as a list of no value")
+    } else {
+        None
+    }
 }
 
 /// What the token carried, indented for an error message.
@@ -440,6 +459,61 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    /// One row per hostile `aud`: the provider command, or why there is none.
+    #[test]
+    fn an_audience_gcloud_would_split_gives_no_provider_command() {
+        let flags = "vercel-acme --project=123456789012 --location=global --workload-identity-pool=vercel --issuer-uri=https://oidc.vercel.com/acme";
+        let rest = "--attribute-mapping=google.subject=assertion.sub,attribute.owner=assertion.owner,attribute.project=assertion.project,attribute.environment=assertion.environment --attribute-condition='assertion.owner == \"acme\"'";
+        let split = "holds `,`, where gcloud splits a list flag's value into several";
+        let cases: &[(&str, String)] = &[
+            (
+                "https://vercel.com/acme",
+                format!("{flags} --allowed-audiences=https://vercel.com/acme {rest}"),
+            ),
+            (
+                "api://AzureADTokenExchange",
+                format!("{flags} --allowed-audiences=api://AzureADTokenExchange {rest}"),
+            ),
+            (
+                "https://vercel.com/a b;$(id)",
+                format!("{flags} --allowed-audiences='https://vercel.com/a b;$(id)' {rest}"),
+            ),
+            (
+                "https://vercel.com/a,https://evil.example",
+                format!("# no command: `https://vercel.com/a,https://evil.example` {split}"),
+            ),
+            (
+                "https://vercel.com/acme,",
+                format!("# no command: `https://vercel.com/acme,` {split}"),
+            ),
+            (
+                "^;^https://vercel.com/a;https://evil.example",
+                "# no command: `^;^https://vercel.com/a;https://evil.example` starts with `^`, with which gcloud names another separator for a list flag's value".into(),
+            ),
+            (
+                "",
+                "# no command: `` is empty, which gcloud reads as a list of no value".into(),
+            ),
+        ];
+        for (aud, want) in cases {
+            let mut c = claims_json(2_000_000_000);
+            c["aud"] = serde_json::json!(aud);
+            let claims = decode_claims(&jwt(&c)).unwrap();
+            let commands = provider_setup(&claims, &provider(), None, None).commands;
+            for (verb, command) in [
+                ("create-oidc", commands.create_provider),
+                ("update-oidc", commands.update_provider),
+            ] {
+                let prefix = format!("gcloud iam workload-identity-pools providers {verb} ");
+                assert_eq!(
+                    command.strip_prefix(&prefix).unwrap_or(&command),
+                    want,
+                    "{aud:?}"
+                );
+            }
+        }
     }
 
     /// The team in the attribute condition is one CEL string, whatever quotes it holds.

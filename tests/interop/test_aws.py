@@ -200,3 +200,26 @@ def test_no_cache_env_var_makes_every_cli_command_ask_sts(sandbox, aws, moto):
     assert len(moto.sessions()) == 2
     cache = sandbox.path / "cache" / "vercel-oidc"
     assert not cache.exists() or not any(cache.glob("aws-*.json"))
+
+
+@pytest.mark.parametrize("audience", [
+    "https://vercel.com/acme",  # AWS CLI v1 fetches a bare https:// value of a parameter
+    "https://vercel.com/a,https://evil.example",
+    '["https://vercel.com/acme","https://evil.example"]',  # a bare value starting with [ is JSON
+    "file:///etc/hostname",  # a bare file:// value is replaced by the file's content
+])
+def test_doctors_provider_command_registers_exactly_the_tokens_audience(sandbox, mint, moto, audience):
+    """The `aws iam create-open-id-connect-provider` command that doctor prints, pasted into a
+    shell with the pinned AWS CLI, registers the token's audience as the one client id, as it
+    is: not split, not parsed as JSON, not loaded from a file, not fetched."""
+    sandbox.env.update(VERCEL_OIDC_TOKEN=mint(aud=audience), AWS_ROLE_ARN=f"arn:aws:iam::{ACCOUNT}:role/{ROLE}")
+    report = sandbox.json_bin("doctor", "--offline", "--json", "--aws", check=False)
+    command = report["aws"]["trust"]["commands"][0]
+    assert command.startswith("aws iam create-open-id-connect-provider --url https://oidc.vercel.com/acme "), command
+    keys = {"AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE", "AWS_SECRET_ACCESS_KEY": "example",
+            "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": moto.url,
+            "AWS_CONFIG_FILE": str(sandbox.path / "none"), "AWS_EC2_METADATA_DISABLED": "true"}
+    sandbox.run(["sh", "-c", command], env=keys)
+    listed = aws_cli(sandbox, "iam", "get-open-id-connect-provider", "--open-id-connect-provider-arn",
+                     f"arn:aws:iam::{ACCOUNT}:oidc-provider/oidc.vercel.com/acme", "--output", "json", env=keys)
+    assert json.loads(listed.stdout)["ClientIDList"] == [audience]
