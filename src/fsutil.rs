@@ -406,6 +406,14 @@ pub fn prepare_dir(dir: &Path, rule: DirRule) -> Result<(), DirError> {
                 .mode(0o700)
                 .create(dir)
                 .map_err(io_err)?;
+            // What is there now must be the folder just made, not a link planted meanwhile.
+            let made = fs::symlink_metadata(dir).map_err(io_err)?;
+            if !made.is_dir() || made.uid() != my_uid() {
+                return Err(DirError::NotDirectory {
+                    path: dir.into(),
+                    kind: file_kind(&made),
+                });
+            }
             // `recursive` applies the mode to every created parent, but the umask may narrow
             // it further; the directory itself must be exactly 0700.
             fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(io_err)
@@ -429,10 +437,18 @@ pub fn check_above(dir: &Path) -> Result<(), DirError> {
         })
     };
     above(dir)?;
-    // A folder reached through a link lives where the link points: check above that too.
+    // A folder reached through a link lives where the link points: check above that too. Only
+    // a folder still to be made may go unresolved; any other failure refuses.
     match dir.canonicalize() {
         Ok(real) if real != dir => above(&real),
-        _ => Ok(()),
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound && fs::symlink_metadata(dir).is_err() => {
+            Ok(())
+        }
+        Err(e) => Err(DirError::Above {
+            path: dir.into(),
+            untrusted: crate::ownership::Untrusted::unverified(dir, e.to_string()),
+        }),
     }
 }
 
@@ -480,13 +496,13 @@ pub fn check_dir(dir: &Path, meta: &fs::Metadata, rule: DirRule) -> Result<(), D
             })
         }
         // Ours alone: not even a sticky folder, where others' files could block our names.
-        DirRule::Chosen if mode & 0o002 != 0 || crate::ownership::writers(meta).is_some() => {
+        DirRule::Chosen if mode & 0o002 != 0 || crate::ownership::writers(dir, meta).is_some() => {
             Err(DirError::OthersMayWrite {
                 path: dir.into(),
                 mode,
             })
         }
-        DirRule::Shared if crate::ownership::writers(meta).is_some() => {
+        DirRule::Shared if crate::ownership::writers(dir, meta).is_some() => {
             Err(DirError::OthersMayWrite {
                 path: dir.into(),
                 mode,

@@ -82,7 +82,12 @@ impl Owners {
     fn vouched_for(&self, path: &Path) -> bool {
         match &self.safe {
             SafeDirs::All => true,
-            SafeDirs::Listed(dirs) => dirs.iter().any(|d| path.starts_with(d)),
+            SafeDirs::Listed(dirs) if dirs.is_empty() => false,
+            // The listed folders are resolved; so is the path, when it was not already.
+            SafeDirs::Listed(dirs) => {
+                let within = |p: &Path| dirs.iter().any(|d| p.starts_with(d));
+                within(path) || path.canonicalize().is_ok_and(|p| within(&p))
+            }
         }
     }
 
@@ -109,14 +114,19 @@ impl Owners {
             mode: meta.mode() & 0o7777,
             why,
         };
-        if !self.trusts_uid(meta.uid()) && !self.vouched_for(path) {
+        // Vouched for: whoever owns it and whatever its mode (a CI checkout cloned with
+        // `umask 0000` is 0777 throughout).
+        if self.vouched_for(path) {
+            return Ok(());
+        }
+        if !self.trusts_uid(meta.uid()) {
             return Err(untrusted(Why::Owner { me: self.me }));
         }
         // A symbolic link's own mode means nothing: only its owner can change it.
         if meta.file_type().is_symlink() {
             return Ok(());
         }
-        match writers(meta) {
+        match writers(path, meta) {
             Some(why) => Err(untrusted(why)),
             None => Ok(()),
         }
@@ -128,7 +138,7 @@ impl Owners {
 /// may add files but not rename or remove ours); the group's counts unless the group is the
 /// owner's own (gid equal to the owner's uid: the user private group that `umask 002` systems
 /// give each user) or the folder is sticky.
-pub fn writers(meta: &fs::Metadata) -> Option<Why> {
+pub fn writers(path: &Path, meta: &fs::Metadata) -> Option<Why> {
     let mode = meta.mode();
     let sticky = meta.is_dir() && mode & 0o1000 != 0;
     if sticky {
@@ -137,10 +147,36 @@ pub fn writers(meta: &fs::Metadata) -> Option<Why> {
     if mode & 0o002 != 0 {
         return Some(Why::OthersWrite);
     }
-    if mode & 0o020 != 0 && meta.gid() != meta.uid() {
+    // With an access control list the group bits are its mask, not the group: anyone it names
+    // may write.
+    if mode & 0o020 != 0 && (meta.gid() != meta.uid() || has_acl(path)) {
         return Some(Why::GroupWrite { gid: meta.gid() });
     }
     None
+}
+
+/// Whether `path` (not followed if it is a link) carries a POSIX access control list.
+#[cfg(target_os = "linux")]
+fn has_acl(path: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(c_path) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
+        return true;
+    };
+    // SAFETY: both strings are NUL-terminated; a null buffer of size 0 asks for the size only.
+    let size = unsafe {
+        libc::lgetxattr(
+            c_path.as_ptr(),
+            c"system.posix_acl_access".as_ptr(),
+            std::ptr::null_mut(),
+            0,
+        )
+    };
+    size >= 0
+}
+
+#[cfg(not(target_os = "linux"))]
+fn has_acl(_path: &Path) -> bool {
+    false
 }
 
 impl SafeDirs {
@@ -246,6 +282,11 @@ impl Untrusted {
                 .parent()
                 .map_or_else(|| PathBuf::from("/"), Path::to_path_buf),
         };
+        let vouch = format!(
+            "where no other user can reach these files (a CI container), set {}={}",
+            vars::VERCEL_OIDC_SAFE_DIRS,
+            shown(&folder)
+        );
         match &self.why {
             Why::Owner { .. } if is_shared(&folder) => format!(
                 "it is not yours and lies in `{}`, which others share: delete it if you did not put it there, and keep your own files in a folder only you can write",
@@ -257,8 +298,12 @@ impl Untrusted {
                 vars::VERCEL_OIDC_SAFE_DIRS,
                 shown(&folder)
             ),
-            Why::OthersWrite | Why::GroupWrite { .. } => format!(
+            Why::OthersWrite | Why::GroupWrite { .. } if is_shared(&folder) => format!(
                 "make it writable by its owner alone (`chmod go-w {}`)",
+                shown(&self.path)
+            ),
+            Why::OthersWrite | Why::GroupWrite { .. } => format!(
+                "make it writable by its owner alone (`chmod go-w {}`), or, {vouch}",
                 shown(&self.path)
             ),
             Why::Unverified(_) => "check the path and the folders above it".into(),
@@ -266,9 +311,10 @@ impl Untrusted {
     }
 }
 
-/// A folder that other users may write to, sticky or not (`/tmp`).
+/// A folder every user may add files to by design: sticky and writable by others (`/tmp`).
+/// Vouching for one would trust every neighbour, so no message suggests it.
 fn is_shared(folder: &Path) -> bool {
-    fs::metadata(folder).is_ok_and(|m| m.mode() & 0o002 != 0)
+    fs::metadata(folder).is_ok_and(|m| m.mode() & 0o1002 == 0o1002)
 }
 
 /// Checks where the name `path` lives before it is opened: every folder above it, and the link
@@ -327,6 +373,8 @@ pub fn check_ancestors(path: &Path, owners: &Owners) -> Result<(), CheckError> {
     let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) else {
         return Ok(());
     };
+    // `path` itself too, when it is a link: whoever owns it decides where it leads.
+    check_links(path, owners, MAX_LINKS)?;
     // The nearest folder that exists: a missing one is made by us, 0700.
     let existing = parent.ancestors().find(|d| d.exists()).unwrap_or(parent);
     let real = existing
@@ -335,6 +383,33 @@ pub fn check_ancestors(path: &Path, owners: &Owners) -> Result<(), CheckError> {
     for dir in real.ancestors() {
         let meta = fs::metadata(dir).map_err(|e| CheckError::Io(dir.into(), e))?;
         owners.check(dir, &meta, Kind::Folder)?;
+    }
+    Ok(())
+}
+
+/// How many links a path may go through, as the kernel allows.
+const MAX_LINKS: u32 = 40;
+
+/// Every link among `dir` and the folders above it, as they are named (before any is
+/// resolved), and every link on the way to where each leads, belongs to a trusted owner:
+/// whoever owns a link decides where it leads, whatever lies there now.
+fn check_links(dir: &Path, owners: &Owners, hops: u32) -> Result<(), CheckError> {
+    for at in dir.ancestors() {
+        let meta = match fs::symlink_metadata(at) {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(CheckError::Io(at.into(), e)),
+        };
+        if !meta.file_type().is_symlink() {
+            continue;
+        }
+        owners.check(at, &meta, Kind::Folder)?;
+        if hops == 0 {
+            return Err(Untrusted::unverified(at, "too many links on the way".into()).into());
+        }
+        let target = fs::read_link(at).map_err(|e| CheckError::Io(at.into(), e))?;
+        let target = at.parent().map_or(target.clone(), |p| p.join(&target));
+        check_links(&target, owners, hops - 1)?;
     }
     Ok(())
 }
@@ -417,10 +492,11 @@ mod tests {
     }
 
     #[test]
-    fn safe_dirs_vouch_for_owners_below_them_not_for_open_modes() {
+    fn safe_dirs_vouch_for_what_is_below_them() {
         let root = tempfile::tempdir().unwrap();
         let file = root.path().join("f");
         fs::write(&file, "x").unwrap();
+        set_mode(&file, 0o666);
         let real = root.path().canonicalize().unwrap();
         let listed = Env::from_pairs(
             [(
@@ -431,24 +507,19 @@ mod tests {
         );
         let all = Env::from_pairs([(vars::VERCEL_OIDC_SAFE_DIRS, "*")], "/");
         let relative = Env::from_pairs([(vars::VERCEL_OIDC_SAFE_DIRS, "tmp")], "/");
-        set_mode(&file, 0o666);
-        for env in [&listed, &all] {
-            let u = untrusted(&file, &Owners::for_env(env)).unwrap();
-            assert_eq!(
-                u.why,
-                Why::OthersWrite,
-                "a mode others may write is never vouched for"
-            );
-        }
-        set_mode(&file, 0o644);
-        if my_uid() != 0 {
-            return;
-        }
-        std::os::unix::fs::chown(&file, Some(4242), Some(4242)).unwrap();
+        // A checkout cloned with `umask 0000` in a CI container: vouched for, mode and all.
         assert_eq!(untrusted(&file, &Owners::for_env(&listed)), None);
         assert_eq!(untrusted(&file, &Owners::for_env(&all)), None);
         let u = untrusted(&file, &Owners::for_env(&relative)).unwrap();
-        assert_eq!(u.why, Why::Owner { me: 0 });
+        assert_eq!(u.why, Why::OthersWrite);
+        assert_eq!(
+            u.fix(),
+            format!(
+                "make it writable by its owner alone (`chmod go-w {0}`), or, where no other user can reach these files (a CI container), set VERCEL_OIDC_SAFE_DIRS={1}",
+                file.display(),
+                root.path().display()
+            )
+        );
     }
 
     #[test]

@@ -67,6 +67,8 @@ impl Walk {
 
     /// The walk from `start` up to the project's root.
     pub fn new(start: &Path, owners: Owners) -> Self {
+        // The real folders above the start, not the parents of a link or a `..` as written.
+        let start = start.canonicalize().unwrap_or_else(|_| start.to_path_buf());
         let mut folders = Vec::new();
         for dir in start.ancestors() {
             folders.push(dir.to_path_buf());
@@ -168,8 +170,9 @@ mod tests {
         assert_eq!(
             it.line(),
             format!(
-                "not using `{0}`: it may be written by other users (mode 0646); make it writable by its owner alone (`chmod go-w {0}`)",
+                "not using `{0}`: it may be written by other users (mode 0646); make it writable by its owner alone (`chmod go-w {0}`), or, where no other user can reach these files (a CI container), set VERCEL_OIDC_SAFE_DIRS={1}",
                 near.display(),
+                root.path().display()
             )
         );
         fs::set_permissions(&near, fs::Permissions::from_mode(0o644)).unwrap();

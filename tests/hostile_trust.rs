@@ -762,10 +762,9 @@ fn a_user_who_is_not_root_gets_the_same_rule() {
             .gid(ME)
             .output()
             .unwrap();
-        (
-            out.status.code().unwrap(),
-            String::from_utf8(out.stderr).unwrap(),
-        )
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_no_secrets(&stderr);
+        (out.status.code().unwrap(), stderr)
     };
     // Their file above is passed over, whoever runs the walk from the shared folder.
     let sub = shared.join("other");
@@ -853,5 +852,79 @@ fn a_path_from_outside_cannot_forge_a_line_of_an_error() {
     assert_eq!(
         out.stderr.lines().next().unwrap(),
         format!("error: invalid project config `{shown}`: TOML parse error at line 1, column 5")
+    );
+}
+
+#[test]
+fn another_users_link_on_the_way_to_a_file_we_write_is_refused() {
+    if !is_root() {
+        return;
+    }
+    // Their link in a shared folder points at a folder of ours today; they can repoint it
+    // tomorrow, and the credential file names the path through it.
+    let mut sb = Sandbox::new();
+    sb.set(vars::VERCEL_OIDC_TOKEN, fresh_token())
+        .set(vars::GCP_PROJECT_NUMBER, "123456789012")
+        .set(vars::GCP_WORKLOAD_IDENTITY_POOL_ID, "vercel")
+        .set(vars::GCP_WORKLOAD_IDENTITY_POOL_PROVIDER_ID, "vercel");
+    let shared = sb.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    chmod(&shared, 0o1777);
+    let mine = sb.path().join("mine");
+    std::fs::create_dir(&mine).unwrap();
+    let link = shared.join("out");
+    std::os::unix::fs::symlink(&mine, &link).unwrap();
+    std::os::unix::fs::lchown(&link, Some(OTHER), Some(OTHER)).unwrap();
+    let target = link.join("creds.json");
+    let out = sb.run(&["gcp", "configure", "--output", target.to_str().unwrap()]);
+    assert_eq!((out.code, out.stdout.as_str()), (1, ""), "{}", out.stderr);
+    assert!(
+        out.stderr.contains(&format!(
+            "the folder `{}` belongs to uid {OTHER}, not to you (uid 0) or root, so whoever can write it could replace `{}`",
+            link.display(),
+            link.display()
+        )),
+        "{}",
+        out.stderr
+    );
+    assert!(file_names(&mine).is_empty(), "nothing written");
+    // The same link of the user's own is followed, and checked where it leads.
+    std::os::unix::fs::lchown(&link, Some(0), Some(0)).unwrap();
+    let out = sb.run(&["gcp", "configure", "--output", target.to_str().unwrap()]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+}
+
+#[test]
+fn a_checkout_cloned_with_umask_0000_is_used_once_vouched_for() {
+    // GitLab's Docker executor clones with umask 0000: every file 0666, every folder 0777.
+    let server = MockServer::start(|_, _| sts_credentials("ASIAVICTIM0000010", 3600));
+    let mut sb = Sandbox::new();
+    sb.set(vars::VERCEL_OIDC_TOKEN, fresh_token())
+        .set(vars::AWS_ENDPOINT_URL_STS, sts(&server));
+    let checkout = sb.path().join("builds/app");
+    std::fs::create_dir_all(&checkout).unwrap();
+    chmod(&checkout, 0o777);
+    let config = checkout.join("vercel-oidc.toml");
+    std::fs::write(&config, format!("[aws]\nrole_arn = \"{ROLE}\"\n")).unwrap();
+    chmod(&config, 0o666);
+    let out = sb.run_in(&checkout, &["aws", "credential-process"]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.starts_with(&format!(
+            "vercel-oidc: warning: not using `{0}`: the folder `{1}` may be written by other users (mode 0777); make it writable by its owner alone (`chmod go-w {1}`), or, where no other user can reach these files (a CI container), set VERCEL_OIDC_SAFE_DIRS={1}\n",
+            config.display(),
+            checkout.display()
+        )),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(server.count(), 0);
+    sb.set(vars::VERCEL_OIDC_SAFE_DIRS, checkout.display().to_string());
+    let out = sb.run_in(&checkout, &["aws", "credential-process"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stderr, "");
+    assert_eq!(
+        server.requests()[0].form_value("RoleArn").as_deref(),
+        Some(ROLE)
     );
 }

@@ -166,11 +166,15 @@ impl Listener {
                 if !shared.take_slot(id, peer, &stream) {
                     continue;
                 }
-                let shared = shared.clone();
-                scope.spawn(move || {
-                    shared.handle(id, stream);
-                    shared.slots().release(id, peer);
+                let handler = shared.clone();
+                let started = std::thread::Builder::new().spawn_scoped(scope, move || {
+                    handler.handle(id, stream);
+                    handler.slots().release(id, peer);
                 });
+                // No thread to be had (a pids limit): drop the connection, keep serving.
+                if started.is_err() {
+                    shared.slots().release(id, peer);
+                }
             }
         });
         serving
