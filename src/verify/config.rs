@@ -1,0 +1,271 @@
+//! The verifier's settings: [`VerifyOptions`] as given, checked into a [`VerifyConfig`] before
+//! any request, or refused with a [`ConfigError`] that tells a missing setting from a wrong one.
+
+use time::Duration;
+
+use super::claims::{ConstrainedClaim, Constraint};
+use super::{DEFAULT_LEEWAY_SECONDS, MAX_LEEWAY_SECONDS};
+
+/// Settings as given, before checking.
+#[derive(Clone, Debug, Default)]
+pub struct VerifyOptions {
+    pub issuer: Option<String>,
+    pub audience: Option<String>,
+    pub leeway_seconds: Option<u64>,
+    pub subjects: Vec<String>,
+    pub owner_ids: Vec<String>,
+    pub owners: Vec<String>,
+    pub project_ids: Vec<String>,
+    pub projects: Vec<String>,
+    pub environments: Vec<String>,
+}
+
+/// Checked settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifyConfig {
+    /// The trusted issuer, without a trailing slash.
+    pub issuer: String,
+    pub audience: String,
+    pub leeway: Duration,
+    pub constraints: Vec<Constraint>,
+}
+
+/// Settings that cannot be used: missing (not configured) or wrong (configured wrongly).
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error(
+        "no issuer to trust\n  pass --issuer or set VERCEL_OIDC_VERIFY_ISSUER to your team's issuer, e.g. `https://oidc.vercel.com/acme` (or the global `https://oidc.vercel.com`)"
+    )]
+    MissingIssuer,
+    #[error(
+        "cannot use the issuer {0}\n  pass the issuer exactly as the token's `iss` claim names it (`vercel-oidc token` shows it), e.g. `https://oidc.vercel.com/acme`"
+    )]
+    BadIssuer(String),
+    #[error(
+        "no audience to require\n  pass --audience or set VERCEL_OIDC_VERIFY_AUDIENCE to the audience your tokens carry; Vercel's default is `https://vercel.com/<team>`"
+    )]
+    MissingAudience,
+    #[error(
+        "leeway {0}s is too large\n  --leeway (VERCEL_OIDC_VERIFY_LEEWAY) takes 0 to 300 seconds; more would accept tokens long expired"
+    )]
+    BadLeeway(u64),
+    #[error("{flag} was given an empty value\n  pass a value, or leave {flag} out to allow any")]
+    EmptyConstraint { flag: &'static str },
+}
+
+impl VerifyConfig {
+    /// Checks `opts`. Does no I/O.
+    pub fn from_options(opts: &VerifyOptions) -> Result<Self, ConfigError> {
+        let issuer = non_empty(opts.issuer.as_deref()).ok_or(ConfigError::MissingIssuer)?;
+        let issuer = normalize_issuer(issuer).to_string();
+        let parsed = crate::http::check_endpoint(&issuer).map_err(ConfigError::BadIssuer)?;
+        if issuer.ends_with('/') || parsed.path().contains("//") {
+            return Err(ConfigError::BadIssuer(format!(
+                "`{issuer}`: an issuer has no empty path segment (`//`)"
+            )));
+        }
+        if parsed.query().is_some() || parsed.fragment().is_some() {
+            return Err(ConfigError::BadIssuer(format!(
+                "`{issuer}`: an issuer has no query or fragment"
+            )));
+        }
+        if issuer.contains("/.well-known/") {
+            return Err(ConfigError::BadIssuer(format!(
+                "`{issuer}`: that is a document's address, not the issuer; drop `/.well-known/…`"
+            )));
+        }
+        let audience = non_empty(opts.audience.as_deref())
+            .ok_or(ConfigError::MissingAudience)?
+            .to_string();
+        let leeway = opts.leeway_seconds.unwrap_or(DEFAULT_LEEWAY_SECONDS);
+        if leeway > MAX_LEEWAY_SECONDS {
+            return Err(ConfigError::BadLeeway(leeway));
+        }
+        let mut constraints = Vec::new();
+        for (claim, given) in [
+            (ConstrainedClaim::Subject, &opts.subjects),
+            (ConstrainedClaim::OwnerId, &opts.owner_ids),
+            (ConstrainedClaim::Owner, &opts.owners),
+            (ConstrainedClaim::ProjectId, &opts.project_ids),
+            (ConstrainedClaim::Project, &opts.projects),
+            (ConstrainedClaim::Environment, &opts.environments),
+        ] {
+            if given.is_empty() {
+                continue;
+            }
+            let allowed: Vec<String> = given.iter().map(|v| v.trim().to_string()).collect();
+            if allowed.iter().any(String::is_empty) {
+                return Err(ConfigError::EmptyConstraint { flag: claim.flag() });
+            }
+            constraints.push(Constraint { claim, allowed });
+        }
+        Ok(Self {
+            issuer,
+            audience,
+            leeway: Duration::seconds(leeway as i64),
+            constraints,
+        })
+    }
+
+    /// Where the issuer publishes its OpenID configuration.
+    pub fn discovery_url(&self) -> String {
+        format!("{}/.well-known/openid-configuration", self.issuer)
+    }
+}
+
+fn non_empty(value: Option<&str>) -> Option<&str> {
+    value.map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// A configured issuer without surrounding blanks or one trailing slash, the form compared.
+pub fn normalize_issuer(issuer: &str) -> &str {
+    let issuer = issuer.trim();
+    issuer.strip_suffix('/').unwrap_or(issuer)
+}
+
+/// Whether an issuer named by a token or a discovery document is `trusted` (normalized): the
+/// same string, or the same with one trailing slash. Nothing is trimmed from what was found.
+pub fn issuer_matches(found: &str, trusted: &str) -> bool {
+    found == trusted || found.strip_suffix('/') == Some(trusted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verify::tests::{config, opts};
+
+    #[test]
+    fn config_checks() {
+        let ok = config();
+        assert_eq!(ok.issuer, "https://oidc.vercel.com/acme");
+        assert_eq!(ok.leeway, Duration::seconds(60));
+        assert_eq!(
+            ok.discovery_url(),
+            "https://oidc.vercel.com/acme/.well-known/openid-configuration"
+        );
+        let slash = VerifyOptions {
+            issuer: Some(" https://oidc.vercel.com/ ".into()),
+            ..opts()
+        };
+        assert_eq!(
+            VerifyConfig::from_options(&slash).unwrap().issuer,
+            "https://oidc.vercel.com"
+        );
+        let local = VerifyOptions {
+            issuer: Some("http://127.0.0.1:8080/acme".into()),
+            ..opts()
+        };
+        assert!(VerifyConfig::from_options(&local).is_ok());
+
+        let cases: Vec<(VerifyOptions, &str)> = vec![
+            (
+                VerifyOptions {
+                    issuer: None,
+                    ..opts()
+                },
+                "no issuer to trust\n  pass --issuer or set VERCEL_OIDC_VERIFY_ISSUER",
+            ),
+            (
+                VerifyOptions {
+                    issuer: Some("  ".into()),
+                    ..opts()
+                },
+                "no issuer to trust",
+            ),
+            (
+                VerifyOptions {
+                    issuer: Some("http://oidc.example.com/acme".into()),
+                    ..opts()
+                },
+                "cannot use the issuer `http://oidc.example.com/acme` is plain http",
+            ),
+            (
+                VerifyOptions {
+                    issuer: Some("oidc.vercel.com/acme".into()),
+                    ..opts()
+                },
+                "cannot use the issuer `oidc.vercel.com/acme` is not a URL",
+            ),
+            (
+                VerifyOptions {
+                    issuer: Some("https://oidc.vercel.com/acme?x=1".into()),
+                    ..opts()
+                },
+                "cannot use the issuer `https://oidc.vercel.com/acme?x=1`: an issuer has no query",
+            ),
+            (
+                VerifyOptions {
+                    issuer: Some(
+                        "https://oidc.vercel.com/acme/.well-known/openid-configuration".into(),
+                    ),
+                    ..opts()
+                },
+                "that is a document's address, not the issuer",
+            ),
+            (
+                VerifyOptions {
+                    issuer: Some("https://oidc.vercel.com/acme//".into()),
+                    ..opts()
+                },
+                "cannot use the issuer `https://oidc.vercel.com/acme/`: an issuer has no empty path segment (`//`)",
+            ),
+            (
+                VerifyOptions {
+                    issuer: Some("https://oidc.vercel.com//acme".into()),
+                    ..opts()
+                },
+                "an issuer has no empty path segment (`//`)",
+            ),
+            (
+                VerifyOptions {
+                    audience: None,
+                    ..opts()
+                },
+                "no audience to require\n  pass --audience or set VERCEL_OIDC_VERIFY_AUDIENCE",
+            ),
+            (
+                VerifyOptions {
+                    leeway_seconds: Some(301),
+                    ..opts()
+                },
+                "leeway 301s is too large",
+            ),
+            (
+                VerifyOptions {
+                    environments: vec!["production".into(), " ".into()],
+                    ..opts()
+                },
+                "--environment was given an empty value",
+            ),
+        ];
+        for (options, want) in cases {
+            let err = VerifyConfig::from_options(&options)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(want), "want {want:?}, got {err:?}");
+        }
+    }
+
+    #[test]
+    fn constraints_keep_their_order_and_values() {
+        let config = VerifyConfig::from_options(&VerifyOptions {
+            environments: vec!["production".into(), " preview ".into()],
+            project_ids: vec!["prj_123".into()],
+            ..opts()
+        })
+        .unwrap();
+        assert_eq!(
+            config.constraints,
+            vec![
+                Constraint {
+                    claim: ConstrainedClaim::ProjectId,
+                    allowed: vec!["prj_123".into()],
+                },
+                Constraint {
+                    claim: ConstrainedClaim::Environment,
+                    allowed: vec!["production".into(), "preview".into()],
+                },
+            ]
+        );
+    }
+}
