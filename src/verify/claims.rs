@@ -96,26 +96,46 @@ pub(super) fn check_claims(
     claims: &Claims,
     now: OffsetDateTime,
 ) -> Result<(), VerifyError> {
-    if !issuer_matches(&claims.iss, &config.issuer) {
-        let near_miss = normalize_issuer(claims.iss.trim_end_matches('/')) == config.issuer;
-        return Err(VerifyError::Issuer {
-            expected: config.issuer.clone(),
-            found: shown(&claims.iss),
-            hint: if near_miss {
-                "the token's `iss` differs from the issuer only by blanks or slashes, which Vercel never adds: the token was not issued by it"
-            } else {
-                "pass the issuer the token names with --issuer (team `https://oidc.vercel.com/<team>` or global `https://oidc.vercel.com`, as set in the team's Settings > Security)"
-            },
-        });
+    check_issuer(&config.issuer, &claims.iss)?;
+    check_audience(&config.audience, claims)?;
+    check_times(config.leeway.whole_seconds(), claims, now)?;
+    config
+        .constraints
+        .iter()
+        .try_for_each(|constraint| constraint.check(claims))
+}
+
+/// `iss` names the trusted issuer; a hint tells a near miss (blanks, slashes) from another issuer.
+fn check_issuer(trusted: &str, found: &str) -> Result<(), VerifyError> {
+    if issuer_matches(found, trusted) {
+        return Ok(());
     }
+    let near_miss = normalize_issuer(found.trim_end_matches('/')) == trusted;
+    Err(VerifyError::Issuer {
+        expected: trusted.to_string(),
+        found: shown(found),
+        hint: if near_miss {
+            "the token's `iss` differs from the issuer only by blanks or slashes, which Vercel never adds: the token was not issued by it"
+        } else {
+            "pass the issuer the token names with --issuer (team `https://oidc.vercel.com/<team>` or global `https://oidc.vercel.com`, as set in the team's Settings > Security)"
+        },
+    })
+}
+
+/// `aud` holds the required audience.
+fn check_audience(audience: &str, claims: &Claims) -> Result<(), VerifyError> {
     let audiences = claims.aud.values();
-    if !audiences.contains(&config.audience.as_str()) {
-        return Err(VerifyError::Audience {
-            expected: config.audience.clone(),
-            found: backticked(audiences.into_iter()),
-        });
+    if audiences.contains(&audience) {
+        return Ok(());
     }
-    let leeway = config.leeway.whole_seconds();
+    Err(VerifyError::Audience {
+        expected: audience.to_string(),
+        found: backticked(audiences.into_iter()),
+    })
+}
+
+/// `exp` has not passed and `nbf` (if any) has, each within `leeway` seconds of `now`.
+fn check_times(leeway: i64, claims: &Claims, now: OffsetDateTime) -> Result<(), VerifyError> {
     let at = |secs: i64| {
         let t = timefmt::from_unix_saturating(secs);
         (timefmt::rfc3339_z(t), timefmt::relative(t, now))
@@ -131,28 +151,31 @@ pub(super) fn check_claims(
         let (at, when) = at(nbf);
         return Err(VerifyError::NotYetValid { at, when, leeway });
     }
-    for constraint in &config.constraints {
-        let claim = constraint.claim;
-        let value = claim.value(claims);
-        if value.is_some_and(|v| constraint.allowed.iter().any(|a| a == v)) {
-            continue;
+    Ok(())
+}
+
+impl Constraint {
+    /// The claim holds one of the allowed values; else a message naming both and the flag.
+    fn check(&self, claims: &Claims) -> Result<(), VerifyError> {
+        let value = self.claim.value(claims);
+        if value.is_some_and(|v| self.allowed.iter().any(|a| a == v)) {
+            return Ok(());
         }
-        let expected = match constraint.allowed.as_slice() {
+        let expected = match self.allowed.as_slice() {
             [one] => format!("`{one}`"),
             many => format!("one of {}", backticked(many.iter().map(String::as_str))),
         };
         let found = match value {
             Some(v) => format!("`{}`", shown(v)),
-            None => format!("no `{}` claim", claim.name()),
+            None => format!("no `{}` claim", self.claim.name()),
         };
-        return Err(VerifyError::Constraint {
-            label: claim.label(),
-            flag: claim.flag(),
+        Err(VerifyError::Constraint {
+            label: self.claim.label(),
+            flag: self.claim.flag(),
             expected,
             found,
-        });
+        })
     }
-    Ok(())
 }
 
 #[cfg(test)]
