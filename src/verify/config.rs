@@ -56,24 +56,7 @@ pub enum ConfigError {
 impl VerifyConfig {
     /// Checks `opts`. Does no I/O.
     pub fn from_options(opts: &VerifyOptions) -> Result<Self, ConfigError> {
-        let issuer = non_empty(opts.issuer.as_deref()).ok_or(ConfigError::MissingIssuer)?;
-        let issuer = normalize_issuer(issuer).to_string();
-        let parsed = crate::http::check_endpoint(&issuer).map_err(ConfigError::BadIssuer)?;
-        if issuer.ends_with('/') || parsed.path().contains("//") {
-            return Err(ConfigError::BadIssuer(format!(
-                "`{issuer}`: an issuer has no empty path segment (`//`)"
-            )));
-        }
-        if parsed.query().is_some() || parsed.fragment().is_some() {
-            return Err(ConfigError::BadIssuer(format!(
-                "`{issuer}`: an issuer has no query or fragment"
-            )));
-        }
-        if issuer.contains("/.well-known/") {
-            return Err(ConfigError::BadIssuer(format!(
-                "`{issuer}`: that is a document's address, not the issuer; drop `/.well-known/…`"
-            )));
-        }
+        let issuer = trusted_issuer(opts.issuer.as_deref())?;
         let audience = non_empty(opts.audience.as_deref())
             .ok_or(ConfigError::MissingAudience)?
             .to_string();
@@ -81,29 +64,11 @@ impl VerifyConfig {
         if leeway > MAX_LEEWAY_SECONDS {
             return Err(ConfigError::BadLeeway(leeway));
         }
-        let mut constraints = Vec::new();
-        for (claim, given) in [
-            (ConstrainedClaim::Subject, &opts.subjects),
-            (ConstrainedClaim::OwnerId, &opts.owner_ids),
-            (ConstrainedClaim::Owner, &opts.owners),
-            (ConstrainedClaim::ProjectId, &opts.project_ids),
-            (ConstrainedClaim::Project, &opts.projects),
-            (ConstrainedClaim::Environment, &opts.environments),
-        ] {
-            if given.is_empty() {
-                continue;
-            }
-            let allowed: Vec<String> = given.iter().map(|v| v.trim().to_string()).collect();
-            if allowed.iter().any(String::is_empty) {
-                return Err(ConfigError::EmptyConstraint { flag: claim.flag() });
-            }
-            constraints.push(Constraint { claim, allowed });
-        }
         Ok(Self {
             issuer,
             audience,
             leeway: Duration::seconds(leeway as i64),
-            constraints,
+            constraints: constraints(opts)?,
         })
     }
 
@@ -111,6 +76,54 @@ impl VerifyConfig {
     pub fn discovery_url(&self) -> String {
         format!("{}/.well-known/openid-configuration", self.issuer)
     }
+}
+
+/// The issuer as given, normalized: an https URL (or http to this machine) with no empty path
+/// segment, query, fragment or `/.well-known/` document path.
+fn trusted_issuer(given: Option<&str>) -> Result<String, ConfigError> {
+    let issuer = non_empty(given).ok_or(ConfigError::MissingIssuer)?;
+    let issuer = normalize_issuer(issuer).to_string();
+    let parsed = crate::http::check_endpoint(&issuer).map_err(ConfigError::BadIssuer)?;
+    if issuer.ends_with('/') || parsed.path().contains("//") {
+        return Err(ConfigError::BadIssuer(format!(
+            "`{issuer}`: an issuer has no empty path segment (`//`)"
+        )));
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(ConfigError::BadIssuer(format!(
+            "`{issuer}`: an issuer has no query or fragment"
+        )));
+    }
+    if issuer.contains("/.well-known/") {
+        return Err(ConfigError::BadIssuer(format!(
+            "`{issuer}`: that is a document's address, not the issuer; drop `/.well-known/…`"
+        )));
+    }
+    Ok(issuer)
+}
+
+/// The constraints given, in the order of [`ConstrainedClaim`], each value trimmed; an empty
+/// value is refused.
+fn constraints(opts: &VerifyOptions) -> Result<Vec<Constraint>, ConfigError> {
+    let mut constraints = Vec::new();
+    for (claim, given) in [
+        (ConstrainedClaim::Subject, &opts.subjects),
+        (ConstrainedClaim::OwnerId, &opts.owner_ids),
+        (ConstrainedClaim::Owner, &opts.owners),
+        (ConstrainedClaim::ProjectId, &opts.project_ids),
+        (ConstrainedClaim::Project, &opts.projects),
+        (ConstrainedClaim::Environment, &opts.environments),
+    ] {
+        if given.is_empty() {
+            continue;
+        }
+        let allowed: Vec<String> = given.iter().map(|v| v.trim().to_string()).collect();
+        if allowed.iter().any(String::is_empty) {
+            return Err(ConfigError::EmptyConstraint { flag: claim.flag() });
+        }
+        constraints.push(Constraint { claim, allowed });
+    }
+    Ok(constraints)
 }
 
 fn non_empty(value: Option<&str>) -> Option<&str> {
