@@ -84,11 +84,11 @@ impl Verifier {
                 return Err(fetch_error(detail, transient));
             }
             Err(crate::http::ReceiveError::TooLarge { .. }) => {
-                return Err(VerifyError::BadDocument {
+                return Err(VerifyError::bad_document(
                     what,
-                    url: url.to_string(),
-                    detail: "it is larger than 1 MiB".into(),
-                });
+                    url,
+                    "it is larger than 1 MiB",
+                ));
             }
             Err(redirect @ crate::http::ReceiveError::Redirect { .. }) => {
                 return Err(fetch_error(redirect.to_string(), false));
@@ -133,16 +133,8 @@ fn fetch_hint(what: &'static str, status: Option<u16>) -> &'static str {
 
 /// Reads the OpenID configuration and returns its `jwks_uri`.
 pub(super) fn parse_discovery(body: &[u8], url: &str, issuer: &str) -> Result<String, VerifyError> {
-    let bad = |detail: &str| VerifyError::BadDocument {
-        what: DISCOVERY,
-        url: url.to_string(),
-        detail: detail.to_string(),
-    };
-    let doc: serde_json::Value = serde_json::from_slice(body).map_err(|_| bad("it is not JSON"))?;
-    let found = doc
-        .get("issuer")
-        .and_then(serde_json::Value::as_str)
-        .ok_or_else(|| bad("it has no `issuer`"))?;
+    let doc = Document::parse(DISCOVERY, url, body)?;
+    let found = doc.str_field("issuer")?;
     if !issuer_matches(found, issuer) {
         return Err(VerifyError::DiscoveryIssuer {
             expected: issuer.to_string(),
@@ -150,13 +142,43 @@ pub(super) fn parse_discovery(body: &[u8], url: &str, issuer: &str) -> Result<St
             url: url.to_string(),
         });
     }
-    let jwks_uri = doc
-        .get("jwks_uri")
-        .and_then(serde_json::Value::as_str)
-        .ok_or_else(|| bad("it has no `jwks_uri`"))?;
+    let jwks_uri = doc.str_field("jwks_uri")?;
     crate::http::check_endpoint(jwks_uri)
-        .map_err(|e| bad(&format!("its `jwks_uri` cannot be used: {e}")))?;
+        .map_err(|e| doc.bad(&format!("its `jwks_uri` cannot be used: {e}")))?;
     Ok(jwks_uri.to_string())
+}
+
+/// A JSON document fetched from `url`, and the errors that say why it cannot be used.
+pub(super) struct Document<'a> {
+    what: &'static str,
+    url: &'a str,
+    pub(super) value: serde_json::Value,
+}
+
+impl<'a> Document<'a> {
+    /// `body` read as JSON; refused when it is not.
+    pub(super) fn parse(
+        what: &'static str,
+        url: &'a str,
+        body: &[u8],
+    ) -> Result<Self, VerifyError> {
+        let value = serde_json::from_slice(body)
+            .map_err(|_| VerifyError::bad_document(what, url, "it is not JSON"))?;
+        Ok(Self { what, url, value })
+    }
+
+    /// The document cannot be used, for the reason `detail`.
+    pub(super) fn bad(&self, detail: &str) -> VerifyError {
+        VerifyError::bad_document(self.what, self.url, detail)
+    }
+
+    /// Its string field `name`; refused when there is none.
+    pub(super) fn str_field(&self, name: &str) -> Result<&str, VerifyError> {
+        self.value
+            .get(name)
+            .and_then(serde_json::Value::as_str)
+            .ok_or_else(|| self.bad(&format!("it has no `{name}`")))
+    }
 }
 
 #[cfg(test)]

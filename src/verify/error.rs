@@ -106,6 +106,15 @@ pub enum VerifyError {
 }
 
 impl VerifyError {
+    /// `what` at `url` cannot be used, for the reason `detail`.
+    pub(super) fn bad_document(what: &'static str, url: &str, detail: &str) -> Self {
+        Self::BadDocument {
+            what,
+            url: url.to_string(),
+            detail: detail.to_string(),
+        }
+    }
+
     /// Whether trying the same request again may help.
     pub fn is_transient(&self) -> bool {
         matches!(

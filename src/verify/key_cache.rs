@@ -19,54 +19,78 @@ impl Verifier {
     pub(super) async fn signing_key(&self, kid: &str) -> Result<RsaKey, VerifyError> {
         let Some(cache) = &self.cache else {
             let (set, _) = self.fetch_key_set().await?;
-            return set.find(kid).cloned().ok_or_else(|| set.unknown(kid));
+            return set.key(kid);
         };
         let key = self.cache_key();
-        if let Some(cached) = cache.get::<KeySet>(&key, (self.clock)(), Duration::ZERO) {
-            if let Some(found) = cached.find(kid) {
-                crate::debug!("key `{}` found in the cached JWKS", shown(kid));
-                return Ok(found.clone());
-            }
-            let now = (self.clock)().unix_timestamp();
-            if let Some(at) = cached.refetched_at
-                && (at..at + UNKNOWN_KID_REFETCH_INTERVAL.whole_seconds()).contains(&now)
-            {
-                crate::debug!(
-                    "key `{}` is not in the JWKS fetched again {}s ago; it is fetched again at most every {}s",
-                    shown(kid),
-                    now - at,
-                    UNKNOWN_KID_REFETCH_INTERVAL.whole_seconds()
-                );
-                return Err(cached.unknown(kid));
-            }
-            crate::debug!(
-                "key `{}` is not in the cached JWKS; fetching `{}` again in case the keys rotated",
-                shown(kid),
-                cached.jwks_uri
-            );
-            let _lock = cache.lock(&key);
-            if let Some(newer) = cache.get::<KeySet>(&key, (self.clock)(), Duration::ZERO)
-                && newer.fetch_id != cached.fetch_id
-            {
-                crate::debug!("another process has just fetched the JWKS again");
-                return newer.find(kid).cloned().ok_or_else(|| newer.unknown(kid));
-            }
-            let (keys, ttl) = self.fetch_jwks(&cached.jwks_uri).await?;
-            let set = self.store(cache, &key, cached.jwks_uri, keys, ttl, Some(now));
-            return set.find(kid).cloned().ok_or_else(|| set.unknown(kid));
+        match cache.get::<KeySet>(&key, (self.clock)(), Duration::ZERO) {
+            Some(cached) => self.key_from_cached(cache, &key, cached, kid).await,
+            None => self.key_after_miss(cache, &key, kid).await,
         }
-        let _lock = cache.lock(&key);
-        let set = match cache.get::<KeySet>(&key, (self.clock)(), Duration::ZERO) {
+    }
+
+    /// The key named `kid` from fresh cached keys. One they do not hold fetches the JWKS again,
+    /// unless that was done within [`UNKNOWN_KID_REFETCH_INTERVAL`] or another process has just
+    /// done it.
+    async fn key_from_cached(
+        &self,
+        cache: &Cache,
+        key: &cache::Key,
+        cached: KeySet,
+        kid: &str,
+    ) -> Result<RsaKey, VerifyError> {
+        if let Some(found) = cached.find(kid) {
+            crate::debug!("key `{}` found in the cached JWKS", shown(kid));
+            return Ok(found.clone());
+        }
+        let now = (self.clock)().unix_timestamp();
+        if let Some(at) = cached.refetched_at
+            && (at..at + UNKNOWN_KID_REFETCH_INTERVAL.whole_seconds()).contains(&now)
+        {
+            crate::debug!(
+                "key `{}` is not in the JWKS fetched again {}s ago; it is fetched again at most every {}s",
+                shown(kid),
+                now - at,
+                UNKNOWN_KID_REFETCH_INTERVAL.whole_seconds()
+            );
+            return Err(cached.unknown(kid));
+        }
+        crate::debug!(
+            "key `{}` is not in the cached JWKS; fetching `{}` again in case the keys rotated",
+            shown(kid),
+            cached.jwks_uri
+        );
+        let _lock = cache.lock(key);
+        if let Some(newer) = cache.get::<KeySet>(key, (self.clock)(), Duration::ZERO)
+            && newer.fetch_id != cached.fetch_id
+        {
+            crate::debug!("another process has just fetched the JWKS again");
+            return newer.key(kid);
+        }
+        let (keys, ttl) = self.fetch_jwks(&cached.jwks_uri).await?;
+        let set = self.store(cache, key, cached.jwks_uri, keys, ttl, Some(now));
+        set.key(kid)
+    }
+
+    /// The key named `kid` when no fresh keys are cached: discovery and the JWKS, fetched under
+    /// the cache's lock unless another process has just fetched them.
+    async fn key_after_miss(
+        &self,
+        cache: &Cache,
+        key: &cache::Key,
+        kid: &str,
+    ) -> Result<RsaKey, VerifyError> {
+        let _lock = cache.lock(key);
+        let set = match cache.get::<KeySet>(key, (self.clock)(), Duration::ZERO) {
             Some(set) => {
                 crate::debug!("another process has just fetched the JWKS");
                 set
             }
             None => {
                 let (set, ttl) = self.fetch_key_set().await?;
-                self.store(cache, &key, set.jwks_uri, set.keys, ttl, None)
+                self.store(cache, key, set.jwks_uri, set.keys, ttl, None)
             }
         };
-        set.find(kid).cloned().ok_or_else(|| set.unknown(kid))
+        set.key(kid)
     }
 
     fn store(

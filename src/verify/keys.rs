@@ -6,7 +6,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 
 use super::ALGORITHM;
-use super::discovery::JWKS;
+use super::discovery::{Document, JWKS};
 use super::error::{VerifyError, backticked, shown};
 
 pub(super) const MIN_RSA_BITS: usize = 2048;
@@ -40,6 +40,11 @@ impl KeySet {
         self.keys.iter().find(|k| k.kid == kid)
     }
 
+    /// The key named `kid`, or the error that names the keys there are.
+    pub(super) fn key(&self, kid: &str) -> Result<RsaKey, VerifyError> {
+        self.find(kid).cloned().ok_or_else(|| self.unknown(kid))
+    }
+
     pub(super) fn unknown(&self, kid: &str) -> VerifyError {
         VerifyError::UnknownKey {
             kid: shown(kid),
@@ -51,16 +56,12 @@ impl KeySet {
 
 /// Reads a JWKS, keeping the keys that can check an RS256 signature.
 pub(super) fn parse_jwks(body: &[u8], url: &str) -> Result<Vec<RsaKey>, VerifyError> {
-    let bad = |detail: &str| VerifyError::BadDocument {
-        what: JWKS,
-        url: url.to_string(),
-        detail: detail.to_string(),
-    };
-    let doc: serde_json::Value = serde_json::from_slice(body).map_err(|_| bad("it is not JSON"))?;
+    let doc = Document::parse(JWKS, url, body)?;
     let listed = doc
+        .value
         .get("keys")
         .and_then(serde_json::Value::as_array)
-        .ok_or_else(|| bad("it has no `keys` list"))?;
+        .ok_or_else(|| doc.bad("it has no `keys` list"))?;
     let mut keys = Vec::new();
     for (i, jwk) in listed.iter().enumerate() {
         match rsa_key(jwk) {
@@ -69,9 +70,7 @@ pub(super) fn parse_jwks(body: &[u8], url: &str) -> Result<Vec<RsaKey>, VerifyEr
         }
     }
     if keys.is_empty() {
-        return Err(bad(
-            "it holds no RS256 signing key (RSA, 2048 to 4096 bits, with a `kid`)",
-        ));
+        return Err(doc.bad("it holds no RS256 signing key (RSA, 2048 to 4096 bits, with a `kid`)"));
     }
     Ok(keys)
 }
