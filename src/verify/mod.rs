@@ -42,6 +42,11 @@
 //! `VERCEL_OIDC_VERIFY_PROJECT`, `VERCEL_OIDC_VERIFY_ENVIRONMENT` (comma-separated lists);
 //! `VERCEL_OIDC_NO_CACHE`. The cache directory comes from `VERCEL_OIDC_CACHE_DIR`,
 //! `XDG_CACHE_HOME` or `HOME`, the HTTP set-up from `SSL_CERT_FILE` and the proxy variables.
+//!
+//! Where each part lives: `config` checks the settings, `signature` the header and the RS256
+//! signature, `claims` the claims and the constraints, `discovery` makes the two requests,
+//! `keys` reads the JWKS, `key_cache` keeps it and picks the signing key, and `error` holds
+//! [`VerifyError`] and how values from a token or a server are shown.
 
 mod claims;
 mod config;
