@@ -167,6 +167,7 @@ pub fn upsert_profile(
 }
 
 /// Whether `content` has a section botocore reads as `profile`.
+#[cfg_attr(not(feature = "cli"), allow(dead_code))]
 pub fn has_profile(content: &str, profile: &str) -> bool {
     let ini = reader::read(content);
     ini.sections.iter().any(|s| is_section_of(s, profile))
