@@ -17,7 +17,12 @@
 //!   ``check this machine's clock (`date -u`), and that <genuine>``: what was issued has expired
 //!   or expires within [`CLOCK_SKEW`].
 //!
-//! The request itself goes through [`http::send`]: no redirect followed, the body capped.
+//! The request goes through `post_form` (a form, as STS, Google STS and Entra ID take) or
+//! `send`, both `http::send`: no redirect followed, the body capped; `answer` reads what came
+//! back and traces it (`-vv`), and `expires_in` reads the lifetime an OAuth 2.0 token response
+//! gives.
+
+use std::time::Duration;
 
 use time::OffsetDateTime;
 
@@ -103,7 +108,7 @@ impl Explain for TransportError {
 crate::problem::display_as_explained!(TransportError);
 
 impl TransportError {
-    pub fn new(service: &'static TokenService, endpoint: &str, failure: Failure) -> Self {
+    pub(crate) fn new(service: &'static TokenService, endpoint: &str, failure: Failure) -> Self {
         Self {
             service,
             endpoint: endpoint.to_string(),
@@ -112,7 +117,11 @@ impl TransportError {
     }
 
     /// Why `service` at `endpoint` could not be read, as [`http::send`] said.
-    pub fn received(service: &'static TokenService, endpoint: &str, error: ReceiveError) -> Self {
+    pub(crate) fn received(
+        service: &'static TokenService,
+        endpoint: &str,
+        error: ReceiveError,
+    ) -> Self {
         let failure = match error {
             ReceiveError::Network { detail, transient } => Failure::Network { detail, transient },
             error @ ReceiveError::Redirect { .. } => Failure::Redirected(error),
@@ -136,7 +145,7 @@ impl TransportError {
 }
 
 /// Sends `request` to `service` at `endpoint` through [`http::send`].
-pub async fn send(
+pub(crate) async fn send(
     service: &'static TokenService,
     endpoint: &str,
     request: reqwest::RequestBuilder,
@@ -146,9 +155,54 @@ pub async fn send(
         .map_err(|error| TransportError::received(service, endpoint, error))
 }
 
+/// Posts the form `body` (already encoded) to `service` at `endpoint` with `http`, asking for
+/// `accept` and waiting at most `time_left`, through [`http::send`].
+pub(crate) async fn post_form(
+    service: &'static TokenService,
+    http: &reqwest::Client,
+    endpoint: &str,
+    body: String,
+    accept: &str,
+    time_left: Duration,
+) -> Result<Received, TransportError> {
+    let request = http
+        .post(endpoint)
+        .timeout(time_left)
+        .header(
+            reqwest::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded",
+        )
+        .header(reqwest::header::ACCEPT, accept)
+        .body(body);
+    send(service, endpoint, request).await
+}
+
+/// The status and text of what a token service answered, traced (at `-vv`) as `who` answered.
+pub(crate) fn answer(received: &Received, who: &str) -> (u16, String) {
+    let text = received.text();
+    crate::trace!(
+        "{who} answered HTTP {} ({} bytes)",
+        received.status,
+        text.len()
+    );
+    (received.status, text)
+}
+
+/// The `expires_in` of an OAuth 2.0 token response (RFC 6749 §5.1), Entra's and Google STS's:
+/// a number, or a numeric string as some servers send it; `None` unless a positive count of
+/// seconds.
+pub(crate) fn expires_in(value: Option<serde_json::Value>) -> Option<i64> {
+    match value {
+        Some(serde_json::Value::Number(n)) => n.as_i64(),
+        Some(serde_json::Value::String(s)) => s.trim().parse().ok(),
+        _ => None,
+    }
+    .filter(|s| *s > 0)
+}
+
 /// Nothing, unless what `service` at `endpoint` issued, expiring at `expires`, has expired or
 /// expires within [`CLOCK_SKEW`] of `now`.
-pub fn check_expiry(
+pub(crate) fn check_expiry(
     service: &'static TokenService,
     endpoint: &str,
     expires: OffsetDateTime,

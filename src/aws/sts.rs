@@ -307,22 +307,11 @@ impl StsClient {
         time_left: std::time::Duration,
     ) -> Result<AwsCredentials, StsError> {
         let endpoint = self.endpoint.url.clone();
-        let request = self
-            .http
-            .post(&endpoint)
-            .timeout(time_left)
-            .header(
-                reqwest::header::CONTENT_TYPE,
-                "application/x-www-form-urlencoded",
-            )
-            .header(reqwest::header::ACCEPT, "text/xml")
-            .body(body);
-        let received = transport::send(&STS, &endpoint, request)
-            .await
-            .map_err(StsError::Transport)?;
-        let status = received.status;
-        let text = received.text();
-        crate::trace!("STS answered HTTP {status} ({} bytes)", text.len());
+        let received =
+            transport::post_form(&STS, &self.http, &endpoint, body, "text/xml", time_left)
+                .await
+                .map_err(StsError::Transport)?;
+        let (status, text) = transport::answer(&received, "STS");
         let sent = [token.expose_secret()];
         if received.is_success() {
             let creds = parse_success(&text).map_err(|detail| {

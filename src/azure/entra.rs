@@ -98,13 +98,8 @@ pub fn parse_success(body: &str, now: OffsetDateTime) -> Result<AccessToken, Str
         .access_token
         .filter(|t| !t.is_empty())
         .ok_or("the response has no access_token")?;
-    let expires_in = match parsed.expires_in {
-        Some(serde_json::Value::Number(n)) => n.as_i64(),
-        Some(serde_json::Value::String(s)) => s.trim().parse().ok(),
-        _ => None,
-    }
-    .filter(|s| *s > 0)
-    .ok_or("the response has no positive expires_in")?;
+    let expires_in = transport::expires_in(parsed.expires_in)
+        .ok_or("the response has no positive expires_in")?;
     let expires = now
         .checked_add(time::Duration::seconds(expires_in))
         .ok_or_else(|| format!("the response's expires_in ({expires_in}) is past any date"))?;
@@ -445,22 +440,12 @@ impl EntraClient {
         token: &OidcToken,
         time_left: std::time::Duration,
     ) -> Result<AccessToken, EntraError> {
-        let request = self
-            .http
-            .post(endpoint)
-            .timeout(time_left)
-            .header(
-                reqwest::header::CONTENT_TYPE,
-                "application/x-www-form-urlencoded",
-            )
-            .header(reqwest::header::ACCEPT, "application/json")
-            .body(body);
-        let received = transport::send(&ENTRA_ID, endpoint, request)
-            .await
-            .map_err(EntraError::Transport)?;
-        let status = received.status;
-        let text = received.text();
-        crate::trace!("Entra answered HTTP {status} ({} bytes)", text.len());
+        let accept = "application/json";
+        let received =
+            transport::post_form(&ENTRA_ID, &self.http, endpoint, body, accept, time_left)
+                .await
+                .map_err(EntraError::Transport)?;
+        let (status, text) = transport::answer(&received, "Entra");
         let sent = [token.expose_secret()];
         if received.is_success() {
             let now = (self.clock)();

@@ -223,14 +223,8 @@ struct StsSuccess {
 pub fn parse_sts_success(body: &str, now: OffsetDateTime) -> Result<AccessToken, String> {
     let parsed: StsSuccess =
         serde_json::from_str(body).map_err(|e| format!("it is not an STS token response ({e})"))?;
-    // `expires_in` is a number, though some servers send it as a string.
-    let expires_in = match parsed.expires_in {
-        Some(serde_json::Value::Number(n)) => n.as_i64(),
-        Some(serde_json::Value::String(s)) => s.trim().parse().ok(),
-        _ => None,
-    }
-    .filter(|s| *s > 0)
-    .ok_or("it has no positive `expires_in`")?;
+    let expires_in =
+        transport::expires_in(parsed.expires_in).ok_or("it has no positive `expires_in`")?;
     if parsed.access_token.is_empty() {
         return Err("its `access_token` is empty".into());
     }
@@ -390,16 +384,10 @@ impl GcpClient {
         time_left: std::time::Duration,
     ) -> Result<AccessToken, GcpError> {
         let endpoint = config.token_url.clone();
-        let request = self
-            .http
-            .post(&endpoint)
-            .header(
-                reqwest::header::CONTENT_TYPE,
-                "application/x-www-form-urlencoded",
-            )
-            .header(reqwest::header::ACCEPT, "application/json")
-            .body(body);
-        let (status, text) = send(request.timeout(time_left), Service::Sts, &endpoint).await?;
+        let accept = "application/json";
+        let received =
+            transport::post_form(&GOOGLE_STS, &self.http, &endpoint, body, accept, time_left).await;
+        let (status, text) = answered(Service::Sts, received)?;
         let sent = [token.expose_secret()];
         if (200..300).contains(&status) {
             let now = (self.clock)();
@@ -455,7 +443,9 @@ impl GcpClient {
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .header(reqwest::header::ACCEPT, "application/json")
             .body(body);
-        let (status, text) = send(request.timeout(time_left), Service::Iam, &endpoint).await?;
+        let received =
+            transport::send(&IAM_CREDENTIALS, &endpoint, request.timeout(time_left)).await;
+        let (status, text) = answered(Service::Iam, received)?;
         let sent = [token.expose_secret(), bearer.expose_secret()];
         if (200..300).contains(&status) {
             let access = parse_iam_success(&text).map_err(|detail| {
@@ -510,22 +500,13 @@ fn usable(
     Ok(access)
 }
 
-async fn send(
-    request: reqwest::RequestBuilder,
+/// The status and text of what `service` answered, if it did.
+fn answered(
     service: Service,
-    endpoint: &str,
+    received: Result<http::Received, TransportError>,
 ) -> Result<(u16, String), GcpError> {
-    let received = transport::send(service.transport(), endpoint, request)
-        .await
-        .map_err(GcpError::Transport)?;
-    let text = received.text();
-    crate::trace!(
-        "{} answered HTTP {} ({} bytes)",
-        service.name(),
-        received.status,
-        text.len()
-    );
-    Ok((received.status, text))
+    let received = received.map_err(GcpError::Transport)?;
+    Ok(transport::answer(&received, service.name()))
 }
 
 /// `service` at `endpoint` answered HTTP `status` with a body it does not send, as `detail`
