@@ -13,8 +13,8 @@
 //!   `vercel-oidc aws credential-process` does.
 //! - [`verify`]: full verification of a Vercel token (discovery, JWKS, RS256, claims) for APIs
 //!   that trust Vercel.
-//! - [`vars`]: every environment variable name; [`problem`] and [`refusal`]: errors as data;
-//!   [`outside`]: text from a token, a server or a file, shown escaped.
+//! - [`vars`]: every environment variable name; [`problem`], [`refusal`] and [`transport`]:
+//!   errors as data; [`outside`]: text from a token, a server or a file, shown escaped.
 //!
 //! Without the default `cli` feature (`default-features = false`) the library builds no command
 //! line and does not depend on clap.
@@ -120,6 +120,7 @@ pub mod settings;
 #[doc(hidden)]
 pub mod timefmt;
 pub mod token;
+pub mod transport;
 pub mod vars;
 pub mod verify;
 pub mod walk;

@@ -9,7 +9,8 @@
 //! Everything else fails at once. A redirect is not followed (it is an error naming its
 //! `Location`), a body over 1 MiB is not read, the server's code and message are shown only
 //! after [`http::server_text`] has redacted them, and credentials that have expired or expire
-//! within [`CLOCK_SKEW`] are an error, never printed.
+//! within [`CLOCK_SKEW`](crate::token::CLOCK_SKEW) are an error, never printed. Those failures
+//! other than STS's refusal are [`TransportError`]s, worded as [`STS`] says.
 
 use crate::vars;
 
@@ -23,7 +24,8 @@ use crate::problem::{Explain, Explanation};
 use crate::refusal::{Hint, Identity, Refusal, Service};
 use crate::secret::Secret;
 use crate::timefmt;
-use crate::token::{CLOCK_SKEW, Claims, OidcToken};
+use crate::token::{Claims, OidcToken};
+use crate::transport::{self, Failure, TokenService, TransportError};
 
 /// What to ask STS for.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -168,6 +170,16 @@ impl LocalName for roxmltree::Node<'_, '_> {
     }
 }
 
+/// STS, as its transport errors name it and what they tell to check.
+pub const STS: TokenService = TokenService {
+    name: "STS",
+    issues: "credentials",
+    foreign_body: "that is not an STS response",
+    if_unreachable: "check the network, HTTPS_PROXY/NO_PROXY, and the endpoint (--region, AWS_ENDPOINT_URL_STS)",
+    if_redirected: "point the endpoint (--region, AWS_ENDPOINT_URL_STS) at STS itself, not at an address that redirects",
+    genuine: "the endpoint (--region, AWS_ENDPOINT_URL_STS) is really STS",
+};
+
 /// Why STS gave no credentials; `Display` is the [`Explanation`].
 #[derive(Debug, thiserror::Error)]
 pub enum StsError {
@@ -176,24 +188,8 @@ pub enum StsError {
         endpoint: String,
         refusal: Box<Refusal>,
     },
-    Network {
-        endpoint: String,
-        detail: String,
-        transient: bool,
-    },
-    BadResponse {
-        endpoint: String,
-        status: u16,
-        detail: String,
-    },
-    Redirected {
-        endpoint: String,
-        error: http::ReceiveError,
-    },
-    Expired {
-        endpoint: String,
-        why: String,
-    },
+    /// STS could not be reached, answered oddly or redirected, or issued expired credentials.
+    Transport(TransportError),
 }
 
 impl Explain for StsError {
@@ -210,30 +206,7 @@ impl Explain for StsError {
                 ),
                 refusal.hint.fix(),
             ),
-            Self::Network {
-                endpoint, detail, ..
-            } => Explanation::new(
-                format!("cannot reach STS at `{endpoint}`: {detail}"),
-                "check the network, HTTPS_PROXY/NO_PROXY, and the endpoint (--region, AWS_ENDPOINT_URL_STS)",
-            ),
-            Self::BadResponse {
-                endpoint,
-                status,
-                detail,
-            } => Explanation::new(
-                format!(
-                    "STS at `{endpoint}` answered HTTP {status} with a body that is not an STS response: {detail}"
-                ),
-                "check that the endpoint (--region, AWS_ENDPOINT_URL_STS) is really STS",
-            ),
-            Self::Redirected { endpoint, error } => Explanation::new(
-                format!("STS at `{endpoint}` {error}"),
-                "point the endpoint (--region, AWS_ENDPOINT_URL_STS) at STS itself, not at an address that redirects",
-            ),
-            Self::Expired { endpoint, why } => Explanation::new(
-                format!("STS at `{endpoint}` issued credentials that cannot be used: {why}"),
-                "check this machine's clock (`date -u`), and that the endpoint (--region, AWS_ENDPOINT_URL_STS) is really STS",
-            ),
+            Self::Transport(error) => error.explain(),
         }
     }
 }
@@ -254,9 +227,7 @@ impl StsError {
                             | "RequestLimitExceeded"
                     )
             }
-            Self::Network { transient, .. } => *transient,
-            Self::BadResponse { status, .. } => *status >= 500,
-            Self::Redirected { .. } | Self::Expired { .. } => false,
+            Self::Transport(error) => error.is_transient(|status| status >= 500),
         }
     }
 
@@ -336,34 +307,18 @@ impl StsClient {
         time_left: std::time::Duration,
     ) -> Result<AwsCredentials, StsError> {
         let endpoint = self.endpoint.url.clone();
-        let request = self
-            .http
-            .post(&endpoint)
-            .timeout(time_left)
-            .header(
-                reqwest::header::CONTENT_TYPE,
-                "application/x-www-form-urlencoded",
-            )
-            .header(reqwest::header::ACCEPT, "text/xml")
-            .body(body);
-        let received = http::send(request)
-            .await
-            .map_err(|error| receive_error(&endpoint, error))?;
-        let status = received.status;
-        let text = received.text();
-        crate::trace!("STS answered HTTP {status} ({} bytes)", text.len());
+        let received =
+            transport::post_form(&STS, &self.http, &endpoint, body, "text/xml", time_left)
+                .await
+                .map_err(StsError::Transport)?;
+        let (status, text) = transport::answer(&received, "STS");
         let sent = [token.expose_secret()];
         if received.is_success() {
-            let creds = parse_success(&text).map_err(|detail| StsError::BadResponse {
-                endpoint: endpoint.clone(),
-                status,
-                detail: http::server_text(&detail, &sent),
+            let creds = parse_success(&text).map_err(|detail| {
+                bad_response(&endpoint, status, http::server_text(&detail, &sent))
             })?;
-            if let Some(why) =
-                timefmt::unusable_expiry(creds.expiration, (self.clock)(), CLOCK_SKEW)
-            {
-                return Err(StsError::Expired { endpoint, why });
-            }
+            transport::check_expiry(&STS, &endpoint, creds.expiration, (self.clock)())
+                .map_err(StsError::Transport)?;
             return Ok(creds);
         }
         match parse_error(&text) {
@@ -379,30 +334,18 @@ impl StsClient {
                     identity: Identity::of(token.claims()),
                 }),
             }),
-            None => Err(StsError::BadResponse {
-                endpoint,
-                status,
-                detail: http::excerpt(&text, &sent),
-            }),
+            None => Err(bad_response(&endpoint, status, http::excerpt(&text, &sent))),
         }
     }
 }
 
-fn receive_error(endpoint: &str, error: http::ReceiveError) -> StsError {
-    let endpoint = endpoint.to_string();
-    match error {
-        http::ReceiveError::Network { detail, transient } => StsError::Network {
-            endpoint,
-            detail,
-            transient,
-        },
-        error @ http::ReceiveError::Redirect { .. } => StsError::Redirected { endpoint, error },
-        http::ReceiveError::TooLarge { status, limit } => StsError::BadResponse {
-            endpoint,
-            status,
-            detail: http::too_large(limit),
-        },
-    }
+/// STS at `endpoint` answered HTTP `status` with a body it does not send, as `detail` says.
+fn bad_response(endpoint: &str, status: u16, detail: String) -> StsError {
+    StsError::Transport(TransportError::new(
+        &STS,
+        endpoint,
+        Failure::BadResponse { status, detail },
+    ))
 }
 
 /// What to do about each STS error code: a diagnosis, and for the codes that are about trust,

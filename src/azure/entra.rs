@@ -15,7 +15,9 @@
 //! [`RetryPolicy`]; everything else fails at once. A redirect is not followed (an error naming
 //! its `Location`), a body over 1 MiB is not read, what Entra says (in an error, or the
 //! `token_type` under `-v`) is shown only after [`http::server_text`] has redacted and escaped
-//! it, and an access token that has expired or expires within [`CLOCK_SKEW`] is an error.
+//! it, and an access token that has expired or expires within
+//! [`CLOCK_SKEW`](crate::token::CLOCK_SKEW) is an error. Those failures other than Entra's
+//! refusal are [`TransportError`]s, worded as [`ENTRA_ID`] says.
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -27,7 +29,8 @@ use crate::problem::{Explain, Explanation};
 use crate::refusal::{Hint, Identity, Refusal, Service};
 use crate::secret::Secret;
 use crate::timefmt;
-use crate::token::{CLOCK_SKEW, Claims, OidcToken};
+use crate::token::{Claims, OidcToken};
+use crate::transport::{self, Failure, TokenService, TransportError};
 
 pub const GRANT_TYPE: &str = "client_credentials";
 pub const CLIENT_ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -95,13 +98,8 @@ pub fn parse_success(body: &str, now: OffsetDateTime) -> Result<AccessToken, Str
         .access_token
         .filter(|t| !t.is_empty())
         .ok_or("the response has no access_token")?;
-    let expires_in = match parsed.expires_in {
-        Some(serde_json::Value::Number(n)) => n.as_i64(),
-        Some(serde_json::Value::String(s)) => s.trim().parse().ok(),
-        _ => None,
-    }
-    .filter(|s| *s > 0)
-    .ok_or("the response has no positive expires_in")?;
+    let expires_in = transport::expires_in(parsed.expires_in)
+        .ok_or("the response has no positive expires_in")?;
     let expires = now
         .checked_add(time::Duration::seconds(expires_in))
         .ok_or_else(|| format!("the response's expires_in ({expires_in}) is past any date"))?;
@@ -161,6 +159,16 @@ pub fn parse_error(body: &str) -> Option<ErrorBody> {
     })
 }
 
+/// Entra ID, as its transport errors name it and what they tell to check.
+pub const ENTRA_ID: TokenService = TokenService {
+    name: "Entra ID",
+    issues: "an access token",
+    foreign_body: "that is not a token response",
+    if_unreachable: "check the network, HTTPS_PROXY/NO_PROXY, SSL_CERT_FILE for a TLS-inspecting proxy, and --authority-host",
+    if_redirected: "set --authority-host (AZURE_AUTHORITY_HOST) to the authority itself, not to an address that redirects",
+    genuine: "--authority-host (AZURE_AUTHORITY_HOST) is a Microsoft Entra authority",
+};
+
 /// Why Entra gave no access token; `Display` is the [`Explanation`].
 #[derive(Debug, thiserror::Error)]
 pub enum EntraError {
@@ -176,24 +184,8 @@ pub enum EntraError {
         tenant_id: String,
         endpoint: String,
     },
-    Network {
-        endpoint: String,
-        detail: String,
-        transient: bool,
-    },
-    BadResponse {
-        endpoint: String,
-        status: u16,
-        detail: String,
-    },
-    Redirected {
-        endpoint: String,
-        error: http::ReceiveError,
-    },
-    Expired {
-        endpoint: String,
-        why: String,
-    },
+    /// Entra ID could not be reached, answered oddly or redirected, or issued an expired token.
+    Transport(TransportError),
 }
 
 impl Explain for EntraError {
@@ -219,32 +211,7 @@ impl Explain for EntraError {
                     support_ids(trace_id.as_deref(), correlation_id.as_deref())
                 ),
             ),
-            Self::Network {
-                endpoint, detail, ..
-            } => Explanation::new(
-                format!("cannot reach Entra ID at `{endpoint}`: {detail}"),
-                "check the network, HTTPS_PROXY/NO_PROXY, SSL_CERT_FILE for a TLS-inspecting proxy, and --authority-host",
-            ),
-            Self::BadResponse {
-                endpoint,
-                status,
-                detail,
-            } => Explanation::new(
-                format!(
-                    "Entra ID at `{endpoint}` answered HTTP {status} with a body that is not a token response: {detail}"
-                ),
-                "check that --authority-host (AZURE_AUTHORITY_HOST) is a Microsoft Entra authority",
-            ),
-            Self::Redirected { endpoint, error } => Explanation::new(
-                format!("Entra ID at `{endpoint}` {error}"),
-                "set --authority-host (AZURE_AUTHORITY_HOST) to the authority itself, not to an address that redirects",
-            ),
-            Self::Expired { endpoint, why } => Explanation::new(
-                format!(
-                    "Entra ID at `{endpoint}` issued an access token that cannot be used: {why}"
-                ),
-                "check this machine's clock (`date -u`), and that --authority-host (AZURE_AUTHORITY_HOST) is a Microsoft Entra authority",
-            ),
+            Self::Transport(error) => error.explain(),
         }
     }
 }
@@ -261,6 +228,11 @@ fn support_ids(trace: Option<&str>, correlation: Option<&str>) -> String {
             correlation.unwrap_or("-")
         ),
     }
+}
+
+/// Whether an answer with HTTP `status` is worth asking again for: 5xx, and 429.
+fn retryable(status: u16) -> bool {
+    status >= 500 || status == 429
 }
 
 impl EntraError {
@@ -300,11 +272,9 @@ impl EntraError {
     pub fn is_transient(&self) -> bool {
         match self {
             Self::Refused { refusal, error, .. } => {
-                refusal.status >= 500 || refusal.status == 429 || error == "temporarily_unavailable"
+                retryable(refusal.status) || error == "temporarily_unavailable"
             }
-            Self::Network { transient, .. } => *transient,
-            Self::BadResponse { status, .. } => *status >= 500 || *status == 429,
-            Self::Redirected { .. } | Self::Expired { .. } => false,
+            Self::Transport(error) => error.is_transient(retryable),
         }
     }
 
@@ -470,45 +440,25 @@ impl EntraClient {
         token: &OidcToken,
         time_left: std::time::Duration,
     ) -> Result<AccessToken, EntraError> {
-        let request = self
-            .http
-            .post(endpoint)
-            .timeout(time_left)
-            .header(
-                reqwest::header::CONTENT_TYPE,
-                "application/x-www-form-urlencoded",
-            )
-            .header(reqwest::header::ACCEPT, "application/json")
-            .body(body);
-        let received = http::send(request)
-            .await
-            .map_err(|error| receive_error(endpoint, error))?;
-        let status = received.status;
-        let text = received.text();
-        crate::trace!("Entra answered HTTP {status} ({} bytes)", text.len());
+        let accept = "application/json";
+        let received =
+            transport::post_form(&ENTRA_ID, &self.http, endpoint, body, accept, time_left)
+                .await
+                .map_err(EntraError::Transport)?;
+        let (status, text) = transport::answer(&received, "Entra");
         let sent = [token.expose_secret()];
         if received.is_success() {
             let now = (self.clock)();
-            let access = parse_success(&text, now).map_err(|detail| EntraError::BadResponse {
-                endpoint: endpoint.to_string(),
-                status,
-                detail: http::server_text(&detail, &sent),
+            let access = parse_success(&text, now).map_err(|detail| {
+                bad_response(endpoint, status, http::server_text(&detail, &sent))
             })?;
-            if let Some(why) = timefmt::unusable_expiry(access.expires_at(), now, CLOCK_SKEW) {
-                return Err(EntraError::Expired {
-                    endpoint: endpoint.to_string(),
-                    why,
-                });
-            }
+            transport::check_expiry(&ENTRA_ID, endpoint, access.expires_at(), now)
+                .map_err(EntraError::Transport)?;
             return Ok(access);
         }
         match parse_error(&text) {
             Some(body) => Err(self.refusal(endpoint, status, redacted(body, &sent), req, token)),
-            None => Err(EntraError::BadResponse {
-                endpoint: endpoint.to_string(),
-                status,
-                detail: http::excerpt(&text, &sent),
-            }),
+            None => Err(bad_response(endpoint, status, http::excerpt(&text, &sent))),
         }
     }
 
@@ -546,21 +496,13 @@ fn redacted(body: ErrorBody, sent: &[&str]) -> ErrorBody {
     }
 }
 
-fn receive_error(endpoint: &str, error: http::ReceiveError) -> EntraError {
-    let endpoint = endpoint.to_string();
-    match error {
-        http::ReceiveError::Network { detail, transient } => EntraError::Network {
-            endpoint,
-            detail,
-            transient,
-        },
-        error @ http::ReceiveError::Redirect { .. } => EntraError::Redirected { endpoint, error },
-        http::ReceiveError::TooLarge { status, limit } => EntraError::BadResponse {
-            endpoint,
-            status,
-            detail: http::too_large(limit),
-        },
-    }
+/// Entra ID at `endpoint` answered HTTP `status` with a body it does not send, as `detail` says.
+fn bad_response(endpoint: &str, status: u16, detail: String) -> EntraError {
+    EntraError::Transport(TransportError::new(
+        &ENTRA_ID,
+        endpoint,
+        Failure::BadResponse { status, detail },
+    ))
 }
 
 #[cfg(test)]
@@ -811,11 +753,7 @@ mod tests {
         assert!(refused("x", 429).is_transient());
         assert!(!refused("invalid_client", 401).is_transient());
         assert!(!refused("invalid_grant", 400).is_transient());
-        let bad = |status| EntraError::BadResponse {
-            endpoint: String::new(),
-            status,
-            detail: String::new(),
-        };
+        let bad = |status| bad_response("", status, String::new());
         assert!(bad(502).is_transient());
         assert!(!bad(404).is_transient());
     }

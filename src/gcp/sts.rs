@@ -17,7 +17,9 @@
 //! Neither request follows a redirect (an error naming its `Location`); bodies over 1 MiB are
 //! not read; what the servers say is shown only after [`http::server_text`] has redacted it
 //! (the Vercel token, the STS token sent on to IAM Credentials, anything credential-shaped);
-//! an access token that has expired or expires within [`CLOCK_SKEW`] is an error.
+//! an access token that has expired or expires within [`CLOCK_SKEW`](crate::token::CLOCK_SKEW)
+//! is an error. Those failures other than a refusal are [`TransportError`]s, worded as
+//! [`GOOGLE_STS`] and [`IAM_CREDENTIALS`] say.
 
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
@@ -28,7 +30,8 @@ use crate::problem::{Explain, Explanation};
 use crate::refusal::{self, Hint, Identity, Refusal};
 use crate::secret::Secret;
 use crate::timefmt;
-use crate::token::{CLOCK_SKEW, OidcToken};
+use crate::token::OidcToken;
+use crate::transport::{self, Failure, TokenService, TransportError};
 
 pub const TOKEN_EXCHANGE_GRANT: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
 pub const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
@@ -59,32 +62,9 @@ pub enum GcpError {
         service_account: String,
         refusal: Box<Refusal>,
     },
-    Network {
-        service: &'static str,
-        flag: &'static str,
-        endpoint: String,
-        detail: String,
-        transient: bool,
-    },
-    BadResponse {
-        service: &'static str,
-        flag: &'static str,
-        endpoint: String,
-        status: u16,
-        detail: String,
-    },
-    Redirected {
-        service: &'static str,
-        flag: &'static str,
-        endpoint: String,
-        error: http::ReceiveError,
-    },
-    Expired {
-        service: &'static str,
-        flag: &'static str,
-        endpoint: String,
-        why: String,
-    },
+    /// Google STS or IAM Credentials could not be reached, answered oddly or redirected, or
+    /// issued an expired token.
+    Transport(TransportError),
 }
 
 impl Explain for GcpError {
@@ -108,50 +88,7 @@ impl Explain for GcpError {
                 ),
                 refusal.hint.fix(),
             ),
-            Self::Network {
-                service,
-                flag,
-                endpoint,
-                detail,
-                ..
-            } => Explanation::new(
-                format!("cannot reach {service} at `{endpoint}`: {detail}"),
-                format!("check the network, HTTPS_PROXY/NO_PROXY, and {flag}"),
-            ),
-            Self::BadResponse {
-                service,
-                flag,
-                endpoint,
-                status,
-                detail,
-            } => Explanation::new(
-                format!(
-                    "{service} at `{endpoint}` answered HTTP {status} with a body it does not send: {detail}"
-                ),
-                format!("check that {flag} points at {service}"),
-            ),
-            Self::Redirected {
-                service,
-                flag,
-                endpoint,
-                error,
-            } => Explanation::new(
-                format!("{service} at `{endpoint}` {error}"),
-                format!("set {flag} to {service} itself, not to an address that redirects"),
-            ),
-            Self::Expired {
-                service,
-                flag,
-                endpoint,
-                why,
-            } => Explanation::new(
-                format!(
-                    "{service} at `{endpoint}` issued an access token that cannot be used: {why}"
-                ),
-                format!(
-                    "check this machine's clock (`date -u`), and that {flag} points at {service}"
-                ),
-            ),
+            Self::Transport(error) => error.explain(),
         }
     }
 }
@@ -166,12 +103,41 @@ impl GcpError {
             Self::StsRefused { refusal, .. } | Self::ImpersonationRefused { refusal, .. } => {
                 retryable(refusal.status)
             }
-            Self::BadResponse { status, .. } => retryable(*status),
-            Self::Network { transient, .. } => *transient,
-            Self::Redirected { .. } | Self::Expired { .. } => false,
+            Self::Transport(error) => error.is_transient(retryable),
         }
     }
 }
+
+/// A Google service's wording in transport errors, from its name and the flag that sets its
+/// address.
+macro_rules! google_service {
+    ($name:literal, $flag:literal) => {
+        TokenService {
+            name: $name,
+            issues: "an access token",
+            foreign_body: "it does not send",
+            if_unreachable: concat!("check the network, HTTPS_PROXY/NO_PROXY, and ", $flag),
+            if_redirected: concat!(
+                "set ",
+                $flag,
+                " to ",
+                $name,
+                " itself, not to an address that redirects"
+            ),
+            genuine: concat!($flag, " points at ", $name),
+        }
+    };
+}
+
+/// Google STS, as its transport errors name it and what they tell to check.
+pub const GOOGLE_STS: TokenService =
+    google_service!("Google STS", "--token-url (VERCEL_OIDC_GCP_TOKEN_URL)");
+
+/// IAM Credentials, as its transport errors name it and what they tell to check.
+pub const IAM_CREDENTIALS: TokenService = google_service!(
+    "IAM Credentials",
+    "--impersonation-url (VERCEL_OIDC_GCP_IMPERSONATION_URL)"
+);
 
 /// Which of the two services, for messages.
 #[derive(Clone, Copy)]
@@ -189,15 +155,16 @@ impl Service {
         }
     }
 
-    fn name(self) -> &'static str {
-        self.refusing().name()
+    /// The service as its transport errors name it.
+    fn transport(self) -> &'static TokenService {
+        match self {
+            Self::Sts => &GOOGLE_STS,
+            Self::Iam => &IAM_CREDENTIALS,
+        }
     }
 
-    fn flag(self) -> &'static str {
-        match self {
-            Self::Sts => "--token-url (VERCEL_OIDC_GCP_TOKEN_URL)",
-            Self::Iam => "--impersonation-url (VERCEL_OIDC_GCP_IMPERSONATION_URL)",
-        }
+    fn name(self) -> &'static str {
+        self.transport().name
     }
 
     /// The refusal of this service, answered with HTTP `status`, `code` and `message` (both
@@ -256,14 +223,8 @@ struct StsSuccess {
 pub fn parse_sts_success(body: &str, now: OffsetDateTime) -> Result<AccessToken, String> {
     let parsed: StsSuccess =
         serde_json::from_str(body).map_err(|e| format!("it is not an STS token response ({e})"))?;
-    // `expires_in` is a number, though some servers send it as a string.
-    let expires_in = match parsed.expires_in {
-        Some(serde_json::Value::Number(n)) => n.as_i64(),
-        Some(serde_json::Value::String(s)) => s.trim().parse().ok(),
-        _ => None,
-    }
-    .filter(|s| *s > 0)
-    .ok_or("it has no positive `expires_in`")?;
+    let expires_in =
+        transport::expires_in(parsed.expires_in).ok_or("it has no positive `expires_in`")?;
     if parsed.access_token.is_empty() {
         return Err("its `access_token` is empty".into());
     }
@@ -423,25 +384,20 @@ impl GcpClient {
         time_left: std::time::Duration,
     ) -> Result<AccessToken, GcpError> {
         let endpoint = config.token_url.clone();
-        let request = self
-            .http
-            .post(&endpoint)
-            .header(
-                reqwest::header::CONTENT_TYPE,
-                "application/x-www-form-urlencoded",
-            )
-            .header(reqwest::header::ACCEPT, "application/json")
-            .body(body);
-        let (status, text) = send(request.timeout(time_left), Service::Sts, &endpoint).await?;
+        let accept = "application/json";
+        let received =
+            transport::post_form(&GOOGLE_STS, &self.http, &endpoint, body, accept, time_left).await;
+        let (status, text) = answered(Service::Sts, received)?;
         let sent = [token.expose_secret()];
         if (200..300).contains(&status) {
             let now = (self.clock)();
-            let access = parse_sts_success(&text, now).map_err(|detail| GcpError::BadResponse {
-                service: Service::Sts.name(),
-                flag: Service::Sts.flag(),
-                endpoint: endpoint.clone(),
-                status,
-                detail: http::server_text(&detail, &sent),
+            let access = parse_sts_success(&text, now).map_err(|detail| {
+                bad_response(
+                    Service::Sts,
+                    &endpoint,
+                    status,
+                    http::server_text(&detail, &sent),
+                )
             })?;
             return usable(access, Service::Sts, endpoint, now);
         }
@@ -458,7 +414,12 @@ impl GcpClient {
                     refusal: Service::Sts.refusal(status, error, description, token, hint),
                 })
             }
-            None => Err(bad_body(Service::Sts, endpoint, status, &text, &sent)),
+            None => Err(bad_response(
+                Service::Sts,
+                &endpoint,
+                status,
+                http::excerpt(&text, &sent),
+            )),
         }
     }
 
@@ -482,15 +443,18 @@ impl GcpClient {
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .header(reqwest::header::ACCEPT, "application/json")
             .body(body);
-        let (status, text) = send(request.timeout(time_left), Service::Iam, &endpoint).await?;
+        let received =
+            transport::send(&IAM_CREDENTIALS, &endpoint, request.timeout(time_left)).await;
+        let (status, text) = answered(Service::Iam, received)?;
         let sent = [token.expose_secret(), bearer.expose_secret()];
         if (200..300).contains(&status) {
-            let access = parse_iam_success(&text).map_err(|detail| GcpError::BadResponse {
-                service: Service::Iam.name(),
-                flag: Service::Iam.flag(),
-                endpoint: endpoint.clone(),
-                status,
-                detail: http::server_text(&detail, &sent),
+            let access = parse_iam_success(&text).map_err(|detail| {
+                bad_response(
+                    Service::Iam,
+                    &endpoint,
+                    status,
+                    http::server_text(&detail, &sent),
+                )
             })?;
             return usable(access, Service::Iam, endpoint, (self.clock)());
         }
@@ -513,88 +477,46 @@ impl GcpClient {
                     refusal: Service::Iam.refusal(status, code, message, token, hint),
                 })
             }
-            None => Err(bad_body(Service::Iam, endpoint, status, &text, &sent)),
+            None => Err(bad_response(
+                Service::Iam,
+                &endpoint,
+                status,
+                http::excerpt(&text, &sent),
+            )),
         }
     }
 }
 
-/// `access`, unless it has expired or expires within [`CLOCK_SKEW`] of `now`.
+/// `access`, unless it has expired or expires within
+/// [`CLOCK_SKEW`](crate::token::CLOCK_SKEW) of `now`.
 fn usable(
     access: AccessToken,
     service: Service,
     endpoint: String,
     now: OffsetDateTime,
 ) -> Result<AccessToken, GcpError> {
-    match timefmt::unusable_expiry(access.expires_at(), now, CLOCK_SKEW) {
-        Some(why) => Err(GcpError::Expired {
-            service: service.name(),
-            flag: service.flag(),
-            endpoint,
-            why,
-        }),
-        None => Ok(access),
-    }
+    transport::check_expiry(service.transport(), &endpoint, access.expires_at(), now)
+        .map_err(GcpError::Transport)?;
+    Ok(access)
 }
 
-async fn send(
-    request: reqwest::RequestBuilder,
+/// The status and text of what `service` answered, if it did.
+fn answered(
     service: Service,
-    endpoint: &str,
+    received: Result<http::Received, TransportError>,
 ) -> Result<(u16, String), GcpError> {
-    let received = http::send(request)
-        .await
-        .map_err(|error| receive_error(service, endpoint, error))?;
-    let text = received.text();
-    crate::trace!(
-        "{} answered HTTP {} ({} bytes)",
-        service.name(),
-        received.status,
-        text.len()
-    );
-    Ok((received.status, text))
+    let received = received.map_err(GcpError::Transport)?;
+    Ok(transport::answer(&received, service.name()))
 }
 
-fn receive_error(service: Service, endpoint: &str, error: http::ReceiveError) -> GcpError {
-    let (name, flag, endpoint) = (service.name(), service.flag(), endpoint.to_string());
-    match error {
-        http::ReceiveError::Network { detail, transient } => GcpError::Network {
-            service: name,
-            flag,
-            endpoint,
-            detail,
-            transient,
-        },
-        error @ http::ReceiveError::Redirect { .. } => GcpError::Redirected {
-            service: name,
-            flag,
-            endpoint,
-            error,
-        },
-        http::ReceiveError::TooLarge { status, limit } => GcpError::BadResponse {
-            service: name,
-            flag,
-            endpoint,
-            status,
-            detail: http::too_large(limit),
-        },
-    }
-}
-
-fn bad_body(
-    service: Service,
-    endpoint: String,
-    status: u16,
-    text: &str,
-    sent: &[&str],
-) -> GcpError {
-    let detail = http::excerpt(text, sent);
-    GcpError::BadResponse {
-        service: service.name(),
-        flag: service.flag(),
+/// `service` at `endpoint` answered HTTP `status` with a body it does not send, as `detail`
+/// says.
+fn bad_response(service: Service, endpoint: &str, status: u16, detail: String) -> GcpError {
+    GcpError::Transport(TransportError::new(
+        service.transport(),
         endpoint,
-        status,
-        detail,
-    }
+        Failure::BadResponse { status, detail },
+    ))
 }
 
 #[cfg(test)]

@@ -368,11 +368,14 @@ mod tests {
     use super::*;
 
     fn unreachable() -> StsError {
-        StsError::Network {
-            endpoint: "https://sts.example".into(),
-            detail: "connection refused".into(),
-            transient: false,
-        }
+        StsError::Transport(crate::transport::TransportError::new(
+            &crate::aws::sts::STS,
+            "https://sts.example",
+            crate::transport::Failure::Network {
+                detail: "connection refused".into(),
+                transient: false,
+            },
+        ))
     }
 
     /// One row per failure: the message and hint doctor reports.
