@@ -4,77 +4,10 @@
 
 use time::OffsetDateTime;
 
-use super::config::{VerifyConfig, issuer_matches, normalize_issuer};
+use super::config::{Constraint, VerifyConfig, issuer_matches, normalize_issuer};
 use super::error::{VerifyError, backticked, shown};
 use crate::timefmt;
 use crate::token::Claims;
-
-/// A claim that must hold one of `allowed`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Constraint {
-    pub claim: ConstrainedClaim,
-    pub allowed: Vec<String>,
-}
-
-/// The claims a constraint can be put on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ConstrainedClaim {
-    Subject,
-    OwnerId,
-    Owner,
-    ProjectId,
-    Project,
-    Environment,
-}
-
-impl ConstrainedClaim {
-    /// The claim's name in the token.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Subject => "sub",
-            Self::OwnerId => "owner_id",
-            Self::Owner => "owner",
-            Self::ProjectId => "project_id",
-            Self::Project => "project",
-            Self::Environment => "environment",
-        }
-    }
-
-    /// How messages call it.
-    fn label(self) -> &'static str {
-        match self {
-            Self::Subject => "subject",
-            Self::OwnerId => "owner id",
-            Self::Owner => "owner",
-            Self::ProjectId => "project id",
-            Self::Project => "project",
-            Self::Environment => "environment",
-        }
-    }
-
-    /// The flag that sets it.
-    pub fn flag(self) -> &'static str {
-        match self {
-            Self::Subject => "--sub",
-            Self::OwnerId => "--owner-id",
-            Self::Owner => "--owner",
-            Self::ProjectId => "--project-id",
-            Self::Project => "--project",
-            Self::Environment => "--environment",
-        }
-    }
-
-    fn value(self, claims: &Claims) -> Option<&str> {
-        match self {
-            Self::Subject => Some(claims.sub.as_str()),
-            Self::OwnerId => claims.owner_id.as_deref(),
-            Self::Owner => claims.owner.as_deref(),
-            Self::ProjectId => claims.project_id.as_deref(),
-            Self::Project => claims.project.as_deref(),
-            Self::Environment => claims.environment.as_deref(),
-        }
-    }
-}
 
 /// Reads the signed payload as Vercel claims, with the right types.
 pub(super) fn parse_claims(payload: &serde_json::Value) -> Result<Claims, VerifyError> {

@@ -3,8 +3,8 @@
 
 use time::Duration;
 
-use super::claims::{ConstrainedClaim, Constraint};
 use super::{DEFAULT_LEEWAY_SECONDS, MAX_LEEWAY_SECONDS};
+use crate::token::Claims;
 
 /// Settings as given, before checking.
 #[derive(Clone, Debug, Default)]
@@ -140,6 +140,73 @@ pub fn normalize_issuer(issuer: &str) -> &str {
 /// same string, or the same with one trailing slash. Nothing is trimmed from what was found.
 pub fn issuer_matches(found: &str, trusted: &str) -> bool {
     found == trusted || found.strip_suffix('/') == Some(trusted)
+}
+
+/// A claim that must hold one of `allowed`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Constraint {
+    pub claim: ConstrainedClaim,
+    pub allowed: Vec<String>,
+}
+
+/// The claims a constraint can be put on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConstrainedClaim {
+    Subject,
+    OwnerId,
+    Owner,
+    ProjectId,
+    Project,
+    Environment,
+}
+
+impl ConstrainedClaim {
+    /// The claim's name in the token.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Subject => "sub",
+            Self::OwnerId => "owner_id",
+            Self::Owner => "owner",
+            Self::ProjectId => "project_id",
+            Self::Project => "project",
+            Self::Environment => "environment",
+        }
+    }
+
+    /// How messages call it.
+    pub(super) fn label(self) -> &'static str {
+        match self {
+            Self::Subject => "subject",
+            Self::OwnerId => "owner id",
+            Self::Owner => "owner",
+            Self::ProjectId => "project id",
+            Self::Project => "project",
+            Self::Environment => "environment",
+        }
+    }
+
+    /// The flag that sets it.
+    pub fn flag(self) -> &'static str {
+        match self {
+            Self::Subject => "--sub",
+            Self::OwnerId => "--owner-id",
+            Self::Owner => "--owner",
+            Self::ProjectId => "--project-id",
+            Self::Project => "--project",
+            Self::Environment => "--environment",
+        }
+    }
+
+    pub(super) fn value(self, claims: &Claims) -> Option<&str> {
+        match self {
+            Self::Subject => Some(claims.sub.as_str()),
+            Self::OwnerId => claims.owner_id.as_deref(),
+            Self::Owner => claims.owner.as_deref(),
+            Self::ProjectId => claims.project_id.as_deref(),
+            Self::Project => claims.project.as_deref(),
+            Self::Environment => claims.environment.as_deref(),
+        }
+    }
 }
 
 #[cfg(test)]

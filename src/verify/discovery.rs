@@ -5,13 +5,13 @@ use time::Duration;
 
 use super::Verifier;
 use super::config::issuer_matches;
+use super::document::{Document, JWKS};
 use super::error::{VerifyError, backticked, shown};
 use super::key_cache::jwks_ttl;
 use super::keys::{KeySet, RsaKey, parse_jwks};
 use crate::timefmt;
 
 pub(super) const DISCOVERY: &str = "the OpenID configuration";
-pub(super) const JWKS: &str = "the JWKS";
 
 impl Verifier {
     /// Discovery, then the JWKS it names.
@@ -146,39 +146,6 @@ pub(super) fn parse_discovery(body: &[u8], url: &str, issuer: &str) -> Result<St
     crate::http::check_endpoint(jwks_uri)
         .map_err(|e| doc.bad(&format!("its `jwks_uri` cannot be used: {e}")))?;
     Ok(jwks_uri.to_string())
-}
-
-/// A JSON document fetched from `url`, and the errors that say why it cannot be used.
-pub(super) struct Document<'a> {
-    what: &'static str,
-    url: &'a str,
-    pub(super) value: serde_json::Value,
-}
-
-impl<'a> Document<'a> {
-    /// `body` read as JSON; refused when it is not.
-    pub(super) fn parse(
-        what: &'static str,
-        url: &'a str,
-        body: &[u8],
-    ) -> Result<Self, VerifyError> {
-        let value = serde_json::from_slice(body)
-            .map_err(|_| VerifyError::bad_document(what, url, "it is not JSON"))?;
-        Ok(Self { what, url, value })
-    }
-
-    /// The document cannot be used, for the reason `detail`.
-    pub(super) fn bad(&self, detail: &str) -> VerifyError {
-        VerifyError::bad_document(self.what, self.url, detail)
-    }
-
-    /// Its string field `name`; refused when there is none.
-    pub(super) fn str_field(&self, name: &str) -> Result<&str, VerifyError> {
-        self.value
-            .get(name)
-            .and_then(serde_json::Value::as_str)
-            .ok_or_else(|| self.bad(&format!("it has no `{name}`")))
-    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 
 use super::ALGORITHM;
-use super::discovery::{Document, JWKS};
+use super::document::{Document, JWKS};
 use super::error::{VerifyError, backticked, shown};
 
 pub(super) const MIN_RSA_BITS: usize = 2048;

@@ -51,6 +51,7 @@
 mod claims;
 mod config;
 mod discovery;
+mod document;
 mod error;
 mod key_cache;
 mod keys;
@@ -65,8 +66,8 @@ use crate::http::HttpSetupError;
 use crate::http::RetryPolicy;
 use crate::token::Claims;
 
-pub use claims::{ConstrainedClaim, Constraint};
 pub use config::{ConfigError, VerifyConfig, VerifyOptions, issuer_matches, normalize_issuer};
+pub use config::{ConstrainedClaim, Constraint};
 pub use error::VerifyError;
 pub use key_cache::jwks_ttl;
 
