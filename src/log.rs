@@ -48,7 +48,7 @@ pub fn notices() -> bool {
 }
 
 /// Says something on stderr that a person should not have to ask for with `-v` (that this
-/// process waits for another), when notices are on; escaped as [`shown`].
+/// process waits for another), when notices are on; escaped as `log::shown`.
 #[macro_export]
 macro_rules! notice {
     ($($arg:tt)*) => {

@@ -6,7 +6,7 @@
 //! [`crate::gcp::GcpError::ImpersonationRefused`], and [`crate::azure::EntraError::Refused`] each
 //! hold one. Their messages show the hint under their first line; `doctor` reads the fields.
 //! What the service said ([`Refusal::code`], [`Refusal::message`]) is kept redacted and escaped
-//! ([`crate::http::server_text`]); what the token said is [`Text`], shown escaped.
+//! (`http::server_text`); what the token said is [`Text`], shown escaped.
 
 use std::fmt;
 

@@ -97,7 +97,7 @@ impl Walk {
     }
 
     /// Reads `file`, found on this walk, when no other user could have written it
-    /// ([`fsutil::read_checked`]). `None` when it is not there, or when it is passed over: then it
+    /// (`fsutil::read_checked`). `None` when it is not there, or when it is passed over: then it
     /// is recorded and reported once on stderr.
     pub fn read(&self, file: &Path, limit: Limit) -> Option<Result<Vec<u8>, ReadError>> {
         match fsutil::read_checked(file, limit, &self.owners) {
