@@ -96,6 +96,7 @@ pub struct Lock {
 
 impl Cache {
     /// A cache in `dir`, a directory of this tool's own (tightened to 0700 when it drifts).
+    #[cfg(any(test, feature = "cli"))]
     pub fn new(dir: impl Into<PathBuf>) -> Self {
         Self {
             dir: dir.into(),

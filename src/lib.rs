@@ -97,6 +97,7 @@ pub(crate) mod cache;
 pub mod cli;
 pub mod env;
 pub(crate) mod fsutil;
+#[cfg(feature = "cli")]
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod gcp;

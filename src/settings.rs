@@ -18,7 +18,8 @@ use std::path::PathBuf;
 use crate::env::Env;
 use crate::problem::{Explain, Explanation};
 
-/// The commands that take settings as flags.
+/// The commands that take settings as flags (the command line's, behind the `cli` feature).
+#[cfg(feature = "cli")]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Command {
     AwsCredentialProcess,
@@ -92,6 +93,7 @@ pub struct Setting {
     /// is what is wrong (the file's error adds where).
     pub check: Option<Check>,
     /// The commands that take its flag.
+    #[cfg(feature = "cli")]
     pub commands: &'static [Command],
     /// Set aside when one of these settings has a value from a stronger source (a GCP audience
     /// and the three parts that it would otherwise win over).
@@ -124,6 +126,7 @@ impl Setting {
         long_help: "",
         example: "",
         check: None,
+        #[cfg(feature = "cli")]
         commands: &[],
         yields_to: &[],
         at_path: false,
@@ -148,6 +151,7 @@ impl Table {
     }
 
     /// The settings whose flag `command` takes.
+    #[cfg(feature = "cli")]
     pub fn for_command(&self, command: Command) -> impl Iterator<Item = &'static Setting> + '_ {
         self.settings
             .iter()
@@ -560,6 +564,7 @@ impl Resolved {
     /// The settings `command` takes as flags that are set here by a flag, a variable of their
     /// own, code or the project file (not defaults, nor other tools' variables): what a profile
     /// line must carry to resolve the same values elsewhere.
+    #[cfg(feature = "cli")]
     pub fn pinned(
         &self,
         command: Command,

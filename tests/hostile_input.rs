@@ -1563,6 +1563,32 @@ fn huge_negative_and_fractional_exp_claims() {
     }
 }
 
+/// An expiry before the year 0 reads the same in `doctor` as in `token`: long ago, not `in 0s`.
+#[test]
+fn doctor_words_a_long_past_expiry_as_token_does() {
+    let mut c = claims(now() + 3600);
+    c["exp"] = serde_json::json!(i64::MIN);
+    let mut sb = Sandbox::new();
+    sb.set(vars::VERCEL_OIDC_TOKEN, jwt(&c));
+    let t = vercel_oidc::timefmt::from_unix_saturating(i64::MIN);
+    let when = vercel_oidc::timefmt::relative(t, time::OffsetDateTime::now_utc());
+    let line = format!(
+        "expired      {} ({when})",
+        vercel_oidc::timefmt::rfc3339_z(t)
+    );
+    let expired_line = |stdout: &str, indent: &str| {
+        stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(indent).filter(|l| l.starts_with("expired")))
+            .map(str::to_string)
+    };
+    let token = run(&sb, &["token"]).out;
+    assert_eq!(expired_line(&token.stdout, ""), Some(line.clone()), "token");
+    let doctor = run(&sb, &["doctor", "--offline"]).out;
+    assert_eq!(doctor.code, 1, "{}", doctor.stderr);
+    assert_eq!(expired_line(&doctor.stdout, "  "), Some(line), "doctor");
+}
+
 // --- class 8: env output quoting, judged by real shells -------------------------------------
 
 /// Values that would run a command, expand something or end the quoting if a format got its

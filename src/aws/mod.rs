@@ -13,6 +13,7 @@
 //! environment), so a token for another project or environment never gets old credentials; the
 //! session binds it to the exact token, so only the token that got them gets them again.
 
+#[cfg(feature = "cli")]
 pub(crate) mod config_file;
 #[cfg(feature = "cli")]
 pub(crate) mod container;

@@ -2,10 +2,13 @@
 
 use super::{check_duration, check_policy_arns, check_role_arn, check_session_name};
 use crate::problem::problem_of;
-use crate::settings::{Command, Kind, Raw, Setting, Table, WhenUnset};
+#[cfg(feature = "cli")]
+use crate::settings::Command;
+use crate::settings::{Kind, Raw, Setting, Table, WhenUnset};
 use crate::vars;
 
 /// The commands that exchange the token with STS, and so take every AWS setting.
+#[cfg(feature = "cli")]
 const EXCHANGE: &[Command] = &[
     Command::AwsCredentialProcess,
     Command::AwsConfigure,
@@ -38,6 +41,7 @@ pub static ROLE_ARN: Setting = Setting {
     help: "IAM role to assume",
     example: "arn:aws:iam::123456789012:role/deploy",
     check: Some(|v| check_role_arn(v.first().trim()).map_err(problem_of)),
+    #[cfg(feature = "cli")]
     commands: EXCHANGE,
     ..Setting::BASE
 };
@@ -52,6 +56,7 @@ pub static SESSION_NAME: Setting = Setting {
     help: "STS session name [default: vercel-<project>-<environment> from the token]",
     example: "vercel-ci",
     check: Some(|v| check_session_name(v.first()).map_err(problem_of)),
+    #[cfg(feature = "cli")]
     commands: EXCHANGE,
     ..Setting::BASE
 };
@@ -74,6 +79,7 @@ pub static DURATION_SECONDS: Setting = Setting {
         let seconds = v.first().parse().unwrap_or(0);
         check_duration(seconds).map_err(problem_of)
     }),
+    #[cfg(feature = "cli")]
     commands: EXCHANGE,
     ..Setting::BASE
 };
@@ -89,6 +95,7 @@ pub static REGION: Setting = Setting {
     long_help: "On Vercel, AWS_REGION is the function's execution region, so name the STS region here.",
     example: "eu-west-1",
     check: Some(|v| super::endpoint::check_region(v.first()).map_err(problem_of)),
+    #[cfg(feature = "cli")]
     commands: EXCHANGE,
     ..Setting::BASE
 };
@@ -106,6 +113,7 @@ pub static POLICY_ARNS: Setting = Setting {
         Raw::List(arns) => check_policy_arns(arns).map_err(problem_of),
         Raw::One(arn) => check_policy_arns(std::slice::from_ref(arn)).map_err(problem_of),
     }),
+    #[cfg(feature = "cli")]
     commands: EXCHANGE,
     ..Setting::BASE
 };
@@ -124,6 +132,7 @@ pub static POLICY: Setting = Setting {
             .map(drop)
             .map_err(|e| format!("the session policy is not valid JSON: {e}")),
     }),
+    #[cfg(feature = "cli")]
     commands: EXCHANGE,
     at_path: true,
     ..Setting::BASE
@@ -140,6 +149,7 @@ pub static EXEC_CREDENTIALS: Setting = Setting {
     help: "How AWS credentials reach the command: `endpoint` (renewed while it runs) or `env`",
     long_help: "`endpoint` serves them on 127.0.0.1 for the SDKs to renew (the container-credentials protocol); `env` sets AWS_ACCESS_KEY_ID and friends, fixed for the command's life. [default: `endpoint` in local development where a fresh token can be had, `env` in a build (VERCEL or CI set) and wherever none can]",
     example: "env",
+    #[cfg(feature = "cli")]
     commands: &[Command::Exec, Command::Doctor],
     ..Setting::BASE
 };

@@ -2,10 +2,13 @@
 
 use super::{Authority, DEFAULT_AUTHORITY_HOST, check_client, check_tenant};
 use crate::problem::problem_of;
-use crate::settings::{Command, Setting, Table, WhenUnset};
+#[cfg(feature = "cli")]
+use crate::settings::Command;
+use crate::settings::{Setting, Table, WhenUnset};
 use crate::vars;
 
 /// The commands that exchange the token with Entra ID, or wire it for SDKs that do.
+#[cfg(feature = "cli")]
 const EXCHANGE: &[Command] = &[
     Command::AzureConfigure,
     Command::AzureAccessToken,
@@ -36,6 +39,7 @@ pub static TENANT_ID: Setting = Setting {
     long_help: "A verified domain of the tenant, such as contoso.onmicrosoft.com, works too.",
     example: "72f988bf-86f1-41af-91ab-2d7cd011db47",
     check: Some(|v| check_tenant(v.first().trim()).map_err(problem_of)),
+    #[cfg(feature = "cli")]
     commands: EXCHANGE,
     ..Setting::BASE
 };
@@ -49,6 +53,7 @@ pub static CLIENT_ID: Setting = Setting {
     help: "Application (client) ID of the app that trusts the Vercel token",
     example: "11111111-2222-3333-4444-555555555555",
     check: Some(|v| check_client(v.first().trim()).map_err(problem_of)),
+    #[cfg(feature = "cli")]
     commands: EXCHANGE,
     ..Setting::BASE
 };
@@ -68,6 +73,7 @@ pub static AUTHORITY_HOST: Setting = Setting {
     long_help: "The host of another cloud: the example is US Government's.",
     example: "https://login.microsoftonline.us/",
     check: Some(file_authority),
+    #[cfg(feature = "cli")]
     commands: EXCHANGE,
     ..Setting::BASE
 };
@@ -81,6 +87,7 @@ pub static FEDERATED_TOKEN_FILE: Setting = Setting {
     help: "Write the token to this file [default: a private file in the cache directory]",
     long_help: "Not to be confused with the global --token-file, which is where the Vercel token is read from.",
     example: "/run/secrets/azure-token",
+    #[cfg(feature = "cli")]
     commands: &[Command::AzureConfigure],
     ..Setting::BASE
 };
@@ -93,6 +100,7 @@ pub static SCOPE: Setting = Setting {
     env: Some(vars::VERCEL_OIDC_AZURE_SCOPE),
     help: "Scope to request: one `<resource>/.default`",
     example: "https://management.azure.com/.default",
+    #[cfg(feature = "cli")]
     commands: &[Command::AzureAccessToken],
     ..Setting::BASE
 };

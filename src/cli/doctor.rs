@@ -41,11 +41,10 @@ use crate::vars;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::outside::Text;
 use crate::problem::Explain as _;
 use crate::project::ProjectConfig;
 use crate::refresh::Refresher;
-use crate::token::{self, IssuerMode, OidcToken, TokenError, TokenSource};
+use crate::token::{self, OidcToken, TokenError, TokenSource};
 use crate::{session, timefmt};
 use clap::Args;
 use serde::Serialize;
@@ -53,6 +52,7 @@ use time::OffsetDateTime;
 
 use super::clouds::Settings;
 use super::flags::{self, CloudFlags, SettingFlags};
+use super::summary::ClaimsSummary;
 use super::{Ctx, print_stdout};
 use checks::Checker;
 use origins::SettingList;
@@ -227,25 +227,8 @@ struct TokenReport {
     error: Option<String>,
     source: Option<TokenSource>,
     source_description: Option<String>,
-    claims: Option<ClaimsReport>,
+    claims: Option<ClaimsSummary>,
     refresh: RefreshReport,
-}
-
-/// The claims as the token says them (in JSON as they are; shown escaped).
-#[derive(Serialize)]
-struct ClaimsReport {
-    iss: Text,
-    issuer_mode: IssuerMode,
-    sub: Text,
-    aud: Vec<Text>,
-    owner: Option<Text>,
-    owner_id: Option<Text>,
-    project: Option<Text>,
-    project_id: Option<Text>,
-    environment: Option<Text>,
-    issued_at: Option<String>,
-    expires_at: String,
-    expires_in_seconds: i64,
 }
 
 #[derive(Serialize)]
@@ -408,7 +391,7 @@ fn inspect_token(ctx: &Ctx, offline: bool, now: OffsetDateTime) -> TokenState {
         error: error.map(|e| format!("{e:#}")),
         source: Some(shown.source().clone()),
         source_description: Some(shown.source().to_string()),
-        claims: Some(ClaimsReport::new(shown.claims(), now)),
+        claims: Some(ClaimsSummary::new(shown.claims(), now)),
         refresh,
     };
     TokenState {
@@ -440,25 +423,6 @@ fn no_token(error: &anyhow::Error, refresh: RefreshReport) -> TokenState {
             claims: None,
             refresh,
         },
-    }
-}
-
-impl ClaimsReport {
-    fn new(claims: &crate::token::Claims, now: OffsetDateTime) -> Self {
-        Self {
-            iss: claims.iss.clone(),
-            issuer_mode: claims.issuer_mode(),
-            sub: claims.sub.clone(),
-            aud: claims.aud.to_vec(),
-            owner: claims.owner.clone(),
-            owner_id: claims.owner_id.clone(),
-            project: claims.project.clone(),
-            project_id: claims.project_id.clone(),
-            environment: claims.environment.clone(),
-            issued_at: claims.issued_at().map(timefmt::rfc3339_z),
-            expires_at: timefmt::rfc3339_z(claims.expires_at()),
-            expires_in_seconds: (claims.expires_at() - now).whole_seconds(),
-        }
     }
 }
 

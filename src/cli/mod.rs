@@ -11,6 +11,7 @@ mod doctor;
 mod exec;
 mod flags;
 mod gcp;
+mod summary;
 mod token;
 mod verify;
 

@@ -6,12 +6,12 @@
 use std::process::ExitCode;
 
 use crate::outside::{self, Text};
-use crate::timefmt;
-use crate::token::{Claims, IssuerMode, TokenSource};
+use crate::token::{IssuerMode, TokenSource};
 use clap::Args;
 use serde::Serialize;
 use time::OffsetDateTime;
 
+use super::summary::ClaimsSummary;
 use super::{Ctx, print_stdout};
 
 #[derive(Debug, Args)]
@@ -25,23 +25,46 @@ pub struct TokenArgs {
     print: bool,
 }
 
+/// `--json`: the claims as the token says them ([`ClaimsSummary`]), under these names.
 #[derive(Serialize)]
 struct Summary<'a> {
     source: &'a TokenSource,
     source_description: String,
-    issuer: &'a str,
+    issuer: &'a Text,
     issuer_mode: IssuerMode,
-    subject: &'a str,
-    audience: Vec<&'a str>,
-    owner: Option<&'a str>,
-    owner_id: Option<&'a str>,
-    project: Option<&'a str>,
-    project_id: Option<&'a str>,
-    environment: Option<&'a str>,
-    issued_at: Option<String>,
-    expires_at: String,
+    subject: &'a Text,
+    audience: &'a [Text],
+    owner: Option<&'a Text>,
+    owner_id: Option<&'a Text>,
+    project: Option<&'a Text>,
+    project_id: Option<&'a Text>,
+    environment: Option<&'a Text>,
+    issued_at: Option<&'a str>,
+    expires_at: &'a str,
     expires_in_seconds: i64,
     expired: bool,
+}
+
+impl<'a> Summary<'a> {
+    fn new(source: &'a TokenSource, claims: &'a ClaimsSummary, expired: bool) -> Self {
+        Self {
+            source,
+            source_description: source.to_string(),
+            issuer: &claims.iss,
+            issuer_mode: claims.issuer_mode,
+            subject: &claims.sub,
+            audience: &claims.aud,
+            owner: claims.owner.as_ref(),
+            owner_id: claims.owner_id.as_ref(),
+            project: claims.project.as_ref(),
+            project_id: claims.project_id.as_ref(),
+            environment: claims.environment.as_ref(),
+            issued_at: claims.issued_at.as_deref(),
+            expires_at: &claims.expires_at,
+            expires_in_seconds: claims.expires_in_seconds,
+            expired,
+        }
+    }
 }
 
 pub fn run(ctx: &Ctx, args: &TokenArgs) -> anyhow::Result<ExitCode> {
@@ -56,86 +79,26 @@ pub fn run(ctx: &Ctx, args: &TokenArgs) -> anyhow::Result<ExitCode> {
         print_stdout(&format!("{}\n", token.expose_secret()))?;
         return Ok(ExitCode::SUCCESS);
     }
-    let claims: &Claims = token.claims();
-    let summary = Summary {
-        source: token.source(),
-        source_description: token.source().to_string(),
-        issuer: &claims.iss,
-        issuer_mode: claims.issuer_mode(),
-        subject: &claims.sub,
-        audience: claims.aud.values(),
-        owner: claims.owner.as_deref(),
-        owner_id: claims.owner_id.as_deref(),
-        project: claims.project.as_deref(),
-        project_id: claims.project_id.as_deref(),
-        environment: claims.environment.as_deref(),
-        issued_at: claims.issued_at().map(timefmt::rfc3339_z),
-        expires_at: timefmt::rfc3339_z(claims.expires_at()),
-        expires_in_seconds: (claims.expires_at() - now).whole_seconds(),
-        expired: fresh.is_err(),
-    };
+    let claims = ClaimsSummary::new(token.claims(), now);
+    let summary = Summary::new(token.source(), &claims, fresh.is_err());
     if args.json {
         fresh?;
         print_stdout(&(serde_json::to_string_pretty(&summary)? + "\n"))?;
         return Ok(ExitCode::SUCCESS);
     }
-    print_stdout(&human(claims, &summary, now))?;
+    print_stdout(&human(&claims, &summary, now))?;
     fresh?;
     Ok(ExitCode::SUCCESS)
 }
 
 /// The summary for people: one `key value` line each, every value [`outside::escaped`] (the
 /// claims are [`Text`], escaped already; this also covers the source's path).
-fn human(claims: &Claims, summary: &Summary, now: OffsetDateTime) -> String {
-    let with_id = |name: Option<&Text>, id: Option<&Text>| match (name, id) {
-        (Some(n), Some(i)) => format!("{n} ({i})"),
-        (Some(n), None) => n.to_string(),
-        (None, Some(i)) => i.to_string(),
-        (None, None) => "-".to_string(),
-    };
-    let mut text = String::new();
-    let mut line = |k: &str, v: String| {
-        text.push_str(&format!("{k:<12} {}\n", outside::escaped(&v)));
-    };
-    line("source", summary.source_description.clone());
-    line(
-        "issuer",
-        format!("{} ({} issuer)", claims.iss, summary.issuer_mode),
-    );
-    line("subject", claims.sub.to_string());
-    line("audience", claims.aud.to_string());
-    line(
-        "owner",
-        with_id(claims.owner.as_ref(), claims.owner_id.as_ref()),
-    );
-    line(
-        "project",
-        with_id(claims.project.as_ref(), claims.project_id.as_ref()),
-    );
-    line("environment", with_id(claims.environment.as_ref(), None));
-    if let Some(iat) = claims.issued_at() {
-        line(
-            "issued",
-            format!(
-                "{} ({})",
-                timefmt::rfc3339_z(iat),
-                timefmt::relative(iat, now)
-            ),
-        );
-    }
-    let exp = claims.expires_at();
-    let state = if summary.expired {
-        "expired"
-    } else {
-        "expires"
-    };
-    line(
-        state,
-        format!(
-            "{} ({})",
-            timefmt::rfc3339_z(exp),
-            timefmt::relative(exp, now)
-        ),
-    );
-    text
+fn human(claims: &ClaimsSummary, summary: &Summary, now: OffsetDateTime) -> String {
+    let mut rows = vec![("source", summary.source_description.clone())];
+    rows.extend(claims.identity_rows());
+    rows.extend(claims.issued_row(now));
+    rows.push(claims.expiry_row(summary.expired, now));
+    rows.iter()
+        .map(|(k, v)| format!("{k:<12} {}\n", outside::escaped(v)))
+        .collect()
 }

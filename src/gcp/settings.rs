@@ -6,10 +6,13 @@ use super::{
     check_service_account,
 };
 use crate::problem::problem_of;
-use crate::settings::{Command, Kind, Raw, Setting, Table, WhenUnset};
+#[cfg(feature = "cli")]
+use crate::settings::Command;
+use crate::settings::{Kind, Raw, Setting, Table, WhenUnset};
 use crate::vars;
 
 /// The commands that exchange the token with Google, or wire it for clients that do.
+#[cfg(feature = "cli")]
 const EXCHANGE: &[Command] = &[
     Command::GcpConfigure,
     Command::GcpAccessToken,
@@ -51,6 +54,7 @@ pub static AUDIENCE: Setting = Setting {
             .map(drop)
             .map_err(problem_of)
     }),
+    #[cfg(feature = "cli")]
     commands: EXCHANGE,
     // Parts named by a stronger source set an audience from a weaker one aside.
     yields_to: &["project_number", "pool", "provider"],
@@ -71,6 +75,7 @@ pub static PROJECT_NUMBER: Setting = Setting {
             .map(drop)
             .map_err(problem_of)
     }),
+    #[cfg(feature = "cli")]
     commands: EXCHANGE,
     ..Setting::BASE
 };
@@ -88,6 +93,7 @@ pub static POOL: Setting = Setting {
             .map(drop)
             .map_err(problem_of)
     }),
+    #[cfg(feature = "cli")]
     commands: EXCHANGE,
     ..Setting::BASE
 };
@@ -105,6 +111,7 @@ pub static PROVIDER: Setting = Setting {
             .map(drop)
             .map_err(problem_of)
     }),
+    #[cfg(feature = "cli")]
     commands: EXCHANGE,
     ..Setting::BASE
 };
@@ -122,6 +129,7 @@ pub static SERVICE_ACCOUNT: Setting = Setting {
             .map(drop)
             .map_err(problem_of)
     }),
+    #[cfg(feature = "cli")]
     commands: EXCHANGE,
     ..Setting::BASE
 };
@@ -142,6 +150,7 @@ pub static TOKEN_LIFETIME_SECONDS: Setting = Setting {
     long_help: "Above 3600 needs the organisation policy constraints/iam.allowServiceAccountCredentialLifetimeExtension.",
     example: "1800",
     check: Some(|v| check_lifetime(v.first().parse().unwrap_or(0)).map_err(problem_of)),
+    #[cfg(feature = "cli")]
     commands: EXCHANGE,
     ..Setting::BASE
 };
@@ -160,6 +169,7 @@ pub static TOKEN_URL: Setting = Setting {
     help: "Google STS token endpoint",
     example: "http://127.0.0.1:8080/v1/token",
     check: Some(|v| google_endpoint(v, "sts", &TOKEN_URL)),
+    #[cfg(feature = "cli")]
     commands: EXCHANGE,
     ..Setting::BASE
 };
@@ -178,6 +188,7 @@ pub static IMPERSONATION_URL: Setting = Setting {
     help: "IAM Credentials base URL, or a full `…:generateAccessToken` URL",
     example: "http://127.0.0.1:8080",
     check: Some(|v| google_endpoint(v, "iamcredentials", &IMPERSONATION_URL)),
+    #[cfg(feature = "cli")]
     commands: EXCHANGE,
     ..Setting::BASE
 };
@@ -204,6 +215,7 @@ pub static SCOPES: Setting = Setting {
         Raw::One(scope) => check_scope(scope.trim()).map_err(problem_of),
     }),
     // doctor's check asks for an access token with them.
+    #[cfg(feature = "cli")]
     commands: &[Command::GcpAccessToken, Command::Doctor],
     ..Setting::BASE
 };
@@ -217,6 +229,7 @@ pub static PROJECT_ID: Setting = Setting {
     help: "GCP project id, for GOOGLE_CLOUD_PROJECT, gcloud and the commands doctor shows",
     example: "my-project",
     check: Some(|v| check_project_id(v.first().trim()).map_err(problem_of)),
+    #[cfg(feature = "cli")]
     commands: &[Command::GcpConfigure, Command::Exec, Command::Doctor],
     ..Setting::BASE
 };
@@ -236,6 +249,7 @@ pub static SOURCE: Setting = Setting {
     help: "Where clients get the token from: `file` or `executable`",
     long_help: "`file`: a file beside the credential file holding the current token; run configure again when the token is renewed. `executable`: this binary, run by the client on every refresh (clients need GOOGLE_EXTERNAL_ACCOUNT_ALLOW_EXECUTABLES=1).",
     example: "executable",
+    #[cfg(feature = "cli")]
     commands: &[Command::GcpConfigure],
     ..Setting::BASE
 };
@@ -249,6 +263,7 @@ pub static OUTPUT: Setting = Setting {
     help: "Credential file to write [default: ~/.config/vercel-oidc/gcp/credentials.json]",
     long_help: "An existing file is replaced only when it is an external_account file.",
     example: "/tmp/gcp-credentials.json",
+    #[cfg(feature = "cli")]
     commands: &[Command::GcpConfigure],
     ..Setting::BASE
 };

@@ -57,8 +57,6 @@ mod key_cache;
 mod keys;
 mod signature;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use time::{Duration, OffsetDateTime};
 
 use crate::cache::Cache;
@@ -72,9 +70,7 @@ pub use error::VerifyError;
 pub use key_cache::jwks_ttl;
 
 use claims::{check_claims, parse_claims};
-use discovery::parse_discovery;
 use error::shown;
-use keys::{MAX_RSA_BITS, MIN_RSA_BITS, bit_length, parse_jwks};
 use signature::{check_signature, parse_header};
 
 /// The only signature algorithm Vercel uses, and the only one accepted.
@@ -172,8 +168,14 @@ impl Verifier {
 /// Drives the document and header parsers on any bytes, for [`crate::fuzzing::jwks`]: they
 /// never panic, kept keys are usable RS256 keys, and a `jwks_uri` accepted is an endpoint that
 /// may be fetched.
+#[cfg(feature = "cli")]
 #[doc(hidden)]
 pub(crate) fn fuzz_documents(data: &[u8]) {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use discovery::parse_discovery;
+    use keys::{MAX_RSA_BITS, MIN_RSA_BITS, bit_length, parse_jwks};
+
     const URL: &str = "https://oidc.vercel.com/acme/.well-known/jwks";
     if let Ok(keys) = parse_jwks(data, URL) {
         assert!(!keys.is_empty());
@@ -197,6 +199,8 @@ pub(crate) fn fuzz_documents(data: &[u8]) {
 
 #[cfg(test)]
 mod tests {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use jsonwebtoken::Algorithm;
 
     use super::keys::{KeySet, RsaKey};

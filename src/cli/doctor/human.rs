@@ -2,11 +2,11 @@
 //! each checked cloud, then the result. Every line is written through [`Out::line`], which
 //! escapes what a terminal would act on, so that no value can start a line or move the cursor.
 
-use crate::outside::{self, Text};
-use crate::timefmt;
+use crate::cli::summary::ClaimsSummary;
+use crate::outside;
 use time::OffsetDateTime;
 
-use super::{ClaimsReport, CloudReport, Report, Status, TokenReport};
+use super::{CloudReport, Report, Status, TokenReport};
 
 pub(super) fn render(report: &Report, now: OffsetDateTime) -> String {
     let mut out = Out::default();
@@ -40,7 +40,7 @@ impl Out {
         self.0.push('\n');
     }
 
-    /// `key` in a column of 13, then `value` as it displays (a [`Text`] escaped).
+    /// `key` in a column of 13, then `value` as it displays (a [`crate::outside::Text`] escaped).
     fn row(&mut self, key: &str, value: impl std::fmt::Display) {
         self.line(format!("  {key:<13}{value}"));
     }
@@ -74,26 +74,13 @@ fn token(out: &mut Out, t: &TokenReport, now: OffsetDateTime) {
     out.row("refresh", &refresh);
 }
 
-fn claims(out: &mut Out, c: &ClaimsReport, valid: bool, now: OffsetDateTime) {
-    let with_id = |name: &Option<Text>, id: &Option<Text>| match (name, id) {
-        (Some(n), Some(i)) => format!("{n} ({i})"),
-        (Some(n), None) => n.to_string(),
-        (None, Some(i)) => i.to_string(),
-        (None, None) => "-".into(),
-    };
-    let audiences: Vec<String> = c.aud.iter().map(Text::to_string).collect();
-    out.row("issuer", format!("{} ({} issuer)", c.iss, c.issuer_mode));
-    out.row("subject", &c.sub);
-    out.row("audience", audiences.join(", "));
-    out.row("owner", with_id(&c.owner, &c.owner_id));
-    out.row("project", with_id(&c.project, &c.project_id));
-    out.row("environment", with_id(&c.environment, &None));
-    let exp = timefmt::parse_rfc3339(&c.expires_at).unwrap_or(now);
-    let verb = if valid { "expires" } else { "expired" };
-    out.row(
-        verb,
-        format!("{} ({})", c.expires_at, timefmt::relative(exp, now)),
-    );
+/// The claims, as `token` shows them ([`ClaimsSummary`]), without the time of issue.
+fn claims(out: &mut Out, c: &ClaimsSummary, valid: bool, now: OffsetDateTime) {
+    for (label, value) in c.identity_rows() {
+        out.row(label, value);
+    }
+    let (label, value) = c.expiry_row(!valid, now);
+    out.row(label, value);
 }
 
 /// The project config: its file, its error, and the clouds it and the environment configure.
