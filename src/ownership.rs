@@ -248,28 +248,44 @@ impl Untrusted {
 
     /// `` `/tmp/vercel-oidc.toml` belongs to uid 1001, not to you (uid 1000) or root ``.
     pub fn describe(&self) -> String {
-        let path = shown(&self.path);
         let what = match self.what {
             Kind::File => "",
             Kind::Folder => "the folder ",
         };
+        self.describe_as(&format!("{what}`{}`", shown(&self.path)))
+    }
+
+    /// [`Untrusted::describe`] of a file already named: `it belongs to uid 1001, …` when the
+    /// fault is `file` itself, the full description when it is a folder above.
+    pub fn describe_for(&self, file: &Path) -> String {
+        if self.path == file {
+            self.describe_as("it")
+        } else {
+            self.describe()
+        }
+    }
+
+    fn describe_as(&self, subject: &str) -> String {
         match &self.why {
             Why::Owner { me } => format!(
-                "{what}`{path}` belongs to uid {}, not to you (uid {me}) or root",
+                "{subject} belongs to uid {}, not to you (uid {me}) or root",
                 self.owner
             ),
             Why::OthersWrite => format!(
-                "{what}`{path}` may be written by other users (mode {:04o})",
+                "{subject} may be written by other users (mode {:04o})",
                 self.mode
             ),
             Why::GroupWrite { gid } => format!(
-                "{what}`{path}` may be written by group {gid} (mode {:04o})",
+                "{subject} may be written by group {gid} (mode {:04o})",
                 self.mode
             ),
-            Why::Unverified(reason) => {
-                format!("{what}`{path}` cannot be checked ({reason})")
-            }
+            Why::Unverified(reason) => format!("{subject} cannot be checked ({reason})"),
         }
+    }
+
+    /// The owner of the file or folder at fault; `None` when it could not be checked.
+    pub fn known_owner(&self) -> Option<u32> {
+        (!matches!(self.why, Why::Unverified(_))).then_some(self.owner)
     }
 
     /// How to trust it: close its mode, or vouch for its owner's folder; never a folder that

@@ -39,15 +39,12 @@ pub struct Skipped {
 impl Skipped {
     /// `not using `/tmp/vercel-oidc.toml`: it belongs to uid 1001, …; if you trust uid 1001, …`
     pub fn line(&self) -> String {
-        let file = ownership::shown(&self.file);
-        let reason = if self.untrusted.path == self.file {
-            self.untrusted
-                .describe()
-                .replacen(&format!("`{file}`"), "it", 1)
-        } else {
-            self.untrusted.describe()
-        };
-        format!("not using `{file}`: {reason}; {}", self.untrusted.fix())
+        format!(
+            "not using `{}`: {}; {}",
+            ownership::shown(&self.file),
+            self.untrusted.describe_for(&self.file),
+            self.untrusted.fix()
+        )
     }
 }
 

@@ -75,6 +75,16 @@ fn shared_fix(folder: &Path) -> String {
     )
 }
 
+/// A sandbox with a fresh token and the settings `gcp configure` needs.
+fn gcp_sandbox() -> Sandbox {
+    let mut sb = Sandbox::new();
+    sb.set(vars::VERCEL_OIDC_TOKEN, fresh_token())
+        .set(vars::GCP_PROJECT_NUMBER, "123456789012")
+        .set(vars::GCP_WORKLOAD_IDENTITY_POOL_ID, "vercel")
+        .set(vars::GCP_WORKLOAD_IDENTITY_POOL_PROVIDER_ID, "vercel");
+    sb
+}
+
 fn sts(server: &MockServer) -> String {
     server.url()
 }
@@ -508,19 +518,15 @@ fn files_another_program_trusts_are_never_written_below_someone_elses_folder() {
     if !is_root() {
         return;
     }
-    let mut sb = Sandbox::new();
-    sb.set(vars::VERCEL_OIDC_TOKEN, fresh_token())
-        .set(vars::GCP_PROJECT_NUMBER, "123456789012")
-        .set(vars::GCP_WORKLOAD_IDENTITY_POOL_ID, "vercel")
-        .set(vars::GCP_WORKLOAD_IDENTITY_POOL_PROVIDER_ID, "vercel")
-        .set(
-            vars::AZURE_TENANT_ID,
-            "00000000-0000-0000-0000-000000000000",
-        )
-        .set(
-            vars::AZURE_CLIENT_ID,
-            "11111111-1111-1111-1111-111111111111",
-        );
+    let mut sb = gcp_sandbox();
+    sb.set(
+        vars::AZURE_TENANT_ID,
+        "00000000-0000-0000-0000-000000000000",
+    )
+    .set(
+        vars::AZURE_CLIENT_ID,
+        "11111111-1111-1111-1111-111111111111",
+    );
 
     let (theirs, creds) = inside_theirs(&sb, "creds.json");
     let out = sb.run(&["gcp", "configure", "--output", creds.to_str().unwrap()]);
@@ -581,11 +587,7 @@ fn files_another_program_trusts_are_never_written_below_someone_elses_folder() {
 
 #[test]
 fn a_folder_others_may_write_anywhere_above_is_refused_and_a_sticky_one_is_not() {
-    let mut sb = Sandbox::new();
-    sb.set(vars::VERCEL_OIDC_TOKEN, fresh_token())
-        .set(vars::GCP_PROJECT_NUMBER, "123456789012")
-        .set(vars::GCP_WORKLOAD_IDENTITY_POOL_ID, "vercel")
-        .set(vars::GCP_WORKLOAD_IDENTITY_POOL_PROVIDER_ID, "vercel");
+    let sb = gcp_sandbox();
     let open = sb.path().join("open");
     let deep = open.join("a/b");
     std::fs::create_dir_all(&deep).unwrap();
@@ -679,11 +681,7 @@ os.symlink("/".join([part] * 10), "L1")
 
 #[test]
 fn a_folder_we_write_through_a_link_is_checked_where_the_link_points() {
-    let mut sb = Sandbox::new();
-    sb.set(vars::VERCEL_OIDC_TOKEN, fresh_token())
-        .set(vars::GCP_PROJECT_NUMBER, "123456789012")
-        .set(vars::GCP_WORKLOAD_IDENTITY_POOL_ID, "vercel")
-        .set(vars::GCP_WORKLOAD_IDENTITY_POOL_PROVIDER_ID, "vercel");
+    let sb = gcp_sandbox();
     let team = sb.path().join("team");
     let mine = team.join("mine");
     std::fs::create_dir_all(&mine).unwrap();
@@ -862,11 +860,7 @@ fn another_users_link_on_the_way_to_a_file_we_write_is_refused() {
     }
     // Their link in a shared folder points at a folder of ours today; they can repoint it
     // tomorrow, and the credential file names the path through it.
-    let mut sb = Sandbox::new();
-    sb.set(vars::VERCEL_OIDC_TOKEN, fresh_token())
-        .set(vars::GCP_PROJECT_NUMBER, "123456789012")
-        .set(vars::GCP_WORKLOAD_IDENTITY_POOL_ID, "vercel")
-        .set(vars::GCP_WORKLOAD_IDENTITY_POOL_PROVIDER_ID, "vercel");
+    let sb = gcp_sandbox();
     let shared = sb.path().join("shared");
     std::fs::create_dir(&shared).unwrap();
     chmod(&shared, 0o1777);

@@ -201,8 +201,9 @@ struct Report {
 #[derive(Serialize)]
 struct SkippedReport {
     file: String,
-    /// The owner of the file, or of the folder above it that is at fault.
-    owner: u32,
+    /// The owner of the file, or of the folder above it that is at fault; `null` when it
+    /// could not be checked.
+    owner: Option<u32>,
     problem: String,
     /// How to trust it.
     fix: String,
@@ -212,7 +213,7 @@ impl From<crate::walk::Skipped> for SkippedReport {
     fn from(s: crate::walk::Skipped) -> Self {
         Self {
             file: crate::ownership::shown(&s.file),
-            owner: s.untrusted.owner,
+            owner: s.untrusted.known_owner(),
             problem: s.untrusted.describe(),
             fix: s.untrusted.fix(),
         }

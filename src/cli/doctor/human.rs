@@ -109,10 +109,13 @@ fn project_config(out: &mut Out, report: &Report) {
     for skipped in &report.skipped {
         out.row(
             "untrusted",
-            format!(
-                "passed over `{}` (owner uid {}): {}",
-                skipped.file, skipped.owner, skipped.fix
-            ),
+            match skipped.owner {
+                Some(owner) => format!(
+                    "passed over `{}` (owner uid {owner}): {}",
+                    skipped.file, skipped.fix
+                ),
+                None => format!("passed over `{}`: {}", skipped.file, skipped.fix),
+            },
         );
         out.row("", &skipped.problem);
     }
