@@ -4,9 +4,10 @@
 //!
 //! - [`token`]: find and decode the Vercel OIDC token (`VERCEL_OIDC_TOKEN`, a token file, or
 //!   `.env.local` written by `vercel env pull`).
-//! - [`Session`]: the exchange with each cloud, as every command makes it: a local refresh of
-//!   an expiring token, the shared on-disk cache (bound to the token), the fetch. Its
-//!   configurations: [`aws::AwsConfig`], [`gcp::GcpConfig`], [`azure::AzureConfig`], each checked from its
+//! - [`Session`]: what every exchange shares: a local refresh of an expiring token, the shared
+//!   on-disk cache (bound to the token), the HTTP client. Each cloud's exchange takes it
+//!   ([`aws::credentials`], [`gcp::access_token`], [`azure::access_token`]) with its
+//!   configuration ([`aws::AwsConfig`], [`gcp::GcpConfig`], [`azure::AzureConfig`]), checked from its
 //!   cloud's [`settings`] table (flags or code, then environment variables, then
 //!   `vercel-oidc.toml` through [`project`]).
 //! - [`aws::VercelOidcCredentialsProvider`]: an `aws-config` credentials provider doing what
@@ -44,14 +45,14 @@
 //! let resolve = |table| Resolved::resolve(table, &Given::default(), &env, FileLayers::default());
 //!
 //! let config = aws::AwsConfig::from_settings(&resolve(&aws::settings::TABLE), &env)?;
-//! let creds = session.aws_credentials(&config, session.load_token()?, false)?;
+//! let creds = aws::credentials(&session, &config, session.load_token()?, false)?;
 //!
 //! let config = gcp::GcpConfig::from_settings(&resolve(&gcp::settings::TABLE))?;
-//! let google = session.gcp_access_token(&config, session.load_token()?, false)?;
+//! let google = gcp::access_token(&session, &config, session.load_token()?, false)?;
 //!
 //! let config = azure::AzureConfig::from_settings(&resolve(&azure::settings::TABLE))?;
 //! let scope = "https://management.azure.com/.default";
-//! let entra = session.azure_access_token(&config, scope, session.load_token()?, false)?;
+//! let entra = azure::access_token(&session, &config, scope, session.load_token()?, false)?;
 //! # let _ = (creds, google, entra); Ok(()) }
 //! ```
 //!

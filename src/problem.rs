@@ -1,14 +1,11 @@
 //! Errors a person can act on, kept as data: what is wrong, and what to do about it.
 //!
-//! The settings errors ([`crate::aws::ConfigError`], [`crate::aws::endpoint::EndpointError`],
-//! [`crate::gcp::ConfigError`], [`crate::azure::ConfigError`]) and the cloud errors
-//! ([`crate::aws::StsError`], [`crate::gcp::GcpError`], [`crate::azure::EntraError`]) implement
-//! [`Explain`], and their `Display` is their [`Explanation`]'s: the problem, then the fix on the
-//! next line, indented two spaces. Each message and each fix is written once, and a caller that
-//! needs one of them (doctor's report, the project config's diagnostics) asks for it instead of
-//! reading it back out of the text.
+//! Each cloud's settings errors and exchange errors, and the token's, the refresh's and the
+//! session's, implement [`Explain`], and their `Display` is their [`Explanation`]'s: the problem,
+//! then the fix on the next line, indented two spaces. Each message and each fix is written once,
+//! and a caller that needs one of them (doctor's report, the project config's diagnostics) asks
+//! the error it holds, whose type it keeps, instead of reading it back out of the text.
 
-use std::error::Error;
 use std::fmt;
 
 /// What is wrong, and what to do about it.
@@ -80,31 +77,16 @@ pub fn problem_of<E: Explain>(error: E) -> String {
     error.problem()
 }
 
-/// `error` as an [`Explain`], when it is one of this crate's errors that explain themselves.
-/// For walking an [`anyhow::Error::chain`] or a [`std::error::Error::source`] chain.
-pub fn explained<'a>(error: &'a (dyn Error + 'static)) -> Option<&'a dyn Explain> {
-    macro_rules! first_of {
-        ($($ty:ty),+ $(,)?) => {
-            $(if let Some(e) = error.downcast_ref::<$ty>() {
-                return Some(e);
-            })+
-        };
+/// `error` and each error under it, joined by `: `, as `anyhow` shows an error with `{:#}`.
+pub fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        cause = e.source();
     }
-    first_of!(
-        crate::aws::StsError,
-        crate::aws::ConfigError,
-        crate::aws::endpoint::EndpointError,
-        crate::gcp::GcpError,
-        crate::gcp::ConfigError,
-        crate::azure::EntraError,
-        crate::azure::ConfigError,
-        crate::token::TokenError,
-        crate::refresh::RefreshError,
-        crate::http::HttpSetupError,
-        crate::settings::BadValue,
-        crate::session::Error,
-    );
-    None
+    text
 }
 
 #[cfg(test)]
@@ -132,12 +114,15 @@ mod tests {
     }
 
     #[test]
-    fn explained_finds_the_errors_of_this_crate() {
-        let region = crate::aws::endpoint::check_region("Not A Region").unwrap_err();
-        let found = explained(&region).expect("an EndpointError explains itself");
-        assert_eq!(found.problem(), "`Not A Region` is not an AWS region name");
-        assert_eq!(problem_of(&region), found.problem());
-        let io = std::io::Error::other("disk on fire");
-        assert!(explained(&io).is_none());
+    fn causes_follow_the_error_as_anyhow_shows_them() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("cannot read `f`")]
+        struct Outer(#[source] std::io::Error);
+        let error = || Outer(std::io::Error::other("disk on fire"));
+        assert_eq!(with_causes(&error()), "cannot read `f`: disk on fire");
+        assert_eq!(
+            with_causes(&error()),
+            format!("{:#}", anyhow::Error::new(error()))
+        );
     }
 }

@@ -1,4 +1,4 @@
-//! The exchange sequence, one function per cloud, shared by every command, `exec`, `doctor`
+//! The exchange sequence, shared by every cloud's exchange and so by every command, `exec`, `doctor`
 //! and the Rust provider: a live token first (refreshed in local development; an expired one is
 //! an error, whatever the cache holds), then the shared cache, whose entries are bound to the
 //! exact token that got them, then the cache's lock and the fetch, so that concurrent callers
@@ -12,37 +12,22 @@
 //! `tokio::task::spawn_blocking` as the Rust provider does). On a thread that does, they panic,
 //! as every blocking call into a Tokio runtime does there.
 //!
-//! ```no_run
-//! # fn example() -> Result<(), Box<dyn std::error::Error>> {
-//! use vercel_oidc::settings::{FileLayers, Given, Resolved};
-//! use vercel_oidc::{Env, Session, aws};
-//!
-//! let env = Env::from_process();
-//! env.check_text()?;
-//! let settings = Resolved::resolve(&aws::settings::TABLE, &Given::default(), &env, FileLayers::default());
-//! let config = aws::AwsConfig::from_settings(&settings, &env)?;
-//! let session = Session::new(env);
-//! let token = session.load_token()?;
-//! let creds = session.aws_credentials(&config, token, false)?;
-//! println!("{}", creds.access_key_id);
-//! # Ok(()) }
-//! ```
+//! Each cloud's exchange lives in the cloud's own folder and takes a session: the session knows
+//! no cloud, and an exchange's error keeps both parts as types ([`ExchangeError`]).
 
 use std::path::{Path, PathBuf};
 
 use time::{Duration, OffsetDateTime};
 
-use crate::aws::{self, AwsConfig, AwsCredentials, StsClient, StsError};
-use crate::azure::{self, AzureConfig, EntraClient, EntraError};
 use crate::cache::{self, Cache, UntrustedCache};
 use crate::env::Env;
-use crate::gcp::{self, GcpClient, GcpConfig, GcpError};
 use crate::http::{self, HttpSetupError, RetryPolicy};
 use crate::problem::{Explain, Explanation};
 use crate::refresh::{self, RefreshError, Refresher};
 use crate::token::{self, OidcToken, TokenError, TokenSource};
 
-/// Why an exchange gave nothing.
+/// Why there is no token to exchange, or no way to exchange it: what every exchange shares,
+/// before any cloud is asked.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error(transparent)]
@@ -59,73 +44,85 @@ pub enum Error {
     Http(#[from] HttpSetupError),
     #[error("cannot start the async runtime: {0}")]
     Runtime(std::io::Error),
-    #[error(transparent)]
-    Sts(Box<StsError>),
-    #[error(transparent)]
-    Gcp(Box<GcpError>),
-    #[error(transparent)]
-    Entra(Box<EntraError>),
-}
-
-impl From<StsError> for Error {
-    fn from(e: StsError) -> Self {
-        Self::Sts(Box::new(e))
-    }
-}
-
-impl From<GcpError> for Error {
-    fn from(e: GcpError) -> Self {
-        Self::Gcp(Box::new(e))
-    }
-}
-
-impl From<EntraError> for Error {
-    fn from(e: EntraError) -> Self {
-        Self::Entra(Box::new(e))
-    }
 }
 
 impl Explain for Error {
     /// For a failed refresh: the token's problem, then what to do about it and why the refresh
     /// failed.
     fn explain(&self) -> Explanation {
-        let inner: &dyn Explain = match self {
-            Self::Token(e) => e,
+        match self {
+            Self::Token(e) => e.explain(),
             Self::Refresh { token, refresh } => {
                 let fix = token.fix().unwrap_or_default();
-                return Explanation::new(
+                Explanation::new(
                     token.problem(),
                     format!("{fix}\n  automatic refresh failed: {refresh}"),
-                );
+                )
             }
-            Self::Http(e) => e,
-            Self::Sts(e) => e.as_ref(),
-            Self::Gcp(e) => e.as_ref(),
-            Self::Entra(e) => e.as_ref(),
-            Self::Cache(_) | Self::Runtime(_) => {
-                return Explanation {
-                    problem: self.to_string(),
-                    fix: None,
-                };
-            }
-        };
-        inner.explain()
+            Self::Http(e) => e.explain(),
+            Self::Cache(_) | Self::Runtime(_) => Explanation {
+                problem: self.to_string(),
+                fix: None,
+            },
+        }
     }
 }
 
 impl Error {
-    /// The error as `anyhow` holds it, the inner error itself where there is one, so that a
-    /// caller can downcast to it.
-    pub fn into_anyhow(self) -> anyhow::Error {
+    /// Whether there is no token at all (not even one to refresh): a credentials chain may go
+    /// on to its next provider.
+    pub fn is_missing_token(&self) -> bool {
         match self {
-            Self::Token(e) => e.into(),
-            Self::Cache(e) => e.into(),
-            Self::Http(e) => e.into(),
-            Self::Sts(e) => (*e).into(),
-            Self::Gcp(e) => (*e).into(),
-            Self::Entra(e) => (*e).into(),
-            other @ (Self::Refresh { .. } | Self::Runtime(_)) => anyhow::Error::new(other),
+            Self::Token(token) => matches!(token, TokenError::NotFound { .. }),
+            Self::Refresh { token, .. } => matches!(**token, TokenError::NotFound { .. }),
+            _ => false,
         }
+    }
+}
+
+/// Why an exchange with a cloud gave nothing: what every exchange shares ([`Error`]), or the
+/// cloud's own error `E`, each kept as its type.
+#[derive(Debug, thiserror::Error)]
+pub enum ExchangeError<E> {
+    #[error(transparent)]
+    Session(#[from] Error),
+    #[error(transparent)]
+    Cloud(Box<E>),
+}
+
+impl<E> ExchangeError<E> {
+    /// The cloud's own error `e`.
+    pub fn from_cloud(e: E) -> Self {
+        Self::Cloud(Box::new(e))
+    }
+
+    /// The cloud's own error, when it is one.
+    pub fn cloud(&self) -> Option<&E> {
+        match self {
+            Self::Cloud(e) => Some(e.as_ref()),
+            Self::Session(_) => None,
+        }
+    }
+}
+
+impl<E: Explain> Explain for ExchangeError<E> {
+    fn explain(&self) -> Explanation {
+        match self {
+            Self::Session(e) => e.explain(),
+            Self::Cloud(e) => e.as_ref().explain(),
+        }
+    }
+}
+
+impl<E> From<HttpSetupError> for ExchangeError<E> {
+    fn from(e: HttpSetupError) -> Self {
+        Self::Session(e.into())
+    }
+}
+
+impl<E> From<TokenError> for ExchangeError<E> {
+    fn from(e: TokenError) -> Self {
+        Self::Session(e.into())
     }
 }
 
@@ -191,6 +188,16 @@ impl Session {
 
     pub fn now(&self) -> OffsetDateTime {
         (self.clock)()
+    }
+
+    /// The retry policy for a fetch.
+    pub(crate) fn retry(&self) -> RetryPolicy {
+        self.retry
+    }
+
+    /// The clock, for a client that dates what it receives.
+    pub(crate) fn clock(&self) -> fn() -> OffsetDateTime {
+        self.clock
     }
 
     /// The token from the usual sources (see [`crate::token`]); in a linked project, a
@@ -280,107 +287,28 @@ impl Session {
     /// expire): from the shared cache while it has more than `min_remaining` left, else from
     /// `fetch`, one process at a time per key. The key is bound to the exact token sent, so an
     /// entry is served only to the token that got it.
-    pub(crate) fn exchange<T>(
+    pub(crate) fn exchange<T, E>(
         &self,
         token: OidcToken,
         no_cache: bool,
         min_remaining: Duration,
         key: impl Fn(&OidcToken) -> cache::Key,
-        fetch: impl FnOnce(&OidcToken) -> Result<(T, OffsetDateTime), Error>,
-    ) -> Result<T, Error>
+        fetch: impl FnOnce(&OidcToken) -> Result<(T, OffsetDateTime), ExchangeError<E>>,
+    ) -> Result<T, ExchangeError<E>>
     where
         T: serde::Serialize + serde::de::DeserializeOwned,
     {
         crate::debug!("using the token from {}", token.source());
         let token = self.fresh(token)?;
-        let Some(cache) = self.cache(no_cache)? else {
+        let Some(cache) = self.cache(no_cache).map_err(Error::from)? else {
             return Ok(fetch(&token)?.0);
         };
         let key = key(&token).bound_to(token.expose_secret());
         cache.get_or_fetch(&key, || self.now(), min_remaining, || fetch(&token))
     }
 
-    /// AWS credentials for `config` that have the cache's margin left.
-    pub fn aws_credentials(
-        &self,
-        config: &AwsConfig,
-        token: OidcToken,
-        no_cache: bool,
-    ) -> Result<AwsCredentials, Error> {
-        self.aws_credentials_lasting(config, token, no_cache, config.min_remaining())
-    }
-
-    /// AWS credentials for `config` with more than `min_remaining` left.
-    pub fn aws_credentials_lasting(
-        &self,
-        config: &AwsConfig,
-        token: OidcToken,
-        no_cache: bool,
-        min_remaining: Duration,
-    ) -> Result<AwsCredentials, Error> {
-        self.exchange(
-            token,
-            no_cache,
-            min_remaining,
-            |t| aws::cache_key(&config.request(t.claims()), &config.endpoint, t.claims()),
-            |t| {
-                let sts = StsClient::new(self.http()?, config.endpoint.clone(), self.retry)
-                    .with_clock(self.clock);
-                let request = config.request(t.claims());
-                let creds = self.block_on(sts.assume_role_with_web_identity(&request, t))??;
-                let expires = creds.expiration;
-                Ok((creds, expires))
-            },
-        )
-    }
-
-    /// A Google access token for `config`.
-    pub fn gcp_access_token(
-        &self,
-        config: &GcpConfig,
-        token: OidcToken,
-        no_cache: bool,
-    ) -> Result<gcp::AccessToken, Error> {
-        self.exchange(
-            token,
-            no_cache,
-            config.min_remaining(),
-            |t| gcp::cache_key(config, t.claims()),
-            |t| {
-                let client = GcpClient::new(self.http()?, self.retry).with_clock(self.clock);
-                let access = self.block_on(client.access_token(config, t))??;
-                let expires = access.expires_at();
-                Ok((access, expires))
-            },
-        )
-    }
-
-    /// An Entra ID access token for `scope` with `config`'s app.
-    pub fn azure_access_token(
-        &self,
-        config: &AzureConfig,
-        scope: &str,
-        token: OidcToken,
-        no_cache: bool,
-    ) -> Result<azure::AccessToken, Error> {
-        let request = config.request(scope);
-        self.exchange(
-            token,
-            no_cache,
-            azure::MIN_REMAINING,
-            |t| azure::cache_key(&request, &config.authority, t.claims()),
-            |t| {
-                let entra = EntraClient::new(self.http()?, config.authority.clone(), self.retry)
-                    .in_build(self.env.in_build())
-                    .with_clock(self.clock);
-                let access = self.block_on(entra.request_token(&request, t))??;
-                let expires = access.expires_at();
-                Ok((access, expires))
-            },
-        )
-    }
-
-    fn http(&self) -> Result<reqwest::Client, HttpSetupError> {
+    /// The HTTP client for a fetch: the one given, else one configured from the environment.
+    pub(crate) fn http(&self) -> Result<reqwest::Client, HttpSetupError> {
         match &self.http {
             Some(client) => Ok(client.clone()),
             None => http::client(&self.env),
@@ -390,7 +318,7 @@ impl Session {
     /// Runs `future` to its end: on the runtime of a blocking thread that has one (the Rust
     /// provider calls from `spawn_blocking`), else on a runtime of its own, made only when
     /// something must go over the network. Not for a thread that drives async tasks.
-    fn block_on<F: std::future::Future>(&self, future: F) -> Result<F::Output, Error> {
+    pub(crate) fn block_on<F: std::future::Future>(&self, future: F) -> Result<F::Output, Error> {
         if let Ok(handle) = tokio::runtime::Handle::try_current() {
             return Ok(handle.block_on(future));
         }

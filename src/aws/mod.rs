@@ -18,6 +18,7 @@ pub(crate) mod config_file;
 #[cfg(feature = "cli")]
 pub(crate) mod container;
 pub(crate) mod endpoint;
+mod exchange;
 pub mod provider;
 pub mod settings;
 pub(crate) mod sts;
@@ -29,6 +30,7 @@ use serde::Serialize;
 use time::Duration;
 
 pub use endpoint::{EndpointError, StsEndpoint};
+pub use exchange::{credentials, credentials_lasting};
 pub use provider::VercelOidcCredentialsProvider;
 pub(crate) use sts::StsClient;
 #[cfg(feature = "cli")]

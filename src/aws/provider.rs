@@ -37,9 +37,9 @@ use crate::aws::{AwsConfig, ConfigError};
 use crate::env::Env;
 use crate::http::{HttpSetupError, RetryPolicy};
 use crate::project::{ProjectConfig, ProjectConfigError};
-use crate::session::{self, Session};
+use crate::session::{self, ExchangeError, Session};
 use crate::settings::{FileLayers, Given, Origin, Raw, Resolved, Setting};
-use crate::token::{OidcToken, TokenError};
+use crate::token::OidcToken;
 use crate::vars;
 
 const PROVIDER_NAME: &str = "VercelOidc";
@@ -128,26 +128,19 @@ impl Inner {
         let config = self
             .config(token.claims().environment.as_deref())
             .map_err(CredentialsError::invalid_configuration)?;
-        self.session
-            .aws_credentials(&config, token, self.no_cache)
-            .map_err(|e| match e {
-                e @ (session::Error::Token(_) | session::Error::Refresh { .. }) => {
-                    not_loaded_or_invalid(e)
-                }
-                other => CredentialsError::provider_error(other),
-            })
+        super::credentials(&self.session, &config, token, self.no_cache).map_err(|e| match e {
+            ExchangeError::Session(
+                e @ (session::Error::Token(_) | session::Error::Refresh { .. }),
+            ) => not_loaded_or_invalid(e),
+            other => CredentialsError::provider_error(other),
+        })
     }
 }
 
 /// No token at all is "not loaded", so that a chain goes on to the next provider; a token that
 /// is there but unusable is a configuration error.
 fn not_loaded_or_invalid(e: session::Error) -> CredentialsError {
-    let missing = match &e {
-        session::Error::Token(token) => matches!(token, TokenError::NotFound { .. }),
-        session::Error::Refresh { token, .. } => matches!(**token, TokenError::NotFound { .. }),
-        _ => false,
-    };
-    if missing {
+    if e.is_missing_token() {
         CredentialsError::not_loaded(e)
     } else {
         CredentialsError::invalid_configuration(e)

@@ -27,6 +27,7 @@
 //! project, environment), bound to the exact token that got it. An entry is handed out while more than [`MIN_REMAINING`] is left.
 
 pub(crate) mod entra;
+mod exchange;
 #[cfg(feature = "cli")]
 pub(crate) mod federated_file;
 pub mod settings;
@@ -38,6 +39,7 @@ use time::Duration;
 
 pub(crate) use entra::EntraClient;
 pub use entra::{AccessToken, EntraError, TokenRequest};
+pub use exchange::access_token;
 
 use crate::cache;
 use crate::settings::Resolved;

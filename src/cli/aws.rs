@@ -4,11 +4,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crate::aws::settings::{POLICY, REGION, ROLE_ARN, TABLE};
-use crate::aws::{AwsConfig, AwsCredentials, config_file};
+use crate::aws::{AwsConfig, AwsCredentials, StsError, config_file};
 use crate::output;
+use crate::session::ExchangeError;
 use crate::settings::{Command, Given, Raw, Resolved, Setting};
 use crate::token::{OidcToken, TokenSource};
-use crate::{fsutil, session, vars};
+use crate::{fsutil, vars};
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
 
@@ -107,21 +108,8 @@ pub fn credentials(
     config: &AwsConfig,
     token: OidcToken,
     no_cache: bool,
-) -> anyhow::Result<AwsCredentials> {
-    credentials_lasting(ctx, config, token, no_cache, config.min_remaining())
-}
-
-/// [`credentials`] that have more than `min_remaining` left.
-pub fn credentials_lasting(
-    ctx: &Ctx,
-    config: &AwsConfig,
-    token: OidcToken,
-    no_cache: bool,
-    min_remaining: time::Duration,
-) -> anyhow::Result<AwsCredentials> {
-    ctx.session
-        .aws_credentials_lasting(config, token, no_cache, min_remaining)
-        .map_err(session::Error::into_anyhow)
+) -> Result<AwsCredentials, ExchangeError<StsError>> {
+    crate::aws::credentials(&ctx.session, config, token, no_cache)
 }
 
 fn configure(ctx: &Ctx, args: &ConfigureArgs) -> anyhow::Result<()> {

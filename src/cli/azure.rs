@@ -3,11 +3,12 @@
 use std::process::ExitCode;
 
 use crate::azure::settings::{FEDERATED_TOKEN_FILE, SCOPE, TABLE};
-use crate::azure::{self, AccessToken, AzureConfig, federated_file};
+use crate::azure::{self, AccessToken, AzureConfig, EntraError, federated_file};
 use crate::output;
+use crate::session::ExchangeError;
 use crate::settings::{FileLayers, Given, Resolved};
+use crate::timefmt;
 use crate::token::{self, OidcToken};
-use crate::{session, timefmt};
 use clap::{Args, Subcommand};
 
 use super::flags::{self, CacheFlag, FormatFlag, SettingFlags};
@@ -134,8 +135,6 @@ pub(super) fn access_token(
     scope: &str,
     token: OidcToken,
     no_cache: bool,
-) -> anyhow::Result<AccessToken> {
-    ctx.session
-        .azure_access_token(config, scope, token, no_cache)
-        .map_err(session::Error::into_anyhow)
+) -> Result<AccessToken, ExchangeError<EntraError>> {
+    crate::azure::access_token(&ctx.session, config, scope, token, no_cache)
 }

@@ -360,7 +360,7 @@ fn inspect_token(ctx: &Ctx, offline: bool, now: OffsetDateTime) -> TokenState {
     let refresh = refresh_report(ctx);
     // Offline, nothing is refreshed: that would call the Vercel API or run the Vercel CLI.
     let loaded = if offline {
-        token::load(ctx.env(), ctx.token_file()).map_err(anyhow::Error::from)
+        token::load(ctx.env(), ctx.token_file()).map_err(session::Error::from)
     } else {
         ctx.load_token()
     };
@@ -372,7 +372,7 @@ fn inspect_token(ctx: &Ctx, offline: bool, now: OffsetDateTime) -> TokenState {
         loaded
             .ensure_fresh(now, ctx.env().in_build())
             .map(|()| loaded.clone())
-            .map_err(anyhow::Error::from)
+            .map_err(session::Error::from)
     } else {
         ctx.fresh(loaded.clone())
     };
@@ -389,7 +389,7 @@ fn inspect_token(ctx: &Ctx, offline: bool, now: OffsetDateTime) -> TokenState {
     });
     let report = TokenReport {
         status: if usable.is_some() { "valid" } else { "expired" },
-        error: error.map(|e| format!("{e:#}")),
+        error: error.map(|e| crate::problem::with_causes(&e)),
         source: Some(shown.source().clone()),
         source_description: Some(shown.source().to_string()),
         claims: Some(ClaimsSummary::new(shown.claims(), now)),
@@ -404,9 +404,9 @@ fn inspect_token(ctx: &Ctx, offline: bool, now: OffsetDateTime) -> TokenState {
 }
 
 /// No token to show: missing, or one that cannot be read.
-fn no_token(error: &anyhow::Error, refresh: RefreshReport) -> TokenState {
-    let status = match error.downcast_ref::<TokenError>() {
-        Some(TokenError::NotFound { .. }) => "missing",
+fn no_token(error: &session::Error, refresh: RefreshReport) -> TokenState {
+    let status = match error {
+        session::Error::Token(TokenError::NotFound { .. }) => "missing",
         _ => "invalid",
     };
     TokenState {
@@ -418,7 +418,7 @@ fn no_token(error: &anyhow::Error, refresh: RefreshReport) -> TokenState {
         )),
         report: TokenReport {
             status,
-            error: Some(format!("{error:#}")),
+            error: Some(crate::problem::with_causes(error)),
             source: None,
             source_description: None,
             claims: None,
@@ -429,16 +429,12 @@ fn no_token(error: &anyhow::Error, refresh: RefreshReport) -> TokenState {
 
 /// What to do about a token that cannot be used: the fix of the error that explains it (for a
 /// failed refresh, the refresh's own).
-fn what_to_do(error: &anyhow::Error) -> String {
-    for cause in error.chain() {
-        if let Some(session::Error::Refresh { refresh, .. }) = cause.downcast_ref() {
-            return refresh.fix().unwrap_or_else(|| refresh.problem());
-        }
-        if let Some(explained) = crate::problem::explained(cause) {
-            return explained.fix().unwrap_or_else(|| explained.problem());
-        }
-    }
-    error.to_string()
+fn what_to_do(error: &session::Error) -> String {
+    let explains: &dyn crate::problem::Explain = match error {
+        session::Error::Refresh { refresh, .. } => refresh.as_ref(),
+        other => other,
+    };
+    explains.fix().unwrap_or_else(|| explains.problem())
 }
 
 /// Whether a local refresh could replace an expiring token here, and why (not).

@@ -293,8 +293,8 @@ fn wire_aws(
     // ask again.
     let lasting = |config: &AwsConfig| {
         let lifetime = Duration::seconds(config.duration_seconds.into());
-        aws::credentials_lasting(
-            ctx,
+        crate::aws::credentials_lasting(
+            &ctx.session,
             config,
             token.clone(),
             no_cache,
@@ -315,17 +315,14 @@ fn wire_aws(
         long.duration_seconds = 43200;
         match lasting(&long) {
             Ok(creds) => Some(creds),
-            Err(e)
-                if e.downcast_ref::<StsError>().and_then(StsError::code)
-                    == Some("ValidationError") =>
-            {
+            Err(e) if e.cloud().and_then(StsError::code) == Some("ValidationError") => {
                 crate::debug!("the role does not allow 12-hour sessions; asking for the default");
                 if let Some(c) = &cache {
                     let _ = c.put(&refused_key, &true, ctx.now() + Duration::hours(1));
                 }
                 None
             }
-            Err(e) => return Err(e),
+            Err(e) => return Err(e.into()),
         }
     } else {
         None
@@ -558,7 +555,7 @@ impl EndpointPlan {
                 return Err(message.clone());
             }
             match current_token(token_path)
-                .and_then(|token| aws::credentials(ctx, &config, token, no_cache))
+                .and_then(|token| Ok(aws::credentials(ctx, &config, token, no_cache)?))
             {
                 Ok(creds) => {
                     state.failure = None;

@@ -8,10 +8,11 @@ use crate::fsutil::{self, DirRule, SecretFileError};
 use crate::gcp::credfile::{self, CredentialSource};
 use crate::gcp::executable::{self, ExecutableError};
 use crate::gcp::settings::{OUTPUT, SOURCE, TABLE};
-use crate::gcp::{AccessToken, GcpConfig};
+use crate::gcp::{AccessToken, GcpConfig, GcpError};
 use crate::output;
+use crate::session::ExchangeError;
 use crate::settings::Resolved;
-use crate::token::{OidcToken, TokenError};
+use crate::token::OidcToken;
 use crate::{session, timefmt, vars};
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
@@ -105,10 +106,8 @@ pub(super) fn access_token(
     config: &GcpConfig,
     token: OidcToken,
     no_cache: bool,
-) -> anyhow::Result<AccessToken> {
-    ctx.session
-        .gcp_access_token(config, token, no_cache)
-        .map_err(session::Error::into_anyhow)
+) -> Result<AccessToken, ExchangeError<GcpError>> {
+    crate::gcp::access_token(&ctx.session, config, token, no_cache)
 }
 
 /// `executable-source`: the response on stdout and nothing at all on stderr, since Python and
@@ -181,12 +180,12 @@ fn executable_response(ctx: &Ctx, output_file: Option<&Path>) -> Result<String, 
 
 /// A token error as a failure response: typed when it is one; else (a token error with the story
 /// of a failed refresh added) under `code`.
-fn token_failure(error: anyhow::Error, code: &'static str) -> ExecutableError {
-    match error.downcast::<TokenError>() {
-        Ok(e) => ExecutableError::Token(e),
-        Err(other) => ExecutableError::Described {
+fn token_failure(error: session::Error, code: &'static str) -> ExecutableError {
+    match error {
+        session::Error::Token(e) => ExecutableError::Token(e),
+        other => ExecutableError::Described {
             code,
-            message: format!("{other:#}"),
+            message: format!("{:#}", anyhow::Error::new(other)),
         },
     }
 }
@@ -228,8 +227,8 @@ fn credential_source(
     ctx: &Ctx,
     executable: bool,
     path: &Path,
-    token: anyhow::Result<OidcToken>,
-) -> anyhow::Result<(CredentialSource, anyhow::Result<OidcToken>)> {
+    token: Result<OidcToken, session::Error>,
+) -> anyhow::Result<(CredentialSource, Result<OidcToken, session::Error>)> {
     if !executable {
         let token = ctx.fresh(token?)?;
         return Ok((
@@ -255,7 +254,7 @@ fn report_written(
     path: &Path,
     config: &GcpConfig,
     source: &CredentialSource,
-    token: &anyhow::Result<OidcToken>,
+    token: &Result<OidcToken, session::Error>,
 ) {
     let who = match &config.impersonation {
         Some(imp) => format!("impersonating `{}`", imp.service_account),

@@ -161,17 +161,13 @@ impl Ctx {
     }
 
     /// See [`Session::load_token`].
-    pub fn load_token(&self) -> anyhow::Result<OidcToken> {
-        self.session
-            .load_token()
-            .map_err(session::Error::into_anyhow)
+    pub fn load_token(&self) -> Result<OidcToken, session::Error> {
+        self.session.load_token()
     }
 
     /// See [`Session::fresh`].
-    pub fn fresh(&self, token: OidcToken) -> anyhow::Result<OidcToken> {
-        self.session
-            .fresh(token)
-            .map_err(session::Error::into_anyhow)
+    pub fn fresh(&self, token: OidcToken) -> Result<OidcToken, session::Error> {
+        self.session.fresh(token)
     }
 
     /// A single-threaded runtime, made only when something must go over the network.

@@ -28,6 +28,7 @@
 
 #[cfg(feature = "cli")]
 pub(crate) mod credfile;
+mod exchange;
 #[cfg(feature = "cli")]
 pub(crate) mod executable;
 pub mod settings;
@@ -40,6 +41,7 @@ use std::fmt;
 use serde::Serialize;
 use time::Duration;
 
+pub use exchange::access_token;
 pub(crate) use sts::GcpClient;
 pub use sts::{AccessToken, GcpError};
 

@@ -8,6 +8,8 @@ use crate::azure::settings as azure_settings;
 use crate::azure::{AzureConfig, EntraError};
 use crate::gcp::settings as gcp_settings;
 use crate::gcp::{GcpConfig, GcpError, WorkloadProvider};
+use crate::problem::Explain;
+use crate::session::ExchangeError;
 use crate::settings::{Origin, Resolved};
 use crate::token::{Claims, OidcToken};
 use crate::{secret, timefmt};
@@ -49,12 +51,12 @@ impl Checker<'_> {
     /// The check of one cloud: settings, then a token, then the exchange `run`, whose result
     /// `passed` describes; `refused` reads the cloud's own refusals, anything else is reported
     /// as it is.
-    fn exchange<C, E: crate::problem::Explain, T>(
+    fn exchange<C, E: Explain, T, X: Explain>(
         &self,
         config: &Result<C, E>,
-        run: impl FnOnce(&C, OidcToken) -> anyhow::Result<T>,
+        run: impl FnOnce(&C, OidcToken) -> Result<T, ExchangeError<X>>,
         passed: impl FnOnce(&C, T) -> Check,
-        refused: fn(&anyhow::Error) -> Option<Check>,
+        refused: fn(&X) -> Option<Check>,
         service: &str,
     ) -> Check {
         let config = match config {
@@ -67,7 +69,10 @@ impl Checker<'_> {
         };
         match run(config, token) {
             Ok(result) => passed(config, result),
-            Err(e) => refused(&e).unwrap_or_else(|| other_failure(service, &e)),
+            Err(e) => e
+                .cloud()
+                .and_then(refused)
+                .unwrap_or_else(|| other_failure(service, &e)),
         }
     }
 
@@ -287,8 +292,8 @@ fn refusal(summary: String, refusal: &crate::refusal::Refusal) -> Check {
     )
 }
 
-fn sts_refusal(error: &anyhow::Error) -> Option<Check> {
-    match error.downcast_ref::<StsError>()? {
+fn sts_refusal(error: &StsError) -> Option<Check> {
+    match error {
         StsError::Refused { refusal: r, .. } => Some(refusal(
             format!("STS refused the token: {}: {}", r.code, r.message),
             r,
@@ -297,8 +302,8 @@ fn sts_refusal(error: &anyhow::Error) -> Option<Check> {
     }
 }
 
-fn google_refusal(error: &anyhow::Error) -> Option<Check> {
-    match error.downcast_ref::<GcpError>()? {
+fn google_refusal(error: &GcpError) -> Option<Check> {
+    match error {
         GcpError::StsRefused { refusal: r, .. } => Some(refusal(
             format!("Google STS refused the token: {}: {}", r.code, r.message),
             r,
@@ -318,8 +323,8 @@ fn google_refusal(error: &anyhow::Error) -> Option<Check> {
     }
 }
 
-fn entra_refusal(error: &anyhow::Error) -> Option<Check> {
-    match error.downcast_ref::<EntraError>()? {
+fn entra_refusal(error: &EntraError) -> Option<Check> {
+    match error {
         EntraError::Refused {
             refusal: r, error, ..
         } => Some(refusal(
@@ -330,11 +335,10 @@ fn entra_refusal(error: &anyhow::Error) -> Option<Check> {
     }
 }
 
-/// A failure that is not the cloud refusing the token: the network, an odd answer, the token.
-/// An error of the library that explains itself gives the message (after whatever context was
-/// put around it) and the hint; anything else is shown whole, without a hint.
-fn other_failure(service: &str, error: &anyhow::Error) -> Check {
-    let (message, hint) = explained(error).unwrap_or_else(|| (format!("{error:#}"), None));
+/// A failure that is not the cloud refusing the token: the network, an odd answer, the token:
+/// what is wrong, and what to do as the hint.
+fn other_failure(service: &str, error: &dyn Explain) -> Check {
+    let message = error.problem();
     Check::failed(
         message.clone(),
         CloudError {
@@ -342,25 +346,9 @@ fn other_failure(service: &str, error: &anyhow::Error) -> Check {
             status: None,
             code: None,
             message,
-            hint,
+            hint: error.fix(),
         },
     )
-}
-
-/// The problem of the first error in `error`'s chain that explains itself, after the messages
-/// of the errors around it, and its fix.
-fn explained(error: &anyhow::Error) -> Option<(String, Option<String>)> {
-    let mut messages = Vec::new();
-    for cause in error.chain() {
-        match crate::problem::explained(cause) {
-            Some(e) => {
-                messages.push(e.problem());
-                return Some((messages.join(": "), e.fix()));
-            }
-            None => messages.push(cause.to_string()),
-        }
-    }
-    None
 }
 
 #[cfg(test)]
@@ -381,24 +369,17 @@ mod tests {
     /// One row per failure: the message and hint doctor reports.
     #[test]
     fn other_failures_keep_the_library_errors_parts() {
-        let cases: Vec<(anyhow::Error, &str, Option<&str>)> = vec![
+        let cases: Vec<(ExchangeError<StsError>, &str, Option<&str>)> = vec![
             (
-                unreachable().into(),
+                ExchangeError::from_cloud(unreachable()),
                 "cannot reach STS at `https://sts.example`: connection refused",
                 Some(
                     "check the network, HTTPS_PROXY/NO_PROXY, and the endpoint (--region, AWS_ENDPOINT_URL_STS)",
                 ),
             ),
             (
-                anyhow::Error::from(unreachable()).context("while checking AWS"),
-                "while checking AWS: cannot reach STS at `https://sts.example`: connection refused",
-                Some(
-                    "check the network, HTTPS_PROXY/NO_PROXY, and the endpoint (--region, AWS_ENDPOINT_URL_STS)",
-                ),
-            ),
-            (
-                anyhow::anyhow!("something else\n  with a second line"),
-                "something else\n  with a second line",
+                crate::session::Error::Runtime(std::io::Error::other("no threads left")).into(),
+                "cannot start the async runtime: no threads left",
                 None,
             ),
         ];
