@@ -96,6 +96,8 @@ pub(crate) mod cache;
 #[cfg(feature = "cli")]
 #[doc(hidden)]
 pub mod cli;
+pub mod cloud;
+pub mod clouds;
 pub mod env;
 pub(crate) mod fsutil;
 #[cfg(feature = "cli")]

@@ -1,5 +1,5 @@
 //! The `vercel-oidc` command: [`vercel_oidc::cli`], which the library holds behind its `cli`
-//! feature.
+//! feature, with every cloud of [`vercel_oidc::clouds`].
 
 /// musl's allocator maps and unmaps memory for most allocations: about a hundred system calls in
 /// a cache hit, whose whole point is to cost little more than reading a file. mimalloc keeps its
@@ -9,5 +9,5 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
-    vercel_oidc::cli::main()
+    vercel_oidc::cli::main(&vercel_oidc::clouds::ALL)
 }

@@ -18,19 +18,24 @@ use std::path::PathBuf;
 use crate::env::Env;
 use crate::problem::{Explain, Explanation};
 
-/// The commands that take settings as flags (the command line's, behind the `cli` feature).
+/// A command that takes settings as flags (the command line's, behind the `cli` feature), by
+/// the words that follow `vercel-oidc`: `exec`, `aws credential-process`. Each cloud names its
+/// own commands beside its settings.
 #[cfg(feature = "cli")]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Command {
-    AwsCredentialProcess,
-    AwsConfigure,
-    AwsEnv,
-    GcpConfigure,
-    GcpAccessToken,
-    AzureConfigure,
-    AzureAccessToken,
-    Exec,
-    Doctor,
+pub struct Command(pub &'static str);
+
+#[cfg(feature = "cli")]
+impl Command {
+    /// `vercel-oidc exec`, which takes every cloud's settings.
+    pub const EXEC: Self = Self("exec");
+    /// `vercel-oidc doctor`, which takes every cloud's settings and checks none of them.
+    pub const DOCTOR: Self = Self("doctor");
+
+    /// The words that follow `vercel-oidc`: `aws credential-process`.
+    pub fn path(self) -> &'static str {
+        self.0
+    }
 }
 
 /// What a setting's value looks like.

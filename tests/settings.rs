@@ -24,7 +24,7 @@ fn listed(table: &'static Table) -> impl Iterator<Item = &'static Setting> {
         .settings
         .iter()
         .copied()
-        .filter(|s| s.commands.contains(&Command::Doctor))
+        .filter(|s| s.commands.contains(&Command::DOCTOR))
 }
 
 /// `key = example` as TOML.
@@ -106,7 +106,7 @@ fn every_setting_says_where_its_value_came_from() {
             }
             if let Some(flag) = setting
                 .flag
-                .filter(|_| setting.commands.contains(&Command::Doctor))
+                .filter(|_| setting.commands.contains(&Command::DOCTOR))
             {
                 let long = format!("--{flag}");
                 let value = other_value(setting, "from-flag");
@@ -169,18 +169,8 @@ fn other_value(setting: &Setting, text: &str) -> String {
 }
 
 /// The words that run `command`.
-fn command_path(command: Command) -> &'static [&'static str] {
-    match command {
-        Command::AwsCredentialProcess => &["aws", "credential-process"],
-        Command::AwsConfigure => &["aws", "configure"],
-        Command::AwsEnv => &["aws", "env"],
-        Command::GcpConfigure => &["gcp", "configure"],
-        Command::GcpAccessToken => &["gcp", "access-token"],
-        Command::AzureConfigure => &["azure", "configure"],
-        Command::AzureAccessToken => &["azure", "access-token"],
-        Command::Exec => &["exec"],
-        Command::Doctor => &["doctor"],
-    }
+fn command_path(command: Command) -> Vec<&'static str> {
+    command.path().split(' ').collect()
 }
 
 #[test]
@@ -192,7 +182,7 @@ fn every_command_helps_with_each_of_its_settings_as_the_table_says() {
             let Some(flag) = setting.flag else { continue };
             for command in setting.commands {
                 let help = helps.entry(command_path(*command)).or_insert_with(|| {
-                    let mut args = command_path(*command).to_vec();
+                    let mut args = command_path(*command);
                     args.push("--help");
                     let out = sb.run(&args);
                     assert_eq!(out.code, 0, "{args:?}: {}", out.stderr);

@@ -14,6 +14,8 @@
 //! session binds it to the exact token, so only the token that got them gets them again.
 
 #[cfg(feature = "cli")]
+mod cli;
+#[cfg(feature = "cli")]
 pub(crate) mod config_file;
 #[cfg(feature = "cli")]
 pub(crate) mod container;
@@ -373,6 +375,15 @@ pub fn sanitize_session_name(raw: &str) -> String {
 /// `vercel-<project>-<environment>`, from the token's claims.
 pub fn default_session_name(claims: &Claims) -> String {
     sanitize_session_name(&claims.label())
+}
+
+/// AWS in the list of clouds ([`crate::clouds`]).
+pub struct Aws;
+
+impl crate::cloud::Cloud for Aws {
+    fn table(&self) -> &'static crate::settings::Table {
+        &settings::TABLE
+    }
 }
 
 #[cfg(test)]

@@ -8,13 +8,25 @@ use crate::settings::{Kind, Raw, Setting, Table, WhenUnset};
 use crate::vars;
 
 /// The commands that exchange the token with STS, and so take every AWS setting.
+/// `vercel-oidc aws credential-process`.
+#[cfg(feature = "cli")]
+pub const CREDENTIAL_PROCESS: Command = Command("aws credential-process");
+
+/// `vercel-oidc aws configure`.
+#[cfg(feature = "cli")]
+pub const CONFIGURE: Command = Command("aws configure");
+
+/// `vercel-oidc aws env`.
+#[cfg(feature = "cli")]
+pub const ENV: Command = Command("aws env");
+
 #[cfg(feature = "cli")]
 const EXCHANGE: &[Command] = &[
-    Command::AwsCredentialProcess,
-    Command::AwsConfigure,
-    Command::AwsEnv,
-    Command::Exec,
-    Command::Doctor,
+    CREDENTIAL_PROCESS,
+    CONFIGURE,
+    ENV,
+    Command::EXEC,
+    Command::DOCTOR,
 ];
 
 pub static TABLE: Table = Table {
@@ -150,7 +162,7 @@ pub static EXEC_CREDENTIALS: Setting = Setting {
     long_help: "`endpoint` serves them on 127.0.0.1 for the SDKs to renew (the container-credentials protocol); `env` sets AWS_ACCESS_KEY_ID and friends, fixed for the command's life. [default: `endpoint` in local development where a fresh token can be had, `env` in a build (VERCEL or CI set) and wherever none can]",
     example: "env",
     #[cfg(feature = "cli")]
-    commands: &[Command::Exec, Command::Doctor],
+    commands: &[Command::EXEC, Command::DOCTOR],
     ..Setting::BASE
 };
 

@@ -26,6 +26,8 @@
 //! authority, tenant, client, scope, and the token's identity (issuer, subject, audience, owner,
 //! project, environment), bound to the exact token that got it. An entry is handed out while more than [`MIN_REMAINING`] is left.
 
+#[cfg(feature = "cli")]
+mod cli;
 pub(crate) mod entra;
 mod exchange;
 #[cfg(feature = "cli")]
@@ -327,6 +329,15 @@ pub(crate) fn cache_key(req: &TokenRequest, authority: &Authority, claims: &Clai
             identity: claims.identity(),
         },
     )
+}
+
+/// Azure in the list of clouds ([`crate::clouds`]).
+pub struct Azure;
+
+impl crate::cloud::Cloud for Azure {
+    fn table(&self) -> &'static crate::settings::Table {
+        &settings::TABLE
+    }
 }
 
 #[cfg(test)]

@@ -8,13 +8,16 @@ use crate::settings::{Setting, Table, WhenUnset};
 use crate::vars;
 
 /// The commands that exchange the token with Entra ID, or wire it for SDKs that do.
+/// `vercel-oidc azure configure`.
 #[cfg(feature = "cli")]
-const EXCHANGE: &[Command] = &[
-    Command::AzureConfigure,
-    Command::AzureAccessToken,
-    Command::Exec,
-    Command::Doctor,
-];
+pub const CONFIGURE: Command = Command("azure configure");
+
+/// `vercel-oidc azure access-token`.
+#[cfg(feature = "cli")]
+pub const ACCESS_TOKEN: Command = Command("azure access-token");
+
+#[cfg(feature = "cli")]
+const EXCHANGE: &[Command] = &[CONFIGURE, ACCESS_TOKEN, Command::EXEC, Command::DOCTOR];
 
 pub static TABLE: Table = Table {
     section: "azure",
@@ -88,7 +91,7 @@ pub static FEDERATED_TOKEN_FILE: Setting = Setting {
     long_help: "Not to be confused with the global --token-file, which is where the Vercel token is read from.",
     example: "/run/secrets/azure-token",
     #[cfg(feature = "cli")]
-    commands: &[Command::AzureConfigure],
+    commands: &[CONFIGURE],
     ..Setting::BASE
 };
 
@@ -101,7 +104,7 @@ pub static SCOPE: Setting = Setting {
     help: "Scope to request: one `<resource>/.default`",
     example: "https://management.azure.com/.default",
     #[cfg(feature = "cli")]
-    commands: &[Command::AzureAccessToken],
+    commands: &[ACCESS_TOKEN],
     ..Setting::BASE
 };
 

@@ -1,88 +1,142 @@
 //! The settings of every cloud at once, for the commands that use several (`exec`, `doctor`),
-//! resolved as each cloud's own subcommands resolve them (see [`crate::settings`]).
+//! resolved as each cloud's own subcommands resolve them (see [`crate::settings`]), and the
+//! flags that choose among the clouds (`--aws`, `--gcp`, `--azure`: one per cloud).
 //!
 //! A cloud counts as configured when it has what it cannot do without (its table's
 //! `configured_when`): AWS a role ARN, GCP a provider audience or a project number, Azure both a
 //! tenant and a client id.
 
+use clap::{Arg, ArgAction, ArgMatches};
+
 use crate::project::ProjectConfig;
-use crate::settings::{Given, Resolved};
-use crate::{aws, azure, gcp};
+use crate::settings::{Command, Given, Resolved};
 
-use super::Ctx;
-use super::flags::CloudFlags;
+use super::{CloudCli, Ctx, flags};
 
-/// A set of clouds: chosen with `--aws`, `--gcp` and `--azure`, configured, or wanted.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Clouds {
-    pub aws: bool,
-    pub gcp: bool,
-    pub azure: bool,
-}
+/// The clouds, as [`super::main`] is handed them.
+pub type Clouds = &'static [&'static dyn CloudCli];
 
-impl Clouds {
-    pub fn any(self) -> bool {
-        self.aws || self.gcp || self.azure
+/// Adds a flag per cloud (`--aws`) to `cmd`, which wires or checks the clouds it names.
+pub fn choice_flags(mut cmd: clap::Command, clouds: Clouds) -> clap::Command {
+    for cloud in clouds {
+        let table = cloud.table();
+        cmd = cmd.arg(
+            Arg::new(table.section)
+                .long(table.section)
+                .action(ArgAction::SetTrue)
+                .help(format!(
+                    "Wire or check {} (default: every configured cloud)",
+                    table.title
+                )),
+        );
     }
+    cmd
+}
 
-    /// `AWS`, `GCP`, `Azure`, for those in the set.
-    pub fn names(self) -> Vec<&'static str> {
-        [(self.aws, "AWS"), (self.gcp, "GCP"), (self.azure, "Azure")]
-            .into_iter()
-            .filter_map(|(on, name)| on.then_some(name))
-            .collect()
+/// What `exec` or `doctor` was told of the clouds: their settings given as flags, and the
+/// clouds named by their flag (by section).
+pub struct Choice {
+    pub given: Given,
+    pub chosen: Vec<&'static str>,
+}
+
+impl Choice {
+    /// The choice `matches` holds for `command`; an error for a malformed setting flag.
+    pub fn read(
+        matches: &ArgMatches,
+        clouds: Clouds,
+        command: Command,
+    ) -> Result<Self, clap::Error> {
+        let tables: Vec<_> = clouds.iter().map(|c| c.table()).collect();
+        Ok(Self {
+            given: flags::given(matches, &tables, command)?,
+            chosen: clouds
+                .iter()
+                .map(|c| c.table().section)
+                .filter(|section| matches.get_flag(section))
+                .collect(),
+        })
     }
 }
 
-impl From<CloudFlags> for Clouds {
-    fn from(flags: CloudFlags) -> Self {
-        Self {
-            aws: flags.aws,
-            gcp: flags.gcp,
-            azure: flags.azure,
-        }
+/// `a`, `a or b`, `a, b or c`.
+pub fn one_of(words: &[&str]) -> String {
+    match words {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
     }
 }
 
-/// The settings of the three clouds, resolved, before checking.
-#[derive(Clone, Debug)]
-pub struct Settings {
-    pub aws: Resolved,
-    pub gcp: Resolved,
-    pub azure: Resolved,
+/// What to do when no cloud is configured: what configures each.
+pub fn how_to_configure(clouds: Clouds) -> String {
+    let hints: Vec<&str> = clouds.iter().map(|c| c.configure_hint()).collect();
+    format!(
+        "set {}, or commit a vercel-oidc.toml (see the README)",
+        one_of(&hints)
+    )
 }
+
+/// The flags that name a cloud: `--aws, --gcp or --azure`.
+pub fn choice_flag_names(clouds: Clouds) -> String {
+    let flags: Vec<String> = clouds
+        .iter()
+        .map(|c| format!("--{}", c.table().section))
+        .collect();
+    one_of(&flags.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+/// The settings of every cloud, resolved, before checking, in the clouds' order.
+pub struct Settings(pub Vec<(&'static dyn CloudCli, Resolved)>);
 
 impl Settings {
     /// Every cloud's settings from the flags `given`, the environment and `project`'s sections
     /// for a token of `environment`.
     pub fn resolve(
         ctx: &Ctx,
+        clouds: Clouds,
         given: &Given,
         project: &ProjectConfig,
         environment: Option<&str>,
     ) -> Self {
-        Self {
-            aws: ctx.resolve(&aws::settings::TABLE, given, project, environment),
-            gcp: ctx.resolve(&gcp::settings::TABLE, given, project, environment),
-            azure: ctx.resolve(&azure::settings::TABLE, given, project, environment),
-        }
+        Self(
+            clouds
+                .iter()
+                .map(|&cloud| {
+                    let settings = ctx.resolve(cloud.table(), given, project, environment);
+                    (cloud, settings)
+                })
+                .collect(),
+        )
     }
 
-    /// The clouds that have what they cannot do without (see the module docs).
-    pub fn configured(&self) -> Clouds {
-        Clouds {
-            aws: self.aws.configured(),
-            gcp: self.gcp.configured(),
-            azure: self.azure.configured(),
-        }
+    /// The clouds that have what they cannot do without (see the module docs), with their
+    /// settings.
+    pub fn configured(&self) -> impl Iterator<Item = &(&'static dyn CloudCli, Resolved)> {
+        self.0.iter().filter(|(_, settings)| settings.configured())
     }
 
-    /// The clouds to use: those `chosen`, or every configured one when none is.
-    pub fn wanted(&self, chosen: Clouds) -> Clouds {
-        if chosen.any() {
-            chosen
-        } else {
-            self.configured()
+    /// The clouds to use: those `chosen` by section, or every configured one when none is.
+    pub fn wanted(&self, chosen: &[&str]) -> Vec<&(&'static dyn CloudCli, Resolved)> {
+        if chosen.is_empty() {
+            return self.configured().collect();
         }
+        self.0
+            .iter()
+            .filter(|(cloud, _)| chosen.contains(&cloud.table().section))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_of;
+
+    #[test]
+    fn choices_read_as_a_sentence() {
+        assert_eq!(one_of(&[]), "");
+        assert_eq!(one_of(&["a"]), "a");
+        assert_eq!(one_of(&["a", "b"]), "a or b");
+        assert_eq!(one_of(&["a", "b", "c"]), "a, b or c");
     }
 }

@@ -8,17 +8,17 @@
 //! Requests, unless `--offline`: one real exchange per checked cloud (every configured one, or
 //! those chosen with `--aws`, `--gcp`, `--azure`), through the same code as `aws
 //! credential-process`, `gcp access-token` and `azure access-token`, with the shared cache
-//! neither read nor written, so that the trust is tested rather than the cache:
-//! - AWS: STS `AssumeRoleWithWebIdentity`;
-//! - GCP: Google STS, then IAM Credentials `generateAccessToken` with a service account;
-//! - Azure: an Entra ID token for [`AZURE_SCOPE`].
+//! neither read nor written, so that the trust is tested rather than the cache: what each
+//! cloud's `cli/doctor.rs` asks for (AWS: STS `AssumeRoleWithWebIdentity`; GCP: Google STS,
+//! then IAM Credentials `generateAccessToken` with a service account; Azure: an Entra ID token
+//! for the management scope).
 //!
 //! Prints on stdout a report (or with `--json` one JSON document with the same content): the
 //! token's source, claims and time left, whether a local refresh is possible, the project config,
 //! each cloud's settings and where each came from, and each check's result. The token, secrets
 //! and access tokens are never printed; an AWS key id only masked (`****ABCD`). For every cloud
 //! whose check did not pass (or was not made), the trust configuration that accepts this very
-//! token ([`crate::aws::trust`], [`crate::gcp::trust`], [`crate::azure::trust`]).
+//! token (each cloud's `trust` module).
 //! Writes nothing (a refreshed token goes to the shared store, as for every command).
 //!
 //! The report for people shows everything from outside escaped (claims, server messages,
@@ -32,10 +32,10 @@
 //! settings are valid), 1 otherwise, including a missing or expired token, an invalid project
 //! config and no configured cloud.
 
-mod checks;
+mod check;
 mod human;
 mod origins;
-mod trust;
+mod report;
 
 use crate::vars;
 use std::path::PathBuf;
@@ -44,27 +44,26 @@ use std::process::ExitCode;
 use crate::problem::Explain as _;
 use crate::project::ProjectConfig;
 use crate::refresh::Refresher;
+use crate::session;
 use crate::token::{self, OidcToken, TokenError, TokenSource};
-use crate::{session, timefmt};
 use clap::Args;
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use super::clouds::Settings;
-use super::flags::{self, CloudFlags, SettingFlags};
+use super::clouds::{self, Choice, Clouds, Settings};
 use super::summary::ClaimsSummary;
 use super::{Ctx, print_stdout};
-use checks::Checker;
-use origins::SettingList;
+use crate::settings::Table;
 
-/// The scope of the Entra ID token the Azure check asks for.
-pub const AZURE_SCOPE: &str = "https://management.azure.com/.default";
+pub(crate) use check::{Checker, indented_json, refusal};
+pub(crate) use origins::{Row, listing};
+use report::Status;
+pub(crate) use report::{Check, CloudReport};
 
+/// The flags of `doctor`; each cloud's choice flag and setting flags are added to the command
+/// with the clouds (see [`super::main`]).
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
-    #[command(flatten)]
-    clouds: CloudFlags,
-
     /// Make no request: show the set-up and the trust each cloud needs for this token
     ///
     /// Neither the clouds nor the Vercel API (for a refresh) are called.
@@ -75,23 +74,24 @@ pub struct DoctorArgs {
     #[arg(long)]
     json: bool,
 
-    #[command(flatten)]
-    settings: SettingFlags<flags::Doctor>,
-
     /// Accepted as every command that exchanges accepts it: doctor never uses the cache anyway
     #[arg(long, hide = true)]
     no_cache: bool,
 }
 
-pub fn run(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<ExitCode> {
+pub fn run(
+    ctx: &Ctx,
+    args: &DoctorArgs,
+    clouds: Clouds,
+    choice: &Choice,
+) -> anyhow::Result<ExitCode> {
     let now = ctx.now();
     let token = inspect_token(ctx, args.offline, now);
     let claims = token.loaded.as_ref().map(OidcToken::claims);
     let environment = claims.and_then(|c| c.environment.as_deref());
     let (project, config) = project_config(ctx);
-    let settings = Settings::resolve(ctx, &args.settings.given, &project, environment);
-    let want = settings.wanted(args.clouds.into());
-    let check = Checker {
+    let settings = Settings::resolve(ctx, clouds, &choice.given, &project, environment);
+    let checker = Checker {
         ctx,
         now,
         offline: args.offline,
@@ -101,15 +101,8 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<ExitCode> {
     let mut report = Report {
         ok: false,
         offline: args.offline,
-        configured: settings
-            .configured()
-            .names()
-            .into_iter()
-            .map(str::to_ascii_lowercase)
-            .collect(),
-        aws: want.aws.then(|| check.aws(&settings.aws)),
-        gcp: want.gcp.then(|| check.gcp(&settings.gcp)),
-        azure: want.azure.then(|| check.azure(&settings.azure)),
+        configured: settings.configured().map(|(c, _)| c.table()).collect(),
+        clouds: checks(&checker, &settings, &choice.chosen),
         problems: Vec::new(),
         token: token.report,
         config,
@@ -118,7 +111,7 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<ExitCode> {
             .map(SkippedReport::from)
             .collect(),
     };
-    report.problems = problems(&report, token.problem, want.any());
+    report.problems = problems(&report, token.problem, clouds);
     report.ok = report.problems.is_empty();
     let text = if args.json {
         serde_json::to_string_pretty(&report)? + "\n"
@@ -131,6 +124,23 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// Each cloud's report: checked when `chosen` names it (or, when none is chosen, when it is
+/// configured), else `None`.
+fn checks(checker: &Checker, settings: &Settings, chosen: &[&str]) -> CloudReports {
+    let wanted = settings.wanted(chosen);
+    CloudReports(
+        settings
+            .0
+            .iter()
+            .map(|(cloud, resolved)| {
+                let section = cloud.table().section;
+                let want = wanted.iter().any(|(w, _)| w.table().section == section);
+                (cloud.table(), want.then(|| cloud.check(checker, resolved)))
+            })
+            .collect(),
+    )
 }
 
 /// The project config, or an empty one and the error that stopped it.
@@ -152,29 +162,25 @@ fn project_config(ctx: &Ctx) -> (ProjectConfig, ConfigReport) {
 
 /// What stands in the way, each with what to do: the token's problem, the project config's,
 /// no cloud at all, and each failed check.
-fn problems(report: &Report, token_problem: Option<String>, any_cloud: bool) -> Vec<String> {
+fn problems(report: &Report, token_problem: Option<String>, clouds: Clouds) -> Vec<String> {
     let mut problems: Vec<String> = token_problem.into_iter().collect();
     if report.config.error.is_some() {
         problems.push("the project config cannot be used: fix the error shown under it".into());
     }
-    if !any_cloud {
-        problems.push(NOTHING_CONFIGURED.into());
+    if report.clouds.checked().next().is_none() {
+        problems.push(format!(
+            "no cloud is configured, so there is nothing to check: {}, or name a cloud with {}",
+            clouds::how_to_configure(clouds),
+            clouds::choice_flag_names(clouds)
+        ));
     }
-    for (name, cloud) in [
-        ("AWS", &report.aws),
-        ("GCP", &report.gcp),
-        ("Azure", &report.azure),
-    ] {
-        if let Some(cloud) = cloud
-            && cloud.check.status == Status::Failed
-        {
-            problems.push(format!("{name}: {}", cloud.check.summary));
+    for (table, cloud) in report.clouds.checked() {
+        if cloud.check.status == Status::Failed {
+            problems.push(format!("{}: {}", table.title, cloud.check.summary));
         }
     }
     problems
 }
-
-const NOTHING_CONFIGURED: &str = "no cloud is configured, so there is nothing to check: set AWS_ROLE_ARN, the GCP_* variables or AZURE_TENANT_ID and AZURE_CLIENT_ID, or commit a vercel-oidc.toml (see the README), or name a cloud with --aws, --gcp or --azure";
 
 // --- the report ---
 
@@ -185,17 +191,46 @@ struct Report {
     offline: bool,
     token: TokenReport,
     config: ConfigReport,
-    /// The clouds whose settings are complete enough to be used: `aws`, `gcp`, `azure`.
-    configured: Vec<String>,
-    /// Each checked cloud; `null` when not checked.
-    aws: Option<CloudReport>,
-    gcp: Option<CloudReport>,
-    azure: Option<CloudReport>,
+    /// The clouds whose settings are complete enough to be used, by section: `aws`, `gcp`,
+    /// `azure`.
+    #[serde(serialize_with = "sections")]
+    configured: Vec<&'static Table>,
+    /// Each cloud by section; `null` when not checked.
+    #[serde(flatten)]
+    clouds: CloudReports,
     /// What stands in the way, each with what to do; empty when `ok`.
     problems: Vec<String>,
     /// Files found walking up from here that another user could have written, and were passed
     /// over.
     skipped: Vec<SkippedReport>,
+}
+
+/// Each cloud's report, in the clouds' order: a JSON member per cloud, named by its section.
+struct CloudReports(Vec<(&'static Table, Option<CloudReport>)>);
+
+impl CloudReports {
+    /// The clouds checked, with their reports.
+    fn checked(&self) -> impl Iterator<Item = (&'static Table, &CloudReport)> {
+        self.0
+            .iter()
+            .filter_map(|(table, report)| Some((*table, report.as_ref()?)))
+    }
+}
+
+impl Serialize for CloudReports {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (table, report) in &self.0 {
+            map.serialize_entry(table.section, report)?;
+        }
+        map.end()
+    }
+}
+
+/// Tables as their sections.
+fn sections<S: serde::Serializer>(tables: &[&'static Table], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(tables.iter().map(|t| t.section))
 }
 
 #[derive(Serialize)]
@@ -248,101 +283,6 @@ struct ConfigReport {
     /// The `vercel-oidc.toml` used, or `null` when there is none.
     path: Option<PathBuf>,
     error: Option<String>,
-}
-
-#[derive(Serialize)]
-struct CloudReport {
-    /// Whether its settings are complete (it may be checked without, when named with a flag).
-    configured: bool,
-    settings: SettingList,
-    check: Check,
-    /// The trust configuration that accepts this token; `null` when the check passed, or when
-    /// there is no token to describe.
-    trust: Option<serde_json::Value>,
-    /// The same as human-readable lines.
-    #[serde(skip)]
-    trust_text: Vec<String>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-enum Status {
-    Passed,
-    Failed,
-    Skipped,
-}
-
-#[derive(Serialize)]
-struct Check {
-    status: Status,
-    /// One line: what happened.
-    summary: String,
-    /// When the credentials or access token got expire.
-    expires_at: Option<String>,
-    /// The AWS access key id, masked.
-    access_key_id: Option<String>,
-    error: Option<CloudError>,
-}
-
-#[derive(Serialize)]
-struct CloudError {
-    /// `STS`, `Google STS`, `IAM Credentials`, `Entra ID`, or `settings`.
-    service: String,
-    /// The HTTP status, when the service answered.
-    status: Option<u16>,
-    /// The service's error code (`AccessDenied`, `invalid_grant`, `PERMISSION_DENIED`,
-    /// `AADSTS70021`…), when it sent one.
-    code: Option<String>,
-    message: String,
-    /// What to do.
-    hint: Option<String>,
-}
-
-impl Check {
-    fn skipped(summary: impl Into<String>) -> Self {
-        Self {
-            status: Status::Skipped,
-            summary: summary.into(),
-            expires_at: None,
-            access_key_id: None,
-            error: None,
-        }
-    }
-
-    fn failed(summary: impl Into<String>, error: CloudError) -> Self {
-        Self {
-            status: Status::Failed,
-            summary: summary.into(),
-            expires_at: None,
-            access_key_id: None,
-            error: Some(error),
-        }
-    }
-
-    fn passed(summary: String, expires_at: OffsetDateTime) -> Self {
-        Self {
-            status: Status::Passed,
-            summary,
-            expires_at: Some(timefmt::rfc3339_z(expires_at)),
-            access_key_id: None,
-            error: None,
-        }
-    }
-
-    /// A settings error: what is wrong, and what to do as the hint.
-    fn bad_settings(error: &dyn crate::problem::Explain) -> Self {
-        let message = error.problem();
-        Self::failed(
-            format!("the settings are not valid: {message}"),
-            CloudError {
-                service: "settings".into(),
-                status: None,
-                code: None,
-                message,
-                hint: error.fix(),
-            },
-        )
-    }
 }
 
 // --- the token ---

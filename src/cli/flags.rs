@@ -122,13 +122,8 @@ fn shell_word(word: &str) -> String {
 }
 
 impl<C: Flagged> Args for SettingFlags<C> {
-    fn augment_args(mut cmd: clap::Command) -> clap::Command {
-        for table in C::tables() {
-            for setting in table.for_command(C::COMMAND) {
-                cmd = cmd.arg(argument(table, setting));
-            }
-        }
-        cmd
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        setting_args(cmd, &C::tables(), C::COMMAND)
     }
 
     fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
@@ -138,32 +133,8 @@ impl<C: Flagged> Args for SettingFlags<C> {
 
 impl<C: Flagged> clap::FromArgMatches for SettingFlags<C> {
     fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
-        let mut given = Given::default();
-        for table in C::tables() {
-            for setting in table.for_command(C::COMMAND) {
-                let id = id(setting);
-                if matches.value_source(id) != Some(ValueSource::CommandLine) {
-                    continue;
-                }
-                let values: Vec<String> = matches
-                    .get_many::<String>(id)
-                    .into_iter()
-                    .flatten()
-                    .cloned()
-                    .collect();
-                if C::COMMAND != Command::Doctor {
-                    values.iter().try_for_each(|v| check_flag(setting, v))?;
-                }
-                let raw = match setting.kind {
-                    Kind::List => Raw::List(values),
-                    _ => Raw::One(values.into_iter().next().unwrap_or_default()),
-                };
-                let flag = setting.flag.unwrap_or(setting.name);
-                given.set(table, setting, raw, Origin::Flag(flag));
-            }
-        }
         Ok(Self {
-            given,
+            given: given(matches, &C::tables(), C::COMMAND)?,
             command: PhantomData,
         })
     }
@@ -174,35 +145,66 @@ impl<C: Flagged> clap::FromArgMatches for SettingFlags<C> {
     }
 }
 
+/// Adds to `cmd` the flag of every setting of `tables` that `command` takes.
+pub fn setting_args(mut cmd: clap::Command, tables: &[&Table], command: Command) -> clap::Command {
+    for table in tables {
+        for setting in table.for_command(command) {
+            cmd = cmd.arg(argument(table, setting));
+        }
+    }
+    cmd
+}
+
+/// The settings of `tables` that the command line gave `command`, each checked (but for
+/// `doctor`, which reports a bad value rather than refusing it).
+pub fn given(
+    matches: &ArgMatches,
+    tables: &[&Table],
+    command: Command,
+) -> Result<Given, clap::Error> {
+    let mut given = Given::default();
+    for table in tables {
+        for setting in table.for_command(command) {
+            let id = id(setting);
+            if matches.value_source(id) != Some(ValueSource::CommandLine) {
+                continue;
+            }
+            let values: Vec<String> = matches
+                .get_many::<String>(id)
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect();
+            if command != Command::DOCTOR {
+                values.iter().try_for_each(|v| check_flag(setting, v))?;
+            }
+            let raw = match setting.kind {
+                Kind::List => Raw::List(values),
+                _ => Raw::One(values.into_iter().next().unwrap_or_default()),
+            };
+            let flag = setting.flag.unwrap_or(setting.name);
+            given.set(table, setting, raw, Origin::Flag(flag));
+        }
+    }
+    Ok(given)
+}
+
+/// Declares the marker types of the commands whose settings are flags, each with its command and
+/// tables: `flagged! { EnvFlags => settings::ENV: [TABLE]; }`.
 macro_rules! flagged {
-    ($($name:ident => $command:ident: [$($table:path),+];)+) => {$(
+    ($($name:ident => $command:path: [$($table:path),+];)+) => {$(
         #[derive(Clone, Debug)]
         pub struct $name;
 
-        impl Flagged for $name {
-            const COMMAND: Command = Command::$command;
-            fn tables() -> Vec<&'static Table> {
+        impl $crate::cli::flags::Flagged for $name {
+            const COMMAND: $crate::settings::Command = $command;
+            fn tables() -> Vec<&'static $crate::settings::Table> {
                 vec![$(&$table),+]
             }
         }
     )+};
 }
-
-use crate::aws::settings::TABLE as AWS;
-use crate::azure::settings::TABLE as AZURE;
-use crate::gcp::settings::TABLE as GCP;
-
-flagged! {
-    AwsCredentialProcess => AwsCredentialProcess: [AWS];
-    AwsConfigure => AwsConfigure: [AWS];
-    AwsEnv => AwsEnv: [AWS];
-    GcpConfigure => GcpConfigure: [GCP];
-    GcpAccessToken => GcpAccessToken: [GCP];
-    AzureConfigure => AzureConfigure: [AZURE];
-    AzureAccessToken => AzureAccessToken: [AZURE];
-    Exec => Exec: [AWS, GCP, AZURE];
-    Doctor => Doctor: [AWS, GCP, AZURE];
-}
+pub(crate) use flagged;
 
 /// `--no-cache`, for every command that uses the shared cache.
 #[derive(Clone, Copy, Debug, Args)]
@@ -226,20 +228,4 @@ pub struct FormatFlag {
     /// Example: --format fish, then read the output with `… | source`
     #[arg(long, value_enum, default_value_t = EnvFormat::Sh, env = vars::VERCEL_OIDC_FORMAT)]
     pub format: EnvFormat,
-}
-
-/// `--aws`, `--gcp`, `--azure`: the clouds `exec` wires and `doctor` checks.
-#[derive(Clone, Copy, Debug, Args)]
-pub struct CloudFlags {
-    /// Wire or check AWS (default: every configured cloud)
-    #[arg(long)]
-    pub aws: bool,
-
-    /// Wire or check GCP (default: every configured cloud)
-    #[arg(long)]
-    pub gcp: bool,
-
-    /// Wire or check Azure (default: every configured cloud)
-    #[arg(long)]
-    pub azure: bool,
 }

@@ -1,30 +1,37 @@
-//! Command-line parsing and dispatch. Clap structs live here and nowhere else; each subcommand
-//! turns its flags into the library's validated configuration before doing any I/O.
+//! The command line: parsing and dispatch, and what every cloud's commands share (the context,
+//! the setting flags, `exec`'s running of its child, `doctor`'s report). No cloud is named here:
+//! [`main`] is handed the list of clouds ([`crate::clouds::ALL`]), each a [`CloudCli`] that
+//! brings its subcommand, its `exec` wiring and its `doctor` check from its own folder. Each
+//! subcommand turns its flags into the library's validated configuration before doing any I/O.
 
 // Doc comments here are clap's help text, not rustdoc: URLs in them are examples to copy.
 #![allow(rustdoc::bare_urls, rustdoc::invalid_html_tags)]
 
-mod aws;
-mod azure;
+mod cloud;
 mod clouds;
-mod doctor;
-mod exec;
-mod flags;
-mod gcp;
+mod ctx;
+pub(crate) mod doctor;
+pub(crate) mod exec;
+pub(crate) mod flags;
 mod summary;
 mod token;
 mod verify;
+pub(crate) mod wiring;
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::project::ProjectConfig;
-use crate::settings::{Given, Resolved, Table};
-use crate::token::OidcToken;
-use crate::{Env, Session, outside, session, vars};
-use clap::{Parser, Subcommand};
-use time::OffsetDateTime;
+use crate::settings::Command as Settings;
+
+const EXEC: Settings = Settings::EXEC;
+const DOCTOR: Settings = Settings::DOCTOR;
+use crate::{Env, Session, outside, vars};
+use clap::{ArgMatches, CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
+
+pub use cloud::{CloudCli, Run};
+use clouds::{Choice, Clouds};
+pub use ctx::Ctx;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -41,7 +48,15 @@ Examples:
 /// Trade Vercel's OIDC token for short-lived cloud credentials, handed to tools through their
 /// native mechanisms.
 #[derive(Debug, Parser)]
-#[command(name = "vercel-oidc", version, about, after_help = EXAMPLES, max_term_width = 100)]
+#[command(
+    name = "vercel-oidc",
+    version,
+    about,
+    after_help = EXAMPLES,
+    max_term_width = 100,
+    subcommand_required = true,
+    arg_required_else_help = true
+)]
 pub(crate) struct Cli {
     /// Read the Vercel OIDC token from this file
     ///
@@ -76,8 +91,9 @@ pub(crate) struct Cli {
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
 
+    /// The command; `None` for a cloud's, which is not one of these (see [`main`]).
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -94,96 +110,14 @@ enum Command {
     ///
     /// Example: vercel-oidc doctor --offline
     Doctor(doctor::DoctorArgs),
-    /// AWS: credential_process, profile set-up and environment variables
-    #[command(subcommand)]
-    Aws(aws::AwsCommand),
-    /// GCP: external_account credential files, their executable source, and access tokens
-    #[command(subcommand)]
-    Gcp(gcp::GcpCommand),
-    /// Azure: federated token file for the Azure SDKs, and access tokens
-    #[command(subcommand)]
-    Azure(azure::AzureCommand),
     /// Verify a token as an API trusting Vercel must: signature, issuer, audience, expiry
     ///
     /// Example: printf %s "$TOKEN" | vercel-oidc verify --issuer https://oidc.vercel.com/acme --audience https://vercel.com/acme -
-    Verify(verify::VerifyArgs),
+    Verify(Box<verify::VerifyArgs>),
 }
 
-/// What every subcommand needs: the session (the environment read once at start, the token's
-/// source, refresh on or off) and the global flags.
-pub(crate) struct Ctx {
-    pub session: Session,
-    /// `--project-dir`, absolute, when given.
-    pub project_dir: Option<PathBuf>,
-    pub config: Option<PathBuf>,
-}
-
-impl Ctx {
-    pub fn env(&self) -> &Env {
-        self.session.env()
-    }
-
-    pub fn now(&self) -> OffsetDateTime {
-        self.session.now()
-    }
-
-    /// `--token-file`, when given.
-    pub fn token_file(&self) -> Option<&std::path::Path> {
-        self.session.token_path()
-    }
-
-    /// The project config (`vercel-oidc.toml`), or an empty one when there is none.
-    pub fn project(&self) -> anyhow::Result<ProjectConfig> {
-        Ok(ProjectConfig::load(self.env(), self.config.as_deref())?)
-    }
-
-    /// One cloud's settings: the flags `given`, then the environment, then `project`'s sections
-    /// for a token of `environment`.
-    pub fn resolve(
-        &self,
-        table: &'static Table,
-        given: &Given,
-        project: &ProjectConfig,
-        environment: Option<&str>,
-    ) -> Resolved {
-        Resolved::resolve(table, given, self.env(), project.layers(table, environment))
-    }
-
-    /// [`Ctx::resolve`] with the project config found from here and the token's environment.
-    pub fn settings(
-        &self,
-        table: &'static Table,
-        given: &Given,
-        token: Option<&OidcToken>,
-    ) -> anyhow::Result<Resolved> {
-        let environment = token.and_then(|t| t.claims().environment.as_deref());
-        Ok(self.resolve(table, given, &self.project()?, environment))
-    }
-
-    /// See [`Session::load_token`].
-    pub fn load_token(&self) -> Result<OidcToken, session::Error> {
-        self.session.load_token()
-    }
-
-    /// See [`Session::fresh`].
-    pub fn fresh(&self, token: OidcToken) -> Result<OidcToken, session::Error> {
-        self.session.fresh(token)
-    }
-
-    /// A single-threaded runtime, made only when something must go over the network.
-    pub fn runtime(&self) -> anyhow::Result<tokio::runtime::Runtime> {
-        Ok(tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?)
-    }
-
-    /// See [`Session::cache`].
-    pub fn cache(&self, no_cache: bool) -> anyhow::Result<Option<crate::cache::Cache>> {
-        Ok(self.session.cache(no_cache)?)
-    }
-}
-
-pub fn main() -> ExitCode {
+/// Runs the command line with `clouds`, every cloud's commands, wiring and checks.
+pub fn main(clouds: Clouds) -> ExitCode {
     // Before the command line, whose setting flags clap also reads from their variables (and
     // would refuse one that is not UTF-8 without naming it).
     let env = Env::from_process();
@@ -191,18 +125,8 @@ pub fn main() -> ExitCode {
         eprintln!("error: {err}");
         return ExitCode::FAILURE;
     }
-    let cli = parse();
-    let from_env = match env.get(vars::VERCEL_OIDC_VERBOSE) {
-        Some(v) => v
-            .parse::<u8>()
-            .unwrap_or(if env.flag(vars::VERCEL_OIDC_VERBOSE) {
-                1
-            } else {
-                0
-            }),
-        None => 0,
-    };
-    crate::log::set_level(cli.verbose.max(from_env));
+    let (cli, action) = read(clouds);
+    crate::log::set_level(cli.verbose.max(verbose_from(&env)));
     crate::log::set_notices(true);
     let project_dir = cli.project_dir.map(|d| env.absolute(d));
     let env = match &project_dir {
@@ -223,16 +147,7 @@ pub fn main() -> ExitCode {
         project_dir,
         config: cli.config,
     };
-    let result = match cli.command {
-        Command::Token(args) => token::run(&ctx, &args),
-        Command::Aws(cmd) => aws::run(&ctx, cmd),
-        Command::Gcp(cmd) => gcp::run(&ctx, cmd),
-        Command::Azure(cmd) => azure::run(&ctx, cmd),
-        Command::Exec(args) => exec::run(&ctx, &args),
-        Command::Doctor(args) => doctor::run(&ctx, &args),
-        Command::Verify(args) => verify::run(&ctx, &args),
-    };
-    match result {
+    match run(&ctx, clouds, action) {
         Ok(code) => code,
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
@@ -244,12 +159,83 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// The command line; when it asks for help (`-h`, `--help`, `help`, or a command that needs a
-/// subcommand), parsed again with every setting's help put together, which only help needs.
-fn parse() -> Cli {
+/// `VERCEL_OIDC_VERBOSE`: a level, or any word that turns it on.
+fn verbose_from(env: &Env) -> u8 {
+    match env.get(vars::VERCEL_OIDC_VERBOSE) {
+        Some(v) => v
+            .parse::<u8>()
+            .unwrap_or(u8::from(env.flag(vars::VERCEL_OIDC_VERBOSE))),
+        None => 0,
+    }
+}
+
+/// What the command line asks for, read whole (and refused as clap refuses, with status 2,
+/// when it is not right) before anything runs.
+enum Action {
+    Token(token::TokenArgs),
+    Exec(exec::ExecArgs, Choice),
+    Doctor(doctor::DoctorArgs, Choice),
+    Verify(Box<verify::VerifyArgs>),
+    Cloud(Box<dyn Run>),
+}
+
+/// The command line: its global flags and what it asks for.
+fn read(clouds: Clouds) -> (Cli, Action) {
+    let matches = matches(clouds);
+    let read = || -> Result<(Cli, Action), clap::Error> {
+        let mut cli = Cli::from_arg_matches(&matches)?;
+        let Some((name, sub)) = matches.subcommand() else {
+            return Err(clap::Error::new(clap::error::ErrorKind::MissingSubcommand));
+        };
+        let action = match cli.command.take() {
+            Some(Command::Token(args)) => Action::Token(args),
+            Some(Command::Exec(args)) => Action::Exec(args, Choice::read(sub, clouds, EXEC)?),
+            Some(Command::Doctor(args)) => Action::Doctor(args, Choice::read(sub, clouds, DOCTOR)?),
+            Some(Command::Verify(args)) => Action::Verify(args),
+            None => match clouds.iter().find(|c| c.table().section == name) {
+                Some(cloud) => Action::Cloud(cloud.parse(sub)?),
+                None => return Err(clap::Error::new(clap::error::ErrorKind::InvalidSubcommand)),
+            },
+        };
+        Ok((cli, action))
+    };
+    read().unwrap_or_else(|e| e.format(&mut command(clouds)).exit())
+}
+
+/// Runs what the command line asked for.
+fn run(ctx: &Ctx, clouds: Clouds, action: Action) -> anyhow::Result<ExitCode> {
+    match action {
+        Action::Token(args) => token::run(ctx, &args),
+        Action::Exec(args, choice) => exec::run(ctx, &args, clouds, &choice),
+        Action::Doctor(args, choice) => doctor::run(ctx, &args, clouds, &choice),
+        Action::Verify(args) => verify::run(ctx, &args),
+        Action::Cloud(command) => command.run(ctx),
+    }
+}
+
+/// The command line with every cloud's subcommand, and the flags of each cloud's settings and
+/// choice on `exec` and `doctor`.
+fn command(clouds: Clouds) -> clap::Command {
+    let tables: Vec<_> = clouds.iter().map(|c| c.table()).collect();
+    let with_clouds = |cmd: clap::Command, command| {
+        flags::setting_args(clouds::choice_flags(cmd, clouds), &tables, command)
+    };
+    let mut cmd = Cli::command()
+        .mut_subcommand("exec", |c| with_clouds(c, EXEC))
+        .mut_subcommand("doctor", |c| with_clouds(c, DOCTOR));
+    for cloud in clouds {
+        cmd = cmd.subcommand(cloud.command());
+    }
+    cmd
+}
+
+/// The command line's matches; when it asks for help (`-h`, `--help`, `help`, or a command that
+/// needs a subcommand), parsed again with every setting's help put together, which only help
+/// needs.
+fn matches(clouds: Clouds) -> ArgMatches {
     use clap::error::ErrorKind;
-    match Cli::try_parse() {
-        Ok(cli) => cli,
+    match command(clouds).try_get_matches() {
+        Ok(matches) => matches,
         Err(e)
             if matches!(
                 e.kind(),
@@ -257,7 +243,7 @@ fn parse() -> Cli {
             ) =>
         {
             flags::HELP_WANTED.store(true, std::sync::atomic::Ordering::Relaxed);
-            Cli::parse()
+            command(clouds).get_matches()
         }
         Err(e) => e.exit(),
     }
@@ -283,11 +269,6 @@ mod readme {
     //! The README's flag tables agree with the commands, whose setting flags come from the
     //! settings tables: each table lists, in order, every flag of its command (global flags
     //! aside) with its environment variable and `vercel-oidc.toml` key.
-
-    use clap::CommandFactory;
-
-    use super::Cli;
-    use crate::settings::Table;
 
     /// `(flag, variable, toml key)` rows.
     type Rows = Vec<(String, Option<String>, Option<String>)>;
@@ -349,7 +330,7 @@ mod readme {
 
     /// The rows the command `path` (`aws credential-process`) really has.
     fn command_rows(path: &str) -> Rows {
-        let mut cmd = Cli::command();
+        let mut cmd = super::command(&crate::clouds::ALL);
         cmd.build();
         let mut sub = &cmd;
         for word in path.split(' ') {
@@ -357,8 +338,9 @@ mod readme {
                 .find_subcommand(word)
                 .unwrap_or_else(|| panic!("README names `{path}`, which is not a command"));
         }
-        let tables: [&Table; 3] = crate::project::tables();
-        let command = command_of(path);
+        let tables = crate::clouds::tables();
+        // The settings' name for the command: its words (a test may leak them).
+        let command = crate::settings::Command(Box::leak(path.to_string().into_boxed_str()));
         sub.get_arguments()
             .filter(|a| !a.is_global_set() && a.get_id() != "help")
             .filter_map(|a| {
@@ -367,29 +349,12 @@ mod readme {
                 let id = a.get_id().as_str();
                 let key = tables.iter().find_map(|t| {
                     let setting = t.setting(id)?;
-                    command.filter(|c| setting.commands.contains(c))?;
+                    setting.commands.contains(&command).then_some(())?;
                     setting.file_key
                 });
                 Some((long.to_string(), var, key.map(str::to_string)))
             })
             .collect()
-    }
-
-    /// The settings tables' name for the command `path`.
-    fn command_of(path: &str) -> Option<crate::settings::Command> {
-        use crate::settings::Command as C;
-        Some(match path {
-            "aws credential-process" => C::AwsCredentialProcess,
-            "aws configure" => C::AwsConfigure,
-            "aws env" => C::AwsEnv,
-            "gcp configure" => C::GcpConfigure,
-            "gcp access-token" => C::GcpAccessToken,
-            "azure configure" => C::AzureConfigure,
-            "azure access-token" => C::AzureAccessToken,
-            "exec" => C::Exec,
-            "doctor" => C::Doctor,
-            _ => return None,
-        })
     }
 
     #[test]
@@ -421,8 +386,6 @@ mod names {
     //! Every flag and environment variable that the code's messages and docs name is one this
     //! tool has (or, for flags, one of the other tools' commands it prints): a message cannot go
     //! on naming a flag or a variable after it was renamed.
-
-    use clap::CommandFactory;
 
     /// Flags of gcloud, aws and az that the trust set-ups print.
     const OTHER_TOOLS: &[&str] = &[
@@ -495,7 +458,7 @@ mod names {
                 collect(sub, out);
             }
         }
-        let mut cmd = super::Cli::command();
+        let mut cmd = super::command(&crate::clouds::ALL);
         cmd.build();
         let mut out = std::collections::BTreeSet::from(["help".to_string(), "version".to_string()]);
         collect(&cmd, &mut out);
@@ -533,7 +496,7 @@ mod names {
             "XDG_",
         ];
         let sources = sources();
-        // Rust constants of the same shape (`AZURE_SCOPE`) are code, not variables.
+        // Rust constants of the same shape (`AZURE_DEFAULT_AUDIENCE`) are code, not variables.
         let constants: Vec<&str> = sources
             .iter()
             .flat_map(|(_, text)| text.split("const ").skip(1))
@@ -564,7 +527,7 @@ mod names {
     /// ones, and each one read through `get` or `flag`), and `PATH`, searched byte for byte, not.
     #[test]
     fn every_variable_read_as_text_is_in_vars_read() {
-        let settings = crate::project::tables().into_iter().flat_map(|t| {
+        let settings = crate::clouds::tables().into_iter().flat_map(|t| {
             t.settings
                 .iter()
                 .flat_map(|s| s.env.into_iter().chain(s.inherits.iter().copied()))

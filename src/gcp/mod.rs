@@ -27,6 +27,8 @@
 //! project, environment), and are bound to the exact token that got them.
 
 #[cfg(feature = "cli")]
+mod cli;
+#[cfg(feature = "cli")]
 pub(crate) mod credfile;
 mod exchange;
 #[cfg(feature = "cli")]
@@ -586,6 +588,15 @@ fn impersonation_url(given: Option<&str>, email: &str) -> Result<String, ConfigE
     };
     crate::http::check_endpoint(&url).map_err(endpoint_error)?;
     Ok(url)
+}
+
+/// GCP in the list of clouds ([`crate::clouds`]).
+pub struct Gcp;
+
+impl crate::cloud::Cloud for Gcp {
+    fn table(&self) -> &'static crate::settings::Table {
+        &settings::TABLE
+    }
 }
 
 #[cfg(test)]

@@ -12,13 +12,16 @@ use crate::settings::{Kind, Raw, Setting, Table, WhenUnset};
 use crate::vars;
 
 /// The commands that exchange the token with Google, or wire it for clients that do.
+/// `vercel-oidc gcp configure`.
 #[cfg(feature = "cli")]
-const EXCHANGE: &[Command] = &[
-    Command::GcpConfigure,
-    Command::GcpAccessToken,
-    Command::Exec,
-    Command::Doctor,
-];
+pub const CONFIGURE: Command = Command("gcp configure");
+
+/// `vercel-oidc gcp access-token`.
+#[cfg(feature = "cli")]
+pub const ACCESS_TOKEN: Command = Command("gcp access-token");
+
+#[cfg(feature = "cli")]
+const EXCHANGE: &[Command] = &[CONFIGURE, ACCESS_TOKEN, Command::EXEC, Command::DOCTOR];
 
 pub static TABLE: Table = Table {
     section: "gcp",
@@ -216,7 +219,7 @@ pub static SCOPES: Setting = Setting {
     }),
     // doctor's check asks for an access token with them.
     #[cfg(feature = "cli")]
-    commands: &[Command::GcpAccessToken, Command::Doctor],
+    commands: &[ACCESS_TOKEN, Command::DOCTOR],
     ..Setting::BASE
 };
 
@@ -230,7 +233,7 @@ pub static PROJECT_ID: Setting = Setting {
     example: "my-project",
     check: Some(|v| check_project_id(v.first().trim()).map_err(problem_of)),
     #[cfg(feature = "cli")]
-    commands: &[Command::GcpConfigure, Command::Exec, Command::Doctor],
+    commands: &[CONFIGURE, Command::EXEC, Command::DOCTOR],
     ..Setting::BASE
 };
 
@@ -250,7 +253,7 @@ pub static SOURCE: Setting = Setting {
     long_help: "`file`: a file beside the credential file holding the current token; run configure again when the token is renewed. `executable`: this binary, run by the client on every refresh (clients need GOOGLE_EXTERNAL_ACCOUNT_ALLOW_EXECUTABLES=1).",
     example: "executable",
     #[cfg(feature = "cli")]
-    commands: &[Command::GcpConfigure],
+    commands: &[CONFIGURE],
     ..Setting::BASE
 };
 
@@ -264,7 +267,7 @@ pub static OUTPUT: Setting = Setting {
     long_help: "An existing file is replaced only when it is an external_account file.",
     example: "/tmp/gcp-credentials.json",
     #[cfg(feature = "cli")]
-    commands: &[Command::GcpConfigure],
+    commands: &[CONFIGURE],
     ..Setting::BASE
 };
 

@@ -13,15 +13,9 @@ pub(super) fn render(report: &Report, now: OffsetDateTime) -> String {
     token(&mut out, &report.token, now);
     out.line("");
     project_config(&mut out, report);
-    for (name, cloud) in [
-        ("AWS", &report.aws),
-        ("GCP", &report.gcp),
-        ("Azure", &report.azure),
-    ] {
-        if let Some(cloud) = cloud {
-            out.line("");
-            cloud_section(&mut out, name, cloud);
-        }
+    for (table, cloud) in report.clouds.checked() {
+        out.line("");
+        cloud_section(&mut out, table.title, cloud);
     }
     out.line("");
     result(&mut out, report);
@@ -101,7 +95,7 @@ fn project_config(out: &mut Out, report: &Report) {
         report
             .configured
             .iter()
-            .map(|c| display_name(c))
+            .map(|t| t.title)
             .collect::<Vec<_>>()
             .join(", ")
     };
@@ -159,10 +153,7 @@ fn cloud_section(out: &mut Out, name: &str, cloud: &CloudReport) {
 
 /// Whether everything passed, or the problems in the way.
 fn result(out: &mut Out, report: &Report) {
-    let checks = [&report.aws, &report.gcp, &report.azure]
-        .into_iter()
-        .flatten()
-        .count();
+    let checks = report.clouds.checked().count();
     if !report.ok {
         out.line(format!(
             "Result: {}",
@@ -180,15 +171,6 @@ fn result(out: &mut Out, report: &Report) {
         out.line("Result: the check passed");
     } else {
         out.line(format!("Result: all {checks} checks passed"));
-    }
-}
-
-fn display_name(key: &str) -> &str {
-    match key {
-        "aws" => "AWS",
-        "gcp" => "GCP",
-        "azure" => "Azure",
-        other => other,
     }
 }
 

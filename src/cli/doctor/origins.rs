@@ -6,14 +6,14 @@ use serde::Serialize;
 use serde::ser::SerializeMap;
 
 /// One row: a setting's name, its value, and where it came from (`None`: unset).
-pub(super) struct Row {
-    pub(super) name: &'static str,
-    pub(super) value: Option<String>,
-    pub(super) origin: Option<Origin>,
+pub struct Row {
+    pub name: &'static str,
+    pub value: Option<String>,
+    pub origin: Option<Origin>,
 }
 
 impl Row {
-    pub(super) fn new(name: &'static str, value: Option<&Value>) -> Self {
+    pub fn new(name: &'static str, value: Option<&Value>) -> Self {
         Self {
             name,
             value: value.map(|v| v.raw.text()),
@@ -22,7 +22,7 @@ impl Row {
     }
 
     /// A value worked out here (a default derived from the token or other settings).
-    pub(super) fn derived(name: &'static str, value: String, origin: Origin) -> Self {
+    pub fn derived(name: &'static str, value: String, origin: Origin) -> Self {
         Self {
             name,
             value: Some(value),
@@ -32,7 +32,7 @@ impl Row {
 
     /// Where the value came from, for the report: `--flag`, `env VAR`, `vercel-oidc.toml
     /// [section]`, `default: why`.
-    pub(super) fn origin_label(&self) -> String {
+    pub fn origin_label(&self) -> String {
         self.origin
             .as_ref()
             .map(Origin::to_string)
@@ -43,7 +43,7 @@ impl Row {
 /// Settings in order; as JSON an object keyed by name, each `{"value", "from", "origin"}`:
 /// `from` is `flag`, `env`, `file`, `default` or `unset`; `origin` the flag, the variable, the
 /// file or what the default is derived from; a file's rows also name the `section`.
-pub(super) struct SettingList(pub(super) Vec<Row>);
+pub struct SettingList(pub Vec<Row>);
 
 impl Serialize for SettingList {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -77,13 +77,10 @@ fn origin_text(origin: Option<&Origin>) -> Option<String> {
 /// The rows of `resolved`: every setting doctor takes (those its checks use), in the table's
 /// order. An unset one is asked of `derived`, which works out defaults that depend
 /// on the token or on other settings.
-pub(super) fn listing(
-    resolved: &Resolved,
-    derived: impl Fn(&'static Setting) -> Option<Row>,
-) -> Vec<Row> {
+pub fn listing(resolved: &Resolved, derived: impl Fn(&'static Setting) -> Option<Row>) -> Vec<Row> {
     resolved
         .iter()
-        .filter(|(s, _)| s.commands.contains(&Command::Doctor))
+        .filter(|(s, _)| s.commands.contains(&Command::DOCTOR))
         .map(|(setting, value)| match value {
             Some(value) => Row::new(setting.name, Some(value)),
             None => derived(setting).unwrap_or_else(|| Row::new(setting.name, None)),

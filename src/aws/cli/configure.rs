@@ -1,49 +1,21 @@
-//! `vercel-oidc aws …`: credential_process, profile set-up, environment variables.
+//! `vercel-oidc aws configure`: a profile in the AWS config file that runs this binary as its
+//! `credential_process`, with the settings pinned as flags.
 
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
-use crate::aws::settings::{POLICY, REGION, ROLE_ARN, TABLE};
-use crate::aws::{AwsConfig, AwsCredentials, StsError, config_file};
-use crate::output;
-use crate::session::ExchangeError;
-use crate::settings::{Command, Given, Raw, Resolved, Setting};
-use crate::token::{OidcToken, TokenSource};
-use crate::{fsutil, vars};
 use anyhow::Context as _;
-use clap::{Args, Subcommand};
+use clap::Args;
 
-use super::flags::{self, CacheFlag, FormatFlag, SettingFlags};
-use super::{Ctx, print_stdout};
-
-#[derive(Debug, Subcommand)]
-pub enum AwsCommand {
-    /// Print credentials as the AWS CLI and SDKs expect from a `credential_process`
-    ///
-    /// Example, in ~/.aws/config (written for you by `vercel-oidc aws configure`):
-    ///   credential_process = /usr/local/bin/vercel-oidc aws credential-process --role-arn arn:aws:iam::123456789012:role/deploy
-    CredentialProcess(CredentialProcessArgs),
-    /// Add or update an AWS config profile that runs this tool as its credential_process
-    ///
-    /// Example: vercel-oidc aws configure --profile vercel --role-arn arn:aws:iam::123456789012:role/deploy --region eu-west-1
-    Configure(ConfigureArgs),
-    /// Print credentials as environment assignments (sh, fish, dotenv or JSON)
-    ///
-    /// Example: eval "$(vercel-oidc aws env --role-arn arn:aws:iam::123456789012:role/deploy)"
-    Env(EnvArgs),
-}
+use crate::aws::settings::{CREDENTIAL_PROCESS, POLICY, REGION, ROLE_ARN, TABLE};
+use crate::aws::{AwsConfig, config_file};
+use crate::cli::Ctx;
+use crate::cli::flags::{CacheFlag, SettingFlags};
+use crate::settings::{Raw, Resolved, Setting};
+use crate::token::{OidcToken, TokenSource};
+use crate::{fsutil, output, vars};
 
 #[derive(Debug, Args)]
-pub struct CredentialProcessArgs {
-    #[command(flatten)]
-    settings: SettingFlags<flags::AwsCredentialProcess>,
-
-    #[command(flatten)]
-    cache: CacheFlag,
-}
-
-#[derive(Debug, Args)]
-pub struct ConfigureArgs {
+pub(super) struct ConfigureArgs {
     /// Profile to add or update in the AWS config file
     ///
     /// Not read from AWS_PROFILE, which names the profile in use, not one to overwrite.
@@ -56,63 +28,13 @@ pub struct ConfigureArgs {
     profile: String,
 
     #[command(flatten)]
-    settings: SettingFlags<flags::AwsConfigure>,
+    settings: SettingFlags<super::ConfigureFlags>,
 
     #[command(flatten)]
     cache: CacheFlag,
 }
 
-#[derive(Debug, Args)]
-pub struct EnvArgs {
-    #[command(flatten)]
-    settings: SettingFlags<flags::AwsEnv>,
-
-    #[command(flatten)]
-    cache: CacheFlag,
-
-    #[command(flatten)]
-    format: FormatFlag,
-}
-
-pub fn run(ctx: &Ctx, cmd: AwsCommand) -> anyhow::Result<ExitCode> {
-    match cmd {
-        AwsCommand::CredentialProcess(args) => {
-            let token = ctx.load_token()?;
-            let config = config_for(ctx, &args.settings.given, Some(&token))?;
-            let creds = credentials(ctx, &config, token, args.cache.no_cache)?;
-            print_stdout(&(creds.to_process_json() + "\n"))?;
-        }
-        AwsCommand::Env(args) => {
-            let token = ctx.load_token()?;
-            let config = config_for(ctx, &args.settings.given, Some(&token))?;
-            let creds = credentials(ctx, &config, token, args.cache.no_cache)?;
-            let vars = creds.env_vars(config.endpoint.region.as_deref());
-            print_stdout(&output::render(&vars, args.format.format))?;
-        }
-        AwsCommand::Configure(args) => configure(ctx, &args)?,
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-/// The AWS settings: flags, then environment variables, then the project config (its section for
-/// the token's environment), checked.
-fn config_for(ctx: &Ctx, given: &Given, token: Option<&OidcToken>) -> anyhow::Result<AwsConfig> {
-    let settings = ctx.settings(&TABLE, given, token)?;
-    Ok(AwsConfig::from_settings(&settings, ctx.env())?)
-}
-
-/// Credentials for `config`: from the shared cache while they have long enough left, else from
-/// STS (one process at a time per cache key).
-pub fn credentials(
-    ctx: &Ctx,
-    config: &AwsConfig,
-    token: OidcToken,
-    no_cache: bool,
-) -> Result<AwsCredentials, ExchangeError<StsError>> {
-    crate::aws::credentials(&ctx.session, config, token, no_cache)
-}
-
-fn configure(ctx: &Ctx, args: &ConfigureArgs) -> anyhow::Result<()> {
+pub(super) fn run(ctx: &Ctx, args: &ConfigureArgs) -> anyhow::Result<()> {
     if !config_file::is_profile_name(&args.profile) {
         return Err(config_file::ConfigFileError::BadProfile(args.profile.clone()).into());
     }
@@ -134,7 +56,7 @@ fn configure(ctx: &Ctx, args: &ConfigureArgs) -> anyhow::Result<()> {
     )?;
     let mut entries = vec![("credential_process", command.as_str())];
     let region = settings
-        .pinned(Command::AwsCredentialProcess)
+        .pinned(CREDENTIAL_PROCESS)
         .find(|(s, _)| s.name == REGION.name)
         .map(|(_, v)| v.raw.text());
     if let Some(region) = region.as_deref() {
@@ -240,7 +162,7 @@ fn config_path(ctx: &Ctx) -> anyhow::Result<PathBuf> {
 
 /// The two files every AWS SDK reads profiles from.
 #[derive(Clone, Copy)]
-pub(super) enum SharedFile {
+pub(crate) enum SharedFile {
     /// `AWS_CONFIG_FILE`, else `~/.aws/config`.
     Config,
     /// `AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/credentials`.
@@ -248,7 +170,7 @@ pub(super) enum SharedFile {
 }
 
 /// Where the SDKs look for `file`; `None` without its variable or HOME.
-pub(super) fn shared_file(ctx: &Ctx, file: SharedFile) -> Option<PathBuf> {
+pub(crate) fn shared_file(ctx: &Ctx, file: SharedFile) -> Option<PathBuf> {
     let (var, name) = match file {
         SharedFile::Config => (vars::AWS_CONFIG_FILE, "config"),
         SharedFile::Credentials => (vars::AWS_SHARED_CREDENTIALS_FILE, "credentials"),
@@ -298,7 +220,7 @@ fn process_command(
         ]);
     }
     words.extend(["aws".into(), "credential-process".into()]);
-    for (setting, value) in settings.pinned(Command::AwsCredentialProcess) {
+    for (setting, value) in settings.pinned(CREDENTIAL_PROCESS) {
         let flag = format!("--{}", setting.flag.unwrap_or_default());
         for value in pinned_values(ctx, setting, &value.raw, config) {
             words.extend([flag.clone(), value]);

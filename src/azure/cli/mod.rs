@@ -1,21 +1,64 @@
-//! `vercel-oidc azure …`: the federated token file for the Azure SDKs, and access tokens.
+//! Azure on the command line (behind the `cli` feature): `vercel-oidc azure …` (the federated
+//! token file for the Azure SDKs, and access tokens), its wiring in `exec` ([`exec`]) and its
+//! check in `doctor` ([`doctor`]).
+
+mod doctor;
+mod exec;
 
 use std::process::ExitCode;
 
-use crate::azure::settings::{FEDERATED_TOKEN_FILE, SCOPE, TABLE};
-use crate::azure::{self, AccessToken, AzureConfig, EntraError, federated_file};
+use crate::azure::settings::{self, FEDERATED_TOKEN_FILE, SCOPE, TABLE};
+use crate::azure::{self, AzureConfig, access_token, federated_file};
+use crate::cli::doctor::{Checker, CloudReport};
+use crate::cli::flags::{CacheFlag, FormatFlag, SettingFlags, flagged};
+use crate::cli::wiring::Wire;
+use crate::cli::{CloudCli, Ctx, Run, print_stdout};
 use crate::output;
-use crate::session::ExchangeError;
 use crate::settings::{FileLayers, Given, Resolved};
 use crate::timefmt;
 use crate::token::{self, OidcToken};
-use clap::{Args, Subcommand};
+use clap::{ArgMatches, Args, FromArgMatches as _, Subcommand};
 
-use super::flags::{self, CacheFlag, FormatFlag, SettingFlags};
-use super::{Ctx, print_stdout};
+impl CloudCli for super::Azure {
+    fn configure_hint(&self) -> &'static str {
+        "AZURE_TENANT_ID and AZURE_CLIENT_ID"
+    }
+
+    fn command(&self) -> clap::Command {
+        AzureCommand::augment_subcommands(
+            clap::Command::new(TABLE.section)
+                .about("Azure: federated token file for the Azure SDKs, and access tokens")
+                .subcommand_required(true)
+                .arg_required_else_help(true),
+        )
+    }
+
+    fn parse(&self, matches: &ArgMatches) -> Result<Box<dyn Run>, clap::Error> {
+        Ok(Box::new(AzureCommand::from_arg_matches(matches)?))
+    }
+
+    fn plan(&self, _: &Ctx, settings: &Resolved) -> anyhow::Result<Box<dyn Wire>> {
+        Ok(Box::new(exec::Planned(AzureConfig::from_settings(
+            settings,
+        )?)))
+    }
+
+    fn reads_token_file(&self) -> bool {
+        true
+    }
+
+    fn check(&self, checker: &Checker, settings: &Resolved) -> CloudReport {
+        doctor::check(checker, settings)
+    }
+}
+
+flagged! {
+    ConfigureFlags => settings::CONFIGURE: [TABLE];
+    AccessTokenFlags => settings::ACCESS_TOKEN: [TABLE];
+}
 
 #[derive(Debug, Subcommand)]
-pub enum AzureCommand {
+enum AzureCommand {
     /// Write the token to a federated token file and print the variables Azure SDKs read
     ///
     /// Prints AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_FEDERATED_TOKEN_FILE and
@@ -31,18 +74,18 @@ pub enum AzureCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct ConfigureArgs {
+struct ConfigureArgs {
     #[command(flatten)]
-    settings: SettingFlags<flags::AzureConfigure>,
+    settings: SettingFlags<ConfigureFlags>,
 
     #[command(flatten)]
     format: FormatFlag,
 }
 
 #[derive(Debug, Args)]
-pub struct AccessTokenArgs {
+struct AccessTokenArgs {
     #[command(flatten)]
-    settings: SettingFlags<flags::AzureAccessToken>,
+    settings: SettingFlags<AccessTokenFlags>,
 
     /// Print JSON with the token and its expiry instead of the bare token
     ///
@@ -67,7 +110,13 @@ fn settings(
     Ok((settings, config))
 }
 
-pub fn run(ctx: &Ctx, cmd: AzureCommand) -> anyhow::Result<ExitCode> {
+impl Run for AzureCommand {
+    fn run(self: Box<Self>, ctx: &Ctx) -> anyhow::Result<ExitCode> {
+        run(ctx, *self)
+    }
+}
+
+fn run(ctx: &Ctx, cmd: AzureCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         AzureCommand::Configure(args) => configure(ctx, &args)?,
         AzureCommand::AccessToken(args) => {
@@ -81,7 +130,7 @@ pub fn run(ctx: &Ctx, cmd: AzureCommand) -> anyhow::Result<ExitCode> {
             let scope = azure::check_scope(early.text(&SCOPE))?;
             let token = ctx.load_token()?;
             let (_, config) = settings(ctx, &args.settings.given, &token)?;
-            let access = access_token(ctx, &config, &scope, token, args.cache.no_cache)?;
+            let access = access_token(&ctx.session, &config, &scope, token, args.cache.no_cache)?;
             let text = if args.json {
                 access.to_json(ctx.now())
             } else {
@@ -125,16 +174,4 @@ fn configure(ctx: &Ctx, args: &ConfigureArgs) -> anyhow::Result<()> {
     }
     let vars = config.env_vars(location.path());
     print_stdout(&output::render(&vars, args.format.format))
-}
-
-/// An access token for `scope`: from the shared cache while it has long enough left, else from
-/// Entra ID (one process at a time per cache key).
-pub(super) fn access_token(
-    ctx: &Ctx,
-    config: &AzureConfig,
-    scope: &str,
-    token: OidcToken,
-    no_cache: bool,
-) -> Result<AccessToken, ExchangeError<EntraError>> {
-    crate::azure::access_token(&ctx.session, config, scope, token, no_cache)
 }

@@ -1,27 +1,69 @@
-//! `vercel-oidc gcp …`: external_account credential files, their executable source, and access
-//! tokens.
+//! GCP on the command line (behind the `cli` feature): `vercel-oidc gcp …` (external_account
+//! credential files, their executable source, and access tokens), its wiring in `exec`
+//! ([`exec`]) and its check in `doctor` ([`doctor`]).
+
+mod doctor;
+mod exec;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use crate::cli::doctor::{Checker, CloudReport};
+use crate::cli::flags::{CacheFlag, FormatFlag, SettingFlags, flagged};
+use crate::cli::wiring::Wire;
+use crate::cli::{CloudCli, Ctx, Run, print_stdout};
 use crate::fsutil::{self, DirRule, SecretFileError};
 use crate::gcp::credfile::{self, CredentialSource};
 use crate::gcp::executable::{self, ExecutableError};
-use crate::gcp::settings::{OUTPUT, SOURCE, TABLE};
-use crate::gcp::{AccessToken, GcpConfig, GcpError};
+use crate::gcp::settings::{self, OUTPUT, SOURCE, TABLE};
+use crate::gcp::{AccessToken, GcpConfig, access_token};
 use crate::output;
-use crate::session::ExchangeError;
 use crate::settings::Resolved;
 use crate::token::OidcToken;
 use crate::{session, timefmt, vars};
 use anyhow::Context as _;
-use clap::{Args, Subcommand};
+use clap::{ArgMatches, Args, FromArgMatches as _, Subcommand};
 
-use super::flags::{self, CacheFlag, FormatFlag, SettingFlags};
-use super::{Ctx, print_stdout};
+impl CloudCli for super::Gcp {
+    fn configure_hint(&self) -> &'static str {
+        "the GCP_* variables"
+    }
+
+    fn command(&self) -> clap::Command {
+        GcpCommand::augment_subcommands(
+            clap::Command::new(TABLE.section)
+                .about(
+                    "GCP: external_account credential files, their executable source, and access tokens",
+                )
+                .subcommand_required(true)
+                .arg_required_else_help(true),
+        )
+    }
+
+    fn parse(&self, matches: &ArgMatches) -> Result<Box<dyn Run>, clap::Error> {
+        Ok(Box::new(GcpCommand::from_arg_matches(matches)?))
+    }
+
+    fn plan(&self, _: &Ctx, settings: &Resolved) -> anyhow::Result<Box<dyn Wire>> {
+        Ok(Box::new(exec::Planned(GcpConfig::from_settings(settings)?)))
+    }
+
+    fn reads_token_file(&self) -> bool {
+        true
+    }
+
+    fn check(&self, checker: &Checker, settings: &Resolved) -> CloudReport {
+        doctor::check(checker, settings)
+    }
+}
+
+flagged! {
+    ConfigureFlags => settings::CONFIGURE: [TABLE];
+    AccessTokenFlags => settings::ACCESS_TOKEN: [TABLE];
+}
 
 #[derive(Debug, Subcommand)]
-pub enum GcpCommand {
+enum GcpCommand {
     /// Write an external_account credential file and print the environment that uses it
     ///
     /// google-auth (Python, Node, Go, Java), gcloud and Terraform read the file unchanged.
@@ -48,18 +90,18 @@ pub enum GcpCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct ConfigureArgs {
+struct ConfigureArgs {
     #[command(flatten)]
-    settings: SettingFlags<flags::GcpConfigure>,
+    settings: SettingFlags<ConfigureFlags>,
 
     #[command(flatten)]
     format: FormatFlag,
 }
 
 #[derive(Debug, Args)]
-pub struct AccessTokenArgs {
+struct AccessTokenArgs {
     #[command(flatten)]
-    settings: SettingFlags<flags::GcpAccessToken>,
+    settings: SettingFlags<AccessTokenFlags>,
 
     /// Print {"access_token", "token_type", "expires_at", "expires_in"} as JSON
     #[arg(long)]
@@ -69,7 +111,13 @@ pub struct AccessTokenArgs {
     cache: CacheFlag,
 }
 
-pub fn run(ctx: &Ctx, cmd: GcpCommand) -> anyhow::Result<ExitCode> {
+impl Run for GcpCommand {
+    fn run(self: Box<Self>, ctx: &Ctx) -> anyhow::Result<ExitCode> {
+        run(ctx, *self)
+    }
+}
+
+fn run(ctx: &Ctx, cmd: GcpCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         GcpCommand::Configure(args) => configure(ctx, &args)?,
         GcpCommand::ExecutableSource => return executable_source(ctx),
@@ -77,7 +125,7 @@ pub fn run(ctx: &Ctx, cmd: GcpCommand) -> anyhow::Result<ExitCode> {
             let token = ctx.load_token()?;
             let settings = ctx.settings(&TABLE, &args.settings.given, Some(&token))?;
             let config = GcpConfig::from_settings(&settings)?;
-            let access = access_token(ctx, &config, token, args.cache.no_cache)?;
+            let access = access_token(&ctx.session, &config, token, args.cache.no_cache)?;
             print_stdout(&access_token_text(ctx, &access, args.json)?)?;
         }
     }
@@ -97,17 +145,6 @@ fn access_token_text(ctx: &Ctx, access: &AccessToken, json: bool) -> anyhow::Res
         "expires_in": (expires_at - ctx.now()).whole_seconds().max(0),
     });
     Ok(serde_json::to_string_pretty(&json)? + "\n")
-}
-
-/// An access token for `config`: from the shared cache while it has long enough left, else from
-/// Google (one process at a time per cache key).
-pub(super) fn access_token(
-    ctx: &Ctx,
-    config: &GcpConfig,
-    token: OidcToken,
-    no_cache: bool,
-) -> Result<AccessToken, ExchangeError<GcpError>> {
-    crate::gcp::access_token(&ctx.session, config, token, no_cache)
 }
 
 /// `executable-source`: the response on stdout and nothing at all on stderr, since Python and

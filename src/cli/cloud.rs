@@ -1,0 +1,40 @@
+//! A cloud as the command line sees it: its subcommand, its part in `exec` and its check in
+//! `doctor`. Nothing in `cli/` names a cloud: [`super::main`] is handed the list
+//! ([`crate::clouds::ALL`]) and passes it on.
+
+use std::process::ExitCode;
+
+use clap::ArgMatches;
+
+use super::Ctx;
+use super::doctor::{Checker, CloudReport};
+use super::wiring::Wire;
+use crate::settings::Resolved;
+
+/// A cloud's command, read from the command line, to run.
+pub trait Run {
+    fn run(self: Box<Self>, ctx: &Ctx) -> anyhow::Result<ExitCode>;
+}
+
+/// One cloud's commands, wiring and check.
+pub trait CloudCli: crate::cloud::Cloud {
+    /// What sets it up, for the message when no cloud is: `AWS_ROLE_ARN`.
+    fn configure_hint(&self) -> &'static str;
+
+    /// `vercel-oidc <section> …`: its subcommand, holding its own.
+    fn command(&self) -> clap::Command;
+
+    /// What the subcommand's `matches` ask for, read whole before anything runs.
+    fn parse(&self, matches: &ArgMatches) -> Result<Box<dyn Run>, clap::Error>;
+
+    /// `exec`: `settings` checked, before anything is fetched or written.
+    fn plan(&self, ctx: &Ctx, settings: &Resolved) -> anyhow::Result<Box<dyn Wire>>;
+
+    /// Whether the child's clients of this cloud read the run's token file (and so fail once it
+    /// expires unrenewed).
+    fn reads_token_file(&self) -> bool;
+
+    /// `doctor`: the settings and where each came from, the check, and the trust the token
+    /// needs.
+    fn check(&self, checker: &Checker, settings: &Resolved) -> CloudReport;
+}
