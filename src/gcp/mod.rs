@@ -246,82 +246,109 @@ pub enum ConfigError {
 
 impl crate::problem::Explain for ConfigError {
     fn explain(&self) -> crate::problem::Explanation {
-        use crate::problem::Explanation as E;
+        crate::problem::Explanation {
+            problem: self.what_is_wrong(),
+            fix: self.what_to_do(),
+        }
+    }
+}
+
+impl ConfigError {
+    /// What is wrong, in one line, the value given in backticks.
+    fn what_is_wrong(&self) -> String {
         match self {
-            Self::Value(bad) => bad.explain(),
-            Self::MissingProvider => E::new(
-                "no GCP workload identity provider given",
-                "pass --project-number, --pool and --provider (or set GCP_PROJECT_NUMBER, GCP_WORKLOAD_IDENTITY_POOL_ID and GCP_WORKLOAD_IDENTITY_POOL_PROVIDER_ID), or the full --audience //iam.googleapis.com/projects/<NUMBER>/locations/global/workloadIdentityPools/<POOL>/providers/<PROVIDER>",
+            Self::Value(bad) => crate::problem::Explain::problem(bad),
+            Self::MissingProvider => "no GCP workload identity provider given".into(),
+            Self::IncompleteProvider(missing) => format!(
+                "the GCP workload identity provider is incomplete: missing {}",
+                missing.join(", ")
             ),
-            Self::IncompleteProvider(missing) => E::new(
-                format!(
-                    "the GCP workload identity provider is incomplete: missing {}",
-                    missing.join(", ")
-                ),
-                "give all three of --project-number, --pool and --provider, or the full --audience",
+            Self::BadAudience { audience, reason } => format!(
+                "`{}` is not a workload identity provider audience: {reason}",
+                audience.escape_debug()
             ),
-            Self::BadAudience { audience, reason } => E::new(
-                format!(
-                    "`{}` is not a workload identity provider audience: {reason}",
-                    audience.escape_debug()
-                ),
-                "pass --audience //iam.googleapis.com/projects/<NUMBER>/locations/global/workloadIdentityPools/<POOL>/providers/<PROVIDER> (or VERCEL_OIDC_GCP_AUDIENCE)",
+            Self::WorkforceAudience(audience) => format!(
+                "`{}` names a workforce pool, which is for people signing in, not for workloads",
+                audience.escape_debug()
             ),
-            Self::WorkforceAudience(audience) => E::new(
-                format!(
-                    "`{}` names a workforce pool, which is for people signing in, not for workloads",
-                    audience.escape_debug()
-                ),
-                "create a workload identity pool and pass its provider's audience",
-            ),
-            Self::BadProjectNumber(value) => E::new(
-                format!("project number `{}` is not a number", value.escape_debug()),
-                "--project-number (GCP_PROJECT_NUMBER) is the numeric id; find it with `gcloud projects describe <PROJECT_ID> --format='value(projectNumber)'`",
-            ),
+            Self::BadProjectNumber(value) => {
+                format!("project number `{}` is not a number", value.escape_debug())
+            }
             Self::BadId { kind, value } => {
-                let (what, flag, var) = kind.describe();
-                E::new(
-                    format!("{what} id `{}` is not valid", value.escape_debug()),
-                    format!(
-                        "{flag} ({var}) takes the id (4 to 32 lowercase letters, digits and hyphens), not the display name or the resource path"
-                    ),
+                format!(
+                    "{} id `{}` is not valid",
+                    kind.describe().0,
+                    value.escape_debug()
                 )
             }
-            Self::BadServiceAccount(value) => E::new(
-                format!("`{}` is not a service account email", value.escape_debug()),
-                "--service-account (GCP_SERVICE_ACCOUNT_EMAIL) looks like `NAME@PROJECT_ID.iam.gserviceaccount.com`",
-            ),
-            Self::BadLifetime(seconds) => E::new(
-                format!("a token lifetime of {seconds}s is out of range"),
-                "--token-lifetime-seconds must be between 600 and 43200 (above 3600 needs the organisation policy constraints/iam.allowServiceAccountCredentialLifetimeExtension)",
-            ),
-            Self::NeedsServiceAccount(flag) => E::new(
-                format!("{flag} only applies when impersonating a service account"),
-                format!("pass --service-account (or GCP_SERVICE_ACCOUNT_EMAIL), or drop {flag}"),
-            ),
+            Self::BadServiceAccount(value) => {
+                format!("`{}` is not a service account email", value.escape_debug())
+            }
+            Self::BadLifetime(seconds) => format!("a token lifetime of {seconds}s is out of range"),
+            Self::NeedsServiceAccount(flag) => {
+                format!("{flag} only applies when impersonating a service account")
+            }
             Self::ImpersonationUrlMismatch {
                 url,
                 found,
                 service_account,
-            } => E::new(
-                format!(
-                    "the impersonation URL `{url}` is for `{found}`, not for the service account `{service_account}`"
-                ),
-                "pass a base URL (such as https://iamcredentials.googleapis.com) to --impersonation-url, or make the two agree",
+            } => format!(
+                "the impersonation URL `{url}` is for `{found}`, not for the service account `{service_account}`"
             ),
-            Self::Endpoint { what, flag, reason } => E::new(
-                format!("cannot use the {what}: {reason}"),
-                format!("fix {flag}"),
-            ),
-            Self::BadScope(scope) => E::new(
-                format!("scope `{}` is not valid", scope.escape_debug()),
-                "--scope takes one OAuth scope per flag, such as https://www.googleapis.com/auth/cloud-platform",
-            ),
-            Self::BadProjectId(id) => E::new(
-                format!("project id `{}` is not valid", id.escape_debug()),
-                "--project-id (GCP_PROJECT_ID) is the project's id, such as `my-project-123`",
-            ),
+            Self::Endpoint { what, reason, .. } => format!("cannot use the {what}: {reason}"),
+            Self::BadScope(scope) => format!("scope `{}` is not valid", scope.escape_debug()),
+            Self::BadProjectId(id) => format!("project id `{}` is not valid", id.escape_debug()),
         }
+    }
+
+    /// What to do: which flag (and variable) to set, and what it takes.
+    fn what_to_do(&self) -> Option<String> {
+        let fix: &str = match self {
+            Self::Value(bad) => return crate::problem::Explain::fix(bad),
+            Self::MissingProvider => {
+                "pass --project-number, --pool and --provider (or set GCP_PROJECT_NUMBER, GCP_WORKLOAD_IDENTITY_POOL_ID and GCP_WORKLOAD_IDENTITY_POOL_PROVIDER_ID), or the full --audience //iam.googleapis.com/projects/<NUMBER>/locations/global/workloadIdentityPools/<POOL>/providers/<PROVIDER>"
+            }
+            Self::IncompleteProvider(_) => {
+                "give all three of --project-number, --pool and --provider, or the full --audience"
+            }
+            Self::BadAudience { .. } => {
+                "pass --audience //iam.googleapis.com/projects/<NUMBER>/locations/global/workloadIdentityPools/<POOL>/providers/<PROVIDER> (or VERCEL_OIDC_GCP_AUDIENCE)"
+            }
+            Self::WorkforceAudience(_) => {
+                "create a workload identity pool and pass its provider's audience"
+            }
+            Self::BadProjectNumber(_) => {
+                "--project-number (GCP_PROJECT_NUMBER) is the numeric id; find it with `gcloud projects describe <PROJECT_ID> --format='value(projectNumber)'`"
+            }
+            Self::BadId { kind, .. } => {
+                let (_, flag, var) = kind.describe();
+                return Some(format!(
+                    "{flag} ({var}) takes the id (4 to 32 lowercase letters, digits and hyphens), not the display name or the resource path"
+                ));
+            }
+            Self::BadServiceAccount(_) => {
+                "--service-account (GCP_SERVICE_ACCOUNT_EMAIL) looks like `NAME@PROJECT_ID.iam.gserviceaccount.com`"
+            }
+            Self::BadLifetime(_) => {
+                "--token-lifetime-seconds must be between 600 and 43200 (above 3600 needs the organisation policy constraints/iam.allowServiceAccountCredentialLifetimeExtension)"
+            }
+            Self::NeedsServiceAccount(flag) => {
+                return Some(format!(
+                    "pass --service-account (or GCP_SERVICE_ACCOUNT_EMAIL), or drop {flag}"
+                ));
+            }
+            Self::ImpersonationUrlMismatch { .. } => {
+                "pass a base URL (such as https://iamcredentials.googleapis.com) to --impersonation-url, or make the two agree"
+            }
+            Self::Endpoint { flag, .. } => return Some(format!("fix {flag}")),
+            Self::BadScope(_) => {
+                "--scope takes one OAuth scope per flag, such as https://www.googleapis.com/auth/cloud-platform"
+            }
+            Self::BadProjectId(_) => {
+                "--project-id (GCP_PROJECT_ID) is the project's id, such as `my-project-123`"
+            }
+        };
+        Some(fix.to_string())
     }
 }
 

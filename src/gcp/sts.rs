@@ -24,7 +24,7 @@
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
-use crate::gcp::{CLOUD_PLATFORM_SCOPE, GcpConfig, JWT_TOKEN_TYPE, trust};
+use crate::gcp::{CLOUD_PLATFORM_SCOPE, GcpConfig, Impersonation, JWT_TOKEN_TYPE, trust};
 use crate::http::{self, RetryPolicy};
 use crate::problem::{Explain, Explanation};
 use crate::refusal::{self, Hint, Identity, Refusal};
@@ -458,32 +458,40 @@ impl GcpClient {
             })?;
             return usable(access, Service::Iam, endpoint, (self.clock)());
         }
-        match parse_iam_error(&text) {
-            Some((code, message)) => {
-                let (code, message) = (
-                    http::server_text(&code, &sent),
-                    http::server_text(&message, &sent),
-                );
-                let hint = trust::explain_impersonation(
-                    status,
-                    &message,
-                    token.claims(),
-                    &config.provider,
-                    &imp.service_account,
-                );
-                Err(GcpError::ImpersonationRefused {
-                    endpoint,
-                    service_account: imp.service_account.clone(),
-                    refusal: Service::Iam.refusal(status, code, message, token, hint),
-                })
-            }
-            None => Err(bad_response(
-                Service::Iam,
-                &endpoint,
-                status,
-                http::excerpt(&text, &sent),
-            )),
-        }
+        Err(iam_refused(config, imp, token, status, &text, &sent))
+    }
+}
+
+/// What an answer of IAM Credentials other than a token means: its refusal, with a hint naming
+/// the token's claims and the set-up that would accept them, or, when `text` is not its error
+/// body, a bad response. What the server says is shown with `sent` redacted.
+fn iam_refused(
+    config: &GcpConfig,
+    imp: &Impersonation,
+    token: &OidcToken,
+    status: u16,
+    text: &str,
+    sent: &[&str],
+) -> GcpError {
+    let endpoint = imp.url.clone();
+    let Some((code, message)) = parse_iam_error(text) else {
+        return bad_response(Service::Iam, &endpoint, status, http::excerpt(text, sent));
+    };
+    let (code, message) = (
+        http::server_text(&code, sent),
+        http::server_text(&message, sent),
+    );
+    let hint = trust::explain_impersonation(
+        status,
+        &message,
+        token.claims(),
+        &config.provider,
+        &imp.service_account,
+    );
+    GcpError::ImpersonationRefused {
+        endpoint,
+        service_account: imp.service_account.clone(),
+        refusal: Service::Iam.refusal(status, code, message, token, hint),
     }
 }
 
