@@ -40,7 +40,6 @@ const MAX_FUNCTION_LINES: usize = 60;
 type ModulePath = Vec<String>;
 
 #[test]
-#[ignore = "issue 16: the cycle through problem is being removed"]
 fn no_import_cycle_between_modules() {
     let graph = Graph::of(&sources());
     let (groups, cycles) = (graph.groups(), graph.cycles());
@@ -61,7 +60,6 @@ fn no_import_cycle_between_modules() {
 }
 
 #[test]
-#[ignore = "issue 16: wire_aws is being moved"]
 fn no_function_longer_than_60_lines() {
     let mut long = Vec::new();
     for (file, text) in sources() {
