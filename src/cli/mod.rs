@@ -216,17 +216,17 @@ fn run(ctx: &Ctx, clouds: Clouds, action: Action) -> anyhow::Result<ExitCode> {
 /// The command line with every cloud's subcommand, and the flags of each cloud's settings and
 /// choice on `exec` and `doctor`.
 fn command(clouds: Clouds) -> clap::Command {
-    let tables: Vec<_> = clouds.iter().map(|c| c.table()).collect();
-    let with_clouds = |cmd: clap::Command, command| {
-        flags::setting_args(clouds::choice_flags(cmd, clouds), &tables, command)
-    };
     let mut cmd = Cli::command()
-        .mut_subcommand("exec", |c| with_clouds(c, EXEC))
-        .mut_subcommand("doctor", |c| with_clouds(c, DOCTOR));
-    for cloud in clouds {
-        cmd = cmd.subcommand(cloud.command());
+        .mut_subcommand("exec", |c| clouds::with_clouds(c, clouds, EXEC))
+        .mut_subcommand("doctor", |c| clouds::with_clouds(c, clouds, DOCTOR));
+    // The clouds after `doctor`, `verify` after them, as the help lists the commands.
+    let doctor = cmd
+        .find_subcommand("doctor")
+        .map_or(0, |c| c.get_display_order());
+    for (i, cloud) in clouds.iter().enumerate() {
+        cmd = cmd.subcommand(cloud.command().display_order(doctor + 1 + i));
     }
-    cmd
+    cmd.mut_subcommand("verify", |c| c.display_order(doctor + 1 + clouds.len()))
 }
 
 /// The command line's matches; when it asks for help (`-h`, `--help`, `help`, or a command that
