@@ -4,12 +4,12 @@
 
 use std::process::ExitCode;
 
-use clap::ArgMatches;
+use clap::{ArgMatches, FromArgMatches, Subcommand};
 
 use super::Ctx;
 use super::doctor::{Checker, CloudReport};
 use super::wiring::Wire;
-use crate::settings::Resolved;
+use crate::settings::{Resolved, Table};
 
 /// A cloud's command, read from the command line, to run.
 pub trait Run {
@@ -32,9 +32,28 @@ pub trait CloudCli: crate::cloud::Cloud {
 
     /// Whether the child's clients of this cloud read the run's token file (and so fail once it
     /// expires unrenewed).
-    fn reads_token_file(&self) -> bool;
+    fn reads_token_file(&self) -> bool {
+        false
+    }
 
     /// `doctor`: the settings and where each came from, the check, and the trust the token
     /// needs.
     fn check(&self, checker: &Checker, settings: &Resolved) -> CloudReport;
+}
+
+/// The subcommand `vercel-oidc <section> …` of the cloud of `table`, whose commands are `C`.
+pub fn subcommand<C: Subcommand>(table: &Table, about: &'static str) -> clap::Command {
+    C::augment_subcommands(
+        clap::Command::new(table.section)
+            .about(about)
+            .subcommand_required(true)
+            .arg_required_else_help(true),
+    )
+}
+
+/// The command `C` that `matches` hold, to run.
+pub fn parsed<C: FromArgMatches + Run + 'static>(
+    matches: &ArgMatches,
+) -> Result<Box<dyn Run>, clap::Error> {
+    Ok(Box::new(C::from_arg_matches(matches)?))
 }

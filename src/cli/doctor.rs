@@ -55,7 +55,7 @@ use super::summary::ClaimsSummary;
 use super::{Ctx, print_stdout};
 use crate::settings::Table;
 
-pub(crate) use check::{Checker, indented_json, refusal};
+pub(crate) use check::{Checker, indented_json, refusal, value_for_trust};
 pub(crate) use origins::{Row, listing};
 use report::Status;
 pub(crate) use report::{Check, CloudReport};

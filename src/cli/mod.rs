@@ -29,7 +29,7 @@ const DOCTOR: Settings = Settings::DOCTOR;
 use crate::{Env, Session, outside, vars};
 use clap::{ArgMatches, CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 
-pub use cloud::{CloudCli, Run};
+pub use cloud::{CloudCli, Run, parsed, subcommand};
 use clouds::{Choice, Clouds};
 pub use ctx::Ctx;
 

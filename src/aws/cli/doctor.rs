@@ -4,7 +4,9 @@
 
 use crate::aws::settings::{EXEC_CREDENTIALS, REGION, ROLE_ARN, SESSION_NAME};
 use crate::aws::{self, AwsConfig, StsError};
-use crate::cli::doctor::{Check, Checker, CloudReport, Row, indented_json, listing, refusal};
+use crate::cli::doctor::{
+    Check, Checker, CloudReport, Row, indented_json, listing, refusal, value_for_trust,
+};
 use crate::secret;
 use crate::settings::{Origin, Resolved};
 use crate::token::{self, Claims};
@@ -30,12 +32,12 @@ pub(super) fn check(checker: &Checker, settings: &Resolved) -> CloudReport {
         sts_refusal,
         "STS",
     );
-    let role_arn = config
-        .as_ref()
-        .map(|c| c.role_arn.clone())
-        .ok()
-        .or_else(|| settings.text(&ROLE_ARN).map(str::to_string))
-        .unwrap_or_else(|| "arn:aws:iam::<ACCOUNT_ID>:role/<ROLE_NAME>".into());
+    let role_arn = value_for_trust(
+        config.as_ref().ok().map(|c| c.role_arn.as_str()),
+        settings,
+        &ROLE_ARN,
+        "arn:aws:iam::<ACCOUNT_ID>:role/<ROLE_NAME>",
+    );
     let trust = checker.trust(&check, |claims| trust(claims, &role_arn));
     CloudReport::new(settings, rows(checker, settings), check, trust)
 }

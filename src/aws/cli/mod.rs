@@ -8,14 +8,14 @@ mod exec;
 
 use std::process::ExitCode;
 
-use clap::{ArgMatches, Args, FromArgMatches as _, Subcommand};
+use clap::{ArgMatches, Args, Subcommand};
 
 use crate::aws::settings::{self, TABLE};
 use crate::aws::{AwsConfig, credentials};
 use crate::cli::doctor::{Checker, CloudReport};
 use crate::cli::flags::{CacheFlag, FormatFlag, SettingFlags, flagged};
 use crate::cli::wiring::Wire;
-use crate::cli::{CloudCli, Ctx, Run, print_stdout};
+use crate::cli::{CloudCli, Ctx, Run, parsed, print_stdout, subcommand};
 use crate::settings::{Given, Resolved};
 use crate::token::OidcToken;
 use crate::{output, vars};
@@ -28,24 +28,18 @@ impl CloudCli for super::Aws {
     }
 
     fn command(&self) -> clap::Command {
-        AwsCommand::augment_subcommands(
-            clap::Command::new(TABLE.section)
-                .about("AWS: credential_process, profile set-up and environment variables")
-                .subcommand_required(true)
-                .arg_required_else_help(true),
+        subcommand::<AwsCommand>(
+            &TABLE,
+            "AWS: credential_process, profile set-up and environment variables",
         )
     }
 
     fn parse(&self, matches: &ArgMatches) -> Result<Box<dyn Run>, clap::Error> {
-        Ok(Box::new(AwsCommand::from_arg_matches(matches)?))
+        parsed::<AwsCommand>(matches)
     }
 
     fn plan(&self, ctx: &Ctx, settings: &Resolved) -> anyhow::Result<Box<dyn Wire>> {
         Ok(Box::new(exec::plan(ctx, settings)?))
-    }
-
-    fn reads_token_file(&self) -> bool {
-        false
     }
 
     fn check(&self, checker: &Checker, settings: &Resolved) -> CloudReport {

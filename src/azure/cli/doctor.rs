@@ -3,7 +3,9 @@
 
 use crate::azure::settings::CLIENT_ID;
 use crate::azure::{self, AzureConfig, EntraError};
-use crate::cli::doctor::{Check, Checker, CloudReport, Row, indented_json, listing, refusal};
+use crate::cli::doctor::{
+    Check, Checker, CloudReport, Row, indented_json, listing, refusal, value_for_trust,
+};
 use crate::settings::{Origin, Resolved};
 use crate::token::Claims;
 
@@ -34,12 +36,12 @@ pub(super) fn check(checker: &Checker, settings: &Resolved) -> CloudReport {
         entra_refusal,
         "Entra ID",
     );
-    let client_id = config
-        .as_ref()
-        .map(|c| c.client_id.clone())
-        .ok()
-        .or_else(|| settings.text(&CLIENT_ID).map(str::to_string))
-        .unwrap_or_else(|| "<CLIENT_ID>".into());
+    let client_id = value_for_trust(
+        config.as_ref().ok().map(|c| c.client_id.as_str()),
+        settings,
+        &CLIENT_ID,
+        "<CLIENT_ID>",
+    );
     let trust = checker.trust(&check, |claims| trust(claims, &client_id));
     CloudReport::new(settings, rows, check, trust)
 }

@@ -12,12 +12,12 @@ use crate::azure::{self, AzureConfig, access_token, federated_file};
 use crate::cli::doctor::{Checker, CloudReport};
 use crate::cli::flags::{CacheFlag, FormatFlag, SettingFlags, flagged};
 use crate::cli::wiring::Wire;
-use crate::cli::{CloudCli, Ctx, Run, print_stdout};
+use crate::cli::{CloudCli, Ctx, Run, parsed, print_stdout, subcommand};
 use crate::output;
 use crate::settings::{FileLayers, Given, Resolved};
 use crate::timefmt;
 use crate::token::{self, OidcToken};
-use clap::{ArgMatches, Args, FromArgMatches as _, Subcommand};
+use clap::{ArgMatches, Args, Subcommand};
 
 impl CloudCli for super::Azure {
     fn configure_hint(&self) -> &'static str {
@@ -25,16 +25,14 @@ impl CloudCli for super::Azure {
     }
 
     fn command(&self) -> clap::Command {
-        AzureCommand::augment_subcommands(
-            clap::Command::new(TABLE.section)
-                .about("Azure: federated token file for the Azure SDKs, and access tokens")
-                .subcommand_required(true)
-                .arg_required_else_help(true),
+        subcommand::<AzureCommand>(
+            &TABLE,
+            "Azure: federated token file for the Azure SDKs, and access tokens",
         )
     }
 
     fn parse(&self, matches: &ArgMatches) -> Result<Box<dyn Run>, clap::Error> {
-        Ok(Box::new(AzureCommand::from_arg_matches(matches)?))
+        parsed::<AzureCommand>(matches)
     }
 
     fn plan(&self, _: &Ctx, settings: &Resolved) -> anyhow::Result<Box<dyn Wire>> {

@@ -11,6 +11,7 @@ use crate::cli::Ctx;
 use crate::outside;
 use crate::problem::Explain;
 use crate::session::ExchangeError;
+use crate::settings::{Resolved, Setting};
 use crate::timefmt;
 use crate::token::{Claims, OidcToken};
 
@@ -101,6 +102,20 @@ pub fn refusal(summary: String, refusal: &crate::refusal::Refusal) -> Check {
             hint: Some(refusal.hint.diagnosis.clone()),
         },
     )
+}
+
+/// The value a trust set-up is made for: the checked one, else `setting` as given, else
+/// `placeholder`.
+pub fn value_for_trust(
+    checked: Option<&str>,
+    settings: &Resolved,
+    setting: &Setting,
+    placeholder: &str,
+) -> String {
+    checked
+        .or_else(|| settings.text(setting))
+        .unwrap_or(placeholder)
+        .to_string()
 }
 
 /// `value` as pretty JSON fit to show, each line after `indent`.

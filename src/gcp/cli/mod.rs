@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use crate::cli::doctor::{Checker, CloudReport};
 use crate::cli::flags::{CacheFlag, FormatFlag, SettingFlags, flagged};
 use crate::cli::wiring::Wire;
-use crate::cli::{CloudCli, Ctx, Run, print_stdout};
+use crate::cli::{CloudCli, Ctx, Run, parsed, print_stdout, subcommand};
 use crate::fsutil::{self, DirRule, SecretFileError};
 use crate::gcp::credfile::{self, CredentialSource};
 use crate::gcp::executable::{self, ExecutableError};
@@ -22,7 +22,7 @@ use crate::settings::Resolved;
 use crate::token::OidcToken;
 use crate::{session, timefmt, vars};
 use anyhow::Context as _;
-use clap::{ArgMatches, Args, FromArgMatches as _, Subcommand};
+use clap::{ArgMatches, Args, Subcommand};
 
 impl CloudCli for super::Gcp {
     fn configure_hint(&self) -> &'static str {
@@ -30,18 +30,14 @@ impl CloudCli for super::Gcp {
     }
 
     fn command(&self) -> clap::Command {
-        GcpCommand::augment_subcommands(
-            clap::Command::new(TABLE.section)
-                .about(
-                    "GCP: external_account credential files, their executable source, and access tokens",
-                )
-                .subcommand_required(true)
-                .arg_required_else_help(true),
+        subcommand::<GcpCommand>(
+            &TABLE,
+            "GCP: external_account credential files, their executable source, and access tokens",
         )
     }
 
     fn parse(&self, matches: &ArgMatches) -> Result<Box<dyn Run>, clap::Error> {
-        Ok(Box::new(GcpCommand::from_arg_matches(matches)?))
+        parsed::<GcpCommand>(matches)
     }
 
     fn plan(&self, _: &Ctx, settings: &Resolved) -> anyhow::Result<Box<dyn Wire>> {
