@@ -9,5 +9,5 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
-    vercel_oidc::cli::main(&vercel_oidc::clouds::ALL)
+    vercel_oidc::cli::main(vercel_oidc::clouds::ALL)
 }

@@ -330,7 +330,7 @@ mod readme {
 
     /// The rows the command `path` (`aws credential-process`) really has.
     fn command_rows(path: &str) -> Rows {
-        let mut cmd = super::command(&crate::clouds::ALL);
+        let mut cmd = super::command(crate::clouds::ALL);
         cmd.build();
         let mut sub = &cmd;
         for word in path.split(' ') {
@@ -458,7 +458,7 @@ mod names {
                 collect(sub, out);
             }
         }
-        let mut cmd = super::command(&crate::clouds::ALL);
+        let mut cmd = super::command(crate::clouds::ALL);
         cmd.build();
         let mut out = std::collections::BTreeSet::from(["help".to_string(), "version".to_string()]);
         collect(&cmd, &mut out);
