@@ -30,19 +30,19 @@
 //! a token to [`crate::settings::Resolved::resolve`], which ranks them after flags and
 //! environment variables. Unknown keys, wrong types and values that fail their setting's own
 //! check (a role ARN, a region, a tenant id...) are errors naming the file, line and key, found
-//! as the file is read.
+//! as the file is read (`project/read.rs` walks the parsed document). Each is shown as the TOML
+//! parser shows a syntax error, the line with carets under the key or value at fault; of several,
+//! the first by section and key name is the one reported.
 //! The file must be a regular file of at most 1 MiB, in UTF-8.
 
-use std::fmt;
-use std::path::{Path, PathBuf};
+mod read;
 
-use serde::Deserialize;
-use serde::de::{MapAccess, Visitor};
+use std::path::{Path, PathBuf};
 
 use crate::env::Env;
 use crate::fsutil::{self, Refused};
 use crate::ownership::{Owners, Untrusted};
-use crate::settings::{FileLayers, Section, SectionSeed, Table};
+use crate::settings::{FileLayers, Section, Table};
 use crate::walk::Walk;
 
 pub const FILE_NAME: &str = "vercel-oidc.toml";
@@ -111,27 +111,24 @@ struct Stored {
     section: Section,
 }
 
-/// The file's sections, checked against each cloud's table.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-struct FileShape(Vec<Stored>);
-
 /// A parsed `vercel-oidc.toml`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ProjectConfig {
     pub path: Option<PathBuf>,
-    shape: FileShape,
+    /// The file's sections, checked against each cloud's table.
+    sections: Vec<Stored>,
 }
 
 impl ProjectConfig {
     /// Parses `text`, read from `path`.
     pub fn parse(text: &str, path: &Path) -> Result<Self, ProjectConfigError> {
-        let shape: FileShape = toml::from_str(text).map_err(|e| ProjectConfigError::Invalid {
+        let sections = read::sections(text).map_err(|message| ProjectConfigError::Invalid {
             path: path.to_path_buf(),
-            message: e.to_string().trim_end().to_string(),
+            message,
         })?;
         Ok(Self {
             path: Some(path.to_path_buf()),
-            shape,
+            sections,
         })
     }
 
@@ -166,8 +163,7 @@ impl ProjectConfig {
     /// environment's own (`[production.aws]`) over the base one (`[aws]`).
     pub fn layers(&self, table: &Table, environment: Option<&str>) -> FileLayers<'_> {
         let find = |env: Option<&str>| {
-            self.shape
-                .0
+            self.sections
                 .iter()
                 .find(|s| s.cloud == table.section && s.environment == env)
         };
@@ -177,98 +173,6 @@ impl ProjectConfig {
                 .and_then(|e| find(Some(e)))
                 .map(|s| (s.name.as_str(), &s.section)),
             base: find(None).map(|s| &s.section),
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for FileShape {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_map(ShapeVisitor(None))
-    }
-}
-
-/// Visits the top of the file (`None`), or an environment's table of clouds.
-struct ShapeVisitor(Option<&'static str>);
-
-impl<'de> serde::de::DeserializeSeed<'de> for ShapeVisitor {
-    type Value = FileShape;
-
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<FileShape, D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for ShapeVisitor {
-    type Value = FileShape;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("tables named after a cloud or a Vercel environment")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<FileShape, A::Error> {
-        let mut shape = FileShape::default();
-        while let Some(key) = map.next_key_seed(TopKeySeed(self.0))? {
-            match key {
-                TopKey::Cloud(table) => {
-                    let section = map.next_value_seed(SectionSeed(table))?;
-                    let name = match self.0 {
-                        Some(env) => format!("{env}.{}", table.section),
-                        None => table.section.to_string(),
-                    };
-                    shape.0.push(Stored {
-                        name,
-                        environment: self.0,
-                        cloud: table.section,
-                        section,
-                    });
-                }
-                TopKey::Environment(env) => {
-                    let inner = map.next_value_seed(ShapeVisitor(Some(env)))?;
-                    shape.0.extend(inner.0);
-                }
-            }
-        }
-        Ok(shape)
-    }
-}
-
-/// A key of the file's top (a cloud or an environment) or of an environment's table (a cloud).
-enum TopKey {
-    Cloud(&'static Table),
-    Environment(&'static str),
-}
-
-impl TopKey {
-    fn expected(within: Option<&str>) -> Vec<&'static str> {
-        let clouds = tables().map(|t| t.section);
-        match within {
-            Some(_) => clouds.to_vec(),
-            None => clouds.into_iter().chain(ENVIRONMENTS).collect(),
-        }
-    }
-}
-
-/// Reads a key, refusing unknown ones as serde's derive does.
-struct TopKeySeed(Option<&'static str>);
-
-impl<'de> serde::de::DeserializeSeed<'de> for TopKeySeed {
-    type Value = TopKey;
-
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<TopKey, D::Error> {
-        let key = String::deserialize(d)?;
-        if let Some(table) = tables().into_iter().find(|t| t.section == key) {
-            return Ok(TopKey::Cloud(table));
-        }
-        match ENVIRONMENTS.iter().find(|e| **e == key) {
-            Some(env) if self.0.is_none() => Ok(TopKey::Environment(env)),
-            _ => Err(serde::de::Error::custom(format!(
-                "unknown field `{key}`, expected one of {}",
-                TopKey::expected(self.0)
-                    .iter()
-                    .map(|k| format!("`{k}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))),
         }
     }
 }
@@ -499,6 +403,74 @@ client_id = "00000000-0000-0000-0000-0000000000cd"
                 assert!(err.contains(want), "{want:?} missing from:\n{err}");
             }
         }
+    }
+
+    #[test]
+    fn values_are_read_as_toml_writes_them() {
+        let aws = &aws::settings::TABLE;
+        let gcp = &gcp::settings::TABLE;
+        let cases = [
+            (
+                "[gcp]\nproject_number = 0o17\n",
+                gcp,
+                "project_number",
+                Some("15"),
+            ),
+            (
+                "[aws]\nduration_seconds = 1_000\n",
+                aws,
+                "duration_seconds",
+                Some("1000"),
+            ),
+            (
+                "[aws]\nduration_seconds = +900\n",
+                aws,
+                "duration_seconds",
+                Some("900"),
+            ),
+            (
+                "[gcp]\nproject_number = \"0042\"\n",
+                gcp,
+                "project_number",
+                Some("0042"),
+            ),
+            ("[aws]\npolicy_arns = []\n", aws, "policy_arns", Some("")),
+            (
+                "[aws]\ncredentials = \"env\"\n",
+                aws,
+                "exec_credentials",
+                Some("env"),
+            ),
+            (
+                "aws.region = \"eu-west-1\"\n",
+                aws,
+                "region",
+                Some("eu-west-1"),
+            ),
+            (
+                "aws = { region = \"eu-west-1\" }\n",
+                aws,
+                "region",
+                Some("eu-west-1"),
+            ),
+            (
+                "production = { aws = { region = \"eu-west-1\" } }\n",
+                aws,
+                "region",
+                None,
+            ),
+            ("[aws]\n[preview]\n[production.aws]\n", aws, "region", None),
+            ("", aws, "region", None),
+        ];
+        for (text, table, name, want) in cases {
+            let cfg = parse(text).unwrap();
+            assert_eq!(value(&cfg, table, None, name).as_deref(), want, "{text:?}");
+        }
+        let cfg = parse("production = { aws = { region = \"eu-west-1\" } }\n").unwrap();
+        assert_eq!(
+            value(&cfg, aws, Some("production"), "region").as_deref(),
+            Some("eu-west-1")
+        );
     }
 
     #[test]

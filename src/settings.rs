@@ -168,7 +168,8 @@ impl Table {
         self.settings.iter().filter_map(|s| s.file_key)
     }
 
-    fn by_file_key(&self, key: &str) -> Option<&'static Setting> {
+    /// The setting whose key in the project file is `key`.
+    pub(crate) fn by_file_key(&self, key: &str) -> Option<&'static Setting> {
         self.settings
             .iter()
             .copied()
@@ -650,7 +651,8 @@ fn ways(setting: &Setting, with_file: bool) -> String {
     }
 }
 
-fn one_of(words: &[&str]) -> String {
+/// `` `a` or `b` ``, or `` one of `a`, `b`, `c` ``.
+pub(crate) fn one_of(words: &[&str]) -> String {
     match words {
         [a, b] => format!("`{a}` or `{b}`"),
         _ => format!(
@@ -668,131 +670,6 @@ fn not_one_of(words: &[&str]) -> String {
     match words {
         [a, b] => format!("neither `{a}` nor `{b}`"),
         _ => format!("not {}", one_of(words)),
-    }
-}
-
-// --- reading the project file's sections ---
-
-/// Reads one cloud's section, checking each key against `table` and each value with its
-/// setting's check, so that the parser's error names the line and the key.
-pub(crate) struct SectionSeed(pub(crate) &'static Table);
-
-impl<'de> serde::de::DeserializeSeed<'de> for SectionSeed {
-    type Value = Section;
-
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Section, D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> serde::de::Visitor<'de> for SectionSeed {
-    type Value = Section;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "a table of {} settings", self.0.title)
-    }
-
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Section, A::Error> {
-        let mut section = Section::default();
-        while let Some(setting) = map.next_key_seed(KeySeed(self.0))? {
-            let raw = map.next_value_seed(ValueSeed(setting))?;
-            section.0.retain(|(name, _)| *name != setting.name);
-            section.0.push((setting.name, raw));
-        }
-        Ok(section)
-    }
-}
-
-struct KeySeed(&'static Table);
-
-impl<'de> serde::de::DeserializeSeed<'de> for KeySeed {
-    type Value = &'static Setting;
-
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        let key = String::deserialize(d)?;
-        self.0.by_file_key(&key).ok_or_else(|| {
-            let keys: Vec<&str> = self.0.file_keys().collect();
-            serde::de::Error::custom(format!("unknown field `{key}`, expected {}", one_of(&keys)))
-        })
-    }
-}
-
-use serde::Deserialize as _;
-
-struct ValueSeed(&'static Setting);
-
-impl<'de> serde::de::DeserializeSeed<'de> for ValueSeed {
-    type Value = Raw;
-
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Raw, D::Error> {
-        let setting = self.0;
-        let raw = d.deserialize_any(ValueVisitor(setting.kind))?;
-        if let Some(check) = setting.check {
-            check(&raw).map_err(serde::de::Error::custom)?;
-        }
-        Ok(raw)
-    }
-}
-
-struct ValueVisitor(Kind);
-
-impl<'de> serde::de::Visitor<'de> for ValueVisitor {
-    type Value = Raw;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0 {
-            Kind::Text => f.write_str("a string"),
-            Kind::Seconds => f.write_str("a whole number of seconds"),
-            Kind::Number => f.write_str("a number, or digits in a string"),
-            Kind::List => f.write_str("an array of strings"),
-            Kind::Choice(words) => write!(f, "{}", one_of(words)),
-        }
-    }
-
-    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Raw, E> {
-        match self.0 {
-            Kind::Text | Kind::Number => Ok(Raw::One(v.to_string())),
-            Kind::Choice(words) if words.contains(&v) => Ok(Raw::One(v.to_string())),
-            Kind::Choice(words) => Err(E::unknown_variant(v, words)),
-            Kind::Seconds | Kind::List => {
-                Err(E::invalid_type(serde::de::Unexpected::Str(v), &self))
-            }
-        }
-    }
-
-    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Raw, E> {
-        match self.0 {
-            Kind::Seconds | Kind::Number
-                if v >= 0 && (self.0 == Kind::Number || v <= u32::MAX.into()) =>
-            {
-                Ok(Raw::One(v.to_string()))
-            }
-            Kind::Seconds | Kind::Number => {
-                Err(E::invalid_value(serde::de::Unexpected::Signed(v), &self))
-            }
-            _ => Err(E::invalid_type(serde::de::Unexpected::Signed(v), &self)),
-        }
-    }
-
-    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Raw, E> {
-        match i64::try_from(v) {
-            Ok(v) => self.visit_i64(v),
-            Err(_) => Err(E::invalid_value(serde::de::Unexpected::Unsigned(v), &self)),
-        }
-    }
-
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Raw, A::Error> {
-        if self.0 != Kind::List {
-            return Err(serde::de::Error::invalid_type(
-                serde::de::Unexpected::Seq,
-                &self,
-            ));
-        }
-        let mut items = Vec::new();
-        while let Some(item) = seq.next_element::<String>()? {
-            items.push(item);
-        }
-        Ok(Raw::List(items))
     }
 }
 
