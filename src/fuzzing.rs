@@ -24,7 +24,9 @@ use time::OffsetDateTime;
 use time::macros::datetime;
 
 use crate::token::{OidcToken, TokenSource};
-use crate::{aws, azure, cache, gcp, http, output, project, timefmt, token};
+use std::path::Path;
+
+use crate::{aws, azure, cache, clouds, gcp, http, output, project, timefmt, token};
 
 /// A fixed "now", so that a failure reproduces.
 const NOW: OffsetDateTime = datetime!(2026-11-26 12:00:00 UTC);
@@ -148,7 +150,7 @@ pub fn project_toml(data: &[u8]) {
         return;
     };
     if let Ok(config) =
-        project::ProjectConfig::parse(toml, std::path::Path::new("vercel-oidc.toml"))
+        project::ProjectConfig::parse(toml, Path::new("vercel-oidc.toml"), &clouds::tables())
     {
         for env in [
             None,
@@ -158,10 +160,8 @@ pub fn project_toml(data: &[u8]) {
             Some("x"),
         ] {
             let empty = crate::Env::default();
-            for table in project::tables() {
-                let given = crate::settings::Given::default();
-                let layers = config.layers(table, env);
-                let _ = crate::settings::Resolved::resolve(table, &given, &empty, layers);
+            for table in clouds::tables() {
+                let _ = config.resolve(table, &Default::default(), &empty, env);
             }
         }
     }

@@ -42,22 +42,13 @@ use std::path::{Path, PathBuf};
 use crate::env::Env;
 use crate::fsutil::{self, Refused};
 use crate::ownership::{Owners, Untrusted};
-use crate::settings::{FileLayers, Section, Table};
+use crate::settings::{FileLayers, Given, Resolved, Section, Table};
 use crate::walk::Walk;
 
 pub const FILE_NAME: &str = "vercel-oidc.toml";
 
 /// The Vercel environments that may have sections of their own.
 const ENVIRONMENTS: [&str; 3] = ["production", "preview", "development"];
-
-/// The clouds, each with its section and its settings.
-pub fn tables() -> [&'static Table; 3] {
-    [
-        &crate::aws::settings::TABLE,
-        &crate::gcp::settings::TABLE,
-        &crate::azure::settings::TABLE,
-    ]
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectConfigError {
@@ -120,12 +111,18 @@ pub struct ProjectConfig {
 }
 
 impl ProjectConfig {
-    /// Parses `text`, read from `path`.
-    pub fn parse(text: &str, path: &Path) -> Result<Self, ProjectConfigError> {
-        let sections = read::sections(text).map_err(|message| ProjectConfigError::Invalid {
-            path: path.to_path_buf(),
-            message,
-        })?;
+    /// Parses `text`, read from `path`, whose sections are those of the clouds of `tables`
+    /// ([`crate::clouds::tables`]).
+    pub fn parse(
+        text: &str,
+        path: &Path,
+        tables: &[&'static Table],
+    ) -> Result<Self, ProjectConfigError> {
+        let sections =
+            read::sections(text, tables).map_err(|message| ProjectConfigError::Invalid {
+                path: path.to_path_buf(),
+                message,
+            })?;
         Ok(Self {
             path: Some(path.to_path_buf()),
             sections,
@@ -136,8 +133,12 @@ impl ProjectConfig {
     /// `vercel-oidc.toml` walking up from the working directory to the project's root
     /// ([`crate::walk`]); an empty config when none. Either way only a file that no other user
     /// could have written is read ([`crate::ownership`]): a named one that fails the rule is an
-    /// error, a found one is passed over with a warning.
-    pub fn load(env: &Env, explicit: Option<&Path>) -> Result<Self, ProjectConfigError> {
+    /// error, a found one is passed over with a warning. Its sections are those of `tables`.
+    pub fn load(
+        env: &Env,
+        explicit: Option<&Path>,
+        tables: &[&'static Table],
+    ) -> Result<Self, ProjectConfigError> {
         let named = explicit
             .map(Path::to_path_buf)
             .or_else(|| env.get(crate::vars::VERCEL_OIDC_CONFIG).map(PathBuf::from));
@@ -156,7 +157,20 @@ impl ProjectConfig {
             ),
         })?;
         crate::debug!("using the project config `{}`", path.display());
-        Self::parse(&text, &path)
+        Self::parse(&text, &path, tables)
+    }
+
+    /// One cloud's settings as every command and the Rust provider resolve them: those `given`
+    /// (flags, or code), then the environment, then this file's sections for a token of
+    /// `environment` (see [`crate::settings`] for the whole order).
+    pub fn resolve(
+        &self,
+        table: &'static Table,
+        given: &Given,
+        env: &Env,
+        environment: Option<&str>,
+    ) -> Resolved {
+        Resolved::resolve(table, given, env, self.layers(table, environment))
     }
 
     /// The sections that hold `table`'s settings for a token of `environment`: the
@@ -206,7 +220,11 @@ client_id = "00000000-0000-0000-0000-0000000000cd"
 "#;
 
     fn parse(text: &str) -> Result<ProjectConfig, ProjectConfigError> {
-        ProjectConfig::parse(text, Path::new("/p/vercel-oidc.toml"))
+        ProjectConfig::parse(
+            text,
+            Path::new("/p/vercel-oidc.toml"),
+            &crate::clouds::tables(),
+        )
     }
 
     use crate::settings::{Given, Origin, Raw, Resolved};
@@ -480,7 +498,7 @@ client_id = "00000000-0000-0000-0000-0000000000cd"
         std::fs::create_dir_all(&nested).unwrap();
         let env = Env::from_pairs::<&str, &str>([], &nested);
         assert_eq!(
-            ProjectConfig::load(&env, None).unwrap(),
+            ProjectConfig::load(&env, None, &crate::clouds::tables()).unwrap(),
             ProjectConfig::default()
         );
         std::fs::write(
@@ -488,17 +506,21 @@ client_id = "00000000-0000-0000-0000-0000000000cd"
             "[aws]\nregion = \"x\"\n",
         )
         .unwrap();
-        let cfg = ProjectConfig::load(&env, None).unwrap();
+        let cfg = ProjectConfig::load(&env, None, &crate::clouds::tables()).unwrap();
         assert_eq!(cfg.path, Some(dir.path().join("a/vercel-oidc.toml")));
-        let err = ProjectConfig::load(&env, Some(Path::new("missing.toml")))
-            .unwrap_err()
-            .to_string();
+        let err = ProjectConfig::load(
+            &env,
+            Some(Path::new("missing.toml")),
+            &crate::clouds::tables(),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(
             err.contains("cannot read the project config") && err.contains("missing.toml"),
             "{err}"
         );
         let named = Env::from_pairs([(vars::VERCEL_OIDC_CONFIG, "../vercel-oidc.toml")], &nested);
-        let named = ProjectConfig::load(&named, None).unwrap();
+        let named = ProjectConfig::load(&named, None, &crate::clouds::tables()).unwrap();
         assert_eq!(
             value(&named, &aws::settings::TABLE, None, "region").as_deref(),
             Some("x")

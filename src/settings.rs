@@ -753,7 +753,7 @@ mod tests {
 
     #[test]
     fn every_setting_takes_its_sources_in_precedence_order() {
-        for table in crate::project::tables() {
+        for table in crate::clouds::tables() {
             for setting in table.settings {
                 // What each source gives, by its place in the order.
                 let mut steps: Vec<(usize, String, Origin)> = Vec::new();
@@ -799,7 +799,7 @@ mod tests {
 
     #[test]
     fn a_setting_yields_to_those_it_names_when_they_come_from_a_stronger_source() {
-        for table in crate::project::tables() {
+        for table in crate::clouds::tables() {
             for setting in table.settings.iter().filter(|s| !s.yields_to.is_empty()) {
                 for other in setting.yields_to {
                     let other = table
@@ -846,7 +846,7 @@ mod tests {
         // Unique across the tables, not only within one: a name is also its flag's clap id, and
         // exec and doctor take the three clouds' flags at once.
         let mut names = std::collections::HashSet::new();
-        for table in crate::project::tables() {
+        for table in crate::clouds::tables() {
             for setting in table.settings {
                 assert!(names.insert(setting.name), "{} twice", setting.name);
                 let described = [

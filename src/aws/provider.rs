@@ -38,7 +38,7 @@ use crate::env::Env;
 use crate::http::{HttpSetupError, RetryPolicy};
 use crate::project::{ProjectConfig, ProjectConfigError};
 use crate::session::{self, ExchangeError, Session};
-use crate::settings::{FileLayers, Given, Origin, Raw, Resolved, Setting};
+use crate::settings::{Given, Origin, Raw, Setting};
 use crate::token::OidcToken;
 use crate::vars;
 
@@ -111,11 +111,9 @@ impl VercelOidcCredentialsProvider {
 impl Inner {
     /// The settings for a token of `environment`, checked.
     fn config(&self, environment: Option<&str>) -> Result<AwsConfig, ConfigError> {
-        let layers = match &self.project.path {
-            Some(_) => self.project.layers(&TABLE, environment),
-            None => FileLayers::default(),
-        };
-        let settings = Resolved::resolve(&TABLE, &self.given, self.session.env(), layers);
+        let settings = self
+            .project
+            .resolve(&TABLE, &self.given, self.session.env(), environment);
         let config = AwsConfig::from_settings(&settings, self.session.env())?;
         match &self.endpoint_url {
             Some(url) => config.with_endpoint_url(url),
@@ -270,7 +268,7 @@ impl Builder {
         let project = if self.no_project_config {
             ProjectConfig::default()
         } else {
-            ProjectConfig::load(&env, None)?
+            ProjectConfig::load(&env, None, &crate::clouds::tables())?
         };
         let http = match self.http {
             Some(client) => client,

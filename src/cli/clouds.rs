@@ -122,7 +122,7 @@ impl Settings {
             clouds
                 .iter()
                 .map(|&cloud| {
-                    let settings = ctx.resolve(cloud.table(), given, project, environment);
+                    let settings = project.resolve(cloud.table(), given, ctx.env(), environment);
                     (cloud, settings)
                 })
                 .collect(),

@@ -16,6 +16,8 @@ pub struct Ctx {
     /// `--project-dir`, absolute, when given.
     pub project_dir: Option<PathBuf>,
     pub config: Option<PathBuf>,
+    /// Every cloud's settings table: the sections `vercel-oidc.toml` may have.
+    pub tables: Vec<&'static Table>,
 }
 
 impl Ctx {
@@ -34,22 +36,15 @@ impl Ctx {
 
     /// The project config (`vercel-oidc.toml`), or an empty one when there is none.
     pub fn project(&self) -> anyhow::Result<ProjectConfig> {
-        Ok(ProjectConfig::load(self.env(), self.config.as_deref())?)
+        Ok(ProjectConfig::load(
+            self.env(),
+            self.config.as_deref(),
+            &self.tables,
+        )?)
     }
 
-    /// One cloud's settings: the flags `given`, then the environment, then `project`'s sections
-    /// for a token of `environment`.
-    pub fn resolve(
-        &self,
-        table: &'static Table,
-        given: &Given,
-        project: &ProjectConfig,
-        environment: Option<&str>,
-    ) -> Resolved {
-        Resolved::resolve(table, given, self.env(), project.layers(table, environment))
-    }
-
-    /// [`Ctx::resolve`] with the project config found from here and the token's environment.
+    /// One cloud's settings: the flags `given`, then the environment, then the project config
+    /// found from here, its sections for the token's environment ([`ProjectConfig::resolve`]).
     pub fn settings(
         &self,
         table: &'static Table,
@@ -57,7 +52,9 @@ impl Ctx {
         token: Option<&OidcToken>,
     ) -> anyhow::Result<Resolved> {
         let environment = token.and_then(|t| t.claims().environment.as_deref());
-        Ok(self.resolve(table, given, &self.project()?, environment))
+        Ok(self
+            .project()?
+            .resolve(table, given, self.env(), environment))
     }
 
     /// See [`Session::load_token`].

@@ -21,13 +21,16 @@ use serde::de::value::Error as Serde;
 use toml::Spanned;
 use toml::de::{DeFloat, DeInteger, DeTable, DeValue};
 
-use super::{ENVIRONMENTS, Stored, tables};
+use super::{ENVIRONMENTS, Stored};
 use crate::settings::{Kind, Raw, Section, Setting, Table, one_of};
 
+/// The clouds' tables: the sections a file may have.
+type Clouds<'a> = &'a [&'static Table];
+
 /// The sections of `text`, each checked against its cloud's table; else the error to show.
-pub(super) fn sections(text: &str) -> Result<Vec<Stored>, String> {
+pub(super) fn sections(text: &str, clouds: Clouds) -> Result<Vec<Stored>, String> {
     let shown = match DeTable::parse(text) {
-        Ok(document) => match document_sections(document.get_ref()) {
+        Ok(document) => match document_sections(document.get_ref(), clouds) {
             Ok(sections) => return Ok(sections),
             Err(misread) => misread.shown_in(text),
         },
@@ -72,16 +75,16 @@ impl Misread {
 }
 
 /// The top of the file: the base sections, and those of each Vercel environment.
-fn document_sections(document: &DeTable<'_>) -> Result<Vec<Stored>, Misread> {
+fn document_sections(document: &DeTable<'_>, clouds: Clouds) -> Result<Vec<Stored>, Misread> {
     let mut sections = Vec::new();
     for (key, value) in document {
         let name = key.get_ref().as_ref();
-        if let Some(table) = cloud(name) {
+        if let Some(table) = cloud(clouds, name) {
             sections.push(stored(table, None, value)?);
         } else if let Some(environment) = ENVIRONMENTS.into_iter().find(|e| *e == name) {
-            sections.extend(environment_sections(environment, value)?);
+            sections.extend(environment_sections(environment, value, clouds)?);
         } else {
-            return Err(Misread::at(key, unknown_section(name, None)));
+            return Err(Misread::at(key, unknown_section(clouds, name, None)));
         }
     }
     Ok(sections)
@@ -91,34 +94,37 @@ fn document_sections(document: &DeTable<'_>) -> Result<Vec<Stored>, Misread> {
 fn environment_sections(
     environment: &'static str,
     value: &Spanned<DeValue<'_>>,
+    clouds: Clouds,
 ) -> Result<Vec<Stored>, Misread> {
     let within = Some(environment);
     let what = || "tables named after a cloud or a Vercel environment".to_string();
-    let entries = table_of(value, what, |name| unknown_section(name, within))?;
+    let entries = table_of(value, what, |name| unknown_section(clouds, name, within))?;
     let mut sections = Vec::new();
     for (key, value) in entries {
         let name = key.get_ref().as_ref();
-        let table = cloud(name).ok_or_else(|| Misread::at(key, unknown_section(name, within)))?;
+        let table = cloud(clouds, name)
+            .ok_or_else(|| Misread::at(key, unknown_section(clouds, name, within)))?;
         sections.push(stored(table, within, value)?);
     }
     Ok(sections)
 }
 
-fn cloud(name: &str) -> Option<&'static Table> {
-    tables().into_iter().find(|t| t.section == name)
+/// The table of the cloud whose section is `name`.
+fn cloud(clouds: Clouds, name: &str) -> Option<&'static Table> {
+    clouds.iter().copied().find(|t| t.section == name)
 }
 
 /// `name` is not a cloud, nor a Vercel environment at the top (`within` none).
-fn unknown_section(name: &str, within: Option<&str>) -> String {
+fn unknown_section(clouds: Clouds, name: &str, within: Option<&str>) -> String {
     let environments = if within.is_some() {
         &[][..]
     } else {
         &ENVIRONMENTS
     };
-    let expected: Vec<String> = tables()
-        .map(|t| t.section)
+    let expected: Vec<String> = clouds
         .iter()
-        .chain(environments)
+        .map(|t| t.section)
+        .chain(environments.iter().copied())
         .map(|k| format!("`{k}`"))
         .collect();
     format!(
@@ -308,7 +314,11 @@ mod tests {
     use crate::project::ProjectConfig;
 
     fn parse(text: &str) -> Result<ProjectConfig, crate::project::ProjectConfigError> {
-        ProjectConfig::parse(text, Path::new("/p/vercel-oidc.toml"))
+        ProjectConfig::parse(
+            text,
+            Path::new("/p/vercel-oidc.toml"),
+            &crate::clouds::tables(),
+        )
     }
 
     /// Files refused, each with its whole message between `invalid project config `PATH`: ` and
