@@ -163,23 +163,23 @@ impl Cache {
             Ok(bytes) => bytes,
             Err(e) if e.is_not_found() => return None,
             Err(e) => {
-                crate::debug!("not serving the cache entry: {e}");
+                crate::log::debug!("not serving the cache entry: {e}");
                 return None;
             }
         };
         let entry: Entry<T> = match serde_json::from_slice(&bytes) {
             Ok(entry) => entry,
             Err(_) => {
-                crate::debug!("ignoring the unreadable cache entry `{}`", path.display());
+                crate::log::debug!("ignoring the unreadable cache entry `{}`", path.display());
                 return None;
             }
         };
         let left = entry.expires_at - now.unix_timestamp();
         if left > min_remaining.whole_seconds() {
-            crate::debug!("cache hit `{}` ({}s left)", path.display(), left);
+            crate::log::debug!("cache hit `{}` ({}s left)", path.display(), left);
             Some(entry.value)
         } else {
-            crate::debug!(
+            crate::log::debug!(
                 "cache entry `{}` too close to expiry ({}s left)",
                 path.display(),
                 left
@@ -210,21 +210,21 @@ impl Cache {
     /// holds nothing: the caller fetches anyway, which is correct, only less thrifty.
     pub fn lock(&self, key: &Key) -> Lock {
         if let Err(e) = self.prepare_dir() {
-            crate::debug!("cache directory `{}` unusable: {e}", self.dir.display());
+            crate::log::debug!("cache directory `{}` unusable: {e}", self.dir.display());
             return Lock { _file: None };
         }
         let path = self.lock_path(key);
         let file = match fsutil::open_lock_file(&path) {
             Ok(f) => f,
             Err(e) => {
-                crate::debug!("cannot open lock `{}`: {e}", path.display());
+                crate::log::debug!("cannot open lock `{}`: {e}", path.display());
                 return Lock { _file: None };
             }
         };
         match fsutil::wait_for_lock(&file, &path, LOCK_WAIT) {
             Ok(()) => Lock { _file: Some(file) },
             Err(e) => {
-                crate::debug!("going on without lock `{}`: {e:?}", path.display());
+                crate::log::debug!("going on without lock `{}`: {e:?}", path.display());
                 Lock { _file: None }
             }
         }
@@ -252,7 +252,7 @@ impl Cache {
         }
         let (value, expires_at) = fetch()?;
         if let Err(e) = self.put(key, &value, expires_at) {
-            crate::debug!(
+            crate::log::debug!(
                 "could not write the cache entry in `{}`: {e}",
                 self.dir.display()
             );

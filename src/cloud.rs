@@ -1,6 +1,6 @@
 //! A cloud, as the library knows every one: its settings table, which names its section of
 //! `vercel-oidc.toml`, its title and every setting. The command line adds its part
-//! ([`crate::cli::CloudCli`]); the clouds are listed once, in [`crate::clouds`].
+//! (`cli::CloudCli`, behind the `cli` feature); the clouds are listed once, in [`crate::clouds`].
 
 use crate::settings::Table;
 

@@ -2,7 +2,7 @@
 //! file's sections, the commands, `exec`'s wiring, `doctor`'s checks, the fuzz targets) takes
 //! them from here; nothing else names them all. A cloud is a folder of `src/` with a
 //! [`Cloud`](crate::cloud::Cloud) (and, for the command line, a
-//! [`CloudCli`](crate::cli::CloudCli)), and one line below.
+//! `cli::CloudCli`), and one line below.
 
 use crate::settings::Table;
 use crate::{aws, azure, gcp};

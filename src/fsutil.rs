@@ -617,7 +617,7 @@ pub fn wait_for_lock(file: &File, path: &Path, limit: Duration) -> Result<(), fs
             Err(fs::TryLockError::WouldBlock) if start.elapsed() < limit => {
                 if !said && start.elapsed() >= QUIET_WAIT {
                     said = true;
-                    crate::notice!(
+                    crate::log::notice!(
                         "waiting for {}, which holds `{}` (at most {} seconds)",
                         lock_holder(file),
                         path.display(),
@@ -736,7 +736,7 @@ pub fn remove_stale_temp_files(dir: &Path) {
         let name = entry.file_name();
         let name = name.to_string_lossy();
         if name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX) && is_stale(&entry.path()) {
-            crate::debug!(
+            crate::log::debug!(
                 "removing `{}`, left by a writer that was killed",
                 entry.path().display()
             );

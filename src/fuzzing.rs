@@ -159,7 +159,7 @@ pub fn project_toml(data: &[u8]) {
             Some("development"),
             Some("x"),
         ] {
-            let empty = crate::Env::default();
+            let empty = crate::env::Env::default();
             for table in clouds::tables() {
                 let _ = config.resolve(table, &Default::default(), &empty, env);
             }

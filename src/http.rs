@@ -152,7 +152,7 @@ fn build(
         if certs.is_empty() {
             return Err(HttpSetupError::NoCertificate { path });
         }
-        crate::debug!(
+        crate::log::debug!(
             "trusting {} extra certificate(s) from SSL_CERT_FILE",
             certs.len()
         );
@@ -189,7 +189,7 @@ fn proxy(env: &Env) -> Result<Option<reqwest::Proxy>, HttpSetupError> {
         .or(env.get(vars::NO_PROXY_LOWER))
         .unwrap_or("");
     let direct = reqwest::NoProxy::from_string(&format!("{user},{THIS_MACHINE}"));
-    crate::debug!("using the proxy from {var}, except for this machine");
+    crate::log::debug!("using the proxy from {var}, except for this machine");
     Ok(Some(proxy.no_proxy(direct)))
 }
 
@@ -458,10 +458,10 @@ impl RetryPolicy {
                 Err(e) if number < self.max_attempts && is_transient(&e) => {
                     let pause = self.backoff(number);
                     if start.elapsed() + pause >= self.budget {
-                        crate::debug!("attempt {number} failed; out of retry time");
+                        crate::log::debug!("attempt {number} failed; out of retry time");
                         return Err(e);
                     }
-                    crate::debug!(
+                    crate::log::debug!(
                         "attempt {number} failed with a transient error; retrying in {pause:?}"
                     );
                     tokio::time::sleep(pause).await;

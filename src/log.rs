@@ -38,7 +38,7 @@ pub fn shown(line: &str) -> String {
     crate::outside::escaped_lines(line).into_owned()
 }
 
-/// Whether [`notice!`](crate::notice) lines reach stderr.
+/// Whether [`notice!`](crate::log::notice) lines reach stderr.
 pub fn set_notices(on: bool) {
     NOTICES.store(on, Ordering::Relaxed);
 }
@@ -49,7 +49,6 @@ pub fn notices() -> bool {
 
 /// Says something on stderr that a person should not have to ask for with `-v` (that this
 /// process waits for another), when notices are on; escaped as `log::shown`.
-#[macro_export]
 macro_rules! notice {
     ($($arg:tt)*) => {
         if $crate::log::notices() {
@@ -59,7 +58,6 @@ macro_rules! notice {
 }
 
 /// Logs a line to stderr when the verbosity is at least 1.
-#[macro_export]
 macro_rules! debug {
     ($($arg:tt)*) => {
         if $crate::log::level() >= 1 {
@@ -69,7 +67,6 @@ macro_rules! debug {
 }
 
 /// Logs a line to stderr when the verbosity is at least 2.
-#[macro_export]
 macro_rules! trace {
     ($($arg:tt)*) => {
         if $crate::log::level() >= 2 {
@@ -77,6 +74,8 @@ macro_rules! trace {
         }
     };
 }
+
+pub(crate) use {debug, notice, trace};
 
 /// A warning on stderr, `vercel-oidc: warning: {line}`, escaped as [`shown`], when notices are
 /// on ([`set_notices`]).

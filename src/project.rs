@@ -156,7 +156,7 @@ impl ProjectConfig {
                 e.utf8_error().valid_up_to()
             ),
         })?;
-        crate::debug!("using the project config `{}`", path.display());
+        crate::log::debug!("using the project config `{}`", path.display());
         Self::parse(&text, &path, tables)
     }
 

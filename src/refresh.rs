@@ -401,7 +401,7 @@ impl<'a> Refresher<'a> {
             Ok(bytes) => bytes,
             Err(e) => {
                 if !e.is_not_found() {
-                    crate::debug!("not using the shared token store: {e}");
+                    crate::log::debug!("not using the shared token store: {e}");
                 }
                 return None;
             }
@@ -413,7 +413,7 @@ impl<'a> Refresher<'a> {
         };
         let token = OidcToken::parse(&stored.token, source).ok()?;
         if token.claims().project_id.as_deref() != Some(self.link.project_id.as_str()) {
-            crate::debug!(
+            crate::log::debug!(
                 "the token in `{}` is for another project than `{}`",
                 path.display(),
                 self.link.project_id
@@ -421,10 +421,10 @@ impl<'a> Refresher<'a> {
             return None;
         }
         if token.claims().expires_at() - margin <= now {
-            crate::debug!("the token in `{}` is about to expire", path.display());
+            crate::log::debug!("the token in `{}` is about to expire", path.display());
             return None;
         }
-        crate::debug!("using the refreshed token in `{}`", path.display());
+        crate::log::debug!("using the refreshed token in `{}`", path.display());
         Some(token)
     }
 
@@ -436,7 +436,7 @@ impl<'a> Refresher<'a> {
             .map_or(Ok(()), fsutil::ensure_private_dir)
             .and_then(|()| fsutil::write_private(&path, body.as_bytes()));
         if let Err(e) = result {
-            crate::debug!(
+            crate::log::debug!(
                 "could not store the refreshed token in `{}`: {e}",
                 path.display()
             );
@@ -448,7 +448,7 @@ impl<'a> Refresher<'a> {
             Some(cli) => match self.mint_with_cli(&cli) {
                 Ok(raw) => return Ok((raw, "`vercel project token`".into())),
                 Err(e) => {
-                    crate::debug!("{e}");
+                    crate::log::debug!("{e}");
                     Some(e)
                 }
             },
@@ -510,7 +510,7 @@ impl<'a> Refresher<'a> {
         }
         // Whatever an id held, it could never be read as an option.
         cmd.args(["--", &self.link.project_id]);
-        crate::debug!(
+        crate::log::debug!(
             "running `{} project token {}`",
             cli.display(),
             self.link.project_id
@@ -580,7 +580,7 @@ impl<'a> Refresher<'a> {
         bearer: &Secret,
     ) -> Result<Secret, RefreshError> {
         let url = self.mint_url(api)?;
-        crate::debug!(
+        crate::log::debug!(
             "minting a token with the Vercel API for project `{}`",
             self.link.project_id
         );
@@ -674,7 +674,7 @@ impl<'a> Refresher<'a> {
             .trim_end_matches('/')
             .to_string();
         http::check_endpoint(&issuer)?;
-        crate::debug!("refreshing the Vercel CLI login in `{}`", path.display());
+        crate::log::debug!("refreshing the Vercel CLI login in `{}`", path.display());
         let endpoint = token_endpoint(&clients.documents, &issuer).await?;
         redeem(&clients.token, &endpoint, refresh_token).await
     }
@@ -790,7 +790,7 @@ fn save_login(
     let text = serde_json::to_string_pretty(login).expect("json") + "\n";
     let target = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
     if let Err(e) = fsutil::write_private(&target, text.as_bytes()) {
-        crate::debug!(
+        crate::log::debug!(
             "could not save the refreshed login to `{}`: {e}",
             target.display()
         );

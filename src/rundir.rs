@@ -121,7 +121,7 @@ fn private_runtime_dir(env: &Env) -> Option<PathBuf> {
         && meta.uid() == fsutil::my_uid()
         && meta.mode() & 0o077 == 0;
     if !private {
-        crate::debug!(
+        crate::log::debug!(
             "XDG_RUNTIME_DIR `{}` is not a private directory of yours; using the cache directory",
             dir.display()
         );
@@ -139,7 +139,7 @@ fn remove_stale_runs(base: &Path) {
         let is_run = entry.file_name().to_string_lossy().starts_with(PREFIX)
             && entry.file_type().is_ok_and(|t| t.is_dir());
         if is_run && !held(&path) {
-            crate::debug!(
+            crate::log::debug!(
                 "removing `{}`, left by a run that was killed",
                 path.display()
             );

@@ -233,7 +233,7 @@ impl Session {
         };
         match refresher.and_then(|r| r.fresh_token(|| self.now())) {
             Ok(fresh) => {
-                crate::debug!(
+                crate::log::debug!(
                     "the token from {} was about to expire; using {}",
                     token.source(),
                     fresh.source()
@@ -242,7 +242,9 @@ impl Session {
             }
             Err(refresh) => match token.ensure_fresh(now, in_build) {
                 Ok(()) => {
-                    crate::debug!("refresh failed ({refresh}); the current token is still valid");
+                    crate::log::debug!(
+                        "refresh failed ({refresh}); the current token is still valid"
+                    );
                     Ok(token)
                 }
                 Err(expired) => Err(Error::Refresh {
@@ -272,11 +274,11 @@ impl Session {
     /// directory is not one to trust.
     pub(crate) fn cache(&self, no_cache: bool) -> Result<Option<Cache>, UntrustedCache> {
         if no_cache {
-            crate::debug!("cache disabled");
+            crate::log::debug!("cache disabled");
             return Ok(None);
         }
         let Some(cache) = Cache::for_env(&self.env) else {
-            crate::debug!("no HOME or XDG_CACHE_HOME: not caching");
+            crate::log::debug!("no HOME or XDG_CACHE_HOME: not caching");
             return Ok(None);
         };
         cache.check()?;
@@ -298,7 +300,7 @@ impl Session {
     where
         T: serde::Serialize + serde::de::DeserializeOwned,
     {
-        crate::debug!("using the token from {}", token.source());
+        crate::log::debug!("using the token from {}", token.source());
         let token = self.fresh(token)?;
         let Some(cache) = self.cache(no_cache).map_err(Error::from)? else {
             return Ok(fetch(&token)?.0);

@@ -482,7 +482,7 @@ pub fn load_fresh(
     now: OffsetDateTime,
 ) -> Result<OidcToken, TokenError> {
     let token = load(env, token_file)?;
-    crate::debug!("using the token from {}", token.source());
+    crate::log::debug!("using the token from {}", token.source());
     token.ensure_fresh(now, env.in_build())?;
     Ok(token)
 }

@@ -180,7 +180,7 @@ pub(crate) async fn post_form(
 /// The status and text of what a token service answered, traced (at `-vv`) as `who` answered.
 pub(crate) fn answer(received: &Received, who: &str) -> (u16, String) {
     let text = received.text();
-    crate::trace!(
+    crate::log::trace!(
         "{who} answered HTTP {} ({} bytes)",
         received.status,
         text.len()

@@ -219,7 +219,7 @@ impl<F: Fn() -> Answer> Shared<F> {
             Admission::Free => true,
             Admission::Displacing(held) => {
                 if let Peer::Other(uid) = held.peer {
-                    crate::debug!(
+                    crate::log::debug!(
                         "closed a connection to the credentials endpoint from uid {uid} to make room"
                     );
                 }

@@ -275,7 +275,7 @@ impl StsClient {
         let body = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(form_fields(req, token.expose_secret()))
             .finish();
-        crate::debug!(
+        crate::log::debug!(
             "calling STS AssumeRoleWithWebIdentity at {} for `{}` as session `{}`",
             self.endpoint.url,
             req.role_arn,
@@ -286,12 +286,12 @@ impl StsClient {
             .run(StsError::is_transient, |attempt| {
                 let body = body.clone();
                 async move {
-                    crate::trace!("STS attempt {attempt}");
+                    crate::log::trace!("STS attempt {attempt}");
                     self.send_once(body, req, token, attempt.time_left).await
                 }
             })
             .await?;
-        crate::debug!(
+        crate::log::debug!(
             "STS issued {} until {}",
             crate::secret::masked(&creds.access_key_id),
             timefmt::rfc3339_z(creds.expiration)

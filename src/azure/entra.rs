@@ -408,7 +408,7 @@ impl EntraClient {
         let body = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(form_fields(req, token.expose_secret()))
             .finish();
-        crate::debug!(
+        crate::log::debug!(
             "asking Entra ID at {endpoint} for `{}` as app `{}`",
             req.scope,
             req.client_id
@@ -418,13 +418,13 @@ impl EntraClient {
             .run(EntraError::is_transient, |attempt| {
                 let (body, endpoint) = (body.clone(), endpoint.clone());
                 async move {
-                    crate::trace!("Entra attempt {attempt}");
+                    crate::log::trace!("Entra attempt {attempt}");
                     self.send_once(&endpoint, body, req, token, attempt.time_left)
                         .await
                 }
             })
             .await?;
-        crate::debug!(
+        crate::log::debug!(
             "Entra ID issued a {} token until {}",
             http::server_text(&access.token_type, &[token.expose_secret()]),
             timefmt::rfc3339_z(access.expires_at())

@@ -133,7 +133,7 @@ pub fn write(location: &Location, token: &OidcToken) -> Result<(), FileError> {
         SecretFileError::Directory(e) => FileError::from_dir(e),
         SecretFileError::Write { path, error } => FileError::Write { path, error },
     })?;
-    crate::debug!("wrote the token to `{}`", path.display());
+    crate::log::debug!("wrote the token to `{}`", path.display());
     Ok(())
 }
 

@@ -4,10 +4,11 @@ use std::path::{Path, PathBuf};
 
 use time::OffsetDateTime;
 
+use crate::env::Env;
 use crate::project::ProjectConfig;
+use crate::session::{self, Session};
 use crate::settings::{Given, Resolved, Table};
 use crate::token::OidcToken;
-use crate::{Env, Session, session};
 
 /// What every subcommand needs: the session (the environment read once at start, the token's
 /// source, refresh on or off) and the global flags.

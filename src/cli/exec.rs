@@ -103,7 +103,7 @@ pub fn run(
         dir: run_dir.path(),
         no_cache: args.cache.no_cache,
     };
-    crate::debug!(
+    crate::log::debug!(
         "running `{}` with {} wired",
         program.display(),
         plan.names.join(", ")
@@ -382,7 +382,7 @@ impl Upkeep<'_> {
             Some(fresh) if fresh.expose_secret() != self.token.expose_secret() => {
                 match fsutil::write_private(self.token_path, fresh.expose_secret().as_bytes()) {
                     Ok(()) => {
-                        crate::debug!("renewed the run's token file from {}", fresh.source());
+                        crate::log::debug!("renewed the run's token file from {}", fresh.source());
                         self.token = fresh;
                     }
                     Err(e) => eprintln!(
@@ -422,12 +422,12 @@ impl Upkeep<'_> {
 }
 
 /// A token good for more than [`KEEP_FRESH`], when local development allows one.
-fn renew(session: &crate::Session, now: OffsetDateTime) -> Option<OidcToken> {
+fn renew(session: &crate::session::Session, now: OffsetDateTime) -> Option<OidcToken> {
     match session.refresher()? {
         Ok(refresher) => match refresher.fresh_token_within(|| session.now(), KEEP_FRESH) {
             Ok(token) => Some(token),
             Err(e) => {
-                crate::debug!(
+                crate::log::debug!(
                     "could not renew the token at {}: {e}",
                     timefmt::rfc3339_z(now)
                 );
@@ -435,7 +435,7 @@ fn renew(session: &crate::Session, now: OffsetDateTime) -> Option<OidcToken> {
             }
         },
         Err(e) => {
-            crate::debug!("{e}");
+            crate::log::debug!("{e}");
             None
         }
     }
@@ -476,7 +476,7 @@ fn catch_interrupts() -> std::io::Result<()> {
 }
 
 fn forward(pid: libc::pid_t, sig: i32) {
-    crate::debug!("forwarding signal {sig} to the child");
+    crate::log::debug!("forwarding signal {sig} to the child");
     // SAFETY: kill(2) with a pid this process spawned and still waits for.
     unsafe {
         libc::kill(pid, sig);

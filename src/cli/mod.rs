@@ -26,7 +26,9 @@ use crate::settings::Command as Settings;
 
 const EXEC: Settings = Settings::EXEC;
 const DOCTOR: Settings = Settings::DOCTOR;
-use crate::{Env, Session, outside, vars};
+use crate::env::Env;
+use crate::session::Session;
+use crate::{outside, vars};
 use clap::{ArgMatches, CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 
 pub use cloud::{CloudCli, Run, parsed, subcommand};

@@ -4,9 +4,10 @@ use crate::vars;
 use std::process::ExitCode;
 
 use crate::fsutil::{self, ReadError, limits};
+use crate::http;
+use crate::secret::Secret;
 use crate::token;
 use crate::verify::{Verifier, VerifyConfig, VerifyOptions};
-use crate::{Secret, http};
 use clap::Args;
 
 use super::{Ctx, print_stdout};
@@ -190,7 +191,7 @@ fn read_token(ctx: &Ctx, arg: Option<&str>) -> anyhow::Result<Secret> {
         Some(raw) => Ok(Secret::new(raw.trim())),
         None => {
             let loaded = token::load(ctx.env(), ctx.token_file())?;
-            crate::debug!("verifying the token from {}", loaded.source());
+            crate::log::debug!("verifying the token from {}", loaded.source());
             Ok(Secret::new(loaded.expose_secret()))
         }
     }

@@ -458,7 +458,7 @@ fn impersonation_from(r: &Resolved) -> Result<Option<Impersonation>, ConfigError
         }
         // An endpoint set for every command is harmless when nothing is impersonated.
         if r.set_value(&settings::IMPERSONATION_URL).is_some() {
-            crate::debug!("no service account: the IAM Credentials URL is not used");
+            crate::log::debug!("no service account: the IAM Credentials URL is not used");
         }
         return Ok(None);
     };

@@ -329,7 +329,7 @@ impl GcpClient {
         let body = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(sts_form(&audience, &sts_scopes, token.expose_secret()))
             .finish();
-        crate::debug!(
+        crate::log::debug!(
             "calling Google STS at {} for audience `{audience}`",
             config.token_url
         );
@@ -338,12 +338,12 @@ impl GcpClient {
             .run(GcpError::is_transient, |attempt| {
                 let body = body.clone();
                 async move {
-                    crate::trace!("STS attempt {attempt}");
+                    crate::log::trace!("STS attempt {attempt}");
                     self.sts_once(config, token, body, attempt.time_left).await
                 }
             })
             .await?;
-        crate::debug!(
+        crate::log::debug!(
             "Google STS issued a federated token until {}",
             timefmt::rfc3339_z(sts.expires_at())
         );
@@ -351,7 +351,7 @@ impl GcpClient {
             return Ok(sts);
         };
         let body = impersonation_body(&config.scopes, imp.lifetime_seconds).to_string();
-        crate::debug!(
+        crate::log::debug!(
             "impersonating `{}` through {}",
             imp.service_account,
             imp.url
@@ -362,13 +362,13 @@ impl GcpClient {
                 let body = body.clone();
                 let bearer = sts.access_token.clone();
                 async move {
-                    crate::trace!("IAM Credentials attempt {attempt}");
+                    crate::log::trace!("IAM Credentials attempt {attempt}");
                     self.iam_once(config, token, &bearer, body, attempt.time_left)
                         .await
                 }
             })
             .await?;
-        crate::debug!(
+        crate::log::debug!(
             "IAM Credentials issued a token for `{}` until {}",
             imp.service_account,
             timefmt::rfc3339_z(access.expires_at())

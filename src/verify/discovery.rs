@@ -36,7 +36,7 @@ impl Verifier {
         let (body, cache_control) = self.get(JWKS, url).await?;
         let keys = parse_jwks(&body, url)?;
         let ttl = jwks_ttl(cache_control.as_deref());
-        crate::debug!(
+        crate::log::debug!(
             "{} usable key(s) in the JWKS ({}), kept for {}",
             keys.len(),
             backticked(keys.iter().map(|k| k.kid.as_str())),
@@ -51,10 +51,10 @@ impl Verifier {
         what: &'static str,
         url: &str,
     ) -> Result<(Vec<u8>, Option<String>), VerifyError> {
-        crate::debug!("fetching {what} from {url}");
+        crate::log::debug!("fetching {what} from {url}");
         self.retry
             .run(VerifyError::is_transient, |attempt| async move {
-                crate::trace!("{what}: attempt {attempt}");
+                crate::log::trace!("{what}: attempt {attempt}");
                 self.get_once(what, url, attempt.time_left).await
             })
             .await
@@ -96,7 +96,7 @@ impl Verifier {
         };
         let status = reqwest::StatusCode::from_u16(received.status)
             .unwrap_or(reqwest::StatusCode::INTERNAL_SERVER_ERROR);
-        crate::trace!("{what}: HTTP {status}");
+        crate::log::trace!("{what}: HTTP {status}");
         if !status.is_success() {
             return Err(VerifyError::Fetch {
                 what,

@@ -39,14 +39,14 @@ impl Verifier {
         kid: &str,
     ) -> Result<RsaKey, VerifyError> {
         if let Some(found) = cached.find(kid) {
-            crate::debug!("key `{}` found in the cached JWKS", shown(kid));
+            crate::log::debug!("key `{}` found in the cached JWKS", shown(kid));
             return Ok(found.clone());
         }
         let now = (self.clock)().unix_timestamp();
         if let Some(at) = cached.refetched_at
             && (at..at + UNKNOWN_KID_REFETCH_INTERVAL.whole_seconds()).contains(&now)
         {
-            crate::debug!(
+            crate::log::debug!(
                 "key `{}` is not in the JWKS fetched again {}s ago; it is fetched again at most every {}s",
                 shown(kid),
                 now - at,
@@ -54,7 +54,7 @@ impl Verifier {
             );
             return Err(cached.unknown(kid));
         }
-        crate::debug!(
+        crate::log::debug!(
             "key `{}` is not in the cached JWKS; fetching `{}` again in case the keys rotated",
             shown(kid),
             cached.jwks_uri
@@ -63,7 +63,7 @@ impl Verifier {
         if let Some(newer) = cache.get::<KeySet>(key, (self.clock)(), Duration::ZERO)
             && newer.fetch_id != cached.fetch_id
         {
-            crate::debug!("another process has just fetched the JWKS again");
+            crate::log::debug!("another process has just fetched the JWKS again");
             return newer.key(kid);
         }
         let (keys, ttl) = self.fetch_jwks(&cached.jwks_uri).await?;
@@ -82,7 +82,7 @@ impl Verifier {
         let _lock = cache.lock(key);
         let set = match cache.get::<KeySet>(key, (self.clock)(), Duration::ZERO) {
             Some(set) => {
-                crate::debug!("another process has just fetched the JWKS");
+                crate::log::debug!("another process has just fetched the JWKS");
                 set
             }
             None => {
@@ -109,7 +109,7 @@ impl Verifier {
             refetched_at,
         };
         if let Err(e) = cache.put(key, &set, (self.clock)() + ttl) {
-            crate::debug!(
+            crate::log::debug!(
                 "could not cache the JWKS in `{}`: {e}",
                 cache.dir().display()
             );

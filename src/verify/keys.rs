@@ -66,7 +66,7 @@ pub(super) fn parse_jwks(body: &[u8], url: &str) -> Result<Vec<RsaKey>, VerifyEr
     for (i, jwk) in listed.iter().enumerate() {
         match rsa_key(jwk) {
             Ok(key) => keys.push(key),
-            Err(why) => crate::debug!("skipping key {} of the JWKS: {why}", i + 1),
+            Err(why) => crate::log::debug!("skipping key {} of the JWKS: {why}", i + 1),
         }
     }
     if keys.is_empty() {

@@ -108,7 +108,7 @@ pub struct Verifier {
 impl Verifier {
     /// A verifier configured from `env`: its proxy and CA settings, and the shared key cache
     /// when there is one to trust (else keys are fetched on every call).
-    pub fn for_env(config: VerifyConfig, env: &crate::Env) -> Result<Self, HttpSetupError> {
+    pub fn for_env(config: VerifyConfig, env: &crate::env::Env) -> Result<Self, HttpSetupError> {
         let http = crate::http::document_client(env)?;
         let cache = Cache::for_env(env).filter(|c| c.check().is_ok());
         Ok(Self::new(config, http, cache))
@@ -152,7 +152,7 @@ impl Verifier {
         let payload = check_signature(token, &key, &self.config.issuer)?;
         let claims = parse_claims(&payload)?;
         check_claims(&self.config, &claims, (self.clock)())?;
-        crate::debug!(
+        crate::log::debug!(
             "verified: signed by key `{}` of {}; every claim holds",
             shown(&kid),
             self.config.issuer

@@ -26,8 +26,10 @@ use crate::aws::{AwsConfig, AwsCredentials, StsError, config_file, credentials};
 use crate::cli::Ctx;
 use crate::cli::exec::{current_token, display_name};
 use crate::cli::wiring::{Expiring, Run, Service, Wire, Wiring};
+use crate::env::Env;
+use crate::secret::Secret;
 use crate::settings::{BadValue, Origin, Resolved};
-use crate::{Env, Secret, fsutil, vars};
+use crate::{fsutil, vars};
 
 use super::{SharedFile, shared_file};
 
@@ -64,7 +66,7 @@ pub(super) struct Planned {
 pub(super) fn plan(ctx: &Ctx, settings: &Resolved) -> anyhow::Result<Planned> {
     let config = AwsConfig::from_settings(settings, ctx.env())?;
     let (delivery, origin) = choose_delivery(ctx.env(), settings, ctx.session.can_refresh())?;
-    crate::debug!(
+    crate::log::debug!(
         "AWS credentials reach the command by {}: {}",
         delivery.as_str(),
         describe_choice(&origin)
@@ -190,7 +192,7 @@ fn longest(
     match lasting(&long) {
         Ok(creds) => Ok(Some(creds)),
         Err(e) if e.cloud().and_then(StsError::code) == Some("ValidationError") => {
-            crate::debug!("the role does not allow 12-hour sessions; asking for the default");
+            crate::log::debug!("the role does not allow 12-hour sessions; asking for the default");
             if let Some(c) = &cache {
                 let _ = c.put(&refused_key, &true, ctx.now() + Duration::hours(1));
             }
