@@ -132,13 +132,55 @@ def test_pack_wrote_the_main_and_this_platforms_tarball_with_cargos_version():
     assert "libc" not in plat, "a static binary runs on glibc and musl alike"
     for m in (main, plat):
         assert "scripts" not in m, "no install script, nothing downloaded"
+    repository = re.search(r'^repository = "([^"]+)"$', (ROOT / "Cargo.toml").read_text(), re.M)[1]
+    for m in (main, plat):
+        assert m["repository"] == {"type": "git", "url": f"git+{repository}.git"}, "npm's provenance checks it"
     with tarfile.open(Path(NPM_DIR) / PLATFORM_TGZ) as t:
-        assert sorted(t.getnames()) == ["package/README.md", "package/bin/vercel-oidc", "package/package.json"]
+        assert sorted(t.getnames()) == ["package/LICENSE-APACHE", "package/LICENSE-MIT", "package/README.md",
+                                        "package/THIRD-PARTY-LICENSES.txt", "package/bin/vercel-oidc",
+                                        "package/package.json"]
         member = t.getmember("package/bin/vercel-oidc")
         assert member.mode & 0o777 == 0o755
         assert t.extractfile(member).read() == Path(STATIC_BIN).read_bytes()
+        for name in ("LICENSE-MIT", "LICENSE-APACHE"):
+            assert t.extractfile(f"package/{name}").read() == (ROOT / name).read_bytes()
     with tarfile.open(Path(NPM_DIR) / MAIN_TGZ) as t:
-        assert sorted(t.getnames()) == ["package/README.md", "package/bin/vercel-oidc", "package/package.json"]
+        assert sorted(t.getnames()) == ["package/LICENSE-APACHE", "package/LICENSE-MIT", "package/README.md",
+                                        "package/bin/vercel-oidc", "package/package.json"]
+
+
+def test_the_platform_package_lists_the_licenses_of_every_crate_in_its_binary():
+    """THIRD-PARTY-LICENSES.txt names every crate cargo compiles into the binary for this target,
+    each with its declared license, and carries the license files they ship."""
+    triple = next(p["triple"] for p in PLATFORMS if p["package"] == PLATFORM_PACKAGE)
+    with tarfile.open(Path(NPM_DIR) / PLATFORM_TGZ) as t:
+        text = t.extractfile("package/THIRD-PARTY-LICENSES.txt").read().decode()
+    tree = subprocess.run(["cargo", "tree", "--locked", "--offline", "-e", "normal", "--target", triple,
+                           "--prefix", "none", "--format", "{p}|{l}"], cwd=ROOT, capture_output=True, text=True,
+                          check=True).stdout
+    crates = {tuple(line.replace(" (*)", "").split("|")) for line in tree.splitlines()}
+    crates = {(p.split(" (")[0], lic) for p, lic in crates if not p.startswith("vercel-oidc ")}
+    assert len(crates) > 100
+    header, _, rest = text.partition("\n\n" + "-" * 100 + "\n")
+    listed = set()
+    for line in header.splitlines()[8:]:
+        name_version, license_ = re.match(r"^(\S+ \S+)\s+(.+?)(?:  +\S+)?$", line).groups()
+        listed.add((name_version.replace(" ", " v"), license_.strip()))
+    assert listed == crates
+    assert text.startswith(f"Third-party software in the vercel-oidc binary for {triple}\n\n")
+    blocks = {}
+    for block in ("-" * 100 + "\n" + rest).split("\n\n" + "-" * 100 + "\n"):
+        owners, _, body = block.removeprefix("-" * 100 + "\n").partition("\n\n")
+        blocks[owners] = body
+    bare = [k for k in blocks if k.startswith("No license file in the crate")]
+    shipped = {o.rsplit(" (", 1)[0] for k in blocks if k.startswith("Shipped by: ")
+               for o in k.removeprefix("Shipped by: ").split(", ")}
+    without = set(bare[0].split(": ", 1)[1].strip().split(", ")) if bare else set()
+    assert shipped | without == {nv.replace(" v", " ", 1) for nv, _ in crates}
+    # The Apache-2.0 text that serde ships (the one at the root of this repository) is there whole.
+    apache = next(body for k, body in blocks.items() if "serde " in k and "(LICENSE-APACHE)" in k)
+    assert apache.strip() == "\n".join(line.rstrip() for line in (ROOT / "LICENSE-APACHE").read_text().splitlines()).strip()
+    assert "/root/" not in text and str(ROOT) not in text, "no path of the machine that made it"
 
 
 def test_installs_offline_with_only_this_platforms_binary(project):
