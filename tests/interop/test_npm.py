@@ -10,7 +10,10 @@ those tarballs can be used.
 - `npx vercel-oidc --version` and `npx vercel-oidc doctor --offline`;
 - the launcher passes arguments, stdin/stdout/stderr, exit codes and signals through unchanged, in
   both directions, as when the binary runs directly (and a terminal's Ctrl-C arrives once);
-- the missing-platform message (`--omit=optional`) and the unsupported-platform one;
+- the missing-platform message (`--omit=optional`), the one for packages installed for another
+  platform, the unsupported-platform one and Windows's;
+- which binaries the launcher runs: its own user's, root's, or its own owner's (root running a
+  project another user installed), and none that its group or others may write;
 - `aws configure` and `gcp configure --source executable` write the native binary's path, so the
   AWS CLI and google-auth run it with no Node on PATH.
 
@@ -364,6 +367,76 @@ def test_a_platform_package_planted_in_a_parent_folder_is_never_run(sandbox):
     proc = run(["npx", "vercel-oidc", "--version"], env, site, check=False)
     assert (proc.returncode, proc.stdout, proc.stderr) == (1, "", MISSING.format(cpu=NODE_CPU))
     assert not marker.exists()
+
+
+def test_packages_installed_for_another_platform_are_named(sandbox):
+    """A node_modules copied from a Mac into a Linux image, or a package-lock.json from an npm
+    before 11.3 that recorded only the Mac's package: another platform's package is there and
+    ours is not."""
+    env = npm_env(sandbox)
+    site = make_project(sandbox.path / "site", env, {"vercel-oidc": MAIN_TGZ}, omit_optional=True)
+    other = site / "node_modules" / "@vercel-oidc" / "darwin-arm64"
+    (other / "bin").mkdir(parents=True)
+    (other / "package.json").write_text(json.dumps({"name": "@vercel-oidc/darwin-arm64", "version": VERSION}))
+    (other / "bin" / "vercel-oidc").write_bytes(b"\xcf\xfa\xed\xfe")
+    proc = run(["npx", "vercel-oidc", "--version"], env, site, check=False)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (1, "", (
+        f"error: no vercel-oidc binary for this platform (linux-{NODE_CPU}): the package `@vercel-oidc/linux-{NODE_CPU}`"
+        " is not installed, but `@vercel-oidc/darwin-arm64` is\n"
+        "  these packages were installed for another platform: a node_modules copied from another machine\n"
+        "  (install inside the image or machine that runs it instead), or a package-lock.json written by an\n"
+        "  npm older than 11.3, which records only the optional packages of the platform it ran on: delete\n"
+        "  node_modules and package-lock.json, run npm install with npm 11.3 or later, and commit the new lockfile\n"))
+
+    # A folder without the binary (as Yarn's pnpm linker leaves for other platforms) is no sign.
+    (other / "bin" / "vercel-oidc").unlink()
+    proc = run(["npx", "vercel-oidc", "--version"], env, site, check=False)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (1, "", MISSING.format(cpu=NODE_CPU))
+
+
+def test_windows_is_named_with_wsl_as_the_way(sandbox, project):
+    fake = sandbox.path / "win32.js"
+    fake.write_text('Object.defineProperty(process, "platform", { value: "win32" });\n')
+    proc = run([launcher(project), "--version"], dict(npm_env(sandbox), NODE_OPTIONS=f"--require {fake}"), project,
+               check=False)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (1, "", (
+        "error: vercel-oidc does not run on Windows: it is built for Unix only (Linux and macOS), and cannot be built\n"
+        "  from source there either; run it in WSL (Windows Subsystem for Linux): install the project's\n"
+        "  packages inside WSL, where vercel-oidc gets its Linux binary\n"))
+
+
+def chown_tree(top, uid):
+    for folder, dirs, files in os.walk(top):
+        for name in [folder, *(os.path.join(folder, f) for f in dirs + files)]:
+            os.lchown(name, uid, uid)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="changing owners needs root (CI runs as root)")
+def test_root_runs_a_project_installed_by_another_user(sandbox, project):
+    """`sudo npx`, or an image installed as `node` and run as root: the binary belongs to the user
+    who installed it, who also owns the launcher, and is run; a third user's, or one its group or
+    everyone may write, is not."""
+    env = npm_env(sandbox)
+    chown_tree(project / "node_modules", 4242)
+    proc = run([launcher(project), "--version"], env, project)
+    assert (proc.stdout, proc.stderr) == (f"vercel-oidc {VERSION}\n", "")
+
+    binary = native(project)
+    refusal = (f"error: will not run `{binary}` from `{PLATFORM_PACKAGE}`: {{}}, so another user could have"
+               " replaced it\n"
+               "  install vercel-oidc again (npm install) in a folder only you can write to, or set\n"
+               "  VERCEL_OIDC_BINARY_PATH to a vercel-oidc binary you trust\n")
+    os.chown(binary, 4343, 4242)
+    proc = run([launcher(project), "--version"], env, project, check=False)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (1, "", refusal.format(
+        "it belongs to uid 4343, who is neither you (uid 0), root, nor the owner of this launcher"))
+
+    os.chown(binary, 4242, 4242)
+    for mode, who in ((0o775, "its group"), (0o757, "every user")):
+        os.chmod(binary, mode)
+        proc = run([launcher(project), "--version"], env, project, check=False)
+        assert (proc.returncode, proc.stdout, proc.stderr) == (1, "", refusal.format(
+            f"{who} may write to it (mode 0{mode:o})"))
 
 
 def test_the_binary_override_must_be_an_absolute_path_to_another_program(sandbox, project):
