@@ -8,8 +8,14 @@
 //                                                    holding BINARY as bin/vercel-oidc
 //   node npm/pack.js check DIR                       before publishing: DIR holds exactly the main
 //                                                    tarball and one of every platform, all of
-//                                                    Cargo.toml's version; prints them, platforms
-//                                                    first (the order to publish them in)
+//                                                    Cargo.toml's version and repository, each with
+//                                                    the license files; prints their absolute paths,
+//                                                    platforms first (the order to publish them in)
+//
+// Every package gets Cargo.toml's `repository` (npm's provenance checks it against the repository
+// that publishes) and the license files LICENSE-MIT and LICENSE-APACHE; each platform package also
+// THIRD-PARTY-LICENSES.txt, the licenses of the crates in its binary (npm/licenses.js, from
+// Cargo.lock).
 //
 // Each writes one tarball into OUTDIR (created when missing; nothing else is written there) and
 // prints its path on stdout. The packages are put together in a temporary folder, removed at the
@@ -23,21 +29,43 @@ const fs = require("fs");
 const os = require("os");
 const path = require("path");
 
+const { thirdPartyLicenses } = require("./licenses");
+
 const ROOT = path.resolve(__dirname, "..");
 const PLATFORMS = require("./platforms.json");
+const LICENSES = ["LICENSE-MIT", "LICENSE-APACHE"];
 
 function die(message) {
   process.stderr.write(`error: ${message}\n`);
   process.exit(1);
 }
 
-/** The `[package]` version of Cargo.toml: the one version of every package. */
-function cargoVersion() {
+/** A `key = "value"` of Cargo.toml's `[package]` section. */
+function cargoPackageField(key) {
   const text = fs.readFileSync(path.join(ROOT, "Cargo.toml"), "utf8");
   const section = text.split(/^\[/m).find((s) => s.startsWith("package]"));
-  const match = section && section.match(/^version\s*=\s*"([^"]+)"\s*$/m);
-  if (!match) die("no version in the [package] section of Cargo.toml");
+  const match = section && section.match(new RegExp(`^${key}\\s*=\\s*"([^"]+)"\\s*$`, "m"));
+  if (!match) die(`no ${key} in the [package] section of Cargo.toml`);
   return match[1];
+}
+
+/** The `[package]` version of Cargo.toml: the one version of every package. */
+function cargoVersion() {
+  return cargoPackageField("version");
+}
+
+/** Cargo.toml's `repository` (https://github.com/OWNER/NAME) as npm's `repository` field. */
+function npmRepository() {
+  const url = cargoPackageField("repository");
+  if (!/^https:\/\/github\.com\/[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(url)) {
+    die(`Cargo.toml's repository \`${url}\` is not https://github.com/OWNER/NAME: npm's provenance needs the GitHub repository`);
+  }
+  return { type: "git", url: `git+${url}.git` };
+}
+
+/** Copies the license files of the repository into a package being made. */
+function copyLicenses(stage) {
+  for (const file of LICENSES) fs.copyFileSync(path.join(ROOT, file), path.join(stage, file));
 }
 
 /** Runs `fill(stage)` on an empty temporary folder, packs it into outDir, returns the tarball. */
@@ -66,10 +94,13 @@ function packMain(outDir) {
   const source = path.join(__dirname, "vercel-oidc");
   const manifest = JSON.parse(fs.readFileSync(path.join(source, "package.json"), "utf8"));
   manifest.version = version;
+  manifest.repository = npmRepository();
+  manifest.files = ["bin/vercel-oidc", "README.md", ...LICENSES];
   manifest.optionalDependencies = Object.fromEntries(PLATFORMS.map((p) => [p.package, version]));
   return pack(outDir, (stage) => {
     writeJson(path.join(stage, "package.json"), manifest);
     fs.copyFileSync(path.join(source, "README.md"), path.join(stage, "README.md"));
+    copyLicenses(stage);
     fs.mkdirSync(path.join(stage, "bin"));
     fs.copyFileSync(path.join(source, "bin", "vercel-oidc"), path.join(stage, "bin", "vercel-oidc"));
     fs.chmodSync(path.join(stage, "bin", "vercel-oidc"), 0o755);
@@ -117,42 +148,55 @@ function packPlatform(triple, binary, outDir) {
     version,
     description: `The vercel-oidc binary for ${platform.description}; installed by the vercel-oidc package`,
     license: "MIT OR Apache-2.0",
+    repository: npmRepository(),
     os: [platform.os],
     cpu: [platform.cpu],
-    files: ["bin/vercel-oidc", "README.md"],
+    files: ["bin/vercel-oidc", "README.md", ...LICENSES, "THIRD-PARTY-LICENSES.txt"],
     preferUnplugged: true,
   };
   const readme =
     `# ${platform.package}\n\n` +
     `The \`vercel-oidc\` binary for ${platform.description} (Rust target \`${triple}\`).\n\n` +
     "Do not install it directly: install `vercel-oidc`, which lists this package as an optional\n" +
-    "dependency, so that npm installs it only where it runs, and whose `vercel-oidc` command runs it.\n";
+    "dependency, so that npm installs it only where it runs, and whose `vercel-oidc` command runs it.\n\n" +
+    "vercel-oidc is under MIT OR Apache-2.0 (LICENSE-MIT, LICENSE-APACHE); the licenses of the crates\n" +
+    "compiled into the binary are in THIRD-PARTY-LICENSES.txt.\n";
   return pack(outDir, (stage) => {
     writeJson(path.join(stage, "package.json"), manifest);
     fs.writeFileSync(path.join(stage, "README.md"), readme);
+    copyLicenses(stage);
+    fs.writeFileSync(path.join(stage, "THIRD-PARTY-LICENSES.txt"), thirdPartyLicenses(triple));
     fs.mkdirSync(path.join(stage, "bin"));
     fs.copyFileSync(binary, path.join(stage, "bin", "vercel-oidc"));
     fs.chmodSync(path.join(stage, "bin", "vercel-oidc"), 0o755);
   });
 }
 
-/** The tarballs of a release in DIR, platforms first and the main package last, checked. */
+/** The tarballs of a release in DIR, platforms first and the main package last, checked, as
+ * absolute paths: `npm publish dist/x.tgz` would read `dist/x.tgz` as a GitHub repository. */
 function checkRelease(dir) {
   const version = cargoVersion();
+  const repository = npmRepository();
   const names = ["vercel-oidc", ...PLATFORMS.map((p) => p.package)];
   const found = new Map();
   for (const file of fs.readdirSync(dir).sort()) {
-    const manifest = JSON.parse(
-      execFileSync("tar", ["-xzOf", path.join(dir, file), "package/package.json"], { encoding: "utf8" }),
-    );
+    const tarball = path.join(dir, file);
+    const members = execFileSync("tar", ["-tzf", tarball], { encoding: "utf8" }).split("\n");
+    const manifest = JSON.parse(execFileSync("tar", ["-xzOf", tarball, "package/package.json"], { encoding: "utf8" }));
     if (!names.includes(manifest.name)) die(`\`${file}\` is \`${manifest.name}\`, which is not one of ours`);
     if (found.has(manifest.name)) die(`two tarballs of \`${manifest.name}\`: ${found.get(manifest.name)} and ${file}`);
     if (manifest.version !== version) die(`\`${file}\` is version ${manifest.version}, Cargo.toml says ${version}`);
-    found.set(manifest.name, file);
+    if (JSON.stringify(manifest.repository) !== JSON.stringify(repository)) {
+      die(`\`${file}\` names the repository ${JSON.stringify(manifest.repository)}, Cargo.toml ${repository.url}: pack it again`);
+    }
+    const wanted = manifest.name === names[0] ? LICENSES : [...LICENSES, "THIRD-PARTY-LICENSES.txt"];
+    const absent = wanted.filter((f) => !members.includes(`package/${f}`));
+    if (absent.length) die(`\`${file}\` lacks ${absent.join(", ")}: pack it again with npm/pack.js`);
+    found.set(manifest.name, path.resolve(tarball));
   }
   const missing = names.filter((n) => !found.has(n));
   if (missing.length) die(`no tarball of ${missing.map((n) => `\`${n}\``).join(", ")} in \`${dir}\``);
-  return [...names.slice(1), names[0]].map((n) => path.join(dir, found.get(n))).join("\n");
+  return [...names.slice(1), names[0]].map((n) => found.get(n)).join("\n");
 }
 
 function main(argv) {

@@ -8,9 +8,11 @@
 #   x86_64-unknown-linux-musl   Linux x86_64, fully static (musl): no dynamic loader, no shared
 #   aarch64-unknown-linux-musl  Linux arm64, the same        library, no NSS module, no CA file
 #   x86_64-apple-darwin         macOS Intel, linked only against the system's libSystem (macOS
-#   aarch64-apple-darwin        macOS Apple silicon          has no static libc)
+#   aarch64-apple-darwin        macOS Apple silicon          has no static libc), for macOS 11 or
+#                                                            later (MACOSX_DEPLOYMENT_TARGET, checked)
 #
-# Reproducible from Cargo.lock: `cargo build --release --locked`, RUSTFLAGS from this script only
+# Reproducible from Cargo.lock and rust-toolchain.toml (the compiler, pinned): `cargo build
+# --release --locked`, RUSTFLAGS and MACOSX_DEPLOYMENT_TARGET from this script only
 # (the caller's are ignored), and the checkout, cargo home and target folder remapped out of the
 # binary, so two checkouts of one commit with one toolchain give the same bytes. The Linux build is
 # checked to have no PT_INTERP program header and no NEEDED entry, then run once.
@@ -50,6 +52,7 @@ elif [ ! -d "$(rustc --print sysroot)/lib/rustlib/$TRIPLE" ]; then
 fi
 
 TRIPLE_ENV=$(printf %s "$TRIPLE" | tr 'a-z-' 'A-Z_')
+MACOS_MINIMUM=11.0
 case "$TRIPLE" in
     *-linux-musl)
         ARCH=${TRIPLE%%-*}
@@ -70,6 +73,9 @@ case "$TRIPLE" in
         ;;
     *-apple-darwin)
         FLAGS=()
+        # The oldest macOS the binary runs on (the README says so): written into the binary
+        # (LC_BUILD_VERSION's minos), so it is this script's, like RUSTFLAGS, not the caller's.
+        export MACOSX_DEPLOYMENT_TARGET=$MACOS_MINIMUM
         ;;
 esac
 
@@ -113,6 +119,8 @@ case "$TRIPLE" in
         if command -v otool >/dev/null; then
             OTHERS=$(otool -L "$BIN" | tail -n +2 | awk '{print $1}' | grep -v -e '^/usr/lib/' -e '^/System/' || true)
             [ -z "$OTHERS" ] || die "\`$BIN\` links libraries a Mac may not have: $OTHERS"
+            MINOS=$(otool -l "$BIN" | awk '/LC_BUILD_VERSION/ { found = 1 } found && $1 == "minos" { print $2; exit }')
+            [ "$MINOS" = "$MACOS_MINIMUM" ] || die "\`$BIN\` asks for macOS ${MINOS:-(unknown)}, not $MACOS_MINIMUM"
         fi
         ;;
 esac

@@ -10,7 +10,10 @@ those tarballs can be used.
 - `npx vercel-oidc --version` and `npx vercel-oidc doctor --offline`;
 - the launcher passes arguments, stdin/stdout/stderr, exit codes and signals through unchanged, in
   both directions, as when the binary runs directly (and a terminal's Ctrl-C arrives once);
-- the missing-platform message (`--omit=optional`) and the unsupported-platform one;
+- the missing-platform message (`--omit=optional`), the one for packages installed for another
+  platform, the unsupported-platform one and Windows's;
+- which binaries the launcher runs: its own user's, root's, or its own owner's (root running a
+  project another user installed), and none that its group or others may write;
 - `aws configure` and `gcp configure --source executable` write the native binary's path, so the
   AWS CLI and google-auth run it with no Node on PATH.
 
@@ -132,13 +135,55 @@ def test_pack_wrote_the_main_and_this_platforms_tarball_with_cargos_version():
     assert "libc" not in plat, "a static binary runs on glibc and musl alike"
     for m in (main, plat):
         assert "scripts" not in m, "no install script, nothing downloaded"
+    repository = re.search(r'^repository = "([^"]+)"$', (ROOT / "Cargo.toml").read_text(), re.M)[1]
+    for m in (main, plat):
+        assert m["repository"] == {"type": "git", "url": f"git+{repository}.git"}, "npm's provenance checks it"
     with tarfile.open(Path(NPM_DIR) / PLATFORM_TGZ) as t:
-        assert sorted(t.getnames()) == ["package/README.md", "package/bin/vercel-oidc", "package/package.json"]
+        assert sorted(t.getnames()) == ["package/LICENSE-APACHE", "package/LICENSE-MIT", "package/README.md",
+                                        "package/THIRD-PARTY-LICENSES.txt", "package/bin/vercel-oidc",
+                                        "package/package.json"]
         member = t.getmember("package/bin/vercel-oidc")
         assert member.mode & 0o777 == 0o755
         assert t.extractfile(member).read() == Path(STATIC_BIN).read_bytes()
+        for name in ("LICENSE-MIT", "LICENSE-APACHE"):
+            assert t.extractfile(f"package/{name}").read() == (ROOT / name).read_bytes()
     with tarfile.open(Path(NPM_DIR) / MAIN_TGZ) as t:
-        assert sorted(t.getnames()) == ["package/README.md", "package/bin/vercel-oidc", "package/package.json"]
+        assert sorted(t.getnames()) == ["package/LICENSE-APACHE", "package/LICENSE-MIT", "package/README.md",
+                                        "package/bin/vercel-oidc", "package/package.json"]
+
+
+def test_the_platform_package_lists_the_licenses_of_every_crate_in_its_binary():
+    """THIRD-PARTY-LICENSES.txt names every crate cargo compiles into the binary for this target,
+    each with its declared license, and carries the license files they ship."""
+    triple = next(p["triple"] for p in PLATFORMS if p["package"] == PLATFORM_PACKAGE)
+    with tarfile.open(Path(NPM_DIR) / PLATFORM_TGZ) as t:
+        text = t.extractfile("package/THIRD-PARTY-LICENSES.txt").read().decode()
+    tree = subprocess.run(["cargo", "tree", "--locked", "--offline", "-e", "normal", "--target", triple,
+                           "--prefix", "none", "--format", "{p}|{l}"], cwd=ROOT, capture_output=True, text=True,
+                          check=True).stdout
+    crates = {tuple(line.replace(" (*)", "").split("|")) for line in tree.splitlines()}
+    crates = {(p.split(" (")[0], lic) for p, lic in crates if not p.startswith("vercel-oidc ")}
+    assert len(crates) > 100
+    header, _, rest = text.partition("\n\n" + "-" * 100 + "\n")
+    listed = set()
+    for line in header.splitlines()[8:]:
+        name_version, license_ = re.match(r"^(\S+ \S+)\s+(.+?)(?:  +\S+)?$", line).groups()
+        listed.add((name_version.replace(" ", " v"), license_.strip()))
+    assert listed == crates
+    assert text.startswith(f"Third-party software in the vercel-oidc binary for {triple}\n\n")
+    blocks = {}
+    for block in ("-" * 100 + "\n" + rest).split("\n\n" + "-" * 100 + "\n"):
+        owners, _, body = block.removeprefix("-" * 100 + "\n").partition("\n\n")
+        blocks[owners] = body
+    bare = [k for k in blocks if k.startswith("No license file in the crate")]
+    shipped = {o.rsplit(" (", 1)[0] for k in blocks if k.startswith("Shipped by: ")
+               for o in k.removeprefix("Shipped by: ").split(", ")}
+    without = set(bare[0].split(": ", 1)[1].strip().split(", ")) if bare else set()
+    assert shipped | without == {nv.replace(" v", " ", 1) for nv, _ in crates}
+    # The Apache-2.0 text that serde ships (the one at the root of this repository) is there whole.
+    apache = next(body for k, body in blocks.items() if "serde " in k and "(LICENSE-APACHE)" in k)
+    assert apache.strip() == "\n".join(line.rstrip() for line in (ROOT / "LICENSE-APACHE").read_text().splitlines()).strip()
+    assert "/root/" not in text and str(ROOT) not in text, "no path of the machine that made it"
 
 
 def test_installs_offline_with_only_this_platforms_binary(project):
@@ -322,6 +367,76 @@ def test_a_platform_package_planted_in_a_parent_folder_is_never_run(sandbox):
     proc = run(["npx", "vercel-oidc", "--version"], env, site, check=False)
     assert (proc.returncode, proc.stdout, proc.stderr) == (1, "", MISSING.format(cpu=NODE_CPU))
     assert not marker.exists()
+
+
+def test_packages_installed_for_another_platform_are_named(sandbox):
+    """A node_modules copied from a Mac into a Linux image, or a package-lock.json from an npm
+    before 11.3 that recorded only the Mac's package: another platform's package is there and
+    ours is not."""
+    env = npm_env(sandbox)
+    site = make_project(sandbox.path / "site", env, {"vercel-oidc": MAIN_TGZ}, omit_optional=True)
+    other = site / "node_modules" / "@vercel-oidc" / "darwin-arm64"
+    (other / "bin").mkdir(parents=True)
+    (other / "package.json").write_text(json.dumps({"name": "@vercel-oidc/darwin-arm64", "version": VERSION}))
+    (other / "bin" / "vercel-oidc").write_bytes(b"\xcf\xfa\xed\xfe")
+    proc = run(["npx", "vercel-oidc", "--version"], env, site, check=False)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (1, "", (
+        f"error: no vercel-oidc binary for this platform (linux-{NODE_CPU}): the package `@vercel-oidc/linux-{NODE_CPU}`"
+        " is not installed, but `@vercel-oidc/darwin-arm64` is\n"
+        "  these packages were installed for another platform: a node_modules copied from another machine\n"
+        "  (install inside the image or machine that runs it instead), or a package-lock.json written by an\n"
+        "  npm older than 11.3, which records only the optional packages of the platform it ran on: delete\n"
+        "  node_modules and package-lock.json, run npm install with npm 11.3 or later, and commit the new lockfile\n"))
+
+    # A folder without the binary (as Yarn's pnpm linker leaves for other platforms) is no sign.
+    (other / "bin" / "vercel-oidc").unlink()
+    proc = run(["npx", "vercel-oidc", "--version"], env, site, check=False)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (1, "", MISSING.format(cpu=NODE_CPU))
+
+
+def test_windows_is_named_with_wsl_as_the_way(sandbox, project):
+    fake = sandbox.path / "win32.js"
+    fake.write_text('Object.defineProperty(process, "platform", { value: "win32" });\n')
+    proc = run([launcher(project), "--version"], dict(npm_env(sandbox), NODE_OPTIONS=f"--require {fake}"), project,
+               check=False)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (1, "", (
+        "error: vercel-oidc does not run on Windows: it is built for Unix only (Linux and macOS), and cannot be built\n"
+        "  from source there either; run it in WSL (Windows Subsystem for Linux): install the project's\n"
+        "  packages inside WSL, where vercel-oidc gets its Linux binary\n"))
+
+
+def chown_tree(top, uid):
+    for folder, dirs, files in os.walk(top):
+        for name in [folder, *(os.path.join(folder, f) for f in dirs + files)]:
+            os.lchown(name, uid, uid)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="changing owners needs root (CI runs as root)")
+def test_root_runs_a_project_installed_by_another_user(sandbox, project):
+    """`sudo npx`, or an image installed as `node` and run as root: the binary belongs to the user
+    who installed it, who also owns the launcher, and is run; a third user's, or one its group or
+    everyone may write, is not."""
+    env = npm_env(sandbox)
+    chown_tree(project / "node_modules", 4242)
+    proc = run([launcher(project), "--version"], env, project)
+    assert (proc.stdout, proc.stderr) == (f"vercel-oidc {VERSION}\n", "")
+
+    binary = native(project)
+    refusal = (f"error: will not run `{binary}` from `{PLATFORM_PACKAGE}`: {{}}, so another user could have"
+               " replaced it\n"
+               "  install vercel-oidc again (npm install) in a folder only you can write to, or set\n"
+               "  VERCEL_OIDC_BINARY_PATH to a vercel-oidc binary you trust\n")
+    os.chown(binary, 4343, 4242)
+    proc = run([launcher(project), "--version"], env, project, check=False)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (1, "", refusal.format(
+        "it belongs to uid 4343, who is neither you (uid 0), root, nor the owner of this launcher"))
+
+    os.chown(binary, 4242, 4242)
+    for mode, who in ((0o775, "its group"), (0o757, "every user")):
+        os.chmod(binary, mode)
+        proc = run([launcher(project), "--version"], env, project, check=False)
+        assert (proc.returncode, proc.stdout, proc.stderr) == (1, "", refusal.format(
+            f"{who} may write to it (mode 0{mode:o})"))
 
 
 def test_the_binary_override_must_be_an_absolute_path_to_another_program(sandbox, project):
