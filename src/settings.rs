@@ -1,9 +1,8 @@
 //! Settings, each described once.
 //!
-//! Every cloud has one [`Table`] ([`crate::aws::settings::TABLE`],
-//! [`crate::gcp::settings::TABLE`], [`crate::azure::settings::TABLE`]). A [`Setting`] names its
-//! flag, environment variable, `vercel-oidc.toml` key, default, check and help line; from the
-//! table come the command-line flags, the project file's keys and their checks, the merge in
+//! Every cloud has one [`Table`], in its folder's `settings.rs` ([`crate::clouds::tables`] lists
+//! them). A [`Setting`] names its flag, environment variable, `vercel-oidc.toml` key, default,
+//! check and help line; from the table come the command-line flags, the project file's keys and their checks, the merge in
 //! precedence order, doctor's listing, whether a cloud is configured, and the flags `configure`
 //! writes into a profile line.
 //!
