@@ -2,9 +2,9 @@
 //!
 //! Every cloud has one [`Table`], in its folder's `settings.rs` ([`crate::clouds::tables`] lists
 //! them). A [`Setting`] names its flag, environment variable, `vercel-oidc.toml` key, default,
-//! check and help line; from the table come the command-line flags, the project file's keys and their checks, the merge in
-//! precedence order, doctor's listing, whether a cloud is configured, and the flags `configure`
-//! writes into a profile line.
+//! check and help line; from the table come the command-line flags, the project file's keys and
+//! their checks, the merge in precedence order, doctor's listing, whether a cloud is configured,
+//! and the flags `configure` writes into a profile line.
 //!
 //! Precedence, for every setting: a value given in code or by flag ([`Given`]), then its
 //! environment variable, then `vercel-oidc.toml` (the section of the token's environment, then
