@@ -16,40 +16,21 @@ use super::{CloudCli, Ctx, flags};
 /// The clouds, as [`super::main`] is handed them.
 pub type Clouds = &'static [&'static dyn CloudCli];
 
-/// `exec` or `doctor` (`command`, which `cmd` is) with a flag per cloud (`--aws`), which wires
-/// or checks the clouds it names, and the flag of every cloud's setting it takes. Help lists the
-/// clouds' flags first, then the command's own, the settings', and `--no-cache` last.
-pub fn with_clouds(cmd: clap::Command, clouds: Clouds, command: Command) -> clap::Command {
-    let last = |cmd: &clap::Command| {
-        cmd.get_arguments()
-            .filter(|a| a.get_id() != "no_cache" && !a.is_positional())
-            .map(|a| a.get_display_order() + 1)
-            .max()
-            .unwrap_or(0)
-    };
-    let mut cmd = cmd.mut_args(|arg| {
-        let order = arg.get_display_order() + clouds.len();
-        arg.display_order(order)
-    });
-    for (order, cloud) in clouds.iter().enumerate() {
+/// Adds a flag per cloud (`--aws`) to `cmd`, which wires or checks the clouds it names.
+pub fn choice_flags(mut cmd: clap::Command, clouds: Clouds) -> clap::Command {
+    for cloud in clouds {
         let table = cloud.table();
         cmd = cmd.arg(
             Arg::new(table.section)
                 .long(table.section)
                 .action(ArgAction::SetTrue)
-                .display_order(order)
                 .help(format!(
                     "Wire or check {} (default: every configured cloud)",
                     table.title
                 )),
         );
     }
-    let tables: Vec<_> = clouds.iter().map(|c| c.table()).collect();
-    let next = last(&cmd);
-    let cmd = cmd.next_display_order(next);
-    let cmd = flags::setting_args(cmd, &tables, command);
-    let after = last(&cmd);
-    cmd.mut_arg("no_cache", |a| a.display_order(after))
+    cmd
 }
 
 /// What `exec` or `doctor` was told of the clouds: their settings given as flags, and the

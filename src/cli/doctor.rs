@@ -60,8 +60,8 @@ pub(crate) use origins::{Row, listing};
 use report::Status;
 pub(crate) use report::{Check, CloudReport};
 
-/// The flags of `doctor`; each cloud's choice flag and setting flags are added to the command
-/// with the clouds (see [`super::main`]).
+// The flags of `doctor` itself; `args` puts them among the clouds' flags. (A plain comment: a
+// doc comment here would become the command's about line.)
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
     /// Make no request: show the set-up and the trust each cloud needs for this token
@@ -77,6 +77,14 @@ pub struct DoctorArgs {
     /// Accepted as every command that exchanges accepts it: doctor never uses the cache anyway
     #[arg(long, hide = true)]
     no_cache: bool,
+}
+
+/// `doctor`'s arguments, in the order its help lists them: a flag choosing each cloud, its own,
+/// and every cloud's setting flags.
+pub fn args(cmd: clap::Command, clouds: Clouds) -> clap::Command {
+    let cmd = DoctorArgs::augment_args(clouds::choice_flags(cmd, clouds));
+    let tables: Vec<_> = clouds.iter().map(|c| c.table()).collect();
+    super::flags::setting_args(cmd, &tables, crate::settings::Command::DOCTOR)
 }
 
 pub fn run(

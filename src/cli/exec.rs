@@ -34,12 +34,14 @@ use crate::token::{OidcToken, TokenSource};
 use crate::{fsutil, timefmt, vars};
 use anyhow::Context as _;
 use clap::Args;
+
+use crate::settings::Command;
 use time::{Duration, OffsetDateTime};
 use tokio::signal::unix::{SignalKind, signal};
 
 use super::Ctx;
 use super::clouds::{self, Choice, Clouds, Settings};
-use super::flags::CacheFlag;
+use super::flags::{self, CacheFlag};
 use super::wiring::{Expiring, Run, Service, Wire, Wiring};
 
 /// How close to its expiry the run's token file is renewed: the Azure SDKs re-read it only every
@@ -48,16 +50,13 @@ pub const KEEP_FRESH: Duration = Duration::minutes(15);
 /// Warn this long before credentials in the child's environment expire.
 const EXPIRY_WARNING: Duration = Duration::minutes(10);
 
-/// The flags of `exec`; each cloud's choice flag and setting flags are added to the command
-/// with the clouds (see [`super::main`]).
+// The flags of `exec` itself; `args` puts them among the clouds' flags. (A plain comment: a doc
+// comment here would become the command's about line.)
 #[derive(Debug, Args)]
 pub struct ExecArgs {
     /// Run even inside another `vercel-oidc exec`
     #[arg(long, env = vars::VERCEL_OIDC_EXEC_FORCE, value_parser = clap::builder::BoolishValueParser::new())]
     force: bool,
-
-    #[command(flatten)]
-    cache: CacheFlag,
 
     /// The command to run, and its arguments
     #[arg(last = true, required = true, value_name = "COMMAND")]
@@ -79,9 +78,18 @@ struct Wired {
     services: Vec<Box<dyn Service>>,
 }
 
+/// `exec`'s arguments, in the order its help lists them: a flag choosing each cloud, its own,
+/// every cloud's setting flags, and `--no-cache`.
+pub fn args(cmd: clap::Command, clouds: Clouds) -> clap::Command {
+    let cmd = ExecArgs::augment_args(clouds::choice_flags(cmd, clouds));
+    let tables: Vec<_> = clouds.iter().map(|c| c.table()).collect();
+    CacheFlag::augment_args(flags::setting_args(cmd, &tables, Command::EXEC))
+}
+
 pub fn run(
     ctx: &Ctx,
     args: &ExecArgs,
+    no_cache: bool,
     clouds: Clouds,
     choice: &Choice,
 ) -> anyhow::Result<ExitCode> {
@@ -101,7 +109,7 @@ pub fn run(
         token: &token,
         token_path: &token_path,
         dir: run_dir.path(),
-        no_cache: args.cache.no_cache,
+        no_cache,
     };
     crate::log::debug!(
         "running `{}` with {} wired",

@@ -206,7 +206,8 @@ macro_rules! flagged {
 }
 pub(crate) use flagged;
 
-/// `--no-cache`, for every command that uses the shared cache.
+// `--no-cache`, for every command that uses the shared cache. (A plain comment: `exec` adds it
+// last, and a doc comment here would become its about line.)
 #[derive(Clone, Copy, Debug, Args)]
 pub struct CacheFlag {
     /// Always ask again; neither read nor write the shared cache

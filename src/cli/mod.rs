@@ -107,11 +107,11 @@ enum Command {
     /// Run a command with credentials for every configured cloud wired in
     ///
     /// Example: vercel-oidc exec -- terraform apply -auto-approve
-    Exec(exec::ExecArgs),
+    Exec,
     /// Explain the whole set-up and check that every configured cloud accepts the token
     ///
     /// Example: vercel-oidc doctor --offline
-    Doctor(doctor::DoctorArgs),
+    Doctor,
     /// Verify a token as an API trusting Vercel must: signature, issuer, audience, expiry
     ///
     /// Example: printf %s "$TOKEN" | vercel-oidc verify --issuer https://oidc.vercel.com/acme --audience https://vercel.com/acme -
@@ -176,7 +176,7 @@ fn verbose_from(env: &Env) -> u8 {
 /// when it is not right) before anything runs.
 enum Action {
     Token(token::TokenArgs),
-    Exec(exec::ExecArgs, Choice),
+    Exec(exec::ExecArgs, flags::CacheFlag, Choice),
     Doctor(doctor::DoctorArgs, Choice),
     Verify(Box<verify::VerifyArgs>),
     Cloud(Box<dyn Run>),
@@ -192,8 +192,15 @@ fn read(clouds: Clouds) -> (Cli, Action) {
         };
         let action = match cli.command.take() {
             Some(Command::Token(args)) => Action::Token(args),
-            Some(Command::Exec(args)) => Action::Exec(args, Choice::read(sub, clouds, EXEC)?),
-            Some(Command::Doctor(args)) => Action::Doctor(args, Choice::read(sub, clouds, DOCTOR)?),
+            Some(Command::Exec) => Action::Exec(
+                exec::ExecArgs::from_arg_matches(sub)?,
+                flags::CacheFlag::from_arg_matches(sub)?,
+                Choice::read(sub, clouds, EXEC)?,
+            ),
+            Some(Command::Doctor) => Action::Doctor(
+                doctor::DoctorArgs::from_arg_matches(sub)?,
+                Choice::read(sub, clouds, DOCTOR)?,
+            ),
             Some(Command::Verify(args)) => Action::Verify(args),
             None => match clouds.iter().find(|c| c.table().section == name) {
                 Some(cloud) => Action::Cloud(cloud.parse(sub)?),
@@ -209,7 +216,7 @@ fn read(clouds: Clouds) -> (Cli, Action) {
 fn run(ctx: &Ctx, clouds: Clouds, action: Action) -> anyhow::Result<ExitCode> {
     match action {
         Action::Token(args) => token::run(ctx, &args),
-        Action::Exec(args, choice) => exec::run(ctx, &args, clouds, &choice),
+        Action::Exec(args, cache, choice) => exec::run(ctx, &args, cache.no_cache, clouds, &choice),
         Action::Doctor(args, choice) => doctor::run(ctx, &args, clouds, &choice),
         Action::Verify(args) => verify::run(ctx, &args),
         Action::Cloud(command) => command.run(ctx),
@@ -220,8 +227,8 @@ fn run(ctx: &Ctx, clouds: Clouds, action: Action) -> anyhow::Result<ExitCode> {
 /// choice on `exec` and `doctor`.
 fn command(clouds: Clouds) -> clap::Command {
     let mut cmd = Cli::command()
-        .mut_subcommand("exec", |c| clouds::with_clouds(c, clouds, EXEC))
-        .mut_subcommand("doctor", |c| clouds::with_clouds(c, clouds, DOCTOR));
+        .mut_subcommand("exec", |c| exec::args(c, clouds))
+        .mut_subcommand("doctor", |c| doctor::args(c, clouds));
     // The clouds after `doctor`, `verify` after them, as the help lists the commands.
     let doctor = cmd
         .find_subcommand("doctor")
