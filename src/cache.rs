@@ -356,22 +356,13 @@ mod tests {
 
     #[test]
     fn min_remaining_bounds() {
-        assert_eq!(min_remaining_for(Duration::hours(1)), Duration::minutes(20));
-        assert_eq!(
-            min_remaining_for(Duration::hours(12)),
-            Duration::minutes(20)
-        );
-        assert_eq!(
-            min_remaining_for(Duration::minutes(21)),
-            Duration::minutes(20)
-        );
-        assert_eq!(
-            min_remaining_for(Duration::minutes(20)),
-            Duration::minutes(19)
-        );
-        assert_eq!(
-            min_remaining_for(Duration::minutes(15)),
-            Duration::minutes(14)
-        );
+        // (lifetime, minimum remaining), in minutes.
+        for (lifetime, min_remaining) in [(60, 20), (12 * 60, 20), (21, 20), (20, 19), (15, 14)] {
+            assert_eq!(
+                min_remaining_for(Duration::minutes(lifetime)),
+                Duration::minutes(min_remaining),
+                "lifetime {lifetime} minutes"
+            );
+        }
     }
 }
