@@ -138,13 +138,7 @@ pub fn explain(claims: &Claims, role_arn: &str) -> String {
     let host_path = Text::from(issuer_host_path(&claims.iss));
     let (_, account) = role_account(role_arn).unwrap_or(("aws", "<ACCOUNT_ID>"));
     let provider_arn = oidc_provider(claims, role_arn).arn;
-    let policy = serde_json::to_string_pretty(&trust_policy(claims, role_arn)).expect("json");
-    let policy = outside::shown_json(&policy);
-    let policy = policy
-        .lines()
-        .map(|l| format!("    {l}"))
-        .collect::<Vec<_>>()
-        .join("\n");
+    let policy = outside::indented_json(&trust_policy(claims, role_arn), "    ").join("\n");
     format!(
         "  the token carried:\n    iss: {iss}\n    sub: {sub}\n    aud: {aud}\n  \
          STS accepts it when account {account} has the IAM OIDC provider \
