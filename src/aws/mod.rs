@@ -42,7 +42,7 @@ pub use sts::{AssumeRoleRequest, AwsCredentials, StsError};
 use crate::cache;
 use crate::env::Env;
 use crate::settings::{Origin, Resolved};
-use crate::token::{Claims, Identity};
+use crate::token::Claims;
 
 pub const DEFAULT_DURATION_SECONDS: u32 = 3600;
 
@@ -222,21 +222,11 @@ pub(crate) fn cache_key(
 ) -> cache::Key {
     #[derive(Serialize)]
     struct Parts<'a> {
-        v: u8,
         req: &'a AssumeRoleRequest,
         endpoint: &'a str,
-        #[serde(flatten)]
-        identity: Identity<'a>,
     }
-    cache::Key::new(
-        "aws",
-        &Parts {
-            v: 1,
-            req,
-            endpoint: &endpoint.url,
-            identity: claims.identity(),
-        },
-    )
+    let endpoint = &endpoint.url;
+    cache::Key::for_identity("aws", 1, &Parts { req, endpoint }, claims)
 }
 
 /// The policy `value` names, packed: inline JSON, or `@file`.

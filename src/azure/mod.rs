@@ -45,7 +45,7 @@ pub use exchange::access_token;
 
 use crate::cache;
 use crate::settings::Resolved;
-use crate::token::{Claims, Identity};
+use crate::token::Claims;
 
 /// The public cloud's authority host, as the SDKs write it.
 pub const DEFAULT_AUTHORITY_HOST: &str = "https://login.microsoftonline.com/";
@@ -314,21 +314,11 @@ pub fn check_scope(scope: Option<&str>) -> Result<String, ConfigError> {
 pub(crate) fn cache_key(req: &TokenRequest, authority: &Authority, claims: &Claims) -> cache::Key {
     #[derive(Serialize)]
     struct Parts<'a> {
-        v: u8,
         authority: &'a str,
         req: &'a TokenRequest,
-        #[serde(flatten)]
-        identity: Identity<'a>,
     }
-    cache::Key::new(
-        "azure",
-        &Parts {
-            v: 1,
-            authority: authority.as_str(),
-            req,
-            identity: claims.identity(),
-        },
-    )
+    let authority = authority.as_str();
+    cache::Key::for_identity("azure", 1, &Parts { authority, req }, claims)
 }
 
 /// Azure in the list of clouds ([`crate::clouds`]).

@@ -49,7 +49,7 @@ pub use sts::{AccessToken, GcpError};
 
 use crate::cache;
 use crate::settings::{Resolved, Setting};
-use crate::token::{Claims, Identity};
+use crate::token::Claims;
 
 /// What Google STS is asked for when nothing else is said.
 pub const DEFAULT_TOKEN_URL: &str = "https://sts.googleapis.com/v1/token";
@@ -493,25 +493,18 @@ fn scopes_from(r: &Resolved) -> Result<Vec<String>, ConfigError> {
 pub(crate) fn cache_key(config: &GcpConfig, claims: &Claims) -> cache::Key {
     #[derive(Serialize)]
     struct Parts<'a> {
-        v: u8,
         audience: String,
         token_url: &'a str,
         impersonation: Option<&'a Impersonation>,
         scopes: &'a [String],
-        #[serde(flatten)]
-        identity: Identity<'a>,
     }
-    cache::Key::new(
-        "gcp",
-        &Parts {
-            v: 1,
-            audience: config.audience(),
-            token_url: &config.token_url,
-            impersonation: config.impersonation.as_ref(),
-            scopes: &config.scopes,
-            identity: claims.identity(),
-        },
-    )
+    let parts = Parts {
+        audience: config.audience(),
+        token_url: &config.token_url,
+        impersonation: config.impersonation.as_ref(),
+        scopes: &config.scopes,
+    };
+    cache::Key::for_identity("gcp", 1, &parts, claims)
 }
 
 pub fn check_project_id(id: &str) -> Result<(), ConfigError> {
