@@ -622,8 +622,7 @@ impl crate::cloud::Cloud for Gcp {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::token::decode_claims;
-    use crate::token::tests::{claims_json, jwt};
+    use crate::token::tests::key_follows_identity;
 
     const AUDIENCE: &str = "//iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/vercel/providers/vercel-acme";
     const SA: &str = "deploy@my-project.iam.gserviceaccount.com";
@@ -930,18 +929,7 @@ pub(crate) mod tests {
     #[test]
     fn cache_key_covers_identity_and_request() {
         let cfg = GcpConfig::from_options(&parts()).unwrap();
-        let base = decode_claims(&jwt(&claims_json(2_000_000_000))).unwrap();
-        let k0 = cache_key(&cfg, &base);
-        let later = decode_claims(&jwt(&claims_json(2_000_000_900))).unwrap();
-        assert_eq!(
-            cache_key(&cfg, &later),
-            k0,
-            "a newer token of the same identity shares the entry"
-        );
-        let mut preview = claims_json(2_000_000_000);
-        preview["environment"] = serde_json::json!("preview");
-        preview["sub"] = serde_json::json!("owner:acme:project:web:environment:preview");
-        assert_ne!(cache_key(&cfg, &decode_claims(&jwt(&preview)).unwrap()), k0);
+        let (base, k0) = key_follows_identity(|c| cache_key(&cfg, c));
         let variants = [
             GcpOptions {
                 provider: Some("other".into()),
