@@ -6,8 +6,9 @@
 //! `<kind>-<hash>.lock`, held while one process fetches so that concurrent cold callers make one
 //! request between them; each holder writes its process id there, and a caller that waits more
 //! than a second says on stderr which process it waits for. The key of a cloud's credentials covers the request and the token's
-//! claims, and is bound to the exact token that got them ([`Key::bound_to`]), so an entry is
-//! never served to an expired token or to another with the same claims.
+//! identity ([`Key::for_identity`]), and is bound to the exact token that got them
+//! ([`Key::bound_to`]), so an entry is never served to an expired token or to another with the
+//! same claims.
 //!
 //! Trust: the directory must belong to the current user and others may not write to it, nor to
 //! any folder above it ([`crate::fsutil::check_above`]). The
@@ -31,6 +32,7 @@ use time::{Duration, OffsetDateTime};
 
 use crate::env::Env;
 use crate::fsutil::{self, DirError, DirRule, limits};
+use crate::token::{Claims, Identity};
 
 /// How long a process waits for another to finish fetching before fetching itself.
 const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
@@ -75,6 +77,27 @@ impl Key {
         let digest = Sha256::digest(&bytes);
         let hash = digest.iter().take(20).map(|b| format!("{b:02x}")).collect();
         Self { kind, hash }
+    }
+
+    /// The key of what a cloud issues for the request `parts` to a token of `claims`: version
+    /// `v` of `kind`'s key, then the fields of `parts`, then the token's [`Identity`], which
+    /// leaves out its times, so that a newer token of the same identity finds the entry.
+    pub fn for_identity(
+        kind: &'static str,
+        v: u8,
+        parts: &impl Serialize,
+        claims: &Claims,
+    ) -> Self {
+        #[derive(Serialize)]
+        struct Keyed<'a, P> {
+            v: u8,
+            #[serde(flatten)]
+            parts: P,
+            #[serde(flatten)]
+            identity: Identity<'a>,
+        }
+        let identity = claims.identity();
+        Self::new(kind, &Keyed { v, parts, identity })
     }
 
     /// This key tied to one exact token: what was fetched with `token` is served to that token
@@ -354,24 +377,41 @@ mod tests {
         assert!(!cache.entry_path(&key).exists());
     }
 
+    /// What the clouds' keys hash: the version, the request's fields, then the identity, and
+    /// none of the token's times.
+    #[test]
+    fn a_key_for_an_identity_hashes_version_request_and_identity() {
+        let claims_at = |exp| -> Claims {
+            serde_json::from_value(crate::token::tests::claims_json(exp)).unwrap()
+        };
+        let parts = serde_json::json!({"endpoint": "https://sts.amazonaws.com"});
+        let spelled_out = serde_json::json!({
+            "v": 1,
+            "endpoint": "https://sts.amazonaws.com",
+            "iss": "https://oidc.vercel.com/acme",
+            "sub": "owner:acme:project:web:environment:production",
+            "aud": ["https://vercel.com/acme"],
+            "owner_id": "team_123",
+            "project_id": "prj_123",
+            "environment": "production",
+        });
+        for exp in [2_000_000_000, 2_000_000_900] {
+            assert_eq!(
+                Key::for_identity("aws", 1, &parts, &claims_at(exp)),
+                Key::new("aws", &spelled_out)
+            );
+        }
+    }
+
     #[test]
     fn min_remaining_bounds() {
-        assert_eq!(min_remaining_for(Duration::hours(1)), Duration::minutes(20));
-        assert_eq!(
-            min_remaining_for(Duration::hours(12)),
-            Duration::minutes(20)
-        );
-        assert_eq!(
-            min_remaining_for(Duration::minutes(21)),
-            Duration::minutes(20)
-        );
-        assert_eq!(
-            min_remaining_for(Duration::minutes(20)),
-            Duration::minutes(19)
-        );
-        assert_eq!(
-            min_remaining_for(Duration::minutes(15)),
-            Duration::minutes(14)
-        );
+        // (lifetime, minimum remaining), in minutes.
+        for (lifetime, min_remaining) in [(60, 20), (12 * 60, 20), (21, 20), (20, 19), (15, 14)] {
+            assert_eq!(
+                min_remaining_for(Duration::minutes(lifetime)),
+                Duration::minutes(min_remaining),
+                "lifetime {lifetime} minutes"
+            );
+        }
     }
 }

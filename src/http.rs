@@ -757,36 +757,23 @@ mod tests {
         }
     }
 
+    /// A transient error is tried until the attempts run out; a permanent one fails at once.
     #[tokio::test]
-    async fn retries_transient_until_attempts_run_out() {
-        let calls = AtomicU32::new(0);
-        let r: Result<(), &str> = fast()
-            .run(
-                |_| true,
-                |_| {
-                    calls.fetch_add(1, Ordering::SeqCst);
-                    async { Err("busy") }
-                },
-            )
-            .await;
-        assert_eq!(r, Err("busy"));
-        assert_eq!(calls.load(Ordering::SeqCst), 4);
-    }
-
-    #[tokio::test]
-    async fn permanent_errors_fail_at_once() {
-        let calls = AtomicU32::new(0);
-        let r: Result<(), &str> = fast()
-            .run(
-                |_| false,
-                |_| {
-                    calls.fetch_add(1, Ordering::SeqCst);
-                    async { Err("denied") }
-                },
-            )
-            .await;
-        assert_eq!(r, Err("denied"));
-        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    async fn attempts_made_for_transient_and_permanent_errors() {
+        for (transient, error, attempts) in [(true, "busy", 4), (false, "denied", 1)] {
+            let calls = AtomicU32::new(0);
+            let r: Result<(), &str> = fast()
+                .run(
+                    |_| transient,
+                    |_| {
+                        calls.fetch_add(1, Ordering::SeqCst);
+                        async move { Err(error) }
+                    },
+                )
+                .await;
+            assert_eq!(r, Err(error));
+            assert_eq!(calls.load(Ordering::SeqCst), attempts, "{error}");
+        }
     }
 
     #[tokio::test]

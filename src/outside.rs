@@ -12,7 +12,8 @@
 //!   left as they are.
 //! - [`escaped_within`] also cuts the result to a length; [`escaped_lines`] keeps line breaks,
 //!   for whole messages whose lines are this program's own; [`shown_json`] escapes JSON text
-//!   with JSON's own `\uXXXX`, so that what is shown can still be saved and read as JSON.
+//!   with JSON's own `\uXXXX`, so that what is shown can still be saved and read as JSON;
+//!   [`indented_json`] lays a value out that way, indented, for a hint.
 //!
 //! Commands for a person to paste are quoted by [`crate::output::PasteCommand`], which refuses
 //! any value holding a character of [`is_hidden`].
@@ -128,6 +129,16 @@ pub fn shown_json(json: &str) -> String {
         }
     }
     out
+}
+
+/// `value` as pretty JSON fit to show ([`shown_json`]), each line after `indent`: the trust
+/// set-up a hint or `doctor` proposes.
+pub fn indented_json(value: &impl serde::Serialize, indent: &str) -> Vec<String> {
+    let json = serde_json::to_string_pretty(value).expect("json");
+    shown_json(&json)
+        .lines()
+        .map(|l| format!("{indent}{l}"))
+        .collect()
 }
 
 /// A string from outside this program: shown ([`fmt::Display`]) [`escaped`], used (`Deref` to

@@ -453,6 +453,14 @@ mod tests {
         fs::set_permissions(p, fs::Permissions::from_mode(mode)).unwrap();
     }
 
+    /// The file `f` in `dir`, written with `mode`.
+    fn file_in(dir: &Path, mode: u32) -> PathBuf {
+        let file = dir.join("f");
+        fs::write(&file, "x").unwrap();
+        set_mode(&file, mode);
+        file
+    }
+
     fn untrusted(path: &Path, owners: &Owners) -> Option<Untrusted> {
         use crate::fsutil::{Refused, limits, read_checked};
         match read_checked(path, limits::CONFIG, owners) {
@@ -465,9 +473,7 @@ mod tests {
     #[test]
     fn files_of_mine_in_closed_folders_are_trusted() {
         let root = tempfile::tempdir().unwrap();
-        let file = root.path().join("f");
-        fs::write(&file, "x").unwrap();
-        set_mode(&file, 0o644);
+        let file = file_in(root.path(), 0o644);
         assert_eq!(untrusted(&file, &Owners::strict()), None);
     }
 
@@ -476,9 +482,7 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let dir = root.path().join("open");
         fs::create_dir(&dir).unwrap();
-        let file = dir.join("f");
-        fs::write(&file, "x").unwrap();
-        set_mode(&file, 0o666);
+        let file = file_in(&dir, 0o666);
         let u = untrusted(&file, &Owners::strict()).unwrap();
         assert_eq!(
             (u.path.as_path(), u.why),
@@ -510,9 +514,7 @@ mod tests {
     #[test]
     fn safe_dirs_vouch_for_what_is_below_them() {
         let root = tempfile::tempdir().unwrap();
-        let file = root.path().join("f");
-        fs::write(&file, "x").unwrap();
-        set_mode(&file, 0o666);
+        let file = file_in(root.path(), 0o666);
         let real = root.path().canonicalize().unwrap();
         let listed = Env::from_pairs(
             [(

@@ -269,40 +269,47 @@ client_id = "00000000-0000-0000-0000-0000000000cd"
     fn environment_sections_override_the_base() {
         let cfg = parse(FULL).unwrap();
         let aws = &aws::settings::TABLE;
-        assert_eq!(
-            value(&cfg, aws, Some("production"), "role_arn").as_deref(),
-            Some("arn:aws:iam::123456789012:role/production")
-        );
-        assert_eq!(
-            value(&cfg, aws, Some("production"), "region").as_deref(),
-            Some("eu-west-1"),
-            "unset keys come from the base"
-        );
-        assert_eq!(
-            value(&cfg, aws, Some("preview"), "role_arn").as_deref(),
-            Some("arn:aws:iam::123456789012:role/preview")
-        );
+        let (azure, gcp) = (&azure::settings::TABLE, &gcp::settings::TABLE);
+        for (table, environment, name, want) in [
+            (
+                aws,
+                "production",
+                "role_arn",
+                "arn:aws:iam::123456789012:role/production",
+            ),
+            // Unset in `[production.aws]`: from the base.
+            (aws, "production", "region", "eu-west-1"),
+            (
+                aws,
+                "preview",
+                "role_arn",
+                "arn:aws:iam::123456789012:role/preview",
+            ),
+            (
+                azure,
+                "production",
+                "client_id",
+                "00000000-0000-0000-0000-0000000000cd",
+            ),
+            (
+                azure,
+                "development",
+                "client_id",
+                "00000000-0000-0000-0000-00000000000c",
+            ),
+            (gcp, "production", "project_number", "123456789012"),
+            (gcp, "production", "source", "executable"),
+        ] {
+            assert_eq!(
+                value(&cfg, table, Some(environment), name).as_deref(),
+                Some(want),
+                "`{name}` in [{environment}.{}]",
+                table.section
+            );
+        }
         assert_eq!(
             value(&cfg, aws, None, "role_arn"),
             value(&cfg, aws, Some("preview"), "role_arn")
-        );
-        let azure = &azure::settings::TABLE;
-        assert_eq!(
-            value(&cfg, azure, Some("production"), "client_id").as_deref(),
-            Some("00000000-0000-0000-0000-0000000000cd")
-        );
-        assert_eq!(
-            value(&cfg, azure, Some("development"), "client_id").as_deref(),
-            Some("00000000-0000-0000-0000-00000000000c")
-        );
-        let gcp = &gcp::settings::TABLE;
-        assert_eq!(
-            value(&cfg, gcp, Some("production"), "project_number").as_deref(),
-            Some("123456789012")
-        );
-        assert_eq!(
-            value(&cfg, gcp, Some("production"), "source").as_deref(),
-            Some("executable")
         );
         let prod = resolve(&cfg, aws, Some("production"), &[]);
         assert_eq!(

@@ -561,14 +561,21 @@ impl<'a> Refresher<'a> {
 
     /// `VERCEL_OIDC_API_URL`, else `https://api.vercel.com`, without a trailing slash.
     fn api_url(&self) -> Result<String, RefreshError> {
-        let api = self
+        self.base_url(vars::VERCEL_OIDC_API_URL, "https://api.vercel.com")
+            .map_err(|reason| self.mint_error(reason))
+    }
+
+    /// The URL in `var`, else `default`, without a trailing slash, once
+    /// [`http::check_endpoint`] has accepted it; an error is why not.
+    fn base_url(&self, var: &str, default: &str) -> Result<String, String> {
+        let url = self
             .env
-            .get(vars::VERCEL_OIDC_API_URL)
-            .unwrap_or("https://api.vercel.com")
+            .get(var)
+            .unwrap_or(default)
             .trim_end_matches('/')
             .to_string();
-        http::check_endpoint(&api).map_err(|reason| self.mint_error(reason))?;
-        Ok(api)
+        http::check_endpoint(&url)?;
+        Ok(url)
     }
 
     /// `POST <api>/v1/projects/<projectId>/token?source=vercel-oidc-refresh[&teamId=<orgId>]`
@@ -667,13 +674,7 @@ impl<'a> Refresher<'a> {
         path: &Path,
         refresh_token: &Secret,
     ) -> Result<LoginTokens, String> {
-        let issuer = self
-            .env
-            .get(vars::VERCEL_OIDC_OAUTH_ISSUER)
-            .unwrap_or("https://vercel.com")
-            .trim_end_matches('/')
-            .to_string();
-        http::check_endpoint(&issuer)?;
+        let issuer = self.base_url(vars::VERCEL_OIDC_OAUTH_ISSUER, "https://vercel.com")?;
         crate::log::debug!("refreshing the Vercel CLI login in `{}`", path.display());
         let endpoint = token_endpoint(&clients.documents, &issuer).await?;
         redeem(&clients.token, &endpoint, refresh_token).await

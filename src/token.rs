@@ -621,6 +621,39 @@ pub(crate) mod tests {
         })
     }
 
+    /// Checks that `key`, a cloud's cache key for a token's claims, follows the token's identity:
+    /// the same for a newer token of the same identity, another when a claim of [`Identity`]
+    /// differs. Returns the claims of `claims_json(2_000_000_000)` and their key.
+    pub(crate) fn key_follows_identity<K: PartialEq + std::fmt::Debug>(
+        key: impl Fn(&Claims) -> K,
+    ) -> (Claims, K) {
+        let claims = |json: &serde_json::Value| decode_claims(&jwt(json)).unwrap();
+        let base = claims_json(2_000_000_000);
+        let k0 = key(&claims(&base));
+        assert_eq!(
+            key(&claims(&claims_json(2_000_000_900))),
+            k0,
+            "a newer token of the same identity shares the entry"
+        );
+        let preview_sub = "owner:acme:project:web:environment:preview";
+        for changed in [
+            &[("environment", "preview"), ("sub", preview_sub)][..],
+            &[("sub", preview_sub)],
+            &[("iss", "https://oidc.vercel.com")],
+            &[("aud", "api://AzureADTokenExchange")],
+            &[("project_id", "prj_other")],
+            &[("environment", "preview")],
+            &[("owner_id", "team_other")],
+        ] {
+            let mut other = base.clone();
+            for (claim, value) in changed {
+                other[*claim] = serde_json::json!(value);
+            }
+            assert_ne!(key(&claims(&other)), k0, "{changed:?}");
+        }
+        (claims(&base), k0)
+    }
+
     #[test]
     fn decodes_vercel_claims() {
         let claims = decode_claims(&jwt(&claims_json(2_000_000_000))).unwrap();

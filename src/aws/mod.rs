@@ -42,7 +42,7 @@ pub use sts::{AssumeRoleRequest, AwsCredentials, StsError};
 use crate::cache;
 use crate::env::Env;
 use crate::settings::{Origin, Resolved};
-use crate::token::{Claims, Identity};
+use crate::token::Claims;
 
 pub const DEFAULT_DURATION_SECONDS: u32 = 3600;
 
@@ -222,21 +222,11 @@ pub(crate) fn cache_key(
 ) -> cache::Key {
     #[derive(Serialize)]
     struct Parts<'a> {
-        v: u8,
         req: &'a AssumeRoleRequest,
         endpoint: &'a str,
-        #[serde(flatten)]
-        identity: Identity<'a>,
     }
-    cache::Key::new(
-        "aws",
-        &Parts {
-            v: 1,
-            req,
-            endpoint: &endpoint.url,
-            identity: claims.identity(),
-        },
-    )
+    let endpoint = &endpoint.url;
+    cache::Key::for_identity("aws", 1, &Parts { req, endpoint }, claims)
 }
 
 /// The policy `value` names, packed: inline JSON, or `@file`.
@@ -390,7 +380,7 @@ impl crate::cloud::Cloud for Aws {
 mod tests {
     use super::*;
     use crate::token::decode_claims;
-    use crate::token::tests::{claims_json, jwt};
+    use crate::token::tests::{claims_json, jwt, key_follows_identity};
     use crate::vars;
 
     const ROLE: &str = "arn:aws:iam::123456789012:role/deploy";
@@ -548,19 +538,8 @@ mod tests {
     #[test]
     fn cache_key_covers_identity_and_request() {
         let cfg = config(&[], &env()).unwrap();
-        let base = decode_claims(&jwt(&claims_json(2_000_000_000))).unwrap();
         let key = |c: &Claims, cfg: &AwsConfig| cache_key(&cfg.request(c), &cfg.endpoint, c);
-        let k0 = key(&base, &cfg);
-        let later = decode_claims(&jwt(&claims_json(2_000_000_900))).unwrap();
-        assert_eq!(
-            key(&later, &cfg),
-            k0,
-            "a newer token of the same identity shares the entry"
-        );
-        let mut preview = claims_json(2_000_000_000);
-        preview["environment"] = serde_json::json!("preview");
-        preview["sub"] = serde_json::json!("owner:acme:project:web:environment:preview");
-        assert_ne!(key(&decode_claims(&jwt(&preview)).unwrap(), &cfg), k0);
+        let (base, k0) = key_follows_identity(|c| key(c, &cfg));
         let mut other = cfg.clone();
         other.duration_seconds = 900;
         assert_ne!(key(&base, &other), k0);

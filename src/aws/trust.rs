@@ -138,13 +138,7 @@ pub fn explain(claims: &Claims, role_arn: &str) -> String {
     let host_path = Text::from(issuer_host_path(&claims.iss));
     let (_, account) = role_account(role_arn).unwrap_or(("aws", "<ACCOUNT_ID>"));
     let provider_arn = oidc_provider(claims, role_arn).arn;
-    let policy = serde_json::to_string_pretty(&trust_policy(claims, role_arn)).expect("json");
-    let policy = outside::shown_json(&policy);
-    let policy = policy
-        .lines()
-        .map(|l| format!("    {l}"))
-        .collect::<Vec<_>>()
-        .join("\n");
+    let policy = outside::indented_json(&trust_policy(claims, role_arn), "    ").join("\n");
     format!(
         "  the token carried:\n    iss: {iss}\n    sub: {sub}\n    aud: {aud}\n  \
          STS accepts it when account {account} has the IAM OIDC provider \
@@ -163,23 +157,40 @@ mod tests {
     use crate::token::decode_claims;
     use crate::token::tests::{claims_json, jwt};
 
+    /// A team issuer in the commercial partition, then the global issuer in GovCloud: the
+    /// provider's ARN and the condition keys follow both.
     #[test]
-    fn policy_for_team_issuer() {
-        let claims = decode_claims(&jwt(&claims_json(2_000_000_000))).unwrap();
-        let p = trust_policy(&claims, "arn:aws:iam::123456789012:role/deploy");
-        let st = &p["Statement"][0];
-        assert_eq!(
-            st["Principal"]["Federated"],
-            "arn:aws:iam::123456789012:oidc-provider/oidc.vercel.com/acme"
-        );
-        assert_eq!(
-            st["Condition"]["StringEquals"]["oidc.vercel.com/acme:aud"],
-            "https://vercel.com/acme"
-        );
-        assert_eq!(
-            st["Condition"]["StringEquals"]["oidc.vercel.com/acme:sub"],
-            "owner:acme:project:web:environment:production"
-        );
+    fn policy_follows_the_issuer_and_the_partition() {
+        for (iss, role_arn, provider_arn, host_path) in [
+            (
+                "https://oidc.vercel.com/acme",
+                "arn:aws:iam::123456789012:role/deploy",
+                "arn:aws:iam::123456789012:oidc-provider/oidc.vercel.com/acme",
+                "oidc.vercel.com/acme",
+            ),
+            (
+                "https://oidc.vercel.com",
+                "arn:aws-us-gov:iam::111122223333:role/x",
+                "arn:aws-us-gov:iam::111122223333:oidc-provider/oidc.vercel.com",
+                "oidc.vercel.com",
+            ),
+        ] {
+            let mut c = claims_json(2_000_000_000);
+            c["iss"] = serde_json::json!(iss);
+            let claims = decode_claims(&jwt(&c)).unwrap();
+            let p = trust_policy(&claims, role_arn);
+            let st = &p["Statement"][0];
+            assert_eq!(st["Principal"]["Federated"], provider_arn);
+            let equals = &st["Condition"]["StringEquals"];
+            assert_eq!(
+                equals[format!("{host_path}:aud")],
+                "https://vercel.com/acme"
+            );
+            assert_eq!(
+                equals[format!("{host_path}:sub")],
+                "owner:acme:project:web:environment:production"
+            );
+        }
     }
 
     #[test]
@@ -284,23 +295,5 @@ mod tests {
                 .unwrap_or(&command);
             assert_eq!(command, want, "{iss:?} {aud:?}");
         }
-    }
-
-    #[test]
-    fn policy_for_global_issuer_and_other_partition() {
-        let mut c = claims_json(2_000_000_000);
-        c["iss"] = serde_json::json!("https://oidc.vercel.com");
-        let claims = decode_claims(&jwt(&c)).unwrap();
-        let p = trust_policy(&claims, "arn:aws-us-gov:iam::111122223333:role/x");
-        let st = &p["Statement"][0];
-        assert_eq!(
-            st["Principal"]["Federated"],
-            "arn:aws-us-gov:iam::111122223333:oidc-provider/oidc.vercel.com"
-        );
-        assert!(
-            st["Condition"]["StringEquals"]
-                .get("oidc.vercel.com:sub")
-                .is_some()
-        );
     }
 }

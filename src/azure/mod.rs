@@ -45,7 +45,7 @@ pub use exchange::access_token;
 
 use crate::cache;
 use crate::settings::Resolved;
-use crate::token::{Claims, Identity};
+use crate::token::Claims;
 
 /// The public cloud's authority host, as the SDKs write it.
 pub const DEFAULT_AUTHORITY_HOST: &str = "https://login.microsoftonline.com/";
@@ -314,21 +314,11 @@ pub fn check_scope(scope: Option<&str>) -> Result<String, ConfigError> {
 pub(crate) fn cache_key(req: &TokenRequest, authority: &Authority, claims: &Claims) -> cache::Key {
     #[derive(Serialize)]
     struct Parts<'a> {
-        v: u8,
         authority: &'a str,
         req: &'a TokenRequest,
-        #[serde(flatten)]
-        identity: Identity<'a>,
     }
-    cache::Key::new(
-        "azure",
-        &Parts {
-            v: 1,
-            authority: authority.as_str(),
-            req,
-            identity: claims.identity(),
-        },
-    )
+    let authority = authority.as_str();
+    cache::Key::for_identity("azure", 1, &Parts { authority, req }, claims)
 }
 
 /// Azure in the list of clouds ([`crate::clouds`]).
@@ -343,8 +333,7 @@ impl crate::cloud::Cloud for Azure {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::token::decode_claims;
-    use crate::token::tests::{claims_json, jwt};
+    use crate::token::tests::key_follows_identity;
 
     const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
     const CLIENT: &str = "11111111-2222-3333-4444-555555555555";
@@ -524,32 +513,10 @@ mod tests {
     fn cache_key_covers_identity_and_request() {
         let cfg = AzureConfig::from_options(&opts()).unwrap();
         let scope = "https://management.azure.com/.default";
-        let key = |c: &serde_json::Value, cfg: &AzureConfig, scope: &str| {
-            cache_key(
-                &cfg.request(scope),
-                &cfg.authority,
-                &decode_claims(&jwt(c)).unwrap(),
-            )
+        let key = |c: &Claims, cfg: &AzureConfig, scope: &str| {
+            cache_key(&cfg.request(scope), &cfg.authority, c)
         };
-        let base = claims_json(2_000_000_000);
-        let k0 = key(&base, &cfg, scope);
-        assert_eq!(
-            key(&claims_json(2_000_000_900), &cfg, scope),
-            k0,
-            "a newer token of the same identity shares the entry"
-        );
-        for (claim, value) in [
-            ("sub", "owner:acme:project:web:environment:preview"),
-            ("iss", "https://oidc.vercel.com"),
-            ("aud", "api://AzureADTokenExchange"),
-            ("project_id", "prj_other"),
-            ("environment", "preview"),
-            ("owner_id", "team_other"),
-        ] {
-            let mut c = base.clone();
-            c[claim] = serde_json::json!(value);
-            assert_ne!(key(&c, &cfg, scope), k0, "{claim}");
-        }
+        let (base, k0) = key_follows_identity(|c| key(c, &cfg, scope));
         assert_ne!(key(&base, &cfg, "https://graph.microsoft.com/.default"), k0);
         let mut other = cfg.clone();
         other.client_id = "11111111-2222-3333-4444-666666666666".into();

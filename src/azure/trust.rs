@@ -62,13 +62,7 @@ pub fn create_command(client_id: &str) -> String {
 
 /// A few lines naming what the token carried and the federated credential that matches it.
 pub fn explain(claims: &Claims, client_id: &str) -> String {
-    let json = serde_json::to_string_pretty(&federated_credential(claims)).expect("json");
-    let json = outside::shown_json(&json);
-    let json = json
-        .lines()
-        .map(|l| format!("    {l}"))
-        .collect::<Vec<_>>()
-        .join("\n");
+    let json = outside::indented_json(&federated_credential(claims), "    ").join("\n");
     let aud = claims.aud.first();
     let mut text = format!(
         "  the token carried:\n    iss: {iss}\n    sub: {sub}\n    aud: {aud}\n  \

@@ -49,7 +49,7 @@ pub use sts::{AccessToken, GcpError};
 
 use crate::cache;
 use crate::settings::{Resolved, Setting};
-use crate::token::{Claims, Identity};
+use crate::token::Claims;
 
 /// What Google STS is asked for when nothing else is said.
 pub const DEFAULT_TOKEN_URL: &str = "https://sts.googleapis.com/v1/token";
@@ -493,25 +493,18 @@ fn scopes_from(r: &Resolved) -> Result<Vec<String>, ConfigError> {
 pub(crate) fn cache_key(config: &GcpConfig, claims: &Claims) -> cache::Key {
     #[derive(Serialize)]
     struct Parts<'a> {
-        v: u8,
         audience: String,
         token_url: &'a str,
         impersonation: Option<&'a Impersonation>,
         scopes: &'a [String],
-        #[serde(flatten)]
-        identity: Identity<'a>,
     }
-    cache::Key::new(
-        "gcp",
-        &Parts {
-            v: 1,
-            audience: config.audience(),
-            token_url: &config.token_url,
-            impersonation: config.impersonation.as_ref(),
-            scopes: &config.scopes,
-            identity: claims.identity(),
-        },
-    )
+    let parts = Parts {
+        audience: config.audience(),
+        token_url: &config.token_url,
+        impersonation: config.impersonation.as_ref(),
+        scopes: &config.scopes,
+    };
+    cache::Key::for_identity("gcp", 1, &parts, claims)
 }
 
 pub fn check_project_id(id: &str) -> Result<(), ConfigError> {
@@ -629,8 +622,7 @@ impl crate::cloud::Cloud for Gcp {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::token::decode_claims;
-    use crate::token::tests::{claims_json, jwt};
+    use crate::token::tests::key_follows_identity;
 
     const AUDIENCE: &str = "//iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/vercel/providers/vercel-acme";
     const SA: &str = "deploy@my-project.iam.gserviceaccount.com";
@@ -937,18 +929,7 @@ pub(crate) mod tests {
     #[test]
     fn cache_key_covers_identity_and_request() {
         let cfg = GcpConfig::from_options(&parts()).unwrap();
-        let base = decode_claims(&jwt(&claims_json(2_000_000_000))).unwrap();
-        let k0 = cache_key(&cfg, &base);
-        let later = decode_claims(&jwt(&claims_json(2_000_000_900))).unwrap();
-        assert_eq!(
-            cache_key(&cfg, &later),
-            k0,
-            "a newer token of the same identity shares the entry"
-        );
-        let mut preview = claims_json(2_000_000_000);
-        preview["environment"] = serde_json::json!("preview");
-        preview["sub"] = serde_json::json!("owner:acme:project:web:environment:preview");
-        assert_ne!(cache_key(&cfg, &decode_claims(&jwt(&preview)).unwrap()), k0);
+        let (base, k0) = key_follows_identity(|c| cache_key(&cfg, c));
         let variants = [
             GcpOptions {
                 provider: Some("other".into()),

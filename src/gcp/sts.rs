@@ -241,12 +241,7 @@ pub fn parse_sts_success(body: &str, now: OffsetDateTime) -> Result<AccessToken,
 pub fn parse_sts_error(body: &str) -> Option<(String, String)> {
     let v: serde_json::Value = serde_json::from_str(body).ok()?;
     let error = v.get("error")?.as_str()?.to_string();
-    let description = v
-        .get("error_description")
-        .and_then(|d| d.as_str())
-        .unwrap_or("")
-        .to_string();
-    Some((error, description))
+    Some((error, text_or_empty(&v, "error_description")))
 }
 
 #[derive(Deserialize)]
@@ -284,12 +279,15 @@ pub fn parse_iam_error(body: &str) -> Option<(String, String)> {
         .and_then(|s| s.as_str())
         .map(str::to_string)
         .or_else(|| error.get("code").map(|c| c.to_string()))?;
-    let message = error
-        .get("message")
-        .and_then(|m| m.as_str())
+    Some((code, text_or_empty(error, "message")))
+}
+
+/// The string `field` of an error body, or an empty one when it has none.
+fn text_or_empty(v: &serde_json::Value, field: &str) -> String {
+    v.get(field)
+        .and_then(serde_json::Value::as_str)
         .unwrap_or("")
-        .to_string();
-    Some((code, message))
+        .to_string()
 }
 
 /// Calls Google STS and IAM Credentials with a given HTTP client, retry policy and clock.

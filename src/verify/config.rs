@@ -237,65 +237,43 @@ mod tests {
         };
         assert!(VerifyConfig::from_options(&local).is_ok());
 
-        let cases: Vec<(VerifyOptions, &str)> = vec![
+        // Issuers that are missing or wrong, each with the other options right.
+        let by_issuer = [
             (
-                VerifyOptions {
-                    issuer: None,
-                    ..opts()
-                },
+                None,
                 "no issuer to trust\n  pass --issuer or set VERCEL_OIDC_VERIFY_ISSUER",
             ),
+            (Some("  "), "no issuer to trust"),
             (
-                VerifyOptions {
-                    issuer: Some("  ".into()),
-                    ..opts()
-                },
-                "no issuer to trust",
-            ),
-            (
-                VerifyOptions {
-                    issuer: Some("http://oidc.example.com/acme".into()),
-                    ..opts()
-                },
+                Some("http://oidc.example.com/acme"),
                 "cannot use the issuer `http://oidc.example.com/acme` is plain http",
             ),
             (
-                VerifyOptions {
-                    issuer: Some("oidc.vercel.com/acme".into()),
-                    ..opts()
-                },
+                Some("oidc.vercel.com/acme"),
                 "cannot use the issuer `oidc.vercel.com/acme` is not a URL",
             ),
             (
-                VerifyOptions {
-                    issuer: Some("https://oidc.vercel.com/acme?x=1".into()),
-                    ..opts()
-                },
+                Some("https://oidc.vercel.com/acme?x=1"),
                 "cannot use the issuer `https://oidc.vercel.com/acme?x=1`: an issuer has no query",
             ),
             (
-                VerifyOptions {
-                    issuer: Some(
-                        "https://oidc.vercel.com/acme/.well-known/openid-configuration".into(),
-                    ),
-                    ..opts()
-                },
+                Some("https://oidc.vercel.com/acme/.well-known/openid-configuration"),
                 "that is a document's address, not the issuer",
             ),
             (
-                VerifyOptions {
-                    issuer: Some("https://oidc.vercel.com/acme//".into()),
-                    ..opts()
-                },
+                Some("https://oidc.vercel.com/acme//"),
                 "cannot use the issuer `https://oidc.vercel.com/acme/`: an issuer has no empty path segment (`//`)",
             ),
             (
-                VerifyOptions {
-                    issuer: Some("https://oidc.vercel.com//acme".into()),
-                    ..opts()
-                },
+                Some("https://oidc.vercel.com//acme"),
                 "an issuer has no empty path segment (`//`)",
             ),
+        ]
+        .map(|(issuer, want)| {
+            let issuer = issuer.map(String::from);
+            (VerifyOptions { issuer, ..opts() }, want)
+        });
+        let others = [
             (
                 VerifyOptions {
                     audience: None,
@@ -318,6 +296,7 @@ mod tests {
                 "--environment was given an empty value",
             ),
         ];
+        let cases = by_issuer.into_iter().chain(others);
         for (options, want) in cases {
             let err = VerifyConfig::from_options(&options)
                 .unwrap_err()

@@ -3,12 +3,10 @@
 //! set-up that accepts the token when the check does not pass. Each cloud's `cli/doctor.rs`
 //! makes its own check with these.
 
-use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::report::{Check, CloudError, Status};
 use crate::cli::Ctx;
-use crate::outside;
 use crate::problem::Explain;
 use crate::session::ExchangeError;
 use crate::settings::{Resolved, Setting};
@@ -118,14 +116,8 @@ pub fn value_for_trust(
         .to_string()
 }
 
-/// `value` as pretty JSON fit to show, each line after `indent`.
-pub fn indented_json(value: &impl Serialize, indent: &str) -> Vec<String> {
-    let json = serde_json::to_string_pretty(value).expect("json");
-    outside::shown_json(&json)
-        .lines()
-        .map(|l| format!("{indent}{l}"))
-        .collect()
-}
+/// The trust set-up shown as JSON, as the clouds' trust texts show it.
+pub use crate::outside::indented_json;
 
 /// A failure that is not the cloud refusing the token: the network, an odd answer, the token:
 /// what is wrong, and what to do as the hint.
