@@ -7,7 +7,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use vercel_oidc::vars;
 
-use common::{MockServer, Reply, Sandbox, claims, fresh_token, jwt, now, register_secret};
+use common::{MockServer, Output, Reply, Sandbox, claims, fresh_token, jwt, now, register_secret};
 
 const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 const CLIENT: &str = "11111111-2222-3333-4444-555555555555";
@@ -60,6 +60,13 @@ fn sandbox_for(mock: &MockServer, token: &str) -> Sandbox {
     sb
 }
 
+/// A run of the binary with `args` that may print the access tokens the Entra stand-in issues.
+fn access_token(sb: &Sandbox, args: &[&str]) -> Output {
+    sb.command(args)
+        .reveals_where(|secret| secret.starts_with("eyJ0eXAi."))
+        .output()
+}
+
 fn mode(p: &Path) -> u32 {
     std::fs::metadata(p).unwrap().permissions().mode() & 0o7777
 }
@@ -85,7 +92,7 @@ fn access_token_sends_exact_form_over_tls() {
     let mock = MockServer::start_tls(|_, _| access_reply(FIXED_ACCESS, 3599));
     let token = fresh_token();
     let sb = sandbox_for(&mock, &token);
-    let out = sb.run(&["azure", "access-token", "--scope", SCOPE]);
+    let out = access_token(&sb, &["azure", "access-token", "--scope", SCOPE]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(out.stderr, "");
     let reqs = mock.requests();
@@ -127,19 +134,22 @@ fn access_token_json_and_flags_win_over_env() {
         .unset(vars::AZURE_AUTHORITY_HOST);
     let url = mock.url();
     let before = now();
-    let out = sb.run(&[
-        "azure",
-        "access-token",
-        "--json",
-        "--tenant-id",
-        "contoso.onmicrosoft.com",
-        "--client-id",
-        CLIENT,
-        "--authority-host",
-        url.trim_end_matches('/'),
-        "--scope",
-        "api://11111111-2222-3333-4444-555555555555/.default",
-    ]);
+    let out = access_token(
+        &sb,
+        &[
+            "azure",
+            "access-token",
+            "--json",
+            "--tenant-id",
+            "contoso.onmicrosoft.com",
+            "--client-id",
+            CLIENT,
+            "--authority-host",
+            url.trim_end_matches('/'),
+            "--scope",
+            "api://11111111-2222-3333-4444-555555555555/.default",
+        ],
+    );
     assert_eq!(out.code, 0, "{}", out.stderr);
     let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert!(
@@ -169,36 +179,42 @@ fn access_token_is_cached_per_identity_and_scope() {
     let mock = MockServer::start_tls(|_, _| token_reply());
     let token = fresh_token();
     let mut sb = sandbox_for(&mock, &token);
-    let first = sb.run(&["azure", "access-token", "--scope", SCOPE]);
+    let first = access_token(&sb, &["azure", "access-token", "--scope", SCOPE]);
     assert_eq!(first.code, 0, "{}", first.stderr);
     let entries = azure_cache_entries(&sb);
     assert_eq!(entries.len(), 1);
     assert_eq!(mode(&entries[0]), 0o600);
     assert_eq!(mode(&sb.cache_dir()), 0o700);
 
-    let second = sb.run(&["azure", "access-token", "--scope", SCOPE]);
+    let second = access_token(&sb, &["azure", "access-token", "--scope", SCOPE]);
     assert_eq!((second.code, &second.stdout), (0, &first.stdout));
     assert_eq!(mock.count(), 1, "the second call is served from the cache");
 
     // Entries are bound to the token that got them: a newer token of the same identity is
     // sent to Entra ID.
     sb.set(vars::VERCEL_OIDC_TOKEN, jwt(&claims(now() + 3000)));
-    let third = sb.run(&["azure", "access-token", "--scope", SCOPE]);
+    let third = access_token(&sb, &["azure", "access-token", "--scope", SCOPE]);
     assert_eq!(third.code, 0);
     assert_ne!(third.stdout, first.stdout);
     assert_eq!(mock.count(), 2);
 
-    let no_cache = sb.run(&["azure", "access-token", "--scope", SCOPE, "--no-cache"]);
+    let no_cache = access_token(
+        &sb,
+        &["azure", "access-token", "--scope", SCOPE, "--no-cache"],
+    );
     assert_eq!(no_cache.code, 0);
     assert_ne!(no_cache.stdout, third.stdout);
     assert_eq!(mock.count(), 3);
 
-    let graph = sb.run(&[
-        "azure",
-        "access-token",
-        "--scope",
-        "https://graph.microsoft.com/.default",
-    ]);
+    let graph = access_token(
+        &sb,
+        &[
+            "azure",
+            "access-token",
+            "--scope",
+            "https://graph.microsoft.com/.default",
+        ],
+    );
     assert_eq!(graph.code, 0);
     assert_ne!(graph.stdout, third.stdout);
     assert_eq!(mock.count(), 4);
@@ -207,7 +223,7 @@ fn access_token_is_cached_per_identity_and_scope() {
     preview["sub"] = "owner:acme:project:web:environment:preview".into();
     preview["environment"] = "preview".into();
     sb.set(vars::VERCEL_OIDC_TOKEN, jwt(&preview));
-    let other = sb.run(&["azure", "access-token", "--scope", SCOPE]);
+    let other = access_token(&sb, &["azure", "access-token", "--scope", SCOPE]);
     assert_eq!(other.code, 0);
     assert_ne!(
         other.stdout, first.stdout,
@@ -230,7 +246,10 @@ fn access_token_close_to_expiry_is_refetched() {
     });
     let sb = sandbox_for(&mock, &fresh_token());
     for _ in 0..2 {
-        assert_eq!(sb.run(&["azure", "access-token", "--scope", SCOPE]).code, 0);
+        assert_eq!(
+            access_token(&sb, &["azure", "access-token", "--scope", SCOPE]).code,
+            0
+        );
     }
     assert_eq!(mock.count(), 2);
 }
@@ -350,7 +369,7 @@ fn aadsts_errors_map_to_hints() {
     for (reply, wants) in cases {
         let mock = MockServer::start_tls(move |_, _| reply.clone());
         let sb = sandbox_for(&mock, &fresh_token());
-        let out = sb.run(&["azure", "access-token", "--scope", SCOPE]);
+        let out = access_token(&sb, &["azure", "access-token", "--scope", SCOPE]);
         assert_eq!(out.code, 1, "{}", out.stderr);
         assert_eq!(out.stdout, "", "nothing on stdout on failure");
         assert!(
@@ -392,7 +411,7 @@ fn transient_failures_are_retried() {
         _ => token_reply(),
     });
     let sb = sandbox_for(&mock, &fresh_token());
-    let out = sb.run(&["azure", "access-token", "--scope", SCOPE]);
+    let out = access_token(&sb, &["azure", "access-token", "--scope", SCOPE]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(mock.count(), 3);
 }
@@ -401,7 +420,7 @@ fn transient_failures_are_retried() {
 fn expired_token_makes_no_request() {
     let mock = MockServer::start_tls(|_, _| token_reply());
     let sb = sandbox_for(&mock, &jwt(&claims(now() - 60)));
-    let out = sb.run(&["azure", "access-token", "--scope", SCOPE]);
+    let out = access_token(&sb, &["azure", "access-token", "--scope", SCOPE]);
     assert_eq!(out.code, 1);
     assert_eq!(out.stdout, "");
     assert!(out.stderr.contains("expired 1m"), "{}", out.stderr);
@@ -413,7 +432,7 @@ fn untrusted_certificate_is_refused() {
     let mock = MockServer::start_tls(|_, _| token_reply());
     let mut sb = sandbox_for(&mock, &fresh_token());
     sb.unset(vars::SSL_CERT_FILE);
-    let out = sb.run(&["azure", "access-token", "--scope", SCOPE]);
+    let out = access_token(&sb, &["azure", "access-token", "--scope", SCOPE]);
     assert_eq!(out.code, 1);
     assert_eq!(out.stdout, "");
     assert!(

@@ -94,16 +94,8 @@ fn flags_then_environment_then_file() {
 fn found_from_a_subfolder_or_named_explicitly() {
     let server = sts();
     let sb = project(&server, "production");
-    let out = sb
-        .command(&["aws", "credential-process"])
-        .current_dir(sb.path().join("web"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = sb.run_in(&sb.path().join("web"), &["aws", "credential-process"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
     std::fs::write(
         sb.path().join("other.toml"),
         "[aws]\nrole_arn = \"arn:aws:iam::123456789012:role/other\"\n",

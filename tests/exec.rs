@@ -3,7 +3,6 @@
 
 mod common;
 
-use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use vercel_oidc::vars;
@@ -54,6 +53,10 @@ fn aws_sandbox(server: &MockServer) -> (Sandbox, String) {
     (sb, token)
 }
 
+/// A child script that waits (at most 30 seconds) until the token file holds `$WANT`, writing
+/// every token it reads there to `reads.out`, one a line, then the last to `after.out`.
+const WAIT_FOR_RENEWAL: &str = "i=0; while :; do t=$(cat \"$AZURE_FEDERATED_TOKEN_FILE\"); echo \"$t\" >> reads.out; [ \"$t\" = \"$WANT\" ] && break; i=$((i+1)); [ $i -lt 600 ] || break; sleep 0.05; done; printf %s \"$t\" > after.out";
+
 /// Runs `script` under `sh -c` inside exec, with the child's environment dumped to `env.out`.
 fn exec_sh(sb: &Sandbox, extra: &[&str], script: &str) -> Output {
     let mut args = vec!["exec"];
@@ -73,23 +76,32 @@ fn child_env(sb: &Sandbox) -> std::collections::BTreeMap<String, String> {
         .collect()
 }
 
-/// Starts `exec -- sh -c script`, waits for the child to create `marker`, sends `sig` to exec's
-/// pid alone, and returns how exec ended.
-fn signal_exec(sb: &Sandbox, script: &str, marker: &str, sig: i32) -> std::process::ExitStatus {
-    let mut child = sb
-        .command(&["exec", "--", "sh", "-c", script])
-        .spawn()
-        .unwrap();
+/// Waits (at most 10 seconds) for the child to have written a whole line to `path`, and
+/// returns it without its newline.
+#[track_caller]
+fn wait_for_line(path: &std::path::Path) -> String {
     let deadline = Instant::now() + Duration::from_secs(10);
-    while !sb.path().join(marker).exists() {
+    loop {
+        if let Some(line) = std::fs::read_to_string(path)
+            .ok()
+            .and_then(|text| text.strip_suffix('\n').map(str::to_string))
+        {
+            return line;
+        }
         assert!(Instant::now() < deadline, "the child never started");
         std::thread::sleep(Duration::from_millis(20));
     }
-    std::thread::sleep(Duration::from_millis(100));
-    unsafe {
-        libc::kill(child.id() as i32, sig);
-    }
-    child.wait().unwrap()
+}
+
+/// Starts `exec -- sh -c script` for a child that sets its traps and then prints `ready` on
+/// stdout; once the child is ready and exec catches `sig` (it installs its handlers just after
+/// starting the child), sends `sig` to exec's pid alone and returns how exec ended.
+fn signal_exec(sb: &Sandbox, script: &str, sig: i32) -> Output {
+    let run = sb.command(&["exec", "--", "sh", "-c", script]).spawn();
+    run.wait_for_stdout("ready\n", Duration::from_secs(10));
+    run.wait_until_catching(sig, Duration::from_secs(10));
+    run.signal(sig);
+    run.wait()
 }
 
 #[test]
@@ -188,17 +200,17 @@ fn exit_codes_pass_through() {
 fn a_child_killed_by_a_signal_ends_exec_the_same_way_and_leaves_nothing() {
     let server = sts(3600);
     let (sb, _) = aws_sandbox(&server);
-    let status = sb
-        .command(&[
-            "exec",
-            "--",
-            "sh",
-            "-c",
-            "echo \"$VERCEL_OIDC_TOKEN_FILE\" > path.out; kill -KILL $$",
-        ])
-        .status()
-        .unwrap();
-    assert_eq!(status.signal(), Some(9), "{status:?}");
+    let out = sb.run(&[
+        "exec",
+        "--",
+        "sh",
+        "-c",
+        "echo \"$VERCEL_OIDC_TOKEN_FILE\" > path.out; kill -KILL $$",
+    ]);
+    assert_eq!(
+        (out.code, out.signal, out.stderr.as_str()),
+        (-1, Some(9), "")
+    );
     let path = std::fs::read_to_string(sb.path().join("path.out")).unwrap();
     assert!(
         !PathBuf::from(path.trim()).parent().unwrap().exists(),
@@ -210,9 +222,12 @@ fn a_child_killed_by_a_signal_ends_exec_the_same_way_and_leaves_nothing() {
 fn sigterm_is_forwarded_and_the_child_decides_the_exit() {
     let server = sts(3600);
     let (sb, _) = aws_sandbox(&server);
-    let script = "echo \"$VERCEL_OIDC_TOKEN_FILE\" > path.out; trap 'echo stopping > trap.out; exit 3' TERM; while :; do sleep 0.05; done";
-    let status = signal_exec(&sb, script, "path.out", libc::SIGTERM);
-    assert_eq!(status.code(), Some(3));
+    let script = "echo \"$VERCEL_OIDC_TOKEN_FILE\" > path.out; trap 'echo stopping > trap.out; exit 3' TERM; echo ready; while :; do sleep 0.05; done";
+    let out = signal_exec(&sb, script, libc::SIGTERM);
+    assert_eq!(
+        (out.code, out.stdout.as_str(), out.stderr.as_str()),
+        (3, "ready\n", "")
+    );
     assert_eq!(
         std::fs::read_to_string(sb.path().join("trap.out")).unwrap(),
         "stopping\n"
@@ -410,21 +425,16 @@ fn the_token_file_is_renewed_while_the_child_runs() {
             vars::AZURE_CLIENT_ID,
             "11111111-2222-3333-4444-555555555555",
         )
-        .set(vars::VERCEL_OIDC_EXEC_CHECK_SECONDS, "1");
-    let out = exec_sh(
-        &sb,
-        &[],
-        "cat \"$AZURE_FEDERATED_TOKEN_FILE\" > before.out; sleep 1.5; cat \"$AZURE_FEDERATED_TOKEN_FILE\" > after.out",
-    );
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    let before = std::fs::read_to_string(app.join("before.out")).unwrap();
-    let after = std::fs::read_to_string(app.join("after.out")).unwrap();
+        .set(vars::VERCEL_OIDC_EXEC_CHECK_SECONDS, "1")
+        .set("WANT", new.clone());
+    let out = exec_sh(&sb, &[], WAIT_FOR_RENEWAL);
+    assert_eq!((out.code, out.stderr.as_str()), (0, ""));
+    assert_eq!(std::fs::read_to_string(app.join("after.out")).unwrap(), new);
+    let reads = std::fs::read_to_string(app.join("reads.out")).unwrap();
     assert!(
-        before == old || before == new,
+        reads.lines().all(|t| t == old || t == new),
         "the file always holds a whole token"
     );
-    assert_eq!(after, new);
-    assert!(!out.stderr.contains("warning"), "{}", out.stderr);
 }
 
 #[test]
@@ -450,15 +460,10 @@ fn the_token_file_is_renewed_through_the_vercel_api_while_the_child_runs() {
             vars::AZURE_CLIENT_ID,
             "11111111-2222-3333-4444-555555555555",
         )
-        .set(vars::VERCEL_OIDC_EXEC_CHECK_SECONDS, "1");
-    let script = "sleep 1.5; cat \"$AZURE_FEDERATED_TOKEN_FILE\" > after.out";
-    let out = sb
-        .command(&["exec", "--", "sh", "-c", script])
-        .current_dir(&app)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
+        .set(vars::VERCEL_OIDC_EXEC_CHECK_SECONDS, "1")
+        .set("WANT", minted.clone());
+    let out = sb.run_in(&app, &["exec", "--", "sh", "-c", WAIT_FOR_RENEWAL]);
+    assert_eq!((out.code, out.stderr.as_str()), (0, ""));
     assert_eq!(
         std::fs::read_to_string(app.join("after.out")).unwrap(),
         minted
@@ -473,8 +478,14 @@ fn the_child_never_gets_cached_credentials_that_are_half_spent() {
     let server = sts(1800);
     let (mut sb, _) = aws_sandbox(&server);
     sb.set(vars::VERCEL_OIDC_AWS_DURATION_SECONDS, "3600");
-    assert_eq!(sb.run(&["aws", "credential-process"]).code, 0);
-    assert_eq!(sb.run(&["aws", "credential-process"]).code, 0);
+    for _ in 0..2 {
+        let out = sb
+            .command(&["aws", "credential-process"])
+            .reveals(SECRET_KEY)
+            .reveals(SESSION_TOKEN)
+            .output();
+        assert_eq!((out.code, out.stderr.as_str()), (0, ""));
+    }
     assert_eq!(server.count(), 1, "the second call was a cache hit");
     let out = exec_sh(&sb, &[], "true");
     assert_eq!(out.code, 0, "{}", out.stderr);
@@ -491,9 +502,13 @@ fn sigint_from_another_process_is_forwarded() {
     // involved, so only exec can pass it on.
     let server = sts(3600);
     let (sb, _) = aws_sandbox(&server);
-    let script = "trap 'echo interrupted > trap.out; exit 4' INT; touch started.out; while :; do sleep 0.05; done";
-    let status = signal_exec(&sb, script, "started.out", libc::SIGINT);
-    assert_eq!(status.code(), Some(4));
+    let script =
+        "trap 'echo interrupted > trap.out; exit 4' INT; echo ready; while :; do sleep 0.05; done";
+    let out = signal_exec(&sb, script, libc::SIGINT);
+    assert_eq!(
+        (out.code, out.stdout.as_str(), out.stderr.as_str()),
+        (4, "ready\n", "")
+    );
     assert_eq!(
         std::fs::read_to_string(sb.path().join("trap.out")).unwrap(),
         "interrupted\n"
@@ -505,44 +520,31 @@ fn exec_killed_with_sigkill_leaves_a_directory_the_next_run_removes() {
     let server = sts(3600);
     let (sb, _) = aws_sandbox(&server);
     let script = "echo $$ > pid.out; echo \"$VERCEL_OIDC_TOKEN_FILE\" > path.out; while :; do sleep 0.05; done";
-    let mut child = sb
-        .command(&["exec", "--", "sh", "-c", script])
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !sb.path().join("path.out").exists() {
-        assert!(Instant::now() < deadline, "the child never started");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    std::thread::sleep(Duration::from_millis(100));
-    let token_file = PathBuf::from(
-        std::fs::read_to_string(sb.path().join("path.out"))
-            .unwrap()
-            .trim(),
-    );
+    let run = sb.command(&["exec", "--", "sh", "-c", script]).spawn();
+    let token_file = PathBuf::from(wait_for_line(&sb.path().join("path.out")));
     let run_dir = token_file.parent().unwrap().to_path_buf();
     assert_eq!(
         run_dir.parent().unwrap(),
         sb.cache_dir().join("run"),
         "in the user's cache directory, not in /tmp"
     );
-    unsafe {
-        libc::kill(child.id() as i32, libc::SIGKILL);
-    }
-    child.wait().unwrap();
+    run.signal(libc::SIGKILL);
     // End the orphaned child too, as the session around it would.
-    let pid: i32 = std::fs::read_to_string(sb.path().join("pid.out"))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let pid: i32 = wait_for_line(&sb.path().join("pid.out")).parse().unwrap();
+    // SAFETY: a signal to the child this test's exec started.
     unsafe {
         libc::kill(pid, libc::SIGKILL);
     }
+    // The wait ends when exec's stdout closes, which every process of the run held: the child
+    // and its last `sleep` have ended, and so has their hold on the run's lock (which kept the
+    // files while any process of the run lived).
+    let out = run.wait();
+    assert_eq!(
+        (out.signal, out.stdout.as_str(), out.stderr.as_str()),
+        (Some(9), "", "")
+    );
     assert!(token_file.exists(), "SIGKILL leaves the run's files");
-    // The child held the run's lock too (so the files stay while any process of the run lives);
-    // let its last `sleep` end, and the directory age past the grace a starting run gets.
-    std::thread::sleep(Duration::from_millis(200));
+    // Let the directory age past the grace a starting run gets.
     std::fs::File::open(&run_dir)
         .unwrap()
         .set_modified(std::time::SystemTime::now() - Duration::from_secs(60))

@@ -69,6 +69,15 @@ impl Project {
         self.sb.run_in(&self.app, args)
     }
 
+    /// `token --print`, asked to print `token`.
+    fn print(&self, token: &str) -> Output {
+        self.sb
+            .command(&["token", "--print"])
+            .current_dir(&self.app)
+            .reveals(token)
+            .output()
+    }
+
     /// Installs a fake `vercel` that logs its arguments and prints `{"token": …}` after `delay`.
     fn fake_cli(&self, token: &str, delay: &str, exit: i32) -> PathBuf {
         let log = self.sb.path().join("vercel-calls.log");
@@ -475,9 +484,12 @@ fn a_stored_token_we_cannot_trust_is_minted_anew() {
         project.write_login(now() + 3600);
         std::fs::create_dir_all(project.store_path().parent().unwrap()).unwrap();
         plant(&project.store_path(), &planted, &other_project);
-        let mut cmd = project.sb.command(&["token", "--print"]);
-        cmd.current_dir(&project.app);
-        let out = output_within(cmd, Duration::from_secs(20));
+        let out = project
+            .sb
+            .command(&["token", "--print"])
+            .current_dir(&project.app)
+            .reveals(minted.clone())
+            .output_within(Duration::from_secs(20));
         assert_eq!(out.code, 0, "{case}: {}", out.stderr);
         assert_eq!(out.stdout, format!("{minted}\n"), "{case}");
         assert_eq!(api.count(), 1, "{case}: minted anew");
@@ -500,7 +512,7 @@ fn the_store_vercels_own_helper_writes_group_writable_is_used() {
         std::fs::Permissions::from_mode(0o750),
     )
     .unwrap();
-    let out = project.run(&["token", "--print"]);
+    let out = project.print(&stored);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(out.stdout, format!("{stored}\n"));
     assert_eq!(api.count(), 0);
@@ -548,7 +560,7 @@ fn a_cli_that_leaves_a_process_holding_its_output_does_not_hold_us() {
         &format!("#!/bin/sh\n(sleep 8) &\nprintf '{{\"token\":\"%s\"}}' '{minted}'\n"),
     );
     let started = Instant::now();
-    let out = project.run(&["token", "--print"]);
+    let out = project.print(&minted);
     assert!(
         started.elapsed() < Duration::from_secs(5),
         "{:?}",
@@ -596,40 +608,34 @@ fn a_wait_for_another_refresh_is_said_except_where_stderr_must_stay_empty() {
             "urn:ietf:params:oauth:token-type:jwt",
         )
         .set("GOOGLE_EXTERNAL_ACCOUNT_AUDIENCE", "//iam.googleapis.com/x");
-    let spawn = |args: &[&str]| {
+    let spawn = |args: &[&str], minted: &str| {
         project
             .sb
             .command(args)
             .current_dir(&project.app)
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
+            .reveals(minted)
             .spawn()
-            .unwrap()
     };
     for (args, silent) in [
         (&["token", "--json"][..], false),
         (&["gcp", "executable-source"], true),
     ] {
         let _ = std::fs::remove_file(project.store_path());
-        let log = project.fake_cli(&fresh_project_token(), "3", 0);
+        let minted = fresh_project_token();
+        let log = project.fake_cli(&minted, "3", 0);
         let _ = std::fs::remove_file(&log);
         // The holder has the refresh lock once it runs `vercel`, which takes 3 seconds.
-        let holder = spawn(&["token", "--json"]);
+        let holder = spawn(&["token", "--json"], &minted);
         let holder_pid = holder.id();
         let deadline = Instant::now() + Duration::from_secs(10);
         while !log.exists() {
             assert!(Instant::now() < deadline, "`vercel` never ran");
             std::thread::sleep(Duration::from_millis(10));
         }
-        let waiter = spawn(args);
-        let (held, waited) = (
-            holder.wait_with_output().unwrap(),
-            waiter.wait_with_output().unwrap(),
-        );
-        let stderr = String::from_utf8(waited.stderr).unwrap();
-        assert_no_secrets(&stderr);
-        assert_eq!(held.status.code(), Some(0));
-        assert_eq!(waited.status.code(), Some(0), "{args:?}: {stderr}");
+        let waiter = spawn(args, &minted);
+        let (held, waited) = (holder.wait(), waiter.wait());
+        assert_eq!(held.code, 0);
+        assert_eq!(waited.code, 0, "{args:?}: {}", waited.stderr);
         let lock = std::fs::read_dir(project.sb.cache_dir())
             .unwrap()
             .map(|e| e.unwrap().path())
@@ -649,7 +655,7 @@ fn a_wait_for_another_refresh_is_said_except_where_stderr_must_stay_empty() {
                 lock.display()
             )
         };
-        assert_eq!(stderr, want, "{args:?}");
+        assert_eq!(waited.stderr, want, "{args:?}");
         assert_eq!(std::fs::read_to_string(&log).unwrap().lines().count(), 1);
     }
 }
