@@ -202,6 +202,7 @@ fn prints_credential_process_json() {
         time::OffsetDateTime::parse(exp, &time::format_description::well_known::Rfc3339).is_ok()
     );
     assert_eq!(v.as_object().unwrap().len(), 5);
+    assert_credentials(&out, 3600);
 }
 
 #[test]
@@ -355,12 +356,12 @@ fn unreachable_sts_is_retried_within_the_time_budget() {
         format!("http://127.0.0.1:{port}"),
     )
     .set(vars::VERCEL_OIDC_TOKEN, fresh_token());
-    let start = std::time::Instant::now();
     let out = sb.run(&["-v", "aws", "credential-process", "--role-arn", ROLE]);
     assert_eq!(out.code, 1);
     assert!(out.stderr.contains("cannot reach STS"), "{}", out.stderr);
+    // Three retries, then the fourth attempt's error: bounded by count (their pauses add up to
+    // well under a second, so no time bound is needed to show it).
     assert_eq!(out.stderr.matches("retrying").count(), 3, "{}", out.stderr);
-    assert!(start.elapsed() < Duration::from_secs(6));
 }
 
 #[test]
@@ -462,10 +463,7 @@ fn corrupt_cache_entries_are_misses() {
         "{\"expires_at\":99999999999,\"value\":{}}",
     ] {
         std::fs::write(&entry, junk).unwrap();
-        let out = credential_process(&sb);
-        assert_eq!(out.code, 0, "{junk:?}: {}", out.stderr);
-        let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
-        assert_eq!(v["AccessKeyId"], "ASIATESTACCESSKEY01");
+        assert_credentials(&credential_process(&sb), 3600);
     }
     assert_eq!(server.count(), 5);
     // The last fetch repaired the entry.
@@ -484,8 +482,7 @@ fn unwritable_cache_still_gives_credentials() {
         blocker.join("cache").display().to_string(),
     );
     let out = credential_process(&sb);
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(serde_json::from_str::<serde_json::Value>(&out.stdout).is_ok());
+    assert_credentials(&out, 3600);
 }
 
 #[test]
@@ -501,9 +498,7 @@ fn concurrent_cold_calls_make_one_request() {
         })
         .collect();
     for out in runs.into_iter().map(Running::wait) {
-        assert_eq!(out.code, 0, "{}", out.stderr);
-        let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
-        assert_eq!(v["AccessKeyId"], "ASIATESTACCESSKEY01");
+        assert_credentials(&out, 3600);
     }
     assert_eq!(server.count(), 1);
 }
@@ -513,13 +508,17 @@ fn an_expired_token_is_an_error_even_with_cached_credentials() {
     let server = MockServer::start(|_, _| sts_ok(3600));
     let (mut sb, _) = sandbox(&server);
     assert_eq!(credential_process(&sb).code, 0);
-    sb.set(vars::VERCEL_OIDC_TOKEN, jwt(&claims(now() - 60)));
+    let exp = now() - 3600;
+    sb.set(vars::VERCEL_OIDC_TOKEN, jwt(&claims(exp)));
     for no_cache in [&[][..], &["--no-cache"]] {
         let mut args = vec!["aws", "credential-process", "--role-arn", ROLE];
         args.extend_from_slice(no_cache);
         let out = sb.run(&args);
         assert_eq!((out.code, out.stdout.as_str()), (1, ""), "{}", out.stderr);
-        assert!(out.stderr.contains("expired 1m"), "{}", out.stderr);
+        assert_eq!(
+            out.stderr,
+            expired_error("VERCEL_OIDC_TOKEN", "1h 0m", exp, PULL_HINT)
+        );
     }
     assert_eq!(server.count(), 1, "an expired token is never sent");
 }
@@ -923,18 +922,33 @@ fn token_from_dotenv_local_in_a_linked_project() {
 #[test]
 fn token_expired_fails_with_nothing_on_stdout_in_machine_modes() {
     let mut sb = Sandbox::new();
-    sb.set(vars::VERCEL_OIDC_TOKEN, jwt(&claims(now() - 120)))
+    let exp = now() - 7200;
+    sb.set(vars::VERCEL_OIDC_TOKEN, jwt(&claims(exp)))
         .set(vars::VERCEL, "1");
     for args in [&["token", "--json"][..], &["token", "--print"][..]] {
         let out = sb.run(args);
         assert_eq!(out.code, 1);
         assert!(out.stdout.is_empty(), "{args:?}: {}", out.stdout);
-        assert!(out.stderr.contains("expired 2m"), "{}", out.stderr);
-        assert!(out.stderr.contains("in a Vercel build"), "{}", out.stderr);
+        assert_eq!(
+            out.stderr,
+            expired_error("VERCEL_OIDC_TOKEN", "2h 0m", exp, BUILD_HINT)
+        );
     }
     let human = sb.run(&["token"]);
     assert_eq!(human.code, 1);
-    assert!(human.stdout.contains("expired      "), "{}", human.stdout);
+    let at =
+        |t: i64| vercel_oidc::timefmt::rfc3339_z(vercel_oidc::timefmt::from_unix_saturating(t));
+    assert_eq!(
+        (human.stdout, human.stderr),
+        (
+            format!(
+                "source       VERCEL_OIDC_TOKEN\nissuer       https://oidc.vercel.com/acme (team issuer)\nsubject      owner:acme:project:web:environment:production\naudience     https://vercel.com/acme\nowner        acme (team_acme123)\nproject      web (prj_web123)\nenvironment  production\nissued       {} (3h 0m ago)\nexpired      {} (2h 0m ago)\n",
+                at(exp - 3600),
+                at(exp)
+            ),
+            expired_error("VERCEL_OIDC_TOKEN", "2h 0m", exp, BUILD_HINT)
+        )
+    );
 }
 
 #[test]
@@ -1019,20 +1033,23 @@ fn proxies_from_the_environment_are_honoured() {
 fn an_sts_that_never_answers_is_given_up_within_the_budget() {
     let server = MockServer::start(|_, _| sts_ok(3600).delayed(Duration::from_secs(30)));
     let (sb, _) = sandbox(&server);
-    let start = std::time::Instant::now();
     let out = credential_process(&sb);
-    let took = start.elapsed();
+    // From the request's arrival, so that the process's start is not counted: the budget (5 s,
+    // from before the request) is spent waiting for the answer, and a loaded machine gets 3 s
+    // to notice and exit, still far from the 30 s the answer would take.
+    let took = server.requests()[0].at.elapsed();
     assert_eq!(out.code, 1);
     assert!(out.stdout.is_empty());
-    assert!(out.stderr.contains("cannot reach STS"), "{}", out.stderr);
-    assert!(
-        out.stderr.contains("timed out") || out.stderr.contains("timeout"),
-        "{}",
-        out.stderr
+    let url = server.url();
+    assert_eq!(
+        out.stderr,
+        format!(
+            "error: cannot reach STS at `{url}`: error sending request for url ({url}/): operation timed out\n  check the network, HTTPS_PROXY/NO_PROXY, and the endpoint (--region, AWS_ENDPOINT_URL_STS)\n"
+        )
     );
     assert!(
-        took < Duration::from_millis(6500),
-        "took {took:?}; the budget is 5 s"
+        took < Duration::from_secs(8),
+        "ended {took:?} after its request; the budget is 5 s"
     );
     assert_eq!(server.count(), 1, "no time was left for another attempt");
 }

@@ -241,16 +241,15 @@ fn a_missing_command_fetches_nothing() {
     let server = sts(3600);
     let (sb, _) = aws_sandbox(&server);
     let out = sb.run(&["exec", "--", "no-such-command-here", "arg"]);
-    assert_eq!(out.code, 1);
-    assert!(
-        out.stderr
-            .contains("command `no-such-command-here` not found on PATH"),
-        "{}",
-        out.stderr
+    assert_eq!((out.code, out.stdout.as_str()), (1, ""));
+    assert_eq!(
+        out.stderr,
+        "error: command `no-such-command-here` not found on PATH\n  check its name or install it; no credentials were fetched\n"
     );
-    assert!(out.stderr.contains("no credentials were fetched"));
     assert_eq!(server.count(), 0);
 }
+
+const NESTED: &str = "error: already inside `vercel-oidc exec` (VERCEL_OIDC_EXEC is set): the outer one has wired the credentials\n  run the command directly, or pass --force to wire them again\n";
 
 #[test]
 fn nesting_is_refused_unless_forced() {
@@ -258,24 +257,15 @@ fn nesting_is_refused_unless_forced() {
     let (mut sb, _) = aws_sandbox(&server);
     sb.set(vars::VERCEL_OIDC_EXEC, "1");
     let out = exec_sh(&sb, &[], "true");
-    assert_eq!(out.code, 1);
-    assert!(
-        out.stderr.contains("already inside `vercel-oidc exec`"),
-        "{}",
-        out.stderr
-    );
-    assert!(out.stderr.contains("--force"));
+    assert_eq!((out.code, out.stdout.as_str()), (1, ""));
+    assert_eq!(out.stderr, NESTED);
     assert_eq!(server.count(), 0);
     assert_eq!(exec_sh(&sb, &["--force"], "true").code, 0);
     // A real nested call, from inside a first exec, is refused too.
     sb.unset(vars::VERCEL_OIDC_EXEC);
     let nested = exec_sh(&sb, &[], &format!("'{BIN}' exec -- true"));
-    assert_eq!(nested.code, 1);
-    assert!(
-        nested.stderr.contains("already inside"),
-        "{}",
-        nested.stderr
-    );
+    assert_eq!((nested.code, nested.stdout.as_str()), (1, ""));
+    assert_eq!(nested.stderr, NESTED);
 }
 
 #[test]
@@ -283,15 +273,17 @@ fn nothing_configured_is_an_error() {
     let mut sb = Sandbox::new();
     sb.set(vars::VERCEL_OIDC_TOKEN, fresh_token());
     let out = sb.run(&["exec", "--", "true"]);
-    assert_eq!(out.code, 1);
-    assert!(
-        out.stderr.contains("no cloud is configured"),
-        "{}",
-        out.stderr
+    assert_eq!((out.code, out.stdout.as_str()), (1, ""));
+    assert_eq!(
+        out.stderr,
+        "error: no cloud is configured, so there is nothing to wire\n  set AWS_ROLE_ARN, the GCP_* variables or AZURE_TENANT_ID and AZURE_CLIENT_ID, or commit a vercel-oidc.toml (see the README)\n"
     );
     let out = sb.run(&["exec", "--aws", "--", "true"]);
-    assert_eq!(out.code, 1);
-    assert!(out.stderr.contains("no role to assume"), "{}", out.stderr);
+    assert_eq!((out.code, out.stdout.as_str()), (1, ""));
+    assert_eq!(
+        out.stderr,
+        "error: no role to assume\n  pass --role-arn or set AWS_ROLE_ARN to the IAM role whose trust policy names the Vercel OIDC provider\n"
+    );
 }
 
 #[test]
@@ -359,29 +351,70 @@ fn expiries_that_cannot_be_helped_are_announced() {
     // the AWS credentials run out in 5.
     let server = sts(300);
     let (mut sb, _) = aws_sandbox(&server);
+    let token_exp = now() + 600;
     sb.set(vars::VERCEL, "1")
-        .set(vars::VERCEL_OIDC_TOKEN, jwt(&claims(now() + 600)))
+        .set(vars::VERCEL_OIDC_TOKEN, jwt(&claims(token_exp)))
         .set(vars::VERCEL_OIDC_AWS_DURATION_SECONDS, "900")
         .set(vars::VERCEL_OIDC_EXEC_CHECK_SECONDS, "1");
-    let out = exec_sh(&sb, &["--no-cache"], "sleep 0.3");
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    // The child runs until exec has said both (at its first check, as it starts the child).
+    let run = sb
+        .command(&[
+            "exec",
+            "--no-cache",
+            "--",
+            "sh",
+            "-c",
+            "while [ ! -e done ]; do sleep 0.02; done",
+        ])
+        .spawn();
+    run.wait_for_stderr("the AWS credentials given to `sh` expire in", HANG);
+    run.wait_for_stderr("build tokens last about an hour", HANG);
+    std::fs::write(sb.path().join("done"), "").unwrap();
+    let out = run.wait();
+    assert_eq!((out.code, out.stdout.as_str()), (0, ""));
+    // The times left depend on when exec looked; each is checked against what it must be near,
+    // then the whole text exactly.
+    let token_left = between(&out.stderr, "token expires in ", " (at");
+    let aws_at = between(&out.stderr, "AWS credentials last until ", "\n");
+    let aws_left = between(&out.stderr, "given to `sh` expire in ", " (at");
+    let at = time::OffsetDateTime::parse(aws_at, &time::format_description::well_known::Rfc3339)
+        .unwrap()
+        .unix_timestamp();
+    assert!((now() + 300 - 60..=now() + 300).contains(&at), "{aws_at}");
     assert!(
-        out.stderr.contains("the Vercel OIDC token expires in 9m"),
+        (540..=600).contains(&seconds(token_left)) && (240..=300).contains(&seconds(aws_left)),
         "{}",
         out.stderr
     );
-    assert!(
-        out.stderr
-            .contains("no fresh one can be had here (build tokens last about an hour)"),
-        "{}",
-        out.stderr
+    let token_at = vercel_oidc::timefmt::rfc3339_z(
+        time::OffsetDateTime::from_unix_timestamp(token_exp).unwrap(),
     );
-    assert!(
-        out.stderr
-            .contains("the AWS credentials given to `sh` expire in 4m"),
-        "{}",
-        out.stderr
+    assert_eq!(
+        out.stderr,
+        format!(
+            "vercel-oidc: warning: the Vercel OIDC token expires in {token_left} (at {token_at}) and no fresh one can be had here (build tokens last about an hour); GCP and Azure clients in `sh` will fail after that, AWS credentials last until {aws_at}\nvercel-oidc: warning: the AWS credentials given to `sh` expire in {aws_left} (at {aws_at}); a running process cannot be handed new ones\n  raise the role's maximum session duration and --duration-seconds\n"
+        )
     );
+}
+
+/// The text of `text` between the first `start` and the `end` after it.
+#[track_caller]
+fn between<'a>(text: &'a str, start: &str, end: &str) -> &'a str {
+    let from = text
+        .find(start)
+        .unwrap_or_else(|| panic!("no {start:?} in {text}"))
+        + start.len();
+    let len = text[from..]
+        .find(end)
+        .unwrap_or_else(|| panic!("no {end:?} in {text}"));
+    &text[from..from + len]
+}
+
+/// `9m 58s` in seconds.
+#[track_caller]
+fn seconds(left: &str) -> i64 {
+    let (m, s) = left.split_once("m ").unwrap_or_else(|| panic!("{left}"));
+    m.parse::<i64>().unwrap() * 60 + s.trim_end_matches('s').parse::<i64>().unwrap()
 }
 
 #[test]

@@ -377,11 +377,15 @@ fn a_body_that_is_not_google_is_reported() {
 fn expired_token_makes_no_request() {
     let server = google();
     let (mut sb, _) = sandbox(&server);
-    sb.set(vars::VERCEL_OIDC_TOKEN, jwt(&claims(now() - 60)));
+    let exp = now() - 3600;
+    sb.set(vars::VERCEL_OIDC_TOKEN, jwt(&claims(exp)));
     let out = access_token(&sb, &["gcp", "access-token"]);
     assert_eq!(out.code, 1);
     assert_eq!(out.stdout, "");
-    assert!(out.stderr.contains("expired"), "{}", out.stderr);
+    assert_eq!(
+        out.stderr,
+        expired_error("VERCEL_OIDC_TOKEN", "1h 0m", exp, PULL_HINT)
+    );
     assert_eq!(server.count(), 0);
 }
 
@@ -738,7 +742,8 @@ fn configure_never_overwrites_another_kind_of_credential() {
 #[test]
 fn configure_file_source_needs_a_live_token() {
     let mut sb = Sandbox::new();
-    sb.set(vars::VERCEL_OIDC_TOKEN, jwt(&claims(now() - 60)));
+    let exp = now() - 3600;
+    sb.set(vars::VERCEL_OIDC_TOKEN, jwt(&claims(exp)));
     let out = sb.run(&[
         "gcp",
         "configure",
@@ -747,8 +752,11 @@ fn configure_file_source_needs_a_live_token() {
         "--output",
         "gcp.json",
     ]);
-    assert_eq!(out.code, 1);
-    assert!(out.stderr.contains("expired"), "{}", out.stderr);
+    assert_eq!((out.code, out.stdout.as_str()), (1, ""));
+    assert_eq!(
+        out.stderr,
+        expired_error("VERCEL_OIDC_TOKEN", "1h 0m", exp, PULL_HINT)
+    );
     assert!(!sb.path().join("gcp.json").exists());
     assert!(!sb.path().join("gcp-token.jwt").exists());
 }

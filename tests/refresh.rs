@@ -17,6 +17,8 @@ struct Project {
     sb: Sandbox,
     app: PathBuf,
     data: PathBuf,
+    /// When the token in `.env.local` expired.
+    stale_exp: i64,
 }
 
 impl Project {
@@ -34,7 +36,8 @@ impl Project {
             r#"{"projectId":"prj_web123","orgId":"team_acme123"}"#,
         )
         .unwrap();
-        let stale = jwt(&claims(now() - 3600));
+        let stale_exp = now() - 3600;
+        let stale = jwt(&claims(stale_exp));
         std::fs::write(
             app.join(".env.local"),
             format!("# Created by Vercel CLI\nVERCEL_OIDC_TOKEN=\"{stale}\"\n"),
@@ -47,7 +50,21 @@ impl Project {
             .set(vars::VERCEL_OIDC_API_URL, api.url())
             .set(vars::VERCEL_OIDC_OAUTH_ISSUER, api.url())
             .set(vars::PATH, format!("{}:/usr/bin:/bin", bin.display()));
-        Self { sb, app, data }
+        Self {
+            sb,
+            app,
+            data,
+            stale_exp,
+        }
+    }
+
+    /// The error for the expired token in `.env.local`, then `more` lines.
+    fn expired(&self, more: &str) -> String {
+        let source = format!(
+            "VERCEL_OIDC_TOKEN in `{}`",
+            self.app.join(".env.local").display()
+        );
+        expired_error(&source, "1h 0m", self.stale_exp, PULL_HINT) + more
     }
 
     fn login_path(&self) -> PathBuf {
@@ -189,7 +206,7 @@ fn an_expired_token_is_refreshed_through_the_api_and_shared() {
 #[test]
 fn an_expired_login_is_refreshed_and_saved() {
     let minted = fresh_project_token();
-    let api = vercel_api(minted, oauth_ok(), 200);
+    let api = vercel_api(minted.clone(), oauth_ok(), 200);
     let project = Project::new(&api);
     project.write_login(now() - 60);
     let out = project.run(&["token", "--json"]);
@@ -236,6 +253,13 @@ fn an_expired_login_is_refreshed_and_saved() {
         "{expires}"
     );
     assert!(login["// Note"].is_string(), "other fields are kept");
+    // The token refreshed is the one minted, and is used from the store from then on.
+    let printed = project.print(&minted);
+    assert_eq!(
+        (printed.stdout, printed.stderr),
+        (format!("{minted}\n"), String::new())
+    );
+    assert_eq!(api.count(), 3);
     assert_eq!(
         std::fs::metadata(project.login_path())
             .unwrap()
@@ -258,14 +282,13 @@ fn a_failed_login_refresh_leaves_the_login_file_byte_for_byte() {
     let out = project.run(&["token", "--json"]);
     assert_eq!(out.code, 1);
     assert!(out.stdout.is_empty());
-    assert!(out.stderr.contains("expired"), "{}", out.stderr);
-    assert!(
-        out.stderr.contains("automatic refresh failed"),
-        "{}",
-        out.stderr
+    assert_eq!(
+        out.stderr,
+        project.expired(&format!(
+            "  automatic refresh failed: the Vercel CLI login in `{}` has expired and could not be refreshed: HTTP 400 (invalid_grant)\n  run `vercel login` (the login file was left as it was)\n",
+            project.login_path().display()
+        ))
     );
-    assert!(out.stderr.contains("invalid_grant"), "{}", out.stderr);
-    assert!(out.stderr.contains("run `vercel login`"), "{}", out.stderr);
     assert_eq!(
         std::fs::read_to_string(project.login_path()).unwrap(),
         before
@@ -330,6 +353,11 @@ fn the_vercel_cli_is_used_when_on_path() {
     let stored: serde_json::Value =
         serde_json::from_slice(&std::fs::read(project.store_path()).unwrap()).unwrap();
     assert_eq!(stored["token"], minted.as_str());
+    let printed = project.print(&minted);
+    assert_eq!(
+        (printed.stdout, printed.stderr),
+        (format!("{minted}\n"), String::new())
+    );
 }
 
 #[test]
@@ -360,14 +388,22 @@ fn a_failing_cli_falls_back_to_the_login_and_reports_the_cli_when_both_fail() {
 fn sixteen_concurrent_callers_mint_one_token() {
     let api = vercel_api(String::new(), oauth_ok(), 200);
     let project = Project::new(&api);
-    let log = project.fake_cli(&fresh_project_token(), "0.3", 0);
-    for out in project
-        .sb
-        .run_concurrently(16, &project.app, &["token", "--json"])
-    {
-        assert_eq!(out.code, 0, "{}", out.stderr);
-        let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
-        assert_eq!(v["source"]["kind"], "refreshed");
+    let minted = fresh_project_token();
+    let log = project.fake_cli(&minted, "0.3", 0);
+    let runs: Vec<Running> = (0..16)
+        .map(|_| {
+            let print = project.sb.command(&["token", "--print"]);
+            print
+                .current_dir(&project.app)
+                .reveals(minted.clone())
+                .spawn()
+        })
+        .collect();
+    for out in runs.into_iter().map(Running::wait) {
+        assert_eq!(
+            (out.code, out.stdout, out.stderr),
+            (0, format!("{minted}\n"), String::new())
+        );
     }
     assert_eq!(std::fs::read_to_string(&log).unwrap().lines().count(), 1);
 }
@@ -379,7 +415,7 @@ fn no_refresh_flag_unlinked_projects_and_builds_never_refresh() {
     project.write_login(now() + 3600);
     let out = project.run(&["--no-refresh", "token"]);
     assert_eq!(out.code, 1);
-    assert!(out.stderr.contains("expired"), "{}", out.stderr);
+    assert_eq!(out.stderr, project.expired(""));
     let mut in_build = Project::new(&api);
     in_build.write_login(now() + 3600);
     in_build.sb.set(vars::VERCEL, "1");

@@ -67,6 +67,29 @@ pub fn jwt(claims: &serde_json::Value) -> String {
     token
 }
 
+/// What to do about an expired token, locally.
+pub const PULL_HINT: &str = "locally, run `vercel link` once and then `vercel env pull` to write a fresh token (valid about 12 hours) to `.env.local`";
+
+/// What to do about an expired token, in a Vercel build.
+pub const BUILD_HINT: &str = "in a Vercel build, enable OIDC Federation in the project settings (Settings > Security); build tokens last about an hour, so fetch credentials early or use `vercel-oidc exec`";
+
+/// The error for a token from `source` (`VERCEL_OIDC_TOKEN`, or that in `…/.env.local`) whose
+/// `exp`, `ago` (`1h 0m`) before the run, has passed, ending in `hint`.
+pub fn expired_error(source: &str, ago: &str, exp: i64, hint: &str) -> String {
+    let at = vercel_oidc::timefmt::rfc3339_z(vercel_oidc::timefmt::from_unix_saturating(exp));
+    format!("error: the Vercel OIDC token from {source} expired {ago} ago (at {at})\n  {hint}\n")
+}
+
+/// Fails the test unless `actual` is one of `candidates` (the wordings of a time that depends
+/// on when the run looked).
+#[track_caller]
+pub fn assert_one_of(actual: &str, candidates: &[String]) {
+    assert!(
+        candidates.iter().any(|c| c == actual),
+        "{actual:?} is none of {candidates:#?}"
+    );
+}
+
 /// A token valid for another hour.
 pub fn fresh_token() -> String {
     jwt(&claims(now() + 3600))
@@ -201,6 +224,8 @@ pub struct Recorded {
     pub path: String,
     pub headers: Vec<(String, String)>,
     pub body: String,
+    /// When it had been read whole.
+    pub at: std::time::Instant,
 }
 
 impl Recorded {
@@ -452,6 +477,7 @@ pub fn read_request(stream: &mut impl Read) -> Option<Recorded> {
         path,
         headers,
         body: String::from_utf8_lossy(&body).into_owned(),
+        at: std::time::Instant::now(),
     })
 }
 
