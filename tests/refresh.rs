@@ -451,22 +451,21 @@ fn a_missing_token_in_a_linked_project_is_fetched() {
 fn credential_process_exchanges_the_refreshed_token() {
     let minted = fresh_project_token();
     let api = vercel_api(minted.clone(), oauth_ok(), 200);
-    let sts = MockServer::start(|_, _| {
-        Reply::xml(
-            200,
-            "<R><Credentials><AccessKeyId>ASIAREFRESHED</AccessKeyId><SecretAccessKey>s</SecretAccessKey><SessionToken>t</SessionToken><Expiration>2099-01-01T00:00:00Z</Expiration></Credentials></R>",
-        )
-        .delayed(Duration::ZERO)
-    });
+    let sts = MockServer::start(|_, _| sts_credentials("ASIAREFRESHED", 3600));
     let mut project = Project::new(&api);
     project.write_login(now() + 3600);
     project.sb.set(vars::AWS_ENDPOINT_URL_STS, sts.url());
-    let out = project.run(&[
-        "aws",
-        "credential-process",
-        "--role-arn",
-        "arn:aws:iam::123456789012:role/r",
-    ]);
+    let out = project
+        .sb
+        .command(&[
+            "aws",
+            "credential-process",
+            "--role-arn",
+            "arn:aws:iam::123456789012:role/r",
+        ])
+        .current_dir(&project.app)
+        .reveals_all(sts_secrets("ASIAREFRESHED"))
+        .output();
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(
         sts.requests()[0].form_value("WebIdentityToken"),
