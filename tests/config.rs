@@ -213,7 +213,7 @@ fn a_broken_file_is_an_error_naming_file_line_and_key() {
 fn assert_refused(sb: &Sandbox, text: &str, command: &[&str], error: &str) {
     let path = sb.path().join("vercel-oidc.toml");
     std::fs::write(&path, text).unwrap();
-    let out = run(&sb, command);
+    let out = run(sb, command);
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert_eq!(out.stdout, "");
     assert_eq!(
