@@ -197,7 +197,7 @@ impl Cache {
                 return None;
             }
         };
-        let left = entry.expires_at - now.unix_timestamp();
+        let left = entry.expires_at.saturating_sub(now.unix_timestamp());
         if left > min_remaining.whole_seconds() {
             crate::log::debug!("cache hit `{}` ({}s left)", path.display(), left);
             Some(entry.value)

@@ -12,8 +12,8 @@
 //! | [`sts_xml`] | STS responses (`crate::aws::sts::parse_success`, `parse_error`) | credentials print as the 5-key `credential_process` JSON and read back equal |
 //! | [`gcp_json`] | Google STS and IAM Credentials bodies | a token is never empty; its expiry formats |
 //! | [`entra_json`] | Entra ID bodies | a token is never empty; `to_json` is JSON |
-//! | [`cache_entry`] | a cache entry file, through `crate::cache::Cache::get` | a miss or a value, never an error |
-//! | [`project_toml`] | `vercel-oidc.toml` ([`crate::project::ProjectConfig::parse`]) | every environment's sections resolve |
+//! | [`cache_entry`] | a cache entry file, through `crate::cache::Cache::get` | a miss or a value, never an error; served exactly when the file is a well-formed entry (`{"expires_at", "value"}`, at most 64 KiB) good for longer than asked, with the value it holds; what is served, stored again, is served the same |
+//! | [`project_toml`] | `vercel-oidc.toml` ([`crate::project::ProjectConfig::parse`]) | every environment's sections resolve; a file accepted, written out again from its sections, parses to the same sections; a refusal names the file, the line and what is wrong |
 //! | [`aws_config`] | the AWS config file editor (`crate::aws::config_file`) | a refusal names a line; botocore's reader finds the entries; other lines kept in order with their line ends; a second edit changes nothing |
 //! | [`jwks`] | `verify`'s discovery document, JWKS and token header | kept keys have a `kid` and 2048–4096 bits; a usable `jwks_uri` |
 //! | [`redaction`] | `crate::http::redact` and `crate::http::server_text` of server text | no secret sent, no `eyJ`, no control character left |
@@ -24,8 +24,6 @@ use time::OffsetDateTime;
 use time::macros::datetime;
 
 use crate::token::{OidcToken, TokenSource};
-use std::path::Path;
-
 use crate::{aws, azure, cache, clouds, gcp, http, output, project, timefmt, token};
 
 /// A fixed "now", so that a failure reproduces.
@@ -129,8 +127,17 @@ pub fn entra_json(data: &[u8]) {
     }
 }
 
-/// A cache entry file, read as AWS credentials and as any JSON value.
+/// A cache entry file, read as AWS credentials and as any JSON value. A corrupt entry is a
+/// miss by design (README), so what a refusal must say is only that it is one: each verdict is
+/// held to the entry format (the reason a miss must be a miss is in the assertion), and what is
+/// served must survive being stored again.
 pub fn cache_entry(data: &[u8]) {
+    /// The entry format, as the module documents it.
+    #[derive(serde::Deserialize)]
+    struct Documented {
+        expires_at: i64,
+        value: serde_json::Value,
+    }
     let dir = tempfile::tempdir().expect("temporary directory");
     let cache = cache::Cache::new(dir.path());
     let key = cache::Key::new("fuzz", &"entry");
@@ -138,38 +145,175 @@ pub fn cache_entry(data: &[u8]) {
         .put(&key, &serde_json::json!({}), NOW)
         .expect("a cache entry can be written");
     std::fs::write(cache.entry_path(&key), data).expect("overwrite the entry");
+    let documented = serde_json::from_slice::<Documented>(data).ok();
+    let too_large = data.len() as u64 > crate::fsutil::limits::CACHE_ENTRY.bytes;
     for min_remaining in [time::Duration::ZERO, time::Duration::minutes(20)] {
-        let _ = cache.get::<aws::AwsCredentials>(&key, NOW, min_remaining);
-        let _ = cache.get::<serde_json::Value>(&key, NOW, min_remaining);
+        let fresh = |d: &Documented| {
+            d.expires_at.saturating_sub(NOW.unix_timestamp()) > min_remaining.whole_seconds()
+        };
+        let why_not = match &documented {
+            _ if too_large => Some("is larger than 64 KiB"),
+            None => Some("is not a `{\"expires_at\": <seconds>, \"value\": …}` entry"),
+            Some(d) if !fresh(d) => Some("expires too soon"),
+            Some(_) => None,
+        };
+        let value = cache.get::<serde_json::Value>(&key, NOW, min_remaining);
+        match (why_not, &value, &documented) {
+            (Some(why), Some(_), _) => panic!("served an entry that {why}"),
+            (None, None, _) => panic!("a good entry good for longer than asked was missed"),
+            (None, Some(v), Some(d)) => assert_eq!(v, &d.value, "served another value"),
+            _ => {}
+        }
+        if let Some(v) = value {
+            assert_eq!(
+                stored_again(&cache, &v),
+                Some(v),
+                "a value changed being stored again"
+            );
+        }
+        // Typed: served only where the format allows, and the same once stored again.
+        if let Some(creds) = cache.get::<aws::AwsCredentials>(&key, NOW, min_remaining) {
+            assert_eq!(
+                why_not, None,
+                "served credentials from an entry that should be missed"
+            );
+            let written = serde_json::to_value(&creds).expect("credentials serialize");
+            let again = stored_again(&cache, &creds).expect("stored credentials are served");
+            assert_eq!(serde_json::to_value(&again).expect("serialize"), written);
+        }
     }
 }
 
-/// `vercel-oidc.toml`.
+/// `value` stored in a cache of its own for an hour, then read back.
+fn stored_again<T: serde::Serialize + serde::de::DeserializeOwned>(
+    cache: &cache::Cache,
+    value: &T,
+) -> Option<T> {
+    let key = cache::Key::new("fuzz", &"again");
+    cache
+        .put(&key, value, NOW + time::Duration::hours(1))
+        .expect("a cache entry can be written");
+    cache.get(&key, NOW, time::Duration::ZERO)
+}
+
+/// `vercel-oidc.toml`: a file accepted is written out again from its sections (the only view
+/// of it the rest of the program has) and must parse to the same sections; a refusal must name
+/// the file, the line, and what is wrong there.
 pub fn project_toml(data: &[u8]) {
     let Ok(toml) = std::str::from_utf8(data) else {
         return;
     };
-    if let Ok(config) =
-        project::ProjectConfig::parse(toml, Path::new("vercel-oidc.toml"), &clouds::tables())
-    {
+    let path = std::path::Path::new("vercel-oidc.toml");
+    let config = match project::ProjectConfig::parse(toml, path, &clouds::tables()) {
+        Ok(config) => config,
+        Err(e) => return refusal_says_why(&e.to_string(), toml),
+    };
+    let rendered = project_file(&config);
+    let again = project::ProjectConfig::parse(&rendered, path, &clouds::tables())
+        .unwrap_or_else(|e| panic!("the sections written out again are refused: {e}\n{rendered}"));
+    for env in [
+        None,
+        Some("production"),
+        Some("preview"),
+        Some("development"),
+        Some("x"),
+    ] {
+        let empty = crate::env::Env::default();
+        for table in clouds::tables() {
+            let (before, after) = (config.layers(table, env), again.layers(table, env));
+            assert_eq!(
+                (before.environment, before.base),
+                (after.environment, after.base),
+                "{} for {env:?} changed being written out again as\n{rendered}",
+                table.section
+            );
+            let _ = config.resolve(table, &Default::default(), &empty, env);
+        }
+    }
+}
+
+/// A refused `vercel-oidc.toml`'s message: it names the file, a line of `text` (or its end), and
+/// after the excerpt, what is wrong; and ends with what to do.
+fn refusal_says_why(message: &str, text: &str) {
+    let rest = message
+        .strip_prefix("invalid project config `vercel-oidc.toml`: TOML parse error at line ")
+        .unwrap_or_else(|| panic!("the refusal names no file and line: {message}"));
+    let line: usize = rest
+        .split(',')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no line number: {message}"));
+    assert!(
+        (1..=text.lines().count() + 1).contains(&line),
+        "line {line} is not in the file: {message}"
+    );
+    let mut lines: Vec<&str> = message.lines().collect();
+    let hint = lines.pop();
+    assert_eq!(
+        hint,
+        Some("  see the `vercel-oidc.toml` section of the README for the keys each section takes"),
+        "{message}"
+    );
+    let why = lines.last().copied().unwrap_or_default();
+    assert!(
+        !why.trim().is_empty() && !why.starts_with(' ') && !why.contains(" | "),
+        "the refusal says where but not what is wrong: {message}"
+    );
+}
+
+/// `config`'s sections written out as a `vercel-oidc.toml`.
+fn project_file(config: &project::ProjectConfig) -> String {
+    use crate::settings::{Kind, Raw};
+    let quoted = |s: &str| {
+        let mut q = String::from("\"");
+        for c in s.chars() {
+            match c {
+                '"' => q.push_str("\\\""),
+                '\\' => q.push_str("\\\\"),
+                '\t' => q.push('\t'),
+                c if c.is_control() => q.push_str(&format!("\\u{:04X}", u32::from(c))),
+                c => q.push(c),
+            }
+        }
+        q.push('"');
+        q
+    };
+    let mut out = String::new();
+    for table in clouds::tables() {
         for env in [
             None,
             Some("production"),
             Some("preview"),
             Some("development"),
-            Some("x"),
         ] {
-            let empty = crate::env::Env::default();
-            for table in clouds::tables() {
-                let _ = config.resolve(table, &Default::default(), &empty, env);
+            let layers = config.layers(table, env);
+            let (name, section) = match (env, layers.environment, layers.base) {
+                (None, _, Some(base)) => (table.section.to_string(), base),
+                (Some(_), Some((name, section)), _) => (name.to_string(), section),
+                _ => continue,
+            };
+            out.push_str(&format!("[{name}]\n"));
+            for (setting, raw) in &section.0 {
+                let setting = table.setting(setting).expect("a setting of the table");
+                let key = setting.file_key.expect("a setting the file may hold");
+                let value = match (raw, setting.kind) {
+                    (Raw::One(v), Kind::Seconds) => v.clone(),
+                    (Raw::One(v), _) => quoted(v),
+                    (Raw::List(items), _) => {
+                        let items: Vec<String> = items.iter().map(|i| quoted(i)).collect();
+                        format!("[{}]", items.join(", "))
+                    }
+                };
+                out.push_str(&format!("{key} = {value}\n"));
             }
         }
     }
+    out
 }
 
 /// The AWS config file editor, on any file content, with the entries `aws configure` writes.
 pub fn aws_config(data: &[u8]) {
-    use aws::config_file;
+    use aws::config_file::{self, reader};
     let content = text(data);
     let profile = ["vercel", "default", "with space"][data.len() % 3];
     let entries = [
@@ -195,33 +339,20 @@ pub fn aws_config(data: &[u8]) {
     let twice = config_file::upsert_profile(&once, profile, &entries)
         .expect("a profile written once can be written again");
     assert_eq!(once, twice, "a second edit changed the file");
-    assert_botocore_reads_entries(&once, profile, &entries);
-    assert_entry_written_on_one_line(&once, profile, data);
-    assert_other_lines_kept(&content, &once, &entries);
-    let _ = config_file::conflicting_keys(&once, profile);
-}
-
-/// botocore reads the entries as the profile's.
-fn assert_botocore_reads_entries(written: &str, profile: &str, entries: &[(&str, &str)]) {
-    use aws::config_file::reader;
-    let read = reader::read(written);
+    // botocore reads the entries as the profile's.
+    let read = reader::read(&once);
     let section = read
         .sections
         .iter()
         .rfind(|s| reader::profile_of(&s.name).as_deref() == Some(profile))
         .expect("the profile is there");
-    for &(k, v) in entries {
+    for (k, v) in entries {
         let found = section.settings.iter().find(|s| s.key == k);
         assert_eq!(found.map(|s| s.value.as_str()), Some(v), "`{k}`");
     }
-}
-
-/// Whatever the file held, what is written for an entry is one line: a value taken from the file
-/// is refused only when it could not be written as one (a control character, a comment marker,
-/// blanks around it).
-fn assert_entry_written_on_one_line(written: &str, profile: &str, data: &[u8]) {
+    // Whatever the file held, what is written for the entries is one line each.
     let value: String = text(data).chars().take(40).collect();
-    if let Err(e) = aws::config_file::upsert_profile(written, profile, &[("region", &value)]) {
+    if let Err(e) = config_file::upsert_profile(&once, profile, &[("region", &value)]) {
         assert!(
             value.chars().any(char::is_control)
                 || value.contains(" #")
@@ -230,12 +361,8 @@ fn assert_entry_written_on_one_line(written: &str, profile: &str, data: &[u8]) {
             "{e}"
         );
     }
-}
-
-/// Every line of `content` but those the edit may replace (a key line of one of the entries) is
-/// kept in `written`, in order, with its line end (a last line without one may gain one).
-fn assert_other_lines_kept(content: &str, written: &str, entries: &[(&str, &str)]) {
-    use aws::config_file::reader;
+    // Every line but those the edit may replace (a key line of one of the entries) is kept, in
+    // order, with its line end (a last line without one may gain one).
     let replaceable = |l: &str| {
         let l = reader::py_trim(l).to_lowercase();
         entries.iter().any(|(k, _)| {
@@ -243,8 +370,8 @@ fn assert_other_lines_kept(content: &str, written: &str, entries: &[(&str, &str)
                 .is_some_and(|rest| reader::py_trim(rest).starts_with(['=', ':']))
         })
     };
-    let before = reader::split_lines(content);
-    let mut rest = reader::split_lines(written).into_iter();
+    let before = reader::split_lines(&content);
+    let mut rest = reader::split_lines(&once).into_iter();
     for (i, line) in before.iter().enumerate() {
         if replaceable(line.text) {
             continue;
@@ -255,6 +382,7 @@ fn assert_other_lines_kept(content: &str, written: &str, entries: &[(&str, &str)
             "the line {line:?} was lost or moved"
         );
     }
+    let _ = config_file::conflicting_keys(&once, profile);
 }
 
 /// `verify`'s documents: the OpenID configuration, the JWKS and a token's header.

@@ -16,12 +16,14 @@ role_arn = "arn:aws:iam::123456789012:role/production"
 "#;
 
 fn sts() -> MockServer {
-    MockServer::start(|_, _| {
-        Reply::xml(
-            200,
-            "<R><Credentials><AccessKeyId>ASIACONFIG</AccessKeyId><SecretAccessKey>s</SecretAccessKey><SessionToken>t</SessionToken><Expiration>2099-01-01T00:00:00Z</Expiration></Credentials></R>",
-        )
-    })
+    MockServer::start(|_, _| sts_credentials("ASIACONFIG", 3600))
+}
+
+/// A run of the binary, which may print the credentials of [`sts`].
+fn run(sb: &Sandbox, args: &[&str]) -> Output {
+    sb.command(args)
+        .reveals_all(sts_secrets("ASIACONFIG"))
+        .output()
 }
 
 fn project(server: &MockServer, environment: &str) -> Sandbox {
@@ -44,7 +46,10 @@ fn sent(server: &MockServer, field: &str) -> Option<String> {
 #[test]
 fn the_token_environment_picks_the_section() {
     let server = sts();
-    let out = project(&server, "production").run(&["aws", "credential-process"]);
+    let out = run(
+        &project(&server, "production"),
+        &["aws", "credential-process"],
+    );
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(
         sent(&server, "RoleArn").as_deref(),
@@ -55,7 +60,7 @@ fn the_token_environment_picks_the_section() {
         Some("1800"),
         "unset keys come from the base section"
     );
-    let out = project(&server, "preview").run(&["aws", "credential-process"]);
+    let out = run(&project(&server, "preview"), &["aws", "credential-process"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(
         sent(&server, "RoleArn").as_deref(),
@@ -71,17 +76,20 @@ fn flags_then_environment_then_file() {
         vars::AWS_ROLE_ARN,
         "arn:aws:iam::123456789012:role/from-env",
     );
-    assert_eq!(sb.run(&["aws", "credential-process"]).code, 0);
+    assert_eq!(run(&sb, &["aws", "credential-process"]).code, 0);
     assert_eq!(
         sent(&server, "RoleArn").as_deref(),
         Some("arn:aws:iam::123456789012:role/from-env")
     );
-    let out = sb.run(&[
-        "aws",
-        "credential-process",
-        "--role-arn",
-        "arn:aws:iam::123456789012:role/from-flag",
-    ]);
+    let out = run(
+        &sb,
+        &[
+            "aws",
+            "credential-process",
+            "--role-arn",
+            "arn:aws:iam::123456789012:role/from-flag",
+        ],
+    );
     assert_eq!(out.code, 0);
     assert_eq!(
         sent(&server, "RoleArn").as_deref(),
@@ -97,12 +105,19 @@ fn found_from_a_subfolder_or_named_explicitly() {
     let out = sb
         .command(&["aws", "credential-process"])
         .current_dir(sb.path().join("web"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        .reveals_all(sts_secrets("ASIACONFIG"))
+        .output();
+    assert_eq!((out.code, out.stderr.as_str()), (0, ""));
+    // Found from the subfolder: the production section's role, the base section's duration.
+    assert_eq!(
+        (
+            sent(&server, "RoleArn").as_deref(),
+            sent(&server, "DurationSeconds").as_deref()
+        ),
+        (
+            Some("arn:aws:iam::123456789012:role/production"),
+            Some("1800")
+        )
     );
     std::fs::write(
         sb.path().join("other.toml"),
@@ -110,8 +125,11 @@ fn found_from_a_subfolder_or_named_explicitly() {
     )
     .unwrap();
     assert_eq!(
-        sb.run(&["--config", "other.toml", "aws", "credential-process"])
-            .code,
+        run(
+            &sb,
+            &["--config", "other.toml", "aws", "credential-process"]
+        )
+        .code,
         0
     );
     assert_eq!(
@@ -125,7 +143,7 @@ fn found_from_a_subfolder_or_named_explicitly() {
     )
     .unwrap();
     env_named.set(vars::VERCEL_OIDC_CONFIG, "x.toml");
-    assert_eq!(env_named.run(&["aws", "credential-process"]).code, 0);
+    assert_eq!(run(&env_named, &["aws", "credential-process"]).code, 0);
     assert_eq!(
         sent(&server, "RoleArn").as_deref(),
         Some("arn:aws:iam::123456789012:role/x")
@@ -157,7 +175,7 @@ fn a_broken_file_is_an_error_naming_file_line_and_key() {
     for (text, wants) in cases {
         let sb = project(&server, "production");
         std::fs::write(sb.path().join("vercel-oidc.toml"), text).unwrap();
-        let out = sb.run(&["aws", "credential-process"]);
+        let out = run(&sb, &["aws", "credential-process"]);
         assert_eq!(out.code, 1, "{text}");
         assert!(out.stdout.is_empty());
         let path = sb.path().join("vercel-oidc.toml");
@@ -176,7 +194,7 @@ fn a_broken_file_is_an_error_naming_file_line_and_key() {
         }
     }
     let sb = project(&server, "production");
-    let out = sb.run(&["--config", "nope.toml", "aws", "credential-process"]);
+    let out = run(&sb, &["--config", "nope.toml", "aws", "credential-process"]);
     assert_eq!(out.code, 1);
     assert!(
         out.stderr.contains("cannot read the project config"),
@@ -195,7 +213,7 @@ fn a_broken_file_is_an_error_naming_file_line_and_key() {
 fn assert_refused(sb: &Sandbox, text: &str, command: &[&str], error: &str) {
     let path = sb.path().join("vercel-oidc.toml");
     std::fs::write(&path, text).unwrap();
-    let out = sb.run(command);
+    let out = run(sb, command);
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert_eq!(out.stdout, "");
     assert_eq!(
@@ -290,7 +308,7 @@ fn a_committed_file_cannot_send_the_token_to_another_host() {
         "[gcp]\ntoken_url = \"https://sts.europe-west1.rep.googleapis.com/v1/token\"\n\n[azure]\nauthority_host = \"login.microsoftonline.us\"\n\n[preview.gcp]\ntoken_url = \"http://127.0.0.1:1/v1/token\"\n",
     )
     .unwrap();
-    let out = sb.run(&["doctor", "--offline", "--json"]);
+    let out = run(&sb, &["doctor", "--offline", "--json"]);
     let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(
         report["config"]["error"],

@@ -776,7 +776,9 @@ fn an_expired_local_token_is_refreshed_and_the_refreshed_one_is_checked() {
 #[test]
 fn an_expired_or_missing_token_is_reported_with_what_to_do() {
     let sts = MockServer::start(|_, _| sts_ok());
-    let sb = aws_only(&jwt(&claims(now() - 120)), &sts);
+    let exp = now() - 7200;
+    let at = vercel_oidc::timefmt::rfc3339_z(vercel_oidc::timefmt::from_unix_saturating(exp));
+    let sb = aws_only(&jwt(&claims(exp)), &sts);
     let out = doctor(&sb, &[]);
     assert_eq!(out.code, 1, "{}", out.stdout);
     assert_eq!(out.stderr, "");
@@ -784,10 +786,11 @@ fn an_expired_or_missing_token_is_reported_with_what_to_do() {
     assert_contains(
         &out.stdout,
         &[
-            "  expired      ",
-            "s ago)\n",
+            &format!("  expired      {at} (2h 0m ago)\n"),
             "  status       expired\n",
-            "  error        the Vercel OIDC token from VERCEL_OIDC_TOKEN expired 2m ",
+            &format!(
+                "  error        the Vercel OIDC token from VERCEL_OIDC_TOKEN expired 2h 0m ago (at {at})\n"
+            ),
             "vercel env pull",
             "  check                  skipped: there is no usable token to exchange\n",
             // The claims are known, so the trust it needs still is.
@@ -799,11 +802,11 @@ fn an_expired_or_missing_token_is_reported_with_what_to_do() {
     assert_eq!(code, 1);
     assert_eq!(v["ok"], false);
     assert_eq!(v["token"]["status"], "expired");
-    assert!(
-        v["token"]["error"]
-            .as_str()
-            .unwrap()
-            .contains("expired 2m ")
+    assert_eq!(
+        v["token"]["error"],
+        format!(
+            "the Vercel OIDC token from VERCEL_OIDC_TOKEN expired 2h 0m ago (at {at})\n  {PULL_HINT}"
+        )
     );
     assert_eq!(v["aws"]["check"]["status"], "skipped");
 

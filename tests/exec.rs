@@ -3,7 +3,6 @@
 
 mod common;
 
-use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use vercel_oidc::vars;
@@ -54,6 +53,10 @@ fn aws_sandbox(server: &MockServer) -> (Sandbox, String) {
     (sb, token)
 }
 
+/// A child script that waits (at most 30 seconds) until the token file holds `$WANT`, writing
+/// every token it reads there to `reads.out`, one a line, then the last to `after.out`.
+const WAIT_FOR_RENEWAL: &str = "i=0; while :; do t=$(cat \"$AZURE_FEDERATED_TOKEN_FILE\"); echo \"$t\" >> reads.out; [ \"$t\" = \"$WANT\" ] && break; i=$((i+1)); [ $i -lt 600 ] || break; sleep 0.05; done; printf %s \"$t\" > after.out";
+
 /// Runs `script` under `sh -c` inside exec, with the child's environment dumped to `env.out`.
 fn exec_sh(sb: &Sandbox, extra: &[&str], script: &str) -> Output {
     let mut args = vec!["exec"];
@@ -73,23 +76,32 @@ fn child_env(sb: &Sandbox) -> std::collections::BTreeMap<String, String> {
         .collect()
 }
 
-/// Starts `exec -- sh -c script`, waits for the child to create `marker`, sends `sig` to exec's
-/// pid alone, and returns how exec ended.
-fn signal_exec(sb: &Sandbox, script: &str, marker: &str, sig: i32) -> std::process::ExitStatus {
-    let mut child = sb
-        .command(&["exec", "--", "sh", "-c", script])
-        .spawn()
-        .unwrap();
+/// Waits (at most 10 seconds) for the child to have written a whole line to `path`, and
+/// returns it without its newline.
+#[track_caller]
+fn wait_for_line(path: &std::path::Path) -> String {
     let deadline = Instant::now() + Duration::from_secs(10);
-    while !sb.path().join(marker).exists() {
+    loop {
+        if let Some(line) = std::fs::read_to_string(path)
+            .ok()
+            .and_then(|text| text.strip_suffix('\n').map(str::to_string))
+        {
+            return line;
+        }
         assert!(Instant::now() < deadline, "the child never started");
         std::thread::sleep(Duration::from_millis(20));
     }
-    std::thread::sleep(Duration::from_millis(100));
-    unsafe {
-        libc::kill(child.id() as i32, sig);
-    }
-    child.wait().unwrap()
+}
+
+/// Starts `exec -- sh -c script` for a child that sets its traps and then prints `ready` on
+/// stdout; once the child is ready and exec catches `sig` (it installs its handlers just after
+/// starting the child), sends `sig` to exec's pid alone and returns how exec ended.
+fn signal_exec(sb: &Sandbox, script: &str, sig: i32) -> Output {
+    let run = sb.command(&["exec", "--", "sh", "-c", script]).spawn();
+    run.wait_for_stdout("ready\n", Duration::from_secs(10));
+    run.wait_until_catching(sig, Duration::from_secs(10));
+    run.signal(sig);
+    run.wait()
 }
 
 #[test]
@@ -188,17 +200,17 @@ fn exit_codes_pass_through() {
 fn a_child_killed_by_a_signal_ends_exec_the_same_way_and_leaves_nothing() {
     let server = sts(3600);
     let (sb, _) = aws_sandbox(&server);
-    let status = sb
-        .command(&[
-            "exec",
-            "--",
-            "sh",
-            "-c",
-            "echo \"$VERCEL_OIDC_TOKEN_FILE\" > path.out; kill -KILL $$",
-        ])
-        .status()
-        .unwrap();
-    assert_eq!(status.signal(), Some(9), "{status:?}");
+    let out = sb.run(&[
+        "exec",
+        "--",
+        "sh",
+        "-c",
+        "echo \"$VERCEL_OIDC_TOKEN_FILE\" > path.out; kill -KILL $$",
+    ]);
+    assert_eq!(
+        (out.code, out.signal, out.stderr.as_str()),
+        (-1, Some(9), "")
+    );
     let path = std::fs::read_to_string(sb.path().join("path.out")).unwrap();
     assert!(
         !PathBuf::from(path.trim()).parent().unwrap().exists(),
@@ -210,9 +222,12 @@ fn a_child_killed_by_a_signal_ends_exec_the_same_way_and_leaves_nothing() {
 fn sigterm_is_forwarded_and_the_child_decides_the_exit() {
     let server = sts(3600);
     let (sb, _) = aws_sandbox(&server);
-    let script = "echo \"$VERCEL_OIDC_TOKEN_FILE\" > path.out; trap 'echo stopping > trap.out; exit 3' TERM; while :; do sleep 0.05; done";
-    let status = signal_exec(&sb, script, "path.out", libc::SIGTERM);
-    assert_eq!(status.code(), Some(3));
+    let script = "echo \"$VERCEL_OIDC_TOKEN_FILE\" > path.out; trap 'echo stopping > trap.out; exit 3' TERM; echo ready; while :; do sleep 0.05; done";
+    let out = signal_exec(&sb, script, libc::SIGTERM);
+    assert_eq!(
+        (out.code, out.stdout.as_str(), out.stderr.as_str()),
+        (3, "ready\n", "")
+    );
     assert_eq!(
         std::fs::read_to_string(sb.path().join("trap.out")).unwrap(),
         "stopping\n"
@@ -226,16 +241,15 @@ fn a_missing_command_fetches_nothing() {
     let server = sts(3600);
     let (sb, _) = aws_sandbox(&server);
     let out = sb.run(&["exec", "--", "no-such-command-here", "arg"]);
-    assert_eq!(out.code, 1);
-    assert!(
-        out.stderr
-            .contains("command `no-such-command-here` not found on PATH"),
-        "{}",
-        out.stderr
+    assert_eq!((out.code, out.stdout.as_str()), (1, ""));
+    assert_eq!(
+        out.stderr,
+        "error: command `no-such-command-here` not found on PATH\n  check its name or install it; no credentials were fetched\n"
     );
-    assert!(out.stderr.contains("no credentials were fetched"));
     assert_eq!(server.count(), 0);
 }
+
+const NESTED: &str = "error: already inside `vercel-oidc exec` (VERCEL_OIDC_EXEC is set): the outer one has wired the credentials\n  run the command directly, or pass --force to wire them again\n";
 
 #[test]
 fn nesting_is_refused_unless_forced() {
@@ -243,24 +257,15 @@ fn nesting_is_refused_unless_forced() {
     let (mut sb, _) = aws_sandbox(&server);
     sb.set(vars::VERCEL_OIDC_EXEC, "1");
     let out = exec_sh(&sb, &[], "true");
-    assert_eq!(out.code, 1);
-    assert!(
-        out.stderr.contains("already inside `vercel-oidc exec`"),
-        "{}",
-        out.stderr
-    );
-    assert!(out.stderr.contains("--force"));
+    assert_eq!((out.code, out.stdout.as_str()), (1, ""));
+    assert_eq!(out.stderr, NESTED);
     assert_eq!(server.count(), 0);
     assert_eq!(exec_sh(&sb, &["--force"], "true").code, 0);
     // A real nested call, from inside a first exec, is refused too.
     sb.unset(vars::VERCEL_OIDC_EXEC);
     let nested = exec_sh(&sb, &[], &format!("'{BIN}' exec -- true"));
-    assert_eq!(nested.code, 1);
-    assert!(
-        nested.stderr.contains("already inside"),
-        "{}",
-        nested.stderr
-    );
+    assert_eq!((nested.code, nested.stdout.as_str()), (1, ""));
+    assert_eq!(nested.stderr, NESTED);
 }
 
 #[test]
@@ -268,15 +273,17 @@ fn nothing_configured_is_an_error() {
     let mut sb = Sandbox::new();
     sb.set(vars::VERCEL_OIDC_TOKEN, fresh_token());
     let out = sb.run(&["exec", "--", "true"]);
-    assert_eq!(out.code, 1);
-    assert!(
-        out.stderr.contains("no cloud is configured"),
-        "{}",
-        out.stderr
+    assert_eq!((out.code, out.stdout.as_str()), (1, ""));
+    assert_eq!(
+        out.stderr,
+        "error: no cloud is configured, so there is nothing to wire\n  set AWS_ROLE_ARN, the GCP_* variables or AZURE_TENANT_ID and AZURE_CLIENT_ID, or commit a vercel-oidc.toml (see the README)\n"
     );
     let out = sb.run(&["exec", "--aws", "--", "true"]);
-    assert_eq!(out.code, 1);
-    assert!(out.stderr.contains("no role to assume"), "{}", out.stderr);
+    assert_eq!((out.code, out.stdout.as_str()), (1, ""));
+    assert_eq!(
+        out.stderr,
+        "error: no role to assume\n  pass --role-arn or set AWS_ROLE_ARN to the IAM role whose trust policy names the Vercel OIDC provider\n"
+    );
 }
 
 #[test]
@@ -344,29 +351,70 @@ fn expiries_that_cannot_be_helped_are_announced() {
     // the AWS credentials run out in 5.
     let server = sts(300);
     let (mut sb, _) = aws_sandbox(&server);
+    let token_exp = now() + 600;
     sb.set(vars::VERCEL, "1")
-        .set(vars::VERCEL_OIDC_TOKEN, jwt(&claims(now() + 600)))
+        .set(vars::VERCEL_OIDC_TOKEN, jwt(&claims(token_exp)))
         .set(vars::VERCEL_OIDC_AWS_DURATION_SECONDS, "900")
         .set(vars::VERCEL_OIDC_EXEC_CHECK_SECONDS, "1");
-    let out = exec_sh(&sb, &["--no-cache"], "sleep 0.3");
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    // The child runs until exec has said both (at its first check, as it starts the child).
+    let run = sb
+        .command(&[
+            "exec",
+            "--no-cache",
+            "--",
+            "sh",
+            "-c",
+            "while [ ! -e done ]; do sleep 0.02; done",
+        ])
+        .spawn();
+    run.wait_for_stderr("the AWS credentials given to `sh` expire in", HANG);
+    run.wait_for_stderr("build tokens last about an hour", HANG);
+    std::fs::write(sb.path().join("done"), "").unwrap();
+    let out = run.wait();
+    assert_eq!((out.code, out.stdout.as_str()), (0, ""));
+    // The times left depend on when exec looked; each is checked against what it must be near,
+    // then the whole text exactly.
+    let token_left = between(&out.stderr, "token expires in ", " (at");
+    let aws_at = between(&out.stderr, "AWS credentials last until ", "\n");
+    let aws_left = between(&out.stderr, "given to `sh` expire in ", " (at");
+    let at = time::OffsetDateTime::parse(aws_at, &time::format_description::well_known::Rfc3339)
+        .unwrap()
+        .unix_timestamp();
+    assert!((now() + 300 - 60..=now() + 300).contains(&at), "{aws_at}");
     assert!(
-        out.stderr.contains("the Vercel OIDC token expires in 9m"),
+        (540..=600).contains(&seconds(token_left)) && (240..=300).contains(&seconds(aws_left)),
         "{}",
         out.stderr
     );
-    assert!(
-        out.stderr
-            .contains("no fresh one can be had here (build tokens last about an hour)"),
-        "{}",
-        out.stderr
+    let token_at = vercel_oidc::timefmt::rfc3339_z(
+        time::OffsetDateTime::from_unix_timestamp(token_exp).unwrap(),
     );
-    assert!(
-        out.stderr
-            .contains("the AWS credentials given to `sh` expire in 4m"),
-        "{}",
-        out.stderr
+    assert_eq!(
+        out.stderr,
+        format!(
+            "vercel-oidc: warning: the Vercel OIDC token expires in {token_left} (at {token_at}) and no fresh one can be had here (build tokens last about an hour); GCP and Azure clients in `sh` will fail after that, AWS credentials last until {aws_at}\nvercel-oidc: warning: the AWS credentials given to `sh` expire in {aws_left} (at {aws_at}); a running process cannot be handed new ones\n  raise the role's maximum session duration and --duration-seconds\n"
+        )
     );
+}
+
+/// The text of `text` between the first `start` and the `end` after it.
+#[track_caller]
+fn between<'a>(text: &'a str, start: &str, end: &str) -> &'a str {
+    let from = text
+        .find(start)
+        .unwrap_or_else(|| panic!("no {start:?} in {text}"))
+        + start.len();
+    let len = text[from..]
+        .find(end)
+        .unwrap_or_else(|| panic!("no {end:?} in {text}"));
+    &text[from..from + len]
+}
+
+/// `9m 58s` in seconds.
+#[track_caller]
+fn seconds(left: &str) -> i64 {
+    let (m, s) = left.split_once("m ").unwrap_or_else(|| panic!("{left}"));
+    m.parse::<i64>().unwrap() * 60 + s.trim_end_matches('s').parse::<i64>().unwrap()
 }
 
 #[test]
@@ -410,21 +458,16 @@ fn the_token_file_is_renewed_while_the_child_runs() {
             vars::AZURE_CLIENT_ID,
             "11111111-2222-3333-4444-555555555555",
         )
-        .set(vars::VERCEL_OIDC_EXEC_CHECK_SECONDS, "1");
-    let out = exec_sh(
-        &sb,
-        &[],
-        "cat \"$AZURE_FEDERATED_TOKEN_FILE\" > before.out; sleep 1.5; cat \"$AZURE_FEDERATED_TOKEN_FILE\" > after.out",
-    );
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    let before = std::fs::read_to_string(app.join("before.out")).unwrap();
-    let after = std::fs::read_to_string(app.join("after.out")).unwrap();
+        .set(vars::VERCEL_OIDC_EXEC_CHECK_SECONDS, "1")
+        .set("WANT", new.clone());
+    let out = exec_sh(&sb, &[], WAIT_FOR_RENEWAL);
+    assert_eq!((out.code, out.stderr.as_str()), (0, ""));
+    assert_eq!(std::fs::read_to_string(app.join("after.out")).unwrap(), new);
+    let reads = std::fs::read_to_string(app.join("reads.out")).unwrap();
     assert!(
-        before == old || before == new,
+        reads.lines().all(|t| t == old || t == new),
         "the file always holds a whole token"
     );
-    assert_eq!(after, new);
-    assert!(!out.stderr.contains("warning"), "{}", out.stderr);
 }
 
 #[test]
@@ -450,15 +493,10 @@ fn the_token_file_is_renewed_through_the_vercel_api_while_the_child_runs() {
             vars::AZURE_CLIENT_ID,
             "11111111-2222-3333-4444-555555555555",
         )
-        .set(vars::VERCEL_OIDC_EXEC_CHECK_SECONDS, "1");
-    let script = "sleep 1.5; cat \"$AZURE_FEDERATED_TOKEN_FILE\" > after.out";
-    let out = sb
-        .command(&["exec", "--", "sh", "-c", script])
-        .current_dir(&app)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
+        .set(vars::VERCEL_OIDC_EXEC_CHECK_SECONDS, "1")
+        .set("WANT", minted.clone());
+    let out = sb.run_in(&app, &["exec", "--", "sh", "-c", WAIT_FOR_RENEWAL]);
+    assert_eq!((out.code, out.stderr.as_str()), (0, ""));
     assert_eq!(
         std::fs::read_to_string(app.join("after.out")).unwrap(),
         minted
@@ -473,8 +511,14 @@ fn the_child_never_gets_cached_credentials_that_are_half_spent() {
     let server = sts(1800);
     let (mut sb, _) = aws_sandbox(&server);
     sb.set(vars::VERCEL_OIDC_AWS_DURATION_SECONDS, "3600");
-    assert_eq!(sb.run(&["aws", "credential-process"]).code, 0);
-    assert_eq!(sb.run(&["aws", "credential-process"]).code, 0);
+    for _ in 0..2 {
+        let out = sb
+            .command(&["aws", "credential-process"])
+            .reveals(SECRET_KEY)
+            .reveals(SESSION_TOKEN)
+            .output();
+        assert_eq!((out.code, out.stderr.as_str()), (0, ""));
+    }
     assert_eq!(server.count(), 1, "the second call was a cache hit");
     let out = exec_sh(&sb, &[], "true");
     assert_eq!(out.code, 0, "{}", out.stderr);
@@ -491,9 +535,13 @@ fn sigint_from_another_process_is_forwarded() {
     // involved, so only exec can pass it on.
     let server = sts(3600);
     let (sb, _) = aws_sandbox(&server);
-    let script = "trap 'echo interrupted > trap.out; exit 4' INT; touch started.out; while :; do sleep 0.05; done";
-    let status = signal_exec(&sb, script, "started.out", libc::SIGINT);
-    assert_eq!(status.code(), Some(4));
+    let script =
+        "trap 'echo interrupted > trap.out; exit 4' INT; echo ready; while :; do sleep 0.05; done";
+    let out = signal_exec(&sb, script, libc::SIGINT);
+    assert_eq!(
+        (out.code, out.stdout.as_str(), out.stderr.as_str()),
+        (4, "ready\n", "")
+    );
     assert_eq!(
         std::fs::read_to_string(sb.path().join("trap.out")).unwrap(),
         "interrupted\n"
@@ -505,44 +553,31 @@ fn exec_killed_with_sigkill_leaves_a_directory_the_next_run_removes() {
     let server = sts(3600);
     let (sb, _) = aws_sandbox(&server);
     let script = "echo $$ > pid.out; echo \"$VERCEL_OIDC_TOKEN_FILE\" > path.out; while :; do sleep 0.05; done";
-    let mut child = sb
-        .command(&["exec", "--", "sh", "-c", script])
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !sb.path().join("path.out").exists() {
-        assert!(Instant::now() < deadline, "the child never started");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    std::thread::sleep(Duration::from_millis(100));
-    let token_file = PathBuf::from(
-        std::fs::read_to_string(sb.path().join("path.out"))
-            .unwrap()
-            .trim(),
-    );
+    let run = sb.command(&["exec", "--", "sh", "-c", script]).spawn();
+    let token_file = PathBuf::from(wait_for_line(&sb.path().join("path.out")));
     let run_dir = token_file.parent().unwrap().to_path_buf();
     assert_eq!(
         run_dir.parent().unwrap(),
         sb.cache_dir().join("run"),
         "in the user's cache directory, not in /tmp"
     );
-    unsafe {
-        libc::kill(child.id() as i32, libc::SIGKILL);
-    }
-    child.wait().unwrap();
+    run.signal(libc::SIGKILL);
     // End the orphaned child too, as the session around it would.
-    let pid: i32 = std::fs::read_to_string(sb.path().join("pid.out"))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let pid: i32 = wait_for_line(&sb.path().join("pid.out")).parse().unwrap();
+    // SAFETY: a signal to the child this test's exec started.
     unsafe {
         libc::kill(pid, libc::SIGKILL);
     }
+    // The wait ends when exec's stdout closes, which every process of the run held: the child
+    // and its last `sleep` have ended, and so has their hold on the run's lock (which kept the
+    // files while any process of the run lived).
+    let out = run.wait();
+    assert_eq!(
+        (out.signal, out.stdout.as_str(), out.stderr.as_str()),
+        (Some(9), "", "")
+    );
     assert!(token_file.exists(), "SIGKILL leaves the run's files");
-    // The child held the run's lock too (so the files stay while any process of the run lives);
-    // let its last `sleep` end, and the directory age past the grace a starting run gets.
-    std::thread::sleep(Duration::from_millis(200));
+    // Let the directory age past the grace a starting run gets.
     std::fs::File::open(&run_dir)
         .unwrap()
         .set_modified(std::time::SystemTime::now() - Duration::from_secs(60))

@@ -268,6 +268,9 @@ fn cache_entries() {
     let seeds = vec![
         br#"{"expires_at":1900000000,"value":{"Version":1,"AccessKeyId":"ASIA","SecretAccessKey":"s","SessionToken":"t","Expiration":"2030-01-01T00:00:00Z"}}"#.to_vec(),
         br#"{"expires_at":1,"value":{}}"#.to_vec(),
+        // The far past and future of an i64: an expiry check that overflows would serve these.
+        br#"{"expires_at":-9223372036854775808,"value":{"a":[1,2.5,"x",null]}}"#.to_vec(),
+        br#"{"expires_at":9223372036854775807,"value":"forever"}"#.to_vec(),
         b"{".to_vec(),
     ];
     // Each input is a file written and read: fewer of them.

@@ -77,6 +77,14 @@ fn impersonating(sb: &mut Sandbox) -> &mut Sandbox {
     sb.set(vars::GCP_SERVICE_ACCOUNT_EMAIL, SA)
 }
 
+/// A run of the binary with `args` that may print the access tokens of the Google stand-in.
+fn access_token(sb: &Sandbox, args: &[&str]) -> Output {
+    sb.command(args)
+        .reveals(STS_TOKEN)
+        .reveals(SA_TOKEN)
+        .output()
+}
+
 fn mode(p: &Path) -> u32 {
     std::fs::metadata(p).unwrap().permissions().mode() & 0o777
 }
@@ -89,7 +97,7 @@ fn json(text: &str) -> serde_json::Value {
 fn access_token_sends_the_exact_sts_form() {
     let server = google();
     let (sb, token) = sandbox(&server);
-    let out = sb.run(&["gcp", "access-token"]);
+    let out = access_token(&sb, &["gcp", "access-token"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(out.stdout, format!("{STS_TOKEN}\n"));
     assert_eq!(out.stderr, "");
@@ -130,17 +138,20 @@ fn access_token_impersonates_with_the_exact_json_body() {
     let server = google();
     let (mut sb, _) = sandbox(&server);
     impersonating(&mut sb);
-    let out = sb.run(&[
-        "gcp",
-        "access-token",
-        "--scope",
-        "https://www.googleapis.com/auth/devstorage.read_only",
-        "--scope",
-        "https://www.googleapis.com/auth/bigquery",
-        "--token-lifetime-seconds",
-        "1800",
-        "--json",
-    ]);
+    let out = access_token(
+        &sb,
+        &[
+            "gcp",
+            "access-token",
+            "--scope",
+            "https://www.googleapis.com/auth/devstorage.read_only",
+            "--scope",
+            "https://www.googleapis.com/auth/bigquery",
+            "--token-lifetime-seconds",
+            "1800",
+            "--json",
+        ],
+    );
     assert_eq!(out.code, 0, "{}", out.stderr);
     let reqs = server.requests();
     assert_eq!(reqs.len(), 2);
@@ -179,10 +190,10 @@ fn access_token_is_cached_for_every_process() {
     let server = google();
     let (mut sb, _) = sandbox(&server);
     impersonating(&mut sb);
-    let first = sb.run(&["gcp", "access-token"]);
+    let first = access_token(&sb, &["gcp", "access-token"]);
     assert_eq!(first.code, 0, "{}", first.stderr);
     assert_eq!(server.count(), 2);
-    let second = sb.run(&["gcp", "access-token"]);
+    let second = access_token(&sb, &["gcp", "access-token"]);
     assert_eq!(second.stdout, first.stdout);
     assert_eq!(
         server.count(),
@@ -209,22 +220,28 @@ fn access_token_is_cached_for_every_process() {
     assert_eq!(mode(&entries[0]), 0o600);
 
     // Opting out, by flag or by variable, goes to Google every time.
-    assert_eq!(sb.run(&["gcp", "access-token", "--no-cache"]).code, 0);
+    assert_eq!(
+        access_token(&sb, &["gcp", "access-token", "--no-cache"]).code,
+        0
+    );
     assert_eq!(server.count(), 4);
     let mut no_cache = Sandbox::new();
     no_cache.env = sb.env.clone();
     no_cache.set(vars::VERCEL_OIDC_NO_CACHE, "1");
-    assert_eq!(no_cache.run(&["gcp", "access-token"]).code, 0);
+    assert_eq!(access_token(&no_cache, &["gcp", "access-token"]).code, 0);
     assert_eq!(server.count(), 6);
 
     // Another scope, or a token of another environment, is another entry.
     assert_eq!(
-        sb.run(&[
-            "gcp",
-            "access-token",
-            "--scope",
-            "https://www.googleapis.com/auth/bigquery"
-        ])
+        access_token(
+            &sb,
+            &[
+                "gcp",
+                "access-token",
+                "--scope",
+                "https://www.googleapis.com/auth/bigquery"
+            ]
+        )
         .code,
         0
     );
@@ -233,7 +250,7 @@ fn access_token_is_cached_for_every_process() {
     preview["environment"] = "preview".into();
     preview["sub"] = "owner:acme:project:web:environment:preview".into();
     sb.set(vars::VERCEL_OIDC_TOKEN, jwt(&preview));
-    assert_eq!(sb.run(&["gcp", "access-token"]).code, 0);
+    assert_eq!(access_token(&sb, &["gcp", "access-token"]).code, 0);
     assert_eq!(server.count(), 10);
 }
 
@@ -252,7 +269,7 @@ fn sts_refusals_explain_the_provider_set_up() {
     for (body, first) in cases {
         let server = MockServer::start(move |_, _| Reply::json(400, body));
         let (sb, _) = sandbox(&server);
-        let out = sb.run(&["gcp", "access-token"]);
+        let out = access_token(&sb, &["gcp", "access-token"]);
         assert_eq!(out.code, 1);
         assert_eq!(out.stdout, "");
         assert_eq!(server.count(), 1, "a refusal is not retried");
@@ -291,7 +308,7 @@ fn impersonation_refusal_names_the_binding_and_principal() {
     });
     let (mut sb, _) = sandbox(&server);
     impersonating(&mut sb);
-    let out = sb.run(&["gcp", "access-token"]);
+    let out = access_token(&sb, &["gcp", "access-token"]);
     assert_eq!(out.code, 1);
     assert_eq!(out.stdout, "");
     assert_eq!(server.count(), 2);
@@ -333,7 +350,7 @@ fn transient_failures_are_retried() {
         }
     });
     let (sb, _) = sandbox(&server);
-    let out = sb.run(&["gcp", "access-token"]);
+    let out = access_token(&sb, &["gcp", "access-token"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(server.count(), 2);
     assert_eq!(out.stdout, format!("{STS_TOKEN}\n"));
@@ -343,7 +360,7 @@ fn transient_failures_are_retried() {
 fn a_body_that_is_not_google_is_reported() {
     let server = MockServer::start(|_, _| Reply::new(502, "text/html", "<html>bad gateway</html>"));
     let (sb, _) = sandbox(&server);
-    let out = sb.run(&["gcp", "access-token", "--no-cache"]);
+    let out = access_token(&sb, &["gcp", "access-token", "--no-cache"]);
     assert_eq!(out.code, 1);
     assert!(
         out.stderr
@@ -360,11 +377,15 @@ fn a_body_that_is_not_google_is_reported() {
 fn expired_token_makes_no_request() {
     let server = google();
     let (mut sb, _) = sandbox(&server);
-    sb.set(vars::VERCEL_OIDC_TOKEN, jwt(&claims(now() - 60)));
-    let out = sb.run(&["gcp", "access-token"]);
+    let exp = now() - 3600;
+    sb.set(vars::VERCEL_OIDC_TOKEN, jwt(&claims(exp)));
+    let out = access_token(&sb, &["gcp", "access-token"]);
     assert_eq!(out.code, 1);
     assert_eq!(out.stdout, "");
-    assert!(out.stderr.contains("expired"), "{}", out.stderr);
+    assert_eq!(
+        out.stderr,
+        expired_error("VERCEL_OIDC_TOKEN", "1h 0m", exp, PULL_HINT)
+    );
     assert_eq!(server.count(), 0);
 }
 
@@ -372,7 +393,7 @@ fn expired_token_makes_no_request() {
 fn configuration_errors_say_what_to_do() {
     let mut sb = Sandbox::new();
     sb.set(vars::VERCEL_OIDC_TOKEN, fresh_token());
-    let out = sb.run(&["gcp", "access-token"]);
+    let out = access_token(&sb, &["gcp", "access-token"]);
     assert_eq!(out.code, 1);
     assert!(
         out.stderr
@@ -412,7 +433,10 @@ fn executable_source_prints_the_response_and_nothing_on_stderr() {
             "urn:ietf:params:oauth:token-type:jwt",
         )
         .set("GOOGLE_EXTERNAL_ACCOUNT_INTERACTIVE", "0");
-    let out = sb.run(&["-vv", "gcp", "executable-source"]);
+    let out = sb
+        .command(&["-vv", "gcp", "executable-source"])
+        .reveals(token.clone())
+        .output();
     assert_eq!(out.code, 0);
     assert_eq!(out.stderr, "", "clients parse stderr with stdout");
     assert_eq!(out.stdout.lines().count(), 1);
@@ -444,13 +468,17 @@ fn executable_source_prints_the_response_and_nothing_on_stderr() {
 #[test]
 fn executable_source_writes_the_output_file() {
     let mut sb = Sandbox::new();
-    sb.set(vars::VERCEL_OIDC_TOKEN, fresh_token());
+    let token = fresh_token();
+    sb.set(vars::VERCEL_OIDC_TOKEN, token.clone());
     let out_file = sb.path().join("run/gcp/response.json");
     sb.set(
         vars::GOOGLE_EXTERNAL_ACCOUNT_OUTPUT_FILE,
         out_file.display().to_string(),
     );
-    let out = sb.run(&["gcp", "executable-source"]);
+    let out = sb
+        .command(&["gcp", "executable-source"])
+        .reveals(token)
+        .output();
     assert_eq!(out.code, 0);
     assert_eq!(out.stderr, "");
     assert_eq!(std::fs::read_to_string(&out_file).unwrap(), out.stdout);
@@ -639,19 +667,15 @@ fn configure_executable_source_runs_this_binary() {
     // The command, split on whitespace as Go does, gives the token current at run time.
     let later = fresh_token();
     let words: Vec<&str> = command.split_whitespace().collect();
-    let run = std::process::Command::new(words[0])
+    let run = Run::program(words[0])
         .args(&words[1..])
         .env_clear()
         .env(vars::HOME, sb.home())
         .env(vars::VERCEL_OIDC_TOKEN, &later)
-        .output()
-        .unwrap();
-    assert!(run.status.success());
-    assert!(run.stderr.is_empty());
-    assert_eq!(
-        json(&String::from_utf8(run.stdout).unwrap())["id_token"],
-        later
-    );
+        .reveals(later.clone())
+        .output();
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+    assert_eq!(json(&run.stdout)["id_token"], later);
 }
 
 #[test]
@@ -718,7 +742,8 @@ fn configure_never_overwrites_another_kind_of_credential() {
 #[test]
 fn configure_file_source_needs_a_live_token() {
     let mut sb = Sandbox::new();
-    sb.set(vars::VERCEL_OIDC_TOKEN, jwt(&claims(now() - 60)));
+    let exp = now() - 3600;
+    sb.set(vars::VERCEL_OIDC_TOKEN, jwt(&claims(exp)));
     let out = sb.run(&[
         "gcp",
         "configure",
@@ -727,15 +752,20 @@ fn configure_file_source_needs_a_live_token() {
         "--output",
         "gcp.json",
     ]);
-    assert_eq!(out.code, 1);
-    assert!(out.stderr.contains("expired"), "{}", out.stderr);
+    assert_eq!((out.code, out.stdout.as_str()), (1, ""));
+    assert_eq!(
+        out.stderr,
+        expired_error("VERCEL_OIDC_TOKEN", "1h 0m", exp, PULL_HINT)
+    );
     assert!(!sb.path().join("gcp.json").exists());
     assert!(!sb.path().join("gcp-token.jwt").exists());
 }
 
 #[test]
 fn every_flag_has_an_environment_variable() {
-    let sb = Sandbox::new();
+    // With a token at hand, which help must not show.
+    let mut sb = Sandbox::new();
+    sb.set(vars::VERCEL_OIDC_TOKEN, fresh_token());
     for (sub, vars) in [
         (
             "configure",
@@ -811,7 +841,7 @@ fn project_config_supplies_the_settings_per_environment() {
     let file = json(&std::fs::read_to_string(sb.path().join("gcp.json")).unwrap());
     assert!(file["credential_source"].get("file").is_some());
     // access-token reads the same settings.
-    let out = sb.run(&["gcp", "access-token"]);
+    let out = access_token(&sb, &["gcp", "access-token"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(out.stdout, format!("{SA_TOKEN}\n"));
     assert_eq!(server.count(), 2);
@@ -835,13 +865,14 @@ fn executable_source_refreshes_an_expired_local_token_silently() {
     let out = sb
         .command(&["gcp", "executable-source"])
         .current_dir(&app)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert_no_secrets(&stderr);
-    assert!(out.status.success(), "{stderr}");
-    assert_eq!(stderr, "", "the refresh is silent too");
-    let v = json(&String::from_utf8(out.stdout).unwrap());
+        .reveals(minted.clone())
+        .output();
+    assert_eq!(
+        (out.code, out.stderr.as_str()),
+        (0, ""),
+        "the refresh is silent too"
+    );
+    let v = json(&out.stdout);
     assert_eq!(v["success"], true);
     assert_eq!(v["id_token"], minted);
     assert_eq!(api.count(), 1);
@@ -856,16 +887,9 @@ fn executable_source_reports_a_failed_refresh_as_expired() {
         )
     });
     let (sb, app) = linked_project(&api);
-    let out = sb
-        .command(&["gcp", "executable-source"])
-        .current_dir(&app)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert_no_secrets(&stderr);
-    assert_eq!(out.status.code(), Some(1));
-    assert_eq!(stderr, "");
-    let v = json(&String::from_utf8(out.stdout).unwrap());
+    let out = sb.run_in(&app, &["gcp", "executable-source"]);
+    assert_eq!((out.code, out.stderr.as_str()), (1, ""));
+    let v = json(&out.stdout);
     assert_eq!(v["success"], false);
     assert_eq!(v["code"], "TOKEN_EXPIRED");
     let message = v["message"].as_str().unwrap();

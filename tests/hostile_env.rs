@@ -55,12 +55,10 @@ fn exec_hands_the_command_every_variable_byte_for_byte() {
         .env(vars::PATH, os(LATIN1_PATH))
         .env("SRV_DIR", os(LATIN1_VALUE))
         .env(os(ODD_NAME), os(ODD_VALUE))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert_no_secrets(&stderr);
-    assert_eq!((out.status.code(), stderr.as_str()), (Some(0), ""));
-    let mut child = environ(&out.stdout);
+        .reveals(token.clone())
+        .output();
+    assert_eq!((out.code, out.stderr.as_str()), (0, ""));
+    let mut child = environ(&out.stdout_bytes);
 
     // The wiring: what exec adds (the run's files are gone by now, so only their names).
     let mut wired = |name: &str| child.remove(name.as_bytes()).expect(name);
@@ -100,19 +98,13 @@ fn a_variable_read_as_text_that_is_not_utf8_is_refused_by_name() {
         sb.set(vars::VERCEL_OIDC_TOKEN, fresh_token())
             .set(vars::AZURE_TENANT_ID, TENANT)
             .set(vars::AZURE_CLIENT_ID, CLIENT);
-        let out = sb
-            .command(args)
-            .env(var, os(LATIN1_VALUE))
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8(out.stderr).unwrap();
-        assert_no_secrets(&stderr);
+        let out = sb.command(args).env(var, os(LATIN1_VALUE)).output();
         let want = format!(
             "error: the value of {var} is not UTF-8 text, and vercel-oidc reads it as text\n  set {var} to UTF-8 text, or unset it\n"
         );
         assert_eq!(
-            (out.status.code(), out.stdout.len(), stderr.as_str()),
-            (Some(1), 0, want.as_str()),
+            (out.code, out.stdout.as_str(), out.stderr.as_str()),
+            (1, "", want.as_str()),
             "{var}"
         );
     }
@@ -145,16 +137,14 @@ fn the_vercel_cli_gets_the_environment_byte_for_byte() {
         .current_dir(&app)
         .env(vars::PATH, os(&path))
         .env("SRV_DIR", os(LATIN1_VALUE))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert_no_secrets(&stderr);
+        .reveals(minted.clone())
+        .output();
     assert_eq!(
-        (out.status.code(), stderr.as_str()),
-        (Some(0), ""),
+        (out.code, out.stderr.as_str()),
+        (0, ""),
         "the CLI was not run"
     );
-    assert_eq!(out.stdout, format!("{minted}\n").into_bytes());
+    assert_eq!(out.stdout, format!("{minted}\n"));
     let seen = environ(&std::fs::read(&dump).unwrap());
     assert_eq!(seen[&b"SRV_DIR"[..]], LATIN1_VALUE);
     assert_eq!(seen[&b"PATH"[..]], path);

@@ -8,7 +8,6 @@ mod common;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::Duration;
 use vercel_oidc::vars;
 
@@ -36,7 +35,7 @@ fn first_line(stderr: &str) -> &str {
 #[test]
 fn concurrent_aws_configure_keeps_every_profile_and_line() {
     let (sb, config, before) = aws_config_sandbox();
-    let children: Vec<_> = (0..32)
+    let children: Vec<Running> = (0..32)
         .map(|i| {
             sb.command(&[
                 "aws",
@@ -46,22 +45,14 @@ fn concurrent_aws_configure_keeps_every_profile_and_line() {
                 "--role-arn",
                 ROLE,
             ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
             .spawn()
-            .unwrap()
         })
         .collect();
     for (i, child) in children.into_iter().enumerate() {
-        let out = child.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let stderr = String::from_utf8(out.stderr).unwrap();
+        let out = child.wait();
+        assert_eq!(out.code, 0, "{}", out.stderr);
         assert_eq!(
-            first_line(&stderr),
+            first_line(&out.stderr),
             format!("added profile `p{i:02}` in `{}`", config.display())
         );
     }
@@ -335,7 +326,7 @@ fn cached_sandbox(server: &MockServer) -> (Sandbox, PathBuf) {
     let mut sb = Sandbox::new();
     sb.set(vars::AWS_ENDPOINT_URL_STS, server.url())
         .set(vars::VERCEL_OIDC_TOKEN, fresh_token());
-    let out = sb.run(&["aws", "credential-process", "--role-arn", ROLE]);
+    let out = credential_process(&sb);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let entry = std::fs::read_dir(sb.cache_dir())
         .unwrap()
@@ -358,7 +349,13 @@ fn key_id(out: &Output) -> String {
 }
 
 fn credential_process(sb: &Sandbox) -> Output {
-    sb.run(&["aws", "credential-process", "--role-arn", ROLE])
+    revealing(sb, &["aws", "credential-process", "--role-arn", ROLE]).output()
+}
+
+/// A run of the binary with `args` that may print the credentials of `ASIAREALKEY000001`.
+fn revealing(sb: &Sandbox, args: &[&str]) -> Run {
+    sb.command(args)
+        .reveals_all(sts_secrets("ASIAREALKEY000001"))
 }
 
 fn is_root() -> bool {
@@ -431,13 +428,17 @@ fn a_cache_directory_others_may_write_to_is_refused() {
         0o777,
         "a directory the user chose is not changed"
     );
-    let out = sb.run(&[
-        "aws",
-        "credential-process",
-        "--role-arn",
-        ROLE,
-        "--no-cache",
-    ]);
+    let out = revealing(
+        &sb,
+        &[
+            "aws",
+            "credential-process",
+            "--role-arn",
+            ROLE,
+            "--no-cache",
+        ],
+    )
+    .output();
     assert_eq!(
         key_id(&out),
         "ASIAREALKEY000001",
@@ -489,7 +490,7 @@ fn fifos_and_links_in_the_cache_never_hang_or_redirect() {
     let elsewhere = sb.path().join("elsewhere");
     std::os::unix::fs::symlink(&elsewhere, &lock).unwrap();
     let args = ["aws", "credential-process", "--role-arn", ROLE];
-    let out = output_within(sb.command(&args), Duration::from_secs(20));
+    let out = revealing(&sb, &args).output_within(Duration::from_secs(20));
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(key_id(&out), "ASIAREALKEY000001");
     assert!(!elsewhere.exists(), "the lock's symlink was not followed");
@@ -497,7 +498,7 @@ fn fifos_and_links_in_the_cache_never_hang_or_redirect() {
     std::fs::remove_file(&lock).unwrap();
     mkfifo(&lock);
     std::fs::remove_file(&entry).unwrap();
-    let out = output_within(sb.command(&args), Duration::from_secs(20));
+    let out = revealing(&sb, &args).output_within(Duration::from_secs(20));
     assert_eq!(out.code, 0, "{}", out.stderr);
 }
 
@@ -527,14 +528,18 @@ fn temporary_files_that_killed_writers_left_are_removed() {
             .unwrap();
     }
     // A cold exchange writes the cache, and clears up after the writers that were killed.
-    let out = sb.run(&[
-        "aws",
-        "credential-process",
-        "--role-arn",
-        ROLE,
-        "--session-name",
-        "other",
-    ]);
+    let out = revealing(
+        &sb,
+        &[
+            "aws",
+            "credential-process",
+            "--role-arn",
+            ROLE,
+            "--session-name",
+            "other",
+        ],
+    )
+    .output();
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(!stale.exists());
     assert!(
@@ -564,39 +569,21 @@ fn temporary_files_dated_in_the_future_are_removed_too() {
             .set_modified(now + Duration::from_secs(by))
             .unwrap();
     }
-    let out = sb.run(&[
-        "aws",
-        "credential-process",
-        "--role-arn",
-        ROLE,
-        "--session-name",
-        "other",
-    ]);
+    let out = revealing(
+        &sb,
+        &[
+            "aws",
+            "credential-process",
+            "--role-arn",
+            ROLE,
+            "--session-name",
+            "other",
+        ],
+    )
+    .output();
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(!ahead.exists(), "a day ahead is as stale as a day old");
     assert!(skewed.exists(), "a few seconds ahead is young");
-}
-
-/// The first line `child` writes on stderr, within `limit` (None when it writes none).
-fn first_stderr_line(child: &mut std::process::Child, limit: Duration) -> Option<String> {
-    use std::io::BufRead as _;
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut reader = std::io::BufReader::new(stderr);
-        let mut line = String::new();
-        let _ = reader.read_line(&mut line);
-        let mut rest = String::new();
-        let _ = std::io::Read::read_to_string(&mut reader, &mut rest);
-        let _ = tx.send((line, rest));
-    });
-    // The rest is read on the same thread, so that the child never blocks on a full pipe.
-    let first = rx.recv_timeout(limit).ok();
-    first.map(|(line, rest)| {
-        assert_no_secrets(&line);
-        assert_no_secrets(&rest);
-        format!("{line}{rest}")
-    })
 }
 
 #[test]
@@ -613,23 +600,14 @@ fn a_caller_behind_a_stopped_lock_holder_says_once_which_process_it_waits_for() 
     sb.set(vars::AWS_ENDPOINT_URL_STS, server.url())
         .set(vars::VERCEL_OIDC_TOKEN, fresh_token());
     let args = ["aws", "credential-process", "--role-arn", ROLE];
-    let spawn = || {
-        sb.command(&args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap()
-    };
     // The holder takes the cache's lock, asks STS, and is stopped before the answer comes.
-    let holder = spawn();
+    let holder = revealing(&sb, &args).spawn();
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while server.count() == 0 {
         assert!(std::time::Instant::now() < deadline, "no request to STS");
         std::thread::sleep(Duration::from_millis(10));
     }
-    let holder_pid = holder.id() as libc::pid_t;
-    // SAFETY: signals to a child of this test.
-    unsafe { libc::kill(holder_pid, libc::SIGSTOP) };
+    holder.signal(libc::SIGSTOP);
     gate.store(true, std::sync::atomic::Ordering::SeqCst);
     let lock = std::fs::read_dir(sb.cache_dir())
         .unwrap()
@@ -637,41 +615,24 @@ fn a_caller_behind_a_stopped_lock_holder_says_once_which_process_it_waits_for() 
         .find(|p| p.extension().is_some_and(|e| e == "lock"))
         .unwrap();
 
-    let mut waiter = spawn();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let stdout = waiter.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        let mut out = String::new();
-        let _ = std::io::Read::read_to_string(&mut { stdout }, &mut out);
-        let _ = tx.send(out);
-    });
-    // Stopped for three seconds after the waiter began: it says so once, then waits on.
-    let resume = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_secs(3));
-        // SAFETY: as above.
-        unsafe { libc::kill(holder_pid, libc::SIGCONT) };
-    });
-    let held = holder.wait_with_output().unwrap();
-    resume.join().unwrap();
-    assert_eq!(held.status.code(), Some(0));
-    let stderr = first_stderr_line(&mut waiter, Duration::from_secs(20));
-    let status = waiter.wait().unwrap();
-    assert_eq!(
-        stderr.as_deref(),
-        Some(
-            format!(
-                "vercel-oidc: waiting for process {holder_pid}, which holds `{}` (at most 30 seconds)\n",
-                lock.display()
-            )
-            .as_str()
-        )
+    // The waiter says once which process it waits for; still stopped a while after that, the
+    // holder is let go, and the waiter is served what the holder fetched.
+    let waiter = revealing(&sb, &args).spawn();
+    let said = format!(
+        "vercel-oidc: waiting for process {}, which holds `{}` (at most 30 seconds)\n",
+        holder.id(),
+        lock.display()
     );
-    assert_eq!(status.code(), Some(0));
-    let out = rx.recv_timeout(Duration::from_secs(5)).unwrap();
+    assert_eq!(waiter.wait_for_stderr(&said, HANG), said);
+    std::thread::sleep(Duration::from_secs(2));
+    holder.signal(libc::SIGCONT);
+    let held = holder.wait();
+    assert_eq!((held.code, held.stderr.as_str()), (0, ""));
+    let out = waiter.wait();
     assert_eq!(
-        out,
-        String::from_utf8(held.stdout).unwrap(),
-        "served from the cache"
+        (out.code, out.stdout.as_str(), out.stderr.as_str()),
+        (0, held.stdout.as_str(), said.as_str()),
+        "served from the cache, said once"
     );
     assert_eq!(server.count(), 1);
 }
@@ -694,12 +655,14 @@ fn aws_configure_behind_a_held_config_lock_says_which_process_and_goes_on() {
     std::io::Write::write_all(&mut &held, format!("{}\n", std::process::id()).as_bytes()).unwrap();
     let mut child = sb
         .command(&["aws", "configure", "--profile", "ci", "--role-arn", ROLE])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(2500));
-    assert!(child.try_wait().unwrap().is_none(), "it waits for the lock");
+        .spawn();
+    let waiting = format!(
+        "vercel-oidc: waiting for process {}, which holds `{}` (at most 30 seconds)\n",
+        std::process::id(),
+        lock.display(),
+    );
+    assert_eq!(child.wait_for_stderr(&waiting, HANG), waiting);
+    assert!(child.is_running(), "it waits for the lock");
     assert!(
         !std::fs::read_to_string(&config)
             .unwrap()
@@ -707,16 +670,16 @@ fn aws_configure_behind_a_held_config_lock_says_which_process_and_goes_on() {
         "nothing is written while another holds the lock"
     );
     drop(held);
-    let stderr = first_stderr_line(&mut child, Duration::from_secs(10)).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(0));
+    let out = child.wait();
     assert_eq!(
-        stderr,
-        format!(
-            "vercel-oidc: waiting for process {}, which holds `{}` (at most 30 seconds)\nadded profile `ci` in `{}`\n  credential_process = {BIN} aws credential-process --role-arn {ROLE}\ntry: aws sts get-caller-identity --profile ci\n",
-            std::process::id(),
-            lock.display(),
-            config.display()
+        (out.code, out.stdout.as_str(), out.stderr),
+        (
+            0,
+            "",
+            format!(
+                "{waiting}added profile `ci` in `{}`\n  credential_process = {BIN} aws credential-process --role-arn {ROLE}\ntry: aws sts get-caller-identity --profile ci\n",
+                config.display()
+            )
         )
     );
     assert!(

@@ -11,12 +11,11 @@
 
 mod common;
 
-use std::io::{Read as _, Write as _};
+use std::io::Write as _;
 use std::net::TcpListener;
 use std::os::unix::fs::FileTypeExt as _;
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -61,116 +60,52 @@ fn vm_hwm_kib(pid: libc::pid_t) -> i64 {
         .unwrap_or(0)
 }
 
-/// What the child reads on stdin.
-enum Stdin {
-    Null,
-    Bytes(Vec<u8>),
-    File(PathBuf),
-}
-
-/// Runs `cmd`, killing it after [`TIMEOUT`] (and failing the test), and returns its output and
-/// peak memory; stderr is checked for registered secrets.
-fn run_command(mut cmd: Command, stdin: Stdin) -> Run {
-    let input = match stdin {
-        Stdin::Null => {
-            cmd.stdin(Stdio::null());
-            None
-        }
-        Stdin::Bytes(b) => {
-            cmd.stdin(Stdio::piped());
-            Some(b)
-        }
-        Stdin::File(p) => {
-            cmd.stdin(std::fs::File::open(p).unwrap());
-            None
-        }
-    };
+/// Runs `run` with `stdin`, killing it after [`TIMEOUT`] (and failing the test), and returns
+/// its output and peak memory; its output is checked for secrets as every run's is.
+fn run_command(run: common::Run, stdin: Stdin) -> Run {
     // A child that reads without bound fails at 2 GiB of address space instead of taking the
     // machine's memory.
-    // SAFETY: setrlimit is async-signal-safe; nothing else runs between fork and exec.
-    unsafe {
-        cmd.pre_exec(|| {
-            let limit = libc::rlimit {
-                rlim_cur: ADDRESS_SPACE_LIMIT,
-                rlim_max: ADDRESS_SPACE_LIMIT,
-            };
-            if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    // Reaped below with waitpid, polled, so that its memory can be sampled while it runs.
-    #[allow(clippy::zombie_processes)]
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn the binary");
-    let pid = child.id() as libc::pid_t;
-    let writer = input.map(|bytes| {
-        let mut pipe = child.stdin.take().unwrap();
-        // The binary may stop reading early (a cap, an error): a broken pipe is fine.
-        std::thread::spawn(move || drop(pipe.write_all(&bytes)))
-    });
-    let mut stdout = child.stdout.take().unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let out_reader = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = stdout.read_to_end(&mut v);
-        v
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = stderr.read_to_end(&mut v);
-        v
-    });
-    let start = Instant::now();
-    let mut status = 0;
-    let mut hung = false;
-    let mut peak = 0;
-    loop {
-        peak = peak.max(vm_hwm_kib(pid));
-        // SAFETY: pid is our child, not yet reaped; the pointer is valid for the call.
-        let r = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
-        if r == pid {
-            break;
-        }
-        assert_eq!(r, 0, "waitpid failed: {}", std::io::Error::last_os_error());
-        if start.elapsed() > TIMEOUT {
-            hung = true;
-            // SAFETY: as above; SIGKILL ends the child, the blocking waitpid reaps it.
+    let mut child = run
+        .stdin(stdin)
+        .with(|cmd| {
+            // SAFETY: setrlimit is async-signal-safe; nothing else runs between fork and exec.
             unsafe {
-                libc::kill(pid, libc::SIGKILL);
-                libc::waitpid(pid, &mut status, 0);
+                cmd.pre_exec(|| {
+                    let limit = libc::rlimit {
+                        rlim_cur: ADDRESS_SPACE_LIMIT,
+                        rlim_max: ADDRESS_SPACE_LIMIT,
+                    };
+                    if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
             }
-            break;
-        }
+        })
+        .spawn();
+    // Its memory is sampled while it runs; it is reaped at the first look after it ends.
+    let pid = child.id() as libc::pid_t;
+    let start = Instant::now();
+    let mut peak = 0;
+    while child.is_running() && start.elapsed() < TIMEOUT {
+        peak = peak.max(vm_hwm_kib(pid));
         std::thread::sleep(Duration::from_millis(2));
     }
-    if let Some(w) = writer {
-        let _ = w.join();
-    }
-    let stdout = String::from_utf8_lossy(&out_reader.join().unwrap()).into_owned();
-    let stderr = String::from_utf8_lossy(&err_reader.join().unwrap()).into_owned();
-    assert_no_secrets(&stderr);
-    assert!(
-        !hung,
-        "the binary hung for {TIMEOUT:?} and was killed; stderr so far:\n{stderr}"
-    );
-    let code = if libc::WIFEXITED(status) {
-        libc::WEXITSTATUS(status)
-    } else {
-        -libc::WTERMSIG(status)
-    };
     Run {
-        out: Output {
-            code,
-            stdout,
-            stderr,
-        },
+        out: child.wait_within(Duration::ZERO),
         max_rss_kib: peak,
     }
+}
+
+/// A run of the binary with `args` that may print what the stand-ins here issue: the AWS
+/// credentials of [`sts_ok`] (its key id registered too), Google's [`STS_TOKEN`], Entra's `entra-access-token-value`.
+fn printing(sb: &Sandbox, args: &[&str]) -> common::Run {
+    sb.command(args)
+        .reveals(KEY_ID)
+        .reveals(SECRET_KEY)
+        .reveals(SESSION_TOKEN)
+        .reveals(STS_TOKEN)
+        .reveals("entra-access-token-value")
 }
 
 fn run(sb: &Sandbox, args: &[&str]) -> Run {
@@ -178,9 +113,7 @@ fn run(sb: &Sandbox, args: &[&str]) -> Run {
 }
 
 fn run_in(sb: &Sandbox, dir: &Path, args: &[&str]) -> Run {
-    let mut cmd = sb.command(args);
-    cmd.current_dir(dir);
-    run_command(cmd, Stdin::Null)
+    run_command(sb.command(args).current_dir(dir), Stdin::Null)
 }
 
 /// The failure every case expects: exit 1, nothing on stdout, exactly `stderr`.
@@ -905,6 +838,7 @@ fn files_that_are_not_small_regular_files_are_refused_at_once() {
             )
         }),
         (".env.local FIFO", |sb, f| {
+            sb.unset(vars::VERCEL_OIDC_TOKEN);
             let app = sb.path().join("app");
             std::fs::create_dir_all(app.join(".vercel")).unwrap();
             mkfifo(&app.join(".env.local"));
@@ -919,9 +853,13 @@ fn files_that_are_not_small_regular_files_are_refused_at_once() {
             )
         }),
         (".env.local over 1 MiB", |sb, _| {
+            sb.unset(vars::VERCEL_OIDC_TOKEN);
             let app = sb.path().join("app");
             std::fs::create_dir_all(app.join(".vercel")).unwrap();
-            std::fs::write(app.join(".env.local"), vec![b'#'; 1024 * 1024 + 1]).unwrap();
+            // A token on its first line, which the refusal must not show.
+            let mut text = format!("VERCEL_OIDC_TOKEN=\"{}\"\n", fresh_token()).into_bytes();
+            text.resize(1024 * 1024 + 1, b'#');
+            std::fs::write(app.join(".env.local"), text).unwrap();
             (
                 app.clone(),
                 args(&["--no-refresh", "token", "--json"]),
@@ -996,7 +934,9 @@ fn files_that_are_not_small_regular_files_are_refused_at_once() {
         }),
     ];
     for (name, setup) in cases {
+        // A token at hand, which no refusal may show; the cases that need another set theirs.
         let mut sb = Sandbox::new();
+        sb.set(vars::VERCEL_OIDC_TOKEN, fresh_token());
         let files = Files {
             fifo: sb.path().join("fifo"),
             big_token: sb.path().join("big-token"),
@@ -1476,7 +1416,7 @@ fn cached_results_go_only_to_the_token_that_got_them() {
     for (cloud, mut sb, server, args) in clouds {
         sb.set(vars::VERCEL_OIDC_TOKEN, jwt(&live));
         for _ in 0..2 {
-            let out = run(&sb, args).out;
+            let out = run_command(printing(&sb, args), Stdin::Null).out;
             assert_eq!((out.code, out.stderr.as_str()), (0, ""), "{cloud}");
         }
         assert_eq!(
@@ -1501,7 +1441,7 @@ fn cached_results_go_only_to_the_token_that_got_them() {
         );
 
         sb.set(vars::VERCEL_OIDC_TOKEN, jwt(&live));
-        let out = run(&sb, args).out;
+        let out = run_command(printing(&sb, args), Stdin::Null).out;
         assert_eq!((out.code, out.stderr.as_str()), (0, ""), "{cloud}");
         assert_eq!(
             server.count(),
@@ -1644,30 +1584,27 @@ fn read_back(format: &str, value: &str) -> String {
 }
 
 /// Sources `text` (the output of one format) in `shell` from an empty folder, and returns what
-/// `$V` holds, after checking that nothing was created there.
-fn source_in(shell: &str, script: &str, text: &str, case: &str) -> String {
+/// `$V` holds, after checking that nothing was created there. `reveals` are the secrets the
+/// script prints.
+fn source_in(shell: &str, script: &str, text: &str, case: &str, reveals: &[&str]) -> String {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("env"), text).unwrap();
-    let mut cmd = Command::new(shell);
-    if shell == "fish" {
-        cmd.args(["--no-config", "-c", script]);
+    let args: &[&str] = if shell == "fish" {
+        &["--no-config", "-c", script]
     } else {
-        cmd.args(["-c", script]);
-    }
+        &["-c", script]
+    };
     // fish writes its own files under HOME: keep them out of the folder that is checked.
     let home = tempfile::tempdir().unwrap();
-    let out = cmd
+    let out = common::Run::helper(shell)
+        .args(args)
         .current_dir(dir.path())
         .env_clear()
         .env(vars::HOME, home.path())
         .env(vars::PATH, "/usr/bin:/bin")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{case}: {shell} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .reveals_all(reveals.iter().copied())
+        .output();
+    assert_eq!(out.code, 0, "{case}: {shell} failed: {}", out.stderr);
     let made: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -1677,7 +1614,7 @@ fn source_in(shell: &str, script: &str, text: &str, case: &str) -> String {
         made.is_empty(),
         "{case}: {shell} ran something and made {made:?}"
     );
-    String::from_utf8(out.stdout).unwrap()
+    out.stdout
 }
 
 /// Every hostile value, rendered in every format and read back by every shell that reads it:
@@ -1699,7 +1636,7 @@ fn env_output_runs_nothing_in_any_shell() {
             let text = render(&[("V", *value)], f);
             let case = format!("{format} in {shell}, value {value:?}");
             assert_eq!(
-                source_in(shell, script, &text, &case),
+                source_in(shell, script, &text, &case, &[]),
                 read_back(format, value),
                 "{case}"
             );
@@ -1724,18 +1661,17 @@ fn hostile_credentials_from_sts_run_nothing_when_sourced() {
     let sts = MockServer::start(move |_, _| sts_ok_with(key, secret, session, &rfc3339_in(3600)));
     for (format, shell, _) in shell_readers() {
         let (sb, _) = aws_sandbox(&sts.url());
-        let r = run(
-            &sb,
-            &[
-                "aws",
-                "env",
-                "--format",
-                format,
-                "--role-arn",
-                ROLE,
-                "--no-cache",
-            ],
-        );
+        let args = [
+            "aws",
+            "env",
+            "--format",
+            format,
+            "--role-arn",
+            ROLE,
+            "--no-cache",
+        ];
+        let printing = sb.command(&args).reveals(secret).reveals(session);
+        let r = run_command(printing, Stdin::Null);
         assert_eq!((r.out.code, r.out.stderr.as_str()), (0, ""), "{format}");
         let script = match format {
             "sh" => {
@@ -1750,7 +1686,7 @@ fn hostile_credentials_from_sts_run_nothing_when_sourced() {
         };
         let case = format!("aws env --format {format} in {shell}");
         assert_eq!(
-            source_in(shell, script, &r.out.stdout, &case),
+            source_in(shell, script, &r.out.stdout, &case, &[secret, session]),
             format!("{key}|{secret}|{session}"),
             "{case}"
         );
@@ -1783,7 +1719,11 @@ fn env_local_quirks_still_yield_the_token() {
         std::fs::create_dir_all(app.join(".vercel")).unwrap();
         let token = fresh_token();
         std::fs::write(app.join(".env.local"), content(&token)).unwrap();
-        let r = run_in(&sb, &app, &["--no-refresh", "token", "--print"]);
+        let print = sb
+            .command(&["--no-refresh", "token", "--print"])
+            .current_dir(&app)
+            .reveals(token.clone());
+        let r = run_command(print, Stdin::Null);
         assert_eq!(
             (r.out.code, r.out.stdout.as_str(), r.out.stderr.as_str()),
             (0, format!("{token}\n").as_str(), ""),

@@ -14,7 +14,6 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 use vercel_oidc::vars;
 
 use common::*;
@@ -354,18 +353,13 @@ fn run_pasted(shell: &str, line: &str, dir: &Path) -> Vec<String> {
         std::fs::set_permissions(&stub, perms).unwrap();
     }
     let _ = std::fs::remove_file(&log);
-    let out = Command::new(shell)
+    let out = Run::helper(shell)
         .args(["-c", line])
         .current_dir(dir)
         .env_clear()
         .env(vars::PATH, format!("{}:/usr/bin:/bin", bin.display()))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{shell} failed on {line:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .output();
+    assert_eq!(out.code, 0, "{shell} failed on {line:?}: {}", out.stderr);
     let argv = std::fs::read_to_string(&log).unwrap_or_default();
     argv.split_terminator('\0').map(str::to_string).collect()
 }
@@ -374,20 +368,15 @@ fn run_pasted(shell: &str, line: &str, dir: &Path) -> Vec<String> {
 /// google-auth read commands; `None` without python3.
 fn shlex_split(line: &str) -> Option<Vec<String>> {
     let python = which::which("python3").ok()?;
-    let out = Command::new(python)
+    let out = Run::helper(python)
         .args([
             "-c",
             "import json, shlex, sys; print(json.dumps(shlex.split(sys.argv[1], comments=True)))",
             line,
         ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Some(serde_json::from_slice(&out.stdout).unwrap())
+        .output();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    Some(serde_json::from_str(&out.stdout).unwrap())
 }
 
 /// Each command doctor prints, with claims full of shell syntax, gives exactly the intended
@@ -682,8 +671,12 @@ fn verbose_shows_the_token_type_redacted_and_escaped() {
         )
     });
     let sb = azure_sandbox(&entra, &token);
-    let out = sb.run(&["-v", "azure", "access-token", "--scope", SCOPE]);
+    let out = sb
+        .command(&["-v", "azure", "access-token", "--scope", SCOPE])
+        .reveals("azure-access-value-0123")
+        .output();
     assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, "azure-access-value-0123\n");
     assert_visible(&out.stderr);
     let line = out
         .stderr
@@ -739,8 +732,13 @@ fn verbose_lines_show_paths_escaped() {
         .set(vars::AWS_ENDPOINT_URL_STS, sts.url())
         .set(vars::VERCEL_OIDC_CACHE_DIR, cache.display().to_string());
     let args = ["-v", "aws", "credential-process", "--role-arn", ROLE];
-    assert_eq!(sb.run(&args).code, 0);
-    let out = sb.run(&args);
+    let run = || {
+        sb.command(&args)
+            .reveals_all(sts_secrets("ASIAHOSTILEOUTPUT1"))
+            .output()
+    };
+    assert_eq!(run().code, 0);
+    let out = run();
     assert_eq!((out.code, sts.count()), (0, 1), "{}", out.stderr);
     assert_visible(&out.stderr);
     let hit = format!(

@@ -113,7 +113,11 @@ fn aws_sts_on_this_machine_is_reached_directly() {
             sb.set(vars::VERCEL_OIDC_TOKEN, fresh_token())
                 .set(vars::AWS_ENDPOINT_URL_STS, endpoint);
             through(&mut sb, &proxy, names);
-            let out = sb.run(&["aws", "credential-process", "--role-arn", ROLE]);
+            let out = sb
+                .command(&["aws", "credential-process", "--role-arn", ROLE])
+                .reveals("wJalrXUtnFEMI/K7MDENG/bPxRfiCYzPROXYRULEKEY")
+                .reveals("FwoGZXIvYXdzEKnSESSIONTOKENproxyrule")
+                .output();
             assert_succeeds(&out, &want);
             assert_eq!(requests(&sts), pairs(&[("POST", "/")]), "{names:?} {host}");
             assert_eq!(proxy.count(), 0, "{names:?} {host}: the proxy was used");
@@ -160,7 +164,10 @@ fn google_sts_and_impersonation_on_this_machine_are_reached_directly() {
         )
         .set(vars::VERCEL_OIDC_GCP_IMPERSONATION_URL, server.url());
     through(&mut sb, &proxy, ALL_PROXY_VARS);
-    let out = sb.run(&["gcp", "access-token"]);
+    let out = sb
+        .command(&["gcp", "access-token"])
+        .reveals(GOOGLE_ACCESS)
+        .output();
     assert_succeeds(&out, &format!("{GOOGLE_ACCESS}\n"));
     let iam = format!("/v1/projects/-/serviceAccounts/{SA}:generateAccessToken");
     assert_eq!(
@@ -199,7 +206,10 @@ fn entra_id_on_this_machine_is_reached_directly() {
         .set(vars::AZURE_AUTHORITY_HOST, authority.url())
         .set(vars::SSL_CERT_FILE, ca.display().to_string());
     through(&mut sb, &proxy, ALL_PROXY_VARS);
-    let out = sb.run(&["azure", "access-token", "--scope", SCOPE]);
+    let out = sb
+        .command(&["azure", "access-token", "--scope", SCOPE])
+        .reveals(ENTRA_ACCESS)
+        .output();
     assert_succeeds(&out, &format!("{ENTRA_ACCESS}\n"));
     let path = format!("/{TENANT}/oauth2/v2.0/token");
     assert_eq!(requests(&authority), pairs(&[("POST", &path)]));
@@ -222,7 +232,11 @@ fn vercel_api_on_this_machine_is_reached_directly() {
     let proxy = recording_proxy();
     let (mut sb, app) = linked_project(&api);
     through(&mut sb, &proxy, ALL_PROXY_VARS);
-    let out = sb.run_in(&app, &["token", "--print"]);
+    let out = sb
+        .command(&["token", "--print"])
+        .current_dir(&app)
+        .reveals(minted.clone())
+        .output();
     assert_succeeds(&out, &format!("{minted}\n"));
     assert_eq!(
         requests(&api),

@@ -85,6 +85,15 @@ fn gcp_sandbox() -> Sandbox {
     sb
 }
 
+/// A run of the binary in `dir`, which may print the credentials of the victim's STS (key ids
+/// `ASIAVICTIM…`).
+fn run_in(sb: &Sandbox, dir: &Path, args: &[&str]) -> Output {
+    sb.command(args)
+        .current_dir(dir)
+        .reveals_where(|secret| secret.contains("ASIAVICTIM"))
+        .output()
+}
+
 fn sts(server: &MockServer) -> String {
     server.url()
 }
@@ -101,7 +110,7 @@ fn another_users_env_local_above_the_project_never_supplies_the_token() {
         ".env.local",
         &format!("VERCEL_OIDC_TOKEN=\"{theirs}\"\n"),
     );
-    let out = sb.run_in(&proj, &["token", "--json"]);
+    let out = run_in(&sb, &proj, &["token", "--json"]);
     assert_eq!(out.code, 1);
     assert_eq!(out.stdout, "");
     let (warning, error) = out.stderr.split_at(out.stderr.find("error:").unwrap());
@@ -115,7 +124,7 @@ fn another_users_env_local_above_the_project_never_supplies_the_token() {
     // passed over, whoever owns it.
     std::os::unix::fs::chown(&planted, Some(0), Some(OTHER)).unwrap();
     chmod(&planted, 0o664);
-    let out = sb.run_in(&proj, &["token", "--json"]);
+    let out = run_in(&sb, &proj, &["token", "--json"]);
     assert_eq!(out.code, 1);
     assert!(
         out.stderr.starts_with(&format!(
@@ -127,7 +136,7 @@ fn another_users_env_local_above_the_project_never_supplies_the_token() {
     );
     std::os::unix::fs::chown(&planted, Some(0), Some(0)).unwrap();
     chmod(&planted, 0o646);
-    let out = sb.run_in(&proj, &["token", "--json"]);
+    let out = run_in(&sb, &proj, &["token", "--json"]);
     assert_eq!(out.code, 1);
     assert!(
         out.stderr
@@ -136,7 +145,7 @@ fn another_users_env_local_above_the_project_never_supplies_the_token() {
 
     // Root's own file there, closed to others, is used.
     chmod(&planted, 0o644);
-    let out = sb.run_in(&proj, &["token", "--json"]);
+    let out = run_in(&sb, &proj, &["token", "--json"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(out.stderr, "");
 }
@@ -155,7 +164,7 @@ fn another_users_config_above_the_project_never_chooses_the_role() {
         "vercel-oidc.toml",
         &format!("[aws]\nrole_arn = \"{ATTACKER_ROLE}\"\n"),
     );
-    let out = sb.run_in(&proj, &["aws", "credential-process"]);
+    let out = run_in(&sb, &proj, &["aws", "credential-process"]);
     assert_eq!(out.code, 1);
     assert_eq!(out.stdout, "");
     assert!(
@@ -167,7 +176,11 @@ fn another_users_config_above_the_project_never_chooses_the_role() {
     assert_eq!(server.count(), 0, "the token went nowhere");
 
     // A role of the user's own wins as before; the planted file plays no part.
-    let out = sb.run_in(&proj, &["aws", "credential-process", "--role-arn", ROLE]);
+    let out = run_in(
+        &sb,
+        &proj,
+        &["aws", "credential-process", "--role-arn", ROLE],
+    );
     assert_eq!(out.code, 0, "{}", out.stderr);
     let sent = &server.requests()[0];
     assert_eq!(sent.form_value("RoleArn").as_deref(), Some(ROLE));
@@ -175,7 +188,7 @@ fn another_users_config_above_the_project_never_chooses_the_role() {
     // Vouching for the folder, as git's safe.directory does, makes the file count.
     sb.set(vars::VERCEL_OIDC_SAFE_DIRS, shared.display().to_string());
     sb.set(vars::VERCEL_OIDC_NO_CACHE, "1");
-    let out = sb.run_in(&proj, &["aws", "credential-process"]);
+    let out = run_in(&sb, &proj, &["aws", "credential-process"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(out.stderr, "");
     let sent = server.requests().pop().unwrap();
@@ -198,7 +211,7 @@ fn another_users_link_above_the_project_never_mints_or_writes() {
         r#"{"projectId":"prj_attacker","orgId":"team_attacker"}"#,
     );
     sb.unset(vars::VERCEL_OIDC_TOKEN);
-    let out = sb.run_in(&proj, &["token", "--json"]);
+    let out = run_in(&sb, &proj, &["token", "--json"]);
     assert_eq!(out.code, 1);
     assert_eq!(out.stdout, "");
     let folder = shared.join(".vercel");
@@ -253,7 +266,7 @@ fn the_walk_stops_at_the_linked_projects_root_for_every_file() {
         format!("[aws]\nrole_arn = \"{ROLE}\"\n"),
     )
     .unwrap();
-    let out = sb.run_in(&app, &["aws", "credential-process"]);
+    let out = run_in(&sb, &app, &["aws", "credential-process"]);
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert!(out.stderr.contains("no role to assume"), "{}", out.stderr);
     // The same file beside `.vercel/` is found, from any folder below.
@@ -263,7 +276,7 @@ fn the_walk_stops_at_the_linked_projects_root_for_every_file() {
     )
     .unwrap();
     std::fs::create_dir_all(app.join("src/deep")).unwrap();
-    let out = sb.run_in(&app.join("src/deep"), &["aws", "credential-process"]);
+    let out = run_in(&sb, &app.join("src/deep"), &["aws", "credential-process"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     // A repository's root is a boundary too.
     std::fs::create_dir_all(sb.path().join("mono/.git")).unwrap();
@@ -273,7 +286,11 @@ fn the_walk_stops_at_the_linked_projects_root_for_every_file() {
         format!("[aws]\nrole_arn = \"{ROLE}\"\n"),
     )
     .unwrap();
-    let out = sb.run_in(&sb.path().join("mono/pkg"), &["aws", "credential-process"]);
+    let out = run_in(
+        &sb,
+        &sb.path().join("mono/pkg"),
+        &["aws", "credential-process"],
+    );
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert!(out.stderr.contains("no role to assume"), "{}", out.stderr);
 }
@@ -301,7 +318,7 @@ fn root_in_a_checkout_of_another_uid_trusts_that_checkout() {
     );
     give_away(&checkout.join("src"));
     give_away(&checkout);
-    let out = sb.run_in(&checkout.join("src"), &["aws", "credential-process"]);
+    let out = run_in(&sb, &checkout.join("src"), &["aws", "credential-process"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(out.stderr, "");
     assert_eq!(
@@ -329,17 +346,17 @@ fn files_named_for_us_get_the_same_ownership_check() {
     );
     let path = config.to_str().unwrap();
     sb.set(vars::VERCEL_OIDC_TOKEN, fresh_token());
-    let out = sb.run_in(&proj, &["aws", "credential-process", "--config", path]);
+    let out = run_in(&sb, &proj, &["aws", "credential-process", "--config", path]);
     assert_eq!((out.code, out.stdout.as_str()), (1, ""));
     assert_eq!(out.stderr, config_refused);
     sb.set(vars::VERCEL_OIDC_CONFIG, path);
-    let out = sb.run_in(&proj, &["aws", "credential-process"]);
+    let out = run_in(&sb, &proj, &["aws", "credential-process"]);
     assert_eq!((out.code, out.stdout.as_str()), (1, ""));
     assert_eq!(out.stderr, config_refused);
     sb.unset(vars::VERCEL_OIDC_CONFIG);
 
     let token_path = token_file.to_str().unwrap();
-    let out = sb.run_in(&proj, &["token", "--json", "--token-file", token_path]);
+    let out = run_in(&sb, &proj, &["token", "--json", "--token-file", token_path]);
     assert_eq!((out.code, out.stdout.as_str()), (1, ""));
     assert_eq!(
         out.stderr,
@@ -350,7 +367,7 @@ fn files_named_for_us_get_the_same_ownership_check() {
         )
     );
     sb.set(vars::VERCEL_OIDC_TOKEN_FILE, token_path);
-    let out = sb.run_in(&proj, &["token", "--json"]);
+    let out = run_in(&sb, &proj, &["token", "--json"]);
     assert_eq!((out.code, out.stdout.as_str()), (1, ""));
     assert!(
         out.stderr
@@ -362,7 +379,7 @@ fn files_named_for_us_get_the_same_ownership_check() {
     let mine = proj.join("token");
     std::fs::write(&mine, fresh_token()).unwrap();
     sb.set(vars::VERCEL_OIDC_TOKEN_FILE, mine.display().to_string());
-    let out = sb.run_in(&proj, &["token", "--json"]);
+    let out = run_in(&sb, &proj, &["token", "--json"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
 }
 
@@ -374,7 +391,7 @@ fn doctor_names_each_file_it_passed_over() {
     let (mut sb, shared, proj) = shared_sandbox();
     sb.set(vars::VERCEL_OIDC_TOKEN, fresh_token());
     let planted = plant(&shared, "vercel-oidc.toml", "[aws]\n");
-    let out = sb.run_in(&proj, &["doctor", "--json"]);
+    let out = run_in(&sb, &proj, &["doctor", "--json"]);
     let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(
         report["skipped"],
@@ -385,7 +402,7 @@ fn doctor_names_each_file_it_passed_over() {
             "fix": shared_fix(&shared),
         }])
     );
-    let out = sb.run_in(&proj, &["doctor"]);
+    let out = run_in(&sb, &proj, &["doctor"]);
     assert!(
         out.stdout.contains(&format!(
             "passed over `{}` (owner uid {OTHER}): {}",
@@ -455,7 +472,7 @@ fn ids_that_are_not_vercels_never_reach_a_path_a_url_or_argv() {
         let (sb, api, app, log) = linked_with(json);
         let victim = sb.path().join("data/victim.json");
         std::fs::write(&victim, "{\"keep\":1}").unwrap();
-        let out = sb.run_in(&app, &["token", "--json"]);
+        let out = run_in(&sb, &app, &["token", "--json"]);
         assert_eq!(out.code, 1, "{json}");
         assert_eq!(out.stdout, "");
         assert_eq!(
@@ -477,7 +494,7 @@ fn ids_that_are_not_vercels_never_reach_a_path_a_url_or_argv() {
 #[test]
 fn good_ids_reach_the_cli_after_a_double_dash_and_the_api_encoded() {
     let (sb, api, app, log) = linked_with(r#"{"projectId":"prj_web123","orgId":"AbCuser42"}"#);
-    let out = sb.run_in(&app, &["token", "--json"]);
+    let out = run_in(&sb, &app, &["token", "--json"]);
     assert_eq!(out.code, 1, "the stand-ins mint nothing usable");
     assert_eq!(
         std::fs::read_to_string(&log).unwrap(),
@@ -640,21 +657,19 @@ with open("project.json", "w") as f:
 os.chdir(sys.argv[1])
 os.symlink("/".join([part] * 10), "L1")
 "#;
-    let made = std::process::Command::new("python3")
+    let made = Run::helper("python3")
         .args(["-c", script, deep.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(made.status.success(), "{made:?}");
-    let chown = std::process::Command::new("chown")
+        .output();
+    assert_eq!(made.code, 0, "{made:?}");
+    let chown = Run::helper("chown")
         .args([
             "-R",
             "-h",
             &format!("{OTHER}:{OTHER}"),
             deep.to_str().unwrap(),
         ])
-        .status()
-        .unwrap();
-    assert!(chown.success());
+        .output();
+    assert_eq!((chown.code, chown.stderr.as_str()), (0, ""));
     std::os::unix::fs::symlink("../deep/L1/L2", shared.join(".vercel")).unwrap();
     std::os::unix::fs::lchown(shared.join(".vercel"), Some(OTHER), Some(OTHER)).unwrap();
     assert!(
@@ -666,7 +681,7 @@ os.symlink("/".join([part] * 10), "L1")
         "no name for it resolves"
     );
     sb.unset(vars::VERCEL_OIDC_TOKEN);
-    let out = sb.run_in(&proj, &["token", "--json"]);
+    let out = run_in(&sb, &proj, &["token", "--json"]);
     assert_eq!((out.code, out.stdout.as_str()), (1, ""));
     assert!(
         out.stderr.starts_with(&format!(
@@ -710,6 +725,7 @@ fn a_folder_of_the_owners_own_group_is_not_written_by_others() {
     }
     // `umask 002` with user private groups: ~/.aws is 0775, its group the owner's own.
     let mut sb = Sandbox::new();
+    sb.set(vars::VERCEL_OIDC_TOKEN, fresh_token());
     let aws = sb.home().join(".aws");
     std::fs::create_dir_all(&aws).unwrap();
     std::os::unix::fs::chown(&aws, Some(0), Some(0)).unwrap();
@@ -756,13 +772,12 @@ fn a_user_who_is_not_root_gets_the_same_rule() {
         let out = sb
             .command(&["aws", "credential-process"])
             .current_dir(dir)
-            .uid(ME)
-            .gid(ME)
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8(out.stderr).unwrap();
-        assert_no_secrets(&stderr);
-        (out.status.code().unwrap(), stderr)
+            .with(|cmd| {
+                cmd.uid(ME).gid(ME);
+            })
+            .reveals_where(|secret| secret.contains("ASIAVICTIM"))
+            .output();
+        (out.code, out.stderr)
     };
     // Their file above is passed over, whoever runs the walk from the shared folder.
     let sub = shared.join("other");
@@ -799,7 +814,7 @@ fn the_executable_source_says_in_its_answer_what_it_passed_over() {
         ".env.local",
         &format!("VERCEL_OIDC_TOKEN=\"{}\"\n", fresh_token()),
     );
-    let out = sb.run_in(&proj, &["gcp", "executable-source"]);
+    let out = run_in(&sb, &proj, &["gcp", "executable-source"]);
     assert_eq!(out.code, 1);
     assert_eq!(
         out.stderr, "",
@@ -901,7 +916,7 @@ fn a_checkout_cloned_with_umask_0000_is_used_once_vouched_for() {
     let config = checkout.join("vercel-oidc.toml");
     std::fs::write(&config, format!("[aws]\nrole_arn = \"{ROLE}\"\n")).unwrap();
     chmod(&config, 0o666);
-    let out = sb.run_in(&checkout, &["aws", "credential-process"]);
+    let out = run_in(&sb, &checkout, &["aws", "credential-process"]);
     assert_eq!(out.code, 1);
     assert!(
         out.stderr.starts_with(&format!(
@@ -914,7 +929,7 @@ fn a_checkout_cloned_with_umask_0000_is_used_once_vouched_for() {
     );
     assert_eq!(server.count(), 0);
     sb.set(vars::VERCEL_OIDC_SAFE_DIRS, checkout.display().to_string());
-    let out = sb.run_in(&checkout, &["aws", "credential-process"]);
+    let out = run_in(&sb, &checkout, &["aws", "credential-process"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(out.stderr, "");
     assert_eq!(

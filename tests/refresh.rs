@@ -17,6 +17,8 @@ struct Project {
     sb: Sandbox,
     app: PathBuf,
     data: PathBuf,
+    /// When the token in `.env.local` expired.
+    stale_exp: i64,
 }
 
 impl Project {
@@ -34,7 +36,8 @@ impl Project {
             r#"{"projectId":"prj_web123","orgId":"team_acme123"}"#,
         )
         .unwrap();
-        let stale = jwt(&claims(now() - 3600));
+        let stale_exp = now() - 3600;
+        let stale = jwt(&claims(stale_exp));
         std::fs::write(
             app.join(".env.local"),
             format!("# Created by Vercel CLI\nVERCEL_OIDC_TOKEN=\"{stale}\"\n"),
@@ -47,7 +50,21 @@ impl Project {
             .set(vars::VERCEL_OIDC_API_URL, api.url())
             .set(vars::VERCEL_OIDC_OAUTH_ISSUER, api.url())
             .set(vars::PATH, format!("{}:/usr/bin:/bin", bin.display()));
-        Self { sb, app, data }
+        Self {
+            sb,
+            app,
+            data,
+            stale_exp,
+        }
+    }
+
+    /// The error for the expired token in `.env.local`, then `more` lines.
+    fn expired(&self, more: &str) -> String {
+        let source = format!(
+            "VERCEL_OIDC_TOKEN in `{}`",
+            self.app.join(".env.local").display()
+        );
+        expired_error(&source, "1h 0m", self.stale_exp, PULL_HINT) + more
     }
 
     fn login_path(&self) -> PathBuf {
@@ -67,6 +84,15 @@ impl Project {
 
     fn run(&self, args: &[&str]) -> Output {
         self.sb.run_in(&self.app, args)
+    }
+
+    /// `token --print`, asked to print `token`.
+    fn print(&self, token: &str) -> Output {
+        self.sb
+            .command(&["token", "--print"])
+            .current_dir(&self.app)
+            .reveals(token)
+            .output()
     }
 
     /// Installs a fake `vercel` that logs its arguments and prints `{"token": …}` after `delay`.
@@ -180,7 +206,7 @@ fn an_expired_token_is_refreshed_through_the_api_and_shared() {
 #[test]
 fn an_expired_login_is_refreshed_and_saved() {
     let minted = fresh_project_token();
-    let api = vercel_api(minted, oauth_ok(), 200);
+    let api = vercel_api(minted.clone(), oauth_ok(), 200);
     let project = Project::new(&api);
     project.write_login(now() - 60);
     let out = project.run(&["token", "--json"]);
@@ -227,6 +253,13 @@ fn an_expired_login_is_refreshed_and_saved() {
         "{expires}"
     );
     assert!(login["// Note"].is_string(), "other fields are kept");
+    // The token refreshed is the one minted, and is used from the store from then on.
+    let printed = project.print(&minted);
+    assert_eq!(
+        (printed.stdout, printed.stderr),
+        (format!("{minted}\n"), String::new())
+    );
+    assert_eq!(api.count(), 3);
     assert_eq!(
         std::fs::metadata(project.login_path())
             .unwrap()
@@ -249,14 +282,13 @@ fn a_failed_login_refresh_leaves_the_login_file_byte_for_byte() {
     let out = project.run(&["token", "--json"]);
     assert_eq!(out.code, 1);
     assert!(out.stdout.is_empty());
-    assert!(out.stderr.contains("expired"), "{}", out.stderr);
-    assert!(
-        out.stderr.contains("automatic refresh failed"),
-        "{}",
-        out.stderr
+    assert_eq!(
+        out.stderr,
+        project.expired(&format!(
+            "  automatic refresh failed: the Vercel CLI login in `{}` has expired and could not be refreshed: HTTP 400 (invalid_grant)\n  run `vercel login` (the login file was left as it was)\n",
+            project.login_path().display()
+        ))
     );
-    assert!(out.stderr.contains("invalid_grant"), "{}", out.stderr);
-    assert!(out.stderr.contains("run `vercel login`"), "{}", out.stderr);
     assert_eq!(
         std::fs::read_to_string(project.login_path()).unwrap(),
         before
@@ -321,6 +353,11 @@ fn the_vercel_cli_is_used_when_on_path() {
     let stored: serde_json::Value =
         serde_json::from_slice(&std::fs::read(project.store_path()).unwrap()).unwrap();
     assert_eq!(stored["token"], minted.as_str());
+    let printed = project.print(&minted);
+    assert_eq!(
+        (printed.stdout, printed.stderr),
+        (format!("{minted}\n"), String::new())
+    );
 }
 
 #[test]
@@ -351,14 +388,22 @@ fn a_failing_cli_falls_back_to_the_login_and_reports_the_cli_when_both_fail() {
 fn sixteen_concurrent_callers_mint_one_token() {
     let api = vercel_api(String::new(), oauth_ok(), 200);
     let project = Project::new(&api);
-    let log = project.fake_cli(&fresh_project_token(), "0.3", 0);
-    for out in project
-        .sb
-        .run_concurrently(16, &project.app, &["token", "--json"])
-    {
-        assert_eq!(out.code, 0, "{}", out.stderr);
-        let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
-        assert_eq!(v["source"]["kind"], "refreshed");
+    let minted = fresh_project_token();
+    let log = project.fake_cli(&minted, "0.3", 0);
+    let runs: Vec<Running> = (0..16)
+        .map(|_| {
+            let print = project.sb.command(&["token", "--print"]);
+            print
+                .current_dir(&project.app)
+                .reveals(minted.clone())
+                .spawn()
+        })
+        .collect();
+    for out in runs.into_iter().map(Running::wait) {
+        assert_eq!(
+            (out.code, out.stdout, out.stderr),
+            (0, format!("{minted}\n"), String::new())
+        );
     }
     assert_eq!(std::fs::read_to_string(&log).unwrap().lines().count(), 1);
 }
@@ -370,7 +415,7 @@ fn no_refresh_flag_unlinked_projects_and_builds_never_refresh() {
     project.write_login(now() + 3600);
     let out = project.run(&["--no-refresh", "token"]);
     assert_eq!(out.code, 1);
-    assert!(out.stderr.contains("expired"), "{}", out.stderr);
+    assert_eq!(out.stderr, project.expired(""));
     let mut in_build = Project::new(&api);
     in_build.write_login(now() + 3600);
     in_build.sb.set(vars::VERCEL, "1");
@@ -406,22 +451,21 @@ fn a_missing_token_in_a_linked_project_is_fetched() {
 fn credential_process_exchanges_the_refreshed_token() {
     let minted = fresh_project_token();
     let api = vercel_api(minted.clone(), oauth_ok(), 200);
-    let sts = MockServer::start(|_, _| {
-        Reply::xml(
-            200,
-            "<R><Credentials><AccessKeyId>ASIAREFRESHED</AccessKeyId><SecretAccessKey>s</SecretAccessKey><SessionToken>t</SessionToken><Expiration>2099-01-01T00:00:00Z</Expiration></Credentials></R>",
-        )
-        .delayed(Duration::ZERO)
-    });
+    let sts = MockServer::start(|_, _| sts_credentials("ASIAREFRESHED", 3600));
     let mut project = Project::new(&api);
     project.write_login(now() + 3600);
     project.sb.set(vars::AWS_ENDPOINT_URL_STS, sts.url());
-    let out = project.run(&[
-        "aws",
-        "credential-process",
-        "--role-arn",
-        "arn:aws:iam::123456789012:role/r",
-    ]);
+    let out = project
+        .sb
+        .command(&[
+            "aws",
+            "credential-process",
+            "--role-arn",
+            "arn:aws:iam::123456789012:role/r",
+        ])
+        .current_dir(&project.app)
+        .reveals_all(sts_secrets("ASIAREFRESHED"))
+        .output();
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(
         sts.requests()[0].form_value("WebIdentityToken"),
@@ -475,9 +519,12 @@ fn a_stored_token_we_cannot_trust_is_minted_anew() {
         project.write_login(now() + 3600);
         std::fs::create_dir_all(project.store_path().parent().unwrap()).unwrap();
         plant(&project.store_path(), &planted, &other_project);
-        let mut cmd = project.sb.command(&["token", "--print"]);
-        cmd.current_dir(&project.app);
-        let out = output_within(cmd, Duration::from_secs(20));
+        let out = project
+            .sb
+            .command(&["token", "--print"])
+            .current_dir(&project.app)
+            .reveals(minted.clone())
+            .output_within(Duration::from_secs(20));
         assert_eq!(out.code, 0, "{case}: {}", out.stderr);
         assert_eq!(out.stdout, format!("{minted}\n"), "{case}");
         assert_eq!(api.count(), 1, "{case}: minted anew");
@@ -500,7 +547,7 @@ fn the_store_vercels_own_helper_writes_group_writable_is_used() {
         std::fs::Permissions::from_mode(0o750),
     )
     .unwrap();
-    let out = project.run(&["token", "--print"]);
+    let out = project.print(&stored);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(out.stdout, format!("{stored}\n"));
     assert_eq!(api.count(), 0);
@@ -548,7 +595,7 @@ fn a_cli_that_leaves_a_process_holding_its_output_does_not_hold_us() {
         &format!("#!/bin/sh\n(sleep 8) &\nprintf '{{\"token\":\"%s\"}}' '{minted}'\n"),
     );
     let started = Instant::now();
-    let out = project.run(&["token", "--print"]);
+    let out = project.print(&minted);
     assert!(
         started.elapsed() < Duration::from_secs(5),
         "{:?}",
@@ -596,40 +643,34 @@ fn a_wait_for_another_refresh_is_said_except_where_stderr_must_stay_empty() {
             "urn:ietf:params:oauth:token-type:jwt",
         )
         .set("GOOGLE_EXTERNAL_ACCOUNT_AUDIENCE", "//iam.googleapis.com/x");
-    let spawn = |args: &[&str]| {
+    let spawn = |args: &[&str], minted: &str| {
         project
             .sb
             .command(args)
             .current_dir(&project.app)
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
+            .reveals(minted)
             .spawn()
-            .unwrap()
     };
     for (args, silent) in [
         (&["token", "--json"][..], false),
         (&["gcp", "executable-source"], true),
     ] {
         let _ = std::fs::remove_file(project.store_path());
-        let log = project.fake_cli(&fresh_project_token(), "3", 0);
+        let minted = fresh_project_token();
+        let log = project.fake_cli(&minted, "3", 0);
         let _ = std::fs::remove_file(&log);
         // The holder has the refresh lock once it runs `vercel`, which takes 3 seconds.
-        let holder = spawn(&["token", "--json"]);
+        let holder = spawn(&["token", "--json"], &minted);
         let holder_pid = holder.id();
         let deadline = Instant::now() + Duration::from_secs(10);
         while !log.exists() {
             assert!(Instant::now() < deadline, "`vercel` never ran");
             std::thread::sleep(Duration::from_millis(10));
         }
-        let waiter = spawn(args);
-        let (held, waited) = (
-            holder.wait_with_output().unwrap(),
-            waiter.wait_with_output().unwrap(),
-        );
-        let stderr = String::from_utf8(waited.stderr).unwrap();
-        assert_no_secrets(&stderr);
-        assert_eq!(held.status.code(), Some(0));
-        assert_eq!(waited.status.code(), Some(0), "{args:?}: {stderr}");
+        let waiter = spawn(args, &minted);
+        let (held, waited) = (holder.wait(), waiter.wait());
+        assert_eq!(held.code, 0);
+        assert_eq!(waited.code, 0, "{args:?}: {}", waited.stderr);
         let lock = std::fs::read_dir(project.sb.cache_dir())
             .unwrap()
             .map(|e| e.unwrap().path())
@@ -649,7 +690,7 @@ fn a_wait_for_another_refresh_is_said_except_where_stderr_must_stay_empty() {
                 lock.display()
             )
         };
-        assert_eq!(stderr, want, "{args:?}");
+        assert_eq!(waited.stderr, want, "{args:?}");
         assert_eq!(std::fs::read_to_string(&log).unwrap().lines().count(), 1);
     }
 }

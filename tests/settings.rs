@@ -175,7 +175,9 @@ fn command_path(command: Command) -> Vec<&'static str> {
 
 #[test]
 fn every_command_helps_with_each_of_its_settings_as_the_table_says() {
-    let sb = Sandbox::new();
+    // With a token at hand, which help must not show.
+    let mut sb = Sandbox::new();
+    sb.set(vars::VERCEL_OIDC_TOKEN, fresh_token());
     let mut helps = std::collections::HashMap::new();
     for table in tables() {
         for setting in table.settings {
@@ -207,7 +209,9 @@ fn every_command_helps_with_each_of_its_settings_as_the_table_says() {
 
 #[test]
 fn help_asked_for_among_short_flags_is_whole() {
-    let out = Sandbox::new().run(&["gcp", "access-token", "-vh"]);
+    let mut sb = Sandbox::new();
+    sb.set(vars::VERCEL_OIDC_TOKEN, fresh_token());
+    let out = sb.run(&["gcp", "access-token", "-vh"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let setting = &gcp::settings::AUDIENCE;
     let line = format!("--{} <{}>", setting.flag.unwrap(), setting.value_name);
@@ -287,7 +291,10 @@ fn an_empty_variable_or_flag_is_unset_and_an_unused_clouds_is_not_read() {
             vercel_oidc::vars::VERCEL_OIDC_GCP_TOKEN_LIFETIME_SECONDS,
             "1h",
         );
-    let out = sb.run(&["aws", "credential-process", "--session-name", ""]);
+    let out = sb
+        .command(&["aws", "credential-process", "--session-name", ""])
+        .reveals_all(sts_secrets("ASIAEMPTY"))
+        .output();
     assert_eq!(out.code, 0, "{}", out.stderr);
     let sent = &server.requests()[0];
     assert_eq!(sent.form_value("DurationSeconds").as_deref(), Some("3600"));

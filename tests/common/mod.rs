@@ -1,16 +1,27 @@
 //! Shared test harness: run the real binary in a clean environment, mint unsigned tokens, and
 //! serve HTTP (or HTTPS, with a throwaway CA) from a local recording server.
 //!
-//! Every run checks that no registered secret (tokens, secret keys, session tokens) appears on
-//! stderr, whatever the test asserts besides.
+//! Every process a test starts goes through [`Run`] (`run.rs`), which checks its stdout and
+//! stderr against every secret the test's world has issued (`secrets.rs`): the tokens minted
+//! here and the credentials the stand-in servers hand out, registered as they are issued.
+//! tests/harness.rs keeps it so.
 
 #![allow(dead_code)]
+
+mod run;
+mod secrets;
+
+// Each test file uses some of these.
+#[allow(unused_imports)]
+pub use run::{HANG, Output, Run, Running, Stdin};
+#[allow(unused_imports)]
+pub use secrets::{World, assert_no_secrets, forms, register_secret, world};
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use vercel_oidc::vars;
@@ -19,21 +30,6 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_vercel-oidc");
-
-/// Strings that must never show up on stderr.
-static SECRETS: Mutex<Vec<String>> = Mutex::new(Vec::new());
-
-/// The registered secrets. A test that failed while holding the lock does not poison it for
-/// the others.
-fn secrets() -> std::sync::MutexGuard<'static, Vec<String>> {
-    SECRETS
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-pub fn register_secret(s: impl Into<String>) {
-    secrets().push(s.into());
-}
 
 /// `secs` from now as RFC 3339 with `Z`, whole seconds (the form the clouds send).
 pub fn rfc3339_in(secs: i64) -> String {
@@ -71,23 +67,40 @@ pub fn jwt(claims: &serde_json::Value) -> String {
     token
 }
 
+/// What to do about an expired token, locally.
+pub const PULL_HINT: &str = "locally, run `vercel link` once and then `vercel env pull` to write a fresh token (valid about 12 hours) to `.env.local`";
+
+/// What to do about an expired token, in a Vercel build.
+pub const BUILD_HINT: &str = "in a Vercel build, enable OIDC Federation in the project settings (Settings > Security); build tokens last about an hour, so fetch credentials early or use `vercel-oidc exec`";
+
+/// The error for a token from `source` (`VERCEL_OIDC_TOKEN`, or that in `…/.env.local`) whose
+/// `exp`, `ago` (`1h 0m`) before the run, has passed, ending in `hint`.
+pub fn expired_error(source: &str, ago: &str, exp: i64, hint: &str) -> String {
+    let at = vercel_oidc::timefmt::rfc3339_z(vercel_oidc::timefmt::from_unix_saturating(exp));
+    format!("error: the Vercel OIDC token from {source} expired {ago} ago (at {at})\n  {hint}\n")
+}
+
+/// Fails the test unless `actual` is one of `candidates` (the wordings of a time that depends
+/// on when the run looked).
+#[track_caller]
+pub fn assert_one_of(actual: &str, candidates: &[String]) {
+    assert!(
+        candidates.iter().any(|c| c == actual),
+        "{actual:?} is none of {candidates:#?}"
+    );
+}
+
 /// A token valid for another hour.
 pub fn fresh_token() -> String {
     jwt(&claims(now() + 3600))
-}
-
-/// The result of running the binary.
-#[derive(Debug)]
-pub struct Output {
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
 }
 
 /// A clean place to run the binary: an empty HOME and working directory, a cleared environment.
 pub struct Sandbox {
     pub dir: tempfile::TempDir,
     pub env: BTreeMap<String, String>,
+    /// The world of the test that made it, whose secrets its runs are checked against.
+    world: Arc<World>,
 }
 
 impl Sandbox {
@@ -102,7 +115,11 @@ impl Sandbox {
             vars::XDG_CACHE_HOME.into(),
             dir.path().join("cache").display().to_string(),
         );
-        Self { dir, env }
+        Self {
+            dir,
+            env,
+            world: world(),
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -127,67 +144,57 @@ impl Sandbox {
         self
     }
 
-    pub fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(BIN);
+    /// A run of the binary with `args` here: the sandbox's environment alone, its folder as the
+    /// working directory, nothing on stdin.
+    pub fn command(&self, args: &[&str]) -> Run {
+        self.program(BIN, args)
+    }
+
+    /// A run of `program` (a shell running a line the binary wrote, a client) set up as
+    /// [`Sandbox::command`] sets up the binary, and checked the same way.
+    pub fn program(&self, program: impl AsRef<std::ffi::OsStr>, args: &[&str]) -> Run {
+        let mut cmd = Command::new(program);
         cmd.args(args)
             .env_clear()
             .envs(&self.env)
-            .current_dir(self.path())
-            .stdin(Stdio::null());
-        cmd
+            .current_dir(self.path());
+        Run::new(cmd, self.world.clone())
     }
 
-    /// Runs the binary and checks that stderr holds no registered secret.
+    /// Runs the binary to the end; its output is checked for secrets.
+    #[track_caller]
     pub fn run(&self, args: &[&str]) -> Output {
-        checked(self.command(args).output().expect("run binary"))
+        self.command(args).output()
     }
 
     /// [`Sandbox::run`] from another working directory.
+    #[track_caller]
     pub fn run_in(&self, dir: &Path, args: &[&str]) -> Output {
-        checked(
-            self.command(args)
-                .current_dir(dir)
-                .output()
-                .expect("run binary"),
-        )
+        self.command(args).current_dir(dir).output()
     }
 
     /// Starts `n` copies of the binary at once in `dir` and waits for them all.
+    #[track_caller]
     pub fn run_concurrently(&self, n: usize, dir: &Path, args: &[&str]) -> Vec<Output> {
-        let children: Vec<_> = (0..n)
-            .map(|_| {
-                self.command(args)
-                    .current_dir(dir)
-                    .stdout(Stdio::piped())
-                    .stderr(Stdio::piped())
-                    .spawn()
-                    .expect("spawn binary")
-            })
+        let children: Vec<Running> = (0..n)
+            .map(|_| self.command(args).current_dir(dir).spawn())
             .collect();
-        children
-            .into_iter()
-            .map(|c| checked(c.wait_with_output().expect("wait for binary")))
-            .collect()
+        children.into_iter().map(Running::wait).collect()
     }
 }
 
-/// The output as text, after checking that stderr holds no registered secret.
-fn checked(out: std::process::Output) -> Output {
-    let out = Output {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    };
-    assert_no_secrets(&out.stderr);
-    out
+/// The secret key and the session token of [`sts_credentials`] with the key id `key_id`.
+pub fn sts_secrets(key_id: &str) -> [String; 2] {
+    [
+        format!("{key_id}/wJalrXUtnFEMIK7MDENGbPxRfiCYSECRET"),
+        format!("FwoGZXIvYXdzSESSION{key_id}secret"),
+    ]
 }
 
 /// An STS `AssumeRoleWithWebIdentity` answer with the key id `key_id`, expiring in
-/// `expires_in` seconds; its secrets are registered.
-#[allow(dead_code)]
+/// `expires_in` seconds; its secrets ([`sts_secrets`]) are registered.
 pub fn sts_credentials(key_id: &str, expires_in: i64) -> Reply {
-    let secret = format!("{key_id}/wJalrXUtnFEMIK7MDENGbPxRfiCYSECRET");
-    let session = format!("FwoGZXIvYXdzSESSION{key_id}secret");
+    let [secret, session] = sts_secrets(key_id);
     register_secret(secret.clone());
     register_secret(session.clone());
     Reply::xml(
@@ -197,26 +204,6 @@ pub fn sts_credentials(key_id: &str, expires_in: i64) -> Reply {
             rfc3339_in(expires_in)
         ),
     )
-}
-
-/// Runs `cmd` and fails the test if it has not finished within `limit` (it is then killed).
-#[allow(dead_code)]
-pub fn output_within(mut cmd: Command, limit: Duration) -> Output {
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn binary");
-    let start = std::time::Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("still running after {limit:?}: it hangs");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    checked(child.wait_with_output().expect("wait for binary"))
 }
 
 /// The names in `dir`, sorted.
@@ -230,11 +217,6 @@ pub fn file_names(dir: &Path) -> Vec<String> {
     names
 }
 
-pub fn assert_no_secrets(text: &str) {
-    let leaked = secrets().iter().any(|s| text.contains(s.as_str()));
-    assert!(!leaked, "a secret leaked into stderr:\n{text}");
-}
-
 /// One request as the server received it.
 #[derive(Clone, Debug)]
 pub struct Recorded {
@@ -242,6 +224,8 @@ pub struct Recorded {
     pub path: String,
     pub headers: Vec<(String, String)>,
     pub body: String,
+    /// When it had been read whole.
+    pub at: std::time::Instant,
 }
 
 impl Recorded {
@@ -361,7 +345,9 @@ impl TestPki {
 /// A local HTTP/1.1 server on 127.0.0.1 that records every request and answers through a
 /// handler given the request's index (0 for the first); plain with [`MockServer::start`], over
 /// TLS with a certificate from a throwaway CA with [`MockServer::start_tls`]. It stops when
-/// dropped.
+/// dropped. The handler runs in the world of the test that started the server, so what it
+/// issues ([`sts_credentials`], [`jwt`], [`register_secret`]) is registered before the answer
+/// leaves.
 pub struct MockServer {
     pub addr: std::net::SocketAddr,
     requests: Arc<Mutex<Vec<Recorded>>>,
@@ -387,6 +373,7 @@ impl MockServer {
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let tls = pki.as_ref().map(TestPki::server_config);
         let (reqs, stop2) = (requests.clone(), stop.clone());
+        let world = world();
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 if stop2.load(std::sync::atomic::Ordering::SeqCst) {
@@ -394,19 +381,23 @@ impl MockServer {
                 }
                 let Ok(tcp) = stream else { continue };
                 let (reqs, handler, tls) = (reqs.clone(), handler.clone(), tls.clone());
-                std::thread::spawn(move || match tls {
-                    None => {
-                        let mut tcp = tcp;
-                        serve(&mut tcp, &reqs, &handler);
-                    }
-                    Some(config) => {
-                        let Ok(conn) = rustls::ServerConnection::new(config) else {
-                            return;
-                        };
-                        let mut tls = rustls::StreamOwned::new(conn, tcp);
-                        serve(&mut tls, &reqs, &handler);
-                        tls.conn.send_close_notify();
-                        let _ = tls.flush();
+                let world = world.clone();
+                std::thread::spawn(move || {
+                    secrets::enter(world);
+                    match tls {
+                        None => {
+                            let mut tcp = tcp;
+                            serve(&mut tcp, &reqs, &handler);
+                        }
+                        Some(config) => {
+                            let Ok(conn) = rustls::ServerConnection::new(config) else {
+                                return;
+                            };
+                            let mut tls = rustls::StreamOwned::new(conn, tcp);
+                            serve(&mut tls, &reqs, &handler);
+                            tls.conn.send_close_notify();
+                            let _ = tls.flush();
+                        }
                     }
                 });
             }
@@ -486,6 +477,7 @@ pub fn read_request(stream: &mut impl Read) -> Option<Recorded> {
         path,
         headers,
         body: String::from_utf8_lossy(&body).into_owned(),
+        at: std::time::Instant::now(),
     })
 }
 

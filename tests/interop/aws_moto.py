@@ -18,8 +18,11 @@ As a script, for the demo:
 """
 
 import json
+import re
 import shutil
+import socket
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -113,6 +116,76 @@ class Moto:
     def _post(self, path, body):
         response = requests.post(self.url + path, data=body, timeout=10)
         response.raise_for_status()
+
+
+class IssuingRelay:
+    """A TCP relay on 127.0.0.1 in front of moto that hands every secret key and session token in
+    moto's answers to `on_secret` before the answer goes on: so a test registers the credentials
+    moto issues as they are issued, before any client or the binary can print them. Bytes pass
+    unchanged both ways (a request's signature covers its Host header, which the relay keeps)."""
+
+    # Where moto's answers carry a secret: STS's XML, or a JSON body naming the same fields.
+    _SECRET = re.compile(rb"<(SecretAccessKey|SessionToken)>([^<]*)</\1>"
+                         rb"|\"(SecretAccessKey|SessionToken)\"\s*:\s*\"([^\"]*)\"")
+    _OPENINGS = (b"<SecretAccessKey>", b"<SessionToken>", b'"SecretAccessKey"', b'"SessionToken"')
+
+    def __init__(self, target_port, on_secret):
+        self.target_port, self.on_secret = target_port, on_secret
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def close(self):
+        self._listener.close()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(("127.0.0.1", self.target_port))
+            threading.Thread(target=self._pump, args=(client, server, False), daemon=True).start()
+            threading.Thread(target=self._pump, args=(server, client, True), daemon=True).start()
+
+    def _held_back(self, pending):
+        """How many bytes at the end of `pending` may still be part of a secret not yet whole."""
+        start = len(pending)
+        for opening in self._OPENINGS:
+            at = pending.rfind(opening)
+            if at >= 0 and not self._SECRET.search(pending, at):
+                start = min(start, at)
+            for n in range(1, len(opening)):  # an opening cut short at the end
+                if pending.endswith(opening[:n]):
+                    start = min(start, len(pending) - n)
+        return len(pending) - start
+
+    def _pump(self, source, sink, answers):
+        pending = b""
+        try:
+            while data := source.recv(65536):
+                if not answers:
+                    sink.sendall(data)
+                    continue
+                pending += data
+                for m in self._SECRET.finditer(pending):
+                    secret = (m.group(2) if m.group(2) is not None else m.group(4)).decode("utf-8", "replace")
+                    self.on_secret(secret)
+                keep = self._held_back(pending)
+                sink.sendall(pending[:len(pending) - keep])
+                pending = pending[len(pending) - keep:]
+            sink.sendall(pending)
+        except OSError:
+            pass
+        finally:
+            # A client done sending may still wait for its answer; moto done answering ends it.
+            ends = [(sink, socket.SHUT_WR)] if not answers else [(source, socket.SHUT_RDWR),
+                                                                 (sink, socket.SHUT_RDWR)]
+            for sock, how in ends:
+                try:
+                    sock.shutdown(how)
+                except OSError:
+                    pass
 
 
 def _main(argv):

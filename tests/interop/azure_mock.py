@@ -159,6 +159,11 @@ class AzureMock:
             "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
         }
 
+    # What a client given a token of this mock may print: the access tokens it issued.
+    @staticmethod
+    def issued_token(value):
+        return value.startswith("mock-access-")
+
     def _answer_token(self, form):
         """(status, body) for a token request with this form."""
         # MSAL adds telemetry fields (x-client-SKU, client-request-id, ...); Entra ignores them.

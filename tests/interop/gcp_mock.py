@@ -23,6 +23,8 @@ import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from conftest import register_secret
+
 GRANT = "urn:ietf:params:oauth:grant-type:token-exchange"
 ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
 JWT_TYPES = ("urn:ietf:params:oauth:token-type:jwt", "urn:ietf:params:oauth:token-type:id_token")
@@ -74,8 +76,13 @@ class GoogleMock:
         self._server.server_close()
         self._thread.join(timeout=10)
 
+    # What a client given a token of this mock may print: the tokens it issued.
+    @staticmethod
+    def issued_token(value):
+        return value.startswith("ya29.mock-")
+
     def _issue(self, kind):
-        token = f"ya29.mock-{kind}-" + secrets.token_urlsafe(24)
+        token = register_secret(f"ya29.mock-{kind}-" + secrets.token_urlsafe(24))
         with self._lock:
             self.issued.append((kind, token))
             if kind == "sts":

@@ -85,10 +85,12 @@ REFUSED = [
 
 
 @pytest.fixture
-def config(sandbox, monkeypatch):
-    """The config file both `aws configure` and the botocore sessions of this process read."""
+def config(sandbox, monkeypatch, mint):
+    """The config file both `aws configure` and the botocore sessions of this process read; a
+    token at hand, which no message may show."""
     path = sandbox.path / "aws-config"
     sandbox.env["AWS_CONFIG_FILE"] = str(path)
+    sandbox.env["VERCEL_OIDC_TOKEN"] = mint()
     monkeypatch.setenv("AWS_CONFIG_FILE", str(path))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(sandbox.path / "no-credentials"))
     for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):

@@ -14,7 +14,6 @@ import sys
 import pytest
 
 from azure_mock import AzureMock
-from conftest import register_secret
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 CLIENT = "11111111-2222-3333-4444-555555555555"
@@ -68,17 +67,17 @@ def configure(sandbox, authority, token):
 
 def run_python(sandbox, variables, authority, kind, check=True):
     env = dict(variables, REQUESTS_CA_BUNDLE=authority.ca_path)
-    return sandbox.run([sys.executable, "-c", PYTHON_CLIENT, kind, SCOPE], env=env, check=check)
+    return sandbox.run([sys.executable, "-c", PYTHON_CLIENT, kind, SCOPE], env=env, check=check,
+                       reveals=[AzureMock.issued_token])
 
 
 def run_node(sandbox, variables, authority, check=True):
     env = dict(variables, NODE_EXTRA_CA_CERTS=authority.ca_path, SCOPE=SCOPE)
-    return sandbox.node(NODE_CLIENT, env=env, check=check)
+    return sandbox.node(NODE_CLIENT, env=env, check=check, reveals=[AzureMock.issued_token])
 
 
 def assert_got_token_for(authority, proc, token):
     result = json.loads(proc.stdout)
-    register_secret(result["token"])
     assert result["token"] == authority.issued[-1]
     last = authority.token_requests()[-1]
     assert last["form"]["client_assertion"] == [token], "the mock received the current token"
@@ -132,10 +131,9 @@ def test_access_token_command_against_the_same_authority(sandbox, mint, authorit
     out = sandbox.run_bin(
         "azure", "access-token", "--scope", SCOPE, "--json", "--tenant-id", TENANT, "--client-id", CLIENT,
         "--authority-host", authority.url,
-        env={"VERCEL_OIDC_TOKEN": token, "SSL_CERT_FILE": authority.ca_path},
+        env={"VERCEL_OIDC_TOKEN": token, "SSL_CERT_FILE": authority.ca_path}, reveals=[AzureMock.issued_token],
     )
     result = json.loads(out.stdout)
-    register_secret(result["access_token"])
     assert result["access_token"] == authority.issued[-1]
     form = authority.token_requests()[-1]["form"]
     assert form["client_assertion"] == [token]

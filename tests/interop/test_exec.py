@@ -10,7 +10,7 @@ import sys
 
 from aws_moto import ACCOUNT
 from azure_mock import AzureMock
-from conftest import VENV_BIN, register_issued_secrets, register_secret
+from conftest import VENV_BIN
 from gcp_mock import GoogleMock
 from identities import (AZURE_CLIENT, AZURE_SCOPE, AZURE_TENANT, GCP_AUDIENCE, GCP_NUMBER, GCP_POOL,
                         GCP_PROVIDER, GCP_SA, GCP_SCOPE, isolated_aws)
@@ -35,9 +35,9 @@ print(json.dumps({"token": token.token}))
 """
 
 
-def exec_child(sandbox, *command, env=None):
-    """`vercel-oidc exec -- command...`, with the child's stdout returned."""
-    return sandbox.run_bin("exec", "--", *command, env=env)
+def exec_child(sandbox, *command, env=None, reveals=()):
+    """`vercel-oidc exec -- command...`, with the child's stdout returned; it may print `reveals`."""
+    return sandbox.run_bin("exec", "--", *command, env=env, reveals=reveals)
 
 
 def test_aws_cli_inside_exec(sandbox, mint, moto):
@@ -55,7 +55,6 @@ def test_aws_cli_inside_exec(sandbox, mint, moto):
     script = (f"'{aws}' sts get-caller-identity --output json && "
               f"'{aws}' s3 mb s3://vercel-oidc-exec && '{aws}' s3 ls")
     out = exec_child(sandbox, "sh", "-c", script)
-    register_issued_secrets(moto)
     identity = json.loads(out.stdout[: out.stdout.index("}") + 1])
     assert identity["Arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/{ROLE}/vercel-web-production"
     assert "vercel-oidc-exec" in out.stdout
@@ -82,9 +81,9 @@ def test_google_auth_inside_exec(sandbox, mint):
             VERCEL_OIDC_GCP_TOKEN_URL=google.token_url,
             VERCEL_OIDC_GCP_IMPERSONATION_URL=google.url,
         )
-        out = exec_child(sandbox, sys.executable, "-c", GOOGLE_CLIENT, GCP_SCOPE)
+        out = exec_child(sandbox, sys.executable, "-c", GOOGLE_CLIENT, GCP_SCOPE,
+                         reveals=[GoogleMock.issued_token])
         result = json.loads(out.stdout)
-        register_secret(result["token"])
         assert result["token"] == google.last_issued()
         assert result["project"] == "my-project"
         sts = google.posts("sts")
@@ -103,9 +102,9 @@ def test_azure_identity_inside_exec(sandbox, mint):
             AZURE_AUTHORITY_HOST=authority.url,
             REQUESTS_CA_BUNDLE=authority.ca_path,
         )
-        out = exec_child(sandbox, sys.executable, "-c", AZURE_CLIENT_SCRIPT, AZURE_SCOPE)
+        out = exec_child(sandbox, sys.executable, "-c", AZURE_CLIENT_SCRIPT, AZURE_SCOPE,
+                         reveals=[AzureMock.issued_token])
         result = json.loads(out.stdout)
-        register_secret(result["token"])
         assert result["token"] == authority.issued[-1]
         last = authority.token_requests()[-1]
         assert last["form"]["client_assertion"] == [token], "the mock received the current token"

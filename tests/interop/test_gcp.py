@@ -15,7 +15,6 @@ import sys
 
 import pytest
 
-from conftest import register_secret
 from gcp_mock import GoogleMock
 
 NUMBER = "123456789012"
@@ -103,17 +102,18 @@ QUIET_EVEN_SO = {"VERCEL_OIDC_VERBOSE": "2"}
 
 def run_python(sandbox, variables, check=True, env=None):
     env = dict(variables, **QUIET_EVEN_SO, **(env or {}))
-    return sandbox.run([sys.executable, "-c", PYTHON_CLIENT, SCOPE], env=env, check=check)
+    return sandbox.run([sys.executable, "-c", PYTHON_CLIENT, SCOPE], env=env, check=check,
+                       reveals=[GoogleMock.issued_token])
 
 
 def run_node(sandbox, variables, check=True, env=None):
-    return sandbox.node(NODE_CLIENT, env=dict(variables, SCOPE=SCOPE, **QUIET_EVEN_SO, **(env or {})), check=check)
+    return sandbox.node(NODE_CLIENT, env=dict(variables, SCOPE=SCOPE, **QUIET_EVEN_SO, **(env or {})), check=check,
+                        reveals=[GoogleMock.issued_token])
 
 
 def assert_exchanged(google, proc, token, impersonate, sts_before, iam_before):
     """The client got the mock's last token, and the mock received `token` once, byte for byte."""
     result = json.loads(proc.stdout)
-    register_secret(result["token"])
     assert result["token"] == google.last_issued()
     assert result["project"] == PROJECT
     sts = google.posts("sts")

@@ -27,9 +27,9 @@ import os
 import platform
 import re
 import resource
+import secrets
 import shutil
 import signal
-import subprocess
 import sys
 import tarfile
 import termios
@@ -40,7 +40,7 @@ import pytest
 
 from aws_moto import ACCOUNT
 from azure_mock import AzureMock
-from conftest import NODE_MODULES, VENV_BIN, assert_no_secrets, register_issued_secrets, register_secret
+from conftest import NODE_MODULES, VENV_BIN, register_secret, run, spawn
 from gcp_mock import GoogleMock
 from identities import (AZURE_CLIENT, AZURE_SCOPE, AZURE_TENANT, GCP_AUDIENCE, GCP_NUMBER, GCP_POOL,
                         GCP_PROVIDER, GCP_SA, GCP_SCOPE, isolated_aws)
@@ -68,23 +68,17 @@ FORWARDED = ["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"]
 
 
 def npm_env(sandbox):
-    """The sandbox's environment for npm: a private, empty cache and no registry."""
+    """The sandbox's environment for npm: a private, empty cache and no registry; and an npm
+    token, as a CI job that publishes has one, which nothing run here may show."""
     return dict(
         sandbox.env,
+        NODE_AUTH_TOKEN=register_secret("npm_" + secrets.token_hex(18)),
         npm_config_cache=str(sandbox.path / "npm-cache"),
         npm_config_offline="true",
         npm_config_update_notifier="false",
         npm_config_fund="false",
         npm_config_audit="false",
     )
-
-
-def run(args, env, cwd, check=True, timeout=120, **kwargs):
-    proc = subprocess.run(args, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout, **kwargs)
-    assert_no_secrets(proc.stderr)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"{args} exited {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
-    return proc
 
 
 def make_project(directory, env, dependencies, scripts=None, omit_optional=False):
@@ -99,7 +93,7 @@ def make_project(directory, env, dependencies, scripts=None, omit_optional=False
     }
     (directory / "package.json").write_text(json.dumps(manifest, indent=2) + "\n")
     args = ["npm", "install", "--offline"] + (["--omit=optional"] if omit_optional else [])
-    run(args, env, directory)
+    run(args, env, directory, helper=True)
     return directory
 
 
@@ -258,14 +252,17 @@ def test_a_signal_that_ends_the_command_ends_the_launcher(sandbox, project, mint
     assert through == direct == (-getattr(signal, sig), "", "")
 
 
-# The command behind `exec`: notes every forwarded signal it gets, says when it is ready, and
-# exits 40 a moment after the first (so that a second copy of the signal would be seen).
+# The command behind `exec`: notes every forwarded signal it gets, says when it is ready (writing
+# its parent's pid, exec's, to the ready file), and exits 40 a moment after the first (so that a
+# second copy of the signal would be seen).
 TRAP = """
-import signal, sys, time
+import os, signal, sys, time
 got = []
 for name in %r:
     signal.signal(getattr(signal, name), lambda n, f: got.append(signal.Signals(n).name))
-open(sys.argv[1], "w").close()
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write(str(os.getppid()))
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
 deadline = time.monotonic() + 20
 while not got and time.monotonic() < deadline:
     time.sleep(0.01)
@@ -275,21 +272,22 @@ sys.exit(40)
 """ % (FORWARDED,)
 
 
-def start_trap(sandbox, program, env, **popen):
-    """Starts `program exec -- python TRAP` and waits until the trap is set."""
+def start_trap(sandbox, program, env, sig, **spawning):
+    """Starts `program exec -- python TRAP` and waits until the trap is set and exec (which sets
+    up its forwarding just after it starts the command) catches `sig`."""
     (sandbox.path / "trap.py").write_text(TRAP)
     ready, result = sandbox.path / "ready", sandbox.path / "result"
     for f in (ready, result):
         if f.exists():
             f.unlink()
-    proc = subprocess.Popen([program, "exec", "--", sys.executable, str(sandbox.path / "trap.py"), str(ready),
-                             str(result)], env=env, cwd=sandbox.path, **popen)
+    proc = spawn([program, "exec", "--", sys.executable, str(sandbox.path / "trap.py"), str(ready), str(result)],
+                 env, sandbox.path, **spawning)
     deadline = time.monotonic() + 20
     while not ready.exists():
-        assert proc.poll() is None, f"exited {proc.returncode} before the command was ready"
+        assert proc.poll() is None, f"exited {proc.poll()} before the command was ready"
         assert time.monotonic() < deadline, "the command never got ready"
         time.sleep(0.02)
-    time.sleep(0.2)  # exec sets up its forwarding as it starts the command
+    proc.wait_until_catching(int(ready.read_text()), getattr(signal, sig))
     return proc, result
 
 
@@ -298,12 +296,11 @@ def test_signals_sent_to_the_launcher_reach_the_command_once(sandbox, project, m
     env = dict(npm_env(sandbox), VERCEL_OIDC_TOKEN=mint(), **AZURE_ONLY)
     outcomes = []
     for program in (launcher(project), native(project)):
-        proc, result = start_trap(sandbox, program, env, stdin=subprocess.DEVNULL,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        proc, result = start_trap(sandbox, program, env, sig)
         os.kill(proc.pid, getattr(signal, sig))
-        _, stderr = proc.communicate(timeout=30)
-        outcomes.append((proc.returncode, result.read_text(), stderr.decode()))
-    assert outcomes[0] == outcomes[1] == (40, sig, "")
+        code, stdout, stderr = proc.wait(timeout=30)
+        outcomes.append((code, result.read_text(), stdout, stderr))
+    assert outcomes[0] == outcomes[1] == (40, sig, "", "")
 
 
 def test_ctrl_c_in_a_terminal_reaches_the_command_once(sandbox, project, mint):
@@ -312,20 +309,16 @@ def test_ctrl_c_in_a_terminal_reaches_the_command_once(sandbox, project, mint):
     env = dict(npm_env(sandbox), VERCEL_OIDC_TOKEN=mint(), **AZURE_ONLY)
     outcomes = []
     for program in (launcher(project), native(project)):
-        primary, secondary = os.openpty()
-
         def in_terminal():
             os.setsid()
             fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
-        proc, result = start_trap(sandbox, program, env, stdin=secondary, stdout=secondary, stderr=secondary,
-                                  preexec_fn=in_terminal)
-        os.close(secondary)
-        os.write(primary, b"\x03")
-        proc.wait(timeout=30)
-        os.close(primary)
-        outcomes.append((proc.returncode, result.read_text()))
-    assert outcomes[0] == outcomes[1] == (40, "SIGINT")
+        proc, result = start_trap(sandbox, program, env, "SIGINT", terminal=True, preexec_fn=in_terminal)
+        os.write(proc.terminal, b"\x03")
+        code, _, shown = proc.wait(timeout=30)
+        outcomes.append((code, result.read_text(), shown))
+    # The terminal shows what it echoed of the Ctrl-C, and nothing else.
+    assert outcomes[0] == outcomes[1] == (40, "SIGINT", "^C")
 
 
 MISSING = (
@@ -506,7 +499,6 @@ def test_configure_writes_the_native_binary_so_no_node_starts(sandbox, project, 
     moto.enforce_auth(1)
     proc = run([os.path.join(VENV_BIN, "aws"), "sts", "get-caller-identity", "--profile", "vercel",
                 "--output", "json"], no_node, sandbox.path)
-    register_issued_secrets(moto)
     assert json.loads(proc.stdout)["Arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/{ROLE}/vercel-web-production"
 
     with GoogleMock(GCP_AUDIENCE, GCP_SA) as google:
@@ -520,10 +512,9 @@ def test_configure_writes_the_native_binary_so_no_node_starts(sandbox, project, 
         assert source["command"] == f"{native(project)} gcp executable-source"
         proc = run([sys.executable, "-c", GOOGLE_CLIENT, GCP_SCOPE],
                    dict(no_node, GOOGLE_APPLICATION_CREDENTIALS=str(credfile),
-                        GOOGLE_EXTERNAL_ACCOUNT_ALLOW_EXECUTABLES="1"), sandbox.path)
-        issued = json.loads(proc.stdout)["token"]
-        register_secret(issued)
-        assert issued == google.last_issued()
+                        GOOGLE_EXTERNAL_ACCOUNT_ALLOW_EXECUTABLES="1"), sandbox.path,
+                   reveals=[GoogleMock.issued_token])
+        assert json.loads(proc.stdout)["token"] == google.last_issued()
 
 
 BUILD_JS = """
@@ -591,12 +582,8 @@ authority_host = "{entra.url}"
                      scripts={"build": "vercel-oidc exec -- node build.js"})
         moto.enforce_auth(1)  # the one unsigned AssumeRoleWithWebIdentity; the SDK's call is signed
         build = run(["npm", "run", "build"], env, site)
-        register_issued_secrets(moto)
         assert build.stdout.splitlines()[-1] == "built with AWS, GCP and Azure"
         clouds = json.loads((site / "dist" / "clouds.json").read_text())
-        for secret in (clouds["gcp"], clouds["azure"]):
-            register_secret(secret)
-        assert_no_secrets(build.stderr)
         assert clouds == {
             "aws": f"arn:aws:sts::{ACCOUNT}:assumed-role/{ROLE}/vercel-web-production",
             "gcp": google.last_issued(),

@@ -7,8 +7,6 @@ import json
 import os
 import stat
 
-from conftest import register_secret
-
 PROJECT_ID = "prj_web123"
 
 NODE_GET_TOKEN = """
@@ -53,21 +51,24 @@ def test_the_js_helper_uses_the_token_vercel_oidc_refreshed(sandbox, mint):
     summary = sandbox.json_bin("token", "--json")
     assert summary["source"]["kind"] == "refreshed"
     assert summary["source"]["via"] == "`vercel project token`"
+    # The token refreshed is the one the CLI issued, and it is what the store holds.
+    assert sandbox.run_bin("token", "--print", reveals=[fresh]).stdout == fresh + "\n"
+    assert json.loads(store.read_text())["token"] == fresh
     assert stat.S_IMODE(os.stat(store).st_mode) == 0o600
     assert stat.S_IMODE(os.stat(store.parent).st_mode) == 0o700
 
     # No `vercel` and no login for the helper: it can only have read the shared store.
     (sandbox.path / "bin" / "vercel").unlink()
-    out = sandbox.node(NODE_GET_TOKEN)
-    assert json.loads(out.stdout)["token"] == fresh
+    out = sandbox.node(NODE_GET_TOKEN, reveals=[fresh])
+    assert out.stdout == json.dumps({"token": fresh}, separators=(",", ":")) + "\n"
 
 
 def test_vercel_oidc_uses_the_token_the_js_helper_stored(sandbox, mint):
     store = linked_project(sandbox, mint)
-    stored = register_secret(mint(lifetime=12 * 3600, environment="development"))
+    stored = mint(lifetime=12 * 3600, environment="development")
     sandbox.node(NODE_SAVE_TOKEN, env={"TOKEN_TO_SAVE": stored, "PROJECT_ID": PROJECT_ID})
     assert store.exists(), "the helper wrote where vercel-oidc reads"
-    printed = sandbox.run_bin("token", "--print").stdout
+    printed = sandbox.run_bin("token", "--print", reveals=[stored]).stdout
     assert printed == stored + "\n"
     summary = sandbox.json_bin("token", "--json")
     assert summary["source"]["via"] == "the shared token store"

@@ -13,7 +13,6 @@ import os
 import shutil
 import ssl
 import stat
-import subprocess
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,7 +21,7 @@ from urllib.parse import parse_qs
 import pytest
 
 from azure_mock import make_pki
-from conftest import assert_no_secrets, register_secret
+from conftest import register_secret, run
 
 STATIC_BIN = os.environ.get("VERCEL_OIDC_STATIC_BIN")
 CHROOT = shutil.which("chroot", path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin") or "chroot"
@@ -33,8 +32,8 @@ pytestmark = [
 
 ROLE_ARN = "arn:aws:iam::123456789012:role/vercel-static"
 KEY_ID = "ASIASTATICROOT000001"
-SECRET = register_secret("staticRootSecretAccessKey/0123456789abcdefgh")
-SESSION = register_secret("staticRootSessionToken+0123456789")
+SECRET = "staticRootSecretAccessKey/0123456789abcdefgh"
+SESSION = "staticRootSessionToken+0123456789"
 # Only /etc/hosts in the empty root can resolve this name.
 HOSTS_ONLY_NAME = "sts.vercel-oidc.test"
 HOSTS = f"127.0.0.1 localhost\n127.0.0.1 {HOSTS_ONLY_NAME}\n"
@@ -58,6 +57,8 @@ class StsStandIn:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
                 stand_in.requests.append({"host": self.headers.get("Host"),
                                           "form": {k: v[0] for k, v in parse_qs(body).items()}})
+                register_secret(SECRET)
+                register_secret(SESSION)
                 data = stand_in.success().encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "text/xml")
@@ -118,12 +119,10 @@ def listing(root, skip="tmp/"):
 
 
 def in_root(root, program, *args, env):
-    """Runs `program` (a path inside the root) there with only `env`; stderr is checked for
-    secrets."""
-    proc = subprocess.run([CHROOT, str(root), program, *args], env=env, capture_output=True,
-                          text=True, stdin=subprocess.DEVNULL, timeout=60)
-    assert_no_secrets(proc.stderr)
-    return proc
+    """Runs `program` (a path inside the root) there with only `env`, checked for secrets as
+    every run is; it may print the credentials of the STS stand-in."""
+    return run([CHROOT, str(root), program, *args], env, root, check=False, timeout=60,
+               reveals=[SECRET, SESSION], helper=program != "/vercel-oidc")
 
 
 def root_env(token, endpoint):
@@ -185,12 +184,12 @@ def test_without_etc_hosts_localhost_does_not_resolve(empty_root, sts, mint):
     assert proc.stderr.startswith(f"error: cannot reach STS at `http://localhost:{sts.port}`: "), proc.stderr
 
 
-def test_the_empty_root_has_no_dynamic_loader(empty_root):
+def test_the_empty_root_has_no_dynamic_loader(empty_root, mint):
     """The control: a dynamically linked program (this machine's `true`) cannot even start there."""
     shutil.copy2(shutil.which("true"), empty_root / "true")
     proc = in_root(empty_root, "/true", env={"PATH": "/"})
     assert (proc.returncode, proc.stdout) == (127, "")
     assert "No such file or directory" in proc.stderr, "exec finds no dynamic loader"
-    static = in_root(empty_root, "/vercel-oidc", "--version", env={"PATH": "/"})
+    static = in_root(empty_root, "/vercel-oidc", "--version", env={"PATH": "/", "VERCEL_OIDC_TOKEN": mint()})
     assert (static.returncode, static.stderr) == (0, "")
     assert static.stdout.startswith("vercel-oidc ")
