@@ -313,7 +313,7 @@ fn project_file(config: &project::ProjectConfig) -> String {
 
 /// The AWS config file editor, on any file content, with the entries `aws configure` writes.
 pub fn aws_config(data: &[u8]) {
-    use aws::config_file::{self, reader};
+    use aws::config_file;
     let content = text(data);
     let profile = ["vercel", "default", "with space"][data.len() % 3];
     let entries = [
@@ -339,20 +339,33 @@ pub fn aws_config(data: &[u8]) {
     let twice = config_file::upsert_profile(&once, profile, &entries)
         .expect("a profile written once can be written again");
     assert_eq!(once, twice, "a second edit changed the file");
-    // botocore reads the entries as the profile's.
-    let read = reader::read(&once);
+    assert_botocore_reads_entries(&once, profile, &entries);
+    assert_entry_written_on_one_line(&once, profile, data);
+    assert_other_lines_kept(&content, &once, &entries);
+    let _ = config_file::conflicting_keys(&once, profile);
+}
+
+/// botocore reads the entries as the profile's.
+fn assert_botocore_reads_entries(written: &str, profile: &str, entries: &[(&str, &str)]) {
+    use aws::config_file::reader;
+    let read = reader::read(written);
     let section = read
         .sections
         .iter()
         .rfind(|s| reader::profile_of(&s.name).as_deref() == Some(profile))
         .expect("the profile is there");
-    for (k, v) in entries {
+    for &(k, v) in entries {
         let found = section.settings.iter().find(|s| s.key == k);
         assert_eq!(found.map(|s| s.value.as_str()), Some(v), "`{k}`");
     }
-    // Whatever the file held, what is written for the entries is one line each.
+}
+
+/// Whatever the file held, what is written for an entry is one line: a value taken from the file
+/// is refused only when it could not be written as one (a control character, a comment marker,
+/// blanks around it).
+fn assert_entry_written_on_one_line(written: &str, profile: &str, data: &[u8]) {
     let value: String = text(data).chars().take(40).collect();
-    if let Err(e) = config_file::upsert_profile(&once, profile, &[("region", &value)]) {
+    if let Err(e) = aws::config_file::upsert_profile(written, profile, &[("region", &value)]) {
         assert!(
             value.chars().any(char::is_control)
                 || value.contains(" #")
@@ -361,8 +374,12 @@ pub fn aws_config(data: &[u8]) {
             "{e}"
         );
     }
-    // Every line but those the edit may replace (a key line of one of the entries) is kept, in
-    // order, with its line end (a last line without one may gain one).
+}
+
+/// Every line of `content` but those the edit may replace (a key line of one of the entries) is
+/// kept in `written`, in order, with its line end (a last line without one may gain one).
+fn assert_other_lines_kept(content: &str, written: &str, entries: &[(&str, &str)]) {
+    use aws::config_file::reader;
     let replaceable = |l: &str| {
         let l = reader::py_trim(l).to_lowercase();
         entries.iter().any(|(k, _)| {
@@ -370,8 +387,8 @@ pub fn aws_config(data: &[u8]) {
                 .is_some_and(|rest| reader::py_trim(rest).starts_with(['=', ':']))
         })
     };
-    let before = reader::split_lines(&content);
-    let mut rest = reader::split_lines(&once).into_iter();
+    let before = reader::split_lines(content);
+    let mut rest = reader::split_lines(written).into_iter();
     for (i, line) in before.iter().enumerate() {
         if replaceable(line.text) {
             continue;
@@ -382,7 +399,6 @@ pub fn aws_config(data: &[u8]) {
             "the line {line:?} was lost or moved"
         );
     }
-    let _ = config_file::conflicting_keys(&once, profile);
 }
 
 /// `verify`'s documents: the OpenID configuration, the JWKS and a token's header.
