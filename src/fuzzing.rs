@@ -1,6 +1,7 @@
 //! Entry points for fuzzing every parser that reads outside bytes, shared by the property tests
 //! (`tests/fuzz_props.rs`, stable, bounded, in CI) and the cargo-fuzz targets (`tests/fuzz/`,
-//! nightly, by hand). Not part of the library's API.
+//! nightly, by hand). Not part of the library's API. Those of one cloud's parsers live in its
+//! folder (`aws::fuzz`, `gcp::fuzz`, `azure::fuzz`); these are the others.
 //!
 //! Each function takes any bytes, must never panic on them, and panics only when an invariant
 //! of the parser it drives breaks (so that both harnesses report it as a crash):
@@ -9,12 +10,12 @@
 //! | --- | --- | --- |
 //! | [`token`] | JWT claims ([`crate::token::decode_claims`], [`OidcToken::parse`]) | the expiry is a time, never 1970 for a huge `exp`; the freshness check answers |
 //! | [`dotenv`] | `.env.local` ([`crate::token::dotenv_value_bytes`]) | a leading BOM changes nothing; a line appended last wins |
-//! | [`sts_xml`] | STS responses (`crate::aws::sts::parse_success`, `parse_error`) | credentials print as the 5-key `credential_process` JSON and read back equal |
-//! | [`gcp_json`] | Google STS and IAM Credentials bodies | a token is never empty; its expiry formats |
-//! | [`entra_json`] | Entra ID bodies | a token is never empty; `to_json` is JSON |
+//! | `aws::fuzz::sts_xml` | STS responses (`crate::aws::sts::parse_success`, `parse_error`) | credentials print as the 5-key `credential_process` JSON and read back equal |
+//! | `gcp::fuzz::gcp_json` | Google STS and IAM Credentials bodies | a token is never empty; its expiry formats |
+//! | `azure::fuzz::entra_json` | Entra ID bodies | a token is never empty; `to_json` is JSON |
 //! | [`cache_entry`] | a cache entry file, through `crate::cache::Cache::get` | a miss or a value, never an error; served exactly when the file is a well-formed entry (`{"expires_at", "value"}`, at most 64 KiB) good for longer than asked, with the value it holds; what is served, stored again, is served the same |
 //! | [`project_toml`] | `vercel-oidc.toml` ([`crate::project::ProjectConfig::parse`]) | every environment's sections resolve; a file accepted, written out again from its sections, parses to the same sections; a refusal names the file, the line and what is wrong |
-//! | [`aws_config`] | the AWS config file editor (`crate::aws::config_file`) | a refusal names a line; botocore's reader finds the entries; other lines kept in order with their line ends; a second edit changes nothing |
+//! | `aws::fuzz::aws_config` | the AWS config file editor (`crate::aws::config_file`) | a refusal names a line; botocore's reader finds the entries; other lines kept in order with their line ends; a second edit changes nothing |
 //! | [`jwks`] | `verify`'s discovery document, JWKS and token header | kept keys have a `kid` and 2048–4096 bits; a usable `jwks_uri` |
 //! | [`redaction`] | `crate::http::redact` and `crate::http::server_text` of server text | no secret sent, no `eyJ`, no control character left |
 //! | [`env_output`] | [`crate::output::render`] of any value | a POSIX shell reads back exactly the value (sh) or the escaped value (dotenv) |
@@ -24,7 +25,7 @@ use time::OffsetDateTime;
 use time::macros::datetime;
 
 use crate::token::{OidcToken, TokenSource};
-use crate::{aws, azure, cache, clouds, gcp, http, output, project, timefmt, token};
+use crate::{aws, cache, clouds, http, output, project, timefmt, token};
 
 /// A fixed "now", so that a failure reproduces.
 const NOW: OffsetDateTime = datetime!(2026-11-26 12:00:00 UTC);
@@ -76,55 +77,6 @@ pub fn dotenv(data: &[u8]) {
         Some("last.one.wins"),
         "the last assignment did not win"
     );
-}
-
-/// An STS `AssumeRoleWithWebIdentity` answer, success or error.
-pub fn sts_xml(data: &[u8]) {
-    let xml = text(data);
-    if let Ok(creds) = aws::sts::parse_success(&xml) {
-        let json = creds.to_process_json();
-        let v: serde_json::Value = serde_json::from_str(&json).expect("process JSON parses");
-        assert_eq!(v["Version"], 1);
-        assert_eq!(v.as_object().map(|o| o.len()), Some(5));
-        let back: aws::AwsCredentials = serde_json::from_value(v).expect("reads back");
-        assert_eq!(back.access_key_id, creds.access_key_id);
-        assert_eq!(
-            timefmt::rfc3339_z(back.expiration),
-            timefmt::rfc3339_z(creds.expiration)
-        );
-        let _ = timefmt::unusable_expiry(creds.expiration, NOW, token::CLOCK_SKEW);
-        let _ = output::render(&creds.env_vars(Some("eu-west-1")), output::EnvFormat::Sh);
-    }
-    let _ = aws::sts::parse_error(&xml);
-}
-
-/// Google STS and IAM Credentials bodies.
-pub fn gcp_json(data: &[u8]) {
-    let body = text(data);
-    let parsed = [
-        gcp::sts::parse_sts_success(&body, NOW),
-        gcp::sts::parse_iam_success(&body),
-    ];
-    for t in parsed.into_iter().flatten() {
-        assert!(!t.access_token.expose_secret().is_empty());
-        let _ = timefmt::rfc3339_z(t.expires_at());
-        let _ = timefmt::unusable_expiry(t.expires_at(), NOW, token::CLOCK_SKEW);
-    }
-    let _ = gcp::sts::parse_sts_error(&body);
-    let _ = gcp::sts::parse_iam_error(&body);
-}
-
-/// Entra ID token endpoint bodies.
-pub fn entra_json(data: &[u8]) {
-    let body = text(data);
-    if let Ok(t) = azure::entra::parse_success(&body, NOW) {
-        assert!(!t.access_token.expose_secret().is_empty());
-        let json: serde_json::Value = serde_json::from_str(&t.to_json(NOW)).expect("JSON");
-        assert!(json["expires_in"].as_i64().is_some_and(|n| n >= 0));
-    }
-    if let Some(e) = azure::entra::parse_error(&body) {
-        let _ = http::server_text(&e.message, &[]);
-    }
 }
 
 /// A cache entry file, read as AWS credentials and as any JSON value. A corrupt entry is a
@@ -309,96 +261,6 @@ fn project_file(config: &project::ProjectConfig) -> String {
         }
     }
     out
-}
-
-/// The AWS config file editor, on any file content, with the entries `aws configure` writes.
-pub fn aws_config(data: &[u8]) {
-    use aws::config_file;
-    let content = text(data);
-    let profile = ["vercel", "default", "with space"][data.len() % 3];
-    let entries = [
-        (
-            "credential_process",
-            "/usr/local/bin/vercel-oidc aws credential-process --role-arn arn:aws:iam::123456789012:role/r",
-        ),
-        ("region", "eu-west-1"),
-    ];
-    let once = match config_file::upsert_profile(&content, profile, &entries) {
-        Ok(text) => text,
-        Err(e) => {
-            // A name botocore would not find again, or a file it would read otherwise, named
-            // by its line; never an edit that changes what botocore reads elsewhere.
-            let e = e.to_string();
-            assert!(
-                !config_file::is_profile_name(profile) || e.starts_with("line"),
-                "{e}"
-            );
-            return;
-        }
-    };
-    let twice = config_file::upsert_profile(&once, profile, &entries)
-        .expect("a profile written once can be written again");
-    assert_eq!(once, twice, "a second edit changed the file");
-    assert_botocore_reads_entries(&once, profile, &entries);
-    assert_entry_written_on_one_line(&once, profile, data);
-    assert_other_lines_kept(&content, &once, &entries);
-    let _ = config_file::conflicting_keys(&once, profile);
-}
-
-/// botocore reads the entries as the profile's.
-fn assert_botocore_reads_entries(written: &str, profile: &str, entries: &[(&str, &str)]) {
-    use aws::config_file::reader;
-    let read = reader::read(written);
-    let section = read
-        .sections
-        .iter()
-        .rfind(|s| reader::profile_of(&s.name).as_deref() == Some(profile))
-        .expect("the profile is there");
-    for &(k, v) in entries {
-        let found = section.settings.iter().find(|s| s.key == k);
-        assert_eq!(found.map(|s| s.value.as_str()), Some(v), "`{k}`");
-    }
-}
-
-/// Whatever the file held, what is written for an entry is one line: a value taken from the file
-/// is refused only when it could not be written as one (a control character, a comment marker,
-/// blanks around it).
-fn assert_entry_written_on_one_line(written: &str, profile: &str, data: &[u8]) {
-    let value: String = text(data).chars().take(40).collect();
-    if let Err(e) = aws::config_file::upsert_profile(written, profile, &[("region", &value)]) {
-        assert!(
-            value.chars().any(char::is_control)
-                || value.contains(" #")
-                || value.contains(" ;")
-                || value.trim() != value,
-            "{e}"
-        );
-    }
-}
-
-/// Every line of `content` but those the edit may replace (a key line of one of the entries) is
-/// kept in `written`, in order, with its line end (a last line without one may gain one).
-fn assert_other_lines_kept(content: &str, written: &str, entries: &[(&str, &str)]) {
-    use aws::config_file::reader;
-    let replaceable = |l: &str| {
-        let l = reader::py_trim(l).to_lowercase();
-        entries.iter().any(|(k, _)| {
-            l.strip_prefix(k)
-                .is_some_and(|rest| reader::py_trim(rest).starts_with(['=', ':']))
-        })
-    };
-    let before = reader::split_lines(content);
-    let mut rest = reader::split_lines(written).into_iter();
-    for (i, line) in before.iter().enumerate() {
-        if replaceable(line.text) {
-            continue;
-        }
-        let last = i + 1 == before.len();
-        assert!(
-            rest.any(|o| o.text == line.text && (o.end == line.end || last)),
-            "the line {line:?} was lost or moved"
-        );
-    }
 }
 
 /// `verify`'s documents: the OpenID configuration, the JWKS and a token's header.

@@ -1,16 +1,16 @@
 //! Property tests: every parser that reads outside bytes, fed mutations of valid inputs from a
 //! fixed-seed generator, must not panic and must keep the invariants that
-//! `vercel_oidc::fuzzing` checks (see its table). Stable toolchain, bounded: a few thousand
+//! `vercel_oidc::fuzzing` and each cloud's `fuzz` module check (see the table of `fuzzing`). Stable toolchain, bounded: a few thousand
 //! inputs per target by default, a few seconds in all; `FUZZ_PROPS_ITERATIONS=N` runs N per
 //! target (with `--release` for long runs). The same targets run unbounded under cargo-fuzz
 //! from `tests/fuzz/` (README, "Fuzzing").
 //!
 //! A failure prints the target, the iteration and the input (escaped), which replays with
-//! `vercel_oidc::fuzzing::<target>(input)`.
+//! `vercel_oidc::fuzzing::<target>(input)` (or `vercel_oidc::<cloud>::fuzz::<target>`).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use vercel_oidc::fuzzing;
+use vercel_oidc::{aws, azure, fuzzing, gcp};
 
 /// Inputs per target unless `FUZZ_PROPS_ITERATIONS` says otherwise.
 const DEFAULT_ITERATIONS: usize = 3000;
@@ -221,7 +221,7 @@ fn sts_responses() {
         b"xmlns:a=\"x\"",
         b"<a:Credentials>",
     ];
-    run("sts_xml", 0x7031_0003, 1, &seeds, dict, fuzzing::sts_xml);
+    run("sts_xml", 0x7031_0003, 1, &seeds, dict, aws::fuzz::sts_xml);
 }
 
 #[test]
@@ -241,7 +241,7 @@ fn gcp_responses() {
         1,
         &seeds,
         JSON_WORDS,
-        fuzzing::gcp_json,
+        gcp::fuzz::gcp_json,
     );
 }
 
@@ -259,7 +259,7 @@ fn entra_responses() {
         1,
         &seeds,
         JSON_WORDS,
-        fuzzing::entra_json,
+        azure::fuzz::entra_json,
     );
 }
 
@@ -369,7 +369,7 @@ fn aws_config_editor() {
         1,
         &seeds,
         dict,
-        fuzzing::aws_config,
+        aws::fuzz::aws_config,
     );
 }
 

@@ -21,6 +21,9 @@ pub(crate) mod config_file;
 pub(crate) mod container;
 pub(crate) mod endpoint;
 mod exchange;
+#[cfg(feature = "cli")]
+#[doc(hidden)]
+pub mod fuzz;
 pub mod provider;
 pub mod settings;
 pub(crate) mod sts;

@@ -32,6 +32,9 @@ pub(crate) mod entra;
 mod exchange;
 #[cfg(feature = "cli")]
 pub(crate) mod federated_file;
+#[cfg(feature = "cli")]
+#[doc(hidden)]
+pub mod fuzz;
 pub mod settings;
 pub(crate) mod trust;
 

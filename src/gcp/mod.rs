@@ -33,6 +33,9 @@ pub(crate) mod credfile;
 mod exchange;
 #[cfg(feature = "cli")]
 pub(crate) mod executable;
+#[cfg(feature = "cli")]
+#[doc(hidden)]
+pub mod fuzz;
 pub mod settings;
 pub(crate) mod sts;
 pub(crate) mod trust;

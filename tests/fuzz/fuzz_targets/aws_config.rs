@@ -1,3 +1,3 @@
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| vercel_oidc::fuzzing::aws_config(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| vercel_oidc::aws::fuzz::aws_config(data));

@@ -1,3 +1,3 @@
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| vercel_oidc::fuzzing::entra_json(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| vercel_oidc::azure::fuzz::entra_json(data));

@@ -1,3 +1,3 @@
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| vercel_oidc::fuzzing::sts_xml(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| vercel_oidc::aws::fuzz::sts_xml(data));
