@@ -285,12 +285,14 @@ async fn supervise(
     program: &Path,
     mut upkeep: Upkeep<'_>,
 ) -> anyhow::Result<std::process::ExitStatus> {
+    // Caught before the child starts, so that a signal sent meanwhile is forwarded rather than
+    // ending this process and leaving the child running.
+    let mut forwarded = forwarded_signals()?;
+    catch_interrupts()?;
     let mut child = command
         .spawn()
         .with_context(|| format!("cannot run `{}`", program.display()))?;
     let pid = child.id().context("the child exited at once")? as libc::pid_t;
-    let mut forwarded = forwarded_signals()?;
-    catch_interrupts()?;
     let mut interrupts = tokio::time::interval(StdDuration::from_millis(50));
     let mut ticks = tokio::time::interval(check_interval(ctx));
     loop {
