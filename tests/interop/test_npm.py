@@ -152,9 +152,8 @@ def test_the_platform_package_lists_the_licenses_of_every_crate_in_its_binary():
     triple = next(p["triple"] for p in PLATFORMS if p["package"] == PLATFORM_PACKAGE)
     with tarfile.open(Path(NPM_DIR) / PLATFORM_TGZ) as t:
         text = t.extractfile("package/THIRD-PARTY-LICENSES.txt").read().decode()
-    tree = subprocess.run(["cargo", "tree", "--locked", "--offline", "-e", "normal", "--target", triple,
-                           "--prefix", "none", "--format", "{p}|{l}"], cwd=ROOT, capture_output=True, text=True,
-                          check=True).stdout
+    tree = run(["cargo", "tree", "--locked", "--offline", "-e", "normal", "--target", triple,
+                "--prefix", "none", "--format", "{p}|{l}"], dict(os.environ), ROOT, helper=True).stdout
     crates = {tuple(line.replace(" (*)", "").split("|")) for line in tree.splitlines()}
     crates = {(p.split(" (")[0], lic) for p, lic in crates if not p.startswith("vercel-oidc ")}
     assert len(crates) > 100

@@ -16,12 +16,11 @@ import glob
 import json
 import os
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from conftest import NODE_MODULES, assert_no_secrets
+from conftest import NODE_MODULES, run
 from identities import AZURE_CLIENT, AZURE_TENANT
 from npm_registry import NpmRegistry
 
@@ -52,14 +51,6 @@ def registry():
         yield r
 
 
-def run(args, env, cwd, check=True):
-    proc = subprocess.run(args, env=env, cwd=cwd, capture_output=True, text=True, timeout=180)
-    assert_no_secrets(proc.stdout + proc.stderr)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"{args} exited {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
-    return proc
-
-
 def install(manager, sandbox, registry):
     """A project depending on vercel-oidc, installed by `manager`; returns (project, how to run a
     bin of the project)."""
@@ -82,15 +73,16 @@ def install(manager, sandbox, registry):
             f'cacheFolder: "{sandbox.path / "yarn-cache"}"',
         ]) + "\n")
         (site / "yarn.lock").write_text("")
-        run(["node", *YARN, "install"], env, site)
+        run(["node", *YARN, "install"], env, site, timeout=180, helper=True)
         return site, lambda *args: ["node", *YARN, "vercel-oidc", *args]
     run(["node", *PNPM, "install", "--registry", registry.url, "--store-dir", str(sandbox.path / "pnpm-store"),
-         "--config.minimum-release-age=0"], env, site)
+         "--config.minimum-release-age=0"], env, site, timeout=180, helper=True)
     return site, lambda *args: ["node", *PNPM, "exec", "vercel-oidc", *args]
 
 
 @pytest.mark.parametrize("manager", ["yarn-pnp", "yarn-pnpm", "pnpm"])
 def test_the_launcher_finds_the_binary_in_each_layout(sandbox, registry, mint, manager):
+    token = mint()
     site, vercel_oidc = install(manager, sandbox, registry)
     if manager == "yarn-pnp":
         assert not (site / "node_modules").exists() and (site / ".pnp.cjs").is_file()
@@ -99,13 +91,12 @@ def test_the_launcher_finds_the_binary_in_each_layout(sandbox, registry, mint, m
     native = natives[0]
     assert Path(native).read_bytes() == Path(STATIC_BIN).read_bytes()
 
-    env = dict(sandbox.env, npm_config_update_notifier="false")
+    env = dict(sandbox.env, npm_config_update_notifier="false", VERCEL_OIDC_TOKEN=token)
     proc = run(vercel_oidc("--version"), env, site)
     assert (proc.stdout, proc.stderr) == (f"vercel-oidc {VERSION}\n", "")
 
     # exec runs the command with the wiring, and its exit code comes back through the launcher.
-    token = mint()
-    exec_env = dict(env, VERCEL_OIDC_TOKEN=token, AZURE_TENANT_ID=AZURE_TENANT, AZURE_CLIENT_ID=AZURE_CLIENT)
+    exec_env = dict(env, AZURE_TENANT_ID=AZURE_TENANT, AZURE_CLIENT_ID=AZURE_CLIENT)
     proc = run(vercel_oidc("exec", "--", "sh", "-c", 'echo "client $AZURE_CLIENT_ID"; exit 3'), exec_env, site,
                check=False)
     assert (proc.returncode, proc.stdout, proc.stderr) == (3, f"client {AZURE_CLIENT}\n", "")
