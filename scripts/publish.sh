@@ -22,8 +22,9 @@
 #    `+ NAME@VERSION` line.
 #
 # The registry is npm's own setting (npm_config_registry). Credentials are npm's too: the workflow
-# gives a granular token (NODE_AUTH_TOKEN) for the first release and GitHub's OIDC token to npm's
-# trusted publishing after it (npm 11.5.1 or later, checked here); the script never reads them.
+# sets a granular token (the secret NPM_TOKEN) as npm's auth token for the first release, and
+# gives GitHub's OIDC token to npm's trusted publishing after it (npm 11.5.1 or later, checked
+# here); the script never reads them.
 # `--provenance` needs GitHub Actions' OIDC token, so outside the workflow only --dry-run works.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -62,20 +63,27 @@ case "$VERSION" in
 esac
 
 ORDER=$(node "$ROOT/npm/pack.js" check "$DIR")
+VIEW_LOG=$(mktemp)
+trap 'rm -f "$VIEW_LOG"' EXIT
 say "publishing $VERSION under the dist-tag \`$TAG\`${DRY_RUN:+ (dry run)}"
 while read -r TARBALL; do
     SPEC=$(tar -xOzf "$TARBALL" package/package.json \
         | node -e 'const p = JSON.parse(require("fs").readFileSync(0, "utf8")); console.log(`${p.name}@${p.version}`)')
-    if VIEW_ERR=$(npm view "$SPEC" version 2>&1 >/dev/null); then
+    # Published only when the registry names this very version (an older npm says nothing and
+    # exits 0 for a version it does not have).
+    VIEWED=0
+    SEEN=$(npm view "$SPEC" version </dev/null 2>"$VIEW_LOG") && VIEWED=1
+    if [ "$VIEWED" = 1 ] && [ "$SEEN" = "${SPEC##*@}" ]; then
         say "$SPEC is already on the registry: skipped"
         continue
     fi
+    VIEW_ERR=$(cat "$VIEW_LOG")
     case "$VIEW_ERR" in
-        *E404*) ;;
+        *E404* | "") ;;
         *) die "could not ask the registry whether $SPEC is published (npm view $SPEC):"$'\n'"$VIEW_ERR" ;;
     esac
     say "npm publish $TARBALL --access public --tag $TAG --provenance ${DRY_RUN[*]:-}"
-    OUT=$(npm publish "$TARBALL" --access public --tag "$TAG" --provenance "${DRY_RUN[@]}") \
+    OUT=$(npm publish "$TARBALL" --access public --tag "$TAG" --provenance "${DRY_RUN[@]}" </dev/null) \
         || die "npm publish of $SPEC failed (see above)"
     LAST=$(printf '%s\n' "$OUT" | tail -n 1)
     [ "$LAST" = "+ $SPEC" ] || die "npm publish of $SPEC ended with \`$LAST\`, not \`+ $SPEC\`"

@@ -7,7 +7,6 @@ use crate::settings::Command;
 use crate::settings::{Kind, Raw, Setting, Table, WhenUnset};
 use crate::vars;
 
-/// The commands that exchange the token with STS, and so take every AWS setting.
 /// `vercel-oidc aws credential-process`.
 #[cfg(feature = "cli")]
 pub const CREDENTIAL_PROCESS: Command = Command("aws credential-process");
@@ -20,6 +19,7 @@ pub const CONFIGURE: Command = Command("aws configure");
 #[cfg(feature = "cli")]
 pub const ENV: Command = Command("aws env");
 
+/// The commands that exchange the token with STS, and so take every AWS setting.
 #[cfg(feature = "cli")]
 const EXCHANGE: &[Command] = &[
     CREDENTIAL_PROCESS,

@@ -7,7 +7,6 @@ use crate::settings::Command;
 use crate::settings::{Setting, Table, WhenUnset};
 use crate::vars;
 
-/// The commands that exchange the token with Entra ID, or wire it for SDKs that do.
 /// `vercel-oidc azure configure`.
 #[cfg(feature = "cli")]
 pub const CONFIGURE: Command = Command("azure configure");
@@ -16,6 +15,7 @@ pub const CONFIGURE: Command = Command("azure configure");
 #[cfg(feature = "cli")]
 pub const ACCESS_TOKEN: Command = Command("azure access-token");
 
+/// The commands that exchange the token with Entra ID, or wire it for SDKs that do.
 #[cfg(feature = "cli")]
 const EXCHANGE: &[Command] = &[CONFIGURE, ACCESS_TOKEN, Command::EXEC, Command::DOCTOR];
 

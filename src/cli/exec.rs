@@ -111,12 +111,9 @@ pub fn run(
         dir: run_dir.path(),
         no_cache,
     };
-    crate::log::debug!(
-        "running `{}` with {} wired",
-        program.display(),
-        plan.names.join(", ")
-    );
+    let names = plan.names.join(", ");
     let wired = wire(ctx, plan, &run)?;
+    crate::log::debug!("running `{}` with {names} wired", program.display());
     let command = child_command(
         ctx,
         &program,
@@ -289,6 +286,9 @@ async fn supervise(
     // ending this process and leaving the child running.
     let mut forwarded = forwarded_signals()?;
     catch_interrupts()?;
+    if let Some(status) = interrupted_before_the_child() {
+        return Ok(status);
+    }
     let mut child = command
         .spawn()
         .with_context(|| format!("cannot run `{}`", program.display()))?;
@@ -455,6 +455,10 @@ fn renew(session: &crate::session::Session, now: OffsetDateTime) -> Option<OidcT
 /// waiting to be forwarded.
 static SENT_BY_A_PROCESS: AtomicI32 = AtomicI32::new(0);
 
+/// The last `SIGINT` or `SIGQUIT`, from anyone: one that came before the child started (when no
+/// terminal could have delivered it to the child too) ends the run instead.
+static INTERRUPTED: AtomicI32 = AtomicI32::new(0);
+
 extern "C" fn note_interrupt(sig: libc::c_int, info: *mut libc::siginfo_t, _: *mut libc::c_void) {
     // SAFETY: with SA_SIGINFO the kernel passes a valid siginfo_t.
     let code = unsafe { (*info).si_code };
@@ -463,6 +467,17 @@ extern "C" fn note_interrupt(sig: libc::c_int, info: *mut libc::siginfo_t, _: *m
     // only this one.
     if code == libc::SI_USER || code == libc::SI_QUEUE || code == libc::SI_TKILL {
         SENT_BY_A_PROCESS.store(sig, Ordering::SeqCst);
+    }
+    INTERRUPTED.store(sig, Ordering::SeqCst);
+}
+
+/// The status of a run ended by a `SIGINT` or `SIGQUIT` that came before the child started, as
+/// if it had ended this process: no child is started then.
+fn interrupted_before_the_child() -> Option<std::process::ExitStatus> {
+    use std::os::unix::process::ExitStatusExt;
+    match INTERRUPTED.swap(0, Ordering::SeqCst) {
+        0 => None,
+        sig => Some(std::process::ExitStatus::from_raw(sig)),
     }
 }
 

@@ -22,10 +22,6 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::settings::Command as Settings;
-
-const EXEC: Settings = Settings::EXEC;
-const DOCTOR: Settings = Settings::DOCTOR;
 use crate::env::Env;
 use crate::session::Session;
 use crate::{outside, vars};
@@ -195,11 +191,11 @@ fn read(clouds: Clouds) -> (Cli, Action) {
             Some(Command::Exec) => Action::Exec(
                 exec::ExecArgs::from_arg_matches(sub)?,
                 flags::CacheFlag::from_arg_matches(sub)?,
-                Choice::read(sub, clouds, EXEC)?,
+                Choice::read(sub, clouds, crate::settings::Command::EXEC)?,
             ),
             Some(Command::Doctor) => Action::Doctor(
                 doctor::DoctorArgs::from_arg_matches(sub)?,
-                Choice::read(sub, clouds, DOCTOR)?,
+                Choice::read(sub, clouds, crate::settings::Command::DOCTOR)?,
             ),
             Some(Command::Verify(args)) => Action::Verify(args),
             None => match clouds.iter().find(|c| c.table().section == name) {

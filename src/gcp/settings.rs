@@ -11,7 +11,6 @@ use crate::settings::Command;
 use crate::settings::{Kind, Raw, Setting, Table, WhenUnset};
 use crate::vars;
 
-/// The commands that exchange the token with Google, or wire it for clients that do.
 /// `vercel-oidc gcp configure`.
 #[cfg(feature = "cli")]
 pub const CONFIGURE: Command = Command("gcp configure");
@@ -20,6 +19,7 @@ pub const CONFIGURE: Command = Command("gcp configure");
 #[cfg(feature = "cli")]
 pub const ACCESS_TOKEN: Command = Command("gcp access-token");
 
+/// The commands that exchange the token with Google, or wire it for clients that do.
 #[cfg(feature = "cli")]
 const EXCHANGE: &[Command] = &[CONFIGURE, ACCESS_TOKEN, Command::EXEC, Command::DOCTOR];
 

@@ -79,8 +79,12 @@ pub fn register_secret(secret: impl Into<String>) {
 }
 
 /// `secret` in every form a leak could take: as it is, URL-encoded (as a form value, and
-/// percent-encoded with upper- or lower-case hex), and JSON-escaped (with or without `\/`).
+/// percent-encoded with upper- or lower-case hex), JSON-escaped (with or without `\/`), and
+/// base64-encoded (standard and URL-safe); for a JWT, also its signature alone, which is what
+/// makes it a credential.
 pub fn forms(secret: &str) -> Vec<String> {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
     let json = serde_json::to_string(secret).unwrap();
     let json = json[1..json.len() - 1].to_string();
     let percent_upper: String = secret
@@ -100,10 +104,29 @@ pub fn forms(secret: &str) -> Vec<String> {
         percent_upper,
         json.replace('/', "\\/"),
         json,
+        STANDARD.encode(secret),
+        URL_SAFE_NO_PAD.encode(secret),
     ];
+    all.extend(jwt_signature(secret).map(str::to_string));
     all.sort();
     all.dedup();
     all
+}
+
+/// The signature segment of `secret` when it is a JWT (three dot-separated base64url parts) with a
+/// signature long enough to be one.
+fn jwt_signature(secret: &str) -> Option<&str> {
+    let parts: Vec<&str> = secret.split('.').collect();
+    let base64url = |p: &str| {
+        p.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
+    match parts[..] {
+        [h, p, sig] if sig.len() >= 16 && [h, p, sig].iter().all(|part| base64url(part)) => {
+            Some(sig)
+        }
+        _ => None,
+    }
 }
 
 /// `text` with the hex digits of each `%XX` escape in lower case, and nothing else changed.

@@ -10,7 +10,9 @@ run was asked to print it (`reveals`), and a run in a test that issued no secret
 test_harness.py tests this and keeps the test files off `subprocess`.
 """
 
+import base64
 import json
+import re
 import os
 import pty
 import socket
@@ -68,12 +70,20 @@ def world():
 
 def forms(secret):
     """`secret` in every form a leak could take: as it is, URL-encoded (as a form value, and
-    percent-encoded with upper- or lower-case hex) and JSON-escaped (with or without `\\/`)."""
+    percent-encoded with upper- or lower-case hex), JSON-escaped (with or without `\\/`) and
+    base64-encoded (standard and URL-safe); for a JWT, also its signature alone, which is what makes
+    it a credential."""
     percent = urllib.parse.quote(secret, safe="-._~")
     lower = "%".join(part if i == 0 else part[:2].lower() + part[2:] for i, part in enumerate(percent.split("%")))
     escaped = json.dumps(secret)[1:-1]
-    return sorted({secret, urllib.parse.quote_plus(secret, safe="-._~"), percent, lower, escaped,
-                   escaped.replace("/", "\\/")})
+    raw = secret.encode()
+    found = {secret, urllib.parse.quote_plus(secret, safe="-._~"), percent, lower, escaped,
+             escaped.replace("/", "\\/"), base64.b64encode(raw).decode(),
+             base64.urlsafe_b64encode(raw).decode().rstrip("=")}
+    parts = secret.split(".")
+    if len(parts) == 3 and len(parts[2]) >= 16 and all(re.fullmatch(r"[A-Za-z0-9_-]+", p) for p in parts):
+        found.add(parts[2])
+    return sorted(found)
 
 
 def check_run(what, stdout, stderr, reveals=(), helper=False):

@@ -430,6 +430,17 @@ def test_root_runs_a_project_installed_by_another_user(sandbox, project):
         assert (proc.returncode, proc.stdout, proc.stderr) == (1, "", refusal.format(
             f"{who} may write to it (mode 0{mode:o})"))
 
+    # A folder above the binary that others may write to could hold a link to any program.
+    os.chmod(binary, 0o755)
+    folder = os.path.dirname(binary)
+    os.chmod(folder, 0o777)
+    proc = run([launcher(project), "--version"], env, project, check=False)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (1, "", refusal.format(
+        f"every user may write to the folder `{folder}` above it (mode 0777)"))
+    os.chmod(folder, 0o1777)  # sticky, as /tmp: no one may replace another's file there
+    proc = run([launcher(project), "--version"], env, project)
+    assert (proc.stdout, proc.stderr) == (f"vercel-oidc {VERSION}\n", "")
+
 
 def test_the_binary_override_must_be_an_absolute_path_to_another_program(sandbox, project):
     env = npm_env(sandbox)
