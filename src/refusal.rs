@@ -2,9 +2,8 @@
 //! identity the token presented, and this tool's reading of it ([`Hint`]: what went wrong, then
 //! the trust set-up that would accept the token).
 //!
-//! [`crate::aws::StsError::Refused`], [`crate::gcp::GcpError::StsRefused`] and
-//! [`crate::gcp::GcpError::ImpersonationRefused`], and [`crate::azure::EntraError::Refused`] each
-//! hold one. Their messages show the hint under their first line; `doctor` reads the fields.
+//! Each cloud's error for a refused token holds one (AWS's `StsError::Refused`, GCP's
+//! `GcpError::StsRefused` and `ImpersonationRefused`, Azure's `EntraError::Refused`). Their messages show the hint under their first line; `doctor` reads the fields.
 //! What the service said ([`Refusal::code`], [`Refusal::message`]) is kept redacted and escaped
 //! (`http::server_text`); what the token said is [`Text`], shown escaped.
 
@@ -14,35 +13,7 @@ use serde::Serialize;
 
 use crate::outside::Text;
 use crate::token::Claims;
-
-/// The service that refused.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub enum Service {
-    /// AWS STS `AssumeRoleWithWebIdentity`.
-    Sts,
-    GoogleSts,
-    /// Google's IAM Credentials `generateAccessToken`.
-    IamCredentials,
-    EntraId,
-}
-
-impl Service {
-    /// `STS`, `Google STS`, `IAM Credentials` or `Entra ID`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Sts => "STS",
-            Self::GoogleSts => "Google STS",
-            Self::IamCredentials => "IAM Credentials",
-            Self::EntraId => "Entra ID",
-        }
-    }
-}
-
-impl fmt::Display for Service {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+use crate::transport::TokenService;
 
 /// The identity the refused token presented: its `iss`, `sub` and `aud`, as sent (shown
 /// escaped: they are [`Text`]).
@@ -121,7 +92,8 @@ impl fmt::Display for Hint {
 /// A cloud's refusal of the token.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Refusal {
-    pub service: Service,
+    /// The service that refused, as each cloud describes its own ([`TokenService`]).
+    pub service: &'static TokenService,
     /// The HTTP status of the answer.
     pub status: u16,
     /// The service's error code, redacted: `AccessDenied`, `invalid_grant`,

@@ -13,7 +13,9 @@
 //! is `aws`). A macro called as `crate::debug!` names the file whose `#[macro_export]` defines
 //! it. A path inside an inline module (`mod diag { use super::Lookup; }`) starts from it. These
 //! are no edges: `mod x;`, a module naming itself, and a path relative to the module
-//! (`sts::StsError` in `aws`), which only a parent writes of its child.
+//! (`sts::StsError` in `aws`), which only a parent writes of its child. So a parent's
+//! `pub use child::X`, which hands a name on, is not counted: the README ("Source layout") names
+//! the one loop between folders that this leaves out.
 //!
 //! A failure lists each group of modules that import each other, then one cycle for each import
 //! that some cycle goes through: that import and the shortest way back, `a -> b -> c -> a`, so

@@ -21,7 +21,7 @@ use crate::aws::endpoint::StsEndpoint;
 use crate::aws::trust;
 use crate::http::{self, RetryPolicy};
 use crate::problem::{Explain, Explanation};
-use crate::refusal::{Hint, Identity, Refusal, Service};
+use crate::refusal::{Hint, Identity, Refusal};
 use crate::secret::Secret;
 use crate::timefmt;
 use crate::token::{Claims, OidcToken};
@@ -326,7 +326,7 @@ impl StsClient {
                 role_arn: req.role_arn.clone(),
                 endpoint,
                 refusal: Box::new(Refusal {
-                    service: Service::Sts,
+                    service: &STS,
                     status,
                     hint: hint_for(&code, req, token.claims()),
                     code: http::server_text(&code, &sent),
@@ -548,7 +548,7 @@ mod tests {
             role_arn: String::new(),
             endpoint: String::new(),
             refusal: Box::new(Refusal {
-                service: Service::Sts,
+                service: &STS,
                 status,
                 code: code.into(),
                 message: String::new(),

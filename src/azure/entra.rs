@@ -26,7 +26,7 @@ use crate::azure::{Authority, trust};
 use crate::http::{self, RetryPolicy};
 use crate::outside::Text;
 use crate::problem::{Explain, Explanation};
-use crate::refusal::{Hint, Identity, Refusal, Service};
+use crate::refusal::{Hint, Identity, Refusal};
 use crate::secret::Secret;
 use crate::timefmt;
 use crate::token::{Claims, OidcToken};
@@ -251,7 +251,7 @@ impl EntraError {
         };
         Self::Refused {
             refusal: Box::new(Refusal {
-                service: Service::EntraId,
+                service: &ENTRA_ID,
                 status,
                 code,
                 message: body.message,

@@ -21,6 +21,9 @@ pub trait CloudCli: crate::cloud::Cloud {
     /// What sets it up, for the message when no cloud is: `AWS_ROLE_ARN`.
     fn configure_hint(&self) -> &'static str;
 
+    /// Its lines of the examples under `vercel-oidc --help`, each indented two spaces.
+    fn examples(&self) -> &'static str;
+
     /// `vercel-oidc <section> …`: its subcommand, holding its own.
     fn command(&self) -> clap::Command;
 

@@ -31,17 +31,13 @@ pub use cloud::{CloudCli, Run, parsed, subcommand};
 use clouds::{Choice, Clouds};
 pub use ctx::Ctx;
 
+/// The examples under `--help`: these, each cloud's ([`CloudCli::examples`]), then `verify`'s.
 const EXAMPLES: &str = "\
 Examples:
   vercel-oidc exec -- npm run build      # the build, with every configured cloud wired in
   vercel-oidc doctor                     # the set-up, and whether each cloud accepts the token
-  vercel-oidc token                      # which token, whose, and for how long
-  vercel-oidc aws configure --profile vercel --role-arn arn:aws:iam::123456789012:role/deploy
-  aws s3 ls --profile vercel             # the AWS CLI runs vercel-oidc itself
-  eval \"$(vercel-oidc aws env --role-arn arn:aws:iam::123456789012:role/deploy)\"
-  eval \"$(vercel-oidc gcp configure)\"    # with GCP_PROJECT_NUMBER and the other GCP_* set
-  eval \"$(vercel-oidc azure configure)\"  # with AZURE_TENANT_ID and AZURE_CLIENT_ID set
-  vercel-oidc verify --issuer https://oidc.vercel.com/acme --audience https://vercel.com/acme -";
+  vercel-oidc token                      # which token, whose, and for how long";
+const VERIFY_EXAMPLE: &str = "  vercel-oidc verify --issuer https://oidc.vercel.com/acme --audience https://vercel.com/acme -";
 
 /// Trade Vercel's OIDC token for short-lived cloud credentials, handed to tools through their
 /// native mechanisms.
@@ -50,7 +46,6 @@ Examples:
     name = "vercel-oidc",
     version,
     about,
-    after_help = EXAMPLES,
     max_term_width = 100,
     subcommand_required = true,
     arg_required_else_help = true
@@ -222,7 +217,15 @@ fn run(ctx: &Ctx, clouds: Clouds, action: Action) -> anyhow::Result<ExitCode> {
 /// The command line with every cloud's subcommand, and the flags of each cloud's settings and
 /// choice on `exec` and `doctor`.
 fn command(clouds: Clouds) -> clap::Command {
+    let mut examples = EXAMPLES.to_string();
+    for cloud in clouds {
+        examples.push('\n');
+        examples.push_str(cloud.examples());
+    }
+    examples.push('\n');
+    examples.push_str(VERIFY_EXAMPLE);
     let mut cmd = Cli::command()
+        .after_help(examples)
         .mut_subcommand("exec", |c| exec::args(c, clouds))
         .mut_subcommand("doctor", |c| doctor::args(c, clouds));
     // The clouds after `doctor`, `verify` after them, as the help lists the commands.

@@ -27,7 +27,7 @@ use time::{Duration, OffsetDateTime};
 use crate::gcp::{CLOUD_PLATFORM_SCOPE, GcpConfig, Impersonation, JWT_TOKEN_TYPE, trust};
 use crate::http::{self, RetryPolicy};
 use crate::problem::{Explain, Explanation};
-use crate::refusal::{self, Hint, Identity, Refusal};
+use crate::refusal::{Hint, Identity, Refusal};
 use crate::secret::Secret;
 use crate::timefmt;
 use crate::token::OidcToken;
@@ -147,14 +147,6 @@ enum Service {
 }
 
 impl Service {
-    /// The service as a [`Refusal`] names it.
-    fn refusing(self) -> refusal::Service {
-        match self {
-            Self::Sts => refusal::Service::GoogleSts,
-            Self::Iam => refusal::Service::IamCredentials,
-        }
-    }
-
     /// The service as its transport errors name it.
     fn transport(self) -> &'static TokenService {
         match self {
@@ -178,7 +170,7 @@ impl Service {
         hint: Hint,
     ) -> Box<Refusal> {
         Box::new(Refusal {
-            service: self.refusing(),
+            service: self.transport(),
             status,
             code,
             message,
@@ -658,7 +650,7 @@ mod tests {
         };
         let sts = |status| GcpError::StsRefused {
             endpoint: String::new(),
-            refusal: refusal(refusal::Service::GoogleSts, status, "e"),
+            refusal: refusal(&GOOGLE_STS, status, "e"),
         };
         assert!(sts(500).is_transient());
         assert!(sts(503).is_transient());
@@ -668,7 +660,7 @@ mod tests {
         let iam = |status| GcpError::ImpersonationRefused {
             endpoint: String::new(),
             service_account: String::new(),
-            refusal: refusal(refusal::Service::IamCredentials, status, ""),
+            refusal: refusal(&IAM_CREDENTIALS, status, ""),
         };
         assert!(!iam(403).is_transient());
         assert!(iam(502).is_transient());

@@ -27,6 +27,12 @@ impl CloudCli for super::Aws {
         vars::AWS_ROLE_ARN
     }
 
+    fn examples(&self) -> &'static str {
+        "  vercel-oidc aws configure --profile vercel --role-arn arn:aws:iam::123456789012:role/deploy
+  aws s3 ls --profile vercel             # the AWS CLI runs vercel-oidc itself
+  eval \"$(vercel-oidc aws env --role-arn arn:aws:iam::123456789012:role/deploy)\""
+    }
+
     fn command(&self) -> clap::Command {
         subcommand::<AwsCommand>(
             &TABLE,

@@ -24,6 +24,10 @@ impl CloudCli for super::Azure {
         "AZURE_TENANT_ID and AZURE_CLIENT_ID"
     }
 
+    fn examples(&self) -> &'static str {
+        "  eval \"$(vercel-oidc azure configure)\"  # with AZURE_TENANT_ID and AZURE_CLIENT_ID set"
+    }
+
     fn command(&self) -> clap::Command {
         subcommand::<AzureCommand>(
             &TABLE,

@@ -93,7 +93,7 @@ pub fn refusal(summary: String, refusal: &crate::refusal::Refusal) -> Check {
     Check::failed(
         summary,
         CloudError {
-            service: refusal.service.name().into(),
+            service: refusal.service.name.into(),
             status: Some(refusal.status),
             code: Some(refusal.code.clone()),
             message: refusal.message.clone(),

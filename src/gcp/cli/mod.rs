@@ -29,6 +29,10 @@ impl CloudCli for super::Gcp {
         "the GCP_* variables"
     }
 
+    fn examples(&self) -> &'static str {
+        "  eval \"$(vercel-oidc gcp configure)\"    # with GCP_PROJECT_NUMBER and the other GCP_* set"
+    }
+
     fn command(&self) -> clap::Command {
         subcommand::<GcpCommand>(
             &TABLE,
