@@ -216,6 +216,9 @@ fn the_child_gets_the_endpoint_and_no_keys() {
     assert!(!run_dir.exists());
 }
 
+/// What the endpoint answers a request with another token.
+const DENIED: &str = r#"{"Code":"AccessDenied","Message":"the Authorization header is not this endpoint's token: it answers only the command vercel-oidc exec started"}"#;
+
 #[test]
 fn only_this_runs_token_is_answered() {
     let server = sts(|_| 3600);
@@ -231,15 +234,19 @@ fn only_this_runs_token_is_answered() {
         '0'
     };
     let wrong = format!("{}{last}", &first.token()[..63]);
+    // Refused in the shape every SDK shows (the Go SDK reports only "failed to decode error
+    // message" for an empty body), and naming no token.
+    let unauthorized = r#"{"Code":"Unauthorized","Message":"the request has no Authorization header: send the token of AWS_CONTAINER_AUTHORIZATION_TOKEN or AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"}"#;
+    let denied = DENIED;
     for (auth, want) in [
-        (None, 401),
-        (Some(""), 403),
-        (Some(wrong.as_str()), 403),
-        (Some(second.token()), 403),
-        (Some(&first.token()[..32]), 403),
+        (None, (401, unauthorized)),
+        (Some(""), (403, denied)),
+        (Some(wrong.as_str()), (403, denied)),
+        (Some(second.token()), (403, denied)),
+        (Some(&first.token()[..32]), (403, denied)),
     ] {
         let (status, body) = get(first.port(), auth);
-        assert_eq!((status, body.as_str()), (want, ""), "{auth:?}");
+        assert_eq!((status, body.as_str()), want, "{auth:?}");
     }
     // Bound to 127.0.0.1 alone: another loopback address does not reach it.
     assert!(TcpStream::connect(("127.0.0.2", first.port())).is_err());
@@ -471,7 +478,10 @@ fn another_user_holding_the_token_is_answered_and_cannot_crowd_out_ours() {
     );
     assert_eq!(
         get_as(65534, run.port(), "not-the-token", 1),
-        "HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nContent-Length: 0\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n"
+        format!(
+            "HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n{DENIED}",
+            DENIED.len()
+        )
     );
 
     // Ours must send its request within the endpoint's one second, after theirs are all open:

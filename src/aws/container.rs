@@ -14,11 +14,12 @@
 //! {"AccessKeyId":"ASIA…","SecretAccessKey":"…","Token":"…","Expiration":"2026-12-01T20:00:00Z","RoleArn":"arn:aws:iam::…"}
 //! ```
 //!
-//! A request without the token gets `401`, one with another token `403`, each with an empty
-//! body. When no credentials can be had, `500` with `{"Code":…,"Message":…}`, the shape the SDKs
-//! show. A client has one second, in all, to send a request head of at most 8 KiB; at most 128
-//! are handled at once, so a slow or hostile client can neither hold a handler for long nor keep
-//! the endpoint (and so `exec`) from ending.
+//! A request without the token gets `401`, one with another token `403`; when no credentials can
+//! be had, `500`. Each refusal has a body of the shape the SDKs show, `{"Code":…,"Message":…}`
+//! (the Go SDK reports only "failed to decode error message" for an empty one). A client has
+//! one second, in all, to send a request head of at most 8 KiB; at most 128 are handled at once,
+//! so a slow or hostile client can neither hold a handler for long nor keep the endpoint (and so
+//! `exec`) from ending.
 //!
 //! The token is the gate, whoever connects: a child that switches to another user
 //! (`gosu node npm start`, `su-exec`, `sudo -u app …` in a container run as root, or a
@@ -241,27 +242,42 @@ impl<F: Fn() -> Answer> Shared<F> {
 
     fn answer(&self, head: &Head) -> String {
         if head.method != "GET" {
-            return response(405, "");
+            return refused(405, "MethodNotAllowed", "only GET is answered here");
         }
         if head.path != PATH {
-            return response(404, "");
+            return refused(404, "NotFound", "credentials are served at /credentials");
         }
         match &head.authorization {
-            None => return response(401, ""),
+            None => {
+                return refused(
+                    401,
+                    "Unauthorized",
+                    "the request has no Authorization header: send the token of AWS_CONTAINER_AUTHORIZATION_TOKEN or AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+                );
+            }
             Some(given) if !same(given.as_bytes(), self.token.expose_secret().as_bytes()) => {
-                return response(403, "");
+                return refused(
+                    403,
+                    "AccessDenied",
+                    "the Authorization header is not this endpoint's token: it answers only the command vercel-oidc exec started",
+                );
             }
             Some(_) => {}
         }
         match (self.source)() {
             Ok((creds, role_arn)) => response(200, &credentials_json(&creds, &role_arn)),
-            Err(message) => response(
-                500,
-                &serde_json::json!({"Code": "CredentialsUnavailable", "Message": message})
-                    .to_string(),
-            ),
+            Err(message) => refused(500, "CredentialsUnavailable", &message),
         }
     }
+}
+
+/// A refusal as the SDKs show one: `{"Code", "Message"}` (an empty body leaves the Go SDK with
+/// "failed to decode error message").
+fn refused(status: u16, code: &str, message: &str) -> String {
+    response(
+        status,
+        &serde_json::json!({"Code": code, "Message": message}).to_string(),
+    )
 }
 
 /// The JSON body of a successful answer.
