@@ -585,6 +585,8 @@ fn configure_file_source_writes_private_files_and_prints_the_environment() {
             "audience": AUDIENCE,
             "subject_token_type": "urn:ietf:params:oauth:token-type:jwt",
             "token_url": format!("{}/v1/token", server.url()),
+            "token_info_url": format!("{}/v1/introspect", server.url()),
+            "universe_domain": "googleapis.com",
             "service_account_impersonation_url": format!("{}{}", server.url(), iam_path()),
             "service_account_impersonation": {"token_lifetime_seconds": 3600},
             "credential_source": {"file": token_file.display().to_string(), "format": {"type": "text"}},

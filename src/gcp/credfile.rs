@@ -7,13 +7,17 @@
 //!   "audience": "//iam.googleapis.com/projects/<NUMBER>/locations/global/workloadIdentityPools/<POOL>/providers/<PROVIDER>",
 //!   "subject_token_type": "urn:ietf:params:oauth:token-type:jwt",
 //!   "token_url": "https://sts.googleapis.com/v1/token",
+//!   "token_info_url": "https://sts.googleapis.com/v1/introspect",
+//!   "universe_domain": "googleapis.com",
 //!   "service_account_impersonation_url": "https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/<EMAIL>:generateAccessToken",
 //!   "service_account_impersonation": { "token_lifetime_seconds": 3600 },
 //!   "credential_source": { "file": "/abs/path/token", "format": { "type": "text" } }
 //! }
 //! ```
 //!
-//! - `token_url` is always written; the two impersonation keys only with a service account;
+//! - `token_url` is always written, and `token_info_url` beside it (gcloud introspects direct
+//!   credentials there, else at the global endpoint whatever `token_url` says);
+//!   `universe_domain` as gcloud writes it; the two impersonation keys only with a service account;
 //!   numbers are JSON numbers; every path is absolute.
 //! - `credential_source` is either a `file` holding the token (written with no trailing
 //!   newline, since Python and Node do not strip it) or an `executable`,
@@ -55,6 +59,9 @@ struct CredentialFile<'a> {
     audience: String,
     subject_token_type: &'static str,
     token_url: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token_info_url: Option<String>,
+    universe_domain: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     service_account_impersonation_url: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -112,6 +119,8 @@ pub fn render(config: &GcpConfig, source: &CredentialSource) -> String {
         audience: config.audience(),
         subject_token_type: JWT_TOKEN_TYPE,
         token_url: &config.token_url,
+        token_info_url: token_info_url(&config.token_url),
+        universe_domain: UNIVERSE_DOMAIN,
         service_account_impersonation_url: config.impersonation.as_ref().map(|i| i.url.as_str()),
         service_account_impersonation: config.impersonation.as_ref().map(|i| {
             ImpersonationOptions {
@@ -123,6 +132,18 @@ pub fn render(config: &GcpConfig, source: &CredentialSource) -> String {
     let mut text = serde_json::to_string_pretty(&file).expect("credential file serializes");
     text.push('\n');
     text
+}
+
+/// Google's universe, as `gcloud iam workload-identity-pools create-cred-config` writes it.
+const UNIVERSE_DOMAIN: &str = "googleapis.com";
+
+/// Where gcloud introspects a federated token: beside `token_url` (`…/v1/token` gives
+/// `…/v1/introspect`), so that a regional or Private Service Connect STS endpoint serves both.
+/// Without it gcloud asks `https://sts.googleapis.com/v1/introspect`, whatever `token_url` says;
+/// `None` for a `token_url` that does not end in `/token`, which then keeps gcloud's default.
+fn token_info_url(token_url: &str) -> Option<String> {
+    let base = token_url.strip_suffix("/token")?;
+    Some(format!("{base}/introspect"))
 }
 
 /// The environment that points Google's clients and gcloud at the credential file at `path`.
@@ -369,6 +390,8 @@ mod tests {
                         "audience": AUDIENCE,
                         "subject_token_type": "urn:ietf:params:oauth:token-type:jwt",
                         "token_url": "https://sts.googleapis.com/v1/token",
+                        "token_info_url": "https://sts.googleapis.com/v1/introspect",
+                        "universe_domain": "googleapis.com",
                         "credential_source": want_source,
                     });
                     if let (Some(sa), Some(secs)) = (sa, want_lifetime) {
@@ -546,6 +569,31 @@ mod tests {
                 (Err(e), Some(want)) => assert!(e.to_string().contains(want), "{e}"),
                 (got, want) => panic!("{content}: got {got:?}, want {want:?}"),
             }
+        }
+    }
+
+    #[test]
+    fn introspection_is_asked_beside_the_token_url() {
+        for (token_url, want) in [
+            (
+                "https://sts.googleapis.com/v1/token",
+                Some("https://sts.googleapis.com/v1/introspect"),
+            ),
+            (
+                "https://sts.us-east1.rep.googleapis.com/v1/token",
+                Some("https://sts.us-east1.rep.googleapis.com/v1/introspect"),
+            ),
+            (
+                "https://sts-psc1.p.googleapis.com/v1/token",
+                Some("https://sts-psc1.p.googleapis.com/v1/introspect"),
+            ),
+            (
+                "http://127.0.0.1:9/v1/token",
+                Some("http://127.0.0.1:9/v1/introspect"),
+            ),
+            ("http://127.0.0.1:9/exchange", None),
+        ] {
+            assert_eq!(token_info_url(token_url).as_deref(), want, "{token_url}");
         }
     }
 }
