@@ -9,7 +9,7 @@
 use clap::{Arg, ArgAction, ArgMatches};
 
 use crate::project::ProjectConfig;
-use crate::settings::{Command, Given, Resolved};
+use crate::settings::{Command, Given, Resolved, Table};
 
 use super::{CloudCli, Ctx, flags};
 
@@ -47,9 +47,8 @@ impl Choice {
         clouds: Clouds,
         command: Command,
     ) -> Result<Self, clap::Error> {
-        let tables: Vec<_> = clouds.iter().map(|c| c.table()).collect();
         Ok(Self {
-            given: flags::given(matches, &tables, command)?,
+            given: flags::given(matches, &tables(clouds), command)?,
             chosen: clouds
                 .iter()
                 .map(|c| c.table().section)
@@ -59,12 +58,17 @@ impl Choice {
     }
 }
 
-/// `a`, `a or b`, `a, b or c`.
-pub fn one_of(words: &[&str]) -> String {
+/// Each cloud's settings table, in the clouds' order.
+pub fn tables(clouds: Clouds) -> Vec<&'static Table> {
+    clouds.iter().map(|c| c.table()).collect()
+}
+
+/// `a`, `a or b`, `a, b or c` (with `or` as `conjunction`).
+pub fn listed(words: &[&str], conjunction: &str) -> String {
     match words {
         [] => String::new(),
         [one] => one.to_string(),
-        [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
+        [rest @ .., last] => format!("{} {conjunction} {last}", rest.join(", ")),
     }
 }
 
@@ -73,7 +77,7 @@ pub fn how_to_configure(clouds: Clouds) -> String {
     let hints: Vec<&str> = clouds.iter().map(|c| c.configure_hint()).collect();
     format!(
         "set {}, or commit a vercel-oidc.toml (see the README)",
-        one_of(&hints)
+        listed(&hints, "or")
     )
 }
 
@@ -83,7 +87,7 @@ pub fn choice_flag_names(clouds: Clouds) -> String {
         .iter()
         .map(|c| format!("--{}", c.table().section))
         .collect();
-    one_of(&flags.iter().map(String::as_str).collect::<Vec<_>>())
+    listed(&flags.iter().map(String::as_str).collect::<Vec<_>>(), "or")
 }
 
 /// The settings of every cloud, resolved, before checking, in the clouds' order.
@@ -118,25 +122,31 @@ impl Settings {
 
     /// The clouds to use: those `chosen` by section, or every configured one when none is.
     pub fn wanted(&self, chosen: &[&str]) -> Vec<&(&'static dyn CloudCli, Resolved)> {
-        if chosen.is_empty() {
-            return self.configured().collect();
-        }
         self.0
             .iter()
-            .filter(|(cloud, _)| chosen.contains(&cloud.table().section))
+            .filter(|(cloud, settings)| is_wanted(chosen, *cloud, settings))
             .collect()
+    }
+}
+
+/// Whether `cloud` is to be used: `chosen` by section, or configured when none is chosen.
+pub fn is_wanted(chosen: &[&str], cloud: &dyn CloudCli, settings: &Resolved) -> bool {
+    match chosen {
+        [] => settings.configured(),
+        _ => chosen.contains(&cloud.table().section),
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::one_of;
+    use super::listed;
 
     #[test]
     fn choices_read_as_a_sentence() {
-        assert_eq!(one_of(&[]), "");
-        assert_eq!(one_of(&["a"]), "a");
-        assert_eq!(one_of(&["a", "b"]), "a or b");
-        assert_eq!(one_of(&["a", "b", "c"]), "a, b or c");
+        assert_eq!(listed(&[], "or"), "");
+        assert_eq!(listed(&["a"], "or"), "a");
+        assert_eq!(listed(&["a", "b"], "or"), "a or b");
+        assert_eq!(listed(&["a", "b", "c"], "or"), "a, b or c");
+        assert_eq!(listed(&["a", "b", "c"], "and"), "a, b and c");
     }
 }

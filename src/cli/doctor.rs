@@ -83,7 +83,7 @@ pub struct DoctorArgs {
 /// and every cloud's setting flags.
 pub fn args(cmd: clap::Command, clouds: Clouds) -> clap::Command {
     let cmd = DoctorArgs::augment_args(clouds::choice_flags(cmd, clouds));
-    let tables: Vec<_> = clouds.iter().map(|c| c.table()).collect();
+    let tables = clouds::tables(clouds);
     super::flags::setting_args(cmd, &tables, crate::settings::Command::DOCTOR)
 }
 
@@ -137,14 +137,12 @@ pub fn run(
 /// Each cloud's report: checked when `chosen` names it (or, when none is chosen, when it is
 /// configured), else `None`.
 fn checks(checker: &Checker, settings: &Settings, chosen: &[&str]) -> CloudReports {
-    let wanted = settings.wanted(chosen);
     CloudReports(
         settings
             .0
             .iter()
-            .map(|(cloud, resolved)| {
-                let section = cloud.table().section;
-                let want = wanted.iter().any(|(w, _)| w.table().section == section);
+            .map(|&(cloud, ref resolved)| {
+                let want = clouds::is_wanted(chosen, cloud, resolved);
                 (cloud.table(), want.then(|| cloud.check(checker, resolved)))
             })
             .collect(),

@@ -82,7 +82,7 @@ struct Wired {
 /// every cloud's setting flags, and `--no-cache`.
 pub fn args(cmd: clap::Command, clouds: Clouds) -> clap::Command {
     let cmd = ExecArgs::augment_args(clouds::choice_flags(cmd, clouds));
-    let tables: Vec<_> = clouds.iter().map(|c| c.table()).collect();
+    let tables = clouds::tables(clouds);
     CacheFlag::augment_args(flags::setting_args(cmd, &tables, Command::EXEC))
 }
 
@@ -188,7 +188,7 @@ fn reading_token_file(clouds: Clouds) -> String {
         .filter(|c| c.reads_token_file())
         .map(|c| c.table().title)
         .collect();
-    clouds::one_of(&names).replacen(" or ", " and ", 1)
+    clouds::listed(&names, "and")
 }
 
 /// The child: `program` with `args`, this environment less what the wiring removes, plus what it

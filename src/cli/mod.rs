@@ -139,7 +139,7 @@ pub fn main(clouds: Clouds) -> ExitCode {
             .refresh(!cli.no_refresh),
         project_dir,
         config: cli.config,
-        tables: clouds.iter().map(|c| c.table()).collect(),
+        tables: clouds::tables(clouds),
     };
     match run(&ctx, clouds, action) {
         Ok(code) => code,
