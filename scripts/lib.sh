@@ -39,3 +39,26 @@ ensure_node_modules() {
     (cd "$NODE_DIR" && npm ci --no-audit --no-fund --loglevel=error >&2) || die "npm ci failed in tests/interop/node"
     echo "$want" > "$stamp"
 }
+
+# ensure_debian_packages CMD:PKG...  installs Debian package PKG (with apt-get, as root) when the
+#                      command CMD is missing, e.g. `ensure_debian_packages az:azure-cli`; a
+#                      package with no command is given as :PKG and checked with dpkg.
+ensure_debian_packages() {
+    local want=() spec cmd pkg
+    for spec in "$@"; do
+        cmd=${spec%%:*} pkg=${spec#*:}
+        if [ -n "$cmd" ]; then
+            command -v "$cmd" >/dev/null && continue
+        else
+            dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' && continue
+        fi
+        want+=("$pkg")
+    done
+    [ ${#want[@]} -eq 0 ] && return 0
+    command -v apt-get >/dev/null || die "the interop tests need the Debian packages ${want[*]}; install them"
+    [ "$(id -u)" = 0 ] || die "the interop tests need the Debian packages ${want[*]}: run as root, or install them with sudo apt-get install ${want[*]}"
+    say "installing the Debian packages ${want[*]}"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${want[@]}" >&2 \
+        || { apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${want[@]}" >&2; } \
+        || die "apt-get could not install ${want[*]}"
+}

@@ -37,6 +37,7 @@ scripts/release-dry-run.sh "$RELEASE_OUT"
 say "interop tests with real clients, against the static binary"
 ensure_venv
 ensure_node_modules
+ensure_debian_packages az:azure-cli go:golang-go :golang-github-aws-aws-sdk-go-v2-dev
 export VERCEL_OIDC_BIN="$STATIC_BIN" VERCEL_OIDC_STATIC_BIN="$STATIC_BIN" VERCEL_OIDC_NPM_DIR="$NPM_OUT"
 export VERCEL_OIDC_RELEASE_DIR="$RELEASE_OUT"
 export VERCEL_OIDC_NODE_MODULES="$NODE_DIR/node_modules"
