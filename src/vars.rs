@@ -104,6 +104,35 @@ pub const AZURE_AUTHORITY_HOST: &str = "AZURE_AUTHORITY_HOST";
 pub const AZURE_FEDERATED_TOKEN_FILE: &str = "AZURE_FEDERATED_TOKEN_FILE";
 pub const VERCEL_OIDC_AZURE_TOKEN_FILE: &str = "VERCEL_OIDC_AZURE_TOKEN_FILE";
 pub const VERCEL_OIDC_AZURE_SCOPE: &str = "VERCEL_OIDC_AZURE_SCOPE";
+/// The subscription: read as a setting, and set for the tools that take it from here.
+pub const AZURE_SUBSCRIPTION_ID: &str = "AZURE_SUBSCRIPTION_ID";
+/// Whether `exec` logs the Azure CLI in: `auto` or `off`.
+pub const VERCEL_OIDC_AZURE_CLI_LOGIN: &str = "VERCEL_OIDC_AZURE_CLI_LOGIN";
+/// Where the Azure CLI keeps its state (default `~/.azure`); `exec` gives it a private one.
+pub const AZURE_CONFIG_DIR: &str = "AZURE_CONFIG_DIR";
+/// Credentials that win over workload identity in `DefaultAzureCredential`: `exec` removes them.
+pub const AZURE_CLIENT_SECRET: &str = "AZURE_CLIENT_SECRET";
+pub const AZURE_CLIENT_CERTIFICATE_PATH: &str = "AZURE_CLIENT_CERTIFICATE_PATH";
+pub const AZURE_CLIENT_CERTIFICATE_PASSWORD: &str = "AZURE_CLIENT_CERTIFICATE_PASSWORD";
+pub const AZURE_USERNAME: &str = "AZURE_USERNAME";
+pub const AZURE_PASSWORD: &str = "AZURE_PASSWORD";
+
+// --- Azure: Terraform's and OpenTofu's azurerm and azuread providers (and azurerm's backend) ---
+
+pub const ARM_USE_OIDC: &str = "ARM_USE_OIDC";
+pub const ARM_CLIENT_ID: &str = "ARM_CLIENT_ID";
+pub const ARM_TENANT_ID: &str = "ARM_TENANT_ID";
+pub const ARM_OIDC_TOKEN_FILE_PATH: &str = "ARM_OIDC_TOKEN_FILE_PATH";
+pub const ARM_SUBSCRIPTION_ID: &str = "ARM_SUBSCRIPTION_ID";
+pub const ARM_ENVIRONMENT: &str = "ARM_ENVIRONMENT";
+/// Credentials the providers use before OIDC, or instead of the token file: `exec` removes them.
+pub const ARM_CLIENT_SECRET: &str = "ARM_CLIENT_SECRET";
+pub const ARM_CLIENT_SECRET_FILE_PATH: &str = "ARM_CLIENT_SECRET_FILE_PATH";
+pub const ARM_CLIENT_CERTIFICATE: &str = "ARM_CLIENT_CERTIFICATE";
+pub const ARM_CLIENT_CERTIFICATE_PATH: &str = "ARM_CLIENT_CERTIFICATE_PATH";
+pub const ARM_CLIENT_CERTIFICATE_PASSWORD: &str = "ARM_CLIENT_CERTIFICATE_PASSWORD";
+pub const ARM_CLIENT_ID_FILE_PATH: &str = "ARM_CLIENT_ID_FILE_PATH";
+pub const ARM_OIDC_TOKEN: &str = "ARM_OIDC_TOKEN";
 
 // --- verify ---
 
@@ -202,6 +231,8 @@ pub const READ: &[&str] = &[
     AZURE_AUTHORITY_HOST,
     VERCEL_OIDC_AZURE_TOKEN_FILE,
     VERCEL_OIDC_AZURE_SCOPE,
+    AZURE_SUBSCRIPTION_ID,
+    VERCEL_OIDC_AZURE_CLI_LOGIN,
     HOME,
     XDG_CACHE_HOME,
     XDG_CONFIG_HOME,

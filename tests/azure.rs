@@ -604,8 +604,8 @@ fn configure_writes_the_token_file_and_prints_the_sdk_variables() {
     assert_eq!(
         out.stdout,
         format!(
-            "export AZURE_CLIENT_ID='{CLIENT}'\nexport AZURE_TENANT_ID='{TENANT}'\nexport AZURE_FEDERATED_TOKEN_FILE='{}'\nexport AZURE_AUTHORITY_HOST='https://login.microsoftonline.com/'\n",
-            file.display()
+            "export AZURE_CLIENT_ID='{CLIENT}'\nexport AZURE_TENANT_ID='{TENANT}'\nexport AZURE_FEDERATED_TOKEN_FILE='{file}'\nexport AZURE_AUTHORITY_HOST='https://login.microsoftonline.com/'\nexport ARM_USE_OIDC='true'\nexport ARM_CLIENT_ID='{CLIENT}'\nexport ARM_TENANT_ID='{TENANT}'\nexport ARM_OIDC_TOKEN_FILE_PATH='{file}'\nexport ARM_ENVIRONMENT='public'\n",
+            file = file.display()
         )
     );
     assert!(
@@ -631,15 +631,20 @@ fn configure_formats() {
     let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     let obj = v.as_object().unwrap();
     let keys: Vec<&str> = obj.keys().map(String::as_str).collect();
-    assert_eq!(keys.len(), 4);
-    for k in [
-        vars::AZURE_CLIENT_ID,
-        vars::AZURE_TENANT_ID,
-        vars::AZURE_FEDERATED_TOKEN_FILE,
-        vars::AZURE_AUTHORITY_HOST,
-    ] {
-        assert!(obj.contains_key(k), "{k}");
-    }
+    assert_eq!(
+        keys,
+        [
+            vars::AZURE_CLIENT_ID,
+            vars::AZURE_TENANT_ID,
+            vars::AZURE_FEDERATED_TOKEN_FILE,
+            vars::AZURE_AUTHORITY_HOST,
+            vars::ARM_USE_OIDC,
+            vars::ARM_CLIENT_ID,
+            vars::ARM_TENANT_ID,
+            vars::ARM_OIDC_TOKEN_FILE_PATH,
+            vars::ARM_ENVIRONMENT,
+        ]
+    );
     let file = v[vars::AZURE_FEDERATED_TOKEN_FILE]
         .as_str()
         .unwrap()
@@ -661,7 +666,7 @@ fn configure_formats() {
         "{}",
         dotenv.stdout
     );
-    assert_eq!(dotenv.stdout.lines().count(), 4);
+    assert_eq!(dotenv.stdout.lines().count(), 9);
 }
 
 #[test]
@@ -780,7 +785,7 @@ fn configure_with_an_expired_or_short_lived_token() {
     let sb = configure_sandbox(&jwt(&claims(now() + 300)));
     let out = sb.run(&["azure", "configure"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert_eq!(out.stdout.lines().count(), 4);
+    assert_eq!(out.stdout.lines().count(), 9);
     assert!(
         out.stderr
             .contains("warning: the Azure SDKs may keep using a token for up to 10 minutes"),
@@ -843,5 +848,142 @@ fn settings_from_the_project_config() {
         vars(&sb, &["--client-id", CLIENT])[vars::AZURE_CLIENT_ID],
         CLIENT,
         "the flag wins over both"
+    );
+}
+
+const SUBSCRIPTION: &str = "0b1f6471-1bf0-4dda-aec3-cb9272f09590";
+
+/// What `azure configure --format dotenv` printed, as name and value.
+fn dotenv_vars(out: &Output) -> Vec<(String, String)> {
+    out.stdout
+        .lines()
+        .map(|l| {
+            let (k, v) = l.split_once('=').unwrap();
+            (k.to_string(), v.trim_matches('"').to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn configure_prints_what_terraform_reads_with_the_subscription_and_the_cloud() {
+    let token = fresh_token();
+    let mut sb = configure_sandbox(&token);
+    sb.set(vars::AZURE_AUTHORITY_HOST, "login.microsoftonline.us");
+    let out = sb.run(&[
+        "azure",
+        "configure",
+        "--subscription-id",
+        SUBSCRIPTION,
+        "--federated-token-file",
+        "azure-token",
+        "--format",
+        "dotenv",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let file = sb.path().join("azure-token").display().to_string();
+    let want: Vec<(String, String)> = [
+        (vars::AZURE_CLIENT_ID, CLIENT),
+        (vars::AZURE_TENANT_ID, TENANT),
+        (vars::AZURE_FEDERATED_TOKEN_FILE, &file),
+        (vars::AZURE_AUTHORITY_HOST, "https://login.microsoftonline.us/"),
+        (vars::AZURE_SUBSCRIPTION_ID, SUBSCRIPTION),
+        (vars::ARM_USE_OIDC, "true"),
+        (vars::ARM_CLIENT_ID, CLIENT),
+        (vars::ARM_TENANT_ID, TENANT),
+        (vars::ARM_OIDC_TOKEN_FILE_PATH, &file),
+        (vars::ARM_SUBSCRIPTION_ID, SUBSCRIPTION),
+        (vars::ARM_ENVIRONMENT, "usgovernment"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    assert_eq!(dotenv_vars(&out), want);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), token);
+}
+
+#[test]
+fn the_cloud_of_each_authority_host() {
+    let mut sb = configure_sandbox(&fresh_token());
+    for (host, environment) in [
+        ("https://login.microsoftonline.com/", Some("public")),
+        ("login.microsoftonline.us", Some("usgovernment")),
+        ("login.chinacloudapi.cn", Some("china")),
+        ("login.partner.microsoftonline.cn", Some("china")),
+        // A stand-in or AD FS: the providers' own default stays (ARM_ENVIRONMENT unset).
+        ("https://127.0.0.1:8443/", None),
+        ("https://adfs.example.com/adfs", None),
+    ] {
+        sb.set(vars::AZURE_AUTHORITY_HOST, host);
+        let out = sb.run(&["azure", "configure", "--format", "dotenv"]);
+        assert_eq!(out.code, 0, "{host}: {}", out.stderr);
+        let got = dotenv_vars(&out)
+            .into_iter()
+            .find(|(k, _)| k == vars::ARM_ENVIRONMENT)
+            .map(|(_, v)| v);
+        assert_eq!(got.as_deref(), environment, "{host}");
+    }
+}
+
+#[test]
+fn the_subscription_from_the_project_file_per_environment() {
+    let mut sb = configure_sandbox(&fresh_token());
+    std::fs::write(
+        sb.path().join("vercel-oidc.toml"),
+        format!(
+            "[azure]\nsubscription_id = \"{SUBSCRIPTION}\"\n\n[preview.azure]\nsubscription_id = \"22222222-2222-2222-2222-222222222222\"\n"
+        ),
+    )
+    .unwrap();
+    let subscription = |sb: &Sandbox| {
+        let out = sb.run(&["azure", "configure", "--format", "json"]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        assert_eq!(v[vars::ARM_SUBSCRIPTION_ID], v[vars::AZURE_SUBSCRIPTION_ID]);
+        v[vars::ARM_SUBSCRIPTION_ID].as_str().unwrap().to_string()
+    };
+    assert_eq!(subscription(&sb), SUBSCRIPTION);
+    let mut preview = claims(now() + 3600);
+    preview["sub"] = "owner:acme:project:web:environment:preview".into();
+    preview["environment"] = "preview".into();
+    sb.set(vars::VERCEL_OIDC_TOKEN, jwt(&preview));
+    assert_eq!(subscription(&sb), "22222222-2222-2222-2222-222222222222");
+    sb.set(vars::AZURE_SUBSCRIPTION_ID, SUBSCRIPTION);
+    assert_eq!(subscription(&sb), SUBSCRIPTION, "the variable wins");
+}
+
+#[test]
+fn a_subscription_that_is_not_a_guid_is_refused() {
+    let mut sb = configure_sandbox(&fresh_token());
+    let out = sb.run(&["azure", "configure", "--subscription-id", "Pay-As-You-Go"]);
+    assert_eq!((out.code, out.stdout.as_str()), (1, ""));
+    assert_eq!(
+        out.stderr,
+        "error: `Pay-As-You-Go` is not a subscription id\n  use the Subscription ID, a GUID like `00000000-0000-0000-0000-000000000000` shown by `az account list` or on the subscription's overview, not its name (--subscription-id or AZURE_SUBSCRIPTION_ID)\n"
+    );
+    assert!(!sb.cache_dir().join("azure").exists(), "nothing written");
+
+    std::fs::write(
+        sb.path().join("vercel-oidc.toml"),
+        "[azure]\nsubscription_id = \"prod\"\n",
+    )
+    .unwrap();
+    let out = sb.run(&["exec", "--azure", "--", "true"]);
+    assert_eq!((out.code, out.stdout.as_str()), (1, ""));
+    assert_eq!(
+        out.stderr,
+        format!(
+            "error: invalid project config `{}`: TOML parse error at line 2, column 19\n  |\n2 | subscription_id = \"prod\"\n  |                   ^^^^^^\n`prod` is not a subscription id\n  see the `vercel-oidc.toml` section of the README for the keys each section takes\n",
+            sb.path().join("vercel-oidc.toml").display()
+        )
+    );
+    std::fs::remove_file(sb.path().join("vercel-oidc.toml")).unwrap();
+    sb.set(vars::AZURE_SUBSCRIPTION_ID, "prod");
+    let out = sb.run(&["exec", "--azure", "--", "true"]);
+    assert_eq!((out.code, out.stdout.as_str()), (1, ""));
+    assert!(
+        out.stderr
+            .starts_with("error: `prod` is not a subscription id\n"),
+        "{}",
+        out.stderr
     );
 }

@@ -65,6 +65,53 @@ pub struct AzureConfig {
     pub tenant_id: String,
     pub client_id: String,
     pub authority: Authority,
+    /// The subscription, when one is set: for azurerm and the Azure CLI.
+    pub subscription_id: Option<String>,
+}
+
+/// Entra ID's hosts in Azure's clouds: public, US Government, China (two).
+pub(crate) const ENTRA_HOSTS: &[&str] = &[
+    "login.microsoftonline.com",
+    "login.microsoftonline.us",
+    "login.chinacloudapi.cn",
+    "login.partner.microsoftonline.cn",
+];
+
+/// One of Azure's clouds, as the tools that are not SDKs name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cloud {
+    Public,
+    UsGovernment,
+    China,
+}
+
+impl Cloud {
+    /// The cloud whose Entra ID is at `host` ([`ENTRA_HOSTS`]).
+    fn of_host(host: &str) -> Option<Self> {
+        match ENTRA_HOSTS.iter().position(|h| h.eq_ignore_ascii_case(host))? {
+            0 => Some(Self::Public),
+            1 => Some(Self::UsGovernment),
+            _ => Some(Self::China),
+        }
+    }
+
+    /// Terraform's `ARM_ENVIRONMENT`.
+    pub fn arm_environment(self) -> &'static str {
+        match self {
+            Self::Public => "public",
+            Self::UsGovernment => "usgovernment",
+            Self::China => "china",
+        }
+    }
+
+    /// The Azure CLI's name for it (`az cloud list`).
+    pub fn cli_name(self) -> &'static str {
+        match self {
+            Self::Public => "AzureCloud",
+            Self::UsGovernment => "AzureUSGovernment",
+            Self::China => "AzureChinaCloud",
+        }
+    }
 }
 
 /// An https authority host with a trailing slash: `https://login.microsoftonline.com/`.
@@ -117,6 +164,12 @@ impl Authority {
         self.0.as_str()
     }
 
+    /// The Azure cloud this authority serves; `None` for another host (a stand-in on this
+    /// machine, AD FS).
+    pub fn cloud(&self) -> Option<Cloud> {
+        self.0.host_str().and_then(Cloud::of_host)
+    }
+
     /// `<authority>/<tenant>/oauth2/v2.0/token`.
     pub fn token_endpoint(&self, tenant_id: &str) -> String {
         format!("{}{tenant_id}/oauth2/v2.0/token", self.0)
@@ -138,6 +191,7 @@ pub enum ConfigError {
     MissingClient,
     BadClient(String),
     BadAuthority { value: String, reason: String },
+    BadSubscription(String),
     MissingScope,
     BadScope(String, String),
 }
@@ -176,6 +230,10 @@ impl crate::problem::Explain for ConfigError {
                 ),
                 "use https://login.microsoftonline.com/ (the default) or your cloud's, such as https://login.microsoftonline.us/ (--authority-host or AZURE_AUTHORITY_HOST)",
             ),
+            Self::BadSubscription(subscription) => E::new(
+                format!("`{}` is not a subscription id", subscription.escape_debug()),
+                "use the Subscription ID, a GUID like `00000000-0000-0000-0000-000000000000` shown by `az account list` or on the subscription's overview, not its name (--subscription-id or AZURE_SUBSCRIPTION_ID)",
+            ),
             Self::MissingScope => E::new(
                 "no scope to request",
                 "pass --scope with the resource's `.default` scope, for example `https://management.azure.com/.default`",
@@ -205,28 +263,45 @@ impl AzureConfig {
             Some(raw) => Authority::parse(&raw)?,
             None => Authority::parse(DEFAULT_AUTHORITY_HOST)?,
         };
+        let subscription_id = non_empty(&settings::SUBSCRIPTION_ID);
+        if let Some(subscription) = &subscription_id {
+            check_subscription(subscription)?;
+        }
         Ok(Self {
             tenant_id,
             client_id,
             authority,
+            subscription_id,
         })
     }
 
-    /// The environment the Azure SDKs' workload identity credential reads, with the token in
-    /// `token_file`.
+    /// The environment the Azure SDKs' workload identity credential reads, and Terraform's
+    /// azurerm and azuread providers, with the token in `token_file`; the subscription when set,
+    /// and the provider's cloud when the authority is one of Azure's.
     pub fn env_vars(&self, token_file: &std::path::Path) -> Vec<(&'static str, String)> {
-        vec![
+        let token_file = token_file.display().to_string();
+        let mut vars = vec![
             (vars::AZURE_CLIENT_ID, self.client_id.clone()),
             (vars::AZURE_TENANT_ID, self.tenant_id.clone()),
-            (
-                vars::AZURE_FEDERATED_TOKEN_FILE,
-                token_file.display().to_string(),
-            ),
-            (
-                vars::AZURE_AUTHORITY_HOST,
-                self.authority.as_str().to_string(),
-            ),
-        ]
+            (vars::AZURE_FEDERATED_TOKEN_FILE, token_file.clone()),
+            (vars::AZURE_AUTHORITY_HOST, self.authority.as_str().to_string()),
+        ];
+        if let Some(subscription) = &self.subscription_id {
+            vars.push((vars::AZURE_SUBSCRIPTION_ID, subscription.clone()));
+        }
+        vars.extend([
+            (vars::ARM_USE_OIDC, "true".to_string()),
+            (vars::ARM_CLIENT_ID, self.client_id.clone()),
+            (vars::ARM_TENANT_ID, self.tenant_id.clone()),
+            (vars::ARM_OIDC_TOKEN_FILE_PATH, token_file),
+        ]);
+        if let Some(subscription) = &self.subscription_id {
+            vars.push((vars::ARM_SUBSCRIPTION_ID, subscription.clone()));
+        }
+        if let Some(cloud) = self.authority.cloud() {
+            vars.push((vars::ARM_ENVIRONMENT, cloud.arm_environment().to_string()));
+        }
+        vars
     }
 
     pub fn token_endpoint(&self) -> String {
@@ -273,6 +348,15 @@ pub fn check_client(client_id: &str) -> Result<(), ConfigError> {
         Ok(())
     } else {
         Err(ConfigError::BadClient(client_id.to_string()))
+    }
+}
+
+/// A subscription id: a GUID.
+pub fn check_subscription(subscription_id: &str) -> Result<(), ConfigError> {
+    if is_guid(subscription_id) {
+        Ok(())
+    } else {
+        Err(ConfigError::BadSubscription(subscription_id.to_string()))
     }
 }
 

@@ -1,10 +1,10 @@
 //! The Azure settings: one entry each (see [`crate::settings`]).
 
-use super::{Authority, DEFAULT_AUTHORITY_HOST, check_client, check_tenant};
+use super::{Authority, DEFAULT_AUTHORITY_HOST, ENTRA_HOSTS, check_client, check_subscription, check_tenant};
 use crate::problem::problem_of;
 #[cfg(feature = "cli")]
 use crate::settings::Command;
-use crate::settings::{Setting, Table, WhenUnset};
+use crate::settings::{Kind, Setting, Table, WhenUnset};
 use crate::vars;
 
 /// `vercel-oidc azure configure`.
@@ -26,8 +26,10 @@ pub static TABLE: Table = Table {
         &TENANT_ID,
         &CLIENT_ID,
         &AUTHORITY_HOST,
+        &SUBSCRIPTION_ID,
         &FEDERATED_TOKEN_FILE,
         &SCOPE,
+        &CLI_LOGIN,
     ],
     configured_when: &[&["tenant_id", "client_id"]],
 };
@@ -81,6 +83,21 @@ pub static AUTHORITY_HOST: Setting = Setting {
     ..Setting::BASE
 };
 
+pub static SUBSCRIPTION_ID: Setting = Setting {
+    name: "subscription_id",
+    file_key: Some("subscription_id"),
+    flag: Some("subscription-id"),
+    value_name: "ID",
+    env: Some(vars::AZURE_SUBSCRIPTION_ID),
+    help: "Subscription ID for Terraform's azurerm provider (ARM_SUBSCRIPTION_ID) and the Azure CLI",
+    long_help: "A GUID, as `az account list` shows it. azurerm 4 requires one.",
+    example: "0b1f6471-1bf0-4dda-aec3-cb9272f09590",
+    check: Some(|v| check_subscription(v.first().trim()).map_err(problem_of)),
+    #[cfg(feature = "cli")]
+    commands: &[CONFIGURE, Command::EXEC, Command::DOCTOR],
+    ..Setting::BASE
+};
+
 pub static FEDERATED_TOKEN_FILE: Setting = Setting {
     name: "federated_token_file",
     file_key: None,
@@ -108,13 +125,25 @@ pub static SCOPE: Setting = Setting {
     ..Setting::BASE
 };
 
-/// Entra ID's hosts in Azure's clouds: public, US Government, China.
-const ENTRA_HOSTS: &[&str] = &[
-    "login.microsoftonline.com",
-    "login.microsoftonline.us",
-    "login.chinacloudapi.cn",
-    "login.partner.microsoftonline.cn",
-];
+pub static CLI_LOGIN: Setting = Setting {
+    name: "cli_login",
+    file_key: Some("cli_login"),
+    flag: Some("azure-cli-login"),
+    value_name: "WHEN",
+    env: Some(vars::VERCEL_OIDC_AZURE_CLI_LOGIN),
+    kind: Kind::Choice(&["auto", "off"]),
+    default: WhenUnset::Value {
+        value: "auto",
+        why: "",
+        only_with: None,
+    },
+    help: "Log the Azure CLI in for the command: `auto` (when `az` is on PATH) or `off`",
+    long_help: "`auto` puts an `az` first on the command's PATH that logs the Azure CLI in with the run's token, into a private AZURE_CONFIG_DIR, before its first use and again after the token is renewed; `off` leaves `az` as it is.",
+    example: "off",
+    #[cfg(feature = "cli")]
+    commands: &[Command::EXEC, Command::DOCTOR],
+    ..Setting::BASE
+};
 
 /// An authority a project file may name: an https Entra ID host of one of Azure's clouds, or
 /// this machine, since the token is sent there. Another host takes the flag or the variable.

@@ -74,6 +74,8 @@ struct Plan {
 struct Wired {
     set: Vec<(String, String)>,
     remove: Vec<&'static str>,
+    /// The child's `PATH`, when a wiring puts folders first on it.
+    path: Option<OsString>,
     expiring: Option<Expiring>,
     services: Vec<Box<dyn Service>>,
 }
@@ -113,6 +115,11 @@ pub fn run(
     };
     let names = plan.names.join(", ");
     let wired = wire(ctx, plan, &run)?;
+    // A wiring's folder on PATH may stand in front of the command itself (`exec -- az …`).
+    let program = match &wired.path {
+        Some(path) => resolve_in(ctx, &args.command[0], path)?,
+        None => program,
+    };
     crate::log::debug!("running `{}` with {names} wired", program.display());
     let command = child_command(
         ctx,
@@ -165,18 +172,27 @@ fn wire(ctx: &Ctx, plan: Plan, run: &Run) -> anyhow::Result<Wired> {
     let mut wired = Wired {
         set: Vec::new(),
         remove: Vec::new(),
+        path: None,
         expiring: None,
         services: Vec::new(),
     };
+    let mut path_first = Vec::new();
     for wire in plan.wires {
         let wiring: Wiring = wire.wire(ctx, run)?;
         wired.set.extend(wiring.set);
         wired.remove.extend(wiring.remove);
+        path_first.extend(wiring.path_first);
         wired.services.extend(wiring.service);
         wired.expiring = match (wired.expiring, wiring.expiring) {
             (Some(a), Some(b)) => Some(if b.at < a.at { b } else { a }),
             (a, b) => a.or(b),
         };
+    }
+    if !path_first.is_empty() {
+        let path = ctx.env().get_os(vars::PATH).unwrap_or_default();
+        let joined = std::env::join_paths(path_first.into_iter().chain(std::env::split_paths(path)))
+            .context("cannot put the run's folder first on PATH")?;
+        wired.path = Some(joined);
     }
     Ok(wired)
 }
@@ -205,6 +221,9 @@ fn child_command(
     command.args(args).env_clear().envs(ctx.env().vars());
     for name in &wired.remove {
         command.env_remove(name);
+    }
+    if let Some(path) = &wired.path {
+        command.env(vars::PATH, path);
     }
     command
         .envs(wired.set.iter().map(|(k, v)| (k.as_str(), v.as_str())))
@@ -248,7 +267,11 @@ fn run_child(
 }
 
 fn resolve_program(ctx: &Ctx, name: &OsString) -> anyhow::Result<PathBuf> {
-    let path = ctx.env().get_os(vars::PATH).unwrap_or_default();
+    resolve_in(ctx, name, ctx.env().get_os(vars::PATH).unwrap_or_default())
+}
+
+/// `name` looked up on `path`, as the shell would.
+fn resolve_in(ctx: &Ctx, name: &OsString, path: &std::ffi::OsStr) -> anyhow::Result<PathBuf> {
     which::which_in(name, Some(path), ctx.env().cwd()).map_err(|_| {
         anyhow::anyhow!(
             "command `{}` not found on PATH\n  check its name or install it; no credentials were fetched",

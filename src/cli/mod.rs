@@ -400,6 +400,13 @@ mod names {
     const OTHER_TOOLS: &[&str] = &[
         "env-file",
         "allowed-audiences",
+        "allow-no-subscriptions",
+        "federated-token",
+        "service-principal",
+        "subscription",
+        "tenant",
+        "username",
+        "output",
         "attribute-condition",
         "attribute-mapping",
         "client-id-list",

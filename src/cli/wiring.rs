@@ -33,6 +33,9 @@ pub trait Wire {
 pub struct Wiring {
     pub set: Vec<(String, String)>,
     pub remove: Vec<&'static str>,
+    /// Folders put first on the child's `PATH`, holding commands that stand in front of the
+    /// user's (the Azure CLI's login step); the child itself is looked up there too.
+    pub path_first: Vec<std::path::PathBuf>,
     /// What the child holds that cannot be renewed while it runs.
     pub expiring: Option<Expiring>,
     /// What serves the child while it runs.

@@ -404,7 +404,7 @@ mod tests {
         ),
         (
             "[azure]\nbogus = 1\n",
-            "TOML parse error at line 2, column 1\n  |\n2 | bogus = 1\n  | ^^^^^\nunknown field `bogus`, expected one of `tenant_id`, `client_id`, `authority_host`",
+            "TOML parse error at line 2, column 1\n  |\n2 | bogus = 1\n  | ^^^^^\nunknown field `bogus`, expected one of `tenant_id`, `client_id`, `authority_host`, `subscription_id`, `cli_login`",
         ),
         (
             "[aws]\n\"é\" = 1\n",

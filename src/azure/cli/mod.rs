@@ -2,6 +2,7 @@
 //! token file for the Azure SDKs, and access tokens), its wiring in `exec` ([`exec`]) and its
 //! check in `doctor` ([`doctor`]).
 
+mod az;
 mod doctor;
 mod exec;
 
@@ -40,9 +41,7 @@ impl CloudCli for super::Azure {
     }
 
     fn plan(&self, _: &Ctx, settings: &Resolved) -> anyhow::Result<Box<dyn Wire>> {
-        Ok(Box::new(exec::Planned(AzureConfig::from_settings(
-            settings,
-        )?)))
+        Ok(Box::new(exec::plan(settings)?))
     }
 
     fn reads_token_file(&self) -> bool {
@@ -73,6 +72,19 @@ enum AzureCommand {
     ///
     /// Example: curl -H "Authorization: Bearer $(vercel-oidc azure access-token --scope https://management.azure.com/.default)" https://management.azure.com/subscriptions?api-version=2022-12-01
     AccessToken(AccessTokenArgs),
+    /// Log the Azure CLI in with the token of a run of `exec`, then run it (the `az` that `exec`
+    /// puts first on the command's PATH runs this)
+    #[command(hide = true)]
+    AzShim(AzShimArgs),
+}
+
+#[derive(Debug, Args)]
+struct AzShimArgs {
+    /// The run's `azure-cli` folder.
+    dir: std::path::PathBuf,
+    /// `az`'s arguments.
+    #[arg(last = true)]
+    args: Vec<std::ffi::OsString>,
 }
 
 #[derive(Debug, Args)]
@@ -140,6 +152,7 @@ fn run(ctx: &Ctx, cmd: AzureCommand) -> anyhow::Result<ExitCode> {
             };
             print_stdout(&(text + "\n"))?;
         }
+        AzureCommand::AzShim(args) => return az::shim(&args.dir, &args.args),
     }
     Ok(ExitCode::SUCCESS)
 }
