@@ -885,7 +885,10 @@ fn configure_prints_what_terraform_reads_with_the_subscription_and_the_cloud() {
         (vars::AZURE_CLIENT_ID, CLIENT),
         (vars::AZURE_TENANT_ID, TENANT),
         (vars::AZURE_FEDERATED_TOKEN_FILE, &file),
-        (vars::AZURE_AUTHORITY_HOST, "https://login.microsoftonline.us/"),
+        (
+            vars::AZURE_AUTHORITY_HOST,
+            "https://login.microsoftonline.us/",
+        ),
         (vars::AZURE_SUBSCRIPTION_ID, SUBSCRIPTION),
         (vars::ARM_USE_OIDC, "true"),
         (vars::ARM_CLIENT_ID, CLIENT),

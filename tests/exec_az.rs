@@ -107,7 +107,10 @@ fn az_is_logged_in_before_its_first_use_only() {
         &[],
         "az group list && az version && echo \"$PATH\" > path.out",
     );
-    assert_eq!((out.code, out.stdout.as_str(), out.stderr.as_str()), (0, "", ""));
+    assert_eq!(
+        (out.code, out.stdout.as_str(), out.stderr.as_str()),
+        (0, "", "")
+    );
     assert_eq!(
         az_log(&sb),
         format!(
@@ -195,7 +198,11 @@ fn a_failed_login_is_said_and_az_runs_all_the_same() {
     let out = exec_sh(&sb, &[], "az version && az version");
     assert_eq!(out.code, 0);
     let said = "vercel-oidc: could not log the Azure CLI in with the run's token: `az login --service-principal` failed (exit status: 1): ERROR: AADSTS70021: No matching federated identity record found for presented assertion.\n  check the app's federated credential with `vercel-oidc doctor --azure`, or pass --azure-cli-login off to `exec` to leave `az` alone\n";
-    assert_eq!(out.stderr, format!("{said}{said}"), "tried again at the next call");
+    assert_eq!(
+        out.stderr,
+        format!("{said}{said}"),
+        "tried again at the next call"
+    );
     let login = login_line(CONFIG);
     assert_eq!(
         az_log(&sb),
@@ -237,7 +244,11 @@ fn no_az_on_path_changes_nothing() {
     std::fs::create_dir(&only_sh).unwrap();
     std::os::unix::fs::symlink("/bin/sh", only_sh.join("sh")).unwrap();
     sb.set(vars::PATH, only_sh.display().to_string());
-    let out = exec_sh(&sb, &[], "echo \"$PATH|${AZURE_CONFIG_DIR-unset}\" > path.out");
+    let out = exec_sh(
+        &sb,
+        &[],
+        "echo \"$PATH|${AZURE_CONFIG_DIR-unset}\" > path.out",
+    );
     assert_eq!((out.code, out.stderr.as_str()), (0, ""));
     assert_eq!(
         std::fs::read_to_string(sb.path().join("path.out")).unwrap(),

@@ -50,9 +50,16 @@ fn exec_hands_the_command_every_variable_byte_for_byte() {
     sb.set(vars::VERCEL_OIDC_TOKEN, token.clone())
         .set(vars::AZURE_TENANT_ID, TENANT)
         .set(vars::AZURE_CLIENT_ID, CLIENT);
+    // A stand-in `az` first on PATH, so that exec puts its login step in front of it on every
+    // machine, joining its own folder to a PATH that is not UTF-8.
+    let tools = sb.path().join("tools");
+    std::fs::create_dir(&tools).unwrap();
+    std::fs::write(tools.join("az"), "#!/bin/sh\nexit 0\n").unwrap();
+    std::fs::set_permissions(tools.join("az"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = [tools.as_os_str().as_bytes(), b":", LATIN1_PATH].concat();
     let out = sb
         .command(&["exec", "--azure", "--", "env", "-0"])
-        .env(vars::PATH, os(LATIN1_PATH))
+        .env(vars::PATH, os(&path))
         .env("SRV_DIR", os(LATIN1_VALUE))
         .env(os(ODD_NAME), os(ODD_VALUE))
         .reveals(token.clone())
@@ -70,13 +77,24 @@ fn exec_hands_the_command_every_variable_byte_for_byte() {
         wired(vars::AZURE_AUTHORITY_HOST),
         b"https://login.microsoftonline.com/"
     );
+    assert_eq!(wired(vars::ARM_OIDC_TOKEN_FILE_PATH), token_file);
+    assert_eq!(wired(vars::ARM_USE_OIDC), b"true");
+    assert_eq!(wired(vars::ARM_CLIENT_ID), CLIENT.as_bytes());
+    assert_eq!(wired(vars::ARM_TENANT_ID), TENANT.as_bytes());
+    assert_eq!(wired(vars::ARM_ENVIRONMENT), b"public");
+    let run = &token_file[..token_file.len() - b"/token".len()];
+    assert_eq!(
+        wired(vars::AZURE_CONFIG_DIR),
+        [run, b"/azure-cli/config"].concat()
+    );
+    assert_eq!(wired(vars::PATH), [run, b"/azure-cli/bin:", &path].concat());
     // The rest: the parent's environment exactly, those set again by the wiring included.
     let mut parent: BTreeMap<Vec<u8>, Vec<u8>> = sb
         .env
         .iter()
         .map(|(k, v)| (k.as_bytes().to_vec(), v.as_bytes().to_vec()))
         .collect();
-    parent.insert(b"PATH".to_vec(), LATIN1_PATH.to_vec());
+    parent.remove(b"PATH".as_slice()); // wired, above
     parent.insert(b"SRV_DIR".to_vec(), LATIN1_VALUE.to_vec());
     parent.insert(ODD_NAME.to_vec(), ODD_VALUE.to_vec());
     assert_eq!(child, parent);

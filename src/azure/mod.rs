@@ -88,7 +88,10 @@ pub enum Cloud {
 impl Cloud {
     /// The cloud whose Entra ID is at `host` ([`ENTRA_HOSTS`]).
     fn of_host(host: &str) -> Option<Self> {
-        match ENTRA_HOSTS.iter().position(|h| h.eq_ignore_ascii_case(host))? {
+        match ENTRA_HOSTS
+            .iter()
+            .position(|h| h.eq_ignore_ascii_case(host))?
+        {
             0 => Some(Self::Public),
             1 => Some(Self::UsGovernment),
             _ => Some(Self::China),
@@ -284,7 +287,10 @@ impl AzureConfig {
             (vars::AZURE_CLIENT_ID, self.client_id.clone()),
             (vars::AZURE_TENANT_ID, self.tenant_id.clone()),
             (vars::AZURE_FEDERATED_TOKEN_FILE, token_file.clone()),
-            (vars::AZURE_AUTHORITY_HOST, self.authority.as_str().to_string()),
+            (
+                vars::AZURE_AUTHORITY_HOST,
+                self.authority.as_str().to_string(),
+            ),
         ];
         if let Some(subscription) = &self.subscription_id {
             vars.push((vars::AZURE_SUBSCRIPTION_ID, subscription.clone()));

@@ -1,6 +1,8 @@
 //! The Azure settings: one entry each (see [`crate::settings`]).
 
-use super::{Authority, DEFAULT_AUTHORITY_HOST, ENTRA_HOSTS, check_client, check_subscription, check_tenant};
+use super::{
+    Authority, DEFAULT_AUTHORITY_HOST, ENTRA_HOSTS, check_client, check_subscription, check_tenant,
+};
 use crate::problem::problem_of;
 #[cfg(feature = "cli")]
 use crate::settings::Command;

@@ -190,8 +190,9 @@ fn wire(ctx: &Ctx, plan: Plan, run: &Run) -> anyhow::Result<Wired> {
     }
     if !path_first.is_empty() {
         let path = ctx.env().get_os(vars::PATH).unwrap_or_default();
-        let joined = std::env::join_paths(path_first.into_iter().chain(std::env::split_paths(path)))
-            .context("cannot put the run's folder first on PATH")?;
+        let joined =
+            std::env::join_paths(path_first.into_iter().chain(std::env::split_paths(path)))
+                .context("cannot put the run's folder first on PATH")?;
         wired.path = Some(joined);
     }
     Ok(wired)

@@ -72,20 +72,31 @@ pub(super) fn wire(
         client_id: config.client_id.clone(),
         subscription_id: config.subscription_id.clone(),
     };
-    let Some(script) = script(&dir) else {
+    let (Some(script), true) = (script(&dir), utf8(&login)) else {
         crate::log::notice!(
-            "the Azure CLI is not logged in for the command: the path of this program or of its run folder is not UTF-8"
+            "the Azure CLI is not logged in for the command: the path of `az`, of this program or of the run's folder is not UTF-8"
         );
         return Ok(());
     };
-    write_files(&dir, &login, config.authority.cloud(), &script)
-        .with_context(|| format!("cannot prepare the Azure CLI's login in `{}`", dir.display()))?;
+    write_files(&dir, &login, config.authority.cloud(), &script).with_context(|| {
+        format!(
+            "cannot prepare the Azure CLI's login in `{}`",
+            dir.display()
+        )
+    })?;
     wiring.set.push((
         vars::AZURE_CONFIG_DIR.to_string(),
         login.config_dir.display().to_string(),
     ));
     wiring.path_first.push(dir.join("bin"));
     Ok(())
+}
+
+/// Whether the paths of `login` can be written in its JSON.
+fn utf8(login: &Login) -> bool {
+    [&login.az, &login.config_dir, &login.token_file]
+        .iter()
+        .all(|p| p.to_str().is_some())
 }
 
 /// The `az` script: this program's `azure az-shim` for the folder `dir`.
