@@ -13,7 +13,11 @@
 #     native binary), and the size of each tarball scripts/npm-pack.sh writes;
 #   - exec's credentials endpoint: answer latency p50/p99 over 1,000 requests, and an AWS CLI
 #     call (`aws s3 presign`, which signs without a network call) with credentials from the
-#     endpoint beside the same call with environment keys.
+#     endpoint beside the same call with environment keys;
+#   - exec and the Azure CLI: `exec --azure` with `az` on PATH, its login step on and off, and
+#     without `az`; and what the login step adds to each `az` call once logged in (a stand-in
+#     `az` that answers at once, so only exec's own part is measured: a real login is `az`'s
+#     own time, about 2 s).
 #
 # A measurement, not a test: it exits 0 when a target is missed, and says so. Needs cargo,
 # python3 and node/npm, and what scripts/build-static.sh needs (a C compiler for musl); uses

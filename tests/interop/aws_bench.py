@@ -224,6 +224,40 @@ def endpoint_bench(args, base_env, measure, row):
         proc.wait(timeout=10)
 
 
+STAND_IN_AZ = "#!/bin/sh\nexit 0\n"
+
+
+def azure_cli_bench(args, base_env, measure, row):
+    """`exec --azure` with an `az` on PATH (a stand-in that answers at once, so that what is
+    measured is exec's own part), with the login step on and off, and without `az` on PATH."""
+    tools = os.path.join(args.work, "az-tools")
+    os.makedirs(tools, exist_ok=True)
+    with open(os.path.join(tools, "az"), "w") as f:
+        f.write(STAND_IN_AZ)
+    os.chmod(os.path.join(tools, "az"), 0o755)
+    azure = {"AZURE_TENANT_ID": "72f988bf-86f1-41af-91ab-2d7cd011db47",
+             "AZURE_CLIENT_ID": "11111111-2222-3333-4444-555555555555"}
+    sh = shutil.which("sh")
+    without_az = os.pathsep.join(p for p in base_env["PATH"].split(os.pathsep)
+                                 if not os.path.exists(os.path.join(p, "az")))
+    with_az = dict(base_env, **azure, PATH=f"{tools}{os.pathsep}{without_az}")
+    no_az = dict(base_env, **azure, PATH=without_az)
+    run = [args.bin, "exec", "--azure", "--", sh, "-c", "true"]
+    off = [args.bin, "exec", "--azure", "--azure-cli-login", "off", "--", sh, "-c", "true"]
+    runs, calls = 100, 100
+    with_login, login_off = measure([(run, with_az), (off, with_az)], runs, 5)
+    (without,) = measure([(run, no_az)], runs, 5)
+    loop = f"i=0; while [ $i -lt {calls} ]; do az; i=$((i+1)); done"
+    many, many_off = measure([([*run[:-1], loop], with_az), ([*off[:-1], loop], with_az)], 10, 1)
+    print("exec and the Azure CLI (a stand-in `az` that answers at once: exec's own part)")
+    row(f"exec --azure -- sh -c true, az on PATH (median of {runs})", f"{with_login * 1e3:.2f} ms")
+    row(f"  the same with --azure-cli-login off (median of {runs})", f"{login_off * 1e3:.2f} ms")
+    row(f"  the same without az on PATH (median of {runs})", f"{without * 1e3:.2f} ms")
+    row("what the login step adds to a run that never runs az", f"+{(with_login - login_off) * 1e3:.2f} ms")
+    row(f"what it adds to each az call once logged in ({calls} calls)",
+        f"+{(many - many_off) / calls * 1e3:.2f} ms")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True)
@@ -337,6 +371,9 @@ def main():
 
     # 6. exec's container-credentials endpoint: its answer latency, and what it costs the AWS CLI.
     endpoint_bench(args, base_env, measure, row)
+
+    # 7. exec's login step for the Azure CLI: what it adds to a run, and to each `az` call.
+    azure_cli_bench(args, base_env, measure, row)
 
     missed = sum(1 for ok in rows if ok is False)
     print()

@@ -109,3 +109,55 @@ def test_azure_identity_inside_exec(sandbox, mint):
         last = authority.token_requests()[-1]
         assert last["form"]["client_assertion"] == [token], "the mock received the current token"
         assert last["form"]["client_id"] == [AZURE_CLIENT]
+
+
+# What Terraform's azurerm and azuread providers read for OIDC with a token file (their
+# documentation's names), and the client-credential grant they then make with those values. The
+# providers cannot be installed here (no registry access), so a script plays them: it reads only
+# these variables, the token file once, as the providers do, and the stand-in's authority (a
+# loopback authority is no Azure cloud, so exec leaves ARM_ENVIRONMENT to the providers).
+AZURERM_VARIABLES = ["ARM_CLIENT_ID", "ARM_OIDC_TOKEN_FILE_PATH", "ARM_SUBSCRIPTION_ID", "ARM_TENANT_ID",
+                     "ARM_USE_OIDC"]
+AZURERM_CLIENT_SCRIPT = """
+import json, os, sys, urllib.parse, urllib.request
+arm = {k: v for k, v in os.environ.items() if k.startswith("ARM_")}
+assertion = open(arm["ARM_OIDC_TOKEN_FILE_PATH"]).read().strip()
+form = urllib.parse.urlencode({
+    "client_id": arm["ARM_CLIENT_ID"],
+    "scope": "https://management.azure.com/.default",
+    "grant_type": "client_credentials",
+    "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+    "client_assertion": assertion,
+}).encode()
+url = sys.argv[1] + arm["ARM_TENANT_ID"] + "/oauth2/v2.0/token"
+import ssl
+context = ssl.create_default_context(cafile=os.environ["REQUESTS_CA_BUNDLE"])
+with urllib.request.urlopen(urllib.request.Request(url, data=form), context=context) as r:
+    token = json.load(r)["access_token"]
+print(json.dumps({"names": sorted(arm), "use_oidc": arm["ARM_USE_OIDC"],
+                  "subscription": arm["ARM_SUBSCRIPTION_ID"], "token": token}))
+"""
+
+
+def test_what_terraform_azurerm_reads_inside_exec_makes_a_grant(sandbox, mint):
+    token = mint()
+    subscription = "0b1f6471-1bf0-4dda-aec3-cb9272f09590"
+    with AzureMock(sandbox.path, AZURE_TENANT, AZURE_CLIENT) as authority:
+        authority.expect(token)
+        sandbox.env.update(
+            VERCEL_OIDC_TOKEN=token,
+            AZURE_TENANT_ID=AZURE_TENANT,
+            AZURE_CLIENT_ID=AZURE_CLIENT,
+            AZURE_SUBSCRIPTION_ID=subscription,
+            AZURE_AUTHORITY_HOST=authority.url,
+            REQUESTS_CA_BUNDLE=authority.ca_path,
+            ARM_CLIENT_SECRET="stale-secret-that-would-win",
+        )
+        out = exec_child(sandbox, sys.executable, "-c", AZURERM_CLIENT_SCRIPT, authority.url,
+                         reveals=[AzureMock.issued_token])
+        result = json.loads(out.stdout)
+        assert result == {"names": AZURERM_VARIABLES, "use_oidc": "true", "subscription": subscription,
+                          "token": authority.issued[-1]}
+        last = authority.token_requests()[-1]
+        assert last["form"]["client_assertion"] == [token], "the stand-in received the current token"
+        assert last["form"]["client_id"] == [AZURE_CLIENT]
