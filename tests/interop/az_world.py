@@ -334,13 +334,15 @@ class AzWorld:
 
 def az_env(world, config_dir=None):
     """The variables a process running az in `world` needs: every HTTPS connection through the
-    world's proxy, its CA trusted, az's telemetry off (it would otherwise post to
-    dc.services.visualstudio.com after the command), and AZURE_CONFIG_DIR when `config_dir` is
-    given (otherwise az uses ~/.azure)."""
+    world's proxy, its CA trusted (REQUESTS_CA_BUNDLE for az; SSL_CERT_FILE for vercel-oidc, which
+    then reaches the same stand-in at Microsoft's own host names, loopback being always direct for
+    it), az's telemetry off (it would otherwise post to dc.services.visualstudio.com after the
+    command), and AZURE_CONFIG_DIR when `config_dir` is given (otherwise az uses ~/.azure)."""
     env = {
         "HTTPS_PROXY": world.proxy.url,
         "HTTP_PROXY": world.proxy.url,
         "REQUESTS_CA_BUNDLE": world.ca_path,
+        "SSL_CERT_FILE": world.ca_path,
         "AZURE_CORE_COLLECT_TELEMETRY": "false",
     }
     if config_dir is not None:

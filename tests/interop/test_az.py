@@ -165,3 +165,17 @@ def test_a_cloud_named_in_the_config_file_is_the_one_az_logs_in_to(sandbox, mint
     assert {r["host"] for r in az_world.authority.requests} == {login_host, arm_host}
     assert az_world.token_requests()[-1]["form"]["client_assertion"] == [token]
     assert az_world.proxy.refused == [VERSION_CHECK]
+
+
+def test_vercel_oidc_reaches_the_same_world_at_microsofts_own_host(sandbox, mint, az_world):
+    # The binary, given no authority host, exchanges at login.microsoftonline.com: through the
+    # world's proxy to the same stand-in, so `exec` and the az it runs share one Entra.
+    token = mint()
+    az_world.expect(token)
+    out = sandbox.run_bin("azure", "access-token", "--scope", f"{ARM}.default", "--tenant-id", AZURE_TENANT,
+                          "--client-id", AZURE_CLIENT, "--json", env=dict(az_world.env(), VERCEL_OIDC_TOKEN=token),
+                          reveals=[AzureMock.issued_token])
+    assert json.loads(out.stdout)["access_token"] == az_world.issued[-1]
+    assert [(r["host"], r["form"]["client_assertion"]) for r in az_world.token_requests()] == [
+        ("login.microsoftonline.com", [token])]
+    assert (az_world.proxy.tunnelled, az_world.proxy.refused) == (["login.microsoftonline.com"], [])
