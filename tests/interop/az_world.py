@@ -123,7 +123,8 @@ class EntraArm(AzureMock):
                 return 200, s
         if path.startswith("/subscriptions/"):
             sub = path.split("/")[2]
-            return 404, {"error": {"code": "SubscriptionNotFound", "message": f"The subscription '{sub}' could not be found."}}
+            return 404, {"error": {"code": "SubscriptionNotFound",
+                                   "message": f"The subscription '{sub}' could not be found."}}
         return 404, {"error": {"code": "NotFound", "message": f"No route for {path} in this stand-in."}}
 
     def _handler_class(self):
