@@ -111,14 +111,15 @@ def aadsts_body(error, code, text):
 
 
 class AzureMock:
-    def __init__(self, directory, tenant_id, client_id):
+    def __init__(self, directory, tenant_id, client_id, dns_names=("localhost",)):
         self.tenant_id = tenant_id
         self.client_id = client_id
         self.expected_assertion = None
+        self.access_lifetime = 3599  # the expires_in of the access tokens it hands out
         self.requests = []
         self.issued = []  # access tokens handed out, in order
         self._lock = threading.Lock()
-        paths = make_pki(directory)
+        paths = make_pki(directory, dns_names)
         self.ca_path = str(paths["ca"])
         self._context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self._context.load_cert_chain(paths["server"], paths["server-key"])
@@ -148,12 +149,13 @@ class AzureMock:
         self._server.server_close()
         self._thread.join(timeout=10)
 
-    def _metadata(self):
-        base = f"{self.origin}/{self.tenant_id}"
+    def _metadata(self, origin=None):
+        origin = origin or self.origin
+        base = f"{origin}/{self.tenant_id}"
         return {
             "token_endpoint": f"{base}/oauth2/v2.0/token",
             "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
-            "jwks_uri": f"{self.origin}/{self.tenant_id}/discovery/v2.0/keys",
+            "jwks_uri": f"{base}/discovery/v2.0/keys",
             "issuer": f"{base}/v2.0",
             "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
             "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
@@ -184,7 +186,8 @@ class AzureMock:
         access = register_secret("mock-access-" + secrets.token_urlsafe(24))
         with self._lock:
             self.issued.append(access)
-        return 200, {"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": access}
+        lifetime = self.access_lifetime
+        return 200, {"token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime, "access_token": access}
 
     def _handler_class(self):
         mock = self

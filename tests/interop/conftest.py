@@ -355,3 +355,22 @@ def moto(moto_server):
     """moto with no resources and authentication off; each test creates what it needs."""
     moto_server.reset()
     return moto_server
+
+
+@pytest.fixture(scope="session")
+def az_world_session(tmp_path_factory):
+    """The Azure CLI's world for the whole session (see az_world.py): the Entra and ARM stand-in
+    behind a CONNECT proxy that lets only Microsoft's host names through."""
+    from az_world import AzWorld
+    from identities import AZURE_CLIENT, AZURE_TENANT
+
+    with AzWorld(tmp_path_factory.mktemp("az-world"), AZURE_TENANT, AZURE_CLIENT) as az_world:
+        yield az_world
+
+
+@pytest.fixture
+def az_world(az_world_session):
+    """The session's Azure CLI world, reset: no request, refusal or issued token yet, no
+    subscription, no token expected."""
+    az_world_session.reset()
+    return az_world_session
