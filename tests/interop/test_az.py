@@ -11,10 +11,12 @@ in its config folder, and needs a new login once the token is renewed.
 import json
 import os
 import stat
+import time
 
 import pytest
 
 from azure_mock import AzureMock
+from conftest import BIN, spawn
 from identities import AZURE_CLIENT, AZURE_TENANT
 
 SUBSCRIPTION = "5f3c9b2e-8d41-4c7a-9e2b-7a1d3c5e9f80"
@@ -179,3 +181,77 @@ def test_vercel_oidc_reaches_the_same_world_at_microsofts_own_host(sandbox, mint
     assert [(r["host"], r["form"]["client_assertion"]) for r in az_world.token_requests()] == [
         ("login.microsoftonline.com", [token])]
     assert (az_world.proxy.tunnelled, az_world.proxy.refused) == (["login.microsoftonline.com"], [])
+
+
+# --- `vercel-oidc exec` logs az in: no login step in the build ---
+
+# The child: an access token for ARM and the account az is on, with nothing done before.
+EXEC_CHILD = (f"az account get-access-token --resource {ARM} --query accessToken --output tsv && "
+              "az account show --query id --output tsv && echo \"$AZURE_CONFIG_DIR\" > config-dir.out")
+
+
+def exec_env(world, token, **extra):
+    """The sandbox's build environment for `exec` in `world`: Azure configured by its variables,
+    as a Vercel project sets them, and nothing about az."""
+    return dict(world.env(), VERCEL_OIDC_TOKEN=token, AZURE_TENANT_ID=AZURE_TENANT,
+                AZURE_CLIENT_ID=AZURE_CLIENT, **extra)
+
+
+def test_exec_logs_az_in_before_the_commands_first_az(sandbox, mint, az_world):
+    az_world.reset(subscriptions=[{"id": "11111111-0000-0000-0000-000000000000", "name": "other"},
+                                  {"id": SUBSCRIPTION, "name": SUBSCRIPTION_NAME}])
+    token = mint()
+    az_world.expect(token)
+    out = sandbox.run_bin("exec", "--", "sh", "-c", EXEC_CHILD,
+                          env=exec_env(az_world, token, AZURE_SUBSCRIPTION_ID=SUBSCRIPTION),
+                          reveals=[AzureMock.issued_token])
+    assert (out.stdout, out.stderr) == (f"{az_world.issued[-1]}\n{SUBSCRIPTION}\n", "")
+    assert [r["form"]["client_assertion"] for r in az_world.token_requests()] == [[token], [token]]
+    assert az_world.authority.argv_holders == [[], []], "the token never was on a command line"
+    config = (sandbox.path / "config-dir.out").read_text().strip()
+    assert config.endswith("/azure-cli/config") and not os.path.exists(config), "gone with the run"
+    assert not (sandbox.home / ".azure").exists(), "the user's own az folder is left alone"
+    assert az_world.proxy.refused == [VERSION_CHECK]
+
+
+def test_exec_logs_az_in_again_once_the_token_file_is_renewed(sandbox, mint, az_world):
+    # Access tokens of 4 minutes, so that every az command asks Entra with the token it holds.
+    az_world.reset(subscriptions=[{"id": SUBSCRIPTION, "name": SUBSCRIPTION_NAME}], access_lifetime=240)
+    old, new = mint(lifetime=3600), mint(lifetime=3000)
+    az_world.expect(old)
+    # The run's token file is replaced as exec replaces it when it renews the token; the test
+    # then makes the stand-in expect the new token only, and lets the child go on.
+    renew = ("printf %s \"$NEW_TOKEN\" > \"$VERCEL_OIDC_TOKEN_FILE.new\" && "
+             "mv \"$VERCEL_OIDC_TOKEN_FILE.new\" \"$VERCEL_OIDC_TOKEN_FILE\" && touch renewed && "
+             "while [ ! -e go ]; do sleep 0.05; done")
+    get = f"az account get-access-token --resource {ARM} --query accessToken --output tsv"
+    child = spawn([BIN, "exec", "--", "sh", "-c", f"{get} && {renew} && {get}"],
+                  dict(sandbox.env, **exec_env(az_world, old, NEW_TOKEN=new)), sandbox.path,
+                  reveals=[AzureMock.issued_token])
+    deadline = time.monotonic() + 60
+    while not (sandbox.path / "renewed").exists():
+        assert child.poll() is None and time.monotonic() < deadline, child.wait()
+        time.sleep(0.05)
+    az_world.expect(new)
+    (sandbox.path / "go").touch()
+    code, stdout, stderr = child.wait()
+    assert (code, stderr) == (0, "")
+    # Every request was granted (one access token each); those for ARM are what the child printed.
+    requests = az_world.token_requests()
+    assert len(requests) == len(az_world.issued)
+    for_arm = [issued for r, issued in zip(requests, az_world.issued) if r["form"]["scope"] == [f"{ARM}/.default"]]
+    assert stdout == "".join(f"{t}\n" for t in for_arm) and len(for_arm) == 2
+    # The old token until the renewal, the new one after: az logged in again in between.
+    sent = [r["form"]["client_assertion"][0] for r in requests]
+    assert sent == sorted(sent, key=lambda t: t == new) and sent[0] == old and sent[-1] == new
+
+
+def test_exec_leaves_az_alone_when_told(sandbox, mint, az_world):
+    token = mint()
+    az_world.expect(token)
+    out = sandbox.run_bin("exec", "--azure-cli-login", "off", "--", "sh", "-c",
+                          f"az account get-access-token --resource {ARM} --output none", check=False,
+                          env=exec_env(az_world, token))
+    assert out.returncode == 1
+    assert "Please run 'az login' to setup account." in out.stderr
+    assert az_world.token_requests() == []
