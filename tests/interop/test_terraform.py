@@ -1,8 +1,12 @@
 """Terraform itself inside `vercel-oidc exec`, with no step of its own and no credential in its
 configuration: `init`, `apply` of a configuration with one `terraform_data` resource, then
-`output`, each in its own `exec` as build steps would run them, with the state in the `s3`
-backend, against moto with request authentication on, through exec's credentials endpoint and
-through environment keys.
+`output`, each in its own `exec` as build steps would run them, with the state in
+
+- the `s3` backend, against moto with request authentication on, through exec's credentials
+  endpoint and through environment keys;
+- the `azurerm` backend with `use_azuread_auth`, through exec's `ARM_*` variables, against the
+  Entra stand-in of az_world.py and a blob service stand-in (azure_blob.py), both on Microsoft's
+  own host names behind a loopback CONNECT proxy that refuses every other host.
 
 The backends and the `terraform_data` resource are built into the Terraform binary, so nothing
 is downloaded. Terraform is in neither Debian's archive nor PyPI or npm: these tests expect it at
@@ -14,12 +18,15 @@ import os
 import re
 import socket
 import threading
+from pathlib import Path
 
 import boto3
 import pytest
 
 from aws_moto import REGION
-from identities import isolated_aws
+from az_world import ConnectProxy
+from azure_blob import BlobStandIn
+from identities import AZURE_CLIENT, AZURE_TENANT, isolated_aws
 
 TERRAFORM = os.environ.get("TERRAFORM") or "/usr/local/bin/terraform"
 MARKER = "made inside vercel-oidc exec"
@@ -251,3 +258,59 @@ def test_s3_backend_inside_exec(sandbox, mint, signed_moto, mode, wired, left_ou
     assert_state(reader.get_object(Bucket=BUCKET, Key=STATE_KEY)["Body"].read())
     listed = [o["Key"] for o in reader.list_objects_v2(Bucket=BUCKET)["Contents"]]
     assert listed == [STATE_KEY], "the state alone: the lock file was taken and given back"
+
+
+# ------------------------------------------------------------------------------------------------
+# The azurerm backend
+
+STORAGE_ACCOUNT = "acmetfstate"
+CONTAINER = "tfstate"
+AZURE_STATE_KEY = "web.tfstate"
+SUBSCRIPTION = "0b1f6471-1bf0-4dda-aec3-cb9272f09590"
+LOGIN_HOST = "login.microsoftonline.com"
+STORAGE_SCOPE = "https://storage.azure.com/.default"
+
+# The backend as the README shows it, less the resource group (which only the account key's and
+# the blob endpoint's look-ups through Resource Manager need): no client, tenant or token, and not
+# even use_oidc, which ARM_USE_OIDC from exec turns on.
+AZURERM_BACKEND = f"""
+  backend "azurerm" {{
+    storage_account_name = "{STORAGE_ACCOUNT}"
+    container_name       = "{CONTAINER}"
+    key                  = "{AZURE_STATE_KEY}"
+    use_azuread_auth     = true
+  }}"""
+
+
+def test_azurerm_backend_inside_exec(sandbox, mint, az_world):
+    token = mint()
+    az_world.expect(token)
+    entra = az_world.authority
+    with BlobStandIn(sandbox.path, STORAGE_ACCOUNT, lambda bearer: bearer in entra.issued) as blob, \
+            ConnectProxy({LOGIN_HOST: entra.port, blob.host: blob.port}) as proxy:
+        blob.create_container(CONTAINER)
+        cas = sandbox.path / "stand-in-cas.pem"
+        cas.write_text(Path(entra.ca_path).read_text() + Path(blob.ca_path).read_text())
+        # Microsoft's public cloud (exec's default authority, so ARM_ENVIRONMENT=public), reached
+        # through the proxy, whose stand-ins terraform trusts through SSL_CERT_FILE.
+        sandbox.env.update(VERCEL_OIDC_TOKEN=token, AZURE_TENANT_ID=AZURE_TENANT, AZURE_CLIENT_ID=AZURE_CLIENT,
+                           AZURE_SUBSCRIPTION_ID=SUBSCRIPTION, HTTPS_PROXY=proxy.url, SSL_CERT_FILE=str(cas))
+
+        names = init_apply_output(sandbox, ["--azure"], AZURERM_BACKEND)
+
+        # Each terraform run got an access token for the blob service from Entra with the current
+        # Vercel token, and presented those tokens and no other to the blob service.
+        grants = [(r["host"], r["path"], r["form"]["client_id"], r["form"]["scope"], r["form"]["client_assertion"])
+                  for r in entra.token_requests()]
+        assert grants == [(LOGIN_HOST, f"/{AZURE_TENANT}/oauth2/v2.0/token", [AZURE_CLIENT], [STORAGE_SCOPE],
+                           [token])] * 3
+        assert blob.unhandled == []
+        assert sorted(set(blob.bearer_tokens())) == sorted(entra.issued)
+        assert set(proxy.tunnelled) == {LOGIN_HOST, blob.host} and proxy.refused == []
+
+        assert names == {"ARM_CLIENT_ID", "ARM_ENVIRONMENT", "ARM_OIDC_TOKEN_FILE_PATH", "ARM_SUBSCRIPTION_ID",
+                         "ARM_TENANT_ID", "ARM_USE_OIDC"}
+        state = blob.blob(CONTAINER, AZURE_STATE_KEY)
+        assert_state(state.data)
+        assert (state.content_type, state.lease, state.metadata) == ("application/json", None, {}), \
+            "the lock was taken and given back"
