@@ -18,23 +18,29 @@ const SUBSCRIPTION: &str = "0b1f6471-1bf0-4dda-aec3-cb9272f09590";
 /// A stand-in `az`: appends `az ARGS` and its config folder to `az.log`, and, for a login, the
 /// token it read through `@FILE` to `tokens.out` and the config folder's `config` file to
 /// `az.log`. A login prints on stdout and stderr as the real one may; `account show` prints a
-/// line on stdout. `$AZ_FAIL_LOGIN` makes the login fail as Entra's refusal does.
+/// line on stdout. `$AZ_FAIL_LOGIN` makes the login fail as Entra's refusal does, and
+/// `$AZ_FAIL_SET` the choice of subscription; a login leaves `profile.json` in the config folder.
 const FAKE_AZ: &str = r#"#!/bin/sh
 here=$(dirname "$0")
 echo "az $* | $AZURE_CONFIG_DIR" >> "$here/../az.log"
 case "$1" in
 login)
-    [ -n "$AZ_SLOW_LOGIN" ] && sleep 0.5
+    [ -n "$AZ_SLOW_LOGIN" ] && sleep 1.5
     for a; do case "$a" in @*) { cat "${a#@}"; echo; } >> "$here/../tokens.out";; esac; done
     [ -f "$AZURE_CONFIG_DIR/config" ] && sed 's/^/  config: /' "$AZURE_CONFIG_DIR/config" >> "$here/../az.log"
     if [ -n "$AZ_FAIL_LOGIN" ]; then
         echo "ERROR: AADSTS70021: No matching federated identity record found for presented assertion." >&2
         exit 1
     fi
+    echo '[{"cloudName": "AzureCloud"}]' > "$AZURE_CONFIG_DIR/profile.json"
     echo '[{"cloudName": "AzureCloud"}]'
     echo "WARNING: logged in" >&2;;
 account)
-    [ "$2" = show ] && echo '{"name": "stand-in"}';;
+    [ "$2" = show ] && echo '{"name": "stand-in"}'
+    if [ "$2" = set ] && [ -n "$AZ_FAIL_SET" ]; then
+        echo "ERROR: The subscription of '$4' doesn't exist in cloud 'AzureCloud'." >&2
+        exit 1
+    fi;;
 esac
 exit 0
 "#;
@@ -191,23 +197,135 @@ fn the_cloud_follows_the_authority_host() {
     );
 }
 
+const NOT_RUN_LOGIN: &str = "vercel-oidc: error: could not log the Azure CLI in with the run's token, so `az` was not run: `az login --service-principal` failed (exit status: 1): ERROR: AADSTS70021: No matching federated identity record found for presented assertion.\n  check the app's federated credential with `vercel-oidc doctor --azure`, or pass --azure-cli-login off to `exec` to leave `az` alone\n";
+
 #[test]
-fn a_failed_login_is_said_and_az_runs_all_the_same() {
+fn a_failed_login_is_said_and_az_is_not_run() {
     let (mut sb, _) = az_sandbox();
     sb.set("AZ_FAIL_LOGIN", "1");
-    let out = exec_sh(&sb, &[], "az version && az version");
-    assert_eq!(out.code, 0);
-    let said = "vercel-oidc: could not log the Azure CLI in with the run's token: `az login --service-principal` failed (exit status: 1): ERROR: AADSTS70021: No matching federated identity record found for presented assertion.\n  check the app's federated credential with `vercel-oidc doctor --azure`, or pass --azure-cli-login off to `exec` to leave `az` alone\n";
+    let out = exec_sh(&sb, &[], "az version; echo \"az exited $?\"; az version");
+    assert_eq!((out.code, out.stdout.as_str()), (1, "az exited 1\n"));
     assert_eq!(
         out.stderr,
-        format!("{said}{said}"),
+        format!("{NOT_RUN_LOGIN}{NOT_RUN_LOGIN}"),
         "tried again at the next call"
     );
     let login = login_line(CONFIG);
+    assert_eq!(az_log(&sb), format!("{login}{login}"));
+}
+
+#[test]
+fn a_failed_choice_of_subscription_leaves_az_logged_out_and_not_run() {
+    let (mut sb, _) = az_sandbox();
+    sb.set(vars::AZURE_SUBSCRIPTION_ID, SUBSCRIPTION)
+        .set("AZ_FAIL_SET", "1");
+    let out = exec_sh(
+        &sb,
+        &[],
+        "az group create; echo \"az exited $?\"; ls -A \"$AZURE_CONFIG_DIR\"; echo listed",
+    );
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (0, "az exited 1\nlisted\n"),
+        "the login's profile.json was removed"
+    );
+    assert_eq!(
+        out.stderr,
+        format!(
+            "vercel-oidc: error: could not choose the subscription `{SUBSCRIPTION}` for the Azure CLI, so `az` was not run: `az account set` failed (exit status: 1): ERROR: The subscription of '{SUBSCRIPTION}' doesn't exist in cloud 'AzureCloud'.\n  check the subscription id (--subscription-id, AZURE_SUBSCRIPTION_ID), and that the app has a role on that subscription\n"
+        )
+    );
     assert_eq!(
         az_log(&sb),
-        format!("{login}az version | {CONFIG}\n{login}az version | {CONFIG}\n")
+        format!(
+            "{}az account set --subscription {SUBSCRIPTION} --output none | {CONFIG}\n",
+            login_line(CONFIG)
+        )
     );
+}
+
+#[test]
+fn the_az_on_path_when_it_is_called_is_the_one_logged_in_and_run() {
+    let (mut sb, token) = az_sandbox();
+    // Another az, in a folder the command puts on PATH after exec's own, in place of the first.
+    let other = sb.path().join("other/bin");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::write(
+        other.join("az"),
+        FAKE_AZ
+            .replace("az.log", "other-az.log")
+            .replace("tokens.out", "other-tokens.out"),
+    )
+    .unwrap();
+    set_mode(&other.join("az"), 0o755);
+    sb.set("OTHER", other.display().to_string());
+    let out = exec_sh(
+        &sb,
+        &[],
+        "PATH=\"${PATH%%:*}:$OTHER:/usr/bin:/bin\" az version",
+    );
+    assert_eq!((out.code, out.stderr.as_str()), (0, ""));
+    assert_eq!(az_log(&sb), "", "the first az is not on PATH any more");
+    let log = std::fs::read_to_string(sb.path().join("other/other-az.log")).unwrap();
+    let run = log
+        .split(" | ")
+        .nth(1)
+        .unwrap()
+        .split("/azure-cli/")
+        .next()
+        .unwrap();
+    assert_eq!(
+        log.replace(run, "$RUN"),
+        format!("{}az version | {CONFIG}\n", login_line(CONFIG))
+    );
+    assert_eq!(
+        std::fs::read_to_string(sb.path().join("other/other-tokens.out")).unwrap(),
+        format!("{token}\n")
+    );
+}
+
+#[test]
+fn the_command_s_environment_cannot_stop_az() {
+    // Settings exec checked, changed by the command: the az step reads none of them.
+    let (mut sb, _) = az_sandbox();
+    std::fs::create_dir_all(sb.path().join("app/sub")).unwrap();
+    sb.set(vars::VERCEL_OIDC_PROJECT_DIR, "app");
+    let out = exec_sh(
+        &sb,
+        &[],
+        "cd app/sub && VERCEL_OIDC_NO_REFRESH=sometimes VERCEL_OIDC_VERBOSE=x az account show",
+    );
+    assert_eq!(
+        (out.code, out.stdout.as_str(), out.stderr.as_str()),
+        (0, "{\"name\": \"stand-in\"}\n", "")
+    );
+}
+
+#[test]
+fn a_command_with_its_own_config_folder_is_not_logged_in() {
+    let (sb, _) = az_sandbox();
+    let out = exec_sh(&sb, &[], "AZURE_CONFIG_DIR=\"$PWD/mine\" az version");
+    assert_eq!((out.code, out.stderr.as_str()), (0, ""));
+    assert_eq!(
+        az_log(&sb),
+        format!("az version | {}\n", sb.path().join("mine").display())
+    );
+}
+
+#[test]
+fn an_authority_of_no_azure_cloud_leaves_az_alone_and_says_so() {
+    let (mut sb, _) = az_sandbox();
+    sb.set(vars::AZURE_AUTHORITY_HOST, "https://127.0.0.1:8443/");
+    let out = exec_sh(&sb, &[], "az version && echo \"${AZURE_CONFIG_DIR-unset}\"");
+    assert_eq!(
+        (out.code, out.stdout.as_str(), out.stderr.as_str()),
+        (
+            0,
+            "unset\n",
+            "vercel-oidc: warning: the Azure CLI is not logged in for the command: `https://127.0.0.1:8443/` is not the authority host of one of Azure's clouds, and `az` would send the token to its cloud's own\n  pass --azure-cli-login off to say nothing of it\n"
+        )
+    );
+    assert_eq!(az_log(&sb), "az version | \n");
 }
 
 #[test]
@@ -281,8 +399,7 @@ fn the_login_files_are_private_and_hold_no_token() {
     assert_eq!(
         login,
         format!(
-            "{{\"az\":\"{}\",\"config_dir\":\"{d}/config\",\"token_file\":\"{run}/token\",\"tenant_id\":\"{TENANT}\",\"client_id\":\"{CLIENT}\",\"subscription_id\":null}}",
-            sb.path().join("tools/bin/az").display()
+            "{{\"config_dir\":\"{d}/config\",\"token_file\":\"{run}/token\",\"tenant_id\":\"{TENANT}\",\"client_id\":\"{CLIENT}\",\"subscription_id\":null}}"
         )
     );
     assert!(!dir.exists(), "removed with the run");
@@ -297,7 +414,7 @@ fn the_shim_outside_its_run_says_so() {
     assert_eq!(
         out.stderr,
         format!(
-            "error: this `az` was put on PATH by `vercel-oidc exec`, whose run has ended; run `az` outside it, or inside a new `vercel-oidc exec`: `{}` does not exist\n",
+            "vercel-oidc: error: this `az` was put on PATH by `vercel-oidc exec`, whose run has ended; run `az` outside it, or inside a new `vercel-oidc exec`: `{}` does not exist\n",
             gone.join("login.json").display()
         )
     );
@@ -347,7 +464,7 @@ fn the_child_gets_what_terraform_reads_and_no_competing_credential() {
         )
     );
 
-    // Without a subscription setting, one the parent sets for the providers stays.
+    // One the parent sets for the providers only is the setting: both are set, and az uses it.
     sb.unset(vars::AZURE_SUBSCRIPTION_ID)
         .set(vars::ARM_SUBSCRIPTION_ID, SUBSCRIPTION);
     let out = exec_sh(
@@ -358,6 +475,6 @@ fn the_child_gets_what_terraform_reads_and_no_competing_credential() {
     assert_eq!((out.code, out.stderr.as_str()), (0, ""));
     assert_eq!(
         std::fs::read_to_string(sb.path().join("env.out")).unwrap(),
-        format!("{SUBSCRIPTION}|unset\n")
+        format!("{SUBSCRIPTION}|{SUBSCRIPTION}\n")
     );
 }

@@ -91,6 +91,7 @@ pub static SUBSCRIPTION_ID: Setting = Setting {
     flag: Some("subscription-id"),
     value_name: "ID",
     env: Some(vars::AZURE_SUBSCRIPTION_ID),
+    inherits: &[vars::ARM_SUBSCRIPTION_ID],
     help: "Subscription ID for Terraform's azurerm provider (ARM_SUBSCRIPTION_ID) and the Azure CLI",
     long_help: "A GUID, as `az account list` shows it. azurerm 4 requires one.",
     example: "0b1f6471-1bf0-4dda-aec3-cb9272f09590",

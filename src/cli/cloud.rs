@@ -39,9 +39,23 @@ pub trait CloudCli: crate::cloud::Cloud {
         false
     }
 
+    /// A command of its own that other programs run, not people (the `az` that `exec` puts on
+    /// `PATH` runs Azure's); see [`Helper`].
+    fn helper(&self) -> Option<Helper> {
+        None
+    }
+
     /// `doctor`: the settings and where each came from, the check, and the trust the token
     /// needs.
     fn check(&self, checker: &Checker, settings: &Resolved) -> CloudReport;
+}
+
+/// `vercel-oidc <section> <name> ARGS…`, run with `ARGS` before the environment, the settings
+/// or the global flags are read: its caller's environment is not one `exec` checked, and must
+/// not stop it. Not in `--help`.
+pub struct Helper {
+    pub name: &'static str,
+    pub run: fn(&[std::ffi::OsString]) -> ExitCode,
 }
 
 /// The subcommand `vercel-oidc <section> …` of the cloud of `table`, whose commands are `C`.

@@ -27,7 +27,7 @@ use crate::session::Session;
 use crate::{outside, vars};
 use clap::{ArgMatches, CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 
-pub use cloud::{CloudCli, Run, parsed, subcommand};
+pub use cloud::{CloudCli, Helper, Run, parsed, subcommand};
 use clouds::{Choice, Clouds};
 pub use ctx::Ctx;
 
@@ -111,6 +111,9 @@ enum Command {
 
 /// Runs the command line with `clouds`, every cloud's commands, wiring and checks.
 pub fn main(clouds: Clouds) -> ExitCode {
+    if let Some(code) = run_helper(clouds) {
+        return code;
+    }
     // Before the command line, whose setting flags clap also reads from their variables (and
     // would refuse one that is not UTF-8 without naming it).
     let env = Env::from_process();
@@ -151,6 +154,17 @@ pub fn main(clouds: Clouds) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// A cloud's [`Helper`], when the command line names one: run before anything else is read.
+fn run_helper(clouds: Clouds) -> Option<ExitCode> {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    let [section, name, rest @ ..] = args.as_slice() else {
+        return None;
+    };
+    let cloud = clouds.iter().find(|c| section == c.table().section)?;
+    let helper = cloud.helper().filter(|h| name == h.name)?;
+    Some((helper.run)(rest))
 }
 
 /// `VERCEL_OIDC_VERBOSE`: a level, or any word that turns it on.

@@ -55,8 +55,11 @@ def configure(sandbox, authority, token):
         env={"VERCEL_OIDC_TOKEN": token},
     )
     variables = json.loads(out.stdout)
+    # The SDKs' four, and Terraform's (a loopback authority is none of Azure's clouds: no
+    # ARM_ENVIRONMENT).
     assert sorted(variables) == sorted(
-        ["AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_FEDERATED_TOKEN_FILE", "AZURE_AUTHORITY_HOST"]
+        ["AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_FEDERATED_TOKEN_FILE", "AZURE_AUTHORITY_HOST",
+         "ARM_USE_OIDC", "ARM_CLIENT_ID", "ARM_TENANT_ID", "ARM_OIDC_TOKEN_FILE_PATH"]
     )
     path = variables["AZURE_FEDERATED_TOKEN_FILE"]
     assert open(path, "rb").read() == token.encode(), "the file holds the token exactly, no newline"

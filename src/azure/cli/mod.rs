@@ -13,7 +13,7 @@ use crate::azure::{self, AzureConfig, access_token, federated_file};
 use crate::cli::doctor::{Checker, CloudReport};
 use crate::cli::flags::{CacheFlag, FormatFlag, SettingFlags, flagged};
 use crate::cli::wiring::Wire;
-use crate::cli::{CloudCli, Ctx, Run, parsed, print_stdout, subcommand};
+use crate::cli::{CloudCli, Ctx, Helper, Run, parsed, print_stdout, subcommand};
 use crate::output;
 use crate::settings::{FileLayers, Given, Resolved};
 use crate::timefmt;
@@ -48,6 +48,13 @@ impl CloudCli for super::Azure {
         true
     }
 
+    fn helper(&self) -> Option<Helper> {
+        Some(Helper {
+            name: "az-shim",
+            run: az::shim,
+        })
+    }
+
     fn check(&self, checker: &Checker, settings: &Resolved) -> CloudReport {
         doctor::check(checker, settings)
     }
@@ -72,19 +79,6 @@ enum AzureCommand {
     ///
     /// Example: curl -H "Authorization: Bearer $(vercel-oidc azure access-token --scope https://management.azure.com/.default)" https://management.azure.com/subscriptions?api-version=2022-12-01
     AccessToken(AccessTokenArgs),
-    /// Log the Azure CLI in with the token of a run of `exec`, then run it (the `az` that `exec`
-    /// puts first on the command's PATH runs this)
-    #[command(hide = true)]
-    AzShim(AzShimArgs),
-}
-
-#[derive(Debug, Args)]
-struct AzShimArgs {
-    /// The run's `azure-cli` folder.
-    dir: std::path::PathBuf,
-    /// `az`'s arguments.
-    #[arg(last = true)]
-    args: Vec<std::ffi::OsString>,
 }
 
 #[derive(Debug, Args)]
@@ -152,7 +146,6 @@ fn run(ctx: &Ctx, cmd: AzureCommand) -> anyhow::Result<ExitCode> {
             };
             print_stdout(&(text + "\n"))?;
         }
-        AzureCommand::AzShim(args) => return az::shim(&args.dir, &args.args),
     }
     Ok(ExitCode::SUCCESS)
 }
