@@ -118,19 +118,12 @@ class Moto:
         response.raise_for_status()
 
 
-class IssuingRelay:
-    """A TCP relay on 127.0.0.1 in front of moto that hands every secret key and session token in
-    moto's answers to `on_secret` before the answer goes on: so a test registers the credentials
-    moto issues as they are issued, before any client or the binary can print them. Bytes pass
-    unchanged both ways (a request's signature covers its Host header, which the relay keeps)."""
+class Relay:
+    """A TCP relay on 127.0.0.1 (its `port`) to `target_port`: each connection is two threads of
+    `_pump(source, sink, toward_target)`, which a subclass writes to look at what passes."""
 
-    # Where moto's answers carry a secret: STS's XML, or a JSON body naming the same fields.
-    _SECRET = re.compile(rb"<(SecretAccessKey|SessionToken)>([^<]*)</\1>"
-                         rb"|\"(SecretAccessKey|SessionToken)\"\s*:\s*\"([^\"]*)\"")
-    _OPENINGS = (b"<SecretAccessKey>", b"<SessionToken>", b'"SecretAccessKey"', b'"SessionToken"')
-
-    def __init__(self, target_port, on_secret):
-        self.target_port, self.on_secret = target_port, on_secret
+    def __init__(self, target_port):
+        self.target_port = target_port
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
         threading.Thread(target=self._accept, daemon=True).start()
@@ -145,8 +138,27 @@ class IssuingRelay:
             except OSError:
                 return
             server = socket.create_connection(("127.0.0.1", self.target_port))
-            threading.Thread(target=self._pump, args=(client, server, False), daemon=True).start()
-            threading.Thread(target=self._pump, args=(server, client, True), daemon=True).start()
+            threading.Thread(target=self._pump, args=(client, server, True), daemon=True).start()
+            threading.Thread(target=self._pump, args=(server, client, False), daemon=True).start()
+
+    def _pump(self, source, sink, toward_target):
+        raise NotImplementedError
+
+
+class IssuingRelay(Relay):
+    """A relay in front of moto that hands every secret key and session token in moto's answers
+    to `on_secret` before the answer goes on: so a test registers the credentials moto issues as
+    they are issued, before any client or the binary can print them. Bytes pass unchanged both
+    ways (a request's signature covers its Host header, which the relay keeps)."""
+
+    # Where moto's answers carry a secret: STS's XML, or a JSON body naming the same fields.
+    _SECRET = re.compile(rb"<(SecretAccessKey|SessionToken)>([^<]*)</\1>"
+                         rb"|\"(SecretAccessKey|SessionToken)\"\s*:\s*\"([^\"]*)\"")
+    _OPENINGS = (b"<SecretAccessKey>", b"<SessionToken>", b'"SecretAccessKey"', b'"SessionToken"')
+
+    def __init__(self, target_port, on_secret):
+        self.on_secret = on_secret
+        super().__init__(target_port)
 
     def _held_back(self, pending):
         """How many bytes at the end of `pending` may still be part of a secret not yet whole."""
@@ -160,7 +172,8 @@ class IssuingRelay:
                     start = min(start, len(pending) - n)
         return len(pending) - start
 
-    def _pump(self, source, sink, answers):
+    def _pump(self, source, sink, toward_target):
+        answers = not toward_target
         pending = b""
         try:
             while data := source.recv(65536):

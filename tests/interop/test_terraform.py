@@ -23,7 +23,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from aws_moto import REGION
+from aws_moto import REGION, Relay
 from az_world import ConnectProxy
 from azure_blob import BlobStandIn
 from identities import AZURE_CLIENT, AZURE_TENANT, isolated_aws
@@ -147,34 +147,19 @@ BUCKET = "vercel-oidc-tfstate"
 STATE_KEY = "web/terraform.tfstate"
 
 
-class KeyRecordingRelay:
-    """A TCP relay on 127.0.0.1 that records the access key id of every SigV4 signature passing
+class KeyRecordingRelay(Relay):
+    """A relay in front of moto that records the access key id of every SigV4 signature passing
     through it toward moto (`Credential=<key id>/...`), bytes passing unchanged both ways."""
 
     _CREDENTIAL = re.compile(rb"Credential=([A-Z0-9]{16,128})(?:/|%2F)")
 
     def __init__(self, target_port):
-        self.target_port = target_port
         self.keys = []
         self._lock = threading.Lock()
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
-        threading.Thread(target=self._accept, daemon=True).start()
+        super().__init__(target_port)
+        self.url = f"http://127.0.0.1:{self.port}"
 
-    def close(self):
-        self._listener.close()
-
-    def _accept(self):
-        while True:
-            try:
-                client, _ = self._listener.accept()
-            except OSError:
-                return
-            server = socket.create_connection(("127.0.0.1", self.target_port))
-            threading.Thread(target=self._pump, args=(client, server, True), daemon=True).start()
-            threading.Thread(target=self._pump, args=(server, client, False), daemon=True).start()
-
-    def _pump(self, source, sink, requests):
+    def _pump(self, source, sink, requests):  # requests: toward moto
         tail = b""  # the end of what came before, where a signature may have been cut in two
         try:
             while data := source.recv(65536):

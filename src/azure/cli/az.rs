@@ -84,7 +84,7 @@ pub(super) fn wire(
         client_id: config.client_id.clone(),
         subscription_id: config.subscription_id.clone(),
     };
-    let Some(script) = script(&dir).filter(|_| writable(&login, &dir)) else {
+    let Some(script) = script(&dir).filter(|_| paths_usable(&login, &dir)) else {
         crate::log::warn(&format!(
             "the Azure CLI is not logged in for the command: the path of this program or of the run's folder `{}` is not UTF-8 or holds `:`\n  set VERCEL_OIDC_CACHE_DIR to a plainer folder, or pass --azure-cli-login off",
             dir.display()
@@ -106,7 +106,7 @@ pub(super) fn wire(
 }
 
 /// Whether the paths of `login` can be written in its JSON, and `dir`'s `bin` put on `PATH`.
-fn writable(login: &Login, dir: &Path) -> bool {
+fn paths_usable(login: &Login, dir: &Path) -> bool {
     [&login.config_dir, &login.token_file]
         .iter()
         .all(|p| p.to_str().is_some())
